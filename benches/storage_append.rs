@@ -1,1 +1,137 @@
-fn main() {}
+//! Append throughput of every storage backend, with raw etcd measured in the same run as the
+//! baseline. Run: `cargo bench --bench storage_append` (add `-- --seconds 10` for longer runs).
+//!
+//! Each case runs W concurrent writers for a fixed time; every writer creates fresh keys with a
+//! 512-byte value, the shape of a small Kubernetes object. The raw-etcd case sends the same
+//! create as one etcd Txn (`If(create_revision == 0) Then(Put)`), which is what the etcd backend
+//! sends too, so the ratio shows what the backend adds on top of etcd.
+
+#[path = "../tests/support/etcd.rs"]
+mod etcd;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use etcd_client::{Compare, CompareOp, Txn, TxnOp};
+use futures::future::BoxFuture;
+use kube_ledger::storage::embedded::EmbeddedStorage;
+use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
+use kube_ledger::storage::{Provenance, Storage, Verb};
+
+const VALUE_BYTES: usize = 512;
+
+/// One way of appending: `append(writer, n)` creates one new key.
+type Append = Arc<dyn Fn(usize, u64) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Runs `writers` tasks appending for `seconds`; returns appends per second.
+async fn measure(writers: usize, seconds: f64, append: Append) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let (stop, done, append) = (stop.clone(), done.clone(), append.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    append(w, n).await;
+                    n += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.expect("writer panicked");
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn value() -> Bytes {
+    Bytes::from(vec![b'x'; VALUE_BYTES])
+}
+
+fn through_storage(storage: Arc<dyn Storage>, run: usize) -> Append {
+    Arc::new(move |w, n| {
+        let storage = storage.clone();
+        Box::pin(async move {
+            let key = format!("/bench/r{run}/w{w}/k{n}");
+            let who = Provenance::now("bench", Verb::Create, "");
+            storage.create(&key, value(), who).await.expect("append failed");
+        })
+    })
+}
+
+fn raw_etcd(client: etcd_client::Client, run: usize) -> Append {
+    Arc::new(move |w, n| {
+        let mut kv = client.kv_client();
+        Box::pin(async move {
+            let key = format!("/raw/r{run}/w{w}/k{n}");
+            let txn = Txn::new()
+                .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
+                .and_then([TxnOp::put(key, value(), None)]);
+            let response = kv.txn(txn).await.expect("raw etcd txn failed");
+            assert!(response.succeeded());
+        })
+    })
+}
+
+fn seconds_from_args() -> f64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--seconds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = seconds_from_args();
+    let etcd = etcd::TestEtcd::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let embedded: Arc<dyn Storage> =
+        Arc::new(EmbeddedStorage::open(dir.path()).expect("open embedded store"));
+    let etcd_backend: Arc<dyn Storage> = Arc::new(
+        EtcdStorage::connect(EtcdConfig {
+            endpoints: vec![etcd.endpoint()],
+            prefix: "/registry".to_owned(),
+            request_timeout: Duration::from_secs(10),
+        })
+        .await
+        .expect("connect etcd backend"),
+    );
+    let raw = etcd_client::Client::connect([etcd.endpoint()], None).await.expect("connect etcd");
+
+    println!("appends/s, {seconds} s per case, {VALUE_BYTES}-byte values, 2 runs each (best kept)");
+    println!(
+        "{:>8} | {:>12} | {:>12} | {:>12} | {:>14} | {:>14}",
+        "writers", "raw etcd Txn", "etcd backend", "embedded", "etcd/raw", "embedded/raw"
+    );
+    let mut run = 0;
+    for writers in [1, 64] {
+        let mut best = [0f64; 3];
+        // Interleave the cases so that a disturbance on the machine hits all of them alike.
+        for _ in 0..2 {
+            let cases = [
+                raw_etcd(raw.clone(), run),
+                through_storage(etcd_backend.clone(), run),
+                through_storage(embedded.clone(), run),
+            ];
+            for (i, case) in cases.into_iter().enumerate() {
+                best[i] = best[i].max(measure(writers, seconds, case).await);
+            }
+            run += 1;
+        }
+        let [raw_rate, etcd_rate, embedded_rate] = best;
+        println!(
+            "{writers:>8} | {raw_rate:>12.0} | {etcd_rate:>12.0} | {embedded_rate:>12.0} | {:>13.2}x | {:>13.2}x",
+            etcd_rate / raw_rate,
+            embedded_rate / raw_rate
+        );
+    }
+}

@@ -1,2 +1,25 @@
-//! kube-ledger: a Kubernetes-compatible API server over a revisioned event log.
+//! kube-ledger: a Kubernetes-compatible API server whose source of truth is an append-only log of
+//! revisioned events.
+//!
+//! # Layout
+//! Layered like k8s.io/apiserver; each layer only calls the one below it.
+//! - [`api`]: the endpoints — path and query parsing, content negotiation (JSON, YAML, Table),
+//!   discovery, watch streams, and `metav1.Status` errors.
+//! - [`registry`]: which resources are served ([`registry::Registry`], open to runtime
+//!   registration) and the one generic store with per-kind strategies.
+//! - [`storage`]: the log contract ([`storage::Storage`]) and its backends — embedded SQLite
+//!   (the default) and etcd — plus the compactor that keeps `--history-retention` of history.
+//! - [`meta`] and [`patch`]: object-model building blocks without I/O — selectors, validation,
+//!   JSON/merge/strategic-merge patches.
+//! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
+//!
+//! Data flows down on writes (HTTP → registry → storage, which appends an event and assigns the
+//! next revision, the resourceVersion) and up on reads and watches (storage → registry → HTTP).
+
+pub mod api;
+pub mod meta;
+pub mod options;
+pub mod patch;
+pub mod registry;
+pub mod server;
 pub mod storage;

@@ -1,1 +1,79 @@
-fn main() {}
+//! The `kube-ledger` binary: parse options, open the log, bootstrap the API, write a kubeconfig,
+//! serve until SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kube_ledger::options::Options;
+use kube_ledger::server::{self, Server};
+use kube_ledger::storage::compactor;
+use tokio::sync::watch;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let options = Options::parse();
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let storage = options.open_storage().await?;
+    let revision = storage.current_revision().await?;
+    tracing::info!(backend = options.backend_name(), revision, "storage open");
+
+    // One signal, many listeners: the HTTP server, every watch stream and the compactor.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let compactor = tokio::spawn(compactor::run(
+        storage.clone(),
+        options.history_retention,
+        stopped(stop_rx.clone()),
+    ));
+
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    let address = listener.local_addr()?;
+    let url = server::client_url(address);
+    let server = Server::start(storage, address, stop_rx.clone()).await?;
+    let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
+    tracing::info!(%url, "serving the Kubernetes API");
+    println!("export KUBECONFIG={}", kubeconfig.display());
+
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    server.serve(listener, stopped(stop_rx)).await?;
+    compactor.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::warn!(%err, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -17,25 +17,15 @@ pub enum StorageError {
 
     /// An update or delete whose expected `mod_revision` is stale. Carries the current object.
     #[error("key {key:?} was modified: expected revision {expected}, found {}", current.mod_revision)]
-    Conflict {
-        key: String,
-        expected: Revision,
-        current: Box<Object>,
-    },
+    Conflict { key: String, expected: Revision, current: Box<Object> },
 
     /// The requested revision is older than the retained history (HTTP 410 Expired).
     #[error("revision {requested} has been compacted; the oldest retained revision is {compacted}")]
-    Compacted {
-        requested: Revision,
-        compacted: Revision,
-    },
+    Compacted { requested: Revision, compacted: Revision },
 
     /// The requested revision is newer than the log's current revision.
     #[error("revision {requested} is newer than the current revision {current}")]
-    FutureRevision {
-        requested: Revision,
-        current: Revision,
-    },
+    FutureRevision { requested: Revision, current: Revision },
 
     /// A key the contract refuses (empty, not absolute, control characters, …).
     #[error("invalid key {key:?}: {reason}")]

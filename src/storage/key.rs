@@ -2,8 +2,10 @@
 
 use super::{Result, StorageError};
 
-/// The largest value the contract stores: etcd's default request limit (1.5 MiB).
-pub const MAX_VALUE_BYTES: usize = 1536 * 1024;
+/// The largest value the contract stores: etcd's default request limit (1.5 MiB) less 64 KiB
+/// for the key, the provenance envelope and the request's own framing, so that both backends —
+/// etcd with its default settings included — accept exactly the same values.
+pub const MAX_VALUE_BYTES: usize = (1536 - 64) * 1024;
 
 /// The longest key accepted (etcd has no hard limit; kube-apiserver keys stay far below this).
 const MAX_KEY_BYTES: usize = 4096;
@@ -11,12 +13,7 @@ const MAX_KEY_BYTES: usize = 4096;
 /// Checks an object key: absolute (`/…`), not ending in `/`, no empty, `.` or `..` segments, no
 /// control characters.
 pub fn validate_key(key: &str) -> Result<()> {
-    let invalid = |reason| {
-        Err(StorageError::InvalidKey {
-            key: key.to_owned(),
-            reason,
-        })
-    };
+    let invalid = |reason| Err(StorageError::InvalidKey { key: key.to_owned(), reason });
     if key.is_empty() {
         return invalid("empty key");
     }
@@ -29,12 +26,7 @@ pub fn validate_key(key: &str) -> Result<()> {
 
 /// Checks a list or watch prefix: `/` alone, or an absolute path ending with `/`.
 pub fn validate_prefix(prefix: &str) -> Result<()> {
-    let invalid = |reason| {
-        Err(StorageError::InvalidKey {
-            key: prefix.to_owned(),
-            reason,
-        })
-    };
+    let invalid = |reason| Err(StorageError::InvalidKey { key: prefix.to_owned(), reason });
     if !prefix.ends_with('/') {
         return invalid("a prefix must end with '/'");
     }
@@ -54,10 +46,7 @@ fn check_path(path: &str, invalid: impl Fn(&'static str) -> Result<()>) -> Resul
     if path.chars().any(char::is_control) {
         return invalid("control characters are not allowed");
     }
-    if path[1..]
-        .split('/')
-        .any(|s| s.is_empty() || s == "." || s == "..")
-    {
+    if path[1..].split('/').any(|s| s.is_empty() || s == "." || s == "..") {
         return invalid("empty, '.' or '..' path segment");
     }
     Ok(())
@@ -66,10 +55,7 @@ fn check_path(path: &str, invalid: impl Fn(&'static str) -> Result<()>) -> Resul
 /// Checks a value's size.
 pub fn validate_value(value: &[u8]) -> Result<()> {
     if value.len() > MAX_VALUE_BYTES {
-        return Err(StorageError::ValueTooLarge {
-            size: value.len(),
-            limit: MAX_VALUE_BYTES,
-        });
+        return Err(StorageError::ValueTooLarge { size: value.len(), limit: MAX_VALUE_BYTES });
     }
     Ok(())
 }
@@ -90,15 +76,7 @@ mod tests {
     #[test]
     fn keys() {
         assert!(validate_key("/pods/default/web-0").is_ok());
-        for bad in [
-            "",
-            "pods/x",
-            "/pods/",
-            "/pods//x",
-            "/pods/../x",
-            "/a/\u{0}",
-            "/",
-        ] {
+        for bad in ["", "pods/x", "/pods/", "/pods//x", "/pods/../x", "/a/\u{0}", "/"] {
             assert!(
                 matches!(validate_key(bad), Err(StorageError::InvalidKey { .. })),
                 "{bad:?} accepted"

@@ -1,0 +1,506 @@
+//! The endpoints: one handler for every path under `/api` and `/apis`. It parses the path and
+//! query, negotiates encodings, and calls the generic store; it holds no per-kind logic.
+//!
+//! Flow: request → [`parse_path`] → discovery, or a [`Resource`] from the registry → verb by
+//! method and path shape → store → response in the negotiated encoding, or a `Status` error.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::negotiate::{self, BodyType, Output};
+use super::request::{Query, ResourcePath, Target, parse_path};
+use super::status::{ApiError, Reason};
+use super::{ApiState, discovery, scale, watch};
+use crate::meta::fields::FieldSelector;
+use crate::meta::labels::LabelSelector;
+use crate::registry::Resource;
+use crate::registry::store::delete::Deletion;
+use crate::registry::store::write::Part;
+use crate::registry::store::{
+    DeleteOptions, ListParams, PatchType, RequestContext, WatchParams, WriteOptions,
+};
+use crate::registry::table::{IncludeObject, render_table};
+
+/// kube-apiserver's request body limit.
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Everything under `/api` and `/apis`.
+pub async fn serve(State(state): State<ApiState>, request: Request) -> Response {
+    match handle(state, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let query = Query::parse(parts.uri.query())?;
+    let Some(target) = parse_path(parts.uri.path()) else {
+        return Err(not_found_path());
+    };
+    match target {
+        Target::Resource(path) => {
+            let resource = state
+                .registry
+                .get(&path.group, &path.version, &path.resource)
+                .ok_or_else(not_found_path)?;
+            let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+                ApiError::new(
+                    Reason::RequestEntityTooLarge,
+                    "the request body is too large (limit 3 MiB)",
+                )
+            })?;
+            let call = Call {
+                state,
+                resource,
+                path,
+                query,
+                headers: parts.headers,
+                method: parts.method,
+                body,
+            };
+            call.dispatch().await
+        }
+        other => {
+            if parts.method != Method::GET {
+                return Err(method_not_allowed(&parts.method));
+            }
+            discovery_response(&state, other, &parts.headers)
+        }
+    }
+}
+
+fn not_found_path() -> ApiError {
+    ApiError::new(Reason::NotFound, "the server could not find the requested resource")
+}
+
+fn method_not_allowed(method: &Method) -> ApiError {
+    ApiError::new(
+        Reason::MethodNotAllowed,
+        format!("the server does not allow this method on the requested resource ({method})"),
+    )
+}
+
+fn discovery_response(
+    state: &ApiState,
+    target: Target,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let registry = &state.registry;
+    let accept =
+        headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (document, content_type) = match target {
+        Target::Root { core } => match discovery::negotiate_aggregated(accept) {
+            Some(version) => {
+                let content_type = version.content_type();
+                (discovery::aggregated(registry, core, version), Some(content_type))
+            }
+            None if core => (discovery::api_versions(&state.server_address), None),
+            None => (discovery::api_group_list(registry), None),
+        },
+        Target::Group { group } => {
+            (discovery::api_group(registry, &group).ok_or_else(not_found_path)?, None)
+        }
+        Target::GroupVersion { group, version } => (
+            discovery::api_resource_list(registry, &group, &version).ok_or_else(not_found_path)?,
+            None,
+        ),
+        Target::Resource(_) => return Err(not_found_path()),
+    };
+    let output = negotiate::output(headers, false).unwrap_or(Output::Json);
+    let mut response = negotiate::respond(output, StatusCode::OK, &document);
+    if let Some(content_type) = content_type {
+        if let Ok(value) = content_type.parse() {
+            response.headers_mut().insert(axum::http::header::CONTENT_TYPE, value);
+        }
+    }
+    Ok(response)
+}
+
+/// One resource request, parsed.
+struct Call {
+    state: ApiState,
+    resource: Arc<Resource>,
+    path: ResourcePath,
+    query: Query,
+    headers: HeaderMap,
+    method: Method,
+    body: bytes::Bytes,
+}
+
+impl Call {
+    async fn dispatch(self) -> Result<Response, ApiError> {
+        if self.path.namespace.is_some() && !self.resource.namespaced {
+            return Err(not_found_path());
+        }
+        let part = match self.path.subresource.as_deref() {
+            None => Part::Main,
+            Some("status") if self.resource.status_subresource => Part::Status,
+            Some("scale") if self.resource.scale_subresource.is_some() => {
+                return scale::handle(
+                    self.state,
+                    self.resource,
+                    self.path,
+                    self.query,
+                    self.headers,
+                    self.method,
+                    self.body,
+                )
+                .await;
+            }
+            Some(_) => return Err(not_found_path()),
+        };
+        let name = self.path.name.clone();
+        match (&self.method, name, part) {
+            (&Method::GET, None, Part::Main) => {
+                if self.query.flag("watch")? {
+                    self.watch().await
+                } else {
+                    self.list().await
+                }
+            }
+            (&Method::GET, Some(name), _) => {
+                if self.query.flag("watch")? {
+                    return self.watch_one(&name).await;
+                }
+                self.get(&name).await
+            }
+            (&Method::POST, None, Part::Main) => self.create().await,
+            (&Method::PUT, Some(name), part) => self.update(&name, part).await,
+            (&Method::PATCH, Some(name), part) => self.patch(&name, part).await,
+            (&Method::DELETE, Some(name), Part::Main) => self.delete(&name).await,
+            (&Method::DELETE, None, Part::Main) => self.delete_collection().await,
+            (method, _, _) => Err(method_not_allowed(method)),
+        }
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.path.namespace.as_deref()
+    }
+
+    /// Writes to a namespaced resource need a namespace in the path.
+    fn require_namespace(&self) -> Result<(), ApiError> {
+        if self.resource.namespaced && self.namespace().is_none() {
+            return Err(method_not_allowed(&self.method));
+        }
+        Ok(())
+    }
+
+    fn ctx(&self) -> RequestContext {
+        let audit_id = self
+            .headers
+            .get("audit-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 128)
+            .map(str::to_owned)
+            .unwrap_or_else(crate::registry::object::new_uid);
+        RequestContext { user: "system:anonymous".to_owned(), audit_id }
+    }
+
+    fn write_options(&self) -> Result<WriteOptions, ApiError> {
+        Ok(WriteOptions { dry_run: self.query.dry_run()? })
+    }
+
+    fn list_params(&self) -> Result<ListParams, ApiError> {
+        let label_selector = match self.query.value("labelSelector") {
+            Some(text) => {
+                LabelSelector::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?
+            }
+            None => LabelSelector::everything(),
+        };
+        let field_selector = match self.query.value("fieldSelector") {
+            Some(text) => {
+                let selector =
+                    FieldSelector::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                let mut supported = vec!["metadata.name"];
+                if self.resource.namespaced {
+                    supported.push("metadata.namespace");
+                }
+                supported.extend(self.resource.strategy.selectable_field_names());
+                selector
+                    .check_supported(&supported)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                selector
+            }
+            None => FieldSelector::everything(),
+        };
+        Ok(ListParams {
+            label_selector,
+            field_selector,
+            limit: self.query.number("limit")?.map(|n| n as usize),
+            continue_token: self.query.value("continue").map(str::to_owned),
+            resource_version: self.query.value("resourceVersion").map(str::to_owned),
+            resource_version_match: self.query.value("resourceVersionMatch").map(str::to_owned),
+        })
+    }
+
+    fn decode_body(&self) -> Result<Value, ApiError> {
+        match negotiate::body_type(&self.headers)? {
+            kind @ (BodyType::Json | BodyType::Yaml) => negotiate::decode_object(&self.body, kind),
+            _ => Err(ApiError::new(
+                Reason::UnsupportedMediaType,
+                "a patch content type is only accepted with PATCH",
+            )),
+        }
+    }
+
+    fn respond(&self, status: StatusCode, value: &Value) -> Result<Response, ApiError> {
+        let output = negotiate::output(&self.headers, true)?;
+        match output {
+            Output::Table(version) => {
+                let include = IncludeObject::parse(self.query.value("includeObject"));
+                let mut meta = Map::new();
+                if let Some(rv) = value.pointer("/metadata/resourceVersion") {
+                    meta.insert("resourceVersion".into(), rv.clone());
+                }
+                let mut table =
+                    render_table(&self.resource.table, std::slice::from_ref(value), include, meta);
+                table["apiVersion"] = version.api_version().into();
+                Ok(negotiate::respond(Output::Json, status, &table))
+            }
+            output => Ok(negotiate::respond(output, status, value)),
+        }
+    }
+
+    async fn get(&self, name: &str) -> Result<Response, ApiError> {
+        let rv = match self.query.value("resourceVersion") {
+            Some(text) => Some(text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::bad_request(format!("invalid resource version: {text:?}"))
+            })?),
+            None => None,
+        };
+        let object = self.state.store.get(&self.resource, self.namespace(), name, rv).await?;
+        self.respond(StatusCode::OK, &object)
+    }
+
+    async fn list(&self) -> Result<Response, ApiError> {
+        let params = self.list_params()?;
+        let output = negotiate::output(&self.headers, true)?;
+        let list = self.state.store.list(&self.resource, self.namespace(), &params).await?;
+        let mut meta = Map::new();
+        meta.insert("resourceVersion".into(), list.resource_version.to_string().into());
+        if let Some(token) = &list.continue_token {
+            meta.insert("continue".into(), token.clone().into());
+        }
+        if let Some(remaining) = list.remaining_item_count {
+            meta.insert("remainingItemCount".into(), remaining.into());
+        }
+        if let Output::Table(version) = output {
+            let include = IncludeObject::parse(self.query.value("includeObject"));
+            let mut table = render_table(&self.resource.table, &list.items, include, meta);
+            table["apiVersion"] = version.api_version().into();
+            return Ok(negotiate::respond(Output::Json, StatusCode::OK, &table));
+        }
+        let document = json!({
+            "kind": self.resource.list_kind(),
+            "apiVersion": self.resource.gv.api_version(),
+            "metadata": meta,
+            "items": list.items,
+        });
+        Ok(negotiate::respond(output, StatusCode::OK, &document))
+    }
+
+    async fn watch(&self) -> Result<Response, ApiError> {
+        let params = WatchParams {
+            list: self.list_params()?,
+            allow_bookmarks: self.query.flag("allowWatchBookmarks")?,
+            send_initial_events: self.query.flag("sendInitialEvents")?,
+        };
+        watch::respond(
+            &self.state,
+            self.resource.clone(),
+            self.path.namespace.clone(),
+            params,
+            &self.query,
+            &self.headers,
+        )
+        .await
+    }
+
+    /// `GET …/name?watch=1`: the legacy single-object watch, a watch with a name selector.
+    async fn watch_one(&self, name: &str) -> Result<Response, ApiError> {
+        let mut list = self.list_params()?;
+        list.field_selector = FieldSelector::from_set([("metadata.name", name)]);
+        let params = WatchParams {
+            list,
+            allow_bookmarks: self.query.flag("allowWatchBookmarks")?,
+            send_initial_events: self.query.flag("sendInitialEvents")?,
+        };
+        watch::respond(
+            &self.state,
+            self.resource.clone(),
+            self.path.namespace.clone(),
+            params,
+            &self.query,
+            &self.headers,
+        )
+        .await
+    }
+
+    async fn create(&self) -> Result<Response, ApiError> {
+        self.require_namespace()?;
+        let body = self.decode_body()?;
+        let options = self.write_options()?;
+        let created = self
+            .state
+            .store
+            .create(&self.resource, self.namespace(), body, options, &self.ctx())
+            .await?;
+        self.respond(StatusCode::CREATED, &created)
+    }
+
+    async fn update(&self, name: &str, part: Part) -> Result<Response, ApiError> {
+        self.require_namespace()?;
+        let body = self.decode_body()?;
+        let options = self.write_options()?;
+        let updated = self
+            .state
+            .store
+            .update(&self.resource, self.namespace(), name, part, body, options, &self.ctx())
+            .await?;
+        self.respond(StatusCode::OK, &updated)
+    }
+
+    async fn patch(&self, name: &str, part: Part) -> Result<Response, ApiError> {
+        self.require_namespace()?;
+        let patch_type = match negotiate::body_type(&self.headers)? {
+            BodyType::JsonPatch => PatchType::Json,
+            BodyType::MergePatch => PatchType::Merge,
+            BodyType::StrategicMergePatch => PatchType::StrategicMerge,
+            BodyType::ApplyPatch => {
+                return Err(ApiError::new(
+                    Reason::UnsupportedMediaType,
+                    "server-side apply is not supported yet: use client-side apply",
+                ));
+            }
+            BodyType::Json | BodyType::Yaml => {
+                return Err(ApiError::new(
+                    Reason::UnsupportedMediaType,
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+                ));
+            }
+        };
+        let options = self.write_options()?;
+        let patched = self
+            .state
+            .store
+            .patch(
+                &self.resource,
+                self.namespace(),
+                name,
+                part,
+                patch_type,
+                &self.body,
+                options,
+                &self.ctx(),
+            )
+            .await?;
+        self.respond(StatusCode::OK, &patched)
+    }
+
+    fn delete_options(&self) -> Result<DeleteOptions, ApiError> {
+        let mut options = DeleteOptions { dry_run: self.query.dry_run()?, ..Default::default() };
+        options.grace_period_seconds = self.query.number("gracePeriodSeconds")?;
+        options.propagation_policy = self.query.value("propagationPolicy").map(str::to_owned);
+        if !self.body.is_empty() {
+            let body = negotiate::decode_object(&self.body, negotiate::body_type(&self.headers)?)?;
+            let text = |ptr: &str| body.pointer(ptr).and_then(Value::as_str).map(str::to_owned);
+            options.uid = text("/preconditions/uid");
+            options.resource_version = text("/preconditions/resourceVersion");
+            if let Some(policy) = text("/propagationPolicy") {
+                options.propagation_policy = Some(policy);
+            }
+            if let Some(grace) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
+                options.grace_period_seconds = Some(grace);
+            }
+            if body
+                .get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|v| v == "All"))
+            {
+                options.dry_run = true;
+            }
+        }
+        if let Some(policy) = &options.propagation_policy {
+            if !["Orphan", "Background", "Foreground"].contains(&policy.as_str()) {
+                let cause = crate::meta::validation::FieldCause::not_supported(
+                    "propagationPolicy",
+                    policy.clone(),
+                    &["Foreground", "Background", "Orphan"],
+                );
+                return Err(ApiError::invalid(
+                    "",
+                    "DeleteOptions",
+                    "",
+                    vec![super::status::Cause {
+                        reason: cause.reason.as_str().to_owned(),
+                        message: cause.message,
+                        field: cause.field,
+                    }],
+                ));
+            }
+        }
+        Ok(options)
+    }
+
+    async fn delete(&self, name: &str) -> Result<Response, ApiError> {
+        self.require_namespace()?;
+        let options = self.delete_options()?;
+        match self
+            .state
+            .store
+            .delete(&self.resource, self.namespace(), name, &options, &self.ctx())
+            .await?
+        {
+            Deletion::Pending(object) => self.respond(StatusCode::OK, &object),
+            Deletion::Deleted(object) => {
+                let status = self.success_status(&object);
+                Ok(negotiate::respond(
+                    negotiate::output(&self.headers, false)?,
+                    StatusCode::OK,
+                    &status,
+                ))
+            }
+        }
+    }
+
+    /// kube-apiserver's answer to a completed delete: a `Status` naming what was deleted.
+    fn success_status(&self, object: &Value) -> Value {
+        let mut details = json!({
+            "name": crate::registry::object::name(object).unwrap_or_default(),
+            "kind": self.resource.plural,
+            "uid": crate::registry::object::uid(object).unwrap_or_default(),
+        });
+        if !self.resource.gv.group.is_empty() {
+            details["group"] = self.resource.gv.group.clone().into();
+        }
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+    }
+
+    async fn delete_collection(&self) -> Result<Response, ApiError> {
+        let params = self.list_params()?;
+        let options = self.delete_options()?;
+        let done = self
+            .state
+            .store
+            .delete_collection(&self.resource, self.namespace(), &params, &options, &self.ctx())
+            .await?;
+        let items: Vec<Value> = done
+            .into_iter()
+            .map(|d| match d {
+                Deletion::Deleted(v) | Deletion::Pending(v) => v,
+            })
+            .collect();
+        let document = json!({
+            "kind": self.resource.list_kind(),
+            "apiVersion": self.resource.gv.api_version(),
+            "metadata": {},
+            "items": items,
+        });
+        Ok(negotiate::respond(negotiate::output(&self.headers, false)?, StatusCode::OK, &document))
+    }
+}

@@ -1,0 +1,35 @@
+//! The Kubernetes API surface: HTTP requests in, objects or `metav1.Status` errors out.
+//!
+//! - [`request`]: path → group/version/namespace/resource/name/subresource; typed query values.
+//! - [`negotiate`]: JSON, YAML and Table encodings; request body decoding.
+//! - [`handlers`]: verbs → the registry's generic store.
+//! - [`watch`]: watch event streams.
+//! - [`scale`]: the `scale` subresource.
+//! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
+//! - [`status`]: errors as `Status`; storage errors mapped in one place.
+
+pub mod discovery;
+pub mod handlers;
+pub mod negotiate;
+pub mod request;
+pub mod scale;
+pub mod status;
+pub mod watch;
+
+use std::sync::Arc;
+
+use tokio::sync::watch as signal;
+
+use crate::registry::Registry;
+use crate::registry::store::Store;
+
+/// What every API handler can reach.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub registry: Arc<Registry>,
+    /// Flips to `true` on shutdown: long-running watches end cleanly.
+    pub shutdown: signal::Receiver<bool>,
+    /// `host:port` clients reach the server on, for `/api`'s address list.
+    pub server_address: String,
+}

@@ -1,0 +1,174 @@
+//! The `scale` subresource (`autoscaling/v1` `Scale`), served for any resource that declares
+//! where its replicas live ([`ScaleSubresource`]): Deployments now, custom resources later.
+//!
+//! GET builds a `Scale` from the parent object; PUT and PATCH compute the desired replicas and
+//! write them into the parent through the store's patch path, so the parent's strategy,
+//! validation and optimistic concurrency all apply.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::ApiState;
+use super::negotiate::{self, BodyType};
+use super::request::{Query, ResourcePath};
+use super::status::{ApiError, Cause, Reason};
+use crate::meta::labels::LabelSelector;
+use crate::patch::PatchType;
+use crate::registry::resource::ScaleSubresource;
+use crate::registry::store::{Part, RequestContext, WriteOptions};
+use crate::registry::{Resource, object};
+
+pub async fn handle(
+    state: ApiState,
+    resource: Arc<Resource>,
+    path: ResourcePath,
+    query: Query,
+    headers: HeaderMap,
+    method: Method,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(spec) = resource.scale_subresource.clone() else {
+        return Err(ApiError::new(
+            Reason::NotFound,
+            "the server could not find the requested resource",
+        ));
+    };
+    let Some(name) = path.name.as_deref() else {
+        return Err(ApiError::new(Reason::MethodNotAllowed, "scale needs an object name"));
+    };
+    let namespace = path.namespace.as_deref();
+    let store = &state.store;
+    let output = negotiate::output(&headers, false)?;
+    let parent = store.get(&resource, namespace, name, None).await?;
+    let current = scale_of(&spec, &parent);
+    let desired = match method {
+        Method::GET => return Ok(negotiate::respond(output, StatusCode::OK, &current)),
+        Method::PUT => {
+            let kind = negotiate::body_type(&headers)?;
+            negotiate::decode_object(&body, kind)?
+        }
+        Method::PATCH => {
+            let patch_type = match negotiate::body_type(&headers)? {
+                BodyType::JsonPatch => PatchType::Json,
+                BodyType::MergePatch => PatchType::Merge,
+                BodyType::StrategicMergePatch => PatchType::StrategicMerge,
+                _ => {
+                    return Err(ApiError::new(
+                        Reason::UnsupportedMediaType,
+                        "PATCH needs a patch content type",
+                    ));
+                }
+            };
+            crate::registry::store::apply_patch_to_kind(
+                "autoscaling",
+                "Scale",
+                name,
+                patch_type,
+                &current,
+                &body,
+            )?
+        }
+        other => {
+            return Err(ApiError::new(
+                Reason::MethodNotAllowed,
+                format!("{other} is not allowed on scale"),
+            ));
+        }
+    };
+    let replicas = desired.pointer("/spec/replicas");
+    let replicas = match replicas.and_then(Value::as_i64) {
+        Some(n) if n >= 0 => n,
+        _ => {
+            let shown = replicas.cloned().unwrap_or(Value::Null);
+            let cause = Cause {
+                reason: "FieldValueInvalid".into(),
+                message: format!("Invalid value: {shown}: must be greater than or equal to 0"),
+                field: "spec.replicas".into(),
+            };
+            return Err(ApiError::invalid("autoscaling", "Scale", name, vec![cause]));
+        }
+    };
+    // The parent patch sets the replicas; a resourceVersion in a PUT body is a precondition.
+    let mut patch = nested(&spec.spec_replicas_path, json!(replicas));
+    if method == Method::PUT {
+        if let Some(rv) = object::resource_version(&desired) {
+            patch["metadata"] = json!({"resourceVersion": rv});
+        }
+    }
+    let patch = serde_json::to_vec(&patch).unwrap_or_default();
+    let ctx = RequestContext { user: "system:anonymous".into(), audit_id: object::new_uid() };
+    let options = WriteOptions { dry_run: query.dry_run()? };
+    let updated = store
+        .patch(&resource, namespace, name, Part::Main, PatchType::Merge, &patch, options, &ctx)
+        .await?;
+    Ok(negotiate::respond(output, StatusCode::OK, &scale_of(&spec, &updated)))
+}
+
+/// The `Scale` view of a parent object.
+fn scale_of(spec: &ScaleSubresource, parent: &Value) -> Value {
+    let at = |path: &str| parent.pointer(&pointer(path)).cloned();
+    let selector = spec.label_selector_path.as_deref().and_then(at).map(|s| match s {
+        Value::String(text) => text,
+        structured => {
+            LabelSelector::from_structured(&structured).map(|s| s.to_string()).unwrap_or_default()
+        }
+    });
+    let meta = object::metadata(parent).cloned().unwrap_or_default();
+    let keep = ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"];
+    let metadata: serde_json::Map<String, Value> =
+        meta.into_iter().filter(|(k, _)| keep.contains(&k.as_str())).collect();
+    let mut status = json!({"replicas": at(&spec.status_replicas_path).unwrap_or(json!(0))});
+    if let Some(selector) = selector {
+        status["selector"] = selector.into();
+    }
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": metadata,
+        "spec": {"replicas": at(&spec.spec_replicas_path).unwrap_or(json!(0))},
+        "status": status,
+    })
+}
+
+/// `.spec.replicas` → `/spec/replicas`.
+fn pointer(path: &str) -> String {
+    path.trim_start_matches('.').split('.').fold(String::new(), |mut p, s| {
+        p.push('/');
+        p.push_str(s);
+        p
+    })
+}
+
+/// `.spec.replicas`, 3 → `{"spec":{"replicas":3}}`.
+fn nested(path: &str, value: Value) -> Value {
+    path.trim_start_matches('.').rsplit('.').fold(value, |inner, segment| json!({ segment: inner }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_view_of_a_deployment() {
+        let spec = ScaleSubresource {
+            spec_replicas_path: ".spec.replicas".into(),
+            status_replicas_path: ".status.replicas".into(),
+            label_selector_path: Some(".spec.selector".into()),
+        };
+        let deployment = json!({
+            "metadata": {"name": "web", "namespace": "default", "uid": "u", "resourceVersion": "7", "labels": {"x": "y"}},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}},
+            "status": {"replicas": 2}
+        });
+        let scale = scale_of(&spec, &deployment);
+        assert_eq!(scale["spec"]["replicas"], 3);
+        assert_eq!(scale["status"], json!({"replicas": 2, "selector": "app=web"}));
+        assert_eq!(scale["metadata"]["resourceVersion"], "7");
+        assert!(scale["metadata"].get("labels").is_none());
+        assert_eq!(nested(".spec.replicas", json!(5)), json!({"spec": {"replicas": 5}}));
+    }
+}

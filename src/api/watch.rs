@@ -1,0 +1,110 @@
+//! Watch responses: the store's [`WatchEvent`]s encoded as a chunked stream of JSON lines
+//! (`{"type":"ADDED","object":{…}}`), the encoding kubectl, client-go, kube-rs and the Python
+//! client read. The stream ends at `timeoutSeconds` (default: a random 30–60 minutes, like
+//! kube-apiserver), when the server shuts down, or after an `ERROR` event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::{Map, json};
+
+use super::ApiState;
+use super::negotiate::{self, Output};
+use super::request::Query;
+use super::status::ApiError;
+use crate::registry::Resource;
+use crate::registry::store::{WatchEvent, WatchParams};
+use crate::registry::table::{IncludeObject, render_table};
+
+/// kube-apiserver's `--min-request-timeout`: watches without `timeoutSeconds` last between this
+/// and twice this.
+const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
+
+pub async fn respond(
+    state: &ApiState,
+    resource: Arc<Resource>,
+    namespace: Option<String>,
+    params: WatchParams,
+    query: &Query,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let output = negotiate::output(headers, true)?;
+    if output == Output::Yaml {
+        return Err(ApiError::new(
+            super::status::Reason::NotAcceptable,
+            "watch streams are served as application/json",
+        ));
+    }
+    let timeout = match query.number("timeoutSeconds")? {
+        Some(seconds) => Duration::from_secs(seconds as u64),
+        None => {
+            let jitter = uuid::Uuid::new_v4().as_u128() as u64 % MIN_REQUEST_TIMEOUT.as_secs();
+            MIN_REQUEST_TIMEOUT + Duration::from_secs(jitter)
+        }
+    };
+    let include = IncludeObject::parse(query.value("includeObject"));
+    let events = state.store.watch(resource.clone(), namespace, params).await?;
+    let mut shutdown = state.shutdown.clone();
+    let stop = async move {
+        tokio::select! {
+            _ = tokio::time::sleep(timeout) => {}
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+    };
+    let lines = events.take_until(Box::pin(stop)).scan(false, |ended, event| {
+        // An ERROR event is the last one.
+        if *ended {
+            return futures::future::ready(None);
+        }
+        *ended = matches!(event, WatchEvent::Error(_));
+        futures::future::ready(Some(event))
+    });
+    let lines = lines.map(move |event| {
+        Ok::<Bytes, std::convert::Infallible>(encode(&resource, event, output, include))
+    });
+    let mut response = Response::new(Body::from_stream(lines));
+    *response.status_mut() = StatusCode::OK;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    Ok(response)
+}
+
+/// One event as a JSON line.
+fn encode(resource: &Resource, event: WatchEvent, output: Output, include: IncludeObject) -> Bytes {
+    let kind = event.type_name();
+    let object = match event {
+        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => match output {
+            Output::Table(version) => {
+                let mut meta = Map::new();
+                if let Some(rv) = o.pointer("/metadata/resourceVersion") {
+                    meta.insert("resourceVersion".into(), rv.clone());
+                }
+                let mut table =
+                    render_table(&resource.table, std::slice::from_ref(&o), include, meta);
+                table["apiVersion"] = version.api_version().into();
+                table
+            }
+            _ => o,
+        },
+        WatchEvent::Bookmark { revision, initial_events_end } => {
+            let mut metadata = json!({"resourceVersion": revision.to_string()});
+            if initial_events_end {
+                metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            }
+            json!({"kind": resource.kind, "apiVersion": resource.gv.api_version(), "metadata": metadata})
+        }
+        WatchEvent::Error(error) => error.to_status(),
+    };
+    let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    line.push(b'\n');
+    Bytes::from(line)
+}

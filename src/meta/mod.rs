@@ -1,0 +1,19 @@
+//! The pure "apimachinery" of the API: what k8s.io/apimachinery gives kube-apiserver for reading
+//! queries and checking objects, with no I/O.
+//!
+//! - [`labels`]: label selectors — the `labelSelector` query parameter and the structured
+//!   `metav1.LabelSelector` of Deployments and friends — and how they match labels.
+//! - [`fields`]: field selectors (`fieldSelector`), matched against the field values a registry
+//!   computes per kind.
+//! - [`validation`]: kube's name and value validators and `metadata` validation, producing the
+//!   `details.causes` of a 422 `Invalid` status.
+//!
+//! Error messages follow kube-apiserver's wording, because clients and their tests read them.
+
+pub mod fields;
+pub mod labels;
+pub mod validation;
+
+pub use fields::{FieldOperator, FieldRequirement, FieldSelector, FieldSelectorError};
+pub use labels::{LabelSelector, LabelSelectorError, Labels, Operator, Requirement};
+pub use validation::{CauseType, FieldCause, NameValidator};

@@ -1,0 +1,132 @@
+//! The registry: which resources are served, and the one generic store that serves them all.
+//!
+//! Requests arrive from the endpoints (`crate::api`) already decoded and routed to a
+//! [`Resource`]; the [`store::Store`] applies the common object rules and the resource's
+//! [`Strategy`], and reads or writes the log through `crate::storage`. Built-in kinds are
+//! registered at start-up ([`builtin`]); CustomResourceDefinitions register theirs at runtime
+//! through the same [`Registry::register`].
+
+pub mod builtin;
+pub mod namespaces;
+pub mod object;
+pub mod resource;
+pub mod store;
+pub mod strategy;
+pub mod table;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+pub use resource::{GroupVersion, Resource};
+pub use strategy::Strategy;
+
+/// Every served resource, by group, version and plural. Cheap to read from many requests at
+/// once; written only when resources come and go (start-up, CRDs).
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// A std lock: held only to clone an `Arc` out, never across an await.
+    resources: RwLock<BTreeMap<(String, String, String), Arc<Resource>>>,
+}
+
+/// Registration failures.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RegistryError {
+    #[error("resource {plural} is already served at {gv}")]
+    AlreadyRegistered { gv: String, plural: String },
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves `resource` at its group/version from now on.
+    pub fn register(&self, resource: Resource) -> Result<Arc<Resource>, RegistryError> {
+        let key = (resource.gv.group.clone(), resource.gv.version.clone(), resource.plural.clone());
+        let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());
+        if resources.contains_key(&key) {
+            return Err(RegistryError::AlreadyRegistered {
+                gv: resource.gv.to_string(),
+                plural: resource.plural,
+            });
+        }
+        let resource = Arc::new(resource);
+        resources.insert(key, resource.clone());
+        Ok(resource)
+    }
+
+    /// Stops serving a resource (a CRD version removed). Stored objects are untouched.
+    pub fn unregister(&self, gv: &GroupVersion, plural: &str) -> Option<Arc<Resource>> {
+        let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());
+        resources.remove(&(gv.group.clone(), gv.version.clone(), plural.to_owned()))
+    }
+
+    pub fn get(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
+        let resources = self.resources.read().unwrap_or_else(|e| e.into_inner());
+        resources.get(&(group.to_owned(), version.to_owned(), plural.to_owned())).cloned()
+    }
+
+    /// Every served resource, ordered by group, version, plural.
+    pub fn all(&self) -> Vec<Arc<Resource>> {
+        let resources = self.resources.read().unwrap_or_else(|e| e.into_inner());
+        resources.values().cloned().collect()
+    }
+
+    /// The resources served at one group/version.
+    pub fn in_group_version(&self, group: &str, version: &str) -> Vec<Arc<Resource>> {
+        self.all().into_iter().filter(|r| r.gv.group == group && r.gv.version == version).collect()
+    }
+
+    /// The served group/versions of one group, preferred version first.
+    pub fn versions_of(&self, group: &str) -> Vec<String> {
+        let mut versions: Vec<String> = Vec::new();
+        for r in self.all().into_iter().filter(|r| r.gv.group == group) {
+            if !versions.contains(&r.gv.version) {
+                versions.push(r.gv.version.clone());
+            }
+        }
+        versions.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+        versions
+    }
+
+    /// Every served group, core (`""`) first, then alphabetically.
+    pub fn groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        for r in self.all() {
+            if !groups.contains(&r.gv.group) {
+                groups.push(r.gv.group.clone());
+            }
+        }
+        groups
+    }
+}
+
+/// Kubernetes version priority: GA > beta > alpha, then by number (v2 > v1, v1beta2 > v1beta1).
+pub fn version_priority(version: &str) -> (u8, u32, u32) {
+    let Some(rest) = version.strip_prefix('v') else { return (0, 0, 0) };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let Ok(major) = digits.parse::<u32>() else { return (0, 0, 0) };
+    let tail = &rest[digits.len()..];
+    let (level, minor) = if tail.is_empty() {
+        (3, 0)
+    } else if let Some(n) = tail.strip_prefix("beta") {
+        (2, n.parse().unwrap_or(0))
+    } else if let Some(n) = tail.strip_prefix("alpha") {
+        (1, n.parse().unwrap_or(0))
+    } else {
+        return (0, 0, 0);
+    };
+    (level, major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_sort_by_kubernetes_priority() {
+        let mut v = vec!["v1alpha1", "v1", "v2beta1", "v2", "v1beta2", "v1beta1", "foo"];
+        v.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+        assert_eq!(v, ["v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"]);
+    }
+}

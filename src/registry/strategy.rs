@@ -1,0 +1,57 @@
+//! Per-kind behaviour, in the style of k8s.io/apiserver's REST strategies: defaulting, validation,
+//! what a status write may change, and which fields field selectors can use. The generic store
+//! ([`super::store`]) calls these hooks; everything common to all kinds (names, uid, timestamps,
+//! generation, resourceVersion, finalizers, namespaces) is the store's job, not a strategy's.
+//!
+//! Objects are `serde_json::Value`s in the **storage** version.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::meta::validation::{FieldCause, NameValidator, name_is_dns_subdomain};
+
+pub trait Strategy: Send + Sync + fmt::Debug {
+    /// Defaults fields and clears what a client may not set on create (for example `status`
+    /// of a kind with a status subresource — the store clears that one itself).
+    fn prepare_for_create(&self, _object: &mut Value) {}
+
+    /// Kind-specific validation of a new object. ObjectMeta is validated by the store.
+    fn validate(&self, _object: &Value) -> Vec<FieldCause> {
+        Vec::new()
+    }
+
+    /// Defaulting on update; `old` is the stored object.
+    fn prepare_for_update(&self, _new: &mut Value, _old: &Value) {}
+
+    /// Kind-specific validation of an update (immutable fields and the like).
+    fn validate_update(&self, new: &Value, _old: &Value) -> Vec<FieldCause> {
+        self.validate(new)
+    }
+
+    /// How names are checked: DNS-1123 subdomains for most kinds, labels for namespaces,
+    /// DNS-1035 labels for services.
+    fn name_validator(&self) -> NameValidator {
+        name_is_dns_subdomain
+    }
+
+    /// Field values for field selectors, beyond `metadata.name` and `metadata.namespace` (which
+    /// the store adds): e.g. `spec.nodeName`, `status.phase`.
+    fn selectable_fields(&self, _object: &Value) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
+
+    /// Names of the fields [`Strategy::selectable_fields`] provides, for rejecting others with
+    /// a 400 as kube-apiserver does.
+    fn selectable_field_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// A kind with no rules beyond ObjectMeta's (and the default for custom resources until their
+/// schema applies).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRules;
+
+impl Strategy for NoRules {}

@@ -1,0 +1,231 @@
+//! Watches: one etcd watch per contract watch, turned into [`WatchItem`]s.
+//!
+//! etcd delivers events of the prefix range from `after + 1` on, in revision order, each once,
+//! with the previous value of every key (`prev_kv`); these are passed through. Deletes leave no
+//! value, so their provenance is read from the delete's tombstone at the delete's revision.
+//! Periodic progress notifications (`progress_notify`, sent by etcd only once the watcher has
+//! caught up) become [`WatchItem::Progress`].
+//!
+//! When etcd compacts history the watch still needs, the stream ends with `Compacted`; when the
+//! connection breaks or etcd cancels the watch, with `Unavailable`. The consumer resumes from the
+//! last revision it saw.
+//!
+//! The stream is a small state machine driven by `stream::unfold`: it owns the etcd watch, so
+//! dropping the stream drops the gRPC stream, and etcd cancels the watch.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use etcd_client::{EventType as EtcdEventType, GetOptions, WatchOptions, WatchResponse};
+use futures::StreamExt;
+use futures::future::try_join_all;
+
+use super::errors::{self, RevisionError};
+use super::{EtcdStorage, envelope};
+use crate::storage::{
+    Event, EventType, Provenance, Result, Revision, StorageError, WatchItem, WatchStream,
+    validate_prefix,
+};
+
+impl EtcdStorage {
+    pub(super) async fn watch_prefix(&self, prefix: &str, after: Revision) -> Result<WatchStream> {
+        validate_prefix(prefix)?;
+        let after = after.max(0);
+        self.check_watchable(after).await?;
+        let (start, end) = self.layout.data_range(prefix);
+        let options = WatchOptions::new()
+            .with_range(end)
+            .with_start_revision(after + 1)
+            .with_prev_key()
+            .with_progress_notify();
+        let stream = self.open_watch(start, options).await?;
+        let watcher = Watcher {
+            storage: self.clone(),
+            stream,
+            pending: VecDeque::new(),
+            last: after,
+            done: false,
+        };
+        Ok(futures::stream::unfold(
+            watcher,
+            |mut w| async move { w.next().await.map(|item| (item, w)) },
+        )
+        .boxed())
+    }
+
+    /// Fails with `Compacted` unless the state at `after` is still readable. etcd itself would
+    /// accept `after` one below its compacted revision, but it drops a delete at exactly the
+    /// compacted revision, which such a watch would then silently miss. etcd would also only say
+    /// so in the watch's second message, some time after creating it; a read fails at once.
+    async fn check_watchable(&self, after: Revision) -> Result<()> {
+        // Revision 0 is "before anything": watching after it needs revision 1 on.
+        let at = after.max(1);
+        let mut kv = self.kv.clone();
+        let options = GetOptions::new().with_count_only().with_revision(at);
+        let request = kv.get(self.layout.compacted_key(), Some(options));
+        match self.call("watch", request).await? {
+            Ok(_) => Ok(()),
+            Err(err) => match errors::revision_error(&err) {
+                Some(RevisionError::Compacted) => Err(self.compacted_error(after, at).await),
+                // Nothing was written at `after` yet, so nothing after it is compacted.
+                Some(RevisionError::Future) => Ok(()),
+                None => Err(errors::map(err)),
+            },
+        }
+    }
+
+    /// Opens an etcd watch and waits for etcd to confirm it, so that a watch that cannot be
+    /// established fails here rather than in the stream.
+    pub(super) async fn open_watch(
+        &self,
+        key: String,
+        options: WatchOptions,
+    ) -> Result<etcd_client::WatchStream> {
+        let mut client = self.watch.clone();
+        let mut stream = self.request("watch", client.watch(key, Some(options))).await?;
+        match self.request("watch", stream.message()).await? {
+            Some(created) if created.created() && !created.canceled() => Ok(stream),
+            Some(refused) => Err(StorageError::Internal(format!(
+                "etcd refused the watch: {}",
+                refused.cancel_reason()
+            ))),
+            None => Err(StorageError::Unavailable(
+                "etcd closed the watch before confirming it".to_owned(),
+            )),
+        }
+    }
+
+    /// An etcd event of the data range as a contract event.
+    pub(super) async fn event(&self, etcd_event: &etcd_client::Event) -> Result<Event> {
+        let kv = etcd_event
+            .kv()
+            .ok_or_else(|| StorageError::Internal("etcd sent an event without a key".to_owned()))?;
+        let revision = kv.mod_revision();
+        let key = self.layout.object_key(kv.key())?;
+        let prev_object = match etcd_event.prev_kv() {
+            Some(prev) => Some(self.layout.object_ref(prev)?.0),
+            None => None,
+        };
+        Ok(match etcd_event.event_type() {
+            EtcdEventType::Put => {
+                let (object, provenance) = self.layout.object_ref(kv)?;
+                let created = kv.create_revision() == kv.mod_revision();
+                Event {
+                    revision,
+                    event_type: if created { EventType::Created } else { EventType::Updated },
+                    key,
+                    object: Some(object),
+                    prev_object: if created { None } else { prev_object },
+                    provenance,
+                }
+            }
+            EtcdEventType::Delete => Event {
+                revision,
+                event_type: EventType::Deleted,
+                provenance: self.delete_provenance(&key, revision).await?,
+                key,
+                object: None,
+                prev_object,
+            },
+        })
+    }
+
+    /// Who deleted `key` at `revision`: the tombstone written by that very delete (same
+    /// revision). `None` when the delete was not made by kube-ledger, or when compaction has
+    /// dropped the tombstone's history since.
+    async fn delete_provenance(&self, key: &str, revision: Revision) -> Result<Option<Provenance>> {
+        let mut kv = self.kv.clone();
+        let options = GetOptions::new().with_revision(revision);
+        let request = kv.get(self.layout.tombstone_key(key), Some(options));
+        let mut response = match self.call("read tombstone", request).await? {
+            Ok(response) => response,
+            Err(err) if errors::revision_error(&err) == Some(RevisionError::Compacted) => {
+                return Ok(None);
+            }
+            Err(err) => return Err(errors::map(err)),
+        };
+        match response.take_kvs().into_iter().next() {
+            Some(tombstone) if tombstone.mod_revision() == revision => {
+                let (_, stored) = tombstone.into_key_value();
+                Ok(envelope::decode(Bytes::from(stored))?.provenance)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The state of one watch stream.
+struct Watcher {
+    storage: EtcdStorage,
+    stream: etcd_client::WatchStream,
+    /// Items decoded from etcd's last response and not handed out yet.
+    pending: VecDeque<Result<WatchItem>>,
+    /// The revision through which items were handed out: where a consumer would resume, and the
+    /// floor below which a progress notification is not worth handing out.
+    last: Revision,
+    /// Set once the stream has failed: the error is the last item.
+    done: bool,
+}
+
+impl Watcher {
+    async fn next(&mut self) -> Option<Result<WatchItem>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                if let Ok(item) = &item {
+                    self.last = match item {
+                        WatchItem::Event(event) => event.revision,
+                        WatchItem::Progress(revision) => *revision,
+                    };
+                }
+                return Some(item);
+            }
+            if self.done {
+                return None;
+            }
+            // No deadline here: a watch may legitimately stay silent for hours. A dead
+            // connection is caught by the channel's keep-alive pings.
+            match self.stream.message().await {
+                Ok(Some(response)) => self.absorb(response).await,
+                Ok(None) => {
+                    self.fail(StorageError::Unavailable("etcd closed the watch".to_owned()))
+                }
+                Err(err) => self.fail(errors::map(err)),
+            }
+        }
+    }
+
+    /// Turns one etcd response into pending items.
+    async fn absorb(&mut self, response: WatchResponse) {
+        if response.compact_revision() > 0 {
+            return self.fail(StorageError::Compacted {
+                requested: self.last,
+                compacted: response.compact_revision(),
+            });
+        }
+        if response.canceled() {
+            return self.fail(StorageError::Unavailable(format!(
+                "etcd canceled the watch: {}",
+                response.cancel_reason()
+            )));
+        }
+        if response.events().is_empty() {
+            // A progress notification: the header revision is delivered in full.
+            let revision = response.header().map_or(0, |h| h.revision());
+            if !response.created() && revision > self.last {
+                self.pending.push_back(Ok(WatchItem::Progress(revision)));
+            }
+            return;
+        }
+        let storage = &self.storage;
+        match try_join_all(response.events().iter().map(|e| storage.event(e))).await {
+            Ok(events) => self.pending.extend(events.into_iter().map(|e| Ok(WatchItem::Event(e)))),
+            Err(err) => self.fail(err),
+        }
+    }
+
+    /// Ends the stream with `err` after whatever is already pending.
+    fn fail(&mut self, err: StorageError) {
+        self.pending.push_back(Err(err));
+        self.done = true;
+    }
+}

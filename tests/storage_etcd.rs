@@ -1,0 +1,91 @@
+//! The storage conformance suite on the etcd backend, against a real etcd that each test starts
+//! on free loopback ports (see `support::etcd`), plus the outage test: etcd stops, operations
+//! fail as retryable, etcd comes back, the same handle works again.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
+use kube_ledger::storage::{Storage, StorageError, Verb};
+use support::etcd::TestEtcd;
+use support::suite::{Harness, who};
+
+struct Etcd {
+    etcd: TestEtcd,
+    storage: Option<Arc<EtcdStorage>>,
+}
+
+async fn connect(etcd: &TestEtcd) -> EtcdStorage {
+    EtcdStorage::connect(EtcdConfig {
+        endpoints: vec![etcd.endpoint()],
+        prefix: "/registry".to_owned(),
+        request_timeout: Duration::from_secs(2),
+    })
+    .await
+    .unwrap()
+}
+
+#[async_trait::async_trait]
+impl Harness for Etcd {
+    async fn start() -> Self {
+        let etcd = TestEtcd::start().await;
+        let storage = Some(Arc::new(connect(&etcd).await));
+        Etcd { etcd, storage }
+    }
+
+    fn storage(&self) -> Arc<dyn Storage> {
+        self.storage.clone().unwrap()
+    }
+
+    async fn restart(&mut self) {
+        self.storage = None;
+        self.etcd.restart().await;
+        self.storage = Some(Arc::new(connect(&self.etcd).await));
+    }
+}
+
+conformance_suite!(Etcd);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_fails_as_retryable_and_recovers_without_reconnecting() {
+    let mut etcd = TestEtcd::start().await;
+    let storage = connect(&etcd).await;
+    let key = "/configmaps/default/survivor";
+    let created = storage.create(key, Bytes::from("1"), who(Verb::Create)).await.unwrap();
+
+    etcd.stop().await;
+    // Hang protection only: the request timeout (2 s) is what makes these fail.
+    let patience = Duration::from_secs(30);
+    let r = tokio::time::timeout(patience, storage.get(key, None)).await.expect("get hung");
+    assert!(matches!(r, Err(StorageError::Unavailable(_))), "{r:?}");
+    assert!(r.unwrap_err().is_retryable());
+    let r = tokio::time::timeout(
+        patience,
+        storage.update(key, created.mod_revision, Bytes::from("2"), who(Verb::Update)),
+    )
+    .await
+    .expect("update hung");
+    assert!(matches!(r, Err(StorageError::Unavailable(_))), "{r:?}");
+
+    etcd.restart().await;
+    // The same handle recovers once etcd answers again.
+    let mut recovered = None;
+    for _ in 0..60 {
+        match storage.get(key, None).await {
+            Ok(object) => {
+                recovered = object;
+                break;
+            }
+            Err(StorageError::Unavailable(_)) => {
+                tokio::time::sleep(Duration::from_millis(500)).await
+            }
+            Err(other) => panic!("unexpected error after restart: {other}"),
+        }
+    }
+    assert_eq!(recovered, Some(created.clone()), "nothing was written during the outage");
+    let updated = storage.update(key, created.mod_revision, Bytes::from("2"), who(Verb::Update));
+    assert_eq!(updated.await.unwrap().value, "2");
+}
