@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::Predicate;
 
-use crate::api::{ApiState, handlers};
+use crate::api::{ApiState, handlers, openapi};
 use crate::registry::store::Store;
 use crate::registry::{Registry, builtin, namespaces};
 use crate::storage::Storage;
@@ -75,6 +75,8 @@ impl Server {
             .route("/api/{*rest}", any(handlers::serve))
             .route("/apis", any(handlers::serve))
             .route("/apis/{*rest}", any(handlers::serve))
+            .route("/openapi/v3", get(openapi::serve_index))
+            .route("/openapi/v3/{*path}", get(openapi::serve_document))
             .with_state(self.api.clone());
         Router::new()
             .route("/version", get(version))

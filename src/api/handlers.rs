@@ -113,10 +113,8 @@ fn discovery_response(
     };
     let output = negotiate::output(headers, false).unwrap_or(Output::Json);
     let mut response = negotiate::respond(output, StatusCode::OK, &document);
-    if let Some(content_type) = content_type {
-        if let Ok(value) = content_type.parse() {
-            response.headers_mut().insert(axum::http::header::CONTENT_TYPE, value);
-        }
+    if let Some(Ok(value)) = content_type.map(str::parse) {
+        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, value);
     }
     Ok(response)
 }
@@ -202,6 +200,16 @@ impl Call {
     }
 
     fn write_options(&self) -> Result<WriteOptions, ApiError> {
+        // Field validation is the server's (the objects are schemaless JSON for now, so unknown
+        // fields are kept under every mode); an unknown mode is a 400 as in kube-apiserver.
+        match self.query.value("fieldValidation") {
+            None | Some("Ignore" | "Warn" | "Strict") => {}
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Strict\", \"Warn\""
+                )));
+            }
+        }
         Ok(WriteOptions { dry_run: self.query.dry_run()? })
     }
 
@@ -425,8 +433,10 @@ impl Call {
                 options.dry_run = true;
             }
         }
-        if let Some(policy) = &options.propagation_policy {
-            if !["Orphan", "Background", "Foreground"].contains(&policy.as_str()) {
+        if let Some(policy) = &options.propagation_policy
+            && !["Orphan", "Background", "Foreground"].contains(&policy.as_str())
+        {
+            {
                 let cause = crate::meta::validation::FieldCause::not_supported(
                     "propagationPolicy",
                     policy.clone(),

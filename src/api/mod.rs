@@ -6,11 +6,13 @@
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
 //! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
+//! - [`openapi`]: the OpenAPI v3 documents kubectl reads before `apply`.
 //! - [`status`]: errors as `Status`; storage errors mapped in one place.
 
 pub mod discovery;
 pub mod handlers;
 pub mod negotiate;
+pub mod openapi;
 pub mod request;
 pub mod scale;
 pub mod status;

@@ -94,10 +94,10 @@ pub async fn handle(
     };
     // The parent patch sets the replicas; a resourceVersion in a PUT body is a precondition.
     let mut patch = nested(&spec.spec_replicas_path, json!(replicas));
-    if method == Method::PUT {
-        if let Some(rv) = object::resource_version(&desired) {
-            patch["metadata"] = json!({"resourceVersion": rv});
-        }
+    if method == Method::PUT
+        && let Some(rv) = object::resource_version(&desired)
+    {
+        patch["metadata"] = json!({"resourceVersion": rv});
     }
     let patch = serde_json::to_vec(&patch).unwrap_or_default();
     let ctx = RequestContext { user: "system:anonymous".into(), audit_id: object::new_uid() };

@@ -100,7 +100,8 @@ pub struct Subject {
 pub struct ApiError {
     pub reason: Reason,
     pub message: String,
-    pub subject: Option<Subject>,
+    /// Boxed: most errors have none, and a small error keeps every `Result` small.
+    pub subject: Option<Box<Subject>>,
     pub causes: Vec<Cause>,
     /// Sent as `details.retryAfterSeconds` and the `Retry-After` header.
     pub retry_after_seconds: Option<u32>,
@@ -131,8 +132,11 @@ impl ApiError {
     }
 
     fn about(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.subject =
-            Some(Subject { group: group.to_owned(), kind: kind.to_owned(), name: name.to_owned() });
+        self.subject = Some(Box::new(Subject {
+            group: group.to_owned(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+        }));
         self
     }
 
@@ -166,7 +170,7 @@ impl ApiError {
     /// 422 with one cause per field: `ConfigMap "x" is invalid: [metadata.name: Invalid value: …]`.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
         let what = if group.is_empty() { kind.to_owned() } else { format!("{kind}.{group}") };
-        let list: Vec<String> = causes.iter().map(|c| cause_text(c)).collect();
+        let list: Vec<String> = causes.iter().map(cause_text).collect();
         let joined = match list.as_slice() {
             [one] => one.clone(),
             many => format!("[{}]", many.join(", ")),

@@ -85,7 +85,7 @@ impl Registry {
                 versions.push(r.gv.version.clone());
             }
         }
-        versions.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+        versions.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
         versions
     }
 
@@ -126,7 +126,7 @@ mod tests {
     #[test]
     fn versions_sort_by_kubernetes_priority() {
         let mut v = vec!["v1alpha1", "v1", "v2beta1", "v2", "v1beta2", "v1beta1", "foo"];
-        v.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+        v.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
         assert_eq!(v, ["v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"]);
     }
 }

@@ -20,6 +20,9 @@ use crate::storage::{StorageError, Verb};
 /// The namespaces kube-apiserver creates at start-up.
 pub const BUILT_IN: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/// The namespaces that may not be deleted (kube-apiserver's NamespaceLifecycle admission).
+pub const IMMORTAL: [&str; 3] = ["default", "kube-system", "kube-public"];
+
 fn controller() -> RequestContext {
     RequestContext {
         user: "system:serviceaccount:kube-system:namespace-controller".to_owned(),

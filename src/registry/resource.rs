@@ -54,9 +54,9 @@ pub struct ScaleSubresource {
 /// Objects are `serde_json::Value`s carrying `apiVersion` and `kind`.
 pub trait Conversion: Send + Sync + fmt::Debug {
     /// A request body in the served version → the storage version.
-    fn to_storage(&self, object: Value) -> Result<Value, ApiError>;
+    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError>;
     /// A stored object → the served version.
-    fn from_storage(&self, object: Value) -> Result<Value, ApiError>;
+    fn to_served_version(&self, object: Value) -> Result<Value, ApiError>;
 }
 
 /// The conversion of a resource served in its storage version: only `apiVersion` and `kind` are
@@ -68,11 +68,11 @@ pub struct SameVersion {
 }
 
 impl Conversion for SameVersion {
-    fn to_storage(&self, object: Value) -> Result<Value, ApiError> {
+    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError> {
         Ok(stamp(object, &self.api_version, &self.kind))
     }
 
-    fn from_storage(&self, object: Value) -> Result<Value, ApiError> {
+    fn to_served_version(&self, object: Value) -> Result<Value, ApiError> {
         Ok(stamp(object, &self.api_version, &self.kind))
     }
 }

@@ -1,3 +1,510 @@
-//! Built-in kinds (being written).
+//! The built-in kinds kube-apiserver serves and kube-ledger serves too: one module per kind, each
+//! exporting `resource()` — names, scope, subresources, storage prefix, conversion, strategy and
+//! printer columns — and [`register_all`] to serve them all.
+//!
+//! Strategies follow kube-apiserver's REST strategies and validation (`pkg/registry/*`,
+//! `pkg/apis/*/validation`), including their field paths and messages, because clients and their
+//! tests read those. Objects are JSON in the storage version; a field of the wrong JSON type is
+//! reported as a `FieldValueTypeInvalid` cause where kube-apiserver would fail to decode.
+//!
+//! Defaulting that kube does in its versioned `SetDefaults_*` functions runs in
+//! `prepare_for_create` and `prepare_for_update`, since kube applies it on every decode.
+
+pub mod configmaps;
+pub mod deployments;
+pub mod events;
+pub mod leases;
+pub mod namespaces;
+pub mod pods;
+pub mod podspec;
+pub mod secrets;
+pub mod serviceaccounts;
+pub mod services;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
 use super::Registry;
-pub fn register_all(_registry: &Registry) {}
+use super::resource::{GroupVersion, Resource, SameVersion};
+use super::strategy::Strategy;
+use super::table::{Cell, Column, TableSpec};
+use crate::meta::validation::{CauseType, FieldCause, go_quote};
+
+/// Serves every built-in resource. A resource served twice is a programming error.
+pub fn register_all(registry: &Registry) {
+    let resources = [
+        namespaces::resource(),
+        configmaps::resource(),
+        secrets::resource(),
+        pods::resource(),
+        services::resource(),
+        serviceaccounts::resource(),
+        events::resource(),
+        events::events_v1_resource(),
+        leases::resource(),
+        deployments::resource(),
+    ];
+    for resource in resources {
+        let name = format!("{}/{}", resource.gv, resource.plural);
+        if let Err(err) = registry.register(resource) {
+            panic!("built-in resource {name} registered twice: {err}");
+        }
+    }
+}
+
+/// The names and placement of a built-in kind served in its storage version.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kind {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    pub namespaced: bool,
+    pub storage_prefix: &'static str,
+}
+
+impl Kind {
+    pub(crate) fn api_version(&self) -> String {
+        GroupVersion::new(self.group, self.version).api_version()
+    }
+
+    /// The resource, served in its storage version, without subresources.
+    pub(crate) fn resource(&self, strategy: Arc<dyn Strategy>, table: TableSpec) -> Resource {
+        let gv = GroupVersion::new(self.group, self.version);
+        Resource {
+            gv: gv.clone(),
+            kind: self.kind.to_owned(),
+            plural: self.plural.to_owned(),
+            singular: self.kind.to_lowercase(),
+            short_names: self.short_names.iter().map(|s| (*s).to_owned()).collect(),
+            categories: self.categories.iter().map(|s| (*s).to_owned()).collect(),
+            namespaced: self.namespaced,
+            status_subresource: false,
+            scale_subresource: None,
+            storage_prefix: self.storage_prefix.to_owned(),
+            storage_gv: gv,
+            conversion: Arc::new(SameVersion {
+                api_version: self.api_version(),
+                kind: self.kind.to_owned(),
+            }),
+            strategy,
+            table,
+        }
+    }
+}
+
+/// `metav1.ObjectMeta`'s documentation of `name`: the description of every Name column.
+pub const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when \
+     creating resources, although some resources may allow a client to request the generation \
+     of an appropriate name automatically. Name is primarily intended for creation idempotence \
+     and configuration definition. Cannot be updated. More info: \
+     https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+
+/// `metav1.ObjectMeta`'s documentation of `creationTimestamp`: the description of every Age
+/// column.
+pub const CREATION_TIMESTAMP_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing \
+     the server time when this object was created. It is not guaranteed to be set in \
+     happens-before order across separate operations. Clients may not set this value. It is \
+     represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for \
+     lists. More info: \
+     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
+
+/// A printer column.
+pub fn column(name: &str, kind: &str, priority: i32, description: &str, cell: Cell) -> Column {
+    Column {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        format: String::new(),
+        description: description.to_owned(),
+        priority,
+        cell,
+    }
+}
+
+/// The `Name` column every kind starts with.
+pub fn name_column() -> Column {
+    Column {
+        format: "name".to_owned(),
+        ..column("Name", "string", 0, NAME_DESCRIPTION, Cell::Name)
+    }
+}
+
+/// The `Age` column of the built-in printers (a string cell, `5m`).
+pub fn age_column() -> Column {
+    column("Age", "string", 0, CREATION_TIMESTAMP_DESCRIPTION, Cell::Age)
+}
+
+/// The columns of a custom resource whose version declares no `additionalPrinterColumns`:
+/// apiextensions-apiserver serves `Name` and a defaulted `Age` column (type `date`, from
+/// `.metadata.creationTimestamp`).
+pub fn default_table() -> TableSpec {
+    TableSpec {
+        columns: vec![
+            name_column(),
+            column(
+                "Age",
+                "date",
+                0,
+                CREATION_TIMESTAMP_DESCRIPTION,
+                Cell::JsonPath(".metadata.creationTimestamp".to_owned()),
+            ),
+        ],
+    }
+}
+
+/// k8s.io/apiserver's `DefaultTableConvertor`, for resources with no printer at all: `Name` and
+/// `Created At` (the creation timestamp itself, RFC 3339).
+pub fn generic_table() -> TableSpec {
+    TableSpec {
+        columns: vec![
+            name_column(),
+            column(
+                "Created At",
+                "date",
+                0,
+                CREATION_TIMESTAMP_DESCRIPTION,
+                Cell::JsonPath(".metadata.creationTimestamp".to_owned()),
+            ),
+        ],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading JSON objects.
+
+/// The string at a JSON pointer, `""` when missing or not a string.
+pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The array at a JSON pointer, empty when missing or not an array.
+pub(crate) fn array_at<'a>(value: &'a Value, pointer: &str) -> &'a [Value] {
+    value.pointer(pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// The integer at a JSON pointer.
+pub(crate) fn int_at(value: &Value, pointer: &str) -> Option<i64> {
+    value.pointer(pointer).and_then(Value::as_i64)
+}
+
+/// A map of strings (labels, selectors, `data`); non-string values are skipped.
+pub(crate) fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default()
+}
+
+/// `labels.FormatLabels`: `a=b,c=d` sorted by key, `<none>` when empty.
+pub(crate) fn format_labels(value: Option<&Value>) -> String {
+    let map = string_map(value);
+    if map.is_empty() {
+        return "<none>".to_owned();
+    }
+    map.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// Go's `%#v` of a `map[string]string`, as kube prints maps in validation messages:
+/// `map[string]string{"a":"b", "c":"d"}`, `map[string]string(nil)` for no map.
+pub(crate) fn go_string_map(value: Option<&Value>) -> String {
+    match value.and_then(Value::as_object) {
+        None => "map[string]string(nil)".to_owned(),
+        Some(_) => {
+            let entries: Vec<String> = string_map(value)
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_quote(k), go_quote(v)))
+                .collect();
+            format!("map[string]string{{{}}}", entries.join(", "))
+        }
+    }
+}
+
+/// Go's `%#v` of a `[]string`: `[]string{"a", "b"}`, `[]string(nil)` for none.
+pub(crate) fn go_string_slice(values: Option<&Value>) -> String {
+    match values.and_then(Value::as_array) {
+        None => "[]string(nil)".to_owned(),
+        Some(items) => {
+            let items: Vec<String> =
+                items.iter().map(|v| go_quote(v.as_str().unwrap_or_default())).collect();
+            format!("[]string{{{}}}", items.join(", "))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing JSON objects.
+
+/// `object[key]` as an object, created (or replaced, if it is `null`) when missing. A value of
+/// another type is left alone and `None` returned: validation reports it.
+pub(crate) fn child_object<'a>(
+    object: &'a mut Map<String, Value>,
+    key: &str,
+) -> Option<&'a mut Map<String, Value>> {
+    let entry = object.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    if entry.is_null() {
+        *entry = Value::Object(Map::new());
+    }
+    entry.as_object_mut()
+}
+
+/// Sets `object[key]` unless it holds a non-null value (kube's "default if unset").
+pub(crate) fn default_value(object: &mut Map<String, Value>, key: &str, value: Value) {
+    match object.get(key) {
+        None | Some(Value::Null) => {
+            object.insert(key.to_owned(), value);
+        }
+        Some(_) => {}
+    }
+}
+
+/// Like [`default_value`], but an empty string counts as unset too (Go's zero value).
+pub(crate) fn default_string(object: &mut Map<String, Value>, key: &str, value: &str) {
+    match object.get(key) {
+        None | Some(Value::Null) => {
+            object.insert(key.to_owned(), value.into());
+        }
+        Some(Value::String(s)) if s.is_empty() => {
+            object.insert(key.to_owned(), value.into());
+        }
+        Some(_) => {}
+    }
+}
+
+/// The elements of `object[key]` that are objects, mutably.
+pub(crate) fn object_items_mut<'a>(
+    object: &'a mut Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+    object
+        .get_mut(key)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flat_map(|items| items.iter_mut().filter_map(Value::as_object_mut))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers: typed reads that report wrong JSON types, and causes whose bad value kube
+// prints with Go's `%#v`.
+
+/// A cause with a bad value already rendered (Go `%#v` forms such as `map[string]string{…}`).
+pub(crate) fn invalid_rendered(
+    field: impl Into<String>,
+    rendered: &str,
+    detail: &str,
+) -> FieldCause {
+    let mut message = format!("Invalid value: {rendered}");
+    if !detail.is_empty() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    FieldCause { field: field.into(), reason: CauseType::FieldValueInvalid, message }
+}
+
+/// apimachinery's `ValidateImmutableField` failure: `Invalid value: <new>: field is immutable`.
+pub(crate) fn immutable(field: impl Into<String>, new_value: &Value) -> FieldCause {
+    FieldCause::invalid(field, new_value.clone(), "field is immutable")
+}
+
+/// `ValidateNonnegativeField`.
+pub(crate) fn validate_nonnegative(value: Option<i64>, field: &str, causes: &mut Vec<FieldCause>) {
+    if let Some(n) = value.filter(|n| *n < 0) {
+        causes.push(FieldCause::invalid(field, n, "must be greater than or equal to 0"));
+    }
+}
+
+/// `object[key]` as a string: `None` when absent or `null`; a wrong type adds a cause.
+pub(crate) fn opt_str<'a>(
+    object: &'a Value,
+    key: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Option<&'a str> {
+    match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            causes.push(FieldCause::type_invalid(path, other.clone(), "must be a string"));
+            None
+        }
+    }
+}
+
+/// `object[key]` as an integer: `None` when absent or `null`; a wrong type adds a cause.
+pub(crate) fn opt_int(
+    object: &Value,
+    key: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Option<i64> {
+    match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+        Some(other) => {
+            causes.push(FieldCause::type_invalid(path, other.clone(), "must be an integer"));
+            None
+        }
+    }
+}
+
+/// `object[key]` as a boolean: `None` when absent or `null`; a wrong type adds a cause.
+pub(crate) fn opt_bool(
+    object: &Value,
+    key: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Option<bool> {
+    match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(other) => {
+            causes.push(FieldCause::type_invalid(path, other.clone(), "must be a boolean"));
+            None
+        }
+    }
+}
+
+/// `object[key]` as a list: empty when absent or `null`; a wrong type adds a cause.
+pub(crate) fn opt_array<'a>(
+    object: &'a Value,
+    key: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> &'a [Value] {
+    match object.get(key) {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            causes.push(FieldCause::type_invalid(path, other.clone(), "must be a list"));
+            &[]
+        }
+    }
+}
+
+/// `object[key]` as an object: `None` when absent or `null`; a wrong type adds a cause.
+pub(crate) fn opt_object<'a>(
+    object: &'a Value,
+    key: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Option<&'a Map<String, Value>> {
+    match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) => Some(map),
+        Some(other) => {
+            causes.push(FieldCause::type_invalid(path, other.clone(), "must be an object"));
+            None
+        }
+    }
+}
+
+/// `object[key]` as a map of strings: empty when absent; wrong types add causes.
+pub(crate) fn opt_string_map<'a>(
+    object: &'a Value,
+    key: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Vec<(&'a str, &'a str)> {
+    let Some(map) = opt_object(object, key, path, causes) else { return Vec::new() };
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        match v {
+            Value::String(s) => out.push((k.as_str(), s.as_str())),
+            other => causes.push(FieldCause::type_invalid(
+                format!("{path}[{k}]"),
+                other.clone(),
+                "must be a string",
+            )),
+        }
+    }
+    out
+}
+
+/// Every element of a list must be an object; others add a cause and are skipped.
+pub(crate) fn object_items<'a>(
+    items: &'a [Value],
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Vec<(usize, &'a Value)> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if item.is_object() {
+            out.push((i, item));
+        } else {
+            causes.push(FieldCause::type_invalid(
+                format!("{path}[{i}]"),
+                item.clone(),
+                "must be an object",
+            ));
+        }
+    }
+    out
+}
+
+/// A 64-bit FNV-1a hash: small, and stable across builds (unlike std's hasher), for values the
+/// server derives from a uid (service IPs, node ports).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn registers_every_built_in_resource() {
+        let registry = Registry::new();
+        register_all(&registry);
+        let served: Vec<String> =
+            registry.all().iter().map(|r| format!("{}/{}", r.gv, r.plural)).collect();
+        assert_eq!(
+            served,
+            [
+                "v1/configmaps",
+                "v1/events",
+                "v1/namespaces",
+                "v1/pods",
+                "v1/secrets",
+                "v1/serviceaccounts",
+                "v1/services",
+                "apps/v1/deployments",
+                "coordination.k8s.io/v1/leases",
+                "events.k8s.io/v1/events",
+            ]
+        );
+        let core = registry.get("", "v1", "events").unwrap();
+        let new = registry.get("events.k8s.io", "v1", "events").unwrap();
+        assert_eq!(core.storage_prefix, new.storage_prefix);
+        assert_eq!(new.storage_gv, core.gv);
+    }
+
+    #[test]
+    fn go_renderings() {
+        assert_eq!(go_string_map(None), "map[string]string(nil)");
+        assert_eq!(
+            go_string_map(Some(&json!({"b": "2", "a": "1"}))),
+            "map[string]string{\"a\":\"1\", \"b\":\"2\"}"
+        );
+        assert_eq!(go_string_slice(Some(&json!(["x", "y"]))), "[]string{\"x\", \"y\"}");
+        assert_eq!(format_labels(Some(&json!({"b": "2", "a": "1"}))), "a=1,b=2");
+        assert_eq!(format_labels(None), "<none>");
+    }
+
+    #[test]
+    fn default_tables() {
+        let names: Vec<_> = default_table().columns.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, ["Name", "Age"]);
+        assert_eq!(default_table().columns[1].kind, "date");
+        let names: Vec<_> = generic_table().columns.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, ["Name", "Created At"]);
+    }
+}

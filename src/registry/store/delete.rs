@@ -48,12 +48,20 @@ impl Store {
         options: &DeleteOptions,
         ctx: &RequestContext,
     ) -> Result<Deletion, ApiError> {
+        let is_namespace = resource.gv.group.is_empty() && resource.plural == "namespaces";
+        if is_namespace && crate::registry::namespaces::IMMORTAL.contains(&name) {
+            return Err(ApiError::forbidden(
+                "",
+                "namespaces",
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
         let mut attempts = 0;
         loop {
             let current = self.read(resource, namespace, name).await?;
             let old = decode(&current)?;
             check_preconditions(resource, name, &old, current.mod_revision, options)?;
-            let is_namespace = resource.gv.group.is_empty() && resource.plural == "namespaces";
             let finalizers = object::finalizers(&old);
             if is_namespace || !finalizers.is_empty() {
                 if object::deletion_timestamp(&old).is_some() {
@@ -167,10 +175,10 @@ fn check_preconditions(
             return Err(failed("UID", uid, have));
         }
     }
-    if let Some(rv) = &options.resource_version {
-        if *rv != revision.to_string() {
-            return Err(failed("ResourceVersion", rv, &revision.to_string()));
-        }
+    if let Some(rv) = &options.resource_version
+        && *rv != revision.to_string()
+    {
+        return Err(failed("ResourceVersion", rv, &revision.to_string()));
     }
     Ok(())
 }

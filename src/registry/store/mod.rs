@@ -101,7 +101,7 @@ impl Store {
     /// A stored object → the served version with its resourceVersion.
     pub fn to_served(&self, resource: &Resource, object: &Object) -> Result<Value, ApiError> {
         let value = decode(object)?;
-        let mut served = resource.conversion.from_storage(value)?;
+        let mut served = resource.conversion.to_served_version(value)?;
         object::set_resource_version(&mut served, object.mod_revision);
         Ok(served)
     }

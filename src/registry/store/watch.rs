@@ -181,7 +181,7 @@ impl Store {
             _ => decode_matching(&event.prev_object)?,
         };
         let served = |value: Value| -> Result<Value, ApiError> {
-            let mut served = resource.conversion.from_storage(value)?;
+            let mut served = resource.conversion.to_served_version(value)?;
             object::set_resource_version(&mut served, event.revision);
             Ok(served)
         };

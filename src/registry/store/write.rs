@@ -54,7 +54,7 @@ impl Store {
             self.check_namespace_accepts(resource, namespace.unwrap_or_default(), &name).await?;
         }
         if options.dry_run {
-            return resource.conversion.from_storage(object);
+            return resource.conversion.to_served_version(object);
         }
         let key = resource.key(namespace, &name);
         object::metadata_mut(&mut object).remove("resourceVersion");
@@ -75,7 +75,7 @@ impl Store {
         body: Value,
     ) -> Result<Value, ApiError> {
         check_type(resource, &body)?;
-        let mut object = resource.conversion.to_storage(body)?;
+        let mut object = resource.conversion.to_storage_version(body)?;
         settle_namespace(resource, namespace, &mut object)?;
         let meta = metadata_mut(&mut object);
         let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or("");
@@ -92,10 +92,10 @@ impl Store {
         {
             meta.remove(server_owned);
         }
-        if resource.status_subresource {
-            if let Some(map) = object.as_object_mut() {
-                map.remove("status");
-            }
+        if resource.status_subresource
+            && let Some(map) = object.as_object_mut()
+        {
+            map.remove("status");
         }
         resource.strategy.prepare_for_create(&mut object);
         let name = object::name(&object).unwrap_or_default().to_owned();
@@ -126,14 +126,14 @@ impl Store {
         check_type(resource, &body)?;
         check_name(name, &body)?;
         let precondition = object::resource_version(&body).map(str::to_owned);
-        let desired = resource.conversion.to_storage(body)?;
+        let desired = resource.conversion.to_storage_version(body)?;
         let mut attempts = 0;
         loop {
             let current = self.read(resource, namespace, name).await?;
-            if let Some(rv) = &precondition {
-                if *rv != current.mod_revision.to_string() {
-                    return Err(conflict(resource, name));
-                }
+            if let Some(rv) = &precondition
+                && *rv != current.mod_revision.to_string()
+            {
+                return Err(conflict(resource, name));
             }
             let mut desired = desired.clone();
             settle_namespace(resource, namespace, &mut desired)?;
@@ -177,7 +177,7 @@ impl Store {
             if pinned.as_deref().is_some_and(|rv| rv != current.mod_revision.to_string()) {
                 return Err(conflict(resource, name));
             }
-            let mut desired = resource.conversion.to_storage(patched)?;
+            let mut desired = resource.conversion.to_storage_version(patched)?;
             settle_namespace(resource, namespace, &mut desired)?;
             match self
                 .commit_update(resource, &current, desired, part, options, ctx, Verb::Patch)
@@ -238,10 +238,19 @@ impl Store {
         };
         metadata_mut(&mut desired).insert("generation".into(), bumped.into());
 
-        let mut causes = validate_object_meta_update(
-            desired.get("metadata").unwrap_or(&Value::Null),
-            old.get("metadata").unwrap_or(&Value::Null),
-        );
+        let mut old_meta = old.get("metadata").cloned().unwrap_or(Value::Null);
+        if part == Part::Whole {
+            // The server itself is marking a deletion: those fields may change here.
+            for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+                if let (Some(map), Some(value)) =
+                    (old_meta.as_object_mut(), desired.pointer(&format!("/metadata/{field}")))
+                {
+                    map.insert(field.into(), value.clone());
+                }
+            }
+        }
+        let mut causes =
+            validate_object_meta_update(desired.get("metadata").unwrap_or(&Value::Null), &old_meta);
         causes.extend(validate_object_meta(
             desired.get("metadata").unwrap_or(&Value::Null),
             resource.namespaced,
@@ -285,7 +294,7 @@ impl Store {
 
     /// A storage-version object → served, with `revision` as its resourceVersion.
     fn served(&self, resource: &Resource, value: Value, revision: i64) -> Result<Value, ApiError> {
-        let mut served = resource.conversion.from_storage(value)?;
+        let mut served = resource.conversion.to_served_version(value)?;
         object::set_resource_version(&mut served, revision);
         Ok(served)
     }
@@ -370,22 +379,22 @@ fn check_type(resource: &Resource, body: &Value) -> Result<(), ApiError> {
         return Err(bad_request("the request body must be a JSON or YAML object"));
     }
     let expected = resource.gv.api_version();
-    if let Some(api_version) = body.get("apiVersion") {
-        if api_version.as_str() != Some(expected.as_str()) {
-            return Err(bad_request(format!(
-                "the API version in the data ({}) does not match the expected API version ({expected})",
-                api_version.as_str().unwrap_or_default()
-            )));
-        }
+    if let Some(api_version) = body.get("apiVersion")
+        && api_version.as_str() != Some(expected.as_str())
+    {
+        return Err(bad_request(format!(
+            "the API version in the data ({}) does not match the expected API version ({expected})",
+            api_version.as_str().unwrap_or_default()
+        )));
     }
-    if let Some(kind) = body.get("kind") {
-        if kind.as_str() != Some(resource.kind.as_str()) {
-            return Err(bad_request(format!(
-                "the kind in the data ({}) does not match the expected kind ({})",
-                kind.as_str().unwrap_or_default(),
-                resource.kind
-            )));
-        }
+    if let Some(kind) = body.get("kind")
+        && kind.as_str() != Some(resource.kind.as_str())
+    {
+        return Err(bad_request(format!(
+            "the kind in the data ({}) does not match the expected kind ({})",
+            kind.as_str().unwrap_or_default(),
+            resource.kind
+        )));
     }
     Ok(())
 }

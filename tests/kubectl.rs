@@ -1,0 +1,287 @@
+//! The real binary driven by real kubectl (v1.32 at /usr/bin/kubectl, and the versioned
+//! binaries 1.27–1.33): the commands users run, asserted on their output.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::server::{KUBECTL, TestServer};
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Rows of `kubectl get` output as whitespace-separated columns, header first.
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines().map(|l| l.split_whitespace().map(str::to_owned).collect()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_namespaces_lists_the_built_in_ones() {
+    let server = TestServer::embedded().await;
+    let table = rows(&server.ok(&["get", "ns"]));
+    assert_eq!(table[0], ["NAME", "STATUS", "AGE"]);
+    let names: Vec<&str> = table[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["default", "kube-node-lease", "kube-public", "kube-system"]);
+    assert!(table[1..].iter().all(|r| r[1] == "Active"), "{table:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_through_api_resources_and_api_versions() {
+    let server = TestServer::embedded().await;
+    let versions = server.ok(&["api-versions"]);
+    for gv in ["v1", "apps/v1", "coordination.k8s.io/v1", "events.k8s.io/v1"] {
+        assert!(versions.lines().any(|l| l == gv), "{gv} missing from:\n{versions}");
+    }
+    let resources = rows(&server.ok(&["api-resources"]));
+    let find = |name: &str, version: &str| {
+        resources
+            .iter()
+            .find(|r| r[0] == name && r.iter().any(|c| c == version))
+            .unwrap_or_else(|| panic!("{name} {version} missing: {resources:?}"))
+            .clone()
+    };
+    assert_eq!(find("configmaps", "v1"), ["configmaps", "cm", "v1", "true", "ConfigMap"]);
+    assert_eq!(find("namespaces", "v1"), ["namespaces", "ns", "v1", "false", "Namespace"]);
+    assert_eq!(
+        find("deployments", "apps/v1"),
+        ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    );
+    assert_eq!(
+        find("leases", "coordination.k8s.io/v1"),
+        ["leases", "coordination.k8s.io/v1", "true", "Lease"]
+    );
+    assert_eq!(find("events", "events.k8s.io/v1")[0], "events");
+    // Short names and categories work in commands.
+    server.ok(&["get", "cm", "-n", "kube-system"]);
+    server.ok(&["get", "all", "-n", "default"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_get_label_annotate_and_select() {
+    let server = TestServer::embedded().await;
+    assert!(server.ok(&["create", "ns", "demo"]).contains("namespace/demo created"));
+    server.ok(&[
+        "create",
+        "configmap",
+        "cfg",
+        "--from-literal=a=1",
+        "--from-literal=b=two",
+        "-n",
+        "demo",
+    ]);
+    let cm = json(&server.ok(&["get", "configmap", "cfg", "-n", "demo", "-o", "json"]));
+    assert_eq!(cm["data"], serde_json::json!({"a": "1", "b": "two"}));
+    assert_eq!(cm["metadata"]["namespace"], "demo");
+    assert!(cm["metadata"]["uid"].as_str().is_some_and(|u| u.len() == 36));
+    assert!(cm["metadata"]["resourceVersion"].as_str().unwrap().parse::<i64>().unwrap() > 0);
+
+    server.ok(&["label", "configmap", "cfg", "tier=web", "-n", "demo"]);
+    server.ok(&["annotate", "configmap", "cfg", "owner=alice", "-n", "demo"]);
+    server.ok(&["create", "configmap", "other", "-n", "demo"]);
+    let selected = rows(&server.ok(&["get", "cm", "-n", "demo", "-l", "tier=web"]));
+    assert_eq!(selected.len(), 2, "{selected:?}");
+    assert_eq!(selected[1][0], "cfg");
+    assert_eq!(selected[1][1], "2", "DATA column");
+    let not_selected =
+        rows(&server.ok(&["get", "cm", "-n", "demo", "-l", "tier!=web", "-o", "name"]));
+    assert_eq!(not_selected, [["configmap/other"]]);
+    let yaml = server.ok(&["get", "cm", "cfg", "-n", "demo", "-o", "yaml"]);
+    assert!(yaml.contains("owner: alice") && yaml.contains("tier: web"), "{yaml}");
+
+    // Creating again is AlreadyExists; in a missing namespace NotFound.
+    let err = server.fails(&["create", "configmap", "cfg", "-n", "demo"]);
+    assert!(
+        err.contains("AlreadyExists") && err.contains("configmaps \"cfg\" already exists"),
+        "{err}"
+    );
+    let err = server.fails(&["create", "configmap", "x", "-n", "nowhere"]);
+    assert!(err.contains("namespaces \"nowhere\" not found"), "{err}");
+    let err = server.fails(&["create", "configmap", "Bad_Name", "-n", "demo"]);
+    assert!(err.contains("is invalid") && err.contains("metadata.name"), "{err}");
+}
+
+const DEPLOYMENT_V1: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        env:
+        - {name: MODE, value: blue}
+        - {name: LEVEL, value: "1"}
+      - name: sidecar
+        image: busybox:1.36
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_twice_with_a_change_and_scale() {
+    let server = TestServer::embedded().await;
+    assert!(
+        server
+            .ok_stdin(&["apply", "-f", "-"], DEPLOYMENT_V1)
+            .contains("deployment.apps/web created")
+    );
+    let first = json(&server.ok(&["get", "deploy", "web", "-o", "json"]));
+    assert_eq!(first["metadata"]["generation"], 1);
+    assert_eq!(first["spec"]["strategy"]["type"], "RollingUpdate", "defaulted");
+
+    // Change the image, drop the sidecar and one env var: client-side apply sends a strategic
+    // merge patch computed from the last-applied annotation.
+    let changed = DEPLOYMENT_V1
+        .replace("nginx:1.25", "nginx:1.27")
+        .replace("        - {name: LEVEL, value: \"1\"}\n", "")
+        .replace("      - name: sidecar\n        image: busybox:1.36\n", "");
+    assert!(
+        server.ok_stdin(&["apply", "-f", "-"], &changed).contains("deployment.apps/web configured")
+    );
+    let second = json(&server.ok(&["get", "deploy", "web", "-o", "json"]));
+    let containers = second["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1, "{containers:?}");
+    assert_eq!(containers[0]["image"], "nginx:1.27");
+    assert_eq!(containers[0]["env"], serde_json::json!([{"name": "MODE", "value": "blue"}]));
+    assert_eq!(second["metadata"]["generation"], 2, "spec change bumps generation");
+    // Applying the same manifest again changes nothing.
+    assert!(server.ok_stdin(&["apply", "-f", "-"], &changed).contains("unchanged"));
+
+    assert!(server.ok(&["scale", "deployment", "web", "--replicas=5"]).contains("scaled"));
+    let scaled = json(&server.ok(&["get", "deploy", "web", "-o", "json"]));
+    assert_eq!(scaled["spec"]["replicas"], 5);
+    assert_eq!(scaled["metadata"]["generation"], 3);
+    let table = rows(&server.ok(&["get", "deploy", "-o", "wide"]));
+    assert_eq!(&table[0][..5], ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+    assert!(table[0].contains(&"IMAGES".to_owned()), "{table:?}");
+    assert_eq!(table[1][0], "web");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_watch_sees_another_process_writing() {
+    let server = TestServer::embedded().await;
+    let mut watch = Command::new(KUBECTL)
+        .arg("--kubeconfig")
+        .arg(&server.kubeconfig)
+        .args(["get", "configmaps", "-n", "default", "--watch", "--output-watch-events"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.ok(&["create", "configmap", "watched", "--from-literal=k=v"]);
+    server.ok(&["label", "configmap", "watched", "x=y"]);
+    server.ok(&["delete", "configmap", "watched"]);
+    // A server-side Table per event: the header once, then EVENT, NAME and DATA per row.
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("watch output stalled");
+        seen.push(line.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert_eq!(
+        seen,
+        ["EVENT NAME DATA", "ADDED watched 1", "MODIFIED watched 1", "DELETED watched 1"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_objects_and_namespaces() {
+    let server = TestServer::embedded().await;
+    server.ok(&["create", "ns", "doomed"]);
+    server.ok(&["create", "configmap", "a", "-n", "doomed"]);
+    server.ok(&["create", "secret", "generic", "s", "--from-literal=p=q", "-n", "doomed"]);
+    assert!(
+        server
+            .ok(&["delete", "configmap", "a", "-n", "doomed"])
+            .contains("configmap \"a\" deleted")
+    );
+    let err = server.fails(&["get", "configmap", "a", "-n", "doomed"]);
+    assert!(err.contains("NotFound") || err.contains("not found"), "{err}");
+
+    assert!(server.ok(&["delete", "ns", "doomed"]).contains("namespace \"doomed\" deleted"));
+    // kubectl delete waits for the namespace to go; its contents went first.
+    let err = server.fails(&["get", "ns", "doomed"]);
+    assert!(err.contains("not found"), "{err}");
+    let secrets = server.ok(&["get", "secrets", "-A", "-o", "name"]);
+    assert!(!secrets.contains("secret/s"), "{secrets}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_are_one_object_in_two_api_versions() {
+    let server = TestServer::embedded().await;
+    let event = r#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e1","namespace":"default"},
+        "involvedObject":{"kind":"ConfigMap","name":"cfg","namespace":"default"},
+        "reason":"Tested","message":"it works","type":"Normal","source":{"component":"test"}}"#;
+    server.ok_stdin(&["create", "-f", "-"], event);
+    let table = server.ok(&["get", "events"]);
+    assert!(
+        table.contains("Tested") && table.contains("it works") && table.contains("configmap/cfg"),
+        "{table}"
+    );
+    let as_new = json(&server.ok(&["get", "events.v1.events.k8s.io", "e1", "-o", "json"]));
+    assert_eq!(as_new["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(as_new["note"], "it works");
+    assert_eq!(as_new["regarding"]["name"], "cfg");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_supported_kubectl_version_reads_the_server() {
+    let server = TestServer::embedded().await;
+    for minor in 27..=33 {
+        let binary = format!("/usr/lib/google-cloud-sdk/bin/kubectl.1.{minor}");
+        let out = server.kubectl_with(&binary, &["get", "ns", "-o", "name"], None);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "kubectl 1.{minor}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("namespace/kube-system"), "kubectl 1.{minor}: {stdout}");
+        let out = server.kubectl_with(
+            &binary,
+            &["api-resources", "--api-group=apps", "-o", "name"],
+            None,
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("deployments.apps"),
+            "kubectl 1.{minor}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_commands_on_etcd_and_across_a_restart() {
+    let mut server = TestServer::on_etcd().await;
+    server.ok(&["create", "ns", "team"]);
+    server.ok(&["create", "configmap", "cfg", "--from-literal=a=1", "-n", "team"]);
+    server.ok_stdin(&["apply", "-f", "-"], DEPLOYMENT_V1);
+    server.restart().await;
+    let cm = json(&server.ok(&["get", "cm", "cfg", "-n", "team", "-o", "json"]));
+    assert_eq!(cm["data"]["a"], "1");
+    assert!(server.ok(&["get", "deploy"]).contains("web"));
+    server.ok(&["delete", "ns", "team"]);
+    assert!(server.fails(&["get", "cm", "cfg", "-n", "team"]).contains("not found"));
+}
