@@ -21,7 +21,7 @@ use crate::registry::Resource;
 use crate::registry::store::delete::Deletion;
 use crate::registry::store::write::Part;
 use crate::registry::store::{
-    DeleteOptions, ListParams, PatchType, RequestContext, WatchParams, WriteOptions,
+    DeleteOptions, ListParams, RequestContext, WatchParams, WriteOptions,
 };
 use crate::registry::table::{IncludeObject, render_table};
 
@@ -313,26 +313,17 @@ impl Call {
     }
 
     async fn watch(&self) -> Result<Response, ApiError> {
-        let params = WatchParams {
-            list: self.list_params()?,
-            allow_bookmarks: self.query.flag("allowWatchBookmarks")?,
-            send_initial_events: self.query.flag("sendInitialEvents")?,
-        };
-        watch::respond(
-            &self.state,
-            self.resource.clone(),
-            self.path.namespace.clone(),
-            params,
-            &self.query,
-            &self.headers,
-        )
-        .await
+        self.watch_selected(self.list_params()?).await
     }
 
     /// `GET …/name?watch=1`: the legacy single-object watch, a watch with a name selector.
     async fn watch_one(&self, name: &str) -> Result<Response, ApiError> {
         let mut list = self.list_params()?;
         list.field_selector = FieldSelector::from_set([("metadata.name", name)]);
+        self.watch_selected(list).await
+    }
+
+    async fn watch_selected(&self, list: ListParams) -> Result<Response, ApiError> {
         let params = WatchParams {
             list,
             allow_bookmarks: self.query.flag("allowWatchBookmarks")?,
@@ -375,23 +366,7 @@ impl Call {
 
     async fn patch(&self, name: &str, part: Part) -> Result<Response, ApiError> {
         self.require_namespace()?;
-        let patch_type = match negotiate::body_type(&self.headers)? {
-            BodyType::JsonPatch => PatchType::Json,
-            BodyType::MergePatch => PatchType::Merge,
-            BodyType::StrategicMergePatch => PatchType::StrategicMerge,
-            BodyType::ApplyPatch => {
-                return Err(ApiError::new(
-                    Reason::UnsupportedMediaType,
-                    "server-side apply is not supported yet: use client-side apply",
-                ));
-            }
-            BodyType::Json | BodyType::Yaml => {
-                return Err(ApiError::new(
-                    Reason::UnsupportedMediaType,
-                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
-                ));
-            }
-        };
+        let patch_type = negotiate::patch_type(&self.headers)?;
         let options = self.write_options()?;
         let patched = self
             .state

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::api::status::{ApiError, Reason};
+use crate::patch::PatchType;
 
 /// How a response body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +149,23 @@ pub fn body_type(headers: &HeaderMap) -> Result<BodyType, ApiError> {
             ));
         }
     })
+}
+
+/// The patch format of a PATCH request; 415 for anything else.
+pub fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
+    match body_type(headers)? {
+        BodyType::JsonPatch => Ok(PatchType::Json),
+        BodyType::MergePatch => Ok(PatchType::Merge),
+        BodyType::StrategicMergePatch => Ok(PatchType::StrategicMerge),
+        BodyType::ApplyPatch => Err(ApiError::new(
+            Reason::UnsupportedMediaType,
+            "server-side apply is not supported yet: use client-side apply",
+        )),
+        BodyType::Json | BodyType::Yaml => Err(ApiError::new(
+            Reason::UnsupportedMediaType,
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+        )),
+    }
 }
 
 /// Decodes an object body (JSON or YAML) into a JSON value; 400 on malformed input.

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::ApiState;
-use super::negotiate::{self, BodyType};
+use super::negotiate;
 use super::request::{Query, ResourcePath};
 use super::status::{ApiError, Cause, Reason};
 use crate::meta::labels::LabelSelector;
@@ -52,17 +52,7 @@ pub async fn handle(
             negotiate::decode_object(&body, kind)?
         }
         Method::PATCH => {
-            let patch_type = match negotiate::body_type(&headers)? {
-                BodyType::JsonPatch => PatchType::Json,
-                BodyType::MergePatch => PatchType::Merge,
-                BodyType::StrategicMergePatch => PatchType::StrategicMerge,
-                _ => {
-                    return Err(ApiError::new(
-                        Reason::UnsupportedMediaType,
-                        "PATCH needs a patch content type",
-                    ));
-                }
-            };
+            let patch_type = negotiate::patch_type(&headers)?;
             crate::registry::store::apply_patch_to_kind(
                 "autoscaling",
                 "Scale",

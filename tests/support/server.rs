@@ -104,6 +104,11 @@ impl TestServer {
     pub async fn restart(&mut self) {
         let status = self.stop().await;
         assert!(status.success(), "graceful shutdown failed: {status}");
+        self.restart_stopped().await;
+    }
+
+    /// Starts a stopped server again on the same port and data.
+    pub async fn restart_stopped(&mut self) {
         let listen = self.url.trim_start_matches("http://").to_owned();
         self.launch(&listen).await;
     }
