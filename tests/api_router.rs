@@ -219,11 +219,20 @@ async fn bad_input_gets_the_right_status_and_stores_nothing() {
             409,
             "AlreadyExists",
         ),
+        (Method::POST, CMS.into(), "text/plain", b"data: x".to_vec(), 415, "UnsupportedMediaType"),
         (
             Method::POST,
             CMS.into(),
             "application/vnd.kubernetes.protobuf",
             vec![1, 2, 3],
+            400,
+            "BadRequest",
+        ),
+        (
+            Method::POST,
+            CMS.into(),
+            "application/vnd.kubernetes.protobuf",
+            b"k8s\0\x0a\x0a\x0a\x02v1\x12\x04Node".to_vec(), // an envelope of kind Node
             415,
             "UnsupportedMediaType",
         ),

@@ -248,7 +248,9 @@ impl Call {
 
     fn decode_body(&self) -> Result<Value, ApiError> {
         match negotiate::body_type(&self.headers)? {
-            kind @ (BodyType::Json | BodyType::Yaml) => negotiate::decode_object(&self.body, kind),
+            kind @ (BodyType::Json | BodyType::Yaml | BodyType::Protobuf) => {
+                negotiate::decode_object(&self.body, kind)
+            }
             _ => Err(ApiError::new(
                 Reason::UnsupportedMediaType,
                 "a patch content type is only accepted with PATCH",

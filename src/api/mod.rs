@@ -2,6 +2,7 @@
 //!
 //! - [`request`]: path → group/version/namespace/resource/name/subresource; typed query values.
 //! - [`negotiate`]: JSON, YAML and Table encodings; request body decoding.
+//! - [`protobuf`]: Kubernetes protobuf request bodies → JSON.
 //! - [`handlers`]: verbs → the registry's generic store.
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
@@ -13,6 +14,7 @@ pub mod discovery;
 pub mod handlers;
 pub mod negotiate;
 pub mod openapi;
+pub mod protobuf;
 pub mod request;
 pub mod scale;
 pub mod status;

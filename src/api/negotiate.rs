@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::api::protobuf::ProtobufError;
 use crate::api::status::{ApiError, Reason};
 use crate::patch::PatchType;
 
@@ -123,6 +124,8 @@ pub fn respond(output: Output, status: axum::http::StatusCode, value: &Value) ->
 pub enum BodyType {
     Json,
     Yaml,
+    /// Kubernetes protobuf, which kubectl ≥ 1.32's typed clients send for built-in kinds.
+    Protobuf,
     JsonPatch,
     MergePatch,
     StrategicMergePatch,
@@ -136,6 +139,7 @@ pub fn body_type(headers: &HeaderMap) -> Result<BodyType, ApiError> {
     Ok(match essence.as_str() {
         "" | "application/json" => BodyType::Json,
         "application/yaml" | "application/x-yaml" | "text/yaml" => BodyType::Yaml,
+        "application/vnd.kubernetes.protobuf" => BodyType::Protobuf,
         "application/json-patch+json" => BodyType::JsonPatch,
         "application/merge-patch+json" => BodyType::MergePatch,
         "application/strategic-merge-patch+json" => BodyType::StrategicMergePatch,
@@ -161,7 +165,7 @@ pub fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
             Reason::UnsupportedMediaType,
             "server-side apply is not supported yet: use client-side apply",
         )),
-        BodyType::Json | BodyType::Yaml => Err(ApiError::new(
+        BodyType::Json | BodyType::Yaml | BodyType::Protobuf => Err(ApiError::new(
             Reason::UnsupportedMediaType,
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
         )),
@@ -173,6 +177,12 @@ pub fn decode_object(body: &[u8], kind: BodyType) -> Result<Value, ApiError> {
     let value: Value = match kind {
         BodyType::Yaml => serde_norway::from_slice(body)
             .map_err(|err| ApiError::bad_request(format!("error decoding YAML: {err}")))?,
+        BodyType::Protobuf => super::protobuf::decode(body).map_err(|err| match err {
+            ProtobufError::UnknownKind { .. } | ProtobufError::UnsupportedEnvelope(_) => {
+                ApiError::new(Reason::UnsupportedMediaType, err.to_string())
+            }
+            _ => ApiError::bad_request(format!("error decoding protobuf: {err}")),
+        })?,
         _ => serde_json::from_slice(body)
             .map_err(|err| ApiError::bad_request(format!("error decoding JSON: {err}")))?,
     };

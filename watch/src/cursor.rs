@@ -1,0 +1,295 @@
+//! The state machine behind a [`Watcher`]: one [`Cursor`] (what the watch knows) stepped through
+//! its [`Phase`]s (`Initial` → `Live`, or `Replaying` → `Live`, then `Done`) by
+//! [`Cursor::next`], driven by `stream::unfold`. The semantics are documented on [`Watcher`];
+//! this module is how they are carried out.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, Sleep};
+
+use crate::dispatch::CloseReason;
+use crate::event::{Object, ViewEvent};
+use crate::source::{EntryKind, SourceError, SourceItem, SourceStream};
+use crate::view::{Head, Shared, ViewError};
+use crate::watcher::{Change, Filter, WatchError, WatchRequest, WatchStart, Watcher, WatcherEvent};
+
+/// Starts a watch: registers it (or not, when it must replay first) and builds its stream.
+pub(crate) fn start(shared: Arc<Shared>, request: WatchRequest) -> Result<Watcher, ViewError> {
+    let namespace: Option<Arc<str>> = request.namespace.as_deref().map(Arc::from);
+    let bookmarks = request.bookmarks.then(|| {
+        let interval = shared.config.bookmark_interval;
+        let tick = Box::pin(tokio::time::sleep(interval));
+        Bookmarks { interval, tick }
+    });
+    let key_prefix = namespace.as_ref().map(|ns| format!("{}{ns}/", shared.prefix));
+    let mut cursor = Cursor {
+        shared: shared.clone(),
+        namespace: namespace.clone(),
+        key_prefix,
+        filter: request.filter,
+        buffer: request.buffer,
+        last: 0,
+        reported: 0,
+        head: shared.head.subscribe(),
+        bookmarks,
+        initial_events_end: request.initial_events_end,
+    };
+    let (start, phase) = match request.after {
+        None => {
+            let (objects, revision, live) =
+                shared.subscribe_from_state(namespace.as_ref(), request.buffer)?;
+            cursor.last = revision;
+            let objects = objects.into_iter();
+            (WatchStart::InitialState { revision }, Phase::Initial { objects, revision, live })
+        }
+        Some(after) => {
+            cursor.last = after;
+            match shared.join(after, namespace.as_ref(), request.buffer)? {
+                Some(live) => (WatchStart::Window { after }, Phase::Live(live)),
+                None => {
+                    let window_start = shared.window_start.load(Ordering::Acquire);
+                    let prefix = cursor.key_prefix.as_deref().unwrap_or(&shared.prefix);
+                    let stream = shared.source.watch(prefix, after);
+                    (WatchStart::ReplayFromLog { after, window_start }, Phase::Replaying(stream))
+                }
+            }
+        }
+    };
+    cursor.reported = cursor.last;
+    let events = stream::unfold((cursor, phase), |(cursor, phase)| cursor.next(phase));
+    // Fused: a stream polled again after its end returns `None` rather than panicking.
+    Ok(Watcher::new(start, events.fuse().boxed()))
+}
+
+/// A live watcher's end of the fan-out.
+pub(crate) struct Live {
+    /// Window events to deliver before the channel's.
+    pub(crate) backlog: VecDeque<Arc<ViewEvent>>,
+    pub(crate) rx: mpsc::Receiver<Arc<ViewEvent>>,
+    /// Why the view closed `rx`, when it did.
+    pub(crate) close: Arc<OnceLock<CloseReason>>,
+    /// Held for its `Drop`.
+    pub(crate) _registration: Registration,
+}
+
+/// Unregisters a watcher when its stream is dropped, so the registry never fills with dead
+/// senders between events.
+pub(crate) struct Registration {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: u64,
+    pub(crate) namespace: Option<Arc<str>>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.shared.unregister(self.id, self.namespace.as_deref());
+    }
+}
+
+struct Bookmarks {
+    interval: Duration,
+    tick: Pin<Box<Sleep>>,
+}
+
+/// The phase of a watch: a state machine stepped by [`Cursor::next`].
+enum Phase {
+    /// Sending the initial state, then live.
+    Initial {
+        objects: std::vec::IntoIter<Arc<Object>>,
+        revision: i64,
+        live: Live,
+    },
+    /// Reading the log until the position reaches the view's window.
+    Replaying(SourceStream),
+    /// Sending the window's backlog, then the channel's events.
+    Live(Live),
+    Done,
+}
+
+/// What a watch knows besides its phase.
+struct Cursor {
+    shared: Arc<Shared>,
+    namespace: Option<Arc<str>>,
+    /// `prefix + namespace + "/"`, for namespaced watchers.
+    key_prefix: Option<String>,
+    filter: Filter,
+    buffer: usize,
+    /// Every event up to this revision has been processed (delivered or filtered out).
+    last: i64,
+    /// The newest revision the client was told about (by an event or a bookmark).
+    reported: i64,
+    /// The view's published revision (for bookmarks) and whether it stopped (for replays).
+    head: watch::Receiver<Head>,
+    bookmarks: Option<Bookmarks>,
+    initial_events_end: bool,
+}
+
+impl Cursor {
+    /// The next item and the state after it.
+    async fn next(mut self, mut phase: Phase) -> Option<(WatcherEvent, (Cursor, Phase))> {
+        loop {
+            let (item, next) = match phase {
+                Phase::Done => return None,
+                Phase::Initial { mut objects, revision, live } => match objects.next() {
+                    Some(object) => {
+                        let change = Change { revision: object.mod_revision, object, event: None };
+                        let item = (self.filter)(&change.object.json)
+                            .then_some(WatcherEvent::Added(change));
+                        (item, Phase::Initial { objects, revision, live })
+                    }
+                    None => {
+                        let end = WatcherEvent::Bookmark { revision, initial_events_end: true };
+                        (self.initial_events_end.then_some(end), Phase::Live(live))
+                    }
+                },
+                Phase::Replaying(stream) => self.replay(stream).await,
+                Phase::Live(live) => self.live(live).await,
+            };
+            phase = next;
+            if let Some(item) = item {
+                return Some((item, (self, phase)));
+            }
+        }
+    }
+
+    async fn live(&mut self, mut live: Live) -> (Option<WatcherEvent>, Phase) {
+        if let Some(event) = live.backlog.pop_front() {
+            return (self.accept(&event), Phase::Live(live));
+        }
+        let received = tokio::select! {
+            biased;
+            received = live.rx.recv() => Some(received),
+            () = tick(&mut self.bookmarks) => None,
+        };
+        match received {
+            Some(Some(event)) => (self.accept(&event), Phase::Live(live)),
+            Some(None) => (self.closed(&live), Phase::Done),
+            None => (self.bookmark(&live), Phase::Live(live)),
+        }
+    }
+
+    async fn replay(&mut self, mut stream: SourceStream) -> (Option<WatcherEvent>, Phase) {
+        // A replaying watcher is not registered, so the view's shutdown cannot close its channel:
+        // it watches the view's head instead.
+        let next = tokio::select! {
+            biased;
+            _ = self.head.wait_for(|head| head.stopped) => return (None, Phase::Done),
+            next = stream.next() => next,
+        };
+        let item = match next {
+            Some(Ok(SourceItem::Entry(entry))) => {
+                if entry.revision <= self.last {
+                    None
+                } else {
+                    let event = self.shared.replayed_event(entry);
+                    self.accept(&event)
+                }
+            }
+            Some(Ok(SourceItem::Progress(revision))) => {
+                self.last = self.last.max(revision);
+                None
+            }
+            Some(Err(SourceError::Compacted { requested, oldest })) => {
+                return (
+                    Some(WatcherEvent::Error(WatchError::Expired { requested, oldest })),
+                    Phase::Done,
+                );
+            }
+            Some(Err(err)) => return (Some(self.unavailable(err.to_string())), Phase::Done),
+            None => return (Some(self.unavailable("the log watch ended".into())), Phase::Done),
+        };
+        (item, self.try_join(stream))
+    }
+
+    /// Joins the live events if the window now reaches back to `last`; keeps replaying if not.
+    fn try_join(&mut self, stream: SourceStream) -> Phase {
+        // The lock-free pre-check keeps a long replay from taking the registry lock per item.
+        if self.last < self.shared.window_start.load(Ordering::Acquire) {
+            return Phase::Replaying(stream);
+        }
+        match self.shared.join(self.last, self.namespace.as_ref(), self.buffer) {
+            Ok(Some(live)) => Phase::Live(live),
+            Ok(None) => Phase::Replaying(stream),
+            Err(_) => Phase::Done, // the view stopped
+        }
+    }
+
+    /// What `event` means to this watcher, if anything.
+    fn accept(&mut self, event: &Arc<ViewEvent>) -> Option<WatcherEvent> {
+        if event.revision <= self.last {
+            return None;
+        }
+        self.last = event.revision;
+        if let Some(prefix) = &self.key_prefix
+            && !event.key.starts_with(prefix.as_str())
+        {
+            return None;
+        }
+        let matches = |object: &&Arc<Object>| (self.filter)(&object.json);
+        let now = event.object.as_ref().filter(matches);
+        let before = match event.kind {
+            EntryKind::Created => None,
+            EntryKind::Updated | EntryKind::Deleted => event.prev.as_ref().filter(matches),
+        };
+        let change = |object: &Arc<Object>| Change {
+            revision: event.revision,
+            object: object.clone(),
+            event: Some(event.clone()),
+        };
+        let item = match (before, now) {
+            (None, Some(now)) => WatcherEvent::Added(change(now)),
+            (Some(_), Some(now)) => WatcherEvent::Modified(change(now)),
+            (Some(before), None) => WatcherEvent::Deleted(change(before)),
+            (None, None) => return None,
+        };
+        self.reported = event.revision;
+        Some(item)
+    }
+
+    /// A bookmark at the view's revision, if this watcher has nothing pending and has not
+    /// reported that revision yet.
+    fn bookmark(&mut self, live: &Live) -> Option<WatcherEvent> {
+        let bookmarks = self.bookmarks.as_mut()?;
+        bookmarks.tick.as_mut().reset(Instant::now() + bookmarks.interval);
+        // Read the revision BEFORE looking at the channel: the view publishes a revision only
+        // after dispatching its events, so an empty channel now means every event up to it
+        // has been received.
+        let revision = self.head.borrow().revision;
+        let drained = live.backlog.is_empty() && live.rx.is_empty();
+        if !drained || revision <= self.reported || revision < self.last {
+            return None;
+        }
+        self.last = revision;
+        self.reported = revision;
+        Some(WatcherEvent::Bookmark { revision, initial_events_end: false })
+    }
+
+    /// The terminal item after the view closed this watcher's channel (none on shutdown).
+    fn closed(&self, live: &Live) -> Option<WatcherEvent> {
+        let resume_after = self.last;
+        let error = match live.close.get()? {
+            CloseReason::FellBehind => WatchError::FellBehind { resume_after },
+            CloseReason::Resync => WatchError::Resync { resume_after },
+        };
+        Some(WatcherEvent::Error(error))
+    }
+
+    fn unavailable(&self, message: String) -> WatcherEvent {
+        WatcherEvent::Error(WatchError::Unavailable { resume_after: self.last, message })
+    }
+}
+
+/// Completes at the next bookmark tick; never without bookmarks.
+async fn tick(bookmarks: &mut Option<Bookmarks>) {
+    match bookmarks {
+        Some(bookmarks) => bookmarks.tick.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
