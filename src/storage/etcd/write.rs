@@ -1,7 +1,10 @@
 //! Writes: each contract write is exactly one etcd transaction, so it gets exactly one revision
 //! (the transaction's) and its precondition is checked atomically by etcd.
 //!
-//! - create: `If(create_revision(key) == 0) Then(Put key, Delete tombstone) Else(Get key)`
+//! - create: `If(create_revision(key) == 0) Then(Put key) Else(Get key)` — the same transaction
+//!   a raw etcd client sends; a tombstone left by an earlier delete of the key stays until
+//!   compaction removes it, and is harmless meanwhile: a tombstone is only believed for the
+//!   delete whose revision it carries.
 //! - update: `If(mod_revision(key) == expected, key exists) Then(Put key with prev_kv) Else(Get key)`
 //! - delete: `If(mod_revision(key) == expected, key exists) Then(Delete key with prev_kv,
 //!   Put tombstone) Else(Get key)`
@@ -32,13 +35,9 @@ impl EtcdStorage {
         validate_value(&value)?;
         let etcd_key = self.layout.data_key(key);
         let stored = envelope::encode(&who, &value)?;
-        // A stale tombstone would otherwise outlive the re-created key until the next compaction.
         let txn = Txn::new()
             .when([Compare::create_revision(etcd_key.as_str(), CompareOp::Equal, 0)])
-            .and_then([
-                TxnOp::put(etcd_key.as_str(), stored, None),
-                TxnOp::delete(self.layout.tombstone_key(key), None),
-            ])
+            .and_then([TxnOp::put(etcd_key.as_str(), stored, None)])
             .or_else([TxnOp::get(etcd_key.as_str(), None)]);
         let mut kv = self.kv.clone();
         let response = self.request("create", kv.txn(txn)).await?;
