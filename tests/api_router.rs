@@ -8,6 +8,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use kube_ledger::registry::resource::{GroupVersion, Resource, SameVersion};
+use kube_ledger::registry::strategy::NoRules;
+use kube_ledger::registry::{Registry, builtin};
 use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
@@ -18,6 +21,7 @@ use tower::ServiceExt;
 struct Api {
     router: Router,
     storage: Arc<dyn Storage>,
+    registry: Arc<Registry>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::watch::Sender<bool>,
 }
@@ -28,7 +32,13 @@ async fn api() -> Api {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server =
         Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
-    Api { router: server.router(), storage, _dir: dir, _stop: stop }
+    Api {
+        router: server.router(),
+        storage,
+        registry: server.api.registry.clone(),
+        _dir: dir,
+        _stop: stop,
+    }
 }
 
 impl Api {
@@ -433,4 +443,101 @@ async fn thousands_of_malformed_requests_never_5xx_and_rejected_ones_write_nothi
     }
     // Mostly garbage: the barrage exercised the error paths, not the happy ones.
     assert!(rejected > 2500, "only {rejected} of 3000 requests were rejected");
+}
+
+#[tokio::test]
+async fn a_resource_registered_at_runtime_is_served_like_a_built_in() {
+    let api = api().await;
+    let widgets = "/apis/example.com/v1/namespaces/default/widgets";
+    assert_status(&api.call(Method::GET, widgets, "", vec![]).await, 404, "NotFound");
+    api.registry
+        .register(Resource {
+            gv: GroupVersion::new("example.com", "v1"),
+            kind: "Widget".into(),
+            plural: "widgets".into(),
+            singular: "widget".into(),
+            short_names: vec!["wd".into()],
+            categories: vec![],
+            namespaced: true,
+            status_subresource: false,
+            scale_subresource: None,
+            storage_prefix: "/example.com/widgets".into(),
+            storage_gv: GroupVersion::new("example.com", "v1"),
+            conversion: Arc::new(SameVersion {
+                api_version: "example.com/v1".into(),
+                kind: "Widget".into(),
+            }),
+            strategy: Arc::new(NoRules),
+            table: builtin::default_table(),
+        })
+        .unwrap();
+    for (name, color) in [("a", "red"), ("b", "blue"), ("c", "red")] {
+        let body =
+            json!({"metadata": {"name": name, "labels": {"color": color}}, "spec": {"size": 3}});
+        let (code, created) = api.post(widgets, body).await;
+        assert_eq!(code, StatusCode::CREATED, "{created}");
+        assert_eq!(created["apiVersion"], "example.com/v1");
+    }
+    let (_, reds) = api
+        .call(Method::GET, &format!("{widgets}?labelSelector=color%3Dred&limit=1"), "", vec![])
+        .await;
+    assert_eq!(reds["kind"], "WidgetList");
+    assert_eq!(reds["items"][0]["metadata"]["name"], "a");
+    let token = reds["metadata"]["continue"].as_str().unwrap();
+    let (_, rest) = api
+        .call(
+            Method::GET,
+            &format!("{widgets}?labelSelector=color%3Dred&limit=1&continue={token}"),
+            "",
+            vec![],
+        )
+        .await;
+    assert_eq!(rest["items"][0]["metadata"]["name"], "c");
+    let (_, discovery) = api.call(Method::GET, "/apis/example.com/v1", "", vec![]).await;
+    assert_eq!(discovery["resources"][0]["name"], "widgets");
+
+    // deletecollection with a selector deletes exactly the selection.
+    let (code, deleted) =
+        api.call(Method::DELETE, &format!("{widgets}?labelSelector=color%3Dred"), "", vec![]).await;
+    assert_eq!(code, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["items"].as_array().unwrap().len(), 2);
+    let (_, left) = api.call(Method::GET, widgets, "", vec![]).await;
+    let names: Vec<&str> = left["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b"]);
+}
+
+#[tokio::test]
+async fn a_terminating_namespace_refuses_new_content_until_it_is_gone() {
+    let api = api().await;
+    api.post("/api/v1/namespaces", json!({"metadata": {"name": "closing"}})).await;
+    let cms = "/api/v1/namespaces/closing/configmaps";
+    let mut held = configmap("held");
+    held["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    api.post(cms, held).await;
+    let (code, ns) = api.call(Method::DELETE, "/api/v1/namespaces/closing", "", vec![]).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(ns["status"]["phase"], "Terminating");
+    // The held configmap keeps the namespace terminating; new content is refused with a 403.
+    let refused = api.post(cms, configmap("new")).await;
+    assert_status(&refused, 403, "Forbidden");
+    assert!(refused.1["message"].as_str().unwrap().contains("because it is being terminated"));
+    // Releasing the finalizer lets the namespace controller finish.
+    let release = json!({"metadata": {"finalizers": null}}).to_string().into_bytes();
+    api.call(Method::PATCH, &format!("{cms}/held"), "application/merge-patch+json", release).await;
+    let mut gone = false;
+    for _ in 0..100 {
+        if api.call(Method::GET, "/api/v1/namespaces/closing", "", vec![]).await.0
+            == StatusCode::NOT_FOUND
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the namespace was not removed after its content went");
 }

@@ -215,7 +215,7 @@ impl Store {
                 (Some(map), None) => map.remove("status"),
                 _ => None,
             };
-        } else if resource.status_subresource {
+        } else if resource.status_subresource && part == Part::Main {
             let status = old.get("status").cloned();
             if let Some(map) = desired.as_object_mut() {
                 match status {
