@@ -46,7 +46,8 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let address = listener.local_addr()?;
     let url = server::client_url(address);
-    let server = Server::start(storage, address, stop_rx.clone()).await?;
+    let views = options.view_config();
+    let server = Server::start_with_views(storage, address, stop_rx.clone(), views).await?;
     let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
     tracing::info!(%url, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ::watch::ViewConfig;
 use clap::Parser;
 
 use crate::storage::embedded::EmbeddedStorage;
@@ -40,6 +41,11 @@ pub struct Options {
     /// back. Older revisions are compacted.
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub history_retention: Duration,
+
+    /// How many recent events each resource's watch view keeps for watchers that resume; older
+    /// resumes replay from the log. For tests and tuning.
+    #[arg(long, default_value_t = ViewConfig::default().window_events, hide = true)]
+    pub watch_window_events: usize,
 }
 
 impl Options {
@@ -59,6 +65,11 @@ impl Options {
             };
             Ok(Arc::new(EtcdStorage::connect(config).await?))
         }
+    }
+
+    /// The configuration of the watch views.
+    pub fn view_config(&self) -> ViewConfig {
+        ViewConfig { window_events: self.watch_window_events, ..ViewConfig::default() }
     }
 
     /// A one-word name of the selected backend, for logs.

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ::watch::ViewConfig;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -25,6 +26,7 @@ use tower_http::compression::predicate::Predicate;
 
 use crate::api::{ApiState, handlers, openapi};
 use crate::registry::store::Store;
+use crate::registry::views::Views;
 use crate::registry::{Registry, builtin, namespaces};
 use crate::storage::Storage;
 
@@ -47,15 +49,28 @@ pub struct Server {
 }
 
 impl Server {
-    /// Registers the built-in resources over `storage` and makes the server ready.
+    /// Registers the built-in resources over `storage` and makes the server ready, with the
+    /// default watch views.
     pub async fn start(
         storage: Arc<dyn Storage>,
         server_address: SocketAddr,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Server, crate::api::status::ApiError> {
+        Self::start_with_views(storage, server_address, shutdown, ViewConfig::default()).await
+    }
+
+    /// [`Server::start`] with the given configuration of the watch views, which start lazily
+    /// (one per watched resource) and stop when `shutdown` flips.
+    pub async fn start_with_views(
+        storage: Arc<dyn Storage>,
+        server_address: SocketAddr,
+        shutdown: watch::Receiver<bool>,
+        views: ViewConfig,
+    ) -> Result<Server, crate::api::status::ApiError> {
         let registry = Arc::new(Registry::new());
         builtin::register_all(&registry);
-        let store = Store::new(storage.clone(), registry.clone());
+        let views = Views::new(storage.clone(), views, shutdown.clone());
+        let store = Store::new(storage.clone(), registry.clone(), views);
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
         let api =

@@ -1,7 +1,9 @@
 //! Watch responses: the store's [`WatchEvent`]s encoded as a chunked stream of JSON lines
 //! (`{"type":"ADDED","object":{…}}`), the encoding kubectl, client-go, kube-rs and the Python
 //! client read. The stream ends at `timeoutSeconds` (default: a random 30–60 minutes, like
-//! kube-apiserver), when the server shuts down, or after an `ERROR` event.
+//! kube-apiserver), when the server shuts down, or after an `ERROR` event. Each object line is
+//! encoded once per (served version, format, event type) and its bytes shared by every watcher
+//! of the same write ([`crate::registry::store::WatchObject::encoded`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::StreamExt;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::ApiState;
-use super::negotiate::{self, Output};
+use super::negotiate::{self, Output, TableVersion};
 use super::request::Query;
 use super::status::ApiError;
 use crate::registry::Resource;
@@ -78,23 +80,32 @@ pub async fn respond(
     Ok(response)
 }
 
-/// One event as a JSON line.
+/// The name of an output format in an event's encoding cache: every input to the bytes besides
+/// the served version and the event type, which the cache key holds already.
+fn encoding_name(output: Output, include: IncludeObject) -> &'static str {
+    match (output, include) {
+        (Output::Table(TableVersion::V1), IncludeObject::None) => "table-v1-none",
+        (Output::Table(TableVersion::V1), IncludeObject::Metadata) => "table-v1-metadata",
+        (Output::Table(TableVersion::V1), IncludeObject::Object) => "table-v1-object",
+        (Output::Table(TableVersion::V1Beta1), IncludeObject::None) => "table-v1beta1-none",
+        (Output::Table(TableVersion::V1Beta1), IncludeObject::Metadata) => "table-v1beta1-metadata",
+        (Output::Table(TableVersion::V1Beta1), IncludeObject::Object) => "table-v1beta1-object",
+        (Output::Json | Output::Yaml, _) => "json",
+    }
+}
+
+/// One event as a JSON line. An object's line is encoded once per served version and format and
+/// shared by every watcher of the same write (a Table's AGE cell is the first encoder's, too).
 fn encode(resource: &Resource, event: WatchEvent, output: Output, include: IncludeObject) -> Bytes {
     let kind = event.type_name();
     let object = match event {
-        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => match output {
-            Output::Table(version) => {
-                let mut meta = Map::new();
-                if let Some(rv) = o.pointer("/metadata/resourceVersion") {
-                    meta.insert("resourceVersion".into(), rv.clone());
-                }
-                let mut table =
-                    render_table(&resource.table, std::slice::from_ref(&o), include, meta);
-                table["apiVersion"] = version.api_version().into();
-                table
-            }
-            _ => o,
-        },
+        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
+            return o.encoded(encoding_name(output, include), || match o.served() {
+                Ok(served) => line(kind, &served_object(resource, served, output, include)),
+                // Shared like any encoding: the conversion fails the same way for everyone.
+                Err(error) => line("ERROR", &error.to_status()),
+            });
+        }
         WatchEvent::Bookmark { revision, initial_events_end } => {
             let mut metadata = json!({"resourceVersion": revision.to_string()});
             if initial_events_end {
@@ -104,6 +115,26 @@ fn encode(resource: &Resource, event: WatchEvent, output: Output, include: Inclu
         }
         WatchEvent::Error(error) => error.to_status(),
     };
+    line(kind, &object)
+}
+
+/// An event's object in the requested output: itself, or a one-row Table.
+fn served_object(resource: &Resource, o: Value, output: Output, include: IncludeObject) -> Value {
+    match output {
+        Output::Table(version) => {
+            let mut meta = Map::new();
+            if let Some(rv) = o.pointer("/metadata/resourceVersion") {
+                meta.insert("resourceVersion".into(), rv.clone());
+            }
+            let mut table = render_table(&resource.table, std::slice::from_ref(&o), include, meta);
+            table["apiVersion"] = version.api_version().into();
+            table
+        }
+        Output::Json | Output::Yaml => o,
+    }
+}
+
+fn line(kind: &str, object: &Value) -> Bytes {
     let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)

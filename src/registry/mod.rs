@@ -4,7 +4,8 @@
 //! [`Resource`]; the [`store::Store`] applies the common object rules and the resource's
 //! [`Strategy`], and reads or writes the log through `crate::storage`. Built-in kinds are
 //! registered at start-up ([`builtin`]); CustomResourceDefinitions register theirs at runtime
-//! through the same [`Registry::register`].
+//! through the same [`Registry::register`]. WATCH is served from [`views`]: one view of the log
+//! per resource, shared by all its watchers.
 
 pub mod builtin;
 pub mod namespaces;
@@ -13,6 +14,7 @@ pub mod resource;
 pub mod store;
 pub mod strategy;
 pub mod table;
+pub mod views;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};

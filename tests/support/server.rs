@@ -31,9 +31,21 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), None, Vec::new()).await
     }
 
+    /// On the embedded store, with extra command-line flags.
+    pub async fn embedded_with(args: &[&str]) -> TestServer {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        Self::start(tempfile::tempdir().unwrap(), None, args).await
+    }
+
     pub async fn on_etcd() -> TestServer {
+        Self::on_etcd_with(&[]).await
+    }
+
+    /// On a test-started etcd, with extra command-line flags.
+    pub async fn on_etcd_with(args: &[&str]) -> TestServer {
         let etcd = TestEtcd::start().await;
-        let args = vec!["--etcd-servers".to_owned(), etcd.endpoint()];
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--etcd-servers".to_owned(), etcd.endpoint()]);
         Self::start(tempfile::tempdir().unwrap(), Some(etcd), args).await
     }
 

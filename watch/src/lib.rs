@@ -1,8 +1,8 @@
 //! Materialized views of kube-ledger's event log: GET and LIST served from memory, and WATCH
 //! fanned out to thousands of watchers from ONE log subscription per resource.
 //!
-//! Today each watch of kube-ledger opens its own storage watch, decodes every event and encodes
-//! it for itself. A [`View`] does that work once per resource: it follows the log with a single
+//! Without it each watch would open its own storage watch, decode every event and encode it for
+//! itself. A [`View`] does that work once per resource: it follows the log with a single
 //! subscription, decodes each object once, keeps the current objects and a window of recent
 //! events, and hands every event to the interested watchers as a shared `Arc`, whose encodings
 //! are cached so each (version, encoding, event type) is serialized once for all watchers. This

@@ -24,10 +24,11 @@ use serde_json::Value;
 pub use crate::patch::PatchType;
 pub use delete::DeleteOptions;
 pub use list::{ContinueToken, ListParams};
-pub use watch::{WatchEvent, WatchParams};
+pub use watch::{WatchEvent, WatchObject, WatchParams};
 pub use write::{Part, WriteOptions};
 
 use super::object;
+use super::views::Views;
 use super::{Registry, Resource};
 use crate::api::status::{ApiError, Cause, Reason};
 use crate::meta::validation::FieldCause;
@@ -52,6 +53,8 @@ pub struct Store {
     pub storage: Arc<dyn Storage>,
     /// For cross-resource rules: namespaces must exist, namespace deletion empties them.
     pub registry: Arc<Registry>,
+    /// WATCH is served from these: one view per resource, shared by all its watchers.
+    pub views: Views,
 }
 
 /// How many times a write re-reads and retries after losing an optimistic-concurrency race it
@@ -60,8 +63,8 @@ pub struct Store {
 const MAX_RETRIES: usize = 16;
 
 impl Store {
-    pub fn new(storage: Arc<dyn Storage>, registry: Arc<Registry>) -> Self {
-        Store { storage, registry }
+    pub fn new(storage: Arc<dyn Storage>, registry: Arc<Registry>, views: Views) -> Self {
+        Store { storage, registry, views }
     }
 
     /// GET of one object. `resource_version`: `None`/`0` read the latest; `N` must not be newer

@@ -1,24 +1,40 @@
-//! WATCH: the log's events for one resource (and namespace), filtered by selectors and
-//! converted to the served version, as Kubernetes watch events.
+//! WATCH: the events of one resource (and namespace), filtered by selectors and converted to the
+//! served version, as Kubernetes watch events — served from the resource's view
+//! ([`super::super::views`]), so every watcher of a resource shares one storage watch, one decode
+//! per write and one encoding per served version.
 //!
-//! A watch without a resourceVersion (or `0`) first sends the current state as `ADDED`, read at
-//! one revision, then every event after that revision; with `resourceVersion=N` it sends every
-//! event after N. An object that stops matching the selectors is `DELETED` for this watcher,
-//! one that starts matching is `ADDED` (kube-apiserver's cacher does the same). A revision the
-//! log no longer holds ends the stream with an `ERROR` event carrying a 410 `Status`.
+//! A watch without a resourceVersion (or `0`, or with `sendInitialEvents=true`) first sends the
+//! current state as `ADDED`, then every event after it; with `resourceVersion=N` it sends every
+//! event after N (from the view's window, or replayed from the log when N is older). An object
+//! that stops matching the selectors is `DELETED` for this watcher, one that starts matching is
+//! `ADDED` (kube-apiserver's cacher does the same). A revision the log no longer holds ends the
+//! stream with an `ERROR` event carrying a 410 `Status`. A watcher that fell behind, or whose view
+//! re-listed, sees its stream end cleanly (after a `BOOKMARK` at the revision to resume from, when
+//! it asked for bookmarks): Kubernetes clients then watch again from their last resourceVersion.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
+use ::watch::{
+    Change, EncodingKey, ViewError, WatchError, WatchEventType, WatchRequest, WatcherEvent,
+};
+use bytes::Bytes;
 use futures::StreamExt;
-use futures::stream::{self, BoxStream};
+use futures::stream::BoxStream;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::list::matches;
-use super::{ListParams, Store, decode, storage_err};
-use crate::api::status::ApiError;
+use super::{ListParams, Store};
+use crate::api::status::{ApiError, Reason};
 use crate::registry::{Resource, object};
-use crate::storage::{Event, EventType, Object, Revision, StorageError, WatchItem, WatchStream};
+use crate::storage::Revision;
+
+/// Live events a watcher may have pending before it is closed as fallen behind (and resumes).
+const WATCH_BUFFER: usize = 1024;
+
+/// How long a new watch waits for the resource's view to load and reach the log's revision.
+const VIEW_WAIT: Duration = Duration::from_secs(10);
 
 /// The watch query.
 #[derive(Debug, Clone, Default)]
@@ -31,12 +47,12 @@ pub struct WatchParams {
     pub send_initial_events: bool,
 }
 
-/// One event of a watch, in the served version.
+/// One event of a watch.
 #[derive(Debug, Clone)]
 pub enum WatchEvent {
-    Added(Value),
-    Modified(Value),
-    Deleted(Value),
+    Added(WatchObject),
+    Modified(WatchObject),
+    Deleted(WatchObject),
     /// Only `metadata.resourceVersion` matters; `initial_events_end` marks the end of the
     /// initial state of a watch-list.
     Bookmark {
@@ -59,15 +75,39 @@ impl WatchEvent {
     }
 }
 
-/// The state of one watch's stream.
-enum State {
-    /// Sending the initial state, then following `live`.
-    Initial {
-        pending: VecDeque<WatchEvent>,
-        live: WatchStream,
-    },
-    Live(WatchStream),
-    Done,
+/// The object of an `ADDED`, `MODIFIED` or `DELETED` event, shared with every other watcher of
+/// the same write: it is converted to the served version and encoded only when an encoding is
+/// not cached yet ([`WatchObject::encoded`]).
+#[derive(Debug, Clone)]
+pub struct WatchObject {
+    resource: Arc<Resource>,
+    /// The served group/version, the part of the encoding key that says which conversion.
+    version: Arc<str>,
+    event_type: WatchEventType,
+    change: Change,
+}
+
+impl WatchObject {
+    /// The object in the served version, its resourceVersion the event's revision.
+    pub fn served(&self) -> Result<Value, ApiError> {
+        let object = self.change.object();
+        if object.json.is_null() {
+            tracing::error!(key = %object.key, "stored object is not valid JSON");
+            return Err(ApiError::internal("a stored object could not be decoded"));
+        }
+        let mut served = self.resource.conversion.to_served_version(object.json.clone())?;
+        object::set_resource_version(&mut served, self.change.revision());
+        Ok(served)
+    }
+
+    /// The bytes `encode` makes of this event in `encoding` (a name for the output format that
+    /// the caller chooses, such as `"json"`): encoded by the first watcher of this event, served
+    /// version, encoding and event type that asks, and shared with every later one.
+    pub fn encoded(&self, encoding: &'static str, encode: impl FnOnce() -> Bytes) -> Bytes {
+        let key =
+            EncodingKey { version: self.version.clone(), encoding, event_type: self.event_type };
+        self.change.encoded(key, encode)
+    }
 }
 
 impl Store {
@@ -79,117 +119,185 @@ impl Store {
     ) -> Result<BoxStream<'static, WatchEvent>, ApiError> {
         let rv = params.list.resource_version.as_deref().filter(|s| !s.is_empty());
         let from_state = params.send_initial_events || matches!(rv, None | Some("0"));
-        let mut pending = VecDeque::new();
-        let start = if from_state {
-            let mut list_params = params.list.clone();
-            list_params.resource_version = None;
-            list_params.resource_version_match = None;
-            list_params.limit = None;
-            list_params.continue_token = None;
-            let list = self.list(&resource, namespace.as_deref(), &list_params).await?;
-            pending.extend(list.items.into_iter().map(WatchEvent::Added));
-            if params.send_initial_events && params.allow_bookmarks {
-                pending.push_back(WatchEvent::Bookmark {
-                    revision: list.resource_version,
-                    initial_events_end: true,
-                });
+        let after = match (from_state, rv) {
+            (true, _) | (false, None) => None,
+            (false, Some(rv)) => {
+                Some(rv.parse::<Revision>().ok().filter(|r| *r >= 0).ok_or_else(|| {
+                    ApiError::bad_request(format!("invalid resource version: {rv:?}"))
+                })?)
             }
-            list.resource_version
-        } else {
-            let rv = rv.unwrap_or("0");
-            rv.parse::<Revision>()
-                .ok()
-                .filter(|r| *r >= 0)
-                .ok_or_else(|| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?
         };
-        let prefix = resource.prefix(namespace.as_deref());
-        let live = match self.storage.watch(&prefix, start).await {
-            Ok(live) => live,
-            Err(StorageError::Compacted { requested, compacted }) => {
-                let error = WatchEvent::Error(ApiError::expired(requested, compacted));
-                return Ok(stream::iter([error]).boxed());
-            }
-            Err(err) => return Err(storage_err(&resource, "")(err)),
+        let view = self.views.of(&resource);
+        // The fence: the view reflects every write acknowledged before this watch began, so the
+        // initial state is as fresh as a list from the log would be.
+        let current = view.catch_up(Instant::now() + VIEW_WAIT).await.map_err(view_error)?;
+        if let Some(after) = after.filter(|after| *after > current) {
+            return Err(ApiError::too_large_resource_version(after, current));
+        }
+        let selected = resource.clone();
+        let list = params.list.clone();
+        let request = WatchRequest {
+            after,
+            namespace: namespace.filter(|_| resource.namespaced),
+            filter: Arc::new(move |stored: &Value| matches(&selected, stored, &list)),
+            buffer: WATCH_BUFFER,
+            bookmarks: params.allow_bookmarks,
+            initial_events_end: params.send_initial_events && params.allow_bookmarks,
         };
-        let store = self.clone();
-        let state = State::Initial { pending, live };
-        let events = stream::unfold(state, move |state| {
-            let (store, resource, params) = (store.clone(), resource.clone(), params.clone());
-            async move { store.step(state, &resource, &params).await }
+        let watcher = view.watch(request).map_err(view_error)?;
+        tracing::debug!(plural = %resource.plural, start = ?watcher.start_point(), "watch started");
+        let version: Arc<str> = resource.gv.api_version().into();
+        let bookmarks = params.allow_bookmarks;
+        let events = watcher.filter_map(move |event| {
+            let event = translate(&resource, &version, event, bookmarks);
+            futures::future::ready(event)
         });
         Ok(events.boxed())
     }
+}
 
-    /// Advances a watch by one event.
-    async fn step(
-        &self,
-        mut state: State,
-        resource: &Resource,
-        params: &WatchParams,
-    ) -> Option<(WatchEvent, State)> {
-        loop {
-            state = match state {
-                State::Done => return None,
-                State::Initial { mut pending, live } => match pending.pop_front() {
-                    Some(event) => return Some((event, State::Initial { pending, live })),
-                    None => State::Live(live),
-                },
-                State::Live(mut live) => match live.next().await {
-                    None => return None,
-                    Some(Err(StorageError::Compacted { requested, compacted })) => {
-                        return Some((
-                            WatchEvent::Error(ApiError::expired(requested, compacted)),
-                            State::Done,
-                        ));
-                    }
-                    Some(Err(err)) => {
-                        let error = storage_err(resource, "")(err);
-                        return Some((WatchEvent::Error(error), State::Done));
-                    }
-                    Some(Ok(WatchItem::Progress(_))) => State::Live(live),
-                    Some(Ok(WatchItem::Event(event))) => {
-                        match self.translate(resource, &event, params) {
-                            Ok(Some(out)) => return Some((out, State::Live(live))),
-                            Ok(None) => State::Live(live),
-                            Err(error) => return Some((WatchEvent::Error(error), State::Done)),
-                        }
-                    }
-                },
-            }
+/// What the client sees of one item of the view's watcher.
+fn translate(
+    resource: &Arc<Resource>,
+    version: &Arc<str>,
+    event: WatcherEvent,
+    bookmarks: bool,
+) -> Option<WatchEvent> {
+    let object = |event_type, change| WatchObject {
+        resource: resource.clone(),
+        version: version.clone(),
+        event_type,
+        change,
+    };
+    Some(match event {
+        WatcherEvent::Added(change) => WatchEvent::Added(object(WatchEventType::Added, change)),
+        WatcherEvent::Modified(change) => {
+            WatchEvent::Modified(object(WatchEventType::Modified, change))
         }
+        WatcherEvent::Deleted(change) => {
+            WatchEvent::Deleted(object(WatchEventType::Deleted, change))
+        }
+        WatcherEvent::Bookmark { revision, initial_events_end } => {
+            WatchEvent::Bookmark { revision, initial_events_end }
+        }
+        WatcherEvent::Error(WatchError::Expired { requested, oldest }) => {
+            WatchEvent::Error(ApiError::expired(requested, oldest))
+        }
+        // Fell behind, re-listed view, log unavailable: the stream ends here (the watcher's error
+        // is its last item) and the client watches again from its last resourceVersion — which a
+        // bookmark moves to where this watch got to, when the client takes bookmarks.
+        WatcherEvent::Error(err) => {
+            tracing::debug!(plural = %resource.plural, %err, "watch ended; the client resumes");
+            let revision = err.resume_after().filter(|_| bookmarks)?;
+            WatchEvent::Bookmark { revision, initial_events_end: false }
+        }
+    })
+}
+
+/// Why a view could not start a watch, as the client sees it.
+fn view_error(err: ViewError) -> ApiError {
+    let mut error = match err {
+        ViewError::Timeout { wanted, current } => ApiError::new(
+            Reason::Timeout,
+            format!("the watch cache did not reach revision {wanted} in time (at {current})"),
+        ),
+        ViewError::NotReady => {
+            ApiError::new(Reason::ServiceUnavailable, "the watch cache is not ready yet")
+        }
+        ViewError::Stopped => {
+            ApiError::new(Reason::ServiceUnavailable, "the server is shutting down")
+        }
+        ViewError::Source(err) => {
+            tracing::warn!(%err, "the watch cache could not read the log");
+            ApiError::new(Reason::ServiceUnavailable, "storage is unavailable, retry later")
+        }
+    };
+    error.retry_after_seconds = Some(1);
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use futures::stream::BoxStream;
+    use serde_json::json;
+    use tokio::sync::watch as signal;
+
+    use super::*;
+    use crate::registry::store::{RequestContext, WriteOptions};
+    use crate::registry::views::Views;
+    use crate::registry::{Registry, builtin, namespaces};
+    use crate::storage::Storage;
+    use crate::storage::embedded::EmbeddedStorage;
+
+    struct Fixture {
+        store: Store,
+        resource: Arc<Resource>,
+        _dir: tempfile::TempDir,
+        _stop: signal::Sender<bool>,
     }
 
-    /// A log event → what this watcher sees, given its selectors.
-    fn translate(
-        &self,
-        resource: &Resource,
-        event: &Event,
-        params: &WatchParams,
-    ) -> Result<Option<WatchEvent>, ApiError> {
-        let decode_matching = |o: &Option<Object>| -> Result<Option<Value>, ApiError> {
-            match o {
-                Some(o) => {
-                    let value = decode(o)?;
-                    Ok(matches(resource, &value, &params.list).then_some(value))
-                }
-                None => Ok(None),
-            }
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
+        let registry = Arc::new(Registry::new());
+        builtin::register_all(&registry);
+        let (stop, stopped) = signal::channel(false);
+        let views = Views::new(storage.clone(), Default::default(), stopped);
+        let store = Store::new(storage, registry.clone(), views);
+        namespaces::ensure_built_in(&store).await.unwrap();
+        let resource = registry.get("", "v1", "configmaps").unwrap();
+        Fixture { store, resource, _dir: dir, _stop: stop }
+    }
+
+    async fn next(events: &mut BoxStream<'static, WatchEvent>) -> WatchEvent {
+        tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn watchers_of_one_version_share_one_encoding_of_an_event() {
+        let f = fixture().await;
+        let watch =
+            || f.store.watch(f.resource.clone(), Some("default".into()), Default::default());
+        let (mut first, mut second) = (watch().await.unwrap(), watch().await.unwrap());
+        let ctx = RequestContext { user: "test".into(), audit_id: String::new() };
+        let body = json!({"metadata": {"name": "shared"}});
+        let created = f
+            .store
+            .create(&f.resource, Some("default"), body, WriteOptions::default(), &ctx)
+            .await
+            .unwrap();
+        let (WatchEvent::Added(a), WatchEvent::Added(b)) =
+            (next(&mut first).await, next(&mut second).await)
+        else {
+            panic!("two ADDED events");
         };
-        let now = decode_matching(&event.object)?;
-        let before = match event.event_type {
-            EventType::Created => None,
-            _ => decode_matching(&event.prev_object)?,
-        };
-        let served = |value: Value| -> Result<Value, ApiError> {
-            let mut served = resource.conversion.to_served_version(value)?;
-            object::set_resource_version(&mut served, event.revision);
-            Ok(served)
-        };
-        Ok(match (before, now) {
-            (None, Some(now)) => Some(WatchEvent::Added(served(now)?)),
-            (Some(_), Some(now)) => Some(WatchEvent::Modified(served(now)?)),
-            (Some(before), None) => Some(WatchEvent::Deleted(served(before)?)),
-            (None, None) => None,
-        })
+        assert_eq!(a.served().unwrap(), created);
+        let encoded = a.encoded("json", || Bytes::from_static(b"first"));
+        let shared = b.encoded("json", || panic!("encoded a second time"));
+        assert_eq!((encoded.as_ref(), shared.as_ref()), (&b"first"[..], &b"first"[..]));
+        assert_eq!(b.encoded("table-v1-metadata", || Bytes::from_static(b"table")), "table");
+        let view = f.store.views.of(&f.resource);
+        let metrics = view.metrics();
+        assert_eq!(metrics.encode_hits.load(Ordering::Relaxed), 1);
+        assert_eq!(metrics.encode_misses.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_must_resume_ends_cleanly_after_a_bookmark_if_it_takes_them() {
+        let f = fixture().await;
+        let version: Arc<str> = "v1".into();
+        let fell_behind = || WatcherEvent::Error(WatchError::FellBehind { resume_after: 42 });
+        match translate(&f.resource, &version, fell_behind(), true) {
+            Some(WatchEvent::Bookmark { revision: 42, initial_events_end: false }) => {}
+            other => panic!("expected a bookmark at 42, got {other:?}"),
+        }
+        assert!(translate(&f.resource, &version, fell_behind(), false).is_none());
+        let expired = WatcherEvent::Error(WatchError::Expired { requested: 3, oldest: 9 });
+        match translate(&f.resource, &version, expired, true) {
+            Some(WatchEvent::Error(error)) => assert_eq!(error.reason, Reason::Expired),
+            other => panic!("expected a 410, got {other:?}"),
+        }
     }
 }
