@@ -541,3 +541,31 @@ async fn a_terminating_namespace_refuses_new_content_until_it_is_gone() {
     }
     assert!(gone, "the namespace was not removed after its content went");
 }
+
+#[tokio::test]
+async fn reads_are_consistent_and_a_future_resource_version_is_a_504() {
+    let api = api().await;
+    // Each write is visible to the very next read (consistent reads from the view).
+    for i in 0..20 {
+        let name = format!("c{i}");
+        let (code, created) = api.post(CMS, configmap(&name)).await;
+        assert_eq!(code, StatusCode::CREATED);
+        let (code, got) = api.call(Method::GET, &format!("{CMS}/{name}"), "", vec![]).await;
+        assert_eq!(code, StatusCode::OK);
+        assert_eq!(got["metadata"]["resourceVersion"], created["metadata"]["resourceVersion"]);
+        let (_, list) = api.call(Method::GET, CMS, "", vec![]).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), i + 1);
+        assert!(
+            list["metadata"]["resourceVersion"].as_str().unwrap().parse::<i64>().unwrap()
+                >= created["metadata"]["resourceVersion"].as_str().unwrap().parse::<i64>().unwrap()
+        );
+    }
+    // A resourceVersion the log has not reached: waited for, then 504 with Retry-After.
+    for uri in [format!("{CMS}/c0?resourceVersion=999999"), format!("{CMS}?resourceVersion=999999")]
+    {
+        let request = Request::builder().uri(&uri).body(Body::empty()).unwrap();
+        let response = api.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT, "{uri}");
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+}

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::read::{Freshness, served_from_view};
 use super::{Store, decode, storage_err};
 use crate::api::status::{ApiError, Reason};
 use crate::meta::fields::FieldSelector;
@@ -154,6 +155,28 @@ impl Store {
     ) -> Result<ListResult, ApiError> {
         let (read_at, start) = params.plan()?;
         let prefix = resource.prefix(namespace);
+        // A first page at the latest (or a not-older-than) revision comes from the view; later
+        // pages and exact revisions come from the log, which holds every retained revision.
+        if start.is_none() {
+            let freshness = match read_at {
+                ReadAt::Latest if params.resource_version.as_deref() == Some("0") => {
+                    Some(Freshness::Any)
+                }
+                ReadAt::Latest => Some(Freshness::Consistent),
+                ReadAt::NotOlderThan(0) => Some(Freshness::Any),
+                ReadAt::NotOlderThan(n) => Some(Freshness::AtLeast(n)),
+                ReadAt::Exact(_) => None,
+            };
+            if let Some(freshness) = freshness
+                && let Some(view) = self.fresh_view(resource, freshness).await?
+                && let Ok(listed) = view
+                    .list(namespace.filter(|_| resource.namespaced), &|stored| {
+                        matches(resource, stored, params)
+                    })
+            {
+                return list_from_view(resource, &prefix, listed, params);
+            }
+        }
         let to_api = storage_err(resource, "");
         let mut revision = match read_at {
             ReadAt::Latest => None,
@@ -228,6 +251,35 @@ impl Store {
         }
         self.to_served(resource, stored).map(Some)
     }
+}
+
+/// One page of a snapshot the view took at one revision; a continue token leads to the log at
+/// that same revision for the following pages.
+fn list_from_view(
+    resource: &Resource,
+    prefix: &str,
+    (objects, revision): (Vec<std::sync::Arc<::watch::Object>>, Revision),
+    params: &ListParams,
+) -> Result<ListResult, ApiError> {
+    let limit = params.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let more = objects.len().saturating_sub(limit);
+    let page = &objects[..objects.len().min(limit)];
+    let items =
+        page.iter().map(|o| served_from_view(resource, o)).collect::<Result<Vec<_>, _>>()?;
+    let continue_token = match (more > 0, page.last()) {
+        (true, Some(last)) => Some(
+            ContinueToken {
+                v: "meta.k8s.io/v1".to_owned(),
+                rv: revision,
+                start: last.key[prefix.len()..].to_owned(),
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    let remaining_item_count =
+        (continue_token.is_some() && !params.has_selectors()).then_some(more as u64);
+    Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count })
 }
 
 /// Whether a stored object passes a list's (or watch's) label and field selectors.

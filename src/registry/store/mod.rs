@@ -13,6 +13,7 @@
 pub mod delete;
 mod list;
 mod patch;
+mod read;
 mod watch;
 pub mod write;
 
@@ -67,8 +68,9 @@ impl Store {
         Store { storage, registry, views }
     }
 
-    /// GET of one object. `resource_version`: `None`/`0` read the latest; `N` must not be newer
-    /// than the log (504 otherwise, as kube-apiserver after its wait).
+    /// GET of one object, from the resource's view ([`read`]): `resource_version` `None` is a
+    /// consistent read, `0` any, `N` not older than N (504 when N does not arrive in time).
+    /// Falls back to the log when the view cannot answer.
     pub async fn get(
         &self,
         resource: &Resource,
@@ -76,6 +78,10 @@ impl Store {
         name: &str,
         resource_version: Option<Revision>,
     ) -> Result<Value, ApiError> {
+        let key = resource.key(namespace, name);
+        if let Some(found) = self.get_from_view(resource, &key, resource_version).await? {
+            return found.ok_or_else(|| not_found(resource, name));
+        }
         if let Some(rv) = resource_version.filter(|rv| *rv > 0) {
             let current =
                 self.storage.current_revision().await.map_err(storage_err(resource, name))?;
