@@ -205,3 +205,26 @@ async fn a_watch_from_a_future_revision_is_refused() {
     let status: Value = response.json().await.unwrap();
     assert_eq!(status["details"]["causes"][0]["reason"], "ResourceVersionTooLarge", "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watch_reaching_its_timeout_ends_with_a_bookmark() {
+    let server = TestServer::embedded().await;
+    let from = write(&server, None, json!({"metadata": {"name": "before"}})).await;
+    let cms = format!("{}/api/v1/namespaces/default/configmaps", server.url);
+    let url =
+        format!("{cms}?watch=1&resourceVersion={from}&allowWatchBookmarks=true&timeoutSeconds=2");
+    let mut lines = Lines::open(&server, &url).await;
+    let rv = write(&server, None, json!({"metadata": {"name": "during"}})).await;
+    assert_eq!(lines.next_event().await, event("ADDED", "during", &rv));
+    let last = lines.next().await.expect("a closing bookmark");
+    assert_eq!(last["type"], "BOOKMARK", "{last}");
+    let bookmarked: i64 =
+        last["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+    assert!(bookmarked >= rv.parse::<i64>().unwrap(), "{last}");
+    assert!(lines.next().await.is_none(), "the stream ends after the bookmark");
+
+    // Without allowWatchBookmarks the stream just ends.
+    let url = format!("{cms}?watch=1&resourceVersion={rv}&timeoutSeconds=1");
+    let mut quiet = Lines::open(&server, &url).await;
+    assert!(quiet.next().await.is_none());
+}

@@ -6,6 +6,7 @@
 //! of the same write ([`crate::registry::store::WatchObject::encoded`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -50,23 +51,49 @@ pub async fn respond(
         }
     };
     let include = IncludeObject::parse(query.value("includeObject"));
+    let bookmarks = params.allow_bookmarks;
+    // Initial-state ADDED events carry their objects' own revisions, older than the snapshot
+    // they belong to: resuming from one of those would replay what the state already showed.
+    // Without a watch-list bookmark to mark the snapshot, only bookmarks are resume points.
+    let rv = params.list.resource_version.as_deref().filter(|rv| !rv.is_empty());
+    let objects_are_resume_points = params.send_initial_events || !matches!(rv, None | Some("0"));
     let events = state.store.watch(resource.clone(), namespace, params).await?;
     let mut shutdown = state.shutdown.clone();
-    let stop = async move {
-        tokio::select! {
-            _ = tokio::time::sleep(timeout) => {}
-            _ = shutdown.wait_for(|stop| *stop) => {}
+    // Set when the watch reaches its deadline: kube-apiserver then sends a last BOOKMARK so
+    // the client resumes from the freshest revision instead of its last event's.
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let stop = {
+        let timed_out = timed_out.clone();
+        async move {
+            tokio::select! {
+                _ = tokio::time::sleep(timeout) => timed_out.store(true, Ordering::Relaxed),
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
         }
     };
-    let lines = events.take_until(Box::pin(stop)).scan(false, |ended, event| {
+    // The revision this watcher has been brought up to: its last event's or bookmark's.
+    let last = Arc::new(AtomicI64::new(0));
+    let seen = last.clone();
+    let lines = events.take_until(Box::pin(stop)).scan(false, move |ended, event| {
         // An ERROR event is the last one.
         if *ended {
             return futures::future::ready(None);
         }
         *ended = matches!(event, WatchEvent::Error(_));
+        let resume_point =
+            objects_are_resume_points || matches!(event, WatchEvent::Bookmark { .. });
+        if let Some(revision) = event.revision().filter(|_| resume_point) {
+            seen.fetch_max(revision, Ordering::Relaxed);
+        }
         futures::future::ready(Some(event))
     });
-    let lines = lines.map(move |event| {
+    let closing_bookmark = futures::stream::once(async move {
+        let revision = last.load(Ordering::Relaxed);
+        (bookmarks && timed_out.load(Ordering::Relaxed) && revision > 0)
+            .then_some(WatchEvent::Bookmark { revision, initial_events_end: false })
+    })
+    .filter_map(futures::future::ready);
+    let lines = lines.chain(closing_bookmark).map(move |event| {
         Ok::<Bytes, std::convert::Infallible>(encode(&resource, event, output, include))
     });
     let mut response = Response::new(Body::from_stream(lines));

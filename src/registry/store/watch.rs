@@ -63,6 +63,17 @@ pub enum WatchEvent {
 }
 
 impl WatchEvent {
+    /// The resourceVersion the event brings its watcher up to (none for errors).
+    pub fn revision(&self) -> Option<Revision> {
+        match self {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
+                Some(o.change.revision())
+            }
+            WatchEvent::Bookmark { revision, .. } => Some(*revision),
+            WatchEvent::Error(_) => None,
+        }
+    }
+
     /// `ADDED`, `MODIFIED`, … as on the wire.
     pub fn type_name(&self) -> &'static str {
         match self {
