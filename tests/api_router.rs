@@ -569,3 +569,43 @@ async fn reads_are_consistent_and_a_future_resource_version_is_a_504() {
         assert_eq!(response.headers()["retry-after"], "1");
     }
 }
+
+#[tokio::test]
+async fn pages_and_exact_lists_are_consistent_whether_the_view_or_the_log_answers() {
+    let api = api().await;
+    for i in 0..5 {
+        api.post(CMS, configmap(&format!("p{i}"))).await;
+    }
+    let names = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, first) = api.call(Method::GET, &format!("{CMS}?limit=2"), "", vec![]).await;
+    assert_eq!(names(&first), ["p0", "p1"]);
+    assert_eq!(first["metadata"]["remainingItemCount"], 3);
+    let rv = first["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+    let token = first["metadata"]["continue"].as_str().unwrap().to_owned();
+    // Nothing written since: the view is still at the page's revision and answers.
+    let (_, second) =
+        api.call(Method::GET, &format!("{CMS}?limit=2&continue={token}"), "", vec![]).await;
+    assert_eq!(names(&second), ["p2", "p3"]);
+    assert_eq!(second["metadata"]["resourceVersion"], rv.as_str());
+    let exact = format!("{CMS}?resourceVersion={rv}&resourceVersionMatch=Exact");
+    let (_, at_rv) = api.call(Method::GET, &exact, "", vec![]).await;
+    assert_eq!(names(&at_rv), ["p0", "p1", "p2", "p3", "p4"]);
+    // After more writes the view has moved on: the log answers, at the same revision.
+    api.post(CMS, configmap("p25")).await;
+    api.call(Method::DELETE, &format!("{CMS}/p4"), "", vec![]).await;
+    let token = second["metadata"]["continue"].as_str().unwrap();
+    let (_, third) =
+        api.call(Method::GET, &format!("{CMS}?limit=2&continue={token}"), "", vec![]).await;
+    assert_eq!(names(&third), ["p4"], "the page reads the first page's revision");
+    assert_eq!(third["metadata"]["resourceVersion"], rv.as_str());
+    assert!(third["metadata"].get("continue").is_none());
+    let (_, at_rv) = api.call(Method::GET, &exact, "", vec![]).await;
+    assert_eq!(names(&at_rv), ["p0", "p1", "p2", "p3", "p4"]);
+}

@@ -155,8 +155,24 @@ impl Store {
     ) -> Result<ListResult, ApiError> {
         let (read_at, start) = params.plan()?;
         let prefix = resource.prefix(namespace);
-        // A first page at the latest (or a not-older-than) revision comes from the view; later
-        // pages and exact revisions come from the log, which holds every retained revision.
+        // A first page at the latest (or a not-older-than) revision comes from the view, and so
+        // does an exact revision (a later page, or resourceVersionMatch=Exact) while the view is
+        // still at it; other revisions come from the log, which holds every retained one.
+        if let ReadAt::Exact(revision) = read_at {
+            let view = self.views.of(resource);
+            let scope = namespace.filter(|_| resource.namespaced);
+            if view.revision() == Some(revision)
+                && let Ok((mut objects, at)) =
+                    view.list(scope, &|stored| matches(resource, stored, params))
+                && at == revision
+            {
+                if let Some(start) = &start {
+                    let start_key = format!("{prefix}{start}");
+                    objects.retain(|o| *o.key > *start_key.as_str());
+                }
+                return list_from_view(resource, &prefix, (objects, revision), params);
+            }
+        }
         if start.is_none() {
             let freshness = match read_at {
                 ReadAt::Latest if params.resource_version.as_deref() == Some("0") => {
