@@ -228,3 +228,29 @@ async fn a_watch_reaching_its_timeout_ends_with_a_bookmark() {
     let mut quiet = Lines::open(&server, &url).await;
     assert!(quiet.next().await.is_none());
 }
+
+/// On etcd a resource that is idle while others are written only advances its view on a
+/// progress notification (every 10 minutes by default): reads and watches of it must not wait
+/// for one (they read the log instead).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_resource_on_etcd_is_read_and_watched_at_once() {
+    let server = TestServer::on_etcd().await;
+    let leases = format!("{}/apis/coordination.k8s.io/v1/namespaces/default/leases", server.url);
+    let lease = |name: &str| json!({"metadata": {"name": name}, "spec": {"holderIdentity": "me"}});
+    let created = server.http.post(&leases).json(&lease("first")).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    // Start the leases view, then move the log on elsewhere.
+    assert_eq!(server.http.get(&leases).send().await.unwrap().status(), 200);
+    for i in 0..3 {
+        write(&server, None, json!({"metadata": {"name": format!("elsewhere-{i}")}})).await;
+    }
+    let list: Value = server.http.get(&leases).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let mut lines = Lines::open(&server, &format!("{leases}?watch=1")).await;
+    let (kind, name, _) = lines.next_event().await;
+    assert_eq!((kind.as_str(), name.as_str()), ("ADDED", "first"));
+    let second = server.http.post(&leases).json(&lease("second")).send().await.unwrap();
+    assert_eq!(second.status(), 201);
+    let (kind, name, _) = lines.next_event().await;
+    assert_eq!((kind.as_str(), name.as_str()), ("ADDED", "second"));
+}

@@ -133,6 +133,7 @@ fn encode(resource: &Resource, event: WatchEvent, output: Output, include: Inclu
                 Err(error) => line("ERROR", &error.to_status()),
             });
         }
+        WatchEvent::Listed(o) => served_object(resource, o, output, include),
         WatchEvent::Bookmark { revision, initial_events_end } => {
             let mut metadata = json!({"resourceVersion": revision.to_string()});
             if initial_events_end {

@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::list::matches;
-use super::{ListParams, Store};
+use super::{ListParams, Store, storage_err};
 use crate::api::status::{ApiError, Reason};
 use crate::registry::{Resource, object};
 use crate::storage::Revision;
@@ -33,8 +33,12 @@ use crate::storage::Revision;
 /// Live events a watcher may have pending before it is closed as fallen behind (and resumes).
 const WATCH_BUFFER: usize = 1024;
 
-/// How long a new watch waits for the resource's view to load and reach the log's revision.
-const VIEW_WAIT: Duration = Duration::from_secs(10);
+/// How long a new watch waits for a view that is still loading (its first list).
+const LOAD_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a new watch from the current state waits for the resource's view to reach the log's
+/// revision before reading the initial state from the log instead.
+const VIEW_WAIT: Duration = Duration::from_millis(100);
 
 /// The watch query.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +54,8 @@ pub struct WatchParams {
 /// One event of a watch.
 #[derive(Debug, Clone)]
 pub enum WatchEvent {
+    /// An object of the initial state read from the log (when the view lagged): `ADDED`.
+    Listed(Value),
     Added(WatchObject),
     Modified(WatchObject),
     Deleted(WatchObject),
@@ -70,14 +76,15 @@ impl WatchEvent {
                 Some(o.change.revision())
             }
             WatchEvent::Bookmark { revision, .. } => Some(*revision),
-            WatchEvent::Error(_) => None,
+            // An initial object's own revision is older than the state it belongs to.
+            WatchEvent::Listed(_) | WatchEvent::Error(_) => None,
         }
     }
 
     /// `ADDED`, `MODIFIED`, … as on the wire.
     pub fn type_name(&self) -> &'static str {
         match self {
-            WatchEvent::Added(_) => "ADDED",
+            WatchEvent::Listed(_) | WatchEvent::Added(_) => "ADDED",
             WatchEvent::Modified(_) => "MODIFIED",
             WatchEvent::Deleted(_) => "DELETED",
             WatchEvent::Bookmark { .. } => "BOOKMARK",
@@ -139,11 +146,41 @@ impl Store {
             }
         };
         let view = self.views.of(&resource);
-        // The fence: the view reflects every write acknowledged before this watch began, so the
-        // initial state is as fresh as a list from the log would be.
-        let current = view.catch_up(Instant::now() + VIEW_WAIT).await.map_err(view_error)?;
-        if let Some(after) = after.filter(|after| *after > current) {
-            return Err(ApiError::too_large_resource_version(after, current));
+        // A view started by this very watch loads (lists its prefix) first.
+        view.wait_until(0, Instant::now() + LOAD_WAIT).await.map_err(view_error)?;
+        let mut initial = Vec::new();
+        let mut after = after;
+        let mut initial_events_end = params.send_initial_events && params.allow_bookmarks;
+        if let Some(n) = after {
+            // From a revision: no fence needed (the watcher skips ahead to it); it must not be
+            // newer than the log.
+            let log = self.storage.current_revision().await.map_err(storage_err(&resource, ""))?;
+            if n > log {
+                return Err(ApiError::too_large_resource_version(n, log));
+            }
+        } else if let Err(err) = view.catch_up(Instant::now() + VIEW_WAIT).await {
+            // The fence — the view reflects every acknowledged write — was not reached in time:
+            // a resource idle while others are written only advances its view on a progress
+            // notification (etcd sends them rarely). The initial state then comes from a
+            // consistent LIST and the watcher follows from that LIST's revision.
+            if !matches!(err, ViewError::Timeout { .. }) {
+                return Err(view_error(err));
+            }
+            let mut list_params = params.list.clone();
+            list_params.resource_version = None;
+            list_params.resource_version_match = None;
+            list_params.limit = None;
+            list_params.continue_token = None;
+            let listed = self.list(&resource, namespace.as_deref(), &list_params).await?;
+            initial.extend(listed.items.into_iter().map(WatchEvent::Listed));
+            if initial_events_end {
+                initial.push(WatchEvent::Bookmark {
+                    revision: listed.resource_version,
+                    initial_events_end: true,
+                });
+                initial_events_end = false;
+            }
+            after = Some(listed.resource_version);
         }
         let selected = resource.clone();
         let list = params.list.clone();
@@ -153,7 +190,7 @@ impl Store {
             filter: Arc::new(move |stored: &Value| matches(&selected, stored, &list)),
             buffer: WATCH_BUFFER,
             bookmarks: params.allow_bookmarks,
-            initial_events_end: params.send_initial_events && params.allow_bookmarks,
+            initial_events_end,
         };
         let watcher = view.watch(request).map_err(view_error)?;
         tracing::debug!(plural = %resource.plural, start = ?watcher.start_point(), "watch started");
@@ -163,7 +200,7 @@ impl Store {
             let event = translate(&resource, &version, event, bookmarks);
             futures::future::ready(event)
         });
-        Ok(events.boxed())
+        Ok(futures::stream::iter(initial).chain(events).boxed())
     }
 }
 
