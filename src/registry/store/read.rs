@@ -2,9 +2,11 @@
 //! with kube-apiserver's resourceVersion semantics for reads from its watch cache:
 //!
 //! - no resourceVersion: a **consistent** read — the log's current revision is read and the view
-//!   is waited for until it has reached it, so the answer reflects every acknowledged write;
+//!   is waited for (briefly) until it has reached it, so the answer reflects every acknowledged
+//!   write; a view that does not get there in time (on etcd, a resource idle while others are
+//!   written advances only on a progress notification) leaves the read to the log;
 //! - `resourceVersion=0`: whatever the view holds (any freshness);
-//! - `resourceVersion=N`: not older than N; the view is waited for briefly (3 s, as
+//! - `resourceVersion=N`: not older than N; an N the log has not reached is waited for (3 s, as
 //!   kube-apiserver), then 504 with `Retry-After`.
 //!
 //! When the view cannot answer (not loaded yet, stopped, or the log's revision could not be
