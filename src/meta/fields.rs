@@ -241,13 +241,7 @@ impl FieldSelector {
 impl fmt::Display for FieldSelector {
     /// The string form, terms joined by `,`, values escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, requirement) in self.requirements.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{requirement}")?;
-        }
-        Ok(())
+        super::write_joined(f, &self.requirements)
     }
 }
 

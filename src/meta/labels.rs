@@ -415,13 +415,7 @@ impl LabelSelector {
 impl fmt::Display for LabelSelector {
     /// The string form, requirements joined by `,` (empty for everything and for nothing).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, requirement) in self.requirements.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{requirement}")?;
-        }
-        Ok(())
+        super::write_joined(f, &self.requirements)
     }
 }
 

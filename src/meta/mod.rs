@@ -17,3 +17,17 @@ pub mod validation;
 pub use fields::{FieldOperator, FieldRequirement, FieldSelector, FieldSelectorError};
 pub use labels::{LabelSelector, LabelSelectorError, Labels, Operator, Requirement};
 pub use validation::{CauseType, FieldCause, NameValidator};
+
+/// Writes `items` joined by `,`: the string form of both kinds of selector.
+fn write_joined<T: std::fmt::Display>(
+    f: &mut std::fmt::Formatter<'_>,
+    items: &[T],
+) -> std::fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(",")?;
+        }
+        write!(f, "{item}")?;
+    }
+    Ok(())
+}

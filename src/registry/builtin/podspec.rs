@@ -351,18 +351,7 @@ fn validate_volumes(spec: &Value, path: &str, causes: &mut Vec<FieldCause>) -> B
     let volumes = opt_array(spec, "volumes", &volumes_path, causes);
     for (i, volume) in object_items(volumes, &volumes_path, causes) {
         let volume_path = format!("{volumes_path}[{i}]");
-        let name_path = format!("{volume_path}.name");
-        match opt_str(volume, "name", &name_path, causes) {
-            None | Some("") => causes.push(FieldCause::required(name_path, "")),
-            Some(name) => {
-                for msg in is_dns1123_label(name) {
-                    causes.push(FieldCause::invalid(name_path.clone(), name, &msg));
-                }
-                if !names.insert(name.to_owned()) {
-                    causes.push(FieldCause::duplicate(name_path, name));
-                }
-            }
-        }
+        check_unique_name(volume, &volume_path, &mut names, causes);
         let sources: Vec<&str> = VOLUME_SOURCES
             .iter()
             .copied()
@@ -380,15 +369,15 @@ fn validate_volumes(spec: &Value, path: &str, causes: &mut Vec<FieldCause>) -> B
     names
 }
 
-fn validate_container(
-    container: &Value,
+/// A required DNS-1123 label `name`, unique among `names` (volumes; containers of a pod).
+fn check_unique_name(
+    item: &Value,
     path: &str,
-    volumes: &BTreeSet<String>,
     names: &mut BTreeSet<String>,
     causes: &mut Vec<FieldCause>,
 ) {
     let name_path = format!("{path}.name");
-    match opt_str(container, "name", &name_path, causes) {
+    match opt_str(item, "name", &name_path, causes) {
         None | Some("") => causes.push(FieldCause::required(name_path, "")),
         Some(name) => {
             for msg in is_dns1123_label(name) {
@@ -399,6 +388,16 @@ fn validate_container(
             }
         }
     }
+}
+
+fn validate_container(
+    container: &Value,
+    path: &str,
+    volumes: &BTreeSet<String>,
+    names: &mut BTreeSet<String>,
+    causes: &mut Vec<FieldCause>,
+) {
+    check_unique_name(container, path, names, causes);
     let image_path = format!("{path}.image");
     match opt_str(container, "image", &image_path, causes) {
         None | Some("") => causes.push(FieldCause::required(image_path, "")),
