@@ -268,8 +268,11 @@ async fn pagination_is_consistent_while_writing() {
         })
     };
 
+    // Every page reads `expected`'s revision: the writer may already have written before the
+    // first page, so that page cannot be read "at the latest revision" and still match.
     let mut objects = Vec::new();
-    let mut options = ListOptions { revision: None, limit: Some(7), start_after: None };
+    let mut options =
+        ListOptions { revision: Some(expected.revision), limit: Some(7), start_after: None };
     loop {
         let page = s.list("/cm/", options.clone()).await.unwrap();
         if let Some(revision) = options.revision {
