@@ -161,11 +161,7 @@ async fn version() -> impl IntoResponse {
 }
 
 async fn not_found() -> Response<Body> {
-    crate::api::status::ApiError::new(
-        crate::api::status::Reason::NotFound,
-        "the server could not find the requested resource",
-    )
-    .into_response()
+    crate::api::status::ApiError::no_such_path().into_response()
 }
 
 /// Writes a kubeconfig for `server` (an `http://` URL) to `<data_dir>/kubeconfig`; returns its

@@ -40,14 +40,14 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
     let (parts, body) = request.into_parts();
     let query = Query::parse(parts.uri.query())?;
     let Some(target) = parse_path(parts.uri.path()) else {
-        return Err(not_found_path());
+        return Err(ApiError::no_such_path());
     };
     match target {
         Target::Resource(path) => {
             let resource = state
                 .registry
                 .get(&path.group, &path.version, &path.resource)
-                .ok_or_else(not_found_path)?;
+                .ok_or_else(ApiError::no_such_path)?;
             let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
                 ApiError::new(
                     Reason::RequestEntityTooLarge,
@@ -72,10 +72,6 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
             discovery_response(&state, other, &parts.headers)
         }
     }
-}
-
-fn not_found_path() -> ApiError {
-    ApiError::new(Reason::NotFound, "the server could not find the requested resource")
 }
 
 fn method_not_allowed(method: &Method) -> ApiError {
@@ -103,13 +99,14 @@ fn discovery_response(
             None => (discovery::api_group_list(registry), None),
         },
         Target::Group { group } => {
-            (discovery::api_group(registry, &group).ok_or_else(not_found_path)?, None)
+            (discovery::api_group(registry, &group).ok_or_else(ApiError::no_such_path)?, None)
         }
         Target::GroupVersion { group, version } => (
-            discovery::api_resource_list(registry, &group, &version).ok_or_else(not_found_path)?,
+            discovery::api_resource_list(registry, &group, &version)
+                .ok_or_else(ApiError::no_such_path)?,
             None,
         ),
-        Target::Resource(_) => return Err(not_found_path()),
+        Target::Resource(_) => return Err(ApiError::no_such_path()),
     };
     let output = negotiate::output(headers, false).unwrap_or(Output::Json);
     let mut response = negotiate::respond(output, StatusCode::OK, &document);
@@ -133,7 +130,7 @@ struct Call {
 impl Call {
     async fn dispatch(self) -> Result<Response, ApiError> {
         if self.path.namespace.is_some() && !self.resource.namespaced {
-            return Err(not_found_path());
+            return Err(ApiError::no_such_path());
         }
         let part = match self.path.subresource.as_deref() {
             None => Part::Main,
@@ -150,7 +147,7 @@ impl Call {
                 )
                 .await;
             }
-            Some(_) => return Err(not_found_path()),
+            Some(_) => return Err(ApiError::no_such_path()),
         };
         let name = self.path.name.clone();
         match (&self.method, name, part) {

@@ -170,11 +170,7 @@ pub async fn serve_document(
     use axum::response::IntoResponse;
     match group_version_document(&state.registry, &path) {
         Some(document) => axum::Json(document).into_response(),
-        None => super::status::ApiError::new(
-            super::status::Reason::NotFound,
-            "the server could not find the requested resource",
-        )
-        .into_response(),
+        None => super::status::ApiError::no_such_path().into_response(),
     }
 }
 

@@ -32,10 +32,7 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let Some(spec) = resource.scale_subresource.clone() else {
-        return Err(ApiError::new(
-            Reason::NotFound,
-            "the server could not find the requested resource",
-        ));
+        return Err(ApiError::no_such_path());
     };
     let Some(name) = path.name.as_deref() else {
         return Err(ApiError::new(Reason::MethodNotAllowed, "scale needs an object name"));

@@ -140,6 +140,11 @@ impl ApiError {
         self
     }
 
+    /// 404 for a path that names no served resource (kube-apiserver's wording).
+    pub fn no_such_path() -> Self {
+        Self::new(Reason::NotFound, "the server could not find the requested resource")
+    }
+
     /// `configmaps "x" not found`.
     pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
         let message = format!("{} \"{name}\" not found", qualified(group, resource));
