@@ -173,6 +173,15 @@ impl Views {
             .clone()
     }
 
+    /// Every started view with its storage prefix, in prefix order (what `/metrics` reports).
+    pub fn all(&self) -> Vec<(String, View)> {
+        let views = self.inner.views.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut all: Vec<(String, View)> =
+            views.iter().map(|(prefix, view)| (prefix.clone(), view.clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     /// The storage prefixes whose view has started.
     pub fn started(&self) -> Vec<String> {
         let views = self.inner.views.lock().unwrap_or_else(PoisonError::into_inner);
