@@ -12,12 +12,14 @@
 //! - [`meta`] and [`patch`]: object-model building blocks without I/O — selectors, validation,
 //!   JSON/merge/strategic-merge patches.
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
+//! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
 //!
 //! Data flows down on writes (HTTP → registry → storage, which appends an event and assigns the
 //! next revision, the resourceVersion) and up on reads and watches (storage → registry → HTTP).
 
 pub mod api;
 pub mod meta;
+pub mod metrics;
 pub mod options;
 pub mod patch;
 pub mod registry;

@@ -15,7 +15,8 @@ use ::watch::ViewConfig;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Response, StatusCode};
+use axum::http::{Response, StatusCode, header};
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use serde_json::json;
@@ -25,6 +26,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::Predicate;
 
 use crate::api::{ApiState, handlers, openapi};
+use crate::metrics::Exporter;
+use crate::metrics::http as http_metrics;
+use crate::metrics::storage::Instrumented;
 use crate::registry::store::Store;
 use crate::registry::views::Views;
 use crate::registry::{Registry, builtin, namespaces};
@@ -46,6 +50,7 @@ struct Health {
 pub struct Server {
     pub api: ApiState,
     storage: Arc<dyn Storage>,
+    exporter: Arc<Exporter>,
 }
 
 impl Server {
@@ -69,13 +74,15 @@ impl Server {
     ) -> Result<Server, crate::api::status::ApiError> {
         let registry = Arc::new(Registry::new());
         builtin::register_all(&registry);
+        let storage = Instrumented::wrap(storage, registry.clone());
         let views = Views::new(storage.clone(), views, shutdown.clone());
+        let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views);
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
-        Ok(Server { api, storage })
+        Ok(Server { api, storage, exporter })
     }
 
     pub fn router(&self) -> Router {
@@ -93,11 +100,15 @@ impl Server {
             .route("/openapi/v3", get(openapi::serve_index))
             .route("/openapi/v3/{*path}", get(openapi::serve_document))
             .with_state(self.api.clone());
+        let metrics_route =
+            Router::new().route("/metrics", get(serve_metrics)).with_state(self.exporter.clone());
         Router::new()
             .route("/version", get(version))
             .merge(health_routes)
             .merge(api_routes)
+            .merge(metrics_route)
             .fallback(not_found)
+            .layer(middleware::from_fn_with_state(self.api.registry.clone(), http_metrics::track))
             .layer(CompressionLayer::new().gzip(true).compress_when(LargeBodies))
     }
 
@@ -158,6 +169,12 @@ async fn version() -> impl IntoResponse {
         "compiler": "rustc",
         "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
     }))
+}
+
+/// Prometheus text format 0.0.4, as kube-apiserver serves it.
+async fn serve_metrics(State(exporter): State<Arc<Exporter>>) -> impl IntoResponse {
+    let text = exporter.render().await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 
 async fn not_found() -> Response<Body> {

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::StreamExt;
+use metrics::{Counter, Gauge};
 use serde_json::{Map, Value, json};
 
 use super::ApiState;
@@ -93,8 +94,11 @@ pub async fn respond(
             .then_some(WatchEvent::Bookmark { revision, initial_events_end: false })
     })
     .filter_map(futures::future::ready);
+    let mut sent = SentEvents::new(&resource);
     let lines = lines.chain(closing_bookmark).map(move |event| {
-        Ok::<Bytes, std::convert::Infallible>(encode(&resource, event, output, include))
+        let line = encode(&resource, event, output, include);
+        sent.one();
+        Ok::<Bytes, std::convert::Infallible>(line)
     });
     let mut response = Response::new(Body::from_stream(lines));
     *response.status_mut() = StatusCode::OK;
@@ -105,6 +109,46 @@ pub async fn respond(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
     Ok(response)
+}
+
+/// One watch's share of the watch metrics: registered while it lives, and its events counted
+/// locally and added to the shared counter in batches, so thousands of watchers do not contend
+/// on one atomic per event.
+struct SentEvents {
+    registered: Gauge,
+    total: Counter,
+    unflushed: u64,
+}
+
+impl SentEvents {
+    /// Events counted locally before they are added to the shared counter.
+    const FLUSH_EVERY: u64 = 64;
+
+    fn new(resource: &Resource) -> SentEvents {
+        let labels = [
+            ("group", resource.gv.group.clone()),
+            ("version", resource.gv.version.clone()),
+            ("kind", resource.kind.clone()),
+        ];
+        let registered = metrics::gauge!("apiserver_registered_watchers", &labels);
+        registered.increment(1.0);
+        let total = metrics::counter!("apiserver_watch_events_total", &labels);
+        SentEvents { registered, total, unflushed: 0 }
+    }
+
+    fn one(&mut self) {
+        self.unflushed += 1;
+        if self.unflushed == Self::FLUSH_EVERY {
+            self.total.increment(std::mem::take(&mut self.unflushed));
+        }
+    }
+}
+
+impl Drop for SentEvents {
+    fn drop(&mut self) {
+        self.total.increment(self.unflushed);
+        self.registered.decrement(1.0);
+    }
 }
 
 /// The name of an output format in an event's encoding cache: every input to the bytes besides
@@ -127,10 +171,14 @@ fn encode(resource: &Resource, event: WatchEvent, output: Output, include: Inclu
     let kind = event.type_name();
     let object = match event {
         WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
-            return o.encoded(encoding_name(output, include), || match o.served() {
-                Ok(served) => line(kind, &served_object(resource, served, output, include)),
-                // Shared like any encoding: the conversion fails the same way for everyone.
-                Err(error) => line("ERROR", &error.to_status()),
+            return o.encoded(encoding_name(output, include), || {
+                let encoded = match o.served() {
+                    Ok(served) => line(kind, &served_object(resource, served, output, include)),
+                    // Shared like any encoding: the conversion fails the same way for everyone.
+                    Err(error) => line("ERROR", &error.to_status()),
+                };
+                event_size(resource, encoded.len());
+                encoded
             });
         }
         WatchEvent::Listed(o) => served_object(resource, o, output, include),
@@ -144,6 +192,17 @@ fn encode(resource: &Resource, event: WatchEvent, output: Output, include: Inclu
         WatchEvent::Error(error) => error.to_status(),
     };
     line(kind, &object)
+}
+
+/// `apiserver_watch_events_sizes`, recorded once per encoding: every watcher of that encoding is
+/// sent the same bytes.
+fn event_size(resource: &Resource, bytes: usize) {
+    let labels = [
+        ("group", resource.gv.group.clone()),
+        ("version", resource.gv.version.clone()),
+        ("kind", resource.kind.clone()),
+    ];
+    metrics::histogram!("apiserver_watch_events_sizes", &labels).record(bytes as f64);
 }
 
 /// An event's object in the requested output: itself, or a one-row Table.

@@ -74,6 +74,25 @@ impl Registry {
         resources.values().cloned().collect()
     }
 
+    /// The served resource a storage key (or prefix without its trailing `/`) belongs to: the one
+    /// with the longest storage prefix containing it. Resources sharing a prefix (core/v1 and
+    /// events.k8s.io/v1 `events`) answer with the first in group order.
+    pub fn resource_at(&self, key: &str) -> Option<Arc<Resource>> {
+        let resources = self.resources.read().unwrap_or_else(|e| e.into_inner());
+        let contains = |prefix: &str| {
+            key.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        let mut best: Option<&Arc<Resource>> = None;
+        for resource in resources.values() {
+            let longer =
+                best.is_none_or(|b| resource.storage_prefix.len() > b.storage_prefix.len());
+            if longer && contains(&resource.storage_prefix) {
+                best = Some(resource);
+            }
+        }
+        best.cloned()
+    }
+
     /// The resources served at one group/version.
     pub fn in_group_version(&self, group: &str, version: &str) -> Vec<Arc<Resource>> {
         self.all().into_iter().filter(|r| r.gv.group == group && r.gv.version == version).collect()

@@ -238,4 +238,7 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
 
     /// Every retained event of `key`, oldest first, across deletes and re-creates.
     async fn history(&self, key: &str) -> Result<Vec<Event>>;
+
+    /// The backend's name, as metrics label it: `embedded` or `etcd`.
+    fn backend_name(&self) -> &'static str;
 }

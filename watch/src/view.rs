@@ -252,6 +252,12 @@ impl View {
         cursor::start(self.shared.clone(), request)
     }
 
+    /// How many objects the view holds, once loaded.
+    pub fn object_count(&self) -> Option<usize> {
+        let store = self.shared.read_store();
+        store.loaded.then(|| store.objects.len())
+    }
+
     /// The view's counters.
     pub fn metrics(&self) -> &ViewMetrics {
         &self.shared.metrics

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::watch::{
-    Change, EncodingKey, ViewError, WatchError, WatchEventType, WatchRequest, WatcherEvent,
+    Change, EncodingKey, ViewError, WatchError, WatchEventType, WatchRequest, WatchStart,
+    WatcherEvent,
 };
 use bytes::Bytes;
 use futures::StreamExt;
@@ -194,6 +195,10 @@ impl Store {
         };
         let watcher = view.watch(request).map_err(view_error)?;
         tracing::debug!(plural = %resource.plural, start = ?watcher.start_point(), "watch started");
+        if let WatchStart::ReplayFromLog { .. } = watcher.start_point() {
+            let name = crate::metrics::group_resource(&resource.gv.group, &resource.plural);
+            metrics::counter!("ledger_watch_log_replays_total", "resource" => name).increment(1);
+        }
         let version: Arc<str> = resource.gv.api_version().into();
         let bookmarks = params.allow_bookmarks;
         let events = watcher.filter_map(move |event| {

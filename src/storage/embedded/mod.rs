@@ -172,4 +172,8 @@ impl Storage for EmbeddedStorage {
         let key = key.to_owned();
         self.inner.reads.run(move |conn| read::history(conn, &key)).await
     }
+
+    fn backend_name(&self) -> &'static str {
+        "embedded"
+    }
 }

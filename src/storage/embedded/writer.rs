@@ -122,6 +122,8 @@ impl Drop for Writer {
 fn run(mut conn: Connection, mut queue: mpsc::Receiver<Request>, feed: broadcast::Sender<Batch>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
+        metrics::histogram!("ledger_append_batch_size", "backend" => "embedded")
+            .record(batch.len() as f64);
         match apply(&mut conn, &batch) {
             Ok(outcomes) => {
                 let events: Vec<Event> = outcomes

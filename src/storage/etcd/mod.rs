@@ -191,4 +191,8 @@ impl Storage for EtcdStorage {
     async fn history(&self, key: &str) -> Result<Vec<Event>> {
         self.key_history(key).await
     }
+
+    fn backend_name(&self) -> &'static str {
+        "etcd"
+    }
 }
