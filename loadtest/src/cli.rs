@@ -1,0 +1,294 @@
+//! The command line: clap flags in, a [`Config`] out; [`main`] is the whole binary (run, print
+//! the table, exit non-zero with the error's message on failure).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config, Scenario, Target};
+use crate::error::{Error, Result};
+
+/// Drives a Kubernetes API server (kube-ledger or any other) with a bounded workload and
+/// reports rates and latency percentiles.
+#[derive(Debug, Parser)]
+#[command(name = "kube-ledger-loadtest", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub scenario: Command,
+}
+
+/// Flags every scenario takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Kubeconfig whose current context names the server (default: $KUBECONFIG).
+    #[arg(long, global = true, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use instead of its current one.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// The server URL (plain http), instead of a kubeconfig.
+    #[arg(long, global = true)]
+    pub server: Option<String>,
+    /// A bearer token to send with --server.
+    #[arg(long, global = true, env = "LOADTEST_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow targets outside 127.0.0.0/8 and ::1.
+    #[arg(long, global = true)]
+    pub allow_remote: bool,
+    /// Length of timed scenarios, upper bound of counted ones (e.g. 10s, 2m; at most 600s).
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Concurrent clients.
+    #[arg(long, global = true, default_value_t = 8)]
+    pub clients: usize,
+    /// Write a JSON report here.
+    #[arg(long, global = true)]
+    pub report: Option<PathBuf>,
+    /// Draw the latency histogram here (SVG).
+    #[arg(long, global = true)]
+    pub histogram: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The server's process id on this machine: CPU and RSS from /proc.
+    #[arg(long, global = true)]
+    pub server_pid: Option<u32>,
+}
+
+/// The scenarios.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, update, delete N ConfigMaps; optionally the same against etcd.
+    Writes {
+        #[arg(long, default_value_t = 1000)]
+        objects: usize,
+        #[arg(long, default_value_t = 512)]
+        value_bytes: usize,
+        /// Also run the same writes straight against this system.
+        #[arg(long)]
+        baseline: Option<Baseline>,
+        /// etcd endpoints of the baseline, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:2379")]
+        etcd_endpoints: Vec<String>,
+        /// Rounds the objects are split into (the side going first alternates).
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+    },
+    /// GET of one object against GET /version.
+    Reads {
+        #[arg(long, default_value_t = 512)]
+        value_bytes: usize,
+    },
+    /// W watchers while a writer updates objects at E events/s.
+    WatchFanout {
+        #[arg(long, default_value_t = 100)]
+        watchers: usize,
+        /// Extra watchers that never read their stream.
+        #[arg(long, default_value_t = 0)]
+        stalled: usize,
+        #[arg(long, default_value_t = 100.0)]
+        events_per_sec: f64,
+        /// Objects the writer updates in turn.
+        #[arg(long, default_value_t = 10)]
+        objects: usize,
+        #[arg(long, default_value_t = 512)]
+        value_bytes: usize,
+        /// Open the watchers, write nothing, report server memory per watcher.
+        #[arg(long)]
+        idle: bool,
+        /// Watch requests in flight at once while opening.
+        #[arg(long, default_value_t = 256)]
+        open_concurrency: usize,
+    },
+    /// LIST of N objects, whole and paginated.
+    List {
+        #[arg(long, default_value_t = 1000)]
+        objects: usize,
+        #[arg(long, default_value_t = 100)]
+        page_size: usize,
+        #[arg(long, default_value_t = 512)]
+        value_bytes: usize,
+    },
+    /// Informers (LIST + WATCH + cache) and writers; caches must converge to the server.
+    Controller {
+        #[arg(long, default_value_t = 10)]
+        informers: usize,
+        #[arg(long, default_value_t = 4)]
+        writers: usize,
+        #[arg(long, default_value_t = 100)]
+        objects: usize,
+        /// Total writes per second of all writers.
+        #[arg(long, default_value_t = 200.0)]
+        writes_per_sec: f64,
+        #[arg(long, default_value_t = 512)]
+        value_bytes: usize,
+    },
+}
+
+/// Systems a baseline can run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    Etcd,
+}
+
+/// `10s`, `1m30s`, `500ms`, or a number of seconds.
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    if let Ok(secs) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).map_err(|e| e.to_string());
+    }
+    humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// The run these flags describe.
+    pub fn into_config(self) -> Result<Config> {
+        let c = self.common;
+        let target = match (c.server, c.kubeconfig) {
+            (Some(url), _) => Target::Server { url, token: c.token },
+            (None, Some(path)) => {
+                // $KUBECONFIG may list several files; the first names the cluster here.
+                let first = std::env::split_paths(&path).next().unwrap_or(path);
+                Target::Kubeconfig { path: first, context: c.context }
+            }
+            (None, None) => {
+                return Err(Error::Config("pass --server URL or --kubeconfig FILE".to_owned()));
+            }
+        };
+        let scenario = match self.scenario {
+            Command::Writes { objects, value_bytes, baseline, etcd_endpoints, rounds } => {
+                Scenario::Writes(config::Writes {
+                    objects,
+                    value_bytes,
+                    etcd_baseline: baseline.map(|Baseline::Etcd| etcd_endpoints),
+                    rounds,
+                })
+            }
+            Command::Reads { value_bytes } => Scenario::Reads(config::Reads { value_bytes }),
+            Command::WatchFanout {
+                watchers,
+                stalled,
+                events_per_sec,
+                objects,
+                value_bytes,
+                idle,
+                open_concurrency,
+            } => Scenario::WatchFanout(config::WatchFanout {
+                watchers,
+                stalled,
+                events_per_sec: if idle { 0.0 } else { events_per_sec },
+                objects,
+                value_bytes,
+                idle,
+                open_concurrency,
+            }),
+            Command::List { objects, page_size, value_bytes } => {
+                Scenario::List(config::ListParams { objects, page_size, value_bytes })
+            }
+            Command::Controller { informers, writers, objects, writes_per_sec, value_bytes } => {
+                Scenario::Controller(config::Controller {
+                    informers,
+                    writers,
+                    objects,
+                    writes_per_sec,
+                    value_bytes,
+                })
+            }
+        };
+        let mut config = Config::new(target, scenario);
+        config.allow_remote = c.allow_remote;
+        config.duration = c.duration;
+        config.clients = c.clients;
+        config.report = c.report;
+        config.histogram = c.histogram;
+        config.progress = !c.quiet;
+        config.server_pid = c.server_pid;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The binary: parse, run, print; exit code 1 with the error on failure.
+pub async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.into_config() {
+        Ok(config) => crate::run(config).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(report) => {
+            print!("{}", report.table());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kube-ledger-loadtest: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config> {
+        let cli = Cli::try_parse_from(
+            std::iter::once("kube-ledger-loadtest").chain(args.iter().copied()),
+        )
+        .map_err(|e| Error::Config(e.to_string()))?;
+        cli.into_config()
+    }
+
+    #[test]
+    fn writes_with_an_etcd_baseline() {
+        let config = parse(&[
+            "writes",
+            "--server",
+            "http://127.0.0.1:6443",
+            "--objects",
+            "200",
+            "--clients",
+            "8",
+            "--baseline",
+            "etcd",
+            "--etcd-endpoints",
+            "http://127.0.0.1:2379,127.0.0.1:2380",
+            "--duration",
+            "30s",
+        ])
+        .unwrap();
+        assert_eq!(config.clients, 8);
+        assert_eq!(config.duration, Duration::from_secs(30));
+        let Scenario::Writes(writes) = config.scenario else { panic!("not writes") };
+        assert_eq!(writes.objects, 200);
+        assert_eq!(writes.value_bytes, 512);
+        assert_eq!(writes.etcd_baseline.unwrap(), ["http://127.0.0.1:2379", "127.0.0.1:2380"]);
+    }
+
+    #[test]
+    fn durations_and_bounds() {
+        assert_eq!(parse_duration("2.5").unwrap(), Duration::from_millis(2500));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("soon").is_err());
+        let too_long = parse(&["reads", "--server", "http://127.0.0.1:1", "--duration", "1h"]);
+        assert!(too_long.unwrap_err().to_string().contains("--duration"));
+    }
+
+    #[test]
+    fn idle_watch_fanout_writes_nothing() {
+        let config = parse(&[
+            "watch-fanout",
+            "--server",
+            "http://127.0.0.1:1",
+            "--idle",
+            "--watchers",
+            "10000",
+        ])
+        .unwrap();
+        let Scenario::WatchFanout(w) = config.scenario else { panic!("not watch-fanout") };
+        assert!(w.idle);
+        assert_eq!((w.watchers, w.events_per_sec), (10_000, 0.0));
+    }
+}
