@@ -1,121 +1,40 @@
 //! The watch views of the served resources: one [`View`] (from the `watch` crate) per storage
-//! prefix, fed by ONE storage watch, from which every WATCH of that resource is served.
+//! prefix, from which every GET, LIST and WATCH of that resource is served — and ONE storage
+//! watch of the whole log, shared by every view.
 //!
-//! [`StorageSource`] is the adapter the `watch` crate asks for: it reads the log through the
-//! [`Storage`] trait and speaks the crate's own types ([`LogEntry`], [`SourceItem`],
-//! [`SourceError`]). [`Views`] starts a resource's view the first time it is watched and shares it
-//! by storage prefix, so every served version of a resource (core/v1 and events.k8s.io/v1 `events`
-//! both live under `/events/`) reads one view. Every view stops when the server shuts down.
+//! # Layout
+//! - `source`: [`StorageSource`], the adapter the `watch` crate asks for — the [`Storage`] trait
+//!   in the crate's own types (`LogEntry`, `SourceItem`, `SourceError`).
+//! - `feed`: the `LogFeed`, the [`LogSource`] every view reads: one storage watch of `/`,
+//!   demultiplexed by prefix, so every view advances with every revision of the log (a resource
+//!   idle while others are written is still caught up, and its consistent reads come from
+//!   memory). `pump` is the feed's task, `subscription` one view's stream of it.
+//! - [`Views`] (here): starts a resource's view the first time it is used and shares it by storage
+//!   prefix, so every served version of a resource (core/v1 and events.k8s.io/v1 `events` both
+//!   live under `/events/`) reads one view. Every view, and the feed, stop when the server shuts
+//!   down.
+//!
+//! # Data flow
+//! ```text
+//! Storage::watch("/") ─▶ pump ─▶ feed: ring + per-prefix channels + published position
+//!   └▶ subscription (one per view) ─▶ View follower (watch crate) ─▶ GET / LIST / WATCH
+//! ```
+
+mod feed;
+mod pump;
+mod source;
+mod subscription;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ::watch::{
-    EntryKind, LogEntry, LogSource, SourceError, SourceItem, SourceStream, StoredObject, View,
-    ViewConfig,
-};
-use futures::future::BoxFuture;
-use futures::stream::{self, StreamExt};
+use ::watch::{LogSource, View, ViewConfig};
 use tokio::sync::watch as signal;
 
 use super::Resource;
-use crate::storage::{Event, EventType, ListOptions, Object, Storage, StorageError, WatchItem};
-
-/// Objects per storage page when a view lists its prefix.
-const LIST_PAGE: usize = 500;
-
-/// The log as the `watch` crate reads it: the [`Storage`] trait, mapped to the crate's types.
-#[derive(Debug, Clone)]
-pub struct StorageSource {
-    storage: Arc<dyn Storage>,
-}
-
-impl StorageSource {
-    pub fn new(storage: Arc<dyn Storage>) -> StorageSource {
-        StorageSource { storage }
-    }
-}
-
-impl LogSource for StorageSource {
-    fn current_revision(&self) -> BoxFuture<'_, Result<i64, SourceError>> {
-        Box::pin(async move { self.storage.current_revision().await.map_err(source_error) })
-    }
-
-    /// Reads page after page, every page at the first page's revision, so the result is one
-    /// consistent snapshot however large the prefix.
-    fn list<'a>(
-        &'a self,
-        prefix: &'a str,
-        at: Option<i64>,
-    ) -> BoxFuture<'a, Result<(Vec<StoredObject>, i64), SourceError>> {
-        Box::pin(async move {
-            let mut objects = Vec::new();
-            let mut revision = at;
-            let mut start_after = None;
-            loop {
-                let options = ListOptions { revision, limit: Some(LIST_PAGE), start_after };
-                let page = self.storage.list(prefix, options).await.map_err(source_error)?;
-                revision = Some(page.revision);
-                start_after = page.next_start().map(str::to_owned);
-                objects.extend(page.objects.into_iter().map(stored_object));
-                if start_after.is_none() {
-                    return Ok((objects, page.revision));
-                }
-            }
-        })
-    }
-
-    fn watch(&self, prefix: &str, after: i64) -> SourceStream {
-        let (storage, prefix) = (self.storage.clone(), prefix.to_owned());
-        stream::once(async move { storage.watch(&prefix, after).await })
-            .flat_map(|started| match started {
-                Ok(items) => items.map(|item| item.map(source_item).map_err(source_error)).boxed(),
-                // A failure to start is the stream's first and only item.
-                Err(err) => stream::iter([Err(source_error(err))]).boxed(),
-            })
-            .boxed()
-    }
-}
-
-fn source_error(err: StorageError) -> SourceError {
-    match err {
-        StorageError::Compacted { requested, compacted } => {
-            SourceError::Compacted { requested, oldest: compacted }
-        }
-        StorageError::Unavailable(detail) => SourceError::Unavailable(detail),
-        other => SourceError::Other(other.to_string()),
-    }
-}
-
-fn source_item(item: WatchItem) -> SourceItem {
-    match item {
-        WatchItem::Event(event) => SourceItem::Entry(log_entry(event)),
-        WatchItem::Progress(revision) => SourceItem::Progress(revision),
-    }
-}
-
-fn log_entry(event: Event) -> LogEntry {
-    let Event { revision, event_type, key, object, prev_object, provenance: _ } = event;
-    let create_revision =
-        object.as_ref().or(prev_object.as_ref()).map_or(0, |o: &Object| o.create_revision);
-    LogEntry {
-        revision,
-        key: key.into(),
-        kind: match event_type {
-            EventType::Created => EntryKind::Created,
-            EventType::Updated => EntryKind::Updated,
-            EventType::Deleted => EntryKind::Deleted,
-        },
-        value: object.map(|o| o.value),
-        prev_value: prev_object.map(|o| o.value),
-        create_revision,
-    }
-}
-
-fn stored_object(object: Object) -> StoredObject {
-    let Object { key, value, create_revision, mod_revision } = object;
-    StoredObject { key: key.into(), value, create_revision, mod_revision }
-}
+use crate::storage::Storage;
+use feed::{FeedConfig, LogFeed};
+pub use source::StorageSource;
 
 /// The views of every watched resource, by storage prefix. Cheap to clone; clones share views.
 #[derive(Clone)]
@@ -151,7 +70,9 @@ impl Views {
         config: ViewConfig,
         shutdown: signal::Receiver<bool>,
     ) -> Views {
-        let source: Arc<dyn LogSource> = Arc::new(StorageSource::new(storage));
+        let source = StorageSource::new(storage);
+        let feed = LogFeed::new(source, FeedConfig::for_views(&config), shutdown.clone());
+        let source: Arc<dyn LogSource> = Arc::new(feed);
         Views { inner: Arc::new(Inner { source, config, shutdown, views: Mutex::default() }) }
     }
 
@@ -208,30 +129,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn list_reads_every_page_at_one_revision_and_watch_maps_events() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
-        for i in 0..(LIST_PAGE + 3) {
-            let key = format!("/things/ns/t{i:04}");
-            storage.create(&key, Bytes::from_static(b"{}"), who()).await.unwrap();
-        }
-        let source = StorageSource::new(storage.clone());
-        let head = source.current_revision().await.unwrap();
-        let (objects, revision) = source.list("/things/", None).await.unwrap();
-        assert_eq!((objects.len(), revision), (LIST_PAGE + 3, head));
-        assert!(objects.windows(2).all(|w| w[0].key < w[1].key));
-
-        let mut log = source.watch("/things/", head - 1);
-        let Some(Ok(SourceItem::Entry(entry))) = log.next().await else { panic!("an entry") };
-        assert_eq!((entry.revision, entry.kind), (head, EntryKind::Created));
-        assert_eq!(&*entry.key, "/things/ns/t0502");
-
-        storage.compact(head).await.unwrap();
-        let mut expired = source.watch("/things/", 1);
-        assert!(matches!(expired.next().await, Some(Err(SourceError::Compacted { .. }))));
-    }
-
-    #[tokio::test]
     async fn versions_of_one_resource_share_a_view_and_shutdown_stops_it() {
         let dir = tempfile::tempdir().unwrap();
         let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
@@ -248,5 +145,30 @@ mod tests {
         view.wait_until(0, deadline).await.unwrap();
         stop.send(true).unwrap();
         tokio::time::timeout(Duration::from_secs(10), view.stopped()).await.unwrap();
+    }
+
+    /// The heart of the feed: a view whose prefix is idle still advances with the log.
+    #[tokio::test]
+    async fn the_view_of_an_idle_resource_reaches_the_head_of_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
+        let registry = Registry::new();
+        builtin::register_all(&registry);
+        let (_stop, stopped) = signal::channel(false);
+        let views = Views::new(storage.clone(), ViewConfig::default(), stopped);
+        let leases = views.of(&registry.get("coordination.k8s.io", "v1", "leases").unwrap());
+        let configmaps = views.of(&registry.get("", "v1", "configmaps").unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        leases.wait_until(0, deadline).await.unwrap();
+        configmaps.wait_until(0, deadline).await.unwrap();
+        for i in 0..5 {
+            let key = format!("/configmaps/default/c{i}");
+            storage.create(&key, Bytes::from_static(b"{}"), who()).await.unwrap();
+        }
+        let head = storage.current_revision().await.unwrap();
+        leases.wait_until(head, deadline).await.unwrap();
+        assert_eq!(leases.revision(), Some(head));
+        assert_eq!(configmaps.catch_up(deadline).await.unwrap(), head);
+        assert_eq!(configmaps.object_count(), Some(5));
     }
 }
