@@ -3,5 +3,6 @@
 #![allow(dead_code)] // Each test crate uses its own part of the support code.
 
 pub mod etcd;
+pub mod prometheus;
 pub mod server;
 pub mod suite;
