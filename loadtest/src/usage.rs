@@ -31,7 +31,7 @@ pub struct Sample {
 }
 
 /// CPU and memory over a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ServerUsage {
     /// `proc`, `metrics` or `n/a`.
     pub source: String,
@@ -97,6 +97,18 @@ impl Probe {
     }
 }
 
+impl Default for ServerUsage {
+    fn default() -> Self {
+        ServerUsage {
+            source: "n/a".to_owned(),
+            cpu_seconds: None,
+            cpu_percent: None,
+            rss_before_bytes: None,
+            rss_after_bytes: None,
+        }
+    }
+}
+
 impl ServerUsage {
     /// One line for the table.
     pub fn line(&self) -> String {
@@ -113,7 +125,7 @@ impl ServerUsage {
             }
             _ => out.push_str(", rss: n/a"),
         }
-        let _ = writeln!(out, " [{}]", if self.source.is_empty() { "n/a" } else { &self.source });
+        let _ = writeln!(out, " [{}]", self.source);
         out
     }
 }
