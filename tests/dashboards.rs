@@ -121,6 +121,7 @@ fn dashboard_structure() {
             _ => problems.push(format!("{what}: gridPos {grid} is not within the 24 columns")),
         }
         if panel["type"] == "row" {
+            // A row only groups panels: no queries, no data source.
             continue;
         }
         if !matches!(panel["type"].as_str(), Some("timeseries" | "stat")) {
