@@ -13,6 +13,7 @@
 pub mod configmaps;
 pub mod deployments;
 pub mod events;
+pub mod hpa;
 pub mod leases;
 pub mod namespaces;
 pub mod pods;
@@ -45,6 +46,8 @@ pub fn register_all(registry: &Registry) {
         events::events_v1_resource(),
         leases::resource(),
         deployments::resource(),
+        hpa::resource(),
+        hpa::v1_resource(),
     ];
     for resource in resources {
         let name = format!("{}/{}", resource.gv, resource.plural);
@@ -477,6 +480,8 @@ mod tests {
                 "v1/serviceaccounts",
                 "v1/services",
                 "apps/v1/deployments",
+                "autoscaling/v1/horizontalpodautoscalers",
+                "autoscaling/v2/horizontalpodautoscalers",
                 "coordination.k8s.io/v1/leases",
                 "events.k8s.io/v1/events",
             ]
