@@ -46,6 +46,11 @@ pub struct Options {
     /// resumes replay from the log. For tests and tuning.
     #[arg(long, default_value_t = ViewConfig::default().window_events, hide = true)]
     pub watch_window_events: usize,
+
+    /// How often a watch that asked for bookmarks gets one (when its resource's revision moved).
+    /// For tests.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, hide = true)]
+    pub watch_bookmark_interval: Duration,
 }
 
 impl Options {
@@ -69,7 +74,11 @@ impl Options {
 
     /// The configuration of the watch views.
     pub fn view_config(&self) -> ViewConfig {
-        ViewConfig { window_events: self.watch_window_events, ..ViewConfig::default() }
+        ViewConfig {
+            window_events: self.watch_window_events,
+            bookmark_interval: self.watch_bookmark_interval,
+            ..ViewConfig::default()
+        }
     }
 
     /// A one-word name of the selected backend, for logs.

@@ -254,3 +254,53 @@ async fn an_idle_resource_on_etcd_is_read_and_watched_at_once() {
     let (kind, name, _) = lines.next_event().await;
     assert_eq!((kind.as_str(), name.as_str()), ("ADDED", "second"));
 }
+
+/// The resourceVersion of a watch event's or a list's metadata, as a number.
+fn revision_of(metadata: &Value) -> i64 {
+    metadata["resourceVersion"].as_str().unwrap().parse().unwrap()
+}
+
+/// Every view follows the one subscription to the whole log, so a resource idle while others
+/// are written still advances with every revision — on etcd too, where a watch of its prefix
+/// alone would hear of them only from a progress notification (every 10 minutes). Observed
+/// without timing: bookmarks carry the view's revision, and one reaches the last write
+/// elsewhere although nothing was written to the resource.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_resource_on_etcd_follows_the_head_of_the_log() {
+    let server = TestServer::on_etcd_with(&["--watch-bookmark-interval", "200ms"]).await;
+    let leases = format!("{}/apis/coordination.k8s.io/v1/namespaces/default/leases", server.url);
+    let lease = json!({"metadata": {"name": "first"}, "spec": {"holderIdentity": "me"}});
+    let created: Value =
+        server.http.post(&leases).json(&lease).send().await.unwrap().json().await.unwrap();
+    let from = revision_of(&created["metadata"]);
+    let url = format!("{leases}?watch=1&resourceVersion={from}&allowWatchBookmarks=true");
+    let mut lines = Lines::open(&server, &url).await;
+    let mut last = 0;
+    for i in 0..3 {
+        let rv =
+            write(&server, None, json!({"metadata": {"name": format!("elsewhere-{i}")}})).await;
+        last = rv.parse().unwrap();
+    }
+    // Bookmarks at the view's revision while it moves; none once it stops short of `last`.
+    loop {
+        let bookmark = lines.next().await.expect("the watch continues");
+        assert_eq!(bookmark["type"], "BOOKMARK", "{bookmark}");
+        if revision_of(&bookmark["object"]["metadata"]) >= last {
+            break;
+        }
+    }
+    // Served by that caught-up view: a consistent LIST, and a watch-list from now.
+    let list: Value = server.http.get(&leases).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert!(revision_of(&list["metadata"]) >= last, "{list}");
+    let url = format!(
+        "{leases}?watch=1&allowWatchBookmarks=true&sendInitialEvents=true\
+         &resourceVersionMatch=NotOlderThan"
+    );
+    let mut watch = Lines::open(&server, &url).await;
+    assert_eq!(watch.next_event().await, event("ADDED", "first", &from.to_string()));
+    let end = watch.next().await.unwrap();
+    let metadata = &end["object"]["metadata"];
+    assert_eq!(metadata["annotations"]["k8s.io/initial-events-end"], "true", "{end}");
+    assert!(revision_of(metadata) >= last, "{end}");
+}

@@ -281,6 +281,11 @@ impl Shared {
         Join::Joined(Subscription::new(self.clone(), id, backlog, rx, head, close))
     }
 
+    /// Whether the feed has fanned out entries after `after` already.
+    pub(super) fn is_past(&self, after: i64) -> bool {
+        after < self.lock().position
+    }
+
     /// Forgets a subscriber whose stream was dropped.
     pub(super) fn unregister(&self, id: u64) {
         self.lock().subscribers.remove(&id);
@@ -562,6 +567,25 @@ mod tests {
         assert_eq!(f.subscribers(), 2);
         let later = f.write("/a/ns/later").await;
         assert_eq!(read_until(&mut a, later).await, [(later, "/a/ns/later".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn a_join_from_before_the_compacted_revision_is_compacted_though_the_ring_holds_it() {
+        let f = fixture();
+        let position = f.start().await;
+        let first = f.write("/a/ns/first").await;
+        let second = f.write("/a/ns/second").await;
+        let mut warm = f.feed.watch("/a/", position);
+        read_until(&mut warm, second).await;
+        f.storage.compact(second).await.unwrap();
+        assert!(matches!(f.feed.shared.join(&"/a/".into(), first), Join::Joined(_)));
+        let mut expired = f.feed.watch("/a/", first);
+        let compacted = SourceError::Compacted { requested: first, oldest: second };
+        assert_eq!(expired.next().await, Some(Err(compacted)));
+        // From the compacted revision itself, the ring serves.
+        let mut fine = f.feed.watch("/a/", second);
+        let third = f.write("/a/ns/third").await;
+        assert_eq!(read_until(&mut fine, third).await, [(third, "/a/ns/third".to_owned())]);
     }
 
     #[tokio::test]

@@ -25,6 +25,11 @@ impl StorageSource {
     pub fn new(storage: Arc<dyn Storage>) -> StorageSource {
         StorageSource { storage }
     }
+
+    /// The oldest revision the log can still be read or watched from.
+    pub async fn compacted_revision(&self) -> Result<i64, SourceError> {
+        self.storage.compacted_revision().await.map_err(source_error)
+    }
 }
 
 impl LogSource for StorageSource {

@@ -130,6 +130,15 @@ impl Cursor {
         if let Err(err) = self.feed.running().await {
             return (Some(Err(err)), Phase::Done);
         }
+        // The ring may still hold entries the log has compacted away; a subscriber from before
+        // the compacted revision gets what a storage watch would give it: `Compacted`.
+        if self.feed.is_past(self.last)
+            && let Ok(oldest) = self.feed.source.compacted_revision().await
+            && self.last < oldest
+        {
+            let compacted = SourceError::Compacted { requested: self.last, oldest };
+            return (Some(Err(compacted)), Phase::Done);
+        }
         match self.feed.join(&self.prefix, self.last) {
             Join::Joined(subscription) => (None, Phase::Joined(subscription)),
             Join::BeforeRing | Join::NotRunning => {
