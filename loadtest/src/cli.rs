@@ -91,8 +91,9 @@ pub enum Command {
         stalled: usize,
         #[arg(long, default_value_t = 100.0)]
         events_per_sec: f64,
-        /// Objects the writer updates in turn.
-        #[arg(long, default_value_t = 10)]
+        /// Objects the writer updates in turn (one in-flight update per object: the write rate
+        /// is at most objects / write latency).
+        #[arg(long, default_value_t = 50)]
         objects: usize,
         #[arg(long, default_value_t = 512)]
         value_bytes: usize,

@@ -67,11 +67,13 @@ pub async fn run(config: Config) -> Result<Report> {
     let probe = Probe::choose(config.server_pid, &api).await;
     let ctx = Ctx::new(&config, api.clone(), namespace.clone(), run_id, probe.clone());
 
-    let before = probe.sample().await;
+    let client = Probe::Proc(std::process::id());
+    let (before, client_before) = (probe.sample().await, client.sample().await);
     let measured = Instant::now();
     let outcome = scenario::run(&ctx, &config, &mut report).await;
-    let after = probe.sample().await;
+    let (after, client_after) = (probe.sample().await, client.sample().await);
     report.server_usage = probe.usage(before, after, measured.elapsed());
+    report.client_usage = client.usage(client_before, client_after, measured.elapsed());
     if matches!(probe, Probe::None) {
         report.notes.push(
             "server cpu/rss n/a: no --server-pid and no process metrics at /metrics".to_owned(),

@@ -2,7 +2,8 @@
 //! `/proc/PID/stat` and `/proc/PID/status` (same machine); otherwise from the server's own
 //! `/metrics` (`process_cpu_seconds_total`, `process_resident_memory_bytes`) when it serves them;
 //! otherwise they are reported as n/a. A [`Probe`] takes [`Sample`]s; two samples make a
-//! [`ServerUsage`].
+//! [`Usage`]. The load generator's own usage is read the same way (from its own /proc entry),
+//! so a report shows when the client, not the server, was the bottleneck.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -32,7 +33,7 @@ pub struct Sample {
 
 /// CPU and memory over a run.
 #[derive(Debug, Clone, Serialize)]
-pub struct ServerUsage {
+pub struct Usage {
     /// `proc`, `metrics` or `n/a`.
     pub source: String,
     /// CPU seconds the server used during the measured part of the run.
@@ -76,18 +77,13 @@ impl Probe {
     }
 
     /// The usage between two samples taken `wall` apart.
-    pub fn usage(
-        &self,
-        before: Option<Sample>,
-        after: Option<Sample>,
-        wall: Duration,
-    ) -> ServerUsage {
+    pub fn usage(&self, before: Option<Sample>, after: Option<Sample>, wall: Duration) -> Usage {
         let cpu = match (before, after) {
             (Some(b), Some(a)) => Some((a.cpu_seconds - b.cpu_seconds).max(0.0)),
             _ => None,
         };
         let secs = wall.as_secs_f64();
-        ServerUsage {
+        Usage {
             source: if before.is_some() { self.source() } else { "n/a" }.to_owned(),
             cpu_seconds: cpu,
             cpu_percent: cpu.filter(|_| secs > 0.0).map(|c| 100.0 * c / secs),
@@ -97,9 +93,9 @@ impl Probe {
     }
 }
 
-impl Default for ServerUsage {
+impl Default for Usage {
     fn default() -> Self {
-        ServerUsage {
+        Usage {
             source: "n/a".to_owned(),
             cpu_seconds: None,
             cpu_percent: None,
@@ -109,15 +105,17 @@ impl Default for ServerUsage {
     }
 }
 
-impl ServerUsage {
-    /// One line for the table.
-    pub fn line(&self) -> String {
+impl Usage {
+    /// One line for the table, starting with `who` (`server`, `load generator`).
+    pub fn line(&self, who: &str) -> String {
         let mut out = String::new();
         match (self.cpu_seconds, self.cpu_percent) {
             (Some(cpu), Some(percent)) => {
-                let _ = write!(out, "server cpu: {cpu:.2} s ({percent:.0}% of a core)");
+                let _ = write!(out, "{who} cpu: {cpu:.2} s ({percent:.0}% of a core)");
             }
-            _ => out.push_str("server cpu: n/a"),
+            _ => {
+                let _ = write!(out, "{who} cpu: n/a");
+            }
         }
         match (self.rss_before_bytes, self.rss_after_bytes) {
             (Some(before), Some(after)) => {
@@ -202,10 +200,10 @@ mod tests {
         assert_eq!(usage.cpu_seconds, Some(0.5));
         assert_eq!(usage.cpu_percent, Some(50.0));
         assert_eq!(
-            usage.line(),
+            usage.line("server"),
             "server cpu: 0.50 s (50% of a core), rss: 10.0 -> 20.0 MiB [proc]\n"
         );
         let none = Probe::None.usage(None, None, Duration::from_secs(1));
-        assert_eq!(none.line(), "server cpu: n/a, rss: n/a [n/a]\n");
+        assert_eq!(none.line("server"), "server cpu: n/a, rss: n/a [n/a]\n");
     }
 }

@@ -160,7 +160,11 @@ where
                     let sent = Instant::now();
                     match request(kind).await {
                         Ok(()) => tally.success(sent.elapsed()),
-                        Err(e) => tally.failure(e),
+                        Err(e) => {
+                            tally.failure(e);
+                            // A server that fails fast must not turn the slice into a spin.
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
                     }
                 }
                 tally
