@@ -13,11 +13,14 @@
 //!   JSON/merge/strategic-merge patches.
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
+//! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
+//!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
 //! Data flows down on writes (HTTP → registry → storage, which appends an event and assigns the
 //! next revision, the resourceVersion) and up on reads and watches (storage → registry → HTTP).
 
 pub mod api;
+pub mod apiextensions;
 pub mod meta;
 pub mod metrics;
 pub mod options;
