@@ -1,5 +1,5 @@
 //! Materialized views of kube-ledger's event log: GET and LIST served from memory, and WATCH
-//! fanned out to thousands of watchers from ONE log subscription per resource.
+//! fanned out to thousands of watchers from ONE log subscription per resource view.
 //!
 //! Without it each watch would open its own storage watch, decode every event and encode it for
 //! itself. A [`View`] does that work once per resource: it follows the log with a single
@@ -10,7 +10,10 @@
 //!
 //! This crate knows nothing of HTTP, etcd or SQLite, and does not depend on kube-ledger's root
 //! package (the root depends on it): it reads the log through its own [`LogSource`] trait, which
-//! the root implements over its storage.
+//! the root implements over its storage. A view only needs [`LogSource::watch`] of its prefix to
+//! say, by entries and [`SourceItem::Progress`], how far the log has gone; the root serves every
+//! view's watch from one storage watch of the whole log, so a view whose prefix is idle still
+//! advances with each revision.
 //!
 //! # Layout
 //! - [`source`]: the inputs — [`LogSource`], [`LogEntry`], [`SourceItem`], [`SourceError`].
@@ -33,7 +36,7 @@
 //!
 //! # Data flow
 //! ```text
-//! LogSource::list + LogSource::watch (one per resource)
+//! LogSource::list + LogSource::watch (one per view; the root demultiplexes one log watch)
 //!   └▶ follower task: decode once ─▶ state (objects + window) ─▶ dispatch ─▶ publish revision
 //!        dispatch: try_send(Arc<ViewEvent>) into each interested watcher's channel
 //!          └▶ Watcher (the client's task): selector transitions, bookmarks ─▶ WatcherEvent

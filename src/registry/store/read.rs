@@ -3,8 +3,10 @@
 //!
 //! - no resourceVersion: a **consistent** read — the log's current revision is read and the view
 //!   is waited for (briefly) until it has reached it, so the answer reflects every acknowledged
-//!   write; a view that does not get there in time (on etcd, a resource idle while others are
-//!   written advances only on a progress notification) leaves the read to the log;
+//!   write; every view advances with every revision of the log (one log subscription feeds them
+//!   all, [`crate::registry::views`]), so an idle resource is answered at once too; a view that
+//!   does not get there in time (loading, lagging, or an etcd head moved by a write outside the
+//!   objects' keys) leaves the read to the log;
 //! - `resourceVersion=0`: whatever the view holds (any freshness);
 //! - `resourceVersion=N`: not older than N; an N the log has not reached is waited for (3 s, as
 //!   kube-apiserver), then 504 with `Retry-After`.
@@ -28,9 +30,9 @@ use crate::storage::Revision;
 /// How long a read waits for the view to reach a requested resourceVersion before the 504.
 const TOO_LARGE_WAIT: Duration = Duration::from_secs(3);
 
-/// How long a consistent read waits for the view before reading the log instead. Short: a
-/// resource idle while others are written advances its view only on a progress notification
-/// (rare on etcd), and the log gives the same answer.
+/// How long a consistent read waits for the view before reading the log instead. Short: a view
+/// that is not at the log's head by then is loading or lagging, and the log gives the same
+/// answer.
 const CONSISTENT_WAIT: Duration = Duration::from_millis(100);
 
 /// How fresh a read must be.

@@ -1,7 +1,7 @@
 //! WATCH: the events of one resource (and namespace), filtered by selectors and converted to the
 //! served version, as Kubernetes watch events — served from the resource's view
-//! ([`super::super::views`]), so every watcher of a resource shares one storage watch, one decode
-//! per write and one encoding per served version.
+//! ([`super::super::views`]), so every watcher of a resource shares one view (fed by the one
+//! storage watch of the whole log), one decode per write and one encoding per served version.
 //!
 //! A watch without a resourceVersion (or `0`, or with `sendInitialEvents=true`) first sends the
 //! current state as `ADDED`, then every event after it; with `resourceVersion=N` it sends every
@@ -160,10 +160,10 @@ impl Store {
                 return Err(ApiError::too_large_resource_version(n, log));
             }
         } else if let Err(err) = view.catch_up(Instant::now() + VIEW_WAIT).await {
-            // The fence — the view reflects every acknowledged write — was not reached in time:
-            // a resource idle while others are written only advances its view on a progress
-            // notification (etcd sends them rarely). The initial state then comes from a
-            // consistent LIST and the watcher follows from that LIST's revision.
+            // The fence — the view reflects every acknowledged write — was not reached in time
+            // (the view is lagging, or an etcd head was moved by a write outside the objects'
+            // keys; every view otherwise advances with every revision of the log). The initial
+            // state then comes from a consistent LIST and the watcher follows from its revision.
             if !matches!(err, ViewError::Timeout { .. }) {
                 return Err(view_error(err));
             }

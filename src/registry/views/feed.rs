@@ -12,9 +12,10 @@
 //! Storage::watch("/", P) ─▶ pump task (pump.rs) ─▶ Shared::fan_out, under the state lock:
 //!     entry ─▶ ring of recent entries
 //!           ─▶ try_send into the channel of every subscriber whose prefix holds the key
-//!     position P ─▶ published (tokio watch) ─▶ each subscription with an empty channel turns
-//!                   it into one SourceItem::Progress(P) (subscription.rs): progress coalesces
-//!                   by construction and never takes a channel slot
+//! then, once per batch of entries:
+//!     position P ─▶ published (tokio watch) ─▶ each subscription with an empty channel turns it
+//!                   into one SourceItem::Progress(P) (subscription.rs): progress coalesces by
+//!                   construction and never takes a channel slot
 //! ```
 //!
 //! # Joining
@@ -238,8 +239,10 @@ impl Shared {
         }
         let mut head = self.head.subscribe();
         let ready = |h: &Head| h.stopped || h.position.is_some();
-        let waited = tokio::time::timeout(self.config.start_wait, head.wait_for(ready)).await;
-        let stopped = match waited {
+        // The head's read guard ends with this statement: it is never held while the state lock
+        // is taken, so the two locks need no order.
+        let stopped = match tokio::time::timeout(self.config.start_wait, head.wait_for(ready)).await
+        {
             Ok(Ok(head)) => head.stopped,
             Ok(Err(_)) => true,
             Err(_) => return Ok(None),
@@ -348,12 +351,16 @@ impl Shared {
     }
 
     /// Publishes the position: every entry up to it is in its subscribers' channels.
+    /// Only the pump changes the state's position and phase, so nothing moves between the read
+    /// and the send; sending outside the state lock keeps the two locks unordered.
     pub(super) fn publish(&self) {
-        let state = self.lock();
-        if state.phase != Phase::Running {
-            return;
-        }
-        let position = Some(state.position);
+        let position = {
+            let state = self.lock();
+            if state.phase != Phase::Running {
+                return;
+            }
+            Some(state.position)
+        };
         self.head.send_if_modified(|h| std::mem::replace(&mut h.position, position) != position);
     }
 
