@@ -27,7 +27,7 @@ const META_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 /// Prunes `value` (a whole object) against the root `node`; returns the pruned paths, sorted.
 pub fn prune_root(node: &Node, value: &mut Value) -> Vec<String> {
     let mut pruned = Vec::new();
-    walk(Some(node), value, true, "", &mut pruned);
+    walk(Some(node), value, true, false, "", &mut pruned);
     pruned.sort();
     pruned
 }
@@ -36,19 +36,22 @@ pub fn prune_root(node: &Node, value: &mut Value) -> Vec<String> {
 /// Used to check that defaults are pruned.
 pub fn prune_node(node: &Node, value: &mut Value, resource: bool) {
     let mut pruned = Vec::new();
-    walk(Some(node), value, resource, "", &mut pruned);
+    walk(Some(node), value, resource, false, "", &mut pruned);
 }
 
 /// One step. `resource` is true for the root; embedded resources are known by their node.
+/// `preserving` is true for the elements of an array whose schema preserves unknown fields:
+/// kube keeps their unknown fields too.
 fn walk(
     node: Option<&Node>,
     value: &mut Value,
     resource: bool,
+    preserving: bool,
     path: &str,
     pruned: &mut Vec<String>,
 ) {
     let resource = resource || node.is_some_and(|n| n.embedded_resource);
-    let preserve = node.is_some_and(|n| n.preserve_unknown_fields);
+    let preserve = preserving || node.is_some_and(|n| n.preserve_unknown_fields);
     match value {
         Value::Object(map) => {
             let keys: Vec<String> = map.keys().cloned().collect();
@@ -74,15 +77,16 @@ fn walk(
                     Some(n) => match (n.properties.get(&key), &n.additional) {
                         (Some(property), _) => Some(Some(property)),
                         (None, Some(Additional::Schema(s))) => Some(Some(s.as_ref())),
-                        (None, Some(Additional::Allows(true))) => Some(None),
-                        (None, Some(Additional::Allows(false)) | None) => None,
+                        // Kept under `false` too: validation then rejects the key, as in kube.
+                        (None, Some(Additional::Allows(_))) => Some(None),
+                        (None, None) => None,
                     },
                     None => None,
                 };
                 match schema {
                     Some(child) => {
                         if let Some(v) = map.get_mut(&key) {
-                            walk(child, v, false, &here, pruned);
+                            walk(child, v, false, false, &here, pruned);
                         }
                     }
                     None if preserve => {}
@@ -99,7 +103,7 @@ fn walk(
                 return;
             }
             for (i, item) in items.iter_mut().enumerate() {
-                walk(schema, item, false, &index(path, i), pruned);
+                walk(schema, item, false, preserve, &index(path, i), pruned);
             }
         }
         _ => {}
@@ -255,6 +259,26 @@ mod tests {
             "metadata": {"name": "x"}, "data": {"a": "b"}}}})
         );
         assert_eq!(paths, vec!["spec.object.metadata.nope"]);
+    }
+
+    #[test]
+    fn items_of_a_preserving_array_keep_unknown_fields() {
+        let schema = json!({"type": "object", "properties": {"list": {"type": "array",
+            "x-kubernetes-preserve-unknown-fields": true, "items": {"type": "object", "properties": {
+                "typed": {"type": "object", "properties": {"a": {"type": "string"}}}}}}}});
+        let (value, paths) =
+            pruned(schema, json!({"list": [{"free": 1, "typed": {"a": "x", "b": 2}}]}));
+        assert_eq!(value, json!({"list": [{"free": 1, "typed": {"a": "x"}}]}));
+        assert_eq!(paths, vec!["list[0].typed.b"]);
+    }
+
+    #[test]
+    fn additional_properties_false_keeps_keys_for_validation_to_reject() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "additionalProperties": false}}});
+        let (value, paths) = pruned(schema, json!({"spec": {"x": 1, "y": {"z": 1}}}));
+        assert_eq!(value, json!({"spec": {"x": 1, "y": {}}}));
+        assert_eq!(paths, vec!["spec.y.z"]);
     }
 
     #[test]
