@@ -28,6 +28,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let runtime_config =
+        options.runtime_config().map_err(|err| format!("invalid --runtime-config: {err}"))?;
     let storage = options.open_storage().await?;
     let revision = storage.current_revision().await?;
     tracing::info!(backend = options.backend_name(), revision, "storage open");
@@ -47,7 +49,9 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let address = listener.local_addr()?;
     let url = server::client_url(address);
     let views = options.view_config();
-    let server = Server::start_with_views(storage, address, stop_rx.clone(), views).await?;
+    let server =
+        Server::start_with_config(storage, address, stop_rx.clone(), views, &runtime_config)
+            .await?;
     let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
     tracing::info!(%url, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());

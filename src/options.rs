@@ -9,6 +9,8 @@ use std::time::Duration;
 use ::watch::ViewConfig;
 use clap::Parser;
 
+use crate::registry::builtin;
+use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
 use crate::storage::embedded::EmbeddedStorage;
 use crate::storage::etcd::{EtcdConfig, EtcdStorage};
 use crate::storage::{Result, Storage};
@@ -51,6 +53,18 @@ pub struct Options {
     /// For tests.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, hide = true)]
     pub watch_bookmark_interval: Duration,
+
+    /// Built-in APIs to turn on or off, as kube-apiserver's flag: comma-separated `key=value`
+    /// (`key` alone means true). `<group>/<version>` (`v1` or `api/v1` for the core group) for a
+    /// version, `<group>/<version>/<resource>` for one resource, `api/all`, `api/ga`, `api/beta`,
+    /// `api/alpha` for many. Repeatable; a later value of a key wins. Stored objects are kept.
+    #[arg(long, value_name = "KEY[=VALUE],...", value_parser = parse_runtime_config)]
+    pub runtime_config: Vec<RuntimeConfig>,
+}
+
+/// One `--runtime-config` value, checked against the built-in resources.
+fn parse_runtime_config(text: &str) -> std::result::Result<RuntimeConfig, RuntimeConfigError> {
+    RuntimeConfig::parse(text, &builtin::known())
 }
 
 impl Options {
@@ -81,8 +95,97 @@ impl Options {
         }
     }
 
+    /// Every `--runtime-config` merged in the order given, and checked as a whole.
+    pub fn runtime_config(&self) -> std::result::Result<RuntimeConfig, RuntimeConfigError> {
+        let mut merged = RuntimeConfig::default();
+        for value in &self.runtime_config {
+            merged.merge(value.clone());
+        }
+        merged.validate()?;
+        Ok(merged)
+    }
+
     /// A one-word name of the selected backend, for logs.
     pub fn backend_name(&self) -> &'static str {
         if self.etcd_servers.is_empty() { "embedded" } else { "etcd" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::GroupVersion;
+
+    fn options(args: &[&str]) -> std::result::Result<Options, clap::Error> {
+        Options::try_parse_from(std::iter::once("kube-ledger").chain(args.iter().copied()))
+    }
+
+    fn enabled(config: &RuntimeConfig, group: &str, version: &str, plural: &str) -> bool {
+        config.enabled(&GroupVersion::new(group, version), plural)
+    }
+
+    #[test]
+    fn runtime_config_defaults_to_serving_everything() {
+        let config = options(&[]).unwrap().runtime_config().unwrap();
+        assert!(config.is_empty());
+        for (gv, plural) in builtin::known() {
+            assert!(config.enabled(&gv, &plural), "{gv}/{plural}");
+        }
+    }
+
+    #[test]
+    fn runtime_config_values_merge_in_order() {
+        let opts = options(&[
+            "--runtime-config",
+            "autoscaling/v1=false,apps/v1=false",
+            "--runtime-config=apps/v1,v1/secrets=false",
+        ])
+        .unwrap();
+        let config = opts.runtime_config().unwrap();
+        assert!(!enabled(&config, "autoscaling", "v1", "horizontalpodautoscalers"));
+        assert!(enabled(&config, "autoscaling", "v2", "horizontalpodautoscalers"));
+        assert!(enabled(&config, "apps", "v1", "deployments"));
+        assert!(!enabled(&config, "", "v1", "secrets"));
+        assert!(enabled(&config, "", "v1", "configmaps"));
+    }
+
+    #[test]
+    fn runtime_config_knows_every_built_in() {
+        let opts = options(&[
+            "--runtime-config",
+            "api/all=false,v1,apps/v1/deployments,coordination.k8s.io/v1,events.k8s.io/v1=true",
+        ])
+        .unwrap();
+        let config = opts.runtime_config().unwrap();
+        assert!(enabled(&config, "", "v1", "pods"));
+        assert!(enabled(&config, "apps", "v1", "deployments"));
+        assert!(!enabled(&config, "autoscaling", "v2", "horizontalpodautoscalers"));
+    }
+
+    #[test]
+    fn malformed_runtime_config_is_a_usage_error() {
+        for (value, message) in [
+            ("apps/v1=nope", "invalid value of apps/v1: nope"),
+            ("apps", "runtime-config invalid key apps"),
+            ("batch/v1=false", "unknown api groups batch"),
+            ("apps/v1beta1=false", "group version apps/v1beta1 that has not been registered"),
+            ("apps/v1/Deployments=false", "resource is always lowercase plural"),
+            ("api/all=0", "invalid value api/all=0"),
+        ] {
+            let err = options(&["--runtime-config", value]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{value}");
+            let text = err.to_string();
+            assert!(text.contains("--runtime-config"), "{text}");
+            assert!(text.contains(message), "{value}: {text}");
+        }
+    }
+
+    #[test]
+    fn api_all_false_alone_is_refused_after_merging() {
+        let opts = options(&["--runtime-config", "api/all=false"]).unwrap();
+        assert_eq!(opts.runtime_config(), Err(RuntimeConfigError::OnlyAllFalse));
+        let opts =
+            options(&["--runtime-config", "api/all=false", "--runtime-config", "v1"]).unwrap();
+        assert!(opts.runtime_config().is_ok());
     }
 }

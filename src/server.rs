@@ -31,7 +31,7 @@ use crate::metrics::http as http_metrics;
 use crate::metrics::storage::Instrumented;
 use crate::registry::store::Store;
 use crate::registry::views::Views;
-use crate::registry::{Registry, builtin, namespaces};
+use crate::registry::{Registry, RuntimeConfig, builtin, namespaces};
 use crate::storage::Storage;
 
 /// The Kubernetes version kube-ledger's API corresponds to (what `/version` reports).
@@ -72,8 +72,21 @@ impl Server {
         shutdown: watch::Receiver<bool>,
         views: ViewConfig,
     ) -> Result<Server, crate::api::status::ApiError> {
+        let all = RuntimeConfig::default();
+        Self::start_with_config(storage, server_address, shutdown, views, &all).await
+    }
+
+    /// [`Server::start_with_views`] serving only the built-in resources `runtime_config`
+    /// (`--runtime-config`) enables.
+    pub async fn start_with_config(
+        storage: Arc<dyn Storage>,
+        server_address: SocketAddr,
+        shutdown: watch::Receiver<bool>,
+        views: ViewConfig,
+        runtime_config: &RuntimeConfig,
+    ) -> Result<Server, crate::api::status::ApiError> {
         let registry = Arc::new(Registry::new());
-        builtin::register_all(&registry);
+        builtin::register_enabled(&registry, runtime_config);
         let storage = Instrumented::wrap(storage, registry.clone());
         let views = Views::new(storage.clone(), views, shutdown.clone());
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));

@@ -73,11 +73,12 @@ impl AggregatedVersion {
 // Legacy (unaggregated) documents
 // ---------------------------------------------------------------------------------------------
 
-/// `/api`: the core group's versions, and where clients from any network reach this server.
-pub fn api_versions(server_address: &str) -> Value {
+/// `/api`: the core group's served versions (none when `--runtime-config` turned `v1` off), and
+/// where clients from any network reach this server.
+pub fn api_versions(registry: &Registry, server_address: &str) -> Value {
     json!({
         "kind": "APIVersions",
-        "versions": ["v1"],
+        "versions": registry.versions_of(""),
         "serverAddressByClientCIDRs": [
             {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
         ],
@@ -554,7 +555,12 @@ mod tests {
     #[test]
     fn api_versions_lists_core_v1_and_the_server_address() {
         assert_eq!(
-            api_versions("10.0.0.1:6443"),
+            api_versions(&Registry::new(), "10.0.0.1:6443")["versions"],
+            json!([]),
+            "no core version served, none listed"
+        );
+        assert_eq!(
+            api_versions(&registry(), "10.0.0.1:6443"),
             json!({
                 "kind": "APIVersions",
                 "versions": ["v1"],

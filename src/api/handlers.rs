@@ -95,7 +95,7 @@ fn discovery_response(
                 let content_type = version.content_type();
                 (discovery::aggregated(registry, core, version), Some(content_type))
             }
-            None if core => (discovery::api_versions(&state.server_address), None),
+            None if core => (discovery::api_versions(registry, &state.server_address), None),
             None => (discovery::api_group_list(registry), None),
         },
         Target::Group { group } => {

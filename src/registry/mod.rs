@@ -3,7 +3,8 @@
 //! Requests arrive from the endpoints (`crate::api`) already decoded and routed to a
 //! [`Resource`]; the [`store::Store`] applies the common object rules and the resource's
 //! [`Strategy`], and reads or writes the log through `crate::storage`. Built-in kinds are
-//! registered at start-up ([`builtin`]); CustomResourceDefinitions register theirs at runtime
+//! registered at start-up ([`builtin`]), those `--runtime-config` disables
+//! ([`runtime_config`]) left out; CustomResourceDefinitions register theirs at runtime
 //! through the same [`Registry::register`]. WATCH is served from [`views`]: one view of the log
 //! per resource, shared by all its watchers.
 
@@ -11,6 +12,7 @@ pub mod builtin;
 pub mod namespaces;
 pub mod object;
 pub mod resource;
+pub mod runtime_config;
 pub mod store;
 pub mod strategy;
 pub mod table;
@@ -20,6 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 pub use resource::{GroupVersion, Resource};
+pub use runtime_config::RuntimeConfig;
 pub use strategy::Strategy;
 
 /// Every served resource, by group, version and plural. Cheap to read from many requests at

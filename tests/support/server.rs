@@ -119,6 +119,18 @@ impl TestServer {
         self.restart_stopped().await;
     }
 
+    /// Stops the server and starts it again on the same port and data with other extra flags:
+    /// `args` replace those given at start (an etcd server keeps its etcd).
+    pub async fn restart_with(&mut self, args: &[&str]) {
+        let status = self.stop().await;
+        assert!(status.success(), "graceful shutdown failed: {status}");
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        if let Some(etcd) = &self.etcd {
+            self.args.extend(["--etcd-servers".to_owned(), etcd.endpoint()]);
+        }
+        self.restart_stopped().await;
+    }
+
     /// Starts a stopped server again on the same port and data.
     pub async fn restart_stopped(&mut self) {
         let listen = self.url.trim_start_matches("http://").to_owned();

@@ -1,6 +1,7 @@
 //! The built-in kinds kube-apiserver serves and kube-ledger serves too: one module per kind, each
 //! exporting `resource()` — names, scope, subresources, storage prefix, conversion, strategy and
-//! printer columns — and [`register_all`] to serve them all.
+//! printer columns — and [`register_all`] to serve them all, or [`register_enabled`] to serve
+//! those a `--runtime-config` leaves enabled.
 //!
 //! Strategies follow kube-apiserver's REST strategies and validation (`pkg/registry/*`,
 //! `pkg/apis/*/validation`), including their field paths and messages, because clients and their
@@ -29,13 +30,39 @@ use serde_json::{Map, Value};
 
 use super::Registry;
 use super::resource::{GroupVersion, Resource, SameVersion};
+use super::runtime_config::RuntimeConfig;
 use super::strategy::Strategy;
 use super::table::{Cell, Column, TableSpec};
 use crate::meta::validation::{CauseType, FieldCause, go_quote};
 
 /// Serves every built-in resource. A resource served twice is a programming error.
 pub fn register_all(registry: &Registry) {
-    let resources = [
+    register_enabled(registry, &RuntimeConfig::default());
+}
+
+/// Serves the built-in resources `config` enables; the others are not registered at all, so
+/// neither discovery nor any path knows them (their stored objects stay, untouched).
+pub fn register_enabled(registry: &Registry, config: &RuntimeConfig) {
+    for resource in resources() {
+        let name = format!("{}/{}", resource.gv, resource.plural);
+        if !config.enabled(&resource.gv, &resource.plural) {
+            tracing::info!(resource = %name, "disabled by --runtime-config");
+            continue;
+        }
+        if let Err(err) = registry.register(resource) {
+            panic!("built-in resource {name} registered twice: {err}");
+        }
+    }
+}
+
+/// Every built-in group/version and plural: what `--runtime-config` can name.
+pub fn known() -> Vec<(GroupVersion, String)> {
+    resources().into_iter().map(|r| (r.gv, r.plural)).collect()
+}
+
+/// Every built-in resource, in registration order.
+fn resources() -> Vec<Resource> {
+    vec![
         namespaces::resource(),
         configmaps::resource(),
         secrets::resource(),
@@ -48,13 +75,7 @@ pub fn register_all(registry: &Registry) {
         deployments::resource(),
         hpa::resource(),
         hpa::v1_resource(),
-    ];
-    for resource in resources {
-        let name = format!("{}/{}", resource.gv, resource.plural);
-        if let Err(err) = registry.register(resource) {
-            panic!("built-in resource {name} registered twice: {err}");
-        }
-    }
+    ]
 }
 
 /// The names and placement of a built-in kind served in its storage version.
@@ -490,6 +511,24 @@ mod tests {
         let new = registry.get("events.k8s.io", "v1", "events").unwrap();
         assert_eq!(core.storage_prefix, new.storage_prefix);
         assert_eq!(new.storage_gv, core.gv);
+    }
+
+    #[test]
+    fn runtime_config_leaves_disabled_resources_out() {
+        let config =
+            RuntimeConfig::parse("autoscaling/v2=false,events.k8s.io/v1=false,v1/pods", &known())
+                .unwrap();
+        let registry = Registry::new();
+        register_enabled(&registry, &config);
+        assert!(registry.get("autoscaling", "v2", "horizontalpodautoscalers").is_none());
+        assert!(registry.get("events.k8s.io", "v1", "events").is_none());
+        assert_eq!(registry.versions_of("autoscaling"), ["v1"]);
+        assert!(!registry.groups().contains(&"events.k8s.io".to_owned()));
+        // The other version of a resource keeps its storage and conversion.
+        let v1 = registry.get("autoscaling", "v1", "horizontalpodautoscalers").unwrap();
+        assert_eq!(v1.storage_gv, GroupVersion::new("autoscaling", "v2"));
+        assert!(registry.get("", "v1", "events").is_some());
+        assert_eq!(registry.all().len(), known().len() - 2);
     }
 
     #[test]
