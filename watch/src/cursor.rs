@@ -16,6 +16,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::dispatch::CloseReason;
 use crate::event::{Object, ViewEvent};
+use crate::index::IndexValue;
 use crate::source::{EntryKind, SourceError, SourceItem, SourceStream};
 use crate::view::{Head, Shared, ViewError};
 use crate::watcher::{Change, Filter, WatchError, WatchRequest, WatchStart, Watcher, WatcherEvent};
@@ -34,6 +35,7 @@ pub(crate) fn start(shared: Arc<Shared>, request: WatchRequest) -> Result<Watche
         namespace: namespace.clone(),
         key_prefix,
         filter: request.filter,
+        index: request.index,
         buffer: request.buffer,
         last: 0,
         reported: 0,
@@ -43,15 +45,18 @@ pub(crate) fn start(shared: Arc<Shared>, request: WatchRequest) -> Result<Watche
     };
     let (start, phase) = match request.after {
         None => {
-            let (objects, revision, live) =
-                shared.subscribe_from_state(namespace.as_ref(), request.buffer)?;
+            let (objects, revision, live) = shared.subscribe_from_state(
+                namespace.as_ref(),
+                cursor.index.as_ref(),
+                cursor.buffer,
+            )?;
             cursor.last = revision;
             let objects = objects.into_iter();
             (WatchStart::InitialState { revision }, Phase::Initial { objects, revision, live })
         }
         Some(after) => {
             cursor.last = after;
-            match shared.join(after, namespace.as_ref(), request.buffer)? {
+            match shared.join(after, namespace.as_ref(), cursor.index.as_ref(), cursor.buffer)? {
                 Some(live) => (WatchStart::Window { after }, Phase::Live(live)),
                 None => {
                     let window_start = shared.window_start.load(Ordering::Acquire);
@@ -84,12 +89,11 @@ pub(crate) struct Live {
 pub(crate) struct Registration {
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: u64,
-    pub(crate) namespace: Option<Arc<str>>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.shared.unregister(self.id, self.namespace.as_deref());
+        self.shared.unregister(self.id);
     }
 }
 
@@ -120,6 +124,8 @@ struct Cursor {
     /// `prefix + namespace + "/"`, for namespaced watchers.
     key_prefix: Option<String>,
     filter: Filter,
+    /// The hint the watcher registers with; `filter` is still applied to every event.
+    index: Option<IndexValue>,
     buffer: usize,
     /// Every event up to this revision has been processed (delivered or filtered out).
     last: i64,
@@ -214,7 +220,8 @@ impl Cursor {
         if self.last < self.shared.window_start.load(Ordering::Acquire) {
             return Phase::Replaying(stream);
         }
-        match self.shared.join(self.last, self.namespace.as_ref(), self.buffer) {
+        let hint = self.index.as_ref();
+        match self.shared.join(self.last, self.namespace.as_ref(), hint, self.buffer) {
             Ok(Some(live)) => Phase::Live(live),
             Ok(None) => Phase::Replaying(stream),
             Err(_) => Phase::Done, // the view stopped

@@ -1,5 +1,14 @@
-//! Fan-out: the registry of live watchers of one view, indexed by namespace, and the dispatch of
-//! each event into their channels.
+//! Fan-out: the registry of live watchers of one view, indexed by namespace and by index hint,
+//! and the dispatch of each event into their channels.
+//!
+//! Without hints, an event costs one hand-over (and one wake-up of the watcher's task, which
+//! then evaluates its selector) per watcher of its namespace. With 10,000 watchers that each
+//! select their own value (a kubelet per node watching `spec.nodeName=<node>` pods), that is
+//! 10,000 hand-overs per event for one or two deliveries. A watcher whose selector requires one
+//! value of an indexed key says so in its [`crate::WatchRequest::index`]; the registry files it
+//! under that (key, value), and an event reaches only the buckets of the values its object has
+//! (before and after the event) — kube-apiserver's cacher indexers. See `index` for which keys
+//! and values.
 //!
 //! Dispatch never waits. Each watcher has a bounded channel, and an event is offered with
 //! `try_send`: a watcher whose buffer is full is closed on the spot (its stream then ends with
@@ -15,6 +24,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use crate::event::ViewEvent;
+use crate::index::{self, IndexValue, IndexedField, Key};
+use crate::metrics::ViewMetrics;
 
 /// Why the view closed a watcher's channel. Set before the channel's sender is dropped, so the
 /// watcher reads it once it has drained what was sent before.
@@ -32,38 +43,168 @@ pub(crate) struct Slot {
     pub(crate) close: Arc<OnceLock<CloseReason>>,
 }
 
-/// The live watchers. Namespaced watchers are indexed by namespace, so an event costs one
-/// `try_send` per interested watcher, not one per watcher of the resource.
+/// The live watchers, by namespace scope: the watchers of every namespace (and of cluster-scoped
+/// resources), and those of each namespace. Within a scope, watchers with an index hint sit in
+/// the bucket of their (key, value), the others in `unindexed`.
+///
+/// An event of namespace `ns` is offered to the scopes "every namespace" and `ns`. In each, the
+/// unindexed watchers all get it; of the indexed ones, only the buckets of the values the object
+/// has for each key in use, after the event and before it (so a watcher whose selector the
+/// object leaves still sees it, and sends `DELETED`; one it enters sends `ADDED`). A watcher has
+/// one hint, so it sits in one bucket and gets an event at most once.
 #[derive(Default)]
 pub(crate) struct Registry {
     next_id: u64,
+    /// The fields this view indexes ([`crate::ViewConfig::indexed_fields`]).
+    fields: Vec<IndexedField>,
     /// Watchers of every namespace (and of cluster-scoped resources): they get every event.
-    all: HashMap<u64, Slot>,
-    by_namespace: HashMap<Arc<str>, HashMap<u64, Slot>>,
+    all: Scope,
+    by_namespace: HashMap<Arc<str>, Scope>,
+    /// Where each watcher is registered, so unregistering one is a lookup, not a search.
+    places: HashMap<u64, Place>,
+}
+
+/// Where a watcher sits in the registry.
+struct Place {
+    namespace: Option<Arc<str>>,
+    bucket: Option<(Key, Arc<str>)>,
+}
+
+/// The watchers of one namespace scope.
+#[derive(Default)]
+struct Scope {
+    /// Watchers without a usable hint: they get every event of the scope.
+    unindexed: HashMap<u64, Slot>,
+    /// key → value → watchers whose filter requires that value. Only keys some watcher uses, and
+    /// only non-empty buckets, are kept: the keys are what an event's object is read for.
+    indexed: HashMap<Key, HashMap<Arc<str>, HashMap<u64, Slot>>>,
+    /// How many watchers `indexed` holds, to count the hand-overs the index saves.
+    indexed_len: usize,
+}
+
+impl Scope {
+    fn is_empty(&self) -> bool {
+        self.unindexed.is_empty() && self.indexed.is_empty()
+    }
+
+    fn insert(&mut self, id: u64, bucket: Option<&(Key, Arc<str>)>, slot: Slot) {
+        match bucket {
+            None => {
+                self.unindexed.insert(id, slot);
+            }
+            Some((key, value)) => {
+                let values = self.indexed.entry(key.clone()).or_default();
+                values.entry(value.clone()).or_default().insert(id, slot);
+                self.indexed_len += 1;
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u64, bucket: Option<&(Key, Arc<str>)>) {
+        let Some((key, value)) = bucket else {
+            self.unindexed.remove(&id);
+            return;
+        };
+        let Some(values) = self.indexed.get_mut(key) else { return };
+        if let Some(watchers) = values.get_mut(value)
+            && watchers.remove(&id).is_some()
+        {
+            self.indexed_len = self.indexed_len.saturating_sub(1);
+            if watchers.is_empty() {
+                values.remove(value);
+            }
+        }
+        if values.is_empty() {
+            self.indexed.remove(key);
+        }
+    }
+
+    /// Offers `event` to the watchers of this scope it may concern, pushing the ids of the ones
+    /// closed or gone onto `dropped`. Returns how many indexed watchers it was not offered to.
+    fn dispatch(
+        &mut self,
+        event: &Arc<ViewEvent>,
+        terminated: &AtomicU64,
+        dropped: &mut Vec<u64>,
+    ) -> usize {
+        let mut keep = |id: &u64, slot: &mut Slot| {
+            let kept = offer(slot, event, terminated);
+            if !kept {
+                dropped.push(*id);
+            }
+            kept
+        };
+        self.unindexed.retain(|id, slot| keep(id, slot));
+        let indexed = self.indexed_len;
+        let mut reached = 0;
+        for (key, values) in &mut self.indexed {
+            // Read from the objects the view decoded once; no per-watcher work.
+            let now = event.object.as_ref().and_then(|o| key.value_in(&o.json));
+            let before = event.prev.as_ref().and_then(|o| key.value_in(&o.json));
+            let before = before.filter(|before| Some(*before) != now);
+            for value in [now, before].into_iter().flatten() {
+                let Some(watchers) = values.get_mut(value) else { continue };
+                let offered = watchers.len();
+                watchers.retain(|id, slot| keep(id, slot));
+                reached += offered;
+                self.indexed_len = self.indexed_len.saturating_sub(offered - watchers.len());
+                if watchers.is_empty() {
+                    values.remove(value);
+                }
+            }
+        }
+        self.indexed.retain(|_, values| !values.is_empty());
+        indexed.saturating_sub(reached)
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = Slot> + '_ {
+        self.indexed_len = 0;
+        let indexed = self.indexed.drain().flat_map(|(_, values)| values.into_values());
+        self.unindexed.drain().chain(indexed.flatten()).map(|(_, slot)| slot)
+    }
 }
 
 impl Registry {
-    pub(crate) fn add(&mut self, namespace: Option<&Arc<str>>, slot: Slot) -> u64 {
+    /// An empty registry of a view that indexes `fields` (besides every label).
+    pub(crate) fn new(fields: Vec<IndexedField>) -> Registry {
+        Registry { fields, ..Registry::default() }
+    }
+
+    /// Registers a watcher of `namespace` (every namespace for `None`) with its index hint.
+    /// A hint naming a field this view does not index is ignored: the watcher then gets every
+    /// event of its namespace, which its filter narrows as without a hint.
+    pub(crate) fn add(
+        &mut self,
+        namespace: Option<&Arc<str>>,
+        hint: Option<&IndexValue>,
+        slot: Slot,
+    ) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        match namespace {
-            None => self.all.insert(id, slot),
-            Some(namespace) => {
-                self.by_namespace.entry(namespace.clone()).or_default().insert(id, slot)
+        let bucket = hint.and_then(|hint| {
+            let resolved = index::resolve(hint, &self.fields);
+            if resolved.is_none() {
+                tracing::debug!(?hint, "not an indexed field; dispatching without the hint");
             }
+            resolved
+        });
+        let scope = match namespace {
+            None => &mut self.all,
+            Some(namespace) => self.by_namespace.entry(namespace.clone()).or_default(),
         };
+        scope.insert(id, bucket.as_ref(), slot);
+        self.places.insert(id, Place { namespace: namespace.cloned(), bucket });
         id
     }
 
-    pub(crate) fn remove(&mut self, id: u64, namespace: Option<&str>) {
-        match namespace {
-            None => {
-                self.all.remove(&id);
-            }
+    pub(crate) fn remove(&mut self, id: u64) {
+        let Some(place) = self.places.remove(&id) else { return };
+        match &place.namespace {
+            None => self.all.remove(id, place.bucket.as_ref()),
             Some(namespace) => {
-                if let Some(group) = self.by_namespace.get_mut(namespace) {
-                    group.remove(&id);
-                    if group.is_empty() {
+                if let Some(scope) = self.by_namespace.get_mut(namespace) {
+                    scope.remove(id, place.bucket.as_ref());
+                    if scope.is_empty() {
                         self.by_namespace.remove(namespace);
                     }
                 }
@@ -72,38 +213,49 @@ impl Registry {
     }
 
     /// Offers `event` (of `namespace`) to every interested watcher, closing the ones that fell
-    /// behind and forgetting the ones whose stream was dropped.
+    /// behind and forgetting the ones whose stream was dropped; counts the indexed watchers the
+    /// index spared a hand-over in [`ViewMetrics::index_skipped`].
     pub(crate) fn dispatch(
         &mut self,
         event: &Arc<ViewEvent>,
         namespace: Option<&str>,
-        terminated: &AtomicU64,
+        metrics: &ViewMetrics,
     ) {
-        self.all.retain(|_, slot| offer(slot, event, terminated));
+        let terminated = &metrics.terminated_watchers;
+        let mut dropped = Vec::new();
+        let mut skipped = self.all.dispatch(event, terminated, &mut dropped);
         if let Some(namespace) = namespace
-            && let Some(group) = self.by_namespace.get_mut(namespace)
+            && let Some(scope) = self.by_namespace.get_mut(namespace)
         {
-            group.retain(|_, slot| offer(slot, event, terminated));
-            if group.is_empty() {
+            skipped += scope.dispatch(event, terminated, &mut dropped);
+            if scope.is_empty() {
                 self.by_namespace.remove(namespace);
             }
+        }
+        for id in dropped {
+            self.places.remove(&id);
+        }
+        if skipped > 0 {
+            metrics.index_skipped.fetch_add(skipped as u64, Ordering::Relaxed);
         }
     }
 
     /// Closes every watcher: with a reason (their streams end with an error saying where to
     /// resume), or without one when the view stops (their streams just end).
     pub(crate) fn close_all(&mut self, reason: Option<CloseReason>) {
-        let slots = self.all.drain().chain(self.by_namespace.drain().flat_map(|(_, g)| g));
-        for (_, slot) in slots {
+        self.places.clear();
+        let namespaces = self.by_namespace.values_mut().flat_map(Scope::drain);
+        for slot in self.all.drain().chain(namespaces) {
             if let Some(reason) = reason {
                 let _ = slot.close.set(reason);
             }
         }
+        self.by_namespace.clear();
     }
 
     /// How many watchers are registered.
     pub(crate) fn len(&self) -> usize {
-        self.all.len() + self.by_namespace.values().map(HashMap::len).sum::<usize>()
+        self.places.len()
     }
 }
 

@@ -24,8 +24,11 @@
 //!   `Relisting`) that keeps the state in step with the log.
 //! - `state`: the materialized state — objects by key (which doubles as the namespace index) and
 //!   the window of recent events — as plain synchronous data.
-//! - `dispatch`: the registry of live watchers, indexed by namespace, and the non-blocking
-//!   fan-out that closes a watcher whose buffer is full.
+//! - `dispatch`: the registry of live watchers, indexed by namespace and by index hint, and the
+//!   non-blocking fan-out that closes a watcher whose buffer is full.
+//! - `index`: index hints — [`IndexValue`] (a watcher's "my selector requires `key=value`"),
+//!   [`IndexKey`], [`IndexedField`] (a field a view indexes) — and how a key's value is read from
+//!   an object.
 //! - `watcher`: the public side of one watch — [`WatchRequest`], [`Watcher`] (a stream of
 //!   [`WatcherEvent`]s), [`WatchStart`], [`WatchError`] — and its semantics.
 //! - `cursor`: the state machine behind a [`Watcher`] — initial state, window, replay from the
@@ -42,6 +45,14 @@
 //!          └▶ Watcher (the client's task): selector transitions, bookmarks ─▶ WatcherEvent
 //!               └▶ root: Change::encoded(key, encode) ─▶ shared Bytes ─▶ HTTP body
 //! ```
+//! "Interested" is, per event: the watchers of every namespace and of the event's namespace that
+//! have no index hint, plus those whose hint `(key, value)` the object has after the event or had
+//! before it — the key's value read once per event from the object decoded once, never per
+//! watcher. The hint only narrows who is handed the event: each watcher still applies its full
+//! filter, so its stream is the same with or without a hint (a hint must be a necessary
+//! condition of the filter; the root derives one from `k=v`, `k==v` or `k in (v)` label
+//! requirements and `f=v` field requirements on indexed fields). Bookmarks do not go through
+//! dispatch: each watcher's own timer reads the view's published revision.
 //! A watcher resuming from a revision older than the window reads the log itself until it meets
 //! the window, then joins the fan-out; see [`WatchStart::ReplayFromLog`].
 //!
@@ -52,6 +63,7 @@ mod cursor;
 mod dispatch;
 mod event;
 mod follow;
+mod index;
 mod metrics;
 pub mod source;
 mod state;
@@ -59,6 +71,7 @@ mod view;
 mod watcher;
 
 pub use event::{EncodingKey, Object, ViewEvent, WatchEventType};
+pub use index::{IndexKey, IndexValue, IndexedField};
 pub use metrics::ViewMetrics;
 pub use source::{
     EntryKind, LogEntry, LogSource, SourceError, SourceItem, SourceStream, StoredObject,

@@ -20,4 +20,8 @@ pub struct ViewMetrics {
     pub log_resumes: AtomicU64,
     /// Stored values that were not JSON (served with a `null` decoded form).
     pub decode_errors: AtomicU64,
+    /// Hand-overs the index saved: per event, the watchers with an index hint in the event's
+    /// namespace scopes whose (key, value) the object had neither before nor after the event,
+    /// so the event was not put in their channel (their filter would have dropped it).
+    pub index_skipped: AtomicU64,
 }

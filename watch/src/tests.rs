@@ -3,6 +3,7 @@
 
 mod completeness;
 mod fake;
+mod index;
 mod view;
 mod watch;
 

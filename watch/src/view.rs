@@ -28,6 +28,7 @@ use crate::cursor::{self, Live, Registration};
 use crate::dispatch::{CloseReason, Registry, Slot};
 use crate::event::{Object, ViewEvent};
 use crate::follow;
+use crate::index::{IndexValue, IndexedField};
 use crate::metrics::ViewMetrics;
 use crate::source::{EntryKind, LogEntry, LogSource, SourceError, StoredObject};
 use crate::state::{Store, WindowLimits};
@@ -48,6 +49,9 @@ pub struct ViewConfig {
     pub retry_backoff: Duration,
     /// The longest delay between retries.
     pub max_retry_backoff: Duration,
+    /// The fields watchers can be indexed by (besides every label), for
+    /// [`crate::WatchRequest::index`] hints naming a field; empty by default.
+    pub indexed_fields: Vec<IndexedField>,
 }
 
 impl Default for ViewConfig {
@@ -59,6 +63,7 @@ impl Default for ViewConfig {
             bookmark_interval: Duration::from_secs(60),
             retry_backoff: Duration::from_millis(100),
             max_retry_backoff: Duration::from_secs(5),
+            indexed_fields: Vec::new(),
         }
     }
 }
@@ -146,13 +151,14 @@ impl View {
             prefix.push('/');
         }
         let limits = WindowLimits { max_events: config.window_events, max_age: config.window_age };
+        let watchers = Registry::new(config.indexed_fields.clone());
         let (head, _) = watch::channel(Head { revision: 0, loaded: false, stopped: false });
         let shared = Arc::new(Shared {
             prefix: prefix.into(),
             config,
             source,
             store: RwLock::new(Store::new(limits)),
-            watchers: Mutex::new(Registry::default()),
+            watchers: Mutex::new(watchers),
             head,
             window_start: AtomicI64::new(0),
             metrics: Arc::default(),
@@ -334,7 +340,7 @@ impl Shared {
         self.window_start.store(window_start, Ordering::Release);
         if let Some(event) = &event {
             let namespace = event.namespace(&self.prefix);
-            watchers.dispatch(event, namespace, &self.metrics.terminated_watchers);
+            watchers.dispatch(event, namespace, &self.metrics);
         }
         self.publish(revision);
     }
@@ -372,6 +378,7 @@ impl Shared {
     pub(crate) fn subscribe_from_state(
         self: &Arc<Self>,
         namespace: Option<&Arc<str>>,
+        hint: Option<&IndexValue>,
         buffer: usize,
     ) -> Result<(Vec<Arc<Object>>, i64, Live), ViewError> {
         let mut watchers = self.lock_watchers();
@@ -381,7 +388,7 @@ impl Shared {
             return Err(ViewError::NotReady);
         }
         let objects = store.scope(&self.prefix, namespace.map(|n| &**n));
-        let live = self.register(&mut watchers, namespace, buffer, Vec::new());
+        let live = self.register(&mut watchers, namespace, hint, buffer, Vec::new());
         Ok((objects, store.revision, live))
     }
 
@@ -392,6 +399,7 @@ impl Shared {
         self: &Arc<Self>,
         after: i64,
         namespace: Option<&Arc<str>>,
+        hint: Option<&IndexValue>,
         buffer: usize,
     ) -> Result<Option<Live>, ViewError> {
         let mut watchers = self.lock_watchers();
@@ -401,7 +409,7 @@ impl Shared {
             return Err(ViewError::NotReady);
         }
         let Some(backlog) = store.since(after) else { return Ok(None) };
-        Ok(Some(self.register(&mut watchers, namespace, buffer, backlog)))
+        Ok(Some(self.register(&mut watchers, namespace, hint, buffer, backlog)))
     }
 
     fn check_open(&self) -> Result<(), ViewError> {
@@ -412,20 +420,21 @@ impl Shared {
         self: &Arc<Self>,
         watchers: &mut Registry,
         namespace: Option<&Arc<str>>,
+        hint: Option<&IndexValue>,
         buffer: usize,
         backlog: Vec<Arc<ViewEvent>>,
     ) -> Live {
         // A zero-sized channel is a panic in Tokio; one slot is the smallest buffer.
         let (tx, rx) = mpsc::channel(buffer.max(1));
         let close = Arc::new(OnceLock::new());
-        let id = watchers.add(namespace, Slot { tx, close: close.clone() });
-        let registration = Registration { shared: self.clone(), id, namespace: namespace.cloned() };
+        let id = watchers.add(namespace, hint, Slot { tx, close: close.clone() });
+        let registration = Registration { shared: self.clone(), id };
         Live { backlog: backlog.into(), rx, close, _registration: registration }
     }
 
     /// Forgets a watcher whose stream was dropped.
-    pub(crate) fn unregister(&self, id: u64, namespace: Option<&str>) {
-        self.lock_watchers().remove(id, namespace);
+    pub(crate) fn unregister(&self, id: u64) {
+        self.lock_watchers().remove(id);
     }
 
     /// An event read from the log by a watcher that is replaying: decoded for that watcher only,

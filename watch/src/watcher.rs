@@ -12,6 +12,7 @@ use futures::stream::{BoxStream, Stream};
 use serde_json::Value;
 
 use crate::event::{EncodingKey, Object, ViewEvent, WatchEventType};
+use crate::index::IndexValue;
 
 /// A selector over an object's decoded JSON (labels, fields): `true` to see the object.
 pub type Filter = Arc<dyn Fn(&Value) -> bool + Send + Sync>;
@@ -28,6 +29,12 @@ pub struct WatchRequest {
     /// resources).
     pub namespace: Option<String>,
     pub filter: Filter,
+    /// The one value `filter` requires of an indexed key, if any: the dispatcher then hands this
+    /// watcher only the events whose object has that value before or after the event, instead
+    /// of every event of its namespace. It must be a necessary condition of `filter` (see
+    /// [`IndexValue`]); `filter` is still applied to every event handed over, so what the watcher
+    /// sends is the same with or without it. `None`: every event of the namespace.
+    pub index: Option<IndexValue>,
     /// Live events this watcher may have pending before it is closed as fallen behind. Events
     /// from the window or the initial state do not count against it.
     pub buffer: usize,
@@ -46,6 +53,7 @@ impl WatchRequest {
             after,
             namespace: None,
             filter: Arc::new(|_| true),
+            index: None,
             buffer: DEFAULT_BUFFER,
             bookmarks: false,
             initial_events_end: false,
@@ -59,6 +67,12 @@ impl WatchRequest {
 
     pub fn filter(mut self, filter: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Arc::new(filter);
+        self
+    }
+
+    /// Sets the index hint; see [`WatchRequest::index`].
+    pub fn index(mut self, index: IndexValue) -> WatchRequest {
+        self.index = Some(index);
         self
     }
 
@@ -83,6 +97,7 @@ impl std::fmt::Debug for WatchRequest {
         f.debug_struct("WatchRequest")
             .field("after", &self.after)
             .field("namespace", &self.namespace)
+            .field("index", &self.index)
             .field("buffer", &self.buffer)
             .field("bookmarks", &self.bookmarks)
             .field("initial_events_end", &self.initial_events_end)
@@ -221,6 +236,12 @@ impl WatchError {
 /// that starts matching is `ADDED`, one that stops matching is `DELETED` (with its previous
 /// state), one that matches before and after is `MODIFIED`. Filtering happens in the watcher's
 /// own task, not in the dispatcher, so selector cost is spread over the watchers' tasks.
+///
+/// A watcher with an index hint ([`WatchRequest::index`]) is only handed the events whose object
+/// has the hinted value before or after the event; the others are events its filter would have
+/// dropped, so it sends exactly what it would send without the hint. Only its position moves
+/// less on its own (an event never handed over does not move it; a bookmark does), so a watcher
+/// closed as fallen behind may be told to resume from an earlier revision: it repeats nothing.
 ///
 /// # How a stream ends
 /// With one terminal [`WatcherEvent::Error`] saying where to resume ([`WatchError::resume_after`]),

@@ -1,5 +1,9 @@
 //! The end-to-end property: under concurrent writes, every watcher — fast, slow, stalled, resumed
-//! from the window or from the log — sees exactly the events of its selection, in order, once.
+//! from the window or from the log, with or without an index hint — sees exactly the events of
+//! its selection, in order, once.
+//!
+//! Every object carries the label `mod3` = its `n` modulo three, so most writes relabel it; the
+//! filtered watchers select `mod3=0`, half of them through the index.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +15,8 @@ use serde_json::{Value, json};
 use super::fake::{FakeLog, decode};
 use super::soon;
 use crate::{
-    EntryKind, LogEntry, View, ViewConfig, WatchEventType, WatchRequest, WatchStart, WatcherEvent,
+    EntryKind, IndexValue, LogEntry, View, ViewConfig, WatchEventType, WatchRequest, WatchStart,
+    WatcherEvent,
 };
 
 const WRITERS: usize = 4;
@@ -31,8 +36,10 @@ enum Pace {
 #[derive(Debug, Clone)]
 struct Spec {
     namespace: Option<&'static str>,
-    /// Only objects whose `n` is a multiple of three.
+    /// Only objects whose `n` is a multiple of three (by the label `mod3=0`).
     filtered: bool,
+    /// With the hint `mod3=0`, so the dispatcher only hands it the events of that label value.
+    indexed: bool,
     after: Option<i64>,
     buffer: usize,
     pace: Pace,
@@ -60,7 +67,7 @@ fn in_namespace(spec: &Spec, key: &str) -> bool {
 async fn every_watcher_sees_exactly_its_selection_across_resumes() {
     let log = FakeLog::new();
     for i in 0..PRELOADED {
-        log.put(&format!("/things/ns{}/pre{}", i % 3, i % 10), json!({"n": i}));
+        log.put(&format!("/things/ns{}/pre{}", i % 3, i % 10), object(i, None));
     }
     let config = ViewConfig {
         window_events: 64,
@@ -74,12 +81,14 @@ async fn every_watcher_sees_exactly_its_selection_across_resumes() {
     let namespaces = [None, Some("ns0"), Some("ns1"), Some("ns2")];
     let afters = [Some(0), Some(PRELOADED), None, Some(PRELOADED / 2)];
     let paces = [Pace::Fast, Pace::Slow, Pace::Fast, Pace::Stall, Pace::Slow];
-    let specs: Vec<Spec> = (0..20)
+    let specs: Vec<Spec> = (0..24)
         .map(|i| {
             let pace = paces[i % paces.len()];
+            let filtered = i % 3 == 2 && !matches!(pace, Pace::Stall);
             Spec {
                 namespace: namespaces[i % namespaces.len()],
-                filtered: i % 3 == 2 && !matches!(pace, Pace::Stall),
+                filtered,
+                indexed: filtered && i % 2 == 1,
                 after: afters[(i / 4) % afters.len()],
                 buffer: match pace {
                     Pace::Fast => 1_000,
@@ -138,6 +147,13 @@ async fn every_watcher_sees_exactly_its_selection_across_resumes() {
         "{terminated} closed, {resumes} resumed"
     );
     assert!(replays >= 4, "stalled watchers resumed from the log: {replays}");
+    assert!(specs.iter().filter(|s| s.indexed).count() >= 3);
+    assert!(view.metrics().index_skipped.load(std::sync::atomic::Ordering::Relaxed) > 0);
+}
+
+/// Object number `n` (of writer `w`), labelled with `n` modulo three.
+fn object(n: i64, w: Option<usize>) -> Value {
+    json!({"n": n, "w": w, "metadata": {"labels": {"mod3": (n % 3).to_string()}}})
 }
 
 /// Writer `w` creates, updates and deletes its own 25 keys in namespace `ns{w % 3}`: exactly one
@@ -151,7 +167,7 @@ async fn write(log: Arc<FakeLog>, w: usize) {
             log.delete(&key).expect("the key exists");
             exists[k] = false;
         } else {
-            log.put(&key, json!({"n": i, "w": w}));
+            log.put(&key, object(i as i64, Some(w)));
             exists[k] = true;
         }
         tokio::task::yield_now().await;
@@ -169,8 +185,11 @@ async fn run_watcher(view: View, log: Arc<FakeLog>, spec: Spec, total: i64) -> R
             .buffer(spec.buffer)
             .bookmarks(true)
             .initial_events_end(true)
-            .filter(move |v| !filtered || v["n"].as_i64().is_some_and(|n| n % 3 == 0));
+            .filter(move |v| !filtered || v["metadata"]["labels"]["mod3"] == "0");
         request.namespace = spec.namespace.map(String::from);
+        if spec.indexed {
+            request = request.index(IndexValue::label("mod3", "0"));
+        }
         let mut watcher = view.watch(request).expect("the view is running");
         if let WatchStart::ReplayFromLog { .. } = watcher.start_point() {
             record.replays += 1;
