@@ -2,7 +2,8 @@
 //! gzip for large responses, and a graceful shutdown that ends watches cleanly.
 //!
 //! Start-up order ([`Server::start`]): register built-in resources over the open storage →
-//! create the built-in namespaces → resume namespace cleanups; only then does the caller bind
+//! create the built-in namespaces → resume namespace cleanups → serve the stored CRDs (and
+//! follow them); only then does the caller bind
 //! and serve, so `/readyz` can only answer once storage is open and the namespaces exist. It
 //! fails again as soon as shutdown begins.
 
@@ -87,12 +88,15 @@ impl Server {
     ) -> Result<Server, crate::api::status::ApiError> {
         let registry = Arc::new(Registry::new());
         builtin::register_enabled(&registry, runtime_config);
+        crate::apiextensions::register(&registry);
         let storage = Instrumented::wrap(storage, registry.clone());
         let views = Views::new(storage.clone(), views, shutdown.clone());
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views);
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
+        // Stored CRDs are served again before the caller binds (and `/readyz` answers).
+        crate::apiextensions::controller::start(store.clone(), shutdown.clone()).await?;
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
         Ok(Server { api, storage, exporter })

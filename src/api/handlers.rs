@@ -54,6 +54,8 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
                     "the request body is too large (limit 3 MiB)",
                 )
             })?;
+            // A deprecated (custom resource) version warns on every request, errors included.
+            let warning = resource.strategy.request_warning().map(str::to_owned);
             let call = Call {
                 state,
                 resource,
@@ -63,7 +65,14 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
                 method: parts.method,
                 body,
             };
-            call.dispatch().await
+            let response = call.dispatch().await;
+            match warning {
+                Some(text) => {
+                    let response = response.unwrap_or_else(IntoResponse::into_response);
+                    Ok(with_warnings(response, &[text]))
+                }
+                None => response,
+            }
         }
         other => {
             if parts.method != Method::GET {
@@ -72,6 +81,18 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
             discovery_response(&state, other, &parts.headers)
         }
     }
+}
+
+/// Adds `Warning: 299 - "<text>"` headers (RFC 7234 warn-code 299, as kube-apiserver sends
+/// them; kubectl prints each as `Warning: <text>`).
+fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for text in warnings {
+        let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(value) = format!("299 - \"{escaped}\"").parse() {
+            response.headers_mut().append(axum::http::header::WARNING, value);
+        }
+    }
+    response
 }
 
 fn method_not_allowed(method: &Method) -> ApiError {
@@ -210,6 +231,26 @@ impl Call {
         Ok(WriteOptions { dry_run: self.query.dry_run()? })
     }
 
+    /// `fieldValidation` for the fields a write would drop as unknown (the resource's schema
+    /// says which): a 400 under `Strict`, warnings under `Warn` (the default), nothing under
+    /// `Ignore`. `body` is a request object, or a merge patch (a partial object).
+    fn unknown_field_warnings(&self, body: &Value) -> Result<Vec<String>, ApiError> {
+        let mut unknown = self.resource.strategy.unknown_fields(body);
+        // Strategic merge patch directives (`$patch`, `$setElementOrder/…`) are not fields.
+        unknown.retain(|path| !path.contains('$'));
+        let messages: Vec<String> =
+            unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+        match self.query.value("fieldValidation") {
+            _ if messages.is_empty() => Ok(messages),
+            Some("Strict") => Err(ApiError::bad_request(format!(
+                "strict decoding error: {}",
+                messages.join(", ")
+            ))),
+            Some("Ignore") => Ok(Vec::new()),
+            _ => Ok(messages),
+        }
+    }
+
     fn list_params(&self) -> Result<ListParams, ApiError> {
         let label_selector = match self.query.value("labelSelector") {
             Some(text) => {
@@ -343,30 +384,36 @@ impl Call {
         self.require_namespace()?;
         let body = self.decode_body()?;
         let options = self.write_options()?;
+        let warnings = self.unknown_field_warnings(&body)?;
         let created = self
             .state
             .store
             .create(&self.resource, self.namespace(), body, options, &self.ctx())
             .await?;
-        self.respond(StatusCode::CREATED, &created)
+        Ok(with_warnings(self.respond(StatusCode::CREATED, &created)?, &warnings))
     }
 
     async fn update(&self, name: &str, part: Part) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let body = self.decode_body()?;
         let options = self.write_options()?;
+        let warnings = self.unknown_field_warnings(&body)?;
         let updated = self
             .state
             .store
             .update(&self.resource, self.namespace(), name, part, body, options, &self.ctx())
             .await?;
-        self.respond(StatusCode::OK, &updated)
+        Ok(with_warnings(self.respond(StatusCode::OK, &updated)?, &warnings))
     }
 
     async fn patch(&self, name: &str, part: Part) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let patch_type = negotiate::patch_type(&self.headers)?;
         let options = self.write_options()?;
+        let warnings = match serde_json::from_slice::<Value>(&self.body) {
+            Ok(partial) if partial.is_object() => self.unknown_field_warnings(&partial)?,
+            _ => Vec::new(),
+        };
         let patched = self
             .state
             .store
@@ -381,7 +428,7 @@ impl Call {
                 &self.ctx(),
             )
             .await?;
-        self.respond(StatusCode::OK, &patched)
+        Ok(with_warnings(self.respond(StatusCode::OK, &patched)?, &warnings))
     }
 
     fn delete_options(&self) -> Result<DeleteOptions, ApiError> {

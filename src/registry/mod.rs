@@ -60,6 +60,16 @@ impl Registry {
         Ok(resource)
     }
 
+    /// Serves `resource` at its group/version, in place of whatever was served there (a CRD
+    /// changed): requests never see the resource missing in between.
+    pub fn replace(&self, resource: Resource) -> Arc<Resource> {
+        let key = (resource.gv.group.clone(), resource.gv.version.clone(), resource.plural.clone());
+        let resource = Arc::new(resource);
+        let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());
+        resources.insert(key, resource.clone());
+        resource
+    }
+
     /// Stops serving a resource (a CRD version removed). Stored objects are untouched.
     pub fn unregister(&self, gv: &GroupVersion, plural: &str) -> Option<Arc<Resource>> {
         let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());

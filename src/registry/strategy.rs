@@ -47,6 +47,25 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn selectable_field_names(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// The fields of `object` (a request body in the served version) that a write would drop as
+    /// unknown, as paths (`spec.foo`): what `fieldValidation=Strict` rejects and `Warn` reports.
+    /// Kinds without a schema know of none.
+    fn unknown_fields(&self, _object: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A warning every request to this resource carries as a `Warning` header (a deprecated
+    /// custom resource version).
+    fn request_warning(&self) -> Option<&str> {
+        None
+    }
+
+    /// Finalizers a delete adds before marking the object, so that the object stays until its
+    /// controller has cleaned up (a CustomResourceDefinition's objects).
+    fn finalizers_on_delete(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A kind with no rules beyond ObjectMeta's (and the default for custom resources until their

@@ -3,7 +3,9 @@
 //! An object without finalizers is removed from the log at once (nothing here runs pods, so
 //! there is no kubelet to wait for). An object with finalizers gets `deletionTimestamp` and
 //! stays until an update removes the last finalizer ([`Store::commit_update`] then completes the
-//! delete). Namespaces are special: deleting one marks it `Terminating` and the namespace
+//! delete). A strategy may name finalizers every delete adds first
+//! ([`crate::registry::Strategy::finalizers_on_delete`]: a CRD's objects are removed before the
+//! CRD). Namespaces are special: deleting one marks it `Terminating` and the namespace
 //! lifecycle ([`crate::registry::namespaces`]) empties and then removes it.
 
 use serde_json::{Value, json};
@@ -63,7 +65,16 @@ impl Store {
             let old = decode(&current)?;
             check_preconditions(resource, name, &old, current.mod_revision, options)?;
             let finalizers = object::finalizers(&old);
-            if is_namespace || !finalizers.is_empty() {
+            let added: Vec<&str> = resource
+                .strategy
+                .finalizers_on_delete()
+                .iter()
+                .copied()
+                .filter(|f| !finalizers.iter().any(|have| have == f))
+                .collect();
+            let held =
+                !finalizers.is_empty() || !resource.strategy.finalizers_on_delete().is_empty();
+            if is_namespace || held {
                 if object::deletion_timestamp(&old).is_some() {
                     // Already being deleted: nothing more to do until finalizers go.
                     return Ok(Deletion::Pending(self.to_served(resource, &current)?));
@@ -72,6 +83,12 @@ impl Store {
                 let meta = metadata_mut(&mut marked);
                 meta.insert("deletionTimestamp".into(), object::now_rfc3339().into());
                 meta.insert("deletionGracePeriodSeconds".into(), 0.into());
+                if !added.is_empty() {
+                    let mut all: Vec<Value> =
+                        finalizers.iter().map(|f| f.as_str().into()).collect();
+                    all.extend(added.iter().map(|f| Value::from(*f)));
+                    meta.insert("finalizers".into(), Value::Array(all));
+                }
                 if is_namespace {
                     marked["status"] = json!({"phase": "Terminating"});
                 }
