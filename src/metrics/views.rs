@@ -52,6 +52,8 @@ impl ViewGauges {
                 .absolute(load(&metrics.encode_misses));
             counter!("ledger_watch_encodings_total", "resource" => resource.clone(), "result" => "reused")
                 .absolute(load(&metrics.encode_hits));
+            counter!("ledger_watch_index_skips_total", "resource" => resource.clone())
+                .absolute(load(&metrics.index_skipped));
             counter!("apiserver_terminated_watchers_total", "group" => group, "resource" => plural)
                 .absolute(load(&metrics.terminated_watchers));
             if let Some(count) = view.object_count() {

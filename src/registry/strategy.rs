@@ -48,6 +48,15 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         &[]
     }
 
+    /// Fields of [`Strategy::selectable_fields`] that watches can be indexed by, as
+    /// `(name, JSON pointer into the stored object)`: a watch whose field selector requires
+    /// `name=value` is then handed only the events of objects with that value (see the `watch`
+    /// crate's `IndexedField`). Only for a field whose selector value is exactly the string at the
+    /// pointer, or `""` when that is missing or not a string. None by default.
+    fn indexed_fields(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
     /// The fields of `object` (a request body in the served version) that a write would drop as
     /// unknown, as paths (`spec.foo`): what `fieldValidation=Strict` rejects and `Warn` reports.
     /// Kinds without a schema know of none.

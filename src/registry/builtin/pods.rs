@@ -135,6 +135,12 @@ impl Strategy for PodStrategy {
     fn selectable_field_names(&self) -> &'static [&'static str] {
         SELECTABLE
     }
+
+    /// `spec.nodeName` (and its old name `spec.host`): one kubelet per node watches its pods with
+    /// `fieldSelector=spec.nodeName=<node>`, so each pod event concerns one of them.
+    fn indexed_fields(&self) -> &'static [(&'static str, &'static str)] {
+        &[("spec.nodeName", "/spec/nodeName"), ("spec.host", "/spec/nodeName")]
+    }
 }
 
 /// `status.podIPs[0].ip`, or the older single `status.podIP`.
@@ -559,6 +565,27 @@ mod tests {
 
     fn ago(secs: u64) -> String {
         humantime::format_rfc3339_seconds(SystemTime::now() - Duration::from_secs(secs)).to_string()
+    }
+
+    /// An indexed field's value must be what the field selector sees, or an index hint would
+    /// hide events from the watchers whose selector they match.
+    #[test]
+    fn indexed_fields_are_read_as_field_selectors_read_them() {
+        let pods = [
+            nginx(),
+            json!({"spec": {"nodeName": "node-1"}}),
+            json!({"spec": {"nodeName": 7}}),
+            json!({"spec": null}),
+            json!({}),
+        ];
+        for pod in &pods {
+            let fields = PodStrategy.selectable_fields(pod);
+            for (name, pointer) in PodStrategy.indexed_fields() {
+                assert!(SELECTABLE.contains(name), "{name} is selectable");
+                let indexed = pod.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+                assert_eq!(fields.get(*name).map(String::as_str), Some(indexed), "{name}: {pod}");
+            }
+        }
     }
 
     #[test]

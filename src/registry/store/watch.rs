@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::watch::{
-    Change, EncodingKey, ViewError, WatchError, WatchEventType, WatchRequest, WatchStart,
-    WatcherEvent,
+    Change, EncodingKey, IndexValue, ViewError, WatchError, WatchEventType, WatchRequest,
+    WatchStart, WatcherEvent,
 };
 use bytes::Bytes;
 use futures::StreamExt;
@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use super::list::matches;
 use super::{ListParams, Store, storage_err};
 use crate::api::status::{ApiError, Reason};
+use crate::meta::labels::Operator;
 use crate::registry::{Resource, object};
 use crate::storage::Revision;
 
@@ -188,6 +189,7 @@ impl Store {
         let request = WatchRequest {
             after,
             namespace: namespace.filter(|_| resource.namespaced),
+            index: index_hint(&resource, &params.list),
             filter: Arc::new(move |stored: &Value| matches(&selected, stored, &list)),
             buffer: WATCH_BUFFER,
             bookmarks: params.allow_bookmarks,
@@ -207,6 +209,29 @@ impl Store {
         });
         Ok(futures::stream::iter(initial).chain(events).boxed())
     }
+}
+
+/// The index hint of a watch: one `key=value` its selectors REQUIRE (every requirement of a
+/// selector must hold, so any single-value equality is necessary), which lets the view hand the
+/// watcher only the events of objects with that value. A field `f=v` / `f==v` on a field the
+/// resource indexes (pods' `spec.nodeName`) comes first; then a label `k=v`, `k==v` or
+/// `k in (v)`. `!=`, `notin`, exists, `in` with several values, or no selector: no hint, and the
+/// watcher is handed every event of its namespace. The filter still decides what is sent.
+fn index_hint(resource: &Resource, params: &ListParams) -> Option<IndexValue> {
+    let indexed = resource.strategy.indexed_fields().iter();
+    let field = indexed.filter_map(|(name, _)| {
+        let value = params.field_selector.requires_exact_match(name)?;
+        Some(IndexValue::field(*name, value))
+    });
+    let label = params.label_selector.requirements().iter().filter_map(|requirement| {
+        match (requirement.operator(), requirement.values()) {
+            (Operator::Equals | Operator::DoubleEquals | Operator::In, [value]) => {
+                Some(IndexValue::label(requirement.key(), value.as_str()))
+            }
+            _ => None,
+        }
+    });
+    field.chain(label).next()
 }
 
 /// What the client sees of one item of the view's watcher.
@@ -335,6 +360,62 @@ mod tests {
         let metrics = view.metrics();
         assert_eq!(metrics.encode_hits.load(Ordering::Relaxed), 1);
         assert_eq!(metrics.encode_misses.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn index_hints_come_only_from_necessary_single_value_requirements() {
+        use crate::meta::fields::FieldSelector;
+        use crate::meta::labels::LabelSelector;
+        let registry = Registry::new();
+        builtin::register_all(&registry);
+        let pods = registry.get("", "v1", "pods").unwrap();
+        let configmaps = registry.get("", "v1", "configmaps").unwrap();
+        let hint = |resource: &Resource, labels: &str, fields: &str| {
+            let params = ListParams {
+                label_selector: LabelSelector::parse(labels).unwrap(),
+                field_selector: FieldSelector::parse(fields).unwrap(),
+                ..Default::default()
+            };
+            index_hint(resource, &params)
+        };
+        let label = |k: &str, v: &str| Some(IndexValue::label(k, v));
+        assert_eq!(hint(&configmaps, "app=web", ""), label("app", "web"));
+        assert_eq!(hint(&configmaps, "app==web", ""), label("app", "web"));
+        assert_eq!(hint(&configmaps, "app in (web)", ""), label("app", "web"));
+        assert_eq!(hint(&configmaps, "tier!=x,app=web", ""), label("app", "web"));
+        assert_eq!(hint(&configmaps, "app=", ""), label("app", ""));
+        for selector in ["", "app!=web", "app notin (web)", "app", "!app", "app in (a,b)", "n>1"] {
+            assert_eq!(hint(&configmaps, selector, ""), None, "{selector:?}");
+        }
+        // Fields: only the ones the resource indexes, and only `=`/`==`.
+        let node = |v: &str| Some(IndexValue::field("spec.nodeName", v));
+        assert_eq!(hint(&pods, "app=web", "spec.nodeName=n1"), node("n1"));
+        assert_eq!(hint(&pods, "", "spec.nodeName==n1"), node("n1"));
+        assert_eq!(hint(&pods, "", "spec.nodeName="), node(""));
+        assert_eq!(hint(&pods, "", "spec.host=n1"), Some(IndexValue::field("spec.host", "n1")));
+        assert_eq!(hint(&pods, "", "spec.nodeName!=n1"), None);
+        assert_eq!(hint(&pods, "app=web", "status.phase=Running"), label("app", "web"));
+        assert_eq!(hint(&configmaps, "", "metadata.name=x"), None);
+    }
+
+    #[tokio::test]
+    async fn a_pod_watch_by_node_is_served_through_the_index() {
+        let f = fixture().await;
+        let pods = f.store.registry.get("", "v1", "pods").unwrap();
+        let ctx = RequestContext { user: "test".into(), audit_id: String::new() };
+        let mut params = WatchParams::default();
+        params.list.field_selector = "spec.nodeName=n1".parse().unwrap();
+        let mut mine = f.store.watch(pods.clone(), None, params).await.unwrap();
+        for (name, node) in [("a", "n2"), ("b", "n1"), ("c", "n3")] {
+            let pod = json!({"metadata": {"name": name}, "spec": {"nodeName": node,
+                "containers": [{"name": "c", "image": "nginx"}]}});
+            let created = f.store.create(&pods, Some("default"), pod, WriteOptions::default(), &ctx);
+            created.await.unwrap();
+        }
+        let WatchEvent::Added(added) = next(&mut mine).await else { panic!("ADDED") };
+        assert_eq!(added.served().unwrap()["metadata"]["name"], "b");
+        let skipped = f.store.views.of(&pods).metrics().index_skipped.load(Ordering::Relaxed);
+        assert!(skipped >= 1, "events of other nodes were not handed over: {skipped}");
     }
 
     #[tokio::test]

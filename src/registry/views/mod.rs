@@ -28,7 +28,7 @@ mod subscription;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ::watch::{LogSource, View, ViewConfig};
+use ::watch::{IndexedField, LogSource, View, ViewConfig};
 use tokio::sync::watch as signal;
 
 use super::Resource;
@@ -76,8 +76,10 @@ impl Views {
         Views { inner: Arc::new(Inner { source, config, shutdown, views: Mutex::default() }) }
     }
 
-    /// The view of `resource`'s storage prefix, started on first use. Must be called on a Tokio
-    /// runtime (a view runs one task).
+    /// The view of `resource`'s storage prefix, started on first use, indexing watchers by every
+    /// label and by the fields `resource`'s strategy declares indexable (the first served version
+    /// used starts the view; versions sharing a prefix name their fields alike). Must be called on
+    /// a Tokio runtime (a view runs one task).
     pub fn of(&self, resource: &Resource) -> View {
         let prefix = format!("{}/", resource.storage_prefix);
         let mut views = self.inner.views.lock().unwrap_or_else(PoisonError::into_inner);
@@ -88,7 +90,9 @@ impl Views {
                 let stopped = async move {
                     let _ = shutdown.wait_for(|stop| *stop).await;
                 };
-                let (source, config) = (self.inner.source.clone(), self.inner.config.clone());
+                let (source, mut config) = (self.inner.source.clone(), self.inner.config.clone());
+                let fields = resource.strategy.indexed_fields().iter();
+                config.indexed_fields = fields.map(|(n, p)| IndexedField::new(*n, *p)).collect();
                 View::start(source, prefix.clone(), config, stopped)
             })
             .clone()
