@@ -79,16 +79,40 @@ impl Store {
                     // Already being deleted: nothing more to do until finalizers go.
                     return Ok(Deletion::Pending(self.to_served(resource, &current)?));
                 }
+                if !added.is_empty() && !options.dry_run {
+                    // The strategy's finalizers first (an object being deleted may not gain
+                    // any), then, read again, the mark.
+                    let mut held_object = old.clone();
+                    let mut all: Vec<Value> =
+                        finalizers.iter().map(|f| f.as_str().into()).collect();
+                    all.extend(added.iter().map(|f| Value::from(*f)));
+                    metadata_mut(&mut held_object).insert("finalizers".into(), Value::Array(all));
+                    let write = WriteOptions::default();
+                    let verb = Verb::Update;
+                    match self
+                        .commit_update(
+                            resource,
+                            &current,
+                            held_object,
+                            Part::Whole,
+                            write,
+                            ctx,
+                            verb,
+                        )
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(Retry::Conflict) if attempts < MAX_RETRIES => {}
+                        Err(Retry::Conflict) => return Err(conflict(resource, name)),
+                        Err(Retry::Fail(err)) => return Err(err),
+                    }
+                    attempts += 1;
+                    continue;
+                }
                 let mut marked = old.clone();
                 let meta = metadata_mut(&mut marked);
                 meta.insert("deletionTimestamp".into(), object::now_rfc3339().into());
                 meta.insert("deletionGracePeriodSeconds".into(), 0.into());
-                if !added.is_empty() {
-                    let mut all: Vec<Value> =
-                        finalizers.iter().map(|f| f.as_str().into()).collect();
-                    all.extend(added.iter().map(|f| Value::from(*f)));
-                    meta.insert("finalizers".into(), Value::Array(all));
-                }
                 if is_namespace {
                     marked["status"] = json!({"phase": "Terminating"});
                 }
