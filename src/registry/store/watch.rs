@@ -409,7 +409,8 @@ mod tests {
         for (name, node) in [("a", "n2"), ("b", "n1"), ("c", "n3")] {
             let pod = json!({"metadata": {"name": name}, "spec": {"nodeName": node,
                 "containers": [{"name": "c", "image": "nginx"}]}});
-            let created = f.store.create(&pods, Some("default"), pod, WriteOptions::default(), &ctx);
+            let created =
+                f.store.create(&pods, Some("default"), pod, WriteOptions::default(), &ctx);
             created.await.unwrap();
         }
         let WatchEvent::Added(added) = next(&mut mine).await else { panic!("ADDED") };
