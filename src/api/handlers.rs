@@ -228,7 +228,7 @@ impl Call {
                 )));
             }
         }
-        Ok(WriteOptions { dry_run: self.query.dry_run()? })
+        Ok(WriteOptions { dry_run: self.query.dry_run()?, ..Default::default() })
     }
 
     /// `fieldValidation` for the fields a write would drop as unknown (the resource's schema

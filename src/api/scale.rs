@@ -88,7 +88,7 @@ pub async fn handle(
     }
     let patch = serde_json::to_vec(&patch).unwrap_or_default();
     let ctx = RequestContext { user: "system:anonymous".into(), audit_id: object::new_uid() };
-    let options = WriteOptions { dry_run: query.dry_run()? };
+    let options = WriteOptions { dry_run: query.dry_run()?, ..Default::default() };
     let updated = store
         .patch(&resource, namespace, name, Part::Main, PatchType::Merge, &patch, options, &ctx)
         .await?;

@@ -161,6 +161,10 @@ fn describe() {
         "ledger_watch_encodings_total",
         "Watch event encodings computed (encoded) or served from the shared cache (reused)."
     );
+    describe_counter!(
+        "ledger_watch_index_skips_total",
+        "Event hand-overs the watch index saved (watchers whose selector requires another value)."
+    );
     describe_gauge!("ledger_view_revision", "The revision a materialized view has applied.");
     describe_gauge!(
         "ledger_view_lag_revisions",

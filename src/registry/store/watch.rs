@@ -160,6 +160,14 @@ impl Store {
             if n > log {
                 return Err(ApiError::too_large_resource_version(n, log));
             }
+            // A revision the log no longer holds is 410, even while the view's window still
+            // holds its events: resuming is promised for exactly what the log retains.
+            let oldest =
+                self.storage.compacted_revision().await.map_err(storage_err(&resource, ""))?;
+            if n < oldest {
+                let expired = WatchEvent::Error(ApiError::expired(n, oldest));
+                return Ok(futures::stream::iter([expired]).boxed());
+            }
         } else if let Err(err) = view.catch_up(Instant::now() + VIEW_WAIT).await {
             // The fence — the view reflects every acknowledged write — was not reached in time
             // (the view is lagging, or an etcd head was moved by a write outside the objects'

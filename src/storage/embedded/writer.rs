@@ -12,6 +12,7 @@
 //! re-reads `head` from the database, so no revision is skipped.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
@@ -86,11 +87,15 @@ impl Writer {
     /// A dedicated std thread rather than tokio tasks: the connection is blocking and `!Sync`,
     /// it lives as long as the storage, and keeping it on one thread keeps its prepared
     /// statements warm without a `spawn_blocking` hop per batch.
-    pub fn spawn(conn: Connection, feed: broadcast::Sender<Batch>) -> Result<Writer> {
+    pub fn spawn(
+        conn: Connection,
+        feed: broadcast::Sender<Batch>,
+        head: Arc<AtomicI64>,
+    ) -> Result<Writer> {
         let (requests, queue) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("kube-ledger-sqlite-writer".to_owned())
-            .spawn(move || run(conn, queue, feed))
+            .spawn(move || run(conn, queue, feed, head))
             .map_err(|err| {
                 StorageError::Internal(format!("cannot start the storage writer: {err}"))
             })?;
@@ -119,7 +124,12 @@ impl Drop for Writer {
 }
 
 /// The writer thread's loop: batch, apply, commit, publish, reply; until the queue closes.
-fn run(mut conn: Connection, mut queue: mpsc::Receiver<Request>, feed: broadcast::Sender<Batch>) {
+fn run(
+    mut conn: Connection,
+    mut queue: mpsc::Receiver<Request>,
+    feed: broadcast::Sender<Batch>,
+    head: Arc<AtomicI64>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
         metrics::histogram!("ledger_append_batch_size", "backend" => "embedded")
@@ -133,6 +143,10 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Request>, feed: broadcast
                         _ => None,
                     })
                     .collect();
+                // The new head is visible before anyone hears of the batch.
+                if let Some(last) = events.last() {
+                    head.store(last.revision, Ordering::Release);
+                }
                 // Publish before answering: a caller that hears success can rely on every watch
                 // seeing the event. No receiver (no watch) is not an error.
                 if !events.is_empty() {
