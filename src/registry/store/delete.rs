@@ -1,0 +1,238 @@
+//! Delete and deletecollection, with preconditions and finalizers.
+//!
+//! An object without finalizers is removed from the log at once (nothing here runs pods, so
+//! there is no kubelet to wait for). An object with finalizers gets `deletionTimestamp` and
+//! stays until an update removes the last finalizer ([`Store::commit_update`] then completes the
+//! delete). A strategy may name finalizers every delete adds first
+//! ([`crate::registry::Strategy::finalizers_on_delete`]: a CRD's objects are removed before the
+//! CRD). Namespaces are special: deleting one marks it `Terminating` and the namespace
+//! lifecycle ([`crate::registry::namespaces`]) empties and then removes it.
+
+use serde_json::{Value, json};
+
+use super::write::{Part, Retry, WriteOptions, conflict};
+use super::{MAX_RETRIES, RequestContext, Store, decode, not_found, storage_err};
+use crate::api::status::ApiError;
+use crate::registry::Resource;
+use crate::registry::object::{self, metadata_mut};
+use crate::storage::{StorageError, Verb};
+
+/// `metav1.DeleteOptions`, as far as they change what happens.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    /// `preconditions.uid`: delete only this incarnation.
+    pub uid: Option<String>,
+    /// `preconditions.resourceVersion`: delete only this version.
+    pub resource_version: Option<String>,
+    /// Accepted for compatibility; deletion is immediate (no kubelet to wait for).
+    pub grace_period_seconds: Option<i64>,
+    /// `Orphan`, `Background` or `Foreground`: accepted (validated by the endpoint); there is no
+    /// garbage collector yet, so dependents are left alone as with `Orphan`.
+    pub propagation_policy: Option<String>,
+    pub dry_run: bool,
+}
+
+/// What a delete did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deletion {
+    /// Gone; the object as it was last.
+    Deleted(Value),
+    /// Still there with `deletionTimestamp` set, waiting for finalizers (or namespace cleanup).
+    Pending(Value),
+}
+
+impl Store {
+    pub async fn delete(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+        ctx: &RequestContext,
+    ) -> Result<Deletion, ApiError> {
+        let is_namespace = resource.gv.group.is_empty() && resource.plural == "namespaces";
+        if is_namespace && crate::registry::namespaces::IMMORTAL.contains(&name) {
+            return Err(ApiError::forbidden(
+                "",
+                "namespaces",
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
+        let mut attempts = 0;
+        loop {
+            let (current, from_view) =
+                self.read_for_write(resource, namespace, name, attempts).await?;
+            let old = decode(&current)?;
+            let checked = check_preconditions(resource, name, &old, current.mod_revision, options);
+            // Only the conditioned delete below may rest on the view's copy; preconditions,
+            // finalizers and dry runs are decided on the log's (see `read_for_write`).
+            let held_back = !object::finalizers(&old).is_empty()
+                || !resource.strategy.finalizers_on_delete().is_empty();
+            if from_view && (checked.is_err() || is_namespace || held_back || options.dry_run) {
+                attempts += 1;
+                continue;
+            }
+            checked?;
+            let finalizers = object::finalizers(&old);
+            let added: Vec<&str> = resource
+                .strategy
+                .finalizers_on_delete()
+                .iter()
+                .copied()
+                .filter(|f| !finalizers.iter().any(|have| have == f))
+                .collect();
+            let held =
+                !finalizers.is_empty() || !resource.strategy.finalizers_on_delete().is_empty();
+            if is_namespace || held {
+                if object::deletion_timestamp(&old).is_some() {
+                    // Already being deleted: nothing more to do until finalizers go.
+                    return Ok(Deletion::Pending(self.to_served(resource, &current)?));
+                }
+                if !added.is_empty() && !options.dry_run {
+                    // The strategy's finalizers first (an object being deleted may not gain
+                    // any), then, read again, the mark.
+                    let mut held_object = old.clone();
+                    let mut all: Vec<Value> =
+                        finalizers.iter().map(|f| f.as_str().into()).collect();
+                    all.extend(added.iter().map(|f| Value::from(*f)));
+                    metadata_mut(&mut held_object).insert("finalizers".into(), Value::Array(all));
+                    let write = WriteOptions::default();
+                    let verb = Verb::Update;
+                    match self
+                        .commit_update(
+                            resource,
+                            &current,
+                            held_object,
+                            Part::Whole,
+                            write,
+                            ctx,
+                            verb,
+                        )
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(Retry::Conflict) if attempts < MAX_RETRIES => {}
+                        Err(Retry::Conflict) => return Err(conflict(resource, name)),
+                        Err(Retry::Fail(err)) => return Err(err),
+                    }
+                    attempts += 1;
+                    continue;
+                }
+                let mut marked = old.clone();
+                let meta = metadata_mut(&mut marked);
+                meta.insert("deletionTimestamp".into(), object::now_rfc3339().into());
+                meta.insert("deletionGracePeriodSeconds".into(), 0.into());
+                if is_namespace {
+                    marked["status"] = json!({"phase": "Terminating"});
+                }
+                let write = WriteOptions { dry_run: options.dry_run, ..Default::default() };
+                match self
+                    .commit_update(
+                        resource,
+                        &current,
+                        marked,
+                        Part::Whole,
+                        write,
+                        ctx,
+                        Verb::Delete,
+                    )
+                    .await
+                {
+                    Ok(value) => {
+                        if is_namespace && !options.dry_run {
+                            self.force_live_lookup(name);
+                            crate::registry::namespaces::finalize_in_background(
+                                self.clone(),
+                                name.to_owned(),
+                            );
+                        }
+                        return Ok(Deletion::Pending(value));
+                    }
+                    Err(Retry::Conflict) if attempts < MAX_RETRIES => {
+                        attempts += 1;
+                        continue;
+                    }
+                    Err(Retry::Conflict) => return Err(conflict(resource, name)),
+                    Err(Retry::Fail(err)) => return Err(err),
+                }
+            }
+            let last = self.to_served(resource, &current)?;
+            if options.dry_run {
+                return Ok(Deletion::Deleted(last));
+            }
+            match self
+                .storage
+                .delete(&current.key, current.mod_revision, ctx.provenance(Verb::Delete))
+                .await
+            {
+                Ok(_) => return Ok(Deletion::Deleted(last)),
+                Err(StorageError::Conflict { .. }) if from_view || attempts < MAX_RETRIES => {
+                    attempts += 1
+                }
+                Err(StorageError::Conflict { .. }) => return Err(conflict(resource, name)),
+                Err(StorageError::NotFound { .. }) => return Err(not_found(resource, name)),
+                Err(err) => return Err(storage_err(resource, name)(err)),
+            }
+        }
+    }
+
+    /// Deletes every object of a list selection (DELETE on a collection). Returns what each
+    /// delete did, in key order.
+    pub async fn delete_collection(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+        params: &super::ListParams,
+        options: &DeleteOptions,
+        ctx: &RequestContext,
+    ) -> Result<Vec<Deletion>, ApiError> {
+        let mut params = params.clone();
+        params.limit = None;
+        params.continue_token = None;
+        let list = self.list(resource, namespace, &params).await?;
+        let mut done = Vec::new();
+        for item in list.items {
+            let name = object::name(&item).unwrap_or_default().to_owned();
+            let ns = object::namespace(&item).map(str::to_owned);
+            match self.delete(resource, ns.as_deref(), &name, options, ctx).await {
+                Ok(deletion) => done.push(deletion),
+                // Deleted meanwhile by someone else: that is what was asked.
+                Err(err) if err.reason == crate::api::status::Reason::NotFound => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(done)
+    }
+}
+
+fn check_preconditions(
+    resource: &Resource,
+    name: &str,
+    old: &Value,
+    revision: i64,
+    options: &DeleteOptions,
+) -> Result<(), ApiError> {
+    let failed = |what: &str, want: &str, have: &str| {
+        ApiError::conflict(
+            &resource.gv.group,
+            &resource.plural,
+            name,
+            &format!(
+                "Precondition failed: {what} in precondition: {want}, {what} in object meta: {have}"
+            ),
+        )
+    };
+    if let Some(uid) = &options.uid {
+        let have = object::uid(old).unwrap_or_default();
+        if uid != have {
+            return Err(failed("UID", uid, have));
+        }
+    }
+    if let Some(rv) = &options.resource_version
+        && *rv != revision.to_string()
+    {
+        return Err(failed("ResourceVersion", rv, &revision.to_string()));
+    }
+    Ok(())
+}
