@@ -347,16 +347,25 @@ impl Store {
     ) -> Result<(), ApiError> {
         let Some(namespaces) = self.registry.get("", "v1", "namespaces") else { return Ok(()) };
         let key = namespaces.key(None, namespace);
+        let terminating = |ns: &Value| {
+            ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+                || object::deletion_timestamp(ns).is_some()
+        };
+        // Like kube-apiserver's NamespaceLifecycle admission: an active namespace in the cache
+        // (the view) admits at once; a miss, a terminating one, or one this server began
+        // deleting moments ago is checked against the log.
+        if !self.needs_live_lookup(namespace)
+            && let Ok(Some(cached)) = self.views.of(&namespaces).get(&key)
+            && !terminating(&cached.json)
+        {
+            return Ok(());
+        }
         let stored =
             self.storage.get(&key, None).await.map_err(storage_err(&namespaces, namespace))?;
         let Some(stored) = stored else {
             return Err(not_found(&namespaces, namespace));
         };
-        let ns = decode(&stored)?;
-        let terminating = ns.pointer("/status/phase").and_then(Value::as_str)
-            == Some("Terminating")
-            || object::deletion_timestamp(&ns).is_some();
-        if terminating {
+        if terminating(&decode(&stored)?) {
             return Err(ApiError::forbidden(
                 &resource.gv.group,
                 &resource.plural,
