@@ -49,9 +49,16 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let address = listener.local_addr()?;
     let url = server::client_url(address);
     let views = options.view_config();
-    let server =
-        Server::start_with_config(storage, address, stop_rx.clone(), views, &runtime_config)
-            .await?;
+    let webhooks = options.webhook_config();
+    let server = Server::start_with_config(
+        storage,
+        address,
+        stop_rx.clone(),
+        views,
+        &runtime_config,
+        webhooks,
+    )
+    .await?;
     let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
     tracing::info!(%url, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());

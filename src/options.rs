@@ -9,6 +9,7 @@ use std::time::Duration;
 use ::watch::ViewConfig;
 use clap::Parser;
 
+use crate::apiextensions::webhook::WebhookConfig;
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
 use crate::storage::embedded::EmbeddedStorage;
@@ -60,6 +61,11 @@ pub struct Options {
     /// `api/alpha` for many. Repeatable; a later value of a key wins. Stored objects are kept.
     #[arg(long, value_name = "KEY[=VALUE],...", value_parser = parse_runtime_config)]
     pub runtime_config: Vec<RuntimeConfig>,
+
+    /// How long a CRD conversion webhook may take to answer one ConversionReview; the request
+    /// that needed it then fails with a 500 Status (kube-apiserver waits 30 s).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub conversion_webhook_timeout: Duration,
 }
 
 /// One `--runtime-config` value, checked against the built-in resources.
@@ -93,6 +99,11 @@ impl Options {
             bookmark_interval: self.watch_bookmark_interval,
             ..ViewConfig::default()
         }
+    }
+
+    /// The settings of CRD conversion webhooks.
+    pub fn webhook_config(&self) -> WebhookConfig {
+        WebhookConfig { timeout: self.conversion_webhook_timeout }
     }
 
     /// Every `--runtime-config` merged in the order given, and checked as a whole.

@@ -27,6 +27,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::Predicate;
 
 use crate::api::{ApiState, handlers, openapi};
+use crate::apiextensions::webhook::WebhookConfig;
 use crate::metrics::Exporter;
 use crate::metrics::http as http_metrics;
 use crate::metrics::storage::Instrumented;
@@ -74,17 +75,20 @@ impl Server {
         views: ViewConfig,
     ) -> Result<Server, crate::api::status::ApiError> {
         let all = RuntimeConfig::default();
-        Self::start_with_config(storage, server_address, shutdown, views, &all).await
+        let webhooks = WebhookConfig::default();
+        Self::start_with_config(storage, server_address, shutdown, views, &all, webhooks).await
     }
 
     /// [`Server::start_with_views`] serving only the built-in resources `runtime_config`
-    /// (`--runtime-config`) enables.
+    /// (`--runtime-config`) enables, calling CRD conversion webhooks with `webhooks`
+    /// (`--conversion-webhook-timeout`).
     pub async fn start_with_config(
         storage: Arc<dyn Storage>,
         server_address: SocketAddr,
         shutdown: watch::Receiver<bool>,
         views: ViewConfig,
         runtime_config: &RuntimeConfig,
+        webhooks: WebhookConfig,
     ) -> Result<Server, crate::api::status::ApiError> {
         let registry = Arc::new(Registry::new());
         builtin::register_enabled(&registry, runtime_config);
@@ -96,7 +100,7 @@ impl Server {
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
-        crate::apiextensions::controller::start(store.clone(), shutdown.clone()).await?;
+        crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
         Ok(Server { api, storage, exporter })

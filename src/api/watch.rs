@@ -95,11 +95,16 @@ pub async fn respond(
     })
     .filter_map(futures::future::ready);
     let mut sent = SentEvents::new(&resource);
-    let lines = lines.chain(closing_bookmark).map(move |event| {
-        let line = encode(&resource, event, output, include);
-        sent.one();
-        Ok::<Bytes, std::convert::Infallible>(line)
-    });
+    let lines = lines
+        .chain(closing_bookmark)
+        .then(move |event| {
+            let resource = resource.clone();
+            async move { encode(&resource, event, output, include).await }
+        })
+        .map(move |line| {
+            sent.one();
+            Ok::<Bytes, std::convert::Infallible>(line)
+        });
     let mut response = Response::new(Body::from_stream(lines));
     *response.status_mut() = StatusCode::OK;
     response
@@ -167,12 +172,20 @@ fn encoding_name(output: Output, include: IncludeObject) -> &'static str {
 
 /// One event as a JSON line. An object's line is encoded once per served version and format and
 /// shared by every watcher of the same write (a Table's AGE cell is the first encoder's, too).
-fn encode(resource: &Resource, event: WatchEvent, output: Output, include: IncludeObject) -> Bytes {
+/// A conversion webhook is awaited before the encode-once cache (which cannot await): the
+/// converter makes one call per event and served version, whose answer every watcher shares.
+async fn encode(
+    resource: &Resource,
+    event: WatchEvent,
+    output: Output,
+    include: IncludeObject,
+) -> Bytes {
     let kind = event.type_name();
     let object = match event {
         WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
+            let remote = if o.converts_remotely() { Some(o.served().await) } else { None };
             return o.encoded(encoding_name(output, include), || {
-                let encoded = match o.served() {
+                let encoded = match remote.unwrap_or_else(|| o.served_now()) {
                     Ok(served) => line(kind, &served_object(resource, served, output, include)),
                     // Shared like any encoding: the conversion fails the same way for everyone.
                     Err(error) => line("ERROR", &error.to_status()),

@@ -12,6 +12,7 @@
 //!   a task of its own, then loses the finalizer, and the store completes its deletion; the
 //!   `DELETED` event unregisters its resources.
 
+use super::webhook::WebhookConfig;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -56,14 +57,21 @@ pub struct Controller {
     served: Arc<Mutex<BTreeMap<String, Served>>>,
     /// CRDs whose objects are being deleted, so one cleanup runs per CRD.
     cleaning: Arc<Mutex<BTreeSet<String>>>,
+    /// Settings of conversion webhooks (`--conversion-webhook-timeout`).
+    webhooks: WebhookConfig,
 }
 
 /// Serves every stored CRD, then follows CRD changes in a task until `shutdown` flips.
-pub async fn start(store: Store, shutdown: signal::Receiver<bool>) -> Result<(), ApiError> {
+pub async fn start(
+    store: Store,
+    shutdown: signal::Receiver<bool>,
+    webhooks: WebhookConfig,
+) -> Result<(), ApiError> {
     let Some(crds) = store.registry.get(crd::GROUP, crd::VERSION, crd::PLURAL) else {
         return Ok(());
     };
-    let controller = Controller { store, crds, served: Arc::default(), cleaning: Arc::default() };
+    let controller =
+        Controller { store, crds, served: Arc::default(), cleaning: Arc::default(), webhooks };
     let revision = controller.sync_all().await?;
     tokio::spawn(controller.run(revision, shutdown));
     Ok(())
@@ -116,13 +124,13 @@ impl Controller {
                     revision = revision.max(at);
                 }
                 match event {
-                    WatchEvent::Added(o) | WatchEvent::Modified(o) => match o.served() {
+                    WatchEvent::Added(o) | WatchEvent::Modified(o) => match o.served().await {
                         Ok(crd) => self.reconcile(&crd).await,
                         Err(err) => tracing::warn!(%err, "a CRD event could not be read"),
                     },
                     WatchEvent::Listed(crd) => self.reconcile(&crd).await,
                     WatchEvent::Deleted(o) => {
-                        if let Ok(crd) = o.served() {
+                        if let Ok(crd) = o.served().await {
                             self.forget(object::name(&crd).unwrap_or_default());
                         }
                     }
@@ -210,7 +218,7 @@ impl Controller {
         if self.lock_served().get(name).is_some_and(|s| s.basis == basis) {
             return true;
         }
-        let resources = match custom::resources(&effective) {
+        let resources = match custom::resources(&effective, self.webhooks) {
             Ok(resources) => resources,
             Err(err) => {
                 tracing::warn!(crd = %name, %err, "cannot serve a CRD");
@@ -338,7 +346,7 @@ impl Controller {
         for version in &mut any.spec.versions {
             version.served = version.storage;
         }
-        custom::resources(&any).ok()?.into_iter().next().map(Arc::new)
+        custom::resources(&any, self.webhooks).ok()?.into_iter().next().map(Arc::new)
     }
 
     async fn remove_finalizer(&self, name: &str, ctx: &RequestContext) -> Result<(), ApiError> {

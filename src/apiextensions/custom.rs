@@ -13,10 +13,12 @@ use serde_json::Value;
 
 use super::definition::{Definition, PrinterColumn, Version};
 use super::schema::Schema;
-use crate::api::status::ApiError;
+use super::webhook::{Webhook, WebhookConfig, WebhookConversion};
 use crate::meta::validation::FieldCause;
 use crate::registry::builtin::{column, default_table, name_column};
-use crate::registry::resource::{Conversion, GroupVersion, Resource, ScaleSubresource, stamp};
+use crate::registry::resource::{
+    Conversion, Converted, GroupVersion, Resource, ScaleSubresource, stamp,
+};
 use crate::registry::strategy::Strategy;
 use crate::registry::table::{Cell, TableSpec};
 
@@ -29,11 +31,23 @@ pub enum BuildError {
     Schema { version: String, detail: String },
 }
 
-/// The served versions of `definition`, in `spec.versions` order.
-pub fn resources(definition: &Definition) -> Result<Vec<Resource>, BuildError> {
+/// The served versions of `definition`, in `spec.versions` order. `webhooks` applies when the
+/// conversion strategy is `Webhook`.
+pub fn resources(
+    definition: &Definition,
+    webhooks: WebhookConfig,
+) -> Result<Vec<Resource>, BuildError> {
     let storage = definition.storage_version().ok_or(BuildError::NoStorageVersion)?;
     let spec = &definition.spec;
     let storage_gv = GroupVersion::new(&spec.group, &storage.name);
+    // One client per CRD, shared by its versions. With a webhook the store validates objects
+    // in the storage version (they are converted first), so its schema governs writes.
+    let webhook =
+        definition.webhook().map(|hook| Arc::new(Webhook::new(&hook, &spec.names.kind, webhooks)));
+    let storage_schema = match webhook {
+        Some(_) => Some(parse_schema(storage)?),
+        None => None,
+    };
     let mut out = Vec::new();
     for version in spec.versions.iter().filter(|v| v.served) {
         let schema = parse_schema(version)?;
@@ -46,12 +60,21 @@ pub fn resources(definition: &Definition) -> Result<Vec<Resource>, BuildError> {
                 label_selector_path: s.label_selector_path.clone().filter(|p| !p.is_empty()),
             }
         });
-        let conversion = VersionConversion {
-            served: gv.api_version(),
-            storage: storage_gv.api_version(),
-            kind: spec.names.kind.clone(),
-            schema: schema.clone(),
+        let conversion: Arc<dyn Conversion> = match &webhook {
+            Some(hook) => Arc::new(WebhookConversion::new(
+                hook.clone(),
+                gv.api_version(),
+                storage_gv.api_version(),
+                schema.clone(),
+            )),
+            None => Arc::new(VersionConversion {
+                served: gv.api_version(),
+                storage: storage_gv.api_version(),
+                kind: spec.names.kind.clone(),
+                schema: schema.clone(),
+            }),
         };
+        let write_schema = storage_schema.clone().unwrap_or_else(|| schema.clone());
         out.push(Resource {
             gv,
             kind: spec.names.kind.clone(),
@@ -64,9 +87,9 @@ pub fn resources(definition: &Definition) -> Result<Vec<Resource>, BuildError> {
             scale_subresource: scale,
             storage_prefix: storage_prefix(&spec.group, &spec.names.plural),
             storage_gv: storage_gv.clone(),
-            conversion: Arc::new(conversion),
+            conversion,
             strategy: Arc::new(CustomStrategy {
-                schema,
+                schema: write_schema,
                 warning: definition.deprecation_warning(version),
             }),
             table: table(&version.additional_printer_columns),
@@ -125,15 +148,15 @@ pub struct VersionConversion {
 }
 
 impl Conversion for VersionConversion {
-    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError> {
-        Ok(stamp(object, &self.storage, &self.kind))
+    fn to_storage_version(&self, object: Value) -> Converted<'_, Value> {
+        Converted::Ready(Ok(stamp(object, &self.storage, &self.kind)))
     }
 
-    fn to_served_version(&self, object: Value) -> Result<Value, ApiError> {
+    fn to_served_version(&self, object: Value) -> Converted<'_, Value> {
         let mut object = stamp(object, &self.served, &self.kind);
         self.schema.prune(&mut object);
         self.schema.apply_defaults(&mut object);
-        Ok(object)
+        Converted::Ready(Ok(object))
     }
 }
 
@@ -207,7 +230,7 @@ mod tests {
 
     #[test]
     fn one_resource_per_served_version_over_one_prefix() {
-        let resources = resources(&definition()).unwrap();
+        let resources = resources(&definition(), WebhookConfig::default()).unwrap();
         let served: Vec<String> = resources.iter().map(|r| r.gv.to_string()).collect();
         assert_eq!(served, ["example.com/v1beta1", "example.com/v1"]);
         for r in &resources {
@@ -229,22 +252,22 @@ mod tests {
 
     #[test]
     fn conversion_none_rewrites_the_api_version_and_defaults_on_read() {
-        let resources = resources(&definition()).unwrap();
+        let resources = resources(&definition(), WebhookConfig::default()).unwrap();
         let beta = &resources[0];
         let body = json!({"apiVersion": "example.com/v1beta1", "kind": "Foo",
             "metadata": {"name": "a"}, "spec": {"mode": "x"}});
-        let stored = beta.conversion.to_storage_version(body).unwrap();
+        let stored = beta.conversion.to_storage_version(body).now().unwrap().unwrap();
         assert_eq!(stored["apiVersion"], "example.com/v1");
         let mut stored = stored;
         stored["spec"].as_object_mut().unwrap().remove("replicas");
-        let served = beta.conversion.to_served_version(stored).unwrap();
+        let served = beta.conversion.to_served_version(stored).now().unwrap().unwrap();
         assert_eq!(served["apiVersion"], "example.com/v1beta1");
         assert_eq!(served["spec"]["replicas"], 1);
     }
 
     #[test]
     fn the_strategy_prunes_defaults_and_validates() {
-        let resources = resources(&definition()).unwrap();
+        let resources = resources(&definition(), WebhookConfig::default()).unwrap();
         let strategy = &resources[1].strategy;
         let mut object = json!({"apiVersion": "example.com/v1", "kind": "Foo",
             "metadata": {"name": "a"}, "spec": {"extra": 1}});
@@ -259,7 +282,7 @@ mod tests {
 
     #[test]
     fn printer_columns_become_the_table() {
-        let resources = resources(&definition()).unwrap();
+        let resources = resources(&definition(), WebhookConfig::default()).unwrap();
         let names: Vec<_> = resources[1].table.columns.iter().map(|c| c.name.clone()).collect();
         assert_eq!(names, ["Name", "Replicas", "Mode"]);
         let default: Vec<_> = resources[0].table.columns.iter().map(|c| c.name.clone()).collect();
@@ -275,6 +298,9 @@ mod tests {
     fn a_crd_without_storage_version_does_not_build() {
         let mut def = definition();
         def.spec.versions[1].storage = false;
-        assert_eq!(resources(&def).unwrap_err(), BuildError::NoStorageVersion);
+        assert_eq!(
+            resources(&def, WebhookConfig::default()).unwrap_err(),
+            BuildError::NoStorageVersion
+        );
     }
 }

@@ -110,6 +110,25 @@ pub struct PrinterColumn {
 #[serde(rename_all = "camelCase", default)]
 pub struct Conversion {
     pub strategy: String,
+    pub webhook: Option<WebhookConversion>,
+}
+
+/// `spec.conversion.webhook`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookConversion {
+    pub client_config: Option<WebhookClientConfig>,
+    pub conversion_review_versions: Vec<String>,
+}
+
+/// `spec.conversion.webhook.clientConfig`: `url` (validation refuses `service` here).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookClientConfig {
+    pub url: Option<String>,
+    /// Base64 of PEM certificates, as in the JSON.
+    pub ca_bundle: Option<String>,
+    pub service: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -128,6 +147,24 @@ impl Definition {
     /// The version objects are stored in (validation guarantees exactly one).
     pub fn storage_version(&self) -> Option<&Version> {
         self.spec.versions.iter().find(|v| v.storage)
+    }
+
+    /// The conversion webhook, when the conversion strategy is `Webhook`. A caBundle that is not
+    /// base64 becomes an empty one (every call then fails saying so).
+    pub fn webhook(&self) -> Option<super::webhook::WebhookSpec> {
+        let conversion = self.spec.conversion.as_ref()?;
+        if conversion.strategy != "Webhook" {
+            return None;
+        }
+        let config = conversion.webhook.as_ref()?.client_config.as_ref()?;
+        use base64::Engine;
+        let ca_bundle = config.ca_bundle.as_deref().unwrap_or("");
+        Some(super::webhook::WebhookSpec {
+            url: config.url.clone().unwrap_or_default(),
+            ca_bundle: base64::engine::general_purpose::STANDARD
+                .decode(ca_bundle)
+                .unwrap_or_default(),
+        })
     }
 
     pub fn namespaced(&self) -> bool {

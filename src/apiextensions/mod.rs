@@ -13,6 +13,8 @@
 //! - [`definition`]: a stored CRD read into types.
 //! - [`names`]: which names a CRD is given when others of its group hold some.
 //! - [`custom`]: a CRD's served versions as registry resources (strategy, conversion, table).
+//! - [`webhook`]: conversion webhooks (`spec.conversion.strategy: Webhook`): ConversionReviews
+//!   over HTTPS to the CRD's `url`, trusting its `caBundle`.
 //! - [`controller`]: follows the CRDs and serves, updates, cleans up and unserves their
 //!   resources.
 //!
@@ -30,6 +32,7 @@ pub mod custom;
 pub mod definition;
 pub mod names;
 pub mod schema;
+pub mod webhook;
 
 use crate::registry::Registry;
 

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::strategy::Strategy;
@@ -52,11 +53,96 @@ pub struct ScaleSubresource {
 
 /// Converts objects between the version a client speaks and the version they are stored in.
 /// Objects are `serde_json::Value`s carrying `apiVersion` and `kind`.
+///
+/// Conversions in the process (built-ins, CRDs with strategy `None`) answer at once with
+/// [`Converted::Ready`]; a CRD's conversion webhook answers later ([`Converted::Pending`]).
+/// Callers `.await` either; the watch encoders, which convert once per event for every
+/// watcher, take a ready answer inside their encode-once cache and await only a pending one.
 pub trait Conversion: Send + Sync + fmt::Debug {
     /// A request body in the served version → the storage version.
-    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError>;
+    fn to_storage_version(&self, object: Value) -> Converted<'_, Value>;
     /// A stored object → the served version.
-    fn to_served_version(&self, object: Value) -> Result<Value, ApiError>;
+    fn to_served_version(&self, object: Value) -> Converted<'_, Value>;
+
+    /// Many stored objects → the served version, in order: a LIST or a watch's initial state.
+    /// A webhook converts them with one request, as kube-apiserver does for a LIST.
+    fn to_served_versions(&self, objects: Vec<Value>) -> Converted<'_, Vec<Value>> {
+        let mut out = Vec::with_capacity(objects.len());
+        let mut rest = objects.into_iter();
+        while let Some(object) = rest.next() {
+            match self.to_served_version(object) {
+                Converted::Ready(Ok(served)) => out.push(served),
+                Converted::Ready(Err(err)) => return Converted::Ready(Err(err)),
+                Converted::Pending(first) => {
+                    return Converted::Pending(Box::pin(async move {
+                        out.push(first.await?);
+                        for object in rest {
+                            out.push(self.to_served_version(object).await?);
+                        }
+                        Ok(out)
+                    }));
+                }
+            }
+        }
+        Converted::Ready(Ok(out))
+    }
+
+    /// Whether converting leaves the process (a CRD's conversion webhook): its answers are
+    /// [`Converted::Pending`], and readers that share one conversion (watchers of one event)
+    /// await it before encoding instead of converting inside an encode-once cache.
+    fn is_remote(&self) -> bool {
+        false
+    }
+
+    /// A stored object that many readers share (a watch event) → the served version. `key`
+    /// and `mod_revision` name its content, so a conversion that leaves the process may convert
+    /// it once for all of them. Defaults to [`Conversion::to_served_version`].
+    fn to_served_version_shared(
+        &self,
+        key: &str,
+        mod_revision: i64,
+        object: Value,
+    ) -> Converted<'_, Value> {
+        let _ = (key, mod_revision);
+        self.to_served_version(object)
+    }
+}
+
+/// The answer of a [`Conversion`]: at once, or after a call out of the process.
+pub enum Converted<'a, T> {
+    Ready(Result<T, ApiError>),
+    Pending(BoxFuture<'a, Result<T, ApiError>>),
+}
+
+impl<T> Converted<'_, T> {
+    /// The answer if there is one without waiting.
+    pub fn now(self) -> Option<Result<T, ApiError>> {
+        match self {
+            Converted::Ready(result) => Some(result),
+            Converted::Pending(_) => None,
+        }
+    }
+}
+
+impl<'a, T: Send + 'a> IntoFuture for Converted<'a, T> {
+    type Output = Result<T, ApiError>;
+    type IntoFuture = BoxFuture<'a, Result<T, ApiError>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        match self {
+            Converted::Ready(result) => Box::pin(std::future::ready(result)),
+            Converted::Pending(future) => future,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Converted<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Converted::Ready(_) => "Converted::Ready",
+            Converted::Pending(_) => "Converted::Pending",
+        })
+    }
 }
 
 /// The conversion of a resource served in its storage version: only `apiVersion` and `kind` are
@@ -68,12 +154,12 @@ pub struct SameVersion {
 }
 
 impl Conversion for SameVersion {
-    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError> {
-        Ok(stamp(object, &self.api_version, &self.kind))
+    fn to_storage_version(&self, object: Value) -> Converted<'_, Value> {
+        Converted::Ready(Ok(stamp(object, &self.api_version, &self.kind)))
     }
 
-    fn to_served_version(&self, object: Value) -> Result<Value, ApiError> {
-        Ok(stamp(object, &self.api_version, &self.kind))
+    fn to_served_version(&self, object: Value) -> Converted<'_, Value> {
+        Converted::Ready(Ok(stamp(object, &self.api_version, &self.kind)))
     }
 }
 

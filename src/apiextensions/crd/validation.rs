@@ -2,8 +2,10 @@
 //! messages (`pkg/apis/apiextensions/validation`): the name is `<plural>.<group>`, names are
 //! DNS labels, the group a dotted DNS subdomain not served by kube-ledger itself, exactly one
 //! storage version, a structural schema per version (the schema engine's causes), valid scale
-//! paths and printer columns, and a conversion strategy of `None` (`Webhook` is validated as kube
-//! does, then refused: conversion webhooks are not supported yet).
+//! paths and printer columns, and the conversion: strategy `None`, or `Webhook` with an `https`
+//! `url` (kube's URL rules), a PEM `caBundle` and `v1` among `conversionReviewVersions` (the
+//! only ConversionReview version this server sends). A `service` reference is refused: this
+//! server has no cluster network to reach a Service through.
 //!
 //! Input is the CRD as JSON after defaulting; output the causes of a 422. Wrong JSON types read
 //! as absent values (and so usually as `Required`).
@@ -25,8 +27,8 @@ const COLUMN_TYPES: [&str; 5] = ["boolean", "date", "integer", "number", "string
 /// `customResourceColumnDefinitionFormats`, sorted.
 const COLUMN_FORMATS: [&str; 8] =
     ["byte", "date", "date-time", "double", "float", "int32", "int64", "password"];
-/// ConversionReview versions the server speaks.
-const REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
+/// ConversionReview versions the server speaks (kube-apiserver also speaks `v1beta1`).
+const REVIEW_VERSIONS: [&str; 1] = ["v1"];
 
 fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
     value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
@@ -371,6 +373,26 @@ fn validate_conversion(conversion: &Value, causes: &mut Vec<FieldCause>) {
                     "exactly one of url or service is required",
                 ));
             }
+            if present(config, "/service") {
+                causes.push(FieldCause::forbidden(
+                    "spec.conversion.webhookClientConfig.service",
+                    "service references are not supported by this server (it has no cluster \
+                     network); use url",
+                ));
+            }
+            if present(config, "/url") {
+                validate_webhook_url(str_at(config, "/url"), causes);
+            }
+            if let Some(bundle) = config.get("caBundle").and_then(Value::as_str)
+                && !bundle.is_empty()
+                && !is_pem_bundle(bundle)
+            {
+                causes.push(FieldCause::invalid(
+                    "spec.conversion.webhookClientConfig.caBundle",
+                    "",
+                    "must be base64 of PEM-encoded certificates",
+                ));
+            }
         }
     }
     let field = "spec.conversion.conversionReviewVersions";
@@ -387,10 +409,52 @@ fn validate_conversion(conversion: &Value, causes: &mut Vec<FieldCause>) {
             ));
         }
     }
-    causes.push(FieldCause::forbidden(
-        "spec.conversion.strategy",
-        "conversion webhooks are not supported yet by this server; use strategy None",
-    ));
+}
+
+/// kube's `ValidateWebhookURL` with https forced: a URL with a host, no user information,
+/// query or fragment.
+fn validate_webhook_url(url: &str, causes: &mut Vec<FieldCause>) {
+    const FIELD: &str = "spec.conversion.webhookClientConfig.url";
+    const FORM: &str = "; desired format: https://host[/path]";
+    let Some((scheme, rest)) = url.split_once("://") else {
+        causes.push(FieldCause::required(FIELD, &format!("url must be a valid URL{FORM}")));
+        return;
+    };
+    if scheme != "https" {
+        let message = format!("'https' is the only allowed URL scheme{FORM}");
+        causes.push(FieldCause::invalid(FIELD, scheme, &message));
+    }
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = rest.split('/').next().unwrap_or("");
+    let (user, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+    if host.is_empty() {
+        causes.push(FieldCause::invalid(FIELD, host, &format!("host must be specified{FORM}")));
+    }
+    if authority.contains('@') {
+        let message = "user information is not permitted in the URL";
+        causes.push(FieldCause::invalid(FIELD, user, message));
+    }
+    if !fragment.is_empty() {
+        causes.push(FieldCause::invalid(FIELD, fragment, "fragments are not permitted in the URL"));
+    }
+    if !query.is_empty() {
+        let message = "query parameters are not permitted in the URL";
+        causes.push(FieldCause::invalid(FIELD, query, message));
+    }
+    if scheme == "https" && !host.is_empty() && url.parse::<hyper::Uri>().is_err() {
+        causes.push(FieldCause::invalid(FIELD, url, "url must be a valid URL"));
+    }
+}
+
+/// Whether `bundle` is base64 of one or more PEM certificates.
+fn is_pem_bundle(bundle: &str) -> bool {
+    use base64::Engine;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let Ok(pem) = base64::engine::general_purpose::STANDARD.decode(bundle) else { return false };
+    let mut certs = CertificateDer::pem_slice_iter(&pem).peekable();
+    certs.peek().is_some() && certs.all(|c| c.is_ok())
 }
 
 #[cfg(test)]
@@ -619,7 +683,6 @@ mod tests {
             [
                 ("spec.conversion.webhookClientConfig".into(), CauseType::FieldValueRequired),
                 ("spec.conversion.conversionReviewVersions".into(), CauseType::FieldValueRequired),
-                ("spec.conversion.strategy".into(), CauseType::FieldValueForbidden),
             ]
         );
         let mut c = crd();
@@ -628,13 +691,53 @@ mod tests {
         let causes = validate(&c, &builtin());
         assert_eq!(
             causes[0].message,
-            "Invalid value: []string{\"v2\"}: must include at least one of v1, v1beta1"
+            "Invalid value: []string{\"v2\"}: must include at least one of v1"
         );
-        assert!(causes[1].message.contains("conversion webhooks are not supported yet"));
+        assert_eq!(causes.len(), 1);
         let mut c = crd();
         c["spec"]["conversion"] =
             json!({"strategy": "None", "webhook": {"clientConfig": {"url": "x"}}});
         assert_eq!(one(&c).field, "spec.conversion.webhookClientConfig");
+    }
+
+    #[test]
+    fn conversion_webhooks_need_an_https_url_pem_and_review_v1() {
+        use base64::Engine;
+        let pem = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        let bundle = base64::engine::general_purpose::STANDARD.encode(pem);
+        let webhook = |client: Value, versions: Value| {
+            let mut c = crd();
+            c["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
+                "clientConfig": client, "conversionReviewVersions": versions}});
+            validate(&c, &builtin())
+        };
+        let ok = json!({"url": "https://127.0.0.1:8443/convert", "caBundle": bundle});
+        assert_eq!(webhook(ok, json!(["v1beta1", "v1"])), []);
+        let causes = webhook(json!({"url": "http://x.example.com/convert"}), json!(["v1"]));
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].field, "spec.conversion.webhookClientConfig.url");
+        assert!(causes[0].message.contains("'https' is the only allowed URL scheme"));
+        let causes = webhook(json!({"url": "https://u@x/c?a=1#f"}), json!(["v1"]));
+        let got: Vec<&str> = causes.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "Invalid value: \"u\": user information is not permitted in the URL",
+                "Invalid value: \"f\": fragments are not permitted in the URL",
+                "Invalid value: \"a=1\": query parameters are not permitted in the URL",
+            ]
+        );
+        let service = json!({"service": {"namespace": "ns", "name": "conv", "port": 443}});
+        let causes = webhook(service, json!(["v1"]));
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].field, "spec.conversion.webhookClientConfig.service");
+        assert_eq!(causes[0].reason, CauseType::FieldValueForbidden);
+        assert!(causes[0].message.contains("use url"));
+        let causes = webhook(json!({"url": "https://x/c"}), json!(["v1beta1"]));
+        assert_eq!(causes[0].field, "spec.conversion.conversionReviewVersions");
+        let causes =
+            webhook(json!({"url": "https://x/c", "caBundle": "bm90IHBlbQ=="}), json!(["v1"]));
+        assert_eq!(causes[0].field, "spec.conversion.webhookClientConfig.caBundle");
     }
 
     #[test]

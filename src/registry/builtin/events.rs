@@ -17,7 +17,7 @@ use super::{Kind, NAME_DESCRIPTION, column, int_at, str_at};
 use crate::api::status::ApiError;
 use crate::meta::validation::{FieldCause, is_dns1123_subdomain, is_qualified_name};
 use crate::registry::object;
-use crate::registry::resource::{Conversion, GroupVersion, Resource, stamp};
+use crate::registry::resource::{Conversion, Converted, GroupVersion, Resource, stamp};
 use crate::registry::strategy::Strategy;
 use crate::registry::table::{Cell, Column, TableSpec, age_since};
 
@@ -125,15 +125,16 @@ pub fn from_core(event: Value) -> Value {
 }
 
 impl Conversion for EventsV1Conversion {
-    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError> {
+    fn to_storage_version(&self, object: Value) -> Converted<'_, Value> {
         if !object.is_object() {
-            return Err(ApiError::bad_request("the request body must be a JSON or YAML object"));
+            let err = ApiError::bad_request("the request body must be a JSON or YAML object");
+            return Converted::Ready(Err(err));
         }
-        Ok(to_core(object))
+        Converted::Ready(Ok(to_core(object)))
     }
 
-    fn to_served_version(&self, object: Value) -> Result<Value, ApiError> {
-        Ok(from_core(object))
+    fn to_served_version(&self, object: Value) -> Converted<'_, Value> {
+        Converted::Ready(Ok(from_core(object)))
     }
 }
 
@@ -573,13 +574,17 @@ mod tests {
             "reason": "Pulled", "message": "pulled", "source": {"component": "kubelet", "host": "n1"},
             "firstTimestamp": "2024-01-01T00:00:00Z", "lastTimestamp": "2024-01-01T00:00:00Z",
             "count": 1, "type": "Normal", "eventTime": null, "reportingComponent": "", "reportingInstance": ""});
-        let served = EventsV1Conversion.to_served_version(legacy.clone()).unwrap();
+        let served = EventsV1Conversion.to_served_version(legacy.clone()).now().unwrap().unwrap();
         assert_eq!(served["apiVersion"], "events.k8s.io/v1");
         assert_eq!(served["regarding"]["fieldPath"], "spec.containers{a}");
         assert_eq!(served["note"], "pulled");
         assert_eq!(served["deprecatedCount"], 1);
-        assert_eq!(EventsV1Conversion.to_storage_version(served).unwrap(), legacy, "round trip");
-        assert!(EventsV1Conversion.to_storage_version(json!([1])).is_err());
+        assert_eq!(
+            EventsV1Conversion.to_storage_version(served).now().unwrap().unwrap(),
+            legacy,
+            "round trip"
+        );
+        assert!(EventsV1Conversion.to_storage_version(json!([1])).now().unwrap().is_err());
     }
 
     fn text(causes: &[FieldCause]) -> Vec<String> {

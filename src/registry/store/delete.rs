@@ -87,7 +87,7 @@ impl Store {
             if is_namespace || held {
                 if object::deletion_timestamp(&old).is_some() {
                     // Already being deleted: nothing more to do until finalizers go.
-                    return Ok(Deletion::Pending(self.to_served(resource, &current)?));
+                    return Ok(Deletion::Pending(self.to_served(resource, &current).await?));
                 }
                 if !added.is_empty() && !options.dry_run {
                     // The strategy's finalizers first (an object being deleted may not gain
@@ -157,7 +157,7 @@ impl Store {
                     Err(Retry::Fail(err)) => return Err(err),
                 }
             }
-            let last = self.to_served(resource, &current)?;
+            let last = self.to_served(resource, &current).await?;
             if options.dry_run {
                 return Ok(Deletion::Deleted(last));
             }

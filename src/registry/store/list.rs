@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::read::{Freshness, served_from_view};
+use super::read::{Freshness, all_served_from_view};
 use super::{Store, decode, storage_err};
 use crate::api::status::{ApiError, Reason};
 use crate::meta::fields::FieldSelector;
@@ -170,7 +170,7 @@ impl Store {
                     let start_key = format!("{prefix}{start}");
                     objects.retain(|o| *o.key > *start_key.as_str());
                 }
-                return list_from_view(resource, &prefix, (objects, revision), params);
+                return list_from_view(resource, &prefix, (objects, revision), params).await;
             }
         }
         if start.is_none() {
@@ -190,7 +190,7 @@ impl Store {
                         matches(resource, stored, params)
                     })
             {
-                return list_from_view(resource, &prefix, listed, params);
+                return list_from_view(resource, &prefix, listed, params).await;
             }
         }
         let to_api = storage_err(resource, "");
@@ -223,10 +223,19 @@ impl Store {
             };
             revision = Some(page.revision);
             remaining = page.remaining;
+            // One conversion per page: a webhook converts the page with one review.
+            let mut selected = Vec::new();
+            let mut revisions = Vec::new();
             for stored in &page.objects {
-                if let Some(item) = self.select(resource, stored, params)? {
-                    items.push(item);
+                if let Some(value) = select(resource, stored, params)? {
+                    selected.push(value);
+                    revisions.push(stored.mod_revision);
                 }
+            }
+            let served = resource.conversion.to_served_versions(selected).await?;
+            for (mut item, revision) in served.into_iter().zip(revisions) {
+                object::set_resource_version(&mut item, revision);
+                items.push(item);
             }
             last_read = page.objects.last().map(|o| o.key.clone()).or(last_read);
             let full = limit.is_some_and(|l| items.len() >= l);
@@ -251,27 +260,24 @@ impl Store {
             (continue_token.is_some() && !params.has_selectors()).then_some(remaining);
         Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count })
     }
+}
 
-    /// The served object if it passes the selectors.
-    fn select(
-        &self,
-        resource: &Resource,
-        stored: &Object,
-        params: &ListParams,
-    ) -> Result<Option<Value>, ApiError> {
-        if params.has_selectors() {
-            let value = decode(stored)?;
-            if !matches(resource, &value, params) {
-                return Ok(None);
-            }
-        }
-        self.to_served(resource, stored).map(Some)
+/// The stored object, decoded, if it passes the selectors.
+fn select(
+    resource: &Resource,
+    stored: &Object,
+    params: &ListParams,
+) -> Result<Option<Value>, ApiError> {
+    let value = decode(stored)?;
+    if params.has_selectors() && !matches(resource, &value, params) {
+        return Ok(None);
     }
+    Ok(Some(value))
 }
 
 /// One page of a snapshot the view took at one revision; a continue token leads to the log at
 /// that same revision for the following pages.
-fn list_from_view(
+async fn list_from_view(
     resource: &Resource,
     prefix: &str,
     (objects, revision): (Vec<std::sync::Arc<::watch::Object>>, Revision),
@@ -280,8 +286,7 @@ fn list_from_view(
     let limit = params.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
     let more = objects.len().saturating_sub(limit);
     let page = &objects[..objects.len().min(limit)];
-    let items =
-        page.iter().map(|o| served_from_view(resource, o)).collect::<Result<Vec<_>, _>>()?;
+    let items = all_served_from_view(resource, page).await?;
     let continue_token = match (more > 0, page.last()) {
         (true, Some(last)) => Some(
             ContinueToken {

@@ -114,7 +114,7 @@ impl Store {
             }
         }
         let object = self.read(resource, namespace, name).await?;
-        self.to_served(resource, &object)
+        self.to_served(resource, &object).await
     }
 
     /// The stored object, or 404.
@@ -163,9 +163,9 @@ impl Store {
     }
 
     /// A stored object → the served version with its resourceVersion.
-    pub fn to_served(&self, resource: &Resource, object: &Object) -> Result<Value, ApiError> {
+    pub async fn to_served(&self, resource: &Resource, object: &Object) -> Result<Value, ApiError> {
         let value = decode(object)?;
-        let mut served = resource.conversion.to_served_version(value)?;
+        let mut served = resource.conversion.to_served_version(value).await?;
         object::set_resource_version(&mut served, object.mod_revision);
         Ok(served)
     }

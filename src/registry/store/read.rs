@@ -111,7 +111,7 @@ impl Store {
             return Ok(None);
         };
         match view.get(key) {
-            Ok(Some(found)) => Ok(Some(Some(served_from_view(resource, &found)?))),
+            Ok(Some(found)) => Ok(Some(Some(served_from_view(resource, &found).await?))),
             Ok(None) => Ok(Some(None)),
             Err(_) => Ok(None),
         }
@@ -119,15 +119,33 @@ impl Store {
 }
 
 /// A view object → the served version with its resourceVersion (decoded once by the view).
-pub(super) fn served_from_view(
+pub(super) async fn served_from_view(
     resource: &Resource,
     found: &Arc<ViewObject>,
 ) -> Result<Value, ApiError> {
+    let mut served = resource.conversion.to_served_version(view_json(found)?).await?;
+    object::set_resource_version(&mut served, found.mod_revision);
+    Ok(served)
+}
+
+/// Many view objects → the served version, converted together (one review for a webhook).
+pub(super) async fn all_served_from_view(
+    resource: &Resource,
+    found: &[Arc<ViewObject>],
+) -> Result<Vec<Value>, ApiError> {
+    let objects = found.iter().map(view_json).collect::<Result<Vec<_>, _>>()?;
+    let mut served = resource.conversion.to_served_versions(objects).await?;
+    for (item, found) in served.iter_mut().zip(found) {
+        object::set_resource_version(item, found.mod_revision);
+    }
+    Ok(served)
+}
+
+/// A view object's JSON (decoded once by the view); one that is not JSON is an internal fault.
+fn view_json(found: &Arc<ViewObject>) -> Result<Value, ApiError> {
     if found.json.is_null() {
         tracing::error!(key = %found.key, "stored object is not valid JSON");
         return Err(ApiError::internal("a stored object could not be decoded"));
     }
-    let mut served = resource.conversion.to_served_version(found.json.clone())?;
-    object::set_resource_version(&mut served, found.mod_revision);
-    Ok(served)
+    Ok(found.json.clone())
 }

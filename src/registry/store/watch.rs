@@ -108,16 +108,44 @@ pub struct WatchObject {
 }
 
 impl WatchObject {
-    /// The object in the served version, its resourceVersion the event's revision.
-    pub fn served(&self) -> Result<Value, ApiError> {
+    /// The object in the served version, its resourceVersion the event's revision. A webhook
+    /// converts the object of one event once for every watcher of this served version (the
+    /// converter shares the call by key and `mod_revision`).
+    pub async fn served(&self) -> Result<Value, ApiError> {
         let object = self.change.object();
         if object.json.is_null() {
             tracing::error!(key = %object.key, "stored object is not valid JSON");
             return Err(ApiError::internal("a stored object could not be decoded"));
         }
-        let mut served = self.resource.conversion.to_served_version(object.json.clone())?;
+        let conversion = &self.resource.conversion;
+        let json = object.json.clone();
+        let converted = conversion.to_served_version_shared(&object.key, object.mod_revision, json);
+        let mut served = converted.await?;
         object::set_resource_version(&mut served, self.change.revision());
         Ok(served)
+    }
+
+    /// [`WatchObject::served`] when the conversion answers at once (it runs in the process); a
+    /// remote one ([`WatchObject::converts_remotely`]) must be awaited with `served` instead.
+    pub fn served_now(&self) -> Result<Value, ApiError> {
+        let object = self.change.object();
+        if object.json.is_null() {
+            tracing::error!(key = %object.key, "stored object is not valid JSON");
+            return Err(ApiError::internal("a stored object could not be decoded"));
+        }
+        match self.resource.conversion.to_served_version(object.json.clone()).now() {
+            Some(served) => {
+                let mut served = served?;
+                object::set_resource_version(&mut served, self.change.revision());
+                Ok(served)
+            }
+            None => Err(ApiError::internal("the conversion of a watch event did not answer")),
+        }
+    }
+
+    /// Whether the conversion to the served version leaves the process (a webhook).
+    pub fn converts_remotely(&self) -> bool {
+        self.resource.conversion.is_remote()
     }
 
     /// The bytes `encode` makes of this event in `encoding` (a name for the output format that
@@ -359,7 +387,7 @@ mod tests {
         else {
             panic!("two ADDED events");
         };
-        assert_eq!(a.served().unwrap(), created);
+        assert_eq!(a.served().await.unwrap(), created);
         let encoded = a.encoded("json", || Bytes::from_static(b"first"));
         let shared = b.encoded("json", || panic!("encoded a second time"));
         assert_eq!((encoded.as_ref(), shared.as_ref()), (&b"first"[..], &b"first"[..]));
@@ -422,7 +450,7 @@ mod tests {
             created.await.unwrap();
         }
         let WatchEvent::Added(added) = next(&mut mine).await else { panic!("ADDED") };
-        assert_eq!(added.served().unwrap()["metadata"]["name"], "b");
+        assert_eq!(added.served().await.unwrap()["metadata"]["name"], "b");
         let skipped = f.store.views.of(&pods).metrics().index_skipped.load(Ordering::Relaxed);
         assert!(skipped >= 1, "events of other nodes were not handed over: {skipped}");
     }

@@ -52,13 +52,13 @@ impl Store {
         options: WriteOptions,
         ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
-        let mut object = self.prepare_new(resource, namespace, body)?;
+        let mut object = self.prepare_new(resource, namespace, body).await?;
         let name = object::name(&object).unwrap_or_default().to_owned();
         if resource.namespaced {
             self.check_namespace_accepts(resource, namespace.unwrap_or_default(), &name).await?;
         }
         if options.dry_run {
-            return resource.conversion.to_served_version(object);
+            return resource.conversion.to_served_version(object).await;
         }
         let key = resource.key(namespace, &name);
         object::metadata_mut(&mut object).remove("resourceVersion");
@@ -67,19 +67,19 @@ impl Store {
             .create(&key, encode(object), ctx.provenance(Verb::Create))
             .await
             .map_err(storage_err(resource, &name))?;
-        self.to_served(resource, &stored)
+        self.to_served(resource, &stored).await
     }
 
     /// Turns a create body into the storage-version object to store: names, namespace and the
     /// server-owned metadata settled, defaulted and validated.
-    fn prepare_new(
+    async fn prepare_new(
         &self,
         resource: &Resource,
         namespace: Option<&str>,
         body: Value,
     ) -> Result<Value, ApiError> {
         check_type(resource, &body)?;
-        let mut object = resource.conversion.to_storage_version(body)?;
+        let mut object = resource.conversion.to_storage_version(body).await?;
         settle_namespace(resource, namespace, &mut object)?;
         let meta = metadata_mut(&mut object);
         let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or("");
@@ -130,7 +130,7 @@ impl Store {
         check_type(resource, &body)?;
         check_name(name, &body)?;
         let precondition = object::resource_version(&body).map(str::to_owned);
-        let desired = resource.conversion.to_storage_version(body)?;
+        let desired = resource.conversion.to_storage_version(body).await?;
         let mut attempts = 0;
         loop {
             let (current, from_view) =
@@ -209,7 +209,7 @@ impl Store {
         ctx: &RequestContext,
         current: &Object,
     ) -> Result<Value, Retry> {
-        let served = self.to_served(resource, current)?;
+        let served = self.to_served(resource, current).await?;
         let patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
         check_type(resource, &patched)?;
         check_name(name, &patched)?;
@@ -217,7 +217,7 @@ impl Store {
         if pinned.as_deref().is_some_and(|rv| rv != current.mod_revision.to_string()) {
             return Err(Retry::Fail(conflict(resource, name)));
         }
-        let mut desired = resource.conversion.to_storage_version(patched)?;
+        let mut desired = resource.conversion.to_storage_version(patched).await?;
         settle_namespace(resource, namespace, &mut desired)?;
         self.commit_update(resource, current, desired, part, options, ctx, Verb::Patch).await
     }
@@ -298,14 +298,14 @@ impl Store {
                 return Err(Retry::Conflict);
             }
             if options.dry_run {
-                return Ok(self.served(resource, desired, current.mod_revision)?);
+                return Ok(self.served(resource, desired, current.mod_revision).await?);
             }
             return match self
                 .storage
                 .delete(&current.key, current.mod_revision, ctx.provenance(verb))
                 .await
             {
-                Ok(deleted) => Ok(self.served(resource, desired, deleted.revision)?),
+                Ok(deleted) => Ok(self.served(resource, desired, deleted.revision).await?),
                 Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
                 Err(err) => Err(storage_err(resource, &name)(err).into()),
             };
@@ -316,14 +316,14 @@ impl Store {
             return Err(Retry::Conflict);
         }
         if unchanged || options.dry_run {
-            return Ok(self.served(resource, desired, current.mod_revision)?);
+            return Ok(self.served(resource, desired, current.mod_revision).await?);
         }
         match self
             .storage
             .update(&current.key, current.mod_revision, encode(desired), ctx.provenance(verb))
             .await
         {
-            Ok(stored) => Ok(self.to_served(resource, &stored)?),
+            Ok(stored) => Ok(self.to_served(resource, &stored).await?),
             Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
             Err(StorageError::NotFound { .. }) => Err(not_found(resource, &name).into()),
             Err(err) => Err(storage_err(resource, &name)(err).into()),
@@ -331,8 +331,13 @@ impl Store {
     }
 
     /// A storage-version object → served, with `revision` as its resourceVersion.
-    fn served(&self, resource: &Resource, value: Value, revision: i64) -> Result<Value, ApiError> {
-        let mut served = resource.conversion.to_served_version(value)?;
+    async fn served(
+        &self,
+        resource: &Resource,
+        value: Value,
+        revision: i64,
+    ) -> Result<Value, ApiError> {
+        let mut served = resource.conversion.to_served_version(value).await?;
         object::set_resource_version(&mut served, revision);
         Ok(served)
     }

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::super::podspec::parse_quantity;
 use crate::api::status::ApiError;
-use crate::registry::resource::{Conversion, stamp};
+use crate::registry::resource::{Conversion, Converted, stamp};
 
 pub const KIND: &str = "HorizontalPodAutoscaler";
 pub const V1: &str = "autoscaling/v1";
@@ -73,18 +73,18 @@ fn cpu_metric(utilization: Value) -> Value {
 pub struct V2Conversion;
 
 impl Conversion for V2Conversion {
-    fn to_storage_version(&self, mut object: Value) -> Result<Value, ApiError> {
+    fn to_storage_version(&self, mut object: Value) -> Converted<'_, Value> {
         drop_round_trip_annotations(&mut object);
-        Ok(stamp(object, V2, KIND))
+        Converted::Ready(Ok(stamp(object, V2, KIND)))
     }
 
-    fn to_served_version(&self, mut object: Value) -> Result<Value, ApiError> {
+    fn to_served_version(&self, mut object: Value) -> Converted<'_, Value> {
         drop_round_trip_annotations(&mut object);
         // Go encodes v2's `desiredReplicas` even when it is zero.
         if let Some(status) = object.get_mut("status").and_then(Value::as_object_mut) {
             status.entry("desiredReplicas").or_insert(Value::from(0));
         }
-        Ok(stamp(object, V2, KIND))
+        Converted::Ready(Ok(stamp(object, V2, KIND)))
     }
 }
 
@@ -93,12 +93,12 @@ impl Conversion for V2Conversion {
 pub struct V1Conversion;
 
 impl Conversion for V1Conversion {
-    fn to_storage_version(&self, object: Value) -> Result<Value, ApiError> {
-        from_v1(object)
+    fn to_storage_version(&self, object: Value) -> Converted<'_, Value> {
+        Converted::Ready(from_v1(object))
     }
 
-    fn to_served_version(&self, object: Value) -> Result<Value, ApiError> {
-        Ok(to_v1(object))
+    fn to_served_version(&self, object: Value) -> Converted<'_, Value> {
+        Converted::Ready(Ok(to_v1(object)))
     }
 }
 
@@ -872,15 +872,15 @@ mod tests {
         let mut stale = full_v2();
         stale["metadata"]["annotations"][METRICS_ANNOTATION] = json!("[]");
         stale["metadata"]["annotations"][BEHAVIOR_ANNOTATION] = json!("{}");
-        let stored = V2Conversion.to_storage_version(stale.clone()).unwrap();
+        let stored = V2Conversion.to_storage_version(stale.clone()).now().unwrap().unwrap();
         assert_eq!(stored["metadata"]["annotations"], json!({"team": "a"}));
-        let served = V2Conversion.to_served_version(stale).unwrap();
+        let served = V2Conversion.to_served_version(stale).now().unwrap().unwrap();
         assert_eq!(served["metadata"]["annotations"], json!({"team": "a"}));
         let only = json!({"metadata": {"annotations": {CONDITIONS_ANNOTATION: "[]"}}});
-        let stored = V2Conversion.to_storage_version(only).unwrap();
+        let stored = V2Conversion.to_storage_version(only).now().unwrap().unwrap();
         assert!(stored["metadata"].get("annotations").is_none());
         // A v1 object read, changed and written back: its annotations become fields again.
-        let stored = V1Conversion.to_storage_version(to_v1(full_v2())).unwrap();
+        let stored = V1Conversion.to_storage_version(to_v1(full_v2())).now().unwrap().unwrap();
         assert_eq!(stored["metadata"]["annotations"], json!({"team": "a"}));
     }
 
