@@ -31,6 +31,7 @@
 mod compaction;
 mod envelope;
 mod errors;
+mod head;
 mod history;
 mod layout;
 mod read;
@@ -39,11 +40,12 @@ mod write;
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use etcd_client::{Client, ConnectOptions, KvClient, WatchClient};
+use etcd_client::{Client, ConnectOptions, GetOptions, KvClient, WatchClient};
 
 use self::errors::EtcdResult;
 use self::layout::Layout;
@@ -82,6 +84,8 @@ pub struct EtcdStorage {
     timeout: Duration,
     /// Kept only to describe the handle in `Debug` output.
     endpoints: Vec<String>,
+    /// Concurrent `current_revision` calls share one request (see `head`).
+    head: head::HeadReads,
 }
 
 impl fmt::Debug for EtcdStorage {
@@ -111,12 +115,16 @@ impl EtcdStorage {
             .await
             .map_err(|_| errors::timed_out("connect", timeout))?
             .map_err(errors::map)?;
+        let kv = client.kv_client().max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let layout = Layout::new(&config.prefix);
+        let head = head::HeadReads::new(head_fetch(kv.clone(), layout.compacted_key(), timeout));
         let storage = EtcdStorage {
-            kv: client.kv_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
+            kv,
             watch: client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
-            layout: Layout::new(&config.prefix),
+            layout,
             timeout,
             endpoints: config.endpoints,
+            head,
         };
         storage.current_revision().await?;
         Ok(storage)
@@ -142,6 +150,21 @@ impl EtcdStorage {
     ) -> Result<T> {
         self.call(what, request).await?.map_err(errors::map)
     }
+}
+
+/// One head request: the cheapest read there is (a count of one key), for its header's revision.
+fn head_fetch(kv: KvClient, key: String, timeout: Duration) -> head::Fetch {
+    Arc::new(move || {
+        let (mut kv, key) = (kv.clone(), key.clone());
+        Box::pin(async move {
+            let options = GetOptions::new().with_count_only();
+            let response = tokio::time::timeout(timeout, kv.get(key, Some(options)))
+                .await
+                .map_err(|_| errors::timed_out("current revision", timeout))?
+                .map_err(errors::map)?;
+            write::header_revision(response.header())
+        })
+    })
 }
 
 #[async_trait]
@@ -177,7 +200,7 @@ impl Storage for EtcdStorage {
     }
 
     async fn current_revision(&self) -> Result<Revision> {
-        self.head_revision().await
+        self.head.current().await
     }
 
     async fn compacted_revision(&self) -> Result<Revision> {
