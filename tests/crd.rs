@@ -370,13 +370,14 @@ async fn bad_crds_are_refused_and_nothing_is_served() {
         {"name": "v2", "served": true, "storage": true, "schema": {"openAPIV3Schema": {"type": "object"}}}]);
     let mut webhook = good();
     webhook["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
-        "clientConfig": {"url": "https://convert.example.com/"}, "conversionReviewVersions": ["v1"]}});
+        "clientConfig": {"service": {"namespace": "default", "name": "convert"}},
+        "conversionReviewVersions": ["v1"]}});
     for (crd, field) in [
         (non_structural, "spec.versions[0].schema.openAPIV3Schema.properties[spec].type"),
         (bad_names, "spec.names.plural"),
         (built_in, "spec.group"),
         (two_storage, "spec.versions"),
-        (webhook, "spec.conversion.strategy"),
+        (webhook, "spec.conversion.webhookClientConfig.service"),
     ] {
         let status = send(server.http.post(crd_url(&server)).json(&crd), 422).await;
         assert_eq!(status["reason"], "Invalid");
