@@ -182,7 +182,9 @@ impl Store {
                 self.read_for_write(resource, namespace, name, attempts).await?;
             let options = WriteOptions { from_view, ..options };
             let outcome = self
-                .patch_once(resource, namespace, name, part, patch_type, patch, options, ctx, &current)
+                .patch_once(
+                    resource, namespace, name, part, patch_type, patch, options, ctx, &current,
+                )
                 .await;
             match outcome {
                 Ok(value) => return Ok(value),
