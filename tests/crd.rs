@@ -8,8 +8,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde_json::{Value, json};
+use support::events::next_event;
 use support::server::TestServer;
 
 const GROUP: &str = "stable.example.com";
@@ -112,25 +112,6 @@ fn established(crd: &Value) -> bool {
 
 async fn wait_established(server: &TestServer, name: &str) {
     wait_for_crd(server, name, "established", established).await;
-}
-
-/// The next event of a watch stream.
-async fn next_event(
-    stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
-    buffer: &mut Vec<u8>,
-) -> Value {
-    loop {
-        if let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            return serde_json::from_slice(&line).unwrap();
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.next())
-            .await
-            .expect("an event within 30 s")
-            .expect("the stream continues")
-            .unwrap();
-        buffer.extend_from_slice(&chunk);
-    }
 }
 
 const CRONTAB: &str = r#"apiVersion: stable.example.com/v1beta1

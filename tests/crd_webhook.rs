@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use futures::StreamExt;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use support::events::next_event;
 use support::server::TestServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -211,24 +211,6 @@ fn webhook_failure(status: &Value, detail: &str) {
     let message = status["message"].as_str().unwrap_or("");
     assert!(message.starts_with("conversion webhook for example.com/"), "{message}");
     assert!(message.contains(detail), "{detail:?} not in {message:?}");
-}
-
-async fn next_event(
-    stream: &mut (impl futures::Stream<Item = reqwest::Result<Bytes>> + Unpin),
-    buffer: &mut Vec<u8>,
-) -> Value {
-    loop {
-        if let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            return serde_json::from_slice(&line).unwrap();
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.next())
-            .await
-            .expect("an event within 30 s")
-            .expect("the stream continues")
-            .unwrap();
-        buffer.extend_from_slice(&chunk);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,10 +6,8 @@
 
 mod support;
 
-use std::time::Duration;
-
-use futures::StreamExt;
 use serde_json::{Value, json};
+use support::events::next_event;
 use support::server::TestServer;
 
 const METRICS: &str = "autoscaling.alpha.kubernetes.io/metrics";
@@ -258,25 +256,6 @@ async fn invalid_objects_are_422_with_kubes_causes() {
     assert_eq!(status["reason"], "BadRequest");
     let list = get(&server, &v2).await;
     assert_eq!(list["items"], json!([]), "nothing was written");
-}
-
-/// The next event of a watch stream.
-async fn next_event(
-    stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
-    buffer: &mut Vec<u8>,
-) -> Value {
-    loop {
-        if let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            return serde_json::from_slice(&line).unwrap();
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.next())
-            .await
-            .expect("an event within 30 s")
-            .expect("the stream continues")
-            .unwrap();
-        buffer.extend_from_slice(&chunk);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

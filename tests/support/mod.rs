@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test crate uses its own part of the support code.
 
 pub mod etcd;
+pub mod events;
 pub mod prometheus;
 pub mod server;
 pub mod suite;
