@@ -166,7 +166,10 @@ impl Store {
                 .delete(&current.key, current.mod_revision, ctx.provenance(Verb::Delete))
                 .await
             {
-                Ok(_) => return Ok(Deletion::Deleted(last)),
+                Ok(_) => {
+                    self.recent.deleted(&current.key);
+                    return Ok(Deletion::Deleted(last));
+                }
                 Err(StorageError::Conflict { .. }) if from_view || attempts < MAX_RETRIES => {
                     attempts += 1
                 }

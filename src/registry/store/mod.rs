@@ -14,6 +14,7 @@ pub mod delete;
 mod list;
 mod patch;
 mod read;
+mod recent;
 mod watch;
 pub mod write;
 
@@ -62,6 +63,8 @@ pub struct Store {
     /// only after a live read of the log, even if the namespaces view still shows them active
     /// (kube-apiserver's NamespaceLifecycle keeps the same "force live lookup" list).
     live_lookups: Arc<Mutex<HashMap<String, Instant>>>,
+    /// The objects this server's own writes stored lately (see [`recent`]).
+    recent: Arc<recent::RecentWrites>,
 }
 
 /// How long a namespace this server began deleting is looked up live on create: far longer
@@ -75,7 +78,7 @@ const MAX_RETRIES: usize = 16;
 
 impl Store {
     pub fn new(storage: Arc<dyn Storage>, registry: Arc<Registry>, views: Views) -> Self {
-        Store { storage, registry, views, live_lookups: Arc::default() }
+        Store { storage, registry, views, live_lookups: Arc::default(), recent: Arc::default() }
     }
 
     /// From now on (for [`LIVE_LOOKUP_TTL`]) creates in `namespace` read it from the log.
@@ -131,11 +134,12 @@ impl Store {
         }
     }
 
-    /// The object a write starts from, and whether it came from the resource's view.
+    /// The object a write starts from, and whether it is an unconfirmed copy (view or memory).
     ///
     /// The first attempt (`attempt == 0`) takes the view's copy when the view holds the object,
-    /// as kube-apiserver's `GuaranteedUpdate` starts from the watch cache's copy: it saves a
-    /// storage read per write. A stale copy is harmless because the only outcome a caller may
+    /// as kube-apiserver's `GuaranteedUpdate` starts from the watch cache's copy — or this
+    /// server's own newer write of it ([`recent`]), while the view lags: it saves a storage read
+    /// per write. A stale copy is harmless because the only outcome a caller may
     /// accept from it is a storage write conditioned on its `mod_revision` (which fails on a
     /// stale copy); every other outcome — a precondition mismatch, a no-op, a dry run, a
     /// validation error — must be re-checked against the log by retrying with `attempt > 0`.
@@ -149,13 +153,18 @@ impl Store {
     ) -> Result<(Object, bool), ApiError> {
         if attempt == 0 {
             let key = resource.key(namespace, name);
-            if let Ok(Some(found)) = self.views.of(resource).get(&key) {
-                let object = Object {
+            let cached = match self.views.of(resource).get(&key) {
+                Ok(Some(found)) => Some(Object {
                     key: found.key.to_string(),
                     value: found.value.clone(),
                     create_revision: found.create_revision,
                     mod_revision: found.mod_revision,
-                };
+                }),
+                _ => None,
+            };
+            // This server's own write may be newer than a lagging view's copy.
+            let than = cached.as_ref().map_or(0, |o| o.mod_revision);
+            if let Some(object) = self.recent.newer(&key, than).or(cached) {
                 return Ok((object, true));
             }
         }

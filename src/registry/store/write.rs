@@ -67,6 +67,7 @@ impl Store {
             .create(&key, encode(object), ctx.provenance(Verb::Create))
             .await
             .map_err(storage_err(resource, &name))?;
+        self.recent.stored(&stored);
         self.to_served(resource, &stored).await
     }
 
@@ -307,7 +308,10 @@ impl Store {
                 .delete(&current.key, current.mod_revision, ctx.provenance(verb))
                 .await
             {
-                Ok(deleted) => Ok(self.served(resource, desired, deleted.revision).await?),
+                Ok(deleted) => {
+                    self.recent.deleted(&current.key);
+                    Ok(self.served(resource, desired, deleted.revision).await?)
+                }
                 Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
                 Err(err) => Err(storage_err(resource, &name)(err).into()),
             };
@@ -325,7 +329,10 @@ impl Store {
             .update(&current.key, current.mod_revision, encode(desired), ctx.provenance(verb))
             .await
         {
-            Ok(stored) => Ok(self.to_served(resource, &stored).await?),
+            Ok(stored) => {
+                self.recent.stored(&stored);
+                Ok(self.to_served(resource, &stored).await?)
+            }
             Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
             Err(StorageError::NotFound { .. }) => Err(not_found(resource, &name).into()),
             Err(err) => Err(storage_err(resource, &name)(err).into()),
