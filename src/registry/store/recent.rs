@@ -9,53 +9,70 @@
 //!
 //! It is only a hint, under the same rule as the view's copy: only a storage write conditioned on
 //! the copy's `mod_revision` may rest on it, so a stale entry (another replica wrote since) costs
-//! one failed compare, never a wrong answer. Bounded by entries and by object size.
+//! one failed compare, never a wrong answer. Bounded in bytes (64 MiB) and by object size.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::storage::Object;
 
-/// Entries kept; when full, the memory starts over (old entries are the least useful ones, and
-/// the view has caught up with most of them by then).
-const MAX_ENTRIES: usize = 4096;
+/// Bytes of keys and values kept; past it, the memory starts over (old entries are the least
+/// useful ones, and the view has caught up with most of them by then).
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 
-/// Larger objects are not kept (at most `MAX_ENTRIES × MAX_VALUE` bytes in all: 256 MiB).
+/// Larger objects are not kept.
 const MAX_VALUE: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
 pub(super) struct RecentWrites {
-    objects: Mutex<HashMap<String, Object>>,
+    objects: Mutex<Memory>,
+}
+
+#[derive(Debug, Default)]
+struct Memory {
+    by_key: HashMap<String, Object>,
+    bytes: usize,
+}
+
+fn size(object: &Object) -> usize {
+    object.key.len() + object.value.len()
 }
 
 impl RecentWrites {
     /// Remembers `object` as just stored (or forgets its key when it is too large to keep).
     pub(super) fn stored(&self, object: &Object) {
-        let mut objects = self.objects.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut memory = self.objects.lock().unwrap_or_else(PoisonError::into_inner);
+        if memory.by_key.get(&object.key).is_some_and(|k| k.mod_revision > object.mod_revision) {
+            return; // an older answer arriving late
+        }
+        memory.forget(&object.key);
         if object.value.len() > MAX_VALUE {
-            objects.remove(&object.key);
             return;
         }
-        if objects.len() >= MAX_ENTRIES && !objects.contains_key(&object.key) {
-            objects.clear();
+        if memory.bytes + size(object) > MAX_BYTES {
+            *memory = Memory::default();
         }
-        match objects.get(&object.key) {
-            Some(known) if known.mod_revision > object.mod_revision => {}
-            _ => {
-                objects.insert(object.key.clone(), object.clone());
-            }
-        }
+        memory.bytes += size(object);
+        memory.by_key.insert(object.key.clone(), object.clone());
     }
 
     /// Forgets `key`: it was deleted.
     pub(super) fn deleted(&self, key: &str) {
-        self.objects.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+        self.objects.lock().unwrap_or_else(PoisonError::into_inner).forget(key);
     }
 
     /// The remembered copy of `key`, if newer than `than` (the view's copy's revision, or 0).
     pub(super) fn newer(&self, key: &str, than: i64) -> Option<Object> {
-        let objects = self.objects.lock().unwrap_or_else(PoisonError::into_inner);
-        objects.get(key).filter(|o| o.mod_revision > than).cloned()
+        let memory = self.objects.lock().unwrap_or_else(PoisonError::into_inner);
+        memory.by_key.get(key).filter(|o| o.mod_revision > than).cloned()
+    }
+}
+
+impl Memory {
+    fn forget(&mut self, key: &str) {
+        if let Some(old) = self.by_key.remove(key) {
+            self.bytes -= size(&old);
+        }
     }
 }
 
@@ -86,14 +103,18 @@ mod tests {
     }
 
     #[test]
-    fn is_bounded_by_entries_and_size() {
+    fn is_bounded_by_bytes_and_object_size() {
         let recent = RecentWrites::default();
-        recent.stored(&object("/big", 2, MAX_VALUE + 1));
-        assert!(recent.newer("/big", 0).is_none());
-        for i in 0..MAX_ENTRIES + 10 {
-            recent.stored(&object(&format!("/k{i}"), 10, 1));
+        recent.stored(&object("/big", 2, 10));
+        recent.stored(&object("/big", 3, MAX_VALUE + 1));
+        assert!(recent.newer("/big", 0).is_none(), "a too-large newer copy replaces none");
+        let each = MAX_VALUE;
+        for i in 0..(MAX_BYTES / each + 10) {
+            recent.stored(&object(&format!("/k{i}"), 10, each));
         }
-        let kept = recent.objects.lock().unwrap().len();
-        assert!(kept <= MAX_ENTRIES, "{kept} entries");
+        let memory = recent.objects.lock().unwrap();
+        let counted: usize = memory.by_key.values().map(size).sum();
+        assert_eq!(memory.bytes, counted);
+        assert!(memory.bytes <= MAX_BYTES, "{} bytes", memory.bytes);
     }
 }
