@@ -6,6 +6,8 @@
 //! resourceVersion (and every patch) retry on a lost race by re-reading, as kube-apiserver's
 //! `GuaranteedUpdate` does; with one, a stale version is a 409.
 
+use std::future::Future;
+
 use serde_json::Value;
 
 use super::{
@@ -132,30 +134,48 @@ impl Store {
         check_name(name, &body)?;
         let precondition = object::resource_version(&body).map(str::to_owned);
         let desired = resource.conversion.to_storage_version(body).await?;
+        // With a client-supplied resourceVersion a lost race is the client's 409.
+        let retry_conflicts = precondition.is_none();
+        let precondition = precondition.as_deref();
+        self.guaranteed_update(resource, namespace, name, retry_conflicts, |current, from_view| {
+            let mut desired = desired.clone();
+            async move {
+                if precondition.is_some_and(|rv| rv != current.mod_revision.to_string()) {
+                    return Err(Retry::Fail(conflict(resource, name)));
+                }
+                settle_namespace(resource, namespace, &mut desired)?;
+                let options = WriteOptions { from_view, ..options };
+                let verb = Verb::Update;
+                self.commit_update(resource, &current, desired, part, options, ctx, verb).await
+            }
+        })
+        .await
+    }
+
+    /// kube-apiserver's `GuaranteedUpdate`: start from the current object
+    /// ([`Store::read_for_write`]), try `attempt`, and on a lost race — or any failure of an
+    /// attempt that rested on an unconfirmed copy — read the log and try again.
+    async fn guaranteed_update<F>(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+        retry_conflicts: bool,
+        mut attempt: impl FnMut(Object, bool) -> F,
+    ) -> Result<Value, ApiError>
+    where
+        F: Future<Output = Result<Value, Retry>>,
+    {
         let mut attempts = 0;
         loop {
             let (current, from_view) =
                 self.read_for_write(resource, namespace, name, attempts).await?;
-            let outcome = match &precondition {
-                Some(rv) if *rv != current.mod_revision.to_string() => {
-                    Err(Retry::Fail(conflict(resource, name)))
-                }
-                _ => {
-                    let mut desired = desired.clone();
-                    settle_namespace(resource, namespace, &mut desired)?;
-                    let verb = Verb::Update;
-                    let options = WriteOptions { from_view, ..options };
-                    self.commit_update(resource, &current, desired, part, options, ctx, verb).await
-                }
-            };
-            match outcome {
+            match attempt(current, from_view).await {
                 Ok(value) => return Ok(value),
-                // Only a conditioned write may rest on the view's copy: anything else is
+                // Only a conditioned write may rest on an unconfirmed copy: anything else is
                 // decided again on the log's.
                 Err(_) if from_view => attempts += 1,
-                Err(Retry::Conflict) if precondition.is_none() && attempts < MAX_RETRIES => {
-                    attempts += 1;
-                }
+                Err(Retry::Conflict) if retry_conflicts && attempts < MAX_RETRIES => attempts += 1,
                 Err(Retry::Conflict) => return Err(conflict(resource, name)),
                 Err(Retry::Fail(err)) => return Err(err),
             }
@@ -177,25 +197,14 @@ impl Store {
         options: WriteOptions,
         ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
-        let mut attempts = 0;
-        loop {
-            let (current, from_view) =
-                self.read_for_write(resource, namespace, name, attempts).await?;
+        self.guaranteed_update(resource, namespace, name, true, |current, from_view| async move {
             let options = WriteOptions { from_view, ..options };
-            let outcome = self
-                .patch_once(
-                    resource, namespace, name, part, patch_type, patch, options, ctx, &current,
-                )
-                .await;
-            match outcome {
-                Ok(value) => return Ok(value),
-                // Only a conditioned write may rest on the view's copy (see `read_for_write`).
-                Err(_) if from_view => attempts += 1,
-                Err(Retry::Conflict) if attempts < MAX_RETRIES => attempts += 1,
-                Err(Retry::Conflict) => return Err(conflict(resource, name)),
-                Err(Retry::Fail(err)) => return Err(err),
-            }
-        }
+            self.patch_once(
+                resource, namespace, name, part, patch_type, patch, options, ctx, &current,
+            )
+            .await
+        })
+        .await
     }
 
     /// One attempt of a patch against `current`.
