@@ -132,12 +132,10 @@ async fn requests_watches_and_storage_are_counted(server: TestServer) {
     assert_eq!(scrape.sum("etcd_request_duration_seconds_count", &creates), 2.0);
     assert!(scrape.sum("ledger_append_batch_size_count", &[]) >= 1.0);
     assert!(scrape.sum("ledger_append_duration_seconds_count", &[]) >= 2.0);
-    for name in [
-        "process_cpu_seconds_total",
-        "process_resident_memory_bytes",
-        "process_open_fds",
-        "process_start_time_seconds",
-    ] {
+    // CPU time is counted in 10 ms ticks: a fresh, idle server may not have used one yet.
+    assert!(scrape.has("process_cpu_seconds_total"));
+    for name in ["process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"]
+    {
         assert!(scrape.sum(name, &[]) > 0.0, "{name} missing or zero");
     }
 

@@ -190,8 +190,14 @@ pub(crate) fn decode(object: &Object) -> Result<Value, ApiError> {
 
 /// Encodes an object for the log, without its resourceVersion.
 pub(crate) fn encode(mut value: Value) -> Bytes {
-    object::metadata_mut(&mut value).remove("resourceVersion");
-    Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+    encode_in_place(&mut value)
+}
+
+/// [`encode`] without a copy: drops `value`'s resourceVersion (never stored: the revision is) and
+/// serializes it.
+pub(crate) fn encode_in_place(value: &mut Value) -> Bytes {
+    object::metadata_mut(value).remove("resourceVersion");
+    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
 }
 
 pub(crate) fn not_found(resource: &Resource, name: &str) -> ApiError {

@@ -11,8 +11,8 @@ use std::future::Future;
 use serde_json::Value;
 
 use super::{
-    MAX_RETRIES, RequestContext, Store, bad_request, decode, encode, invalid, not_found,
-    storage_err,
+    MAX_RETRIES, RequestContext, Store, bad_request, decode, encode, encode_in_place, invalid,
+    not_found, storage_err,
 };
 use crate::api::status::ApiError;
 use crate::meta::validation::{validate_object_meta, validate_object_meta_update};
@@ -325,7 +325,9 @@ impl Store {
                 Err(err) => Err(storage_err(resource, &name)(err).into()),
             };
         }
-        let unchanged = encode(desired.clone()) == encode(old.clone());
+        // As kube-apiserver: a write whose encoding equals the stored bytes changes nothing.
+        let encoded = encode_in_place(&mut desired);
+        let unchanged = encoded == current.value;
         if (unchanged || options.dry_run) && options.from_view {
             // Nothing would be written: a copy from the view must first be confirmed.
             return Err(Retry::Conflict);
@@ -335,7 +337,7 @@ impl Store {
         }
         match self
             .storage
-            .update(&current.key, current.mod_revision, encode(desired), ctx.provenance(verb))
+            .update(&current.key, current.mod_revision, encoded, ctx.provenance(verb))
             .await
         {
             Ok(stored) => {
