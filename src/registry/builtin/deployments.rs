@@ -419,6 +419,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
     fn nginx() -> Value {
@@ -431,10 +432,6 @@ mod tests {
     fn created(mut d: Value) -> Value {
         DeploymentStrategy.prepare_for_create(&mut d);
         d
-    }
-
-    fn text(causes: &[FieldCause]) -> Vec<String> {
-        causes.iter().map(ToString::to_string).collect()
     }
 
     #[test]

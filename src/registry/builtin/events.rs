@@ -522,6 +522,7 @@ fn events_v1_table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
     use serde_json::json;
     use std::time::Duration;
@@ -585,10 +586,6 @@ mod tests {
             "round trip"
         );
         assert!(EventsV1Conversion.to_storage_version(json!([1])).now().unwrap().is_err());
-    }
-
-    fn text(causes: &[FieldCause]) -> Vec<String> {
-        causes.iter().map(ToString::to_string).collect()
     }
 
     #[test]

@@ -479,6 +479,12 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// Causes as kube prints them (`field: Invalid value: …`), for assertions in the kinds' tests.
+#[cfg(test)]
+pub(crate) fn cause_texts(causes: &[crate::meta::validation::FieldCause]) -> Vec<String> {
+    causes.iter().map(ToString::to_string).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -545,6 +545,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
     use std::time::Duration;
 
@@ -557,10 +558,6 @@ mod tests {
         created(json!({"metadata": {"name": "web", "namespace": "default"},
                        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25",
                                                 "ports": [{"containerPort": 80}]}]}}))
-    }
-
-    fn text(causes: &[FieldCause]) -> Vec<String> {
-        causes.iter().map(ToString::to_string).collect()
     }
 
     fn ago(secs: u64) -> String {

@@ -763,14 +763,11 @@ pub fn qos_class(spec: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::builtin::cause_texts as text;
 
     fn defaulted(mut spec: Value) -> Value {
         default_pod_spec(spec.as_object_mut().unwrap());
         spec
-    }
-
-    fn text(causes: &[FieldCause]) -> Vec<String> {
-        causes.iter().map(ToString::to_string).collect()
     }
 
     #[test]

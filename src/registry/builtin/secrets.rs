@@ -236,16 +236,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
     use serde_json::json;
 
     fn prepared(mut secret: Value) -> Value {
         SecretStrategy.prepare_for_create(&mut secret);
         secret
-    }
-
-    fn text(causes: &[FieldCause]) -> Vec<String> {
-        causes.iter().map(ToString::to_string).collect()
     }
 
     #[test]

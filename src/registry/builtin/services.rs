@@ -836,6 +836,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
     fn created(spec: Value) -> Value {
@@ -843,10 +844,6 @@ mod tests {
                              "spec": spec});
         ServiceStrategy.prepare_for_create(&mut svc);
         svc
-    }
-
-    fn text(causes: &[FieldCause]) -> Vec<String> {
-        causes.iter().map(ToString::to_string).collect()
     }
 
     #[test]

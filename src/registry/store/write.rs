@@ -198,40 +198,20 @@ impl Store {
         ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
         self.guaranteed_update(resource, namespace, name, true, |current, from_view| async move {
+            let served = self.to_served(resource, &current).await?;
+            let patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
+            check_type(resource, &patched)?;
+            check_name(name, &patched)?;
+            let pinned = object::resource_version(&patched).map(str::to_owned);
+            if pinned.as_deref().is_some_and(|rv| rv != current.mod_revision.to_string()) {
+                return Err(Retry::Fail(conflict(resource, name)));
+            }
+            let mut desired = resource.conversion.to_storage_version(patched).await?;
+            settle_namespace(resource, namespace, &mut desired)?;
             let options = WriteOptions { from_view, ..options };
-            self.patch_once(
-                resource, namespace, name, part, patch_type, patch, options, ctx, &current,
-            )
-            .await
+            self.commit_update(resource, &current, desired, part, options, ctx, Verb::Patch).await
         })
         .await
-    }
-
-    /// One attempt of a patch against `current`.
-    #[allow(clippy::too_many_arguments)]
-    async fn patch_once(
-        &self,
-        resource: &Resource,
-        namespace: Option<&str>,
-        name: &str,
-        part: Part,
-        patch_type: PatchType,
-        patch: &[u8],
-        options: WriteOptions,
-        ctx: &RequestContext,
-        current: &Object,
-    ) -> Result<Value, Retry> {
-        let served = self.to_served(resource, current).await?;
-        let patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
-        check_type(resource, &patched)?;
-        check_name(name, &patched)?;
-        let pinned = object::resource_version(&patched).map(str::to_owned);
-        if pinned.as_deref().is_some_and(|rv| rv != current.mod_revision.to_string()) {
-            return Err(Retry::Fail(conflict(resource, name)));
-        }
-        let mut desired = resource.conversion.to_storage_version(patched).await?;
-        settle_namespace(resource, namespace, &mut desired)?;
-        self.commit_update(resource, current, desired, part, options, ctx, Verb::Patch).await
     }
 
     /// Applies the update rules to `desired` (storage version) against `current` and writes it

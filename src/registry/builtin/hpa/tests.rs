@@ -1,9 +1,6 @@
 use super::*;
+use crate::registry::builtin::cause_texts as text;
 use crate::registry::table::render_table;
-
-fn text(causes: &[FieldCause]) -> Vec<String> {
-    causes.iter().map(ToString::to_string).collect()
-}
 
 fn created(mut hpa: Value) -> Value {
     HpaStrategy.prepare_for_create(&mut hpa);
