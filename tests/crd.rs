@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::events::next_event;
+use support::http::send;
 use support::server::TestServer;
 
 const GROUP: &str = "stable.example.com";
@@ -76,14 +77,6 @@ spec:
 "#,
         beta_storage = !storage_v1,
     )
-}
-
-async fn send(request: reqwest::RequestBuilder, expected: u16) -> Value {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, expected, "{body}");
-    body
 }
 
 async fn status_of(server: &TestServer, url: &str) -> u16 {

@@ -20,6 +20,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use support::events::next_event;
+use support::http::send;
 use support::server::TestServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -177,14 +178,6 @@ fn crd_url(server: &TestServer) -> String {
 
 fn widgets(server: &TestServer, version: &str) -> String {
     format!("{}/apis/{GROUP}/{version}/namespaces/default/widgets", server.url)
-}
-
-async fn send(request: reqwest::RequestBuilder, expected: u16) -> Value {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, expected, "{body}");
-    body
 }
 
 fn widget(version: &str, name: &str, field: &str, value: i64) -> Value {

@@ -8,6 +8,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::events::next_event;
+use support::http::send;
 use support::server::TestServer;
 
 const METRICS: &str = "autoscaling.alpha.kubernetes.io/metrics";
@@ -36,14 +37,6 @@ fn cpu_metric(utilization: i64) -> Value {
 fn memory_metric() -> Value {
     json!({"type": "Resource", "resource": {"name": "memory",
         "target": {"type": "AverageValue", "averageValue": "500Mi"}}})
-}
-
-async fn send(request: reqwest::RequestBuilder, expected: u16) -> Value {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, expected, "{body}");
-    body
 }
 
 async fn get(server: &TestServer, url: &str) -> Value {

@@ -4,6 +4,7 @@
 
 pub mod etcd;
 pub mod events;
+pub mod http;
 pub mod prometheus;
 pub mod server;
 pub mod suite;
