@@ -130,11 +130,7 @@ impl SentEvents {
     const FLUSH_EVERY: u64 = 64;
 
     fn new(resource: &Resource) -> SentEvents {
-        let labels = [
-            ("group", resource.gv.group.clone()),
-            ("version", resource.gv.version.clone()),
-            ("kind", resource.kind.clone()),
-        ];
+        let labels = watch_labels(resource);
         let registered = metrics::gauge!("apiserver_registered_watchers", &labels);
         registered.increment(1.0);
         let total = metrics::counter!("apiserver_watch_events_total", &labels);
@@ -210,12 +206,17 @@ async fn encode(
 /// `apiserver_watch_events_sizes`, recorded once per encoding: every watcher of that encoding is
 /// sent the same bytes.
 fn event_size(resource: &Resource, bytes: usize) {
-    let labels = [
+    let labels = watch_labels(resource);
+    metrics::histogram!("apiserver_watch_events_sizes", &labels).record(bytes as f64);
+}
+
+/// kube-apiserver's labels of the per-version watch metrics.
+fn watch_labels(resource: &Resource) -> [(&'static str, String); 3] {
+    [
         ("group", resource.gv.group.clone()),
         ("version", resource.gv.version.clone()),
         ("kind", resource.kind.clone()),
-    ];
-    metrics::histogram!("apiserver_watch_events_sizes", &labels).record(bytes as f64);
+    ]
 }
 
 /// An event's object in the requested output: itself, or a one-row Table.
