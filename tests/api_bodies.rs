@@ -390,3 +390,114 @@ async fn undecodable_and_mistyped_bodies_are_refused_in_kubes_words() {
     assert_eq!(code.as_u16(), 201, "{created}");
     assert_eq!(created["kind"], "Namespace");
 }
+
+/// kube-apiserver writes JSON in its types' field order, not alphabetically, and some clients
+/// compare bodies byte for byte.
+#[tokio::test]
+async fn bodies_are_written_in_kubes_field_order() {
+    let api = api().await;
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+
+    // A Status: metav1.Status's order, `details` before `code`.
+    let (_, body) = api.call_raw(Method::GET, &format!("{CMS}/nope"), "", vec![]).await;
+    assert_eq!(
+        text(body),
+        r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"nope\" not found","reason":"NotFound","details":{"name":"nope","kind":"configmaps"},"code":404}"#
+    );
+
+    // Discovery documents: APIVersions and APIResourceList (APIResource's field order).
+    let (_, body) = api.call_raw(Method::GET, "/api", "", vec![]).await;
+    assert_eq!(
+        text(body),
+        r#"{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1:6443"}]}"#
+    );
+    let (_, body) = api.call_raw(Method::GET, "/apis/coordination.k8s.io/v1", "", vec![]).await;
+    let parsed: Value = serde_json::from_slice(&body).unwrap();
+    let lease = &parsed["resources"][0];
+    assert_eq!(
+        text(body),
+        format!(
+            r#"{{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"coordination.k8s.io/v1","resources":[{{"name":"leases","singularName":"lease","namespaced":true,"kind":"Lease","verbs":{},"storageVersionHash":{}}}]}}"#,
+            lease["verbs"], lease["storageVersionHash"]
+        )
+    );
+
+    // A created object: kind, apiVersion, metadata first, metadata in ObjectMeta's order with
+    // labels by key (a Go map), and the rest as the client sent it; GET and LIST say the same.
+    let sent = br#"{"data":{"z":"1","a":"2"},"metadata":{"labels":{"b":"2","a":"1"},"name":"ordered"},"apiVersion":"v1","kind":"ConfigMap","immutable":false}"#;
+    let (code, body) = api.call_raw(Method::POST, CMS, "application/json", sent.to_vec()).await;
+    assert_eq!(code.as_u16(), 201);
+    let created: Value = serde_json::from_slice(&body).unwrap();
+    let meta = &created["metadata"];
+    let expected = format!(
+        r#"{{"kind":"ConfigMap","apiVersion":"v1","metadata":{{"name":"ordered","namespace":"default","uid":{},"resourceVersion":{},"generation":1,"creationTimestamp":{},"labels":{{"a":"1","b":"2"}}}},"data":{{"z":"1","a":"2"}},"immutable":false}}"#,
+        meta["uid"], meta["resourceVersion"], meta["creationTimestamp"]
+    );
+    assert_eq!(text(body), expected);
+    let (_, body) = api.call_raw(Method::GET, &format!("{CMS}/ordered"), "", vec![]).await;
+    assert_eq!(text(body), expected);
+    let (_, body) =
+        api.call_raw(Method::GET, &format!("{CMS}?labelSelector=a%3D1"), "", vec![]).await;
+    let list: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        text(body),
+        format!(
+            r#"{{"kind":"ConfigMapList","apiVersion":"v1","metadata":{{"resourceVersion":{}}},"items":[{expected}]}}"#,
+            list["metadata"]["resourceVersion"]
+        )
+    );
+
+    // The same object with its keys in another order (kubectl sends them sorted) is no change:
+    // nothing is written, as kube-apiserver compares objects, not key orders.
+    let before = api.storage.current_revision().await.unwrap();
+    let mut sorted = created.clone();
+    sort_keys(&mut sorted);
+    let resent = serde_json::to_vec(&sorted).unwrap();
+    assert!(resent.starts_with(br#"{"apiVersion":"v1","data":{"a":"2","z":"1"}"#));
+    let (code, same) =
+        api.call(Method::PUT, &format!("{CMS}/ordered"), "application/json", resent).await;
+    assert_eq!(code.as_u16(), 200, "{same}");
+    assert_eq!(same["metadata"]["resourceVersion"], meta["resourceVersion"]);
+    assert_eq!(api.storage.current_revision().await.unwrap(), before, "nothing was written");
+    let (_, body) = api.call_raw(Method::GET, &format!("{CMS}/ordered"), "", vec![]).await;
+    assert_eq!(text(body), expected);
+}
+
+fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// Custom resources are Go maps in kube-apiserver, written with every object's keys sorted.
+#[tokio::test]
+async fn custom_resources_are_written_with_sorted_keys() {
+    let api = api().await;
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    assert_eq!(api.post(crds, widget_crd()).await.0.as_u16(), 201);
+    let widgets = "/apis/shop.example.com/v1/namespaces/default/widgets";
+    let sent = br#"{"kind":"Widget","apiVersion":"shop.example.com/v1","metadata":{"name":"w"},"spec":{"size":1,"color":"red"}}"#;
+    let body = loop {
+        let (code, body) =
+            api.call_raw(Method::POST, widgets, "application/json", sent.to_vec()).await;
+        if code.as_u16() == 201 {
+            break body;
+        }
+        assert_eq!(code.as_u16(), 404, "{}", String::from_utf8_lossy(&body));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let created: Value = serde_json::from_slice(&body).unwrap();
+    let meta = &created["metadata"];
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        format!(
+            r#"{{"apiVersion":"shop.example.com/v1","kind":"Widget","metadata":{{"creationTimestamp":{},"generation":1,"name":"w","namespace":"default","resourceVersion":{},"uid":{}}},"spec":{{"color":"red","size":1}}}}"#,
+            meta["creationTimestamp"], meta["resourceVersion"], meta["uid"]
+        )
+    );
+}

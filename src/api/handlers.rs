@@ -520,16 +520,20 @@ impl Call {
         }
     }
 
-    /// kube-apiserver's answer to a completed delete: a `Status` naming what was deleted.
+    /// kube-apiserver's answer to a completed delete: a `Status` naming what was deleted, its
+    /// details in `metav1.StatusDetails`' order.
     fn success_status(&self, object: &Value) -> Value {
-        let mut details = json!({
-            "name": crate::registry::object::name(object).unwrap_or_default(),
-            "kind": self.resource.plural,
-            "uid": crate::registry::object::uid(object).unwrap_or_default(),
-        });
+        let mut details = Map::new();
+        details.insert(
+            "name".into(),
+            crate::registry::object::name(object).unwrap_or_default().into(),
+        );
         if !self.resource.gv.group.is_empty() {
-            details["group"] = self.resource.gv.group.clone().into();
+            details.insert("group".into(), self.resource.gv.group.clone().into());
         }
+        details.insert("kind".into(), self.resource.plural.clone().into());
+        details
+            .insert("uid".into(), crate::registry::object::uid(object).unwrap_or_default().into());
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
     }
 

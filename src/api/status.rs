@@ -246,6 +246,7 @@ impl ApiError {
     }
 
     /// The `metav1.Status` object.
+    /// Fields in `metav1.Status`'s order, as kube-apiserver writes them.
     pub fn to_status(&self) -> Value {
         let mut status = json!({
             "kind": "Status",
@@ -254,7 +255,6 @@ impl ApiError {
             "status": "Failure",
             "message": self.message,
             "reason": self.reason.as_str(),
-            "code": self.reason.code(),
         });
         let mut details = serde_json::Map::new();
         if let Some(subject) = &self.subject {
@@ -286,6 +286,7 @@ impl ApiError {
         if !details.is_empty() {
             status["details"] = Value::Object(details);
         }
+        status["code"] = self.reason.code().into();
         status
     }
 }

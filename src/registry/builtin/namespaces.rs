@@ -80,7 +80,7 @@ impl Strategy for NamespaceStrategy {
         let Some(spec) = child_object(map, "spec") else { return };
         match old_finalizers {
             Some(finalizers) => spec.insert("finalizers".into(), finalizers),
-            None => spec.remove("finalizers"),
+            None => spec.shift_remove("finalizers"),
         };
     }
 

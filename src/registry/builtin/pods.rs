@@ -205,7 +205,7 @@ fn validate_spec_update(new: &Value, old: &Value) -> Vec<FieldCause> {
             if let Some(map) = candidate.as_object_mut() {
                 match t.get("tolerationSeconds") {
                     Some(seconds) => map.insert("tolerationSeconds".into(), seconds.clone()),
-                    None => map.remove("tolerationSeconds"),
+                    None => map.shift_remove("tolerationSeconds"),
                 };
             }
             candidate == *t
@@ -243,7 +243,7 @@ fn validate_spec_update(new: &Value, old: &Value) -> Vec<FieldCause> {
                     if let Some(item) = item.as_object_mut() {
                         match old_item.get("image") {
                             Some(image) => item.insert("image".into(), image.clone()),
-                            None => item.remove("image"),
+                            None => item.shift_remove("image"),
                         };
                     }
                 }
@@ -271,7 +271,7 @@ fn validate_spec_update(new: &Value, old: &Value) -> Vec<FieldCause> {
 fn restore(map: &mut Map<String, Value>, old: &Map<String, Value>, field: &str) {
     match old.get(field) {
         Some(value) => map.insert(field.to_owned(), value.clone()),
-        None => map.remove(field),
+        None => map.shift_remove(field),
     };
 }
 

@@ -35,7 +35,7 @@ fn clean_secret_references(sa: &mut Value) {
     let Some(secrets) = sa.get_mut("secrets").and_then(Value::as_array_mut) else { return };
     for secret in secrets.iter_mut() {
         if let Some(reference) = secret.as_object_mut() {
-            let name = reference.remove("name");
+            let name = reference.shift_remove("name");
             reference.clear();
             if let Some(name) = name {
                 reference.insert("name".into(), name);
