@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod apiextensions;
+pub mod filters;
 pub mod meta;
 pub mod metrics;
 pub mod options;

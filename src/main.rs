@@ -58,7 +58,8 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         &runtime_config,
         webhooks,
     )
-    .await?;
+    .await?
+    .with_inflight_limits(options.inflight_limits());
     let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
     tracing::info!(%url, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());

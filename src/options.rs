@@ -10,6 +10,7 @@ use ::watch::ViewConfig;
 use clap::Parser;
 
 use crate::apiextensions::webhook::WebhookConfig;
+use crate::filters::InflightLimits;
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
 use crate::storage::embedded::EmbeddedStorage;
@@ -66,6 +67,16 @@ pub struct Options {
     /// that needed it then fails with a 500 Status (kube-apiserver waits 30 s).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub conversion_webhook_timeout: Duration,
+
+    /// How many read requests (GET, LIST) may be served at once; one more is answered 429 with
+    /// `Retry-After: 1`. Watches are not counted. 0 is unlimited.
+    #[arg(long, default_value_t = InflightLimits::default().read_only)]
+    pub max_requests_inflight: usize,
+
+    /// How many mutating requests (create, update, patch, delete) may be served at once; one
+    /// more is answered 429 with `Retry-After: 1`. 0 is unlimited.
+    #[arg(long, default_value_t = InflightLimits::default().mutating)]
+    pub max_mutating_requests_inflight: usize,
 }
 
 /// One `--runtime-config` value, checked against the built-in resources.
@@ -102,6 +113,14 @@ impl Options {
     }
 
     /// The settings of CRD conversion webhooks.
+    /// `--max-requests-inflight` and `--max-mutating-requests-inflight`.
+    pub fn inflight_limits(&self) -> InflightLimits {
+        InflightLimits {
+            read_only: self.max_requests_inflight,
+            mutating: self.max_mutating_requests_inflight,
+        }
+    }
+
     pub fn webhook_config(&self) -> WebhookConfig {
         WebhookConfig { timeout: self.conversion_webhook_timeout }
     }

@@ -17,7 +17,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Response, StatusCode, header};
-use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use serde_json::json;
@@ -28,8 +27,8 @@ use tower_http::compression::predicate::Predicate;
 
 use crate::api::{ApiState, handlers, openapi};
 use crate::apiextensions::webhook::WebhookConfig;
+use crate::filters::{self, InflightLimits};
 use crate::metrics::Exporter;
-use crate::metrics::http as http_metrics;
 use crate::metrics::storage::Instrumented;
 use crate::registry::store::Store;
 use crate::registry::views::Views;
@@ -53,6 +52,7 @@ pub struct Server {
     pub api: ApiState,
     storage: Arc<dyn Storage>,
     exporter: Arc<Exporter>,
+    inflight_limits: InflightLimits,
 }
 
 impl Server {
@@ -103,7 +103,15 @@ impl Server {
         crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
-        Ok(Server { api, storage, exporter })
+        let inflight_limits = InflightLimits::default();
+        Ok(Server { api, storage, exporter, inflight_limits })
+    }
+
+    /// Serves with these in-flight limits (`--max-requests-inflight`,
+    /// `--max-mutating-requests-inflight`) instead of kube-apiserver's defaults.
+    pub fn with_inflight_limits(mut self, limits: InflightLimits) -> Server {
+        self.inflight_limits = limits;
+        self
     }
 
     pub fn router(&self) -> Router {
@@ -123,13 +131,13 @@ impl Server {
             .with_state(self.api.clone());
         let metrics_route =
             Router::new().route("/metrics", get(serve_metrics)).with_state(self.exporter.clone());
-        Router::new()
+        let routes = Router::new()
             .route("/version", get(version))
             .merge(health_routes)
             .merge(api_routes)
             .merge(metrics_route)
-            .fallback(not_found)
-            .layer(middleware::from_fn_with_state(self.api.registry.clone(), http_metrics::track))
+            .fallback(not_found);
+        filters::chain(routes, self.api.registry.clone(), self.inflight_limits)
             .layer(CompressionLayer::new().gzip(true).compress_when(LargeBodies))
     }
 

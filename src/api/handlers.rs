@@ -15,6 +15,7 @@ use super::negotiate::{self, BodyType, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
 use super::{ApiState, discovery, scale, watch};
+use crate::filters::RequestInfo;
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
 use crate::registry::Resource;
@@ -39,7 +40,13 @@ pub async fn serve(State(state): State<ApiState>, request: Request) -> Response 
 async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let query = Query::parse(parts.uri.query())?;
-    let Some(target) = parse_path(parts.uri.path()) else {
+    // Classified once by the request-info filter (crate::filters); a handler served without
+    // the chain (none in the server) classifies here.
+    let target = match parts.extensions.get::<RequestInfo>() {
+        Some(info) => info.target.clone(),
+        None => parse_path(parts.uri.path()),
+    };
+    let Some(target) = target else {
         return Err(ApiError::no_such_path());
     };
     match target {
