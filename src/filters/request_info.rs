@@ -102,7 +102,8 @@ impl RequestInfo {
         let param = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
         let dry_run = param("dryRun").is_some_and(|v| v == "All");
         let apply = *method == Method::PATCH && content_type.starts_with("application/apply-patch");
-        let target = parse_path(path);
+        // A malformed escape is no API path here; the handler answers it with its 400.
+        let target = parse_path(path).ok();
         let verb = match &target {
             Some(Target::Resource(resource)) => {
                 // The same reading of `watch` as the handler's (Go's strconv.ParseBool); a
