@@ -443,6 +443,9 @@ impl Call {
         let mut options = DeleteOptions { dry_run: self.query.dry_run()?, ..Default::default() };
         options.grace_period_seconds = self.query.number("gracePeriodSeconds")?;
         options.propagation_policy = self.query.value("propagationPolicy").map(str::to_owned);
+        if self.query.value("orphanDependents").is_some() {
+            options.orphan_dependents = Some(self.query.flag("orphanDependents")?);
+        }
         if !self.body.is_empty() {
             let body = negotiate::decode_object(&self.body, negotiate::body_type(&self.headers)?)?;
             let text = |ptr: &str| body.pointer(ptr).and_then(Value::as_str).map(str::to_owned);
@@ -453,6 +456,9 @@ impl Call {
             }
             if let Some(grace) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
                 options.grace_period_seconds = Some(grace);
+            }
+            if let Some(orphan) = body.get("orphanDependents").and_then(Value::as_bool) {
+                options.orphan_dependents = Some(orphan);
             }
             if body
                 .get("dryRun")
@@ -486,6 +492,9 @@ impl Call {
         Ok(options)
     }
 
+    /// kube-apiserver's answers: the object when it stays waiting for finalizers (202 rather
+    /// than 200 only if the client said `orphanDependents: false`), and once it is gone the
+    /// object for resources that return deleted objects, else a `Status` of kind `Success`.
     async fn delete(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let options = self.delete_options()?;
@@ -495,7 +504,16 @@ impl Call {
             .delete(&self.resource, self.namespace(), name, &options, &self.ctx())
             .await?
         {
-            Deletion::Pending(object) => self.respond(StatusCode::OK, &object),
+            Deletion::Pending(object) => {
+                let status = match options.orphan_dependents {
+                    Some(false) => StatusCode::ACCEPTED,
+                    _ => StatusCode::OK,
+                };
+                self.respond(status, &object)
+            }
+            Deletion::Deleted(object) if self.resource.strategy.return_deleted_object() => {
+                self.respond(StatusCode::OK, &object)
+            }
             Deletion::Deleted(object) => {
                 let status = self.success_status(&object);
                 Ok(negotiate::respond(
@@ -523,22 +541,21 @@ impl Call {
     async fn delete_collection(&self) -> Result<Response, ApiError> {
         let params = self.list_params()?;
         let options = self.delete_options()?;
-        let done = self
+        let list = self
             .state
             .store
             .delete_collection(&self.resource, self.namespace(), &params, &options, &self.ctx())
             .await?;
-        let items: Vec<Value> = done
-            .into_iter()
-            .map(|d| match d {
-                Deletion::Deleted(v) | Deletion::Pending(v) => v,
-            })
-            .collect();
+        let mut meta = Map::new();
+        meta.insert("resourceVersion".into(), list.resource_version.to_string().into());
+        if let Some(token) = &list.continue_token {
+            meta.insert("continue".into(), token.clone().into());
+        }
         let document = json!({
             "kind": self.resource.list_kind(),
             "apiVersion": self.resource.gv.api_version(),
-            "metadata": {},
-            "items": items,
+            "metadata": meta,
+            "items": list.items,
         });
         Ok(negotiate::respond(negotiate::output(&self.headers, false)?, StatusCode::OK, &document))
     }

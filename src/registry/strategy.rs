@@ -70,6 +70,14 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         None
     }
 
+    /// Whether a DELETE that removes the object answers with the object as it was last
+    /// (kube-apiserver's `ReturnDeletedObject`: pods, services, service accounts, namespaces)
+    /// rather than a `Status` of kind `Success`. A delete that leaves the object waiting for
+    /// finalizers answers with the object whatever this says.
+    fn return_deleted_object(&self) -> bool {
+        false
+    }
+
     /// Finalizers a delete adds before marking the object, so that the object stays until its
     /// controller has cleaned up (a CustomResourceDefinition's objects).
     fn finalizers_on_delete(&self) -> &'static [&'static str] {

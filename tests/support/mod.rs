@@ -6,5 +6,6 @@ pub mod etcd;
 pub mod events;
 pub mod http;
 pub mod prometheus;
+pub mod router;
 pub mod server;
 pub mod suite;

@@ -76,6 +76,11 @@ fn default_pod(pod: &mut Value) {
 }
 
 impl Strategy for PodStrategy {
+    /// kube-apiserver's pods storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, pod: &mut Value) {
         default_pod(pod);
         let qos = pod.get("spec").map_or("BestEffort", qos_class);

@@ -45,6 +45,11 @@ fn clean_secret_references(sa: &mut Value) {
 }
 
 impl Strategy for ServiceAccountStrategy {
+    /// kube-apiserver's serviceaccounts storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, sa: &mut Value) {
         clean_secret_references(sa);
     }

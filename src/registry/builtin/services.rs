@@ -235,6 +235,11 @@ fn allocate(svc: &mut Value) {
 }
 
 impl Strategy for ServiceStrategy {
+    /// kube-apiserver's services storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, svc: &mut Value) {
         default_service(svc);
         default_type_dependent(svc);

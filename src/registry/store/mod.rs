@@ -27,7 +27,7 @@ use serde_json::Value;
 
 pub use crate::patch::PatchType;
 pub use delete::DeleteOptions;
-pub use list::{ContinueToken, ListParams};
+pub use list::{ContinueToken, ListParams, ListResult};
 pub use watch::{WatchEvent, WatchObject, WatchParams};
 pub use write::{Part, WriteOptions};
 

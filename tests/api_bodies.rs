@@ -1,0 +1,255 @@
+//! Request and response bodies as kube-apiserver reads and writes them, through the router
+//! in-process: bounded JSON patches, what DELETE answers with per resource, the order of JSON
+//! fields, and how undecodable bodies are refused.
+
+mod support;
+
+use axum::http::Method;
+use serde_json::{Value, json};
+use support::router::{CMS, api, assert_status, configmap};
+
+/// Issue 11's amplifying JSON patch: an `add` of a 1 KiB value, then 20 copies of the growing
+/// object into itself. kube-apiserver refuses it (its json-patch library's accumulated copy
+/// limit, 3 MiB) with a 422 at the 12th copy, before any of it is stored.
+#[tokio::test]
+async fn an_amplifying_json_patch_is_refused_and_stores_nothing() {
+    let api = api().await;
+    let (_, created) = api.post(CMS, configmap("cb")).await;
+    let before = api.storage.current_revision().await.unwrap();
+    let mut ops = vec![json!({"op": "add", "path": "/x", "value": {"s": "A".repeat(1024)}})];
+    ops.extend((0..20).map(|i| json!({"op": "copy", "from": "/x", "path": format!("/x/c{i}")})));
+    let body = serde_json::to_vec(&ops).unwrap();
+    assert!(body.len() < 2_000, "{}", body.len());
+    let got =
+        api.call(Method::PATCH, &format!("{CMS}/cb"), "application/json-patch+json", body).await;
+    assert_status(&got, 422, "Invalid");
+    let detail = "Unable to complete the copy, the accumulated size increase of copy is \
+                  4250539, exceeding the limit 3145728";
+    assert_eq!(
+        got.1["message"],
+        format!("the server rejected our request due to an error in our request: {detail}")
+    );
+    assert_eq!(got.1["details"]["causes"][0]["message"], detail, "{}", got.1);
+    assert_eq!(api.storage.current_revision().await.unwrap(), before, "nothing was stored");
+    assert_eq!(api.get(&format!("{CMS}/cb")).await.1, created);
+}
+
+/// One served resource: where its collection is and an object the server accepts.
+struct Sample {
+    collection: &'static str,
+    object: Value,
+    /// What DELETE answers with, as kube-apiserver: the object's kind (its storage sets
+    /// `ReturnDeletedObject`, or the object stays waiting for finalizers) or `Status`.
+    answer: &'static str,
+}
+
+fn samples() -> Vec<Sample> {
+    let meta = |name: &str| json!({"name": name});
+    let pod_spec = json!({"containers": [{"name": "c", "image": "nginx"}]});
+    vec![
+        Sample {
+            collection: "/api/v1/namespaces",
+            object: json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta("gone")}),
+            // Namespaces are never deleted at once: the answer is the Terminating namespace.
+            answer: "Namespace",
+        },
+        Sample { collection: CMS, object: configmap("cm"), answer: "Status" },
+        Sample {
+            collection: "/api/v1/namespaces/default/secrets",
+            object: json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta("s")}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/api/v1/namespaces/default/pods",
+            object: json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta("p"),
+                           "spec": pod_spec.clone()}),
+            answer: "Pod",
+        },
+        Sample {
+            collection: "/api/v1/namespaces/default/services",
+            object: json!({"apiVersion": "v1", "kind": "Service", "metadata": meta("svc"),
+                           "spec": {"ports": [{"port": 80}], "selector": {"app": "a"}}}),
+            answer: "Service",
+        },
+        Sample {
+            collection: "/api/v1/namespaces/default/serviceaccounts",
+            object: json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("sa")}),
+            answer: "ServiceAccount",
+        },
+        Sample {
+            collection: "/api/v1/namespaces/default/events",
+            object: json!({"apiVersion": "v1", "kind": "Event", "metadata": meta("e1"),
+                "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+                "reason": "Started", "message": "started", "type": "Normal"}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/apis/events.k8s.io/v1/namespaces/default/events",
+            object: json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": meta("e2"),
+                "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "x.io/c",
+                "reportingInstance": "i", "action": "Start", "reason": "Started",
+                "type": "Normal", "regarding": {"kind": "Pod", "name": "p"}}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+            object: json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                           "metadata": meta("l"), "spec": {}}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/apis/apps/v1/namespaces/default/deployments",
+            object: json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("d"),
+                "spec": {"selector": {"matchLabels": {"app": "a"}},
+                         "template": {"metadata": {"labels": {"app": "a"}}, "spec": pod_spec}}}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
+            object: json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": meta("h2"),
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "name": "d"}, "maxReplicas": 3}}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+            object: json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+                "metadata": meta("h1"),
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "name": "d"}, "maxReplicas": 3}}),
+            answer: "Status",
+        },
+        Sample {
+            collection: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            object: widget_crd(),
+            // A CRD's delete adds the cleanup finalizer: the answer is the CRD, terminating.
+            answer: "CustomResourceDefinition",
+        },
+    ]
+}
+
+fn widget_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.shop.example.com"},
+        "spec": {"group": "shop.example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]}})
+}
+
+/// Asserts that DELETE answered as kube-apiserver does for `sample`: the object itself, or a
+/// `Status` of kind `Success` naming it by resource (plural) with its uid.
+fn assert_delete_answer(sample: &Sample, created: &Value, answer: &Value) {
+    let name = &created["metadata"]["name"];
+    if sample.answer == "Status" {
+        let segments: Vec<&str> = sample.collection.split('/').collect();
+        let plural = segments.last().unwrap();
+        let group = if segments[1] == "apis" { segments[2] } else { "" };
+        let mut details = json!({"name": name, "kind": plural, "uid": created["metadata"]["uid"]});
+        if !group.is_empty() {
+            details["group"] = group.into();
+        }
+        assert_eq!(
+            *answer,
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                   "details": details}),
+            "{}",
+            sample.collection
+        );
+    } else {
+        assert_eq!(answer["kind"], sample.answer, "{}: {answer}", sample.collection);
+        assert_eq!(answer["apiVersion"], created["apiVersion"], "{answer}");
+        assert_eq!(answer["metadata"]["name"], *name, "{answer}");
+        assert_eq!(answer["metadata"]["uid"], created["metadata"]["uid"], "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn delete_answers_with_the_object_or_a_status_per_resource_as_kube_does() {
+    let api = api().await;
+    for sample in samples() {
+        let (code, created) = api.post(sample.collection, sample.object.clone()).await;
+        assert_eq!(code.as_u16(), 201, "{}: {created}", sample.collection);
+        let name = created["metadata"]["name"].as_str().unwrap();
+        let (code, answer) = api.delete(&format!("{}/{name}", sample.collection)).await;
+        assert_eq!(code.as_u16(), 200, "{}: {answer}", sample.collection);
+        assert_delete_answer(&sample, &created, &answer);
+    }
+
+    // A custom resource: a Status, as for every kind whose storage does not return objects.
+    let crd = json!({"metadata": {"name": "gadgets.shop.example.com"},
+        "spec": {"group": "shop.example.com", "scope": "Namespaced",
+            "names": {"plural": "gadgets", "kind": "Gadget"},
+            "versions": widget_crd()["spec"]["versions"].clone()}});
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    assert_eq!(api.post(crds, crd).await.0.as_u16(), 201);
+    let gadgets = "/apis/shop.example.com/v1/namespaces/default/gadgets";
+    let gadget = json!({"apiVersion": "shop.example.com/v1", "kind": "Gadget",
+                        "metadata": {"name": "g"}, "spec": {"size": 1}});
+    let created = loop {
+        // The CRD is served once the controller has established it.
+        let (code, created) = api.post(gadgets, gadget.clone()).await;
+        if code.as_u16() == 201 {
+            break created;
+        }
+        assert_eq!(code.as_u16(), 404, "{created}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let (code, answer) = api.delete(&format!("{gadgets}/g")).await;
+    assert_eq!(code.as_u16(), 200);
+    let sample = Sample { collection: gadgets, object: gadget, answer: "Status" };
+    assert_delete_answer(&sample, &created, &answer);
+}
+
+/// An object that stays waiting for finalizers is the answer whatever the resource, with 202
+/// instead of 200 when the client asked for `orphanDependents: false` (kube-apiserver's rule).
+#[tokio::test]
+async fn a_delete_pending_finalizers_answers_with_the_object_and_202_when_not_orphaning() {
+    let api = api().await;
+    for (name, options, code) in [
+        ("held", json!({}), 200),
+        ("held-orphan", json!({"orphanDependents": true}), 200),
+        ("held-cascade", json!({"orphanDependents": false}), 202),
+    ] {
+        let mut cm = configmap(name);
+        cm["metadata"]["finalizers"] = json!(["example.com/hold"]);
+        api.post(CMS, cm).await;
+        let body = options.to_string().into_bytes();
+        let (got, answer) =
+            api.call(Method::DELETE, &format!("{CMS}/{name}"), "application/json", body).await;
+        assert_eq!(got.as_u16(), code, "{name}: {answer}");
+        assert_eq!(answer["kind"], "ConfigMap", "{answer}");
+        assert!(answer["metadata"]["deletionTimestamp"].is_string(), "{answer}");
+    }
+    let (got, answer) = api.delete(&format!("{CMS}/held?orphanDependents=false")).await;
+    assert_eq!(got.as_u16(), 202, "{answer}");
+}
+
+/// DELETE on a collection answers with the list of what it deleted, as it was listed.
+#[tokio::test]
+async fn delete_collection_answers_with_the_list_it_deleted() {
+    let api = api().await;
+    for name in ["a", "b", "c"] {
+        let mut cm = configmap(name);
+        cm["metadata"]["labels"] = json!({"doomed": (name != "c").to_string()});
+        api.post(CMS, cm).await;
+    }
+    let (code, list) = api.delete(&format!("{CMS}?labelSelector=doomed%3Dtrue")).await;
+    assert_eq!(code.as_u16(), 200, "{list}");
+    assert_eq!(list["kind"], "ConfigMapList");
+    assert_eq!(list["apiVersion"], "v1");
+    assert!(list["metadata"]["resourceVersion"].is_string(), "{list}");
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(list["items"][0]["metadata"].get("deletionTimestamp").is_none(), "{list}");
+    let (_, left) = api.get(CMS).await;
+    assert_eq!(left["items"].as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left["items"][0]["metadata"]["name"], "c");
+}
