@@ -28,7 +28,6 @@ pub fn resource() -> Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::strategy::Strategy;
     use crate::registry::table::render_table;
     use serde_json::json;
 
