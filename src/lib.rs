@@ -13,6 +13,8 @@
 //!   JSON/merge/strategic-merge patches.
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
+//! - [`authz`]: authorization without I/O — the authorizer contract, RBAC with its decision
+//!   cache, escalation checks, kube's bootstrap policy, its reconciliation and aggregation.
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -21,6 +23,7 @@
 
 pub mod api;
 pub mod apiextensions;
+pub mod authz;
 pub mod filters;
 pub mod meta;
 pub mod metrics;
