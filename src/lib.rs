@@ -13,6 +13,8 @@
 //!   JSON/merge/strategic-merge patches.
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
+//! - [`audit`]: the audit log (`audit.k8s.io/v1`) — policy, per-request events, and the
+//!   buffered log-file and webhook backends.
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -21,6 +23,7 @@
 
 pub mod api;
 pub mod apiextensions;
+pub mod audit;
 pub mod meta;
 pub mod metrics;
 pub mod options;
