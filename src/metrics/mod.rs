@@ -189,6 +189,7 @@ fn describe() {
         "ledger_view_log_resumes_total",
         "Times a view re-opened its log subscription after it failed."
     );
+    crate::audit::metrics::describe();
 }
 
 /// What `/metrics` serves: the recorded metrics plus the state read at scrape time and the
