@@ -33,12 +33,12 @@ pub mod webhook;
 
 use std::sync::Arc;
 
+use self::log::LogBackend;
 pub use self::options::AuditOptions;
 pub use self::policy::{Attributes, Policy, PolicyError, RequestAuditConfig, User};
 pub use self::request::RequestAudit;
 pub use self::sink::Sink;
 pub use self::types::{Event, Level, Stage};
-use self::log::LogBackend;
 use self::webhook::{KubeconfigError, WebhookBackend};
 
 /// Why auditing could not start.
@@ -86,7 +86,9 @@ impl Auditor {
             sinks.push(Sink::spawn(backend, options.webhook_batch()));
         }
         if sinks.is_empty() {
-            tracing::info!("--audit-policy-file without --audit-log-path or --audit-webhook-config-file: no audit backend");
+            tracing::info!(
+                "--audit-policy-file without --audit-log-path or --audit-webhook-config-file: no audit backend"
+            );
             return Ok(None);
         }
         Ok(Some(Auditor { policy, sinks }))
@@ -167,7 +169,12 @@ mod tests {
         ];
         for (i, attributes) in requests.iter().enumerate() {
             let config = auditor.evaluate(attributes);
-            let mut first = Event::new(Level::None, format!("id-{i}"), Stage::RequestReceived, SystemTime::now());
+            let mut first = Event::new(
+                Level::None,
+                format!("id-{i}"),
+                Stage::RequestReceived,
+                SystemTime::now(),
+            );
             first.verb = attributes.verb.to_owned();
             let Some(mut audit) = RequestAudit::new(config, first) else { continue };
             if let Some(event) = audit.stage(Stage::RequestReceived, SystemTime::now()) {
@@ -196,12 +203,22 @@ mod tests {
         assert!(Auditor::start(&none).unwrap().is_none());
 
         let policy = dir.path().join("policy.yaml");
-        std::fs::write(&policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Metadata}]\n").unwrap();
-        let no_backend = AuditOptions { policy_file: Some(policy.clone()), ..AuditOptions::default() };
+        std::fs::write(
+            &policy,
+            "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Metadata}]\n",
+        )
+        .unwrap();
+        let no_backend =
+            AuditOptions { policy_file: Some(policy.clone()), ..AuditOptions::default() };
         assert!(Auditor::start(&no_backend).unwrap().is_none());
 
-        std::fs::write(&policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: All}]\n").unwrap();
-        let bad = AuditOptions { policy_file: Some(policy), log_path: log, ..AuditOptions::default() };
+        std::fs::write(
+            &policy,
+            "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: All}]\n",
+        )
+        .unwrap();
+        let bad =
+            AuditOptions { policy_file: Some(policy), log_path: log, ..AuditOptions::default() };
         let err = Auditor::start(&bad).unwrap_err().to_string();
         assert!(err.contains("rules[0].level: Unsupported value: \"All\""), "{err}");
     }

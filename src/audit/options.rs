@@ -125,12 +125,17 @@ impl AuditOptions {
                 problems.push("--audit-webhook-batch-max-size must be a positive number".into());
             }
             if self.webhook_batch_throttle_enable {
-                if self.webhook_batch_throttle_qps.is_nan() || self.webhook_batch_throttle_qps <= 0.0 {
-                    problems.push("--audit-webhook-batch-throttle-qps must be a positive number".into());
+                if self.webhook_batch_throttle_qps.is_nan()
+                    || self.webhook_batch_throttle_qps <= 0.0
+                {
+                    problems.push(
+                        "--audit-webhook-batch-throttle-qps must be a positive number".into(),
+                    );
                 }
                 if self.webhook_batch_throttle_burst == 0 {
-                    problems
-                        .push("--audit-webhook-batch-throttle-burst must be a positive number".into());
+                    problems.push(
+                        "--audit-webhook-batch-throttle-burst must be a positive number".into(),
+                    );
                 }
             }
         }
@@ -199,7 +204,10 @@ mod tests {
         let parsed = Flags::try_parse_from(["kube-ledger"]).unwrap().audit;
         assert_eq!(parsed, AuditOptions::default());
         assert!(parsed.validate().is_empty());
-        assert_eq!(parsed.rotation(), Rotation { max_size: 100 << 20, max_backups: 0, max_age: None });
+        assert_eq!(
+            parsed.rotation(),
+            Rotation { max_size: 100 << 20, max_backups: 0, max_age: None }
+        );
     }
 
     #[test]
@@ -221,7 +229,11 @@ mod tests {
         assert_eq!(parsed.log_path.as_deref(), Some("-"));
         assert_eq!(
             parsed.rotation(),
-            Rotation { max_size: 5 << 20, max_backups: 3, max_age: Some(Duration::from_secs(7 * 86_400)) }
+            Rotation {
+                max_size: 5 << 20,
+                max_backups: 3,
+                max_age: Some(Duration::from_secs(7 * 86_400))
+            }
         );
         let batch = parsed.webhook_batch();
         assert_eq!((batch.max_batch_size, batch.max_batch_wait), (400, Duration::from_secs(5)));

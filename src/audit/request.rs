@@ -93,7 +93,8 @@ impl RequestAudit {
         if object.get("kind").and_then(Value::as_str) == Some("Status")
             && object.get("apiVersion").and_then(Value::as_str) == Some("v1")
         {
-            let text = |name: &str| object.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+            let text =
+                |name: &str| object.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
             let code = object.get("code").and_then(Value::as_i64).unwrap_or(0);
             self.event.response_status = Some(ResponseStatus {
                 status: text("status"),

@@ -89,7 +89,7 @@ impl Sink {
         }
         let before = self.dropped.fetch_add(1, Ordering::Relaxed);
         audit_metrics::observe_errors(PLUGIN_BUFFERED, 1);
-        if before % 1000 == 0 {
+        if before.is_multiple_of(1000) {
             tracing::warn!(
                 dropped = before + 1,
                 "audit buffer queue blocked: an audit event was dropped (the backend is slow or \
@@ -224,10 +224,13 @@ mod tests {
     use super::*;
     use crate::audit::types::{Level, Stage};
 
+    /// Each delivered batch: when it arrived and the audit IDs in it.
+    type Batches = Arc<Mutex<Vec<(Duration, Vec<String>)>>>;
+
     /// A backend that records each batch with the (paused) time it arrived, and can be held.
     #[derive(Clone, Default)]
     struct Recorder {
-        batches: Arc<Mutex<Vec<(Duration, Vec<String>)>>>,
+        batches: Batches,
         started: Arc<Notify>,
         /// While set, every delivery waits for `release`.
         hold: Arc<std::sync::atomic::AtomicBool>,
@@ -287,8 +290,9 @@ mod tests {
         let metrics = recorder();
         // No await between these calls: the (current-thread) collector cannot run, so exactly
         // the queue's two places are taken.
-        let accepted: Vec<bool> =
-            metrics::with_local_recorder(&metrics, || (1..10).map(|i| sink.process(event(i))).collect());
+        let accepted: Vec<bool> = metrics::with_local_recorder(&metrics, || {
+            (1..10).map(|i| sink.process(event(i))).collect()
+        });
         assert_eq!(accepted, [true, true, false, false, false, false, false, false, false]);
         assert_eq!(sink.dropped(), 7);
         let text = metrics.handle().render();
@@ -314,7 +318,8 @@ mod tests {
         sink.process(event(6));
         sink.shutdown().await; // a closed queue ends the wait at once
         let batches = backend.batches.lock().unwrap().clone();
-        let sizes: Vec<(u64, usize)> = batches.iter().map(|(at, ids)| (at.as_secs(), ids.len())).collect();
+        let sizes: Vec<(u64, usize)> =
+            batches.iter().map(|(at, ids)| (at.as_secs(), ids.len())).collect();
         assert_eq!(sizes, [(0, 3), (0, 3), (60, 1)]);
     }
 

@@ -423,7 +423,8 @@ mod tests {
 
     #[test]
     fn an_error_status_keeps_kube_field_order_and_bodies_are_embedded() {
-        let mut event = Event::new(Level::RequestResponse, "id", Stage::ResponseComplete, received());
+        let mut event =
+            Event::new(Level::RequestResponse, "id", Stage::ResponseComplete, received());
         event.response_status = Some(ResponseStatus {
             status: "Failure".into(),
             message: "configmaps \"x\" not found".into(),
@@ -437,7 +438,8 @@ mod tests {
             ..ResponseStatus::default()
         });
         event.request_object = Some(json!({"kind": "ConfigMap"}));
-        event.impersonated_user = Some(UserInfo { username: "alice".into(), ..UserInfo::default() });
+        event.impersonated_user =
+            Some(UserInfo { username: "alice".into(), ..UserInfo::default() });
         let text = serde_json::to_string(&event).unwrap();
         assert!(text.contains(concat!(
             r#""responseStatus":{"metadata":{},"status":"Failure","#,

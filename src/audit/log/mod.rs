@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use self::rotate::{Rotation, RotatingFile};
+use self::rotate::{RotatingFile, Rotation};
 use super::metrics::PLUGIN_LOG;
 use super::sink::{Backend, Failure};
 use super::types::Event;
@@ -126,7 +126,12 @@ mod tests {
         let sink = Sink::spawn(backend, config);
         for i in 0..7 {
             let at = UNIX_EPOCH + Duration::from_secs(i);
-            sink.process(Arc::new(Event::new(Level::Metadata, i.to_string(), Stage::ResponseComplete, at)));
+            sink.process(Arc::new(Event::new(
+                Level::Metadata,
+                i.to_string(),
+                Stage::ResponseComplete,
+                at,
+            )));
         }
         sink.shutdown().await;
         // Files of [0,1] [2,3] [4,5] [6]: one backup ([4,5]) kept, and the current file.
@@ -144,10 +149,8 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         let backup = std::fs::read_to_string(dir.path().join(&names[0])).unwrap();
-        let ids: Vec<String> = backup
-            .lines()
-            .map(|l| serde_json::from_str::<Event>(l).unwrap().audit_id)
-            .collect();
+        let ids: Vec<String> =
+            backup.lines().map(|l| serde_json::from_str::<Event>(l).unwrap().audit_id).collect();
         assert_eq!(ids, ["4", "5"]);
     }
 

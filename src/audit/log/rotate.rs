@@ -123,7 +123,7 @@ impl RotatingFile {
     /// Removes the backups beyond `max_backups` and older than `max_age`.
     fn prune(&self) -> io::Result<()> {
         let mut backups = backups(&self.path)?;
-        backups.sort_by(|a, b| b.0.cmp(&a.0));
+        backups.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         let mut remove = Vec::new();
         if self.rotation.max_backups > 0 && backups.len() > self.rotation.max_backups {
             remove.extend(backups.drain(self.rotation.max_backups..));
@@ -214,7 +214,14 @@ mod tests {
         let at = UNIX_EPOCH + Duration::from_millis(1_734_572_410_502);
         let name = backup_name(Path::new("/var/log/kube-apiserver-audit.log"), at);
         assert_eq!(name, Path::new("/var/log/kube-apiserver-audit-2024-12-19T01-40-10.502.log"));
-        assert_eq!(backup_time("kube-apiserver-audit-2024-12-19T01-40-10.502.log", "kube-apiserver-audit", ".log"), Some(at));
+        assert_eq!(
+            backup_time(
+                "kube-apiserver-audit-2024-12-19T01-40-10.502.log",
+                "kube-apiserver-audit",
+                ".log"
+            ),
+            Some(at)
+        );
         assert_eq!(backup_name(Path::new("audit"), at), Path::new("audit-2024-12-19T01-40-10.502"));
         assert_eq!(backup_time("audit-2024-12-19T01-40-10.502.log.gz", "audit", ".log"), Some(at));
         assert_eq!(backup_time("audit-notatime.log", "audit", ".log"), None);
@@ -273,7 +280,8 @@ mod tests {
         fs::write(&old, "old\n").unwrap();
         fs::write(dir.path().join("unrelated.log"), "keep\n").unwrap();
         fs::write(dir.path().join("audit-notes.log"), "keep\n").unwrap();
-        let rotation = Rotation { max_size: 100, max_backups: 0, max_age: Some(Duration::from_secs(86_400)) };
+        let rotation =
+            Rotation { max_size: 100, max_backups: 0, max_age: Some(Duration::from_secs(86_400)) };
         let mut file = RotatingFile::open(&path, rotation).unwrap();
         assert!(!old.exists(), "pruned when the file is opened, as lumberjack does");
         fs::write(&old, "old\n").unwrap();
@@ -283,7 +291,10 @@ mod tests {
         assert!(!old.exists(), "pruned after a rotation");
         let all = names(dir.path());
         assert_eq!(all.len(), 4, "a fresh backup, audit.log and the two unrelated files: {all:?}");
-        assert!(all.contains(&"unrelated.log".to_owned()) && all.contains(&"audit-notes.log".to_owned()));
+        assert!(
+            all.contains(&"unrelated.log".to_owned())
+                && all.contains(&"audit-notes.log".to_owned())
+        );
     }
 
     #[test]
@@ -291,13 +302,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
         fs::write(&path, "before\n").unwrap();
-        let mut file = RotatingFile::open(&path, Rotation { max_size: 100, ..Rotation::default() }).unwrap();
+        let mut file =
+            RotatingFile::open(&path, Rotation { max_size: 100, ..Rotation::default() }).unwrap();
         file.write_line(b"after\n").unwrap();
         file.flush().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "before\nafter\n");
         drop(file);
 
-        let file = RotatingFile::open(&path, Rotation { max_size: 13, ..Rotation::default() }).unwrap();
+        let file =
+            RotatingFile::open(&path, Rotation { max_size: 13, ..Rotation::default() }).unwrap();
         drop(file);
         assert_eq!(fs::read_to_string(&path).unwrap(), "");
         assert_eq!(names(dir.path()).len(), 2);

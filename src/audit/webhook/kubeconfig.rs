@@ -195,7 +195,12 @@ fn find<'a, T>(list: &'a [Named<T>], name: &str, what: &str) -> Result<&'a T, St
 }
 
 /// The `-data` field (base64) if set, else the file's contents, else `None`.
-fn data_or_file(data: &str, file: &str, base: &Path, field: &str) -> Result<Option<Vec<u8>>, String> {
+fn data_or_file(
+    data: &str,
+    file: &str,
+    base: &Path,
+    field: &str,
+) -> Result<Option<Vec<u8>>, String> {
     if !data.is_empty() {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
@@ -206,7 +211,9 @@ fn data_or_file(data: &str, file: &str, base: &Path, field: &str) -> Result<Opti
         return Ok(None);
     }
     let path = base.join(file);
-    std::fs::read(&path).map(Some).map_err(|e| format!("cannot read {field} {}: {e}", path.display()))
+    std::fs::read(&path)
+        .map(Some)
+        .map_err(|e| format!("cannot read {field} {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -265,20 +272,45 @@ mod tests {
         for (text, want) in [
             ("clusters: []\n".to_owned(), "current-context is not set"),
             (format!("{head}clusters: []\n"), "no cluster named \"s\""),
-            (format!("{head}clusters: [{{name: s, cluster: {{server: 'https://x'}}}}]\nusers: [{{name: u, user: {{}}}}]\n"),
-                "names no certificate-authority"),
-            (format!("{head}clusters: [{{name: s, cluster: {{server: 'https://x', insecure-skip-tls-verify: true}}}}]\n"),
-                "insecure-skip-tls-verify is not supported"),
-            (format!("{head}clusters: [{{name: s, cluster: {{server: 'ftp://x'}}}}]\n"), "is not an http(s) URL"),
-            (format!("{head}clusters: [{{name: s, cluster: {{server: 'http://x'}}}}]\n"), "no user named \"u\""),
-            (format!("{head}clusters: [{{name: s, cluster: {{server: 'http://x'}}}}]\nusers: [{{name: u, user: {{client-key-data: S0VZ}}}}]\n"),
-                "must be given together"),
-            (format!("{head}clusters: [{{name: s, cluster: {{server: 'https://x', certificate-authority: missing.pem}}}}]\n"),
-                "cannot read certificate-authority"),
+            (
+                format!(
+                    "{head}clusters: [{{name: s, cluster: {{server: 'https://x'}}}}]\nusers: [{{name: u, user: {{}}}}]\n"
+                ),
+                "names no certificate-authority",
+            ),
+            (
+                format!(
+                    "{head}clusters: [{{name: s, cluster: {{server: 'https://x', insecure-skip-tls-verify: true}}}}]\n"
+                ),
+                "insecure-skip-tls-verify is not supported",
+            ),
+            (
+                format!("{head}clusters: [{{name: s, cluster: {{server: 'ftp://x'}}}}]\n"),
+                "is not an http(s) URL",
+            ),
+            (
+                format!("{head}clusters: [{{name: s, cluster: {{server: 'http://x'}}}}]\n"),
+                "no user named \"u\"",
+            ),
+            (
+                format!(
+                    "{head}clusters: [{{name: s, cluster: {{server: 'http://x'}}}}]\nusers: [{{name: u, user: {{client-key-data: S0VZ}}}}]\n"
+                ),
+                "must be given together",
+            ),
+            (
+                format!(
+                    "{head}clusters: [{{name: s, cluster: {{server: 'https://x', certificate-authority: missing.pem}}}}]\n"
+                ),
+                "cannot read certificate-authority",
+            ),
             ("clusters: {\n".to_owned(), "not a kubeconfig"),
         ] {
             let got = load_text(dir.path(), &text).unwrap_err();
-            assert!(got.contains(want) && got.contains("webhook.kubeconfig"), "{text}\n got: {got}\nwant: {want}");
+            assert!(
+                got.contains(want) && got.contains("webhook.kubeconfig"),
+                "{text}\n got: {got}\nwant: {want}"
+            );
         }
     }
 }

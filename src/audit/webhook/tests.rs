@@ -66,10 +66,12 @@ async fn serve(pki: &Pki, failures: usize) -> (String, Arc<Mutex<Vec<Received>>>
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca_der.clone()).unwrap();
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
     let tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -88,26 +90,41 @@ async fn serve(pki: &Pki, failures: usize) -> (String, Arc<Mutex<Vec<Received>>>
             let (acceptor, record, seen) = (acceptor.clone(), record.clone(), seen.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                    let (record, seen) = (record.clone(), seen.clone());
-                    async move {
-                        let header = |name: hyper::header::HeaderName| {
-                            request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-                        };
-                        let authorization = header(hyper::header::AUTHORIZATION);
-                        let content_type = header(hyper::header::CONTENT_TYPE);
-                        let path = request.uri().path().to_owned();
-                        let body = request.into_body().collect().await.unwrap().to_bytes();
-                        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                        record.lock().unwrap().push(Received { authorization, content_type, path, body });
-                        let status = if seen.fetch_add(1, Ordering::SeqCst) < failures { 500 } else { 200 };
-                        let response = hyper::Response::builder()
-                            .status(status)
-                            .body(Full::new(Bytes::from_static(b"{}")))
-                            .unwrap();
-                        Ok::<_, Infallible>(response)
-                    }
-                });
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (record, seen) = (record.clone(), seen.clone());
+                        async move {
+                            let header = |name: hyper::header::HeaderName| {
+                                request
+                                    .headers()
+                                    .get(name)
+                                    .and_then(|v| v.to_str().ok())
+                                    .map(str::to_owned)
+                            };
+                            let authorization = header(hyper::header::AUTHORIZATION);
+                            let content_type = header(hyper::header::CONTENT_TYPE);
+                            let path = request.uri().path().to_owned();
+                            let body = request.into_body().collect().await.unwrap().to_bytes();
+                            let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                            record.lock().unwrap().push(Received {
+                                authorization,
+                                content_type,
+                                path,
+                                body,
+                            });
+                            let status = if seen.fetch_add(1, Ordering::SeqCst) < failures {
+                                500
+                            } else {
+                                200
+                            };
+                            let response = hyper::Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::from_static(b"{}")))
+                                .unwrap();
+                            Ok::<_, Infallible>(response)
+                        }
+                    },
+                );
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(tls), service)
                     .await;
@@ -159,7 +176,8 @@ async fn a_batch_arrives_as_one_event_list_over_mutual_tls_after_a_retry() {
     let (url, received) = serve(&pki, 1).await;
     let dir = tempfile::tempdir().unwrap();
     let backend =
-        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &url, &pki, true), quick()).unwrap();
+        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &url, &pki, true), quick())
+            .unwrap();
     let config = BatchConfig {
         buffer_size: 100,
         max_batch_size: 3,
@@ -182,8 +200,12 @@ async fn a_batch_arrives_as_one_event_list_over_mutual_tls_after_a_retry() {
     assert_eq!(sent.content_type.as_deref(), Some("application/json"));
     assert_eq!(sent.body["kind"], "EventList");
     assert_eq!(sent.body["apiVersion"], "audit.k8s.io/v1");
-    let ids: Vec<&str> =
-        sent.body["items"].as_array().unwrap().iter().map(|i| i["auditID"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = sent.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["auditID"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["a", "b", "c"]);
     assert_eq!(sent.body["items"][0]["stage"], "ResponseComplete");
 }
@@ -194,10 +216,15 @@ async fn a_server_that_keeps_failing_loses_the_batch_after_five_attempts() {
     let (url, received) = serve(&pki, usize::MAX).await;
     let dir = tempfile::tempdir().unwrap();
     let backend =
-        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &url, &pki, true), quick()).unwrap();
+        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &url, &pki, true), quick())
+            .unwrap();
     let failure = backend.deliver(vec![event("a"), event("b")]).await.unwrap_err();
     assert_eq!(failure.events, 2);
-    assert!(failure.reason.contains("HTTP 500") && failure.reason.contains("after 5 attempts"), "{}", failure.reason);
+    assert!(
+        failure.reason.contains("HTTP 500") && failure.reason.contains("after 5 attempts"),
+        "{}",
+        failure.reason
+    );
     assert_eq!(received.lock().unwrap().len(), 5);
 }
 
@@ -210,13 +237,15 @@ async fn no_server_and_no_client_certificate_are_failures_not_hangs() {
     let dir = tempfile::tempdir().unwrap();
     let down = format!("https://127.0.0.1:{port}/");
     let backend =
-        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &down, &pki, true), quick()).unwrap();
+        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &down, &pki, true), quick())
+            .unwrap();
     let failure = backend.deliver(vec![event("a")]).await.unwrap_err();
     assert!(failure.reason.contains("after 5 attempts"), "{}", failure.reason);
 
     let (url, received) = serve(&pki, 0).await;
     let anonymous =
-        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &url, &pki, false), quick()).unwrap();
+        WebhookBackend::from_kubeconfig(&kubeconfig(dir.path(), &url, &pki, false), quick())
+            .unwrap();
     let failure = anonymous.deliver(vec![event("a")]).await.unwrap_err();
     assert_eq!(failure.events, 1);
     assert!(received.lock().unwrap().is_empty(), "the server refused the TLS handshake");
