@@ -61,6 +61,14 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), Some(etcd), args).await
     }
 
+    /// On etcd servers the test started and owns (a [`TestEtcdCluster`](super::etcd::TestEtcdCluster)),
+    /// all given in `--etcd-servers`, with extra command-line flags.
+    pub async fn on_etcd_servers(endpoints: &[String], args: &[&str]) -> TestServer {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--etcd-servers".to_owned(), endpoints.join(",")]);
+        Self::start(tempfile::tempdir().unwrap(), None, args).await
+    }
+
     async fn start(dir: TempDir, etcd: Option<TestEtcd>, args: Vec<String>) -> TestServer {
         let mut server = Self::unstarted(dir, etcd, args);
         server.launch("127.0.0.1:0").await;
