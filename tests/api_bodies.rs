@@ -253,3 +253,140 @@ async fn delete_collection_answers_with_the_list_it_deleted() {
     assert_eq!(left["items"].as_array().unwrap().len(), 1, "{left}");
     assert_eq!(left["items"][0]["metadata"]["name"], "c");
 }
+
+/// Bodies kube-apiserver's decoder cannot read, or reads as another type, are 400s worded as
+/// kube words them (kubectl's own tests match `the object provided is unrecognized`), and
+/// nothing is stored.
+#[tokio::test]
+async fn undecodable_and_mistyped_bodies_are_refused_in_kubes_words() {
+    let api = api().await;
+    api.post(CMS, configmap("exists")).await;
+    let before = api.storage.current_revision().await.unwrap();
+    let namespaces = "/api/v1/namespaces";
+    let hpas = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+    let unrecognized =
+        |kind: &str| format!("the object provided is unrecognized (must be of type {kind})");
+    let probe = "couldn't get version/kind; json parse error";
+    let json = |v: Value| v.to_string().into_bytes();
+    // method, URI, content type, body, message
+    let cases: Vec<(Method, String, &str, Vec<u8>, String)> = vec![
+        (
+            Method::POST,
+            namespaces.into(),
+            "application/json",
+            b"{not json".to_vec(),
+            format!(
+                "{}: {probe}: invalid character 'n' looking for beginning of object key string \
+                 ({{not json)",
+                unrecognized("Namespace")
+            ),
+        ),
+        // kubectl's test/cmd: a YAML pod posted raw (as JSON) to namespaces.
+        (
+            Method::POST,
+            namespaces.into(),
+            "application/json",
+            b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: valid-pod\n".to_vec(),
+            format!(
+                "{}: {probe}: invalid character 'a' looking for beginning of value \
+                 (61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 ...)",
+                unrecognized("Namespace")
+            ),
+        ),
+        (
+            Method::PUT,
+            format!("{CMS}/exists"),
+            "application/json",
+            b"[1, 2]".to_vec(),
+            format!(
+                "{}: {probe}: json: cannot unmarshal array into Go value of type struct {{ \
+                 APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \
+                 \"json:\\\"kind,omitempty\\\"\" }} (5b312c20325d)",
+                unrecognized("ConfigMap")
+            ),
+        ),
+        (
+            Method::POST,
+            CMS.into(),
+            "application/json",
+            json(json!({"kind": 5})),
+            format!(
+                "{}: {probe}: json: cannot unmarshal number into Go struct field .kind of type \
+                 string ({{\"kind\":5}})",
+                unrecognized("ConfigMap")
+            ),
+        ),
+        (
+            Method::POST,
+            CMS.into(),
+            "application/yaml",
+            b"metadata:\n  name: a\n  bad: key: here\n".to_vec(),
+            format!(
+                "{}: yaml: line 3: mapping values are not allowed in this context \
+                 (6d657461646174613a0a20206e616d653a20610a20206261643a206b6579 ...)",
+                unrecognized("ConfigMap")
+            ),
+        ),
+        // Another kind of kube's scheme: decoded as itself, then not convertible.
+        (
+            Method::POST,
+            namespaces.into(),
+            "application/json",
+            json(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})),
+            "Pod in version \"v1\" cannot be handled as a Namespace: converting (v1.Pod) to \
+             (core.Namespace): unknown conversion"
+                .into(),
+        ),
+        (
+            Method::PUT,
+            format!("{CMS}/exists"),
+            "application/yaml",
+            b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: exists\n".to_vec(),
+            "Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) \
+             to (core.ConfigMap): unknown conversion"
+                .into(),
+        ),
+        // A kind the scheme does not hold in that version.
+        (
+            Method::POST,
+            CMS.into(),
+            "application/json",
+            json(json!({"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "x"}})),
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: no kind \"ConfigMap\" \
+             is registered for version \"apps/v1\" in scheme \"pkg/api/legacyscheme/scheme.go:30\""
+                .into(),
+        ),
+        // Another version of the same type converts, and is then not the URL's version.
+        (
+            Method::POST,
+            hpas.into(),
+            "application/json",
+            json(json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "h"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "d"}, "maxReplicas": 2}})),
+            "the API version in the data (autoscaling/v1) does not match the expected API version \
+             (autoscaling/v2)"
+                .into(),
+        ),
+        (
+            Method::POST,
+            "/apis/events.k8s.io/v1/namespaces/default/events".into(),
+            "application/json",
+            json(json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}})),
+            "the API version in the data (v1) does not match the expected API version \
+             (events.k8s.io/v1)"
+                .into(),
+        ),
+    ];
+    for (method, uri, content_type, body, message) in cases {
+        let got = api.call(method.clone(), &uri, content_type, body).await;
+        assert_status(&got, 400, "BadRequest");
+        assert_eq!(got.1["message"], message, "{method} {uri}");
+    }
+    assert_eq!(api.storage.current_revision().await.unwrap(), before, "nothing was stored");
+
+    // A body without apiVersion and kind is the URL's type, as in kube.
+    let (code, created) = api.post(namespaces, json!({"metadata": {"name": "kindless"}})).await;
+    assert_eq!(code.as_u16(), 201, "{created}");
+    assert_eq!(created["kind"], "Namespace");
+}

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::negotiate::{self, BodyType, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
-use super::{ApiState, discovery, scale, watch};
+use super::{ApiState, discovery, scale, typemeta, watch};
 use crate::filters::RequestInfo;
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
@@ -295,7 +295,9 @@ impl Call {
     fn decode_body(&self) -> Result<Value, ApiError> {
         match negotiate::body_type(&self.headers)? {
             kind @ (BodyType::Json | BodyType::Yaml | BodyType::Protobuf) => {
-                negotiate::decode_object(&self.body, kind)
+                let body = negotiate::decode_object(&self.body, kind, &self.resource.kind)?;
+                typemeta::check(&self.state.registry, &self.resource, &body)?;
+                Ok(body)
             }
             _ => Err(ApiError::new(
                 Reason::UnsupportedMediaType,
@@ -447,7 +449,8 @@ impl Call {
             options.orphan_dependents = Some(self.query.flag("orphanDependents")?);
         }
         if !self.body.is_empty() {
-            let body = negotiate::decode_object(&self.body, negotiate::body_type(&self.headers)?)?;
+            let body_type = negotiate::body_type(&self.headers)?;
+            let body = negotiate::decode_object(&self.body, body_type, "DeleteOptions")?;
             let text = |ptr: &str| body.pointer(ptr).and_then(Value::as_str).map(str::to_owned);
             options.uid = text("/preconditions/uid");
             options.resource_version = text("/preconditions/resourceVersion");
