@@ -26,6 +26,7 @@ pub mod meta;
 pub mod metrics;
 pub mod options;
 pub mod patch;
+pub mod pki;
 pub mod registry;
 pub mod server;
 pub mod storage;
