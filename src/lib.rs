@@ -13,6 +13,9 @@
 //!   JSON/merge/strategic-merge patches.
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
+//! - [`pki`] and [`authn`]: the secure default — generated certificates and the rustls server
+//!   configuration, and who a request is (client certificates, static and ServiceAccount
+//!   tokens, anonymous, impersonation headers).
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -21,6 +24,7 @@
 
 pub mod api;
 pub mod apiextensions;
+pub mod authn;
 pub mod filters;
 pub mod meta;
 pub mod metrics;
