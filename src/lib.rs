@@ -13,13 +13,15 @@
 //!   JSON/merge/strategic-merge patches.
 //! - [`filters`]: the filter chain before every handler, in kube-apiserver's order (panic
 //!   recovery, request info, metrics, in-flight limits).
-//! - [`pki`]: the certificates of a secure default (CA, serving, admin) and TLS configuration.
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
 //! - [`authz`]: authorization without I/O — the authorizer contract, RBAC with its decision
 //!   cache, escalation checks, kube's bootstrap policy, its reconciliation and aggregation.
 //! - [`audit`]: the audit log (`audit.k8s.io/v1`) — policy, per-request events, and the
 //!   buffered log-file and webhook backends.
+//! - [`pki`] and [`authn`]: the secure default — generated certificates and the rustls server
+//!   configuration, and who a request is (client certificates, static and ServiceAccount
+//!   tokens, anonymous, impersonation headers).
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -29,6 +31,7 @@
 pub mod api;
 pub mod apiextensions;
 pub mod audit;
+pub mod authn;
 pub mod authz;
 pub mod filters;
 pub mod meta;

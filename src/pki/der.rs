@@ -51,7 +51,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element: its tag and content.
-    pub fn next(&mut self) -> Result<(u8, &'a [u8]), DerError> {
+    pub fn read(&mut self) -> Result<(u8, &'a [u8]), DerError> {
         let (&tag, rest) = self.input.split_first().ok_or(DerError)?;
         if tag & 0x1f == 0x1f {
             return Err(DerError); // multi-byte tags appear nowhere we read
@@ -77,7 +77,7 @@ impl<'a> Reader<'a> {
 
     /// The next element, which must carry `expected`.
     pub fn expect(&mut self, expected: u8) -> Result<&'a [u8], DerError> {
-        match self.next()? {
+        match self.read()? {
             (tag, content) if tag == expected => Ok(content),
             _ => Err(DerError),
         }
@@ -165,10 +165,10 @@ mod tests {
 
     #[test]
     fn truncated_or_indefinite_input_is_an_error() {
-        assert_eq!(Reader::new(&[0x30]).next(), Err(DerError));
-        assert_eq!(Reader::new(&[0x30, 0x05, 1, 2]).next(), Err(DerError));
-        assert_eq!(Reader::new(&[0x30, 0x80, 0, 0]).next(), Err(DerError));
-        assert_eq!(Reader::new(&[0x1f, 0x01, 0]).next(), Err(DerError));
+        assert_eq!(Reader::new(&[0x30]).read(), Err(DerError));
+        assert_eq!(Reader::new(&[0x30, 0x05, 1, 2]).read(), Err(DerError));
+        assert_eq!(Reader::new(&[0x30, 0x80, 0, 0]).read(), Err(DerError));
+        assert_eq!(Reader::new(&[0x1f, 0x01, 0]).read(), Err(DerError));
     }
 
     #[test]

@@ -215,7 +215,7 @@ impl PkiError {
 }
 
 /// Seconds since the Unix epoch, now.
-pub(crate) fn unix_now() -> i64 {
+pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 

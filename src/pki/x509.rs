@@ -38,14 +38,14 @@ impl CertInfo {
         let cert = Reader::new(cert_der).expect(tag::SEQUENCE)?;
         let mut tbs = Reader::new(Reader::new(cert).expect(tag::SEQUENCE)?);
         if tbs.peek_tag() == Some(tag::CONTEXT_0) {
-            tbs.next()?; // version
+            tbs.read()?; // version
         }
         tbs.expect(tag::INTEGER)?; // serialNumber
         tbs.expect(tag::SEQUENCE)?; // signature algorithm
         let (issuer, _) = parse_name(tbs.expect(tag::SEQUENCE)?)?;
         let mut validity = Reader::new(tbs.expect(tag::SEQUENCE)?);
-        let not_before = parse_time(validity.next()?)?;
-        let not_after = parse_time(validity.next()?)?;
+        let not_before = parse_time(validity.read()?)?;
+        let not_after = parse_time(validity.read()?)?;
         let (subject, multi_valued_rdn) = parse_name(tbs.expect(tag::SEQUENCE)?)?;
         Ok(CertInfo { issuer, subject, multi_valued_rdn, not_before, not_after })
     }
@@ -82,7 +82,7 @@ fn parse_name(content: &[u8]) -> Result<(Vec<NameAttribute>, bool), DerError> {
         while !set.is_empty() {
             let mut pair = Reader::new(set.expect(tag::SEQUENCE)?);
             let oid = der::oid_arcs(pair.expect(tag::OID)?)?;
-            let (string_tag, bytes) = pair.next()?;
+            let (string_tag, bytes) = pair.read()?;
             attributes.push(NameAttribute {
                 oid,
                 string_tag,
@@ -104,14 +104,14 @@ fn decode_string(string_tag: u8, bytes: &[u8]) -> Option<String> {
         // Teletex is treated as Latin-1, as Go does.
         tag::T61_STRING => Some(bytes.iter().map(|&b| char::from(b)).collect()),
         tag::BMP_STRING => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return None;
             }
             let units = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
             char::decode_utf16(units).collect::<Result<String, _>>().ok()
         }
         tag::UNIVERSAL_STRING => {
-            if bytes.len() % 4 != 0 {
+            if !bytes.len().is_multiple_of(4) {
                 return None;
             }
             bytes
