@@ -15,6 +15,7 @@ use super::negotiate::{self, BodyType, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
 use super::{ApiState, discovery, scale, typemeta, watch};
+use crate::filters::RequestInfo;
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
 use crate::registry::Resource;
@@ -39,8 +40,11 @@ pub async fn serve(State(state): State<ApiState>, request: Request) -> Response 
 async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let query = Query::parse(parts.uri.query())?;
-    let Some(target) = parse_path(parts.uri.path()) else {
-        return Err(ApiError::no_such_path());
+    // Classified once by the request-info filter (crate::filters); a path it did not take for
+    // an API path (or a handler served without the chain) is parsed here for its 404 or 400.
+    let target = match parts.extensions.get::<RequestInfo>() {
+        Some(RequestInfo { target: Some(target), .. }) => target.clone(),
+        _ => parse_path(parts.uri.path())?,
     };
     match target {
         Target::Resource(path) => {
@@ -153,22 +157,26 @@ impl Call {
         if self.path.namespace.is_some() && !self.resource.namespaced {
             return Err(ApiError::no_such_path());
         }
+        // `None`: the scale subresource, served by its own handler.
         let part = match self.path.subresource.as_deref() {
-            None => Part::Main,
-            Some("status") if self.resource.status_subresource => Part::Status,
-            Some("scale") if self.resource.scale_subresource.is_some() => {
-                return scale::handle(
-                    self.state,
-                    self.resource,
-                    self.path,
-                    self.query,
-                    self.headers,
-                    self.method,
-                    self.body,
-                )
-                .await;
-            }
+            None => Some(Part::Main),
+            Some("status") if self.resource.status_subresource => Some(Part::Status),
+            Some("scale") if self.resource.scale_subresource.is_some() => None,
             Some(_) => return Err(ApiError::no_such_path()),
+        };
+        // A route that exists (404s first, as kube-apiserver's router), then the names in it.
+        self.path.check_segments()?;
+        let Some(part) = part else {
+            return scale::handle(
+                self.state,
+                self.resource,
+                self.path,
+                self.query,
+                self.headers,
+                self.method,
+                self.body,
+            )
+            .await;
         };
         let name = self.path.name.clone();
         match (&self.method, name, part) {

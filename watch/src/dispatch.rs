@@ -16,6 +16,9 @@
 //! kube-apiserver first spends a small time budget blocking on slow watchers; we skip it, because
 //! while that budget lasts one slow client delays every other watcher of the resource, and a
 //! client that resumes loses nothing (the window, or else the log, replays what it missed).
+//!
+//! The maps give memory back as watchers leave ([`shrink`]): a burst of 10,000 watchers would
+//! otherwise leave the registry's tables sized for 10,000 for the life of the view.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +106,7 @@ impl Scope {
     fn remove(&mut self, id: u64, bucket: Option<&(Key, Arc<str>)>) {
         let Some((key, value)) = bucket else {
             self.unindexed.remove(&id);
+            shrink(&mut self.unindexed);
             return;
         };
         let Some(values) = self.indexed.get_mut(key) else { return };
@@ -112,10 +116,22 @@ impl Scope {
             self.indexed_len = self.indexed_len.saturating_sub(1);
             if watchers.is_empty() {
                 values.remove(value);
+            } else {
+                shrink(watchers);
             }
+            shrink(values);
         }
         if values.is_empty() {
             self.indexed.remove(key);
+        }
+    }
+
+    /// Gives back the capacity of the maps a dispatch emptied out.
+    fn shrink(&mut self) {
+        shrink(&mut self.unindexed);
+        for values in self.indexed.values_mut() {
+            values.values_mut().for_each(shrink);
+            shrink(values);
         }
     }
 
@@ -199,6 +215,7 @@ impl Registry {
 
     pub(crate) fn remove(&mut self, id: u64) {
         let Some(place) = self.places.remove(&id) else { return };
+        shrink(&mut self.places);
         match &place.namespace {
             None => self.all.remove(id, place.bucket.as_ref()),
             Some(namespace) => {
@@ -206,6 +223,7 @@ impl Registry {
                     scope.remove(id, place.bucket.as_ref());
                     if scope.is_empty() {
                         self.by_namespace.remove(namespace);
+                        shrink(&mut self.by_namespace);
                     }
                 }
             }
@@ -232,8 +250,16 @@ impl Registry {
                 self.by_namespace.remove(namespace);
             }
         }
-        for id in dropped {
-            self.places.remove(&id);
+        if !dropped.is_empty() {
+            for id in dropped {
+                self.places.remove(&id);
+            }
+            shrink(&mut self.places);
+            self.all.shrink();
+            if let Some(scope) = namespace.and_then(|n| self.by_namespace.get_mut(n)) {
+                scope.shrink();
+            }
+            shrink(&mut self.by_namespace);
         }
         if skipped > 0 {
             metrics.index_skipped.fetch_add(skipped as u64, Ordering::Relaxed);
@@ -251,11 +277,26 @@ impl Registry {
             }
         }
         self.by_namespace.clear();
+        self.places.shrink_to_fit();
+        self.by_namespace.shrink_to_fit();
     }
 
     /// How many watchers are registered.
     pub(crate) fn len(&self) -> usize {
         self.places.len()
+    }
+}
+
+/// Tables at most this large are never shrunk: shrinking them saves nothing worth a rehash.
+const KEEP_CAPACITY: usize = 64;
+
+/// Halves a map's table once it is at most a quarter full, so it follows its watchers down after
+/// a burst (a `HashMap` never shrinks by itself) without rehashing on every removal: a table is
+/// rebuilt only after it lost three quarters of its entries, an amortized O(1) per removal.
+fn shrink<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+    let capacity = map.capacity();
+    if capacity > KEEP_CAPACITY && map.len() <= capacity / 4 {
+        map.shrink_to((map.len() * 2).max(KEEP_CAPACITY));
     }
 }
 
@@ -271,5 +312,102 @@ fn offer(slot: &Slot, event: &Arc<ViewEvent>, terminated: &AtomicU64) -> bool {
             false
         }
         Err(TrySendError::Closed(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Object;
+    use crate::source::EntryKind;
+
+    const BURST: usize = 10_000;
+
+    impl Registry {
+        /// Entries the registry's tables have room for, summed over every table.
+        fn table_capacity(&self) -> usize {
+            let scope = |s: &Scope| {
+                s.unindexed.capacity()
+                    + s.indexed.capacity()
+                    + s.indexed
+                        .values()
+                        .map(|v| v.capacity() + v.values().map(HashMap::capacity).sum::<usize>())
+                        .sum::<usize>()
+            };
+            self.places.capacity()
+                + self.by_namespace.capacity()
+                + scope(&self.all)
+                + self.by_namespace.values().map(scope).sum::<usize>()
+        }
+    }
+
+    fn slot() -> (Slot, mpsc::Receiver<Arc<ViewEvent>>) {
+        let (tx, rx) = mpsc::channel(4);
+        (Slot { tx, close: Arc::default() }, rx)
+    }
+
+    /// A burst of watchers of every kind the registry files: every namespace, one namespace,
+    /// and one namespace with a label hint (all in one bucket).
+    fn burst(registry: &mut Registry) -> Vec<(u64, mpsc::Receiver<Arc<ViewEvent>>)> {
+        let namespace: Arc<str> = "ns".into();
+        let hint = IndexValue::label("app", "web");
+        (0..BURST)
+            .map(|i| {
+                let (slot, rx) = slot();
+                let id = match i % 3 {
+                    0 => registry.add(None, None, slot),
+                    1 => registry.add(Some(&namespace), None, slot),
+                    _ => registry.add(Some(&namespace), Some(&hint), slot),
+                };
+                (id, rx)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tables_shrink_when_watchers_unregister() {
+        let mut registry = Registry::new(Vec::new());
+        let watchers = burst(&mut registry);
+        assert!(registry.table_capacity() >= 2 * BURST);
+        // All but a few leave, as when a burst of clients disconnects.
+        let (leaving, staying) = watchers.split_at(BURST - 5);
+        for (id, _) in leaving {
+            registry.remove(*id);
+        }
+        assert_eq!(registry.len(), 5);
+        let capacity = registry.table_capacity();
+        assert!(capacity <= 10 * KEEP_CAPACITY, "tables sized for {capacity} entries");
+        for (id, _) in staying {
+            registry.remove(*id);
+        }
+        assert_eq!(registry.len(), 0);
+    }
+
+    #[test]
+    fn tables_shrink_when_dispatch_forgets_dropped_watchers() {
+        let mut registry = Registry::new(Vec::new());
+        let watchers = burst(&mut registry);
+        drop(watchers);
+        let json = serde_json::json!({"metadata": {"labels": {"app": "web"}}});
+        let object = Arc::new(Object {
+            key: "/things/ns/a".into(),
+            value: bytes::Bytes::from(json.to_string()),
+            json,
+            create_revision: 1,
+            mod_revision: 1,
+        });
+        let metrics = Arc::new(ViewMetrics::default());
+        let event = Arc::new(ViewEvent::new(
+            1,
+            EntryKind::Created,
+            "/things/ns/a".into(),
+            Some(object),
+            None,
+            metrics.clone(),
+        ));
+        registry.dispatch(&event, Some("ns"), &metrics);
+        assert_eq!(registry.len(), 0);
+        let capacity = registry.table_capacity();
+        assert!(capacity <= 10 * KEEP_CAPACITY, "tables sized for {capacity} entries");
     }
 }

@@ -126,6 +126,12 @@ impl Store {
             self.window_start = oldest.revision;
             self.window.pop_front();
         }
+        // A burst fills the window to `max_events`; once age has emptied most of it, give the
+        // ring back (a `VecDeque` never shrinks by itself).
+        let capacity = self.window.capacity();
+        if capacity > 64 && self.window.len() <= capacity / 4 {
+            self.window.shrink_to(self.window.len() * 2);
+        }
     }
 
     /// The events after `after`, or `None` when the window no longer holds all of them.
