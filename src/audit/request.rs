@@ -157,7 +157,7 @@ fn remove_managed_fields(body: &mut Value) {
         }
     }
     if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.remove("managedFields");
+        metadata.shift_remove("managedFields");
     }
 }
 

@@ -229,7 +229,7 @@ impl RbacWrite<'_> {
                     "managedFields",
                     "resourceVersion",
                 ] {
-                    meta.remove(key);
+                    meta.shift_remove(key);
                 }
             }
             copy

@@ -61,7 +61,7 @@ pub fn reconcile_role(
     if expected_selectors.is_none() && existing_selectors.is_some() {
         // Not expected to be aggregated at all.
         if let Some(map) = result.as_object_mut() {
-            map.remove("aggregationRule");
+            map.shift_remove("aggregationRule");
         }
         changed = true;
     } else if !remove_extra_permissions && !missing_selectors.is_empty() {

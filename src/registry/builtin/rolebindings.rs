@@ -103,7 +103,7 @@ fn default_binding(binding: &mut Value) {
     };
     if no_subjects {
         // `subjects` is omitempty.
-        map.remove("subjects");
+        map.shift_remove("subjects");
     }
 }
 

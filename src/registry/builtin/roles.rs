@@ -93,7 +93,7 @@ pub(crate) fn drop_empty_lists(map: &mut Map<String, Value>, keys: &[&str]) {
             _ => false,
         };
         if empty {
-            map.remove(*key);
+            map.shift_remove(*key);
         }
     }
 }
