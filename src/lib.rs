@@ -28,6 +28,7 @@
 //! Data flows down on writes (HTTP → registry → storage, which appends an event and assigns the
 //! next revision, the resourceVersion) and up on reads and watches (storage → registry → HTTP).
 
+pub mod admission;
 pub mod api;
 pub mod apiextensions;
 pub mod audit;

@@ -223,3 +223,9 @@ mod tests {
         assert!(err.contains("rules[0].level: Unsupported value: \"All\""), "{err}");
     }
 }
+
+/// The request's audit ID, which the audit filter puts in the request's extensions: taken from
+/// the client's `Audit-ID` header when valid, else generated. The `Audit-ID` response header,
+/// the audit log's events and the ledger's provenance of the request's writes all carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AuditId(pub String);

@@ -28,6 +28,11 @@ pub use request_info::{RequestInfo, Verb};
 use crate::metrics::http as http_metrics;
 use crate::registry::Registry;
 
+/// The client's address, which the server puts in every request's extensions (audit
+/// `sourceIPs`, the ledger's provenance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Wraps `routes` in the chain. Layers added last run first, so they are added innermost first.
 pub fn chain(routes: Router, registry: Arc<Registry>, limits: InflightLimits) -> Router {
     routes
