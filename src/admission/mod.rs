@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::authn::UserInfo;
 
 /// The kind of write being admitted; serialized as AdmissionReview's `operation`.
@@ -151,7 +151,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::status::Reason;
+    use crate::meta::status::Reason;
 
     #[derive(Debug)]
     struct AddLabel;

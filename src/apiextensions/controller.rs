@@ -25,7 +25,7 @@ use super::crd::{self, CLEANUP_FINALIZER};
 use super::custom;
 use super::definition::{Definition, Names, Spec};
 use super::names;
-use crate::api::status::{ApiError, Reason};
+use crate::meta::status::{ApiError, Reason};
 use crate::patch::PatchType;
 use crate::registry::store::{
     DeleteOptions, ListParams, Part, RequestContext, Store, WatchEvent, WatchParams, WriteOptions,

@@ -39,7 +39,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
 use super::schema::Schema;
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::registry::resource::{Conversion, Converted, stamp};
 
 /// How long a webhook call may take, unless `--conversion-webhook-timeout` says otherwise
@@ -474,7 +474,7 @@ mod tests {
         let same = hook.convert(vec![v1.clone()], "example.com/v1").await.unwrap();
         assert_eq!(same, std::slice::from_ref(&v1));
         let err = hook.convert(vec![v1], "example.com/v1beta1").await.unwrap_err();
-        assert_eq!(err.reason, crate::api::status::Reason::InternalError);
+        assert_eq!(err.reason, crate::meta::status::Reason::InternalError);
         assert!(
             err.message.starts_with("conversion webhook for example.com/v1, Kind=Foo failed:"),
             "{}",

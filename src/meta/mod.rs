@@ -5,6 +5,8 @@
 //!   `metav1.LabelSelector` of Deployments and friends — and how they match labels.
 //! - [`fields`]: field selectors (`fieldSelector`), matched against the field values a registry
 //!   computes per kind.
+//! - [`status`]: the API error type ([`status::ApiError`], a `metav1.Status`) every layer from
+//!   the registry up returns; the endpoints render it.
 //! - [`validation`]: kube's name and value validators and `metadata` validation, producing the
 //!   `details.causes` of a 422 `Invalid` status.
 //!
@@ -12,6 +14,7 @@
 
 pub mod fields;
 pub mod labels;
+pub mod status;
 pub mod validation;
 
 pub use fields::{FieldOperator, FieldRequirement, FieldSelector, FieldSelectorError};

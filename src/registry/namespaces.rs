@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::store::{DeleteOptions, ListParams, RequestContext, Store, decode};
-use crate::api::status::{ApiError, Reason};
+use crate::meta::status::{ApiError, Reason};
 use crate::registry::object;
 use crate::storage::{StorageError, Verb};
 

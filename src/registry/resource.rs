@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::strategy::Strategy;
 use super::table::TableSpec;
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 
 /// An API group and version; the core group is `""`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value};
 
 use super::{Kind, NAME_DESCRIPTION, column, int_at, str_at};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::meta::validation::{FieldCause, is_dns1123_subdomain, is_qualified_name};
 use crate::registry::object;
 use crate::registry::resource::{Conversion, Converted, GroupVersion, Resource, stamp};

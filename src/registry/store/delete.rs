@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::write::{Part, Retry, WriteOptions, conflict};
 use super::{MAX_RETRIES, RequestContext, Store, decode, not_found, storage_err};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::registry::Resource;
 use crate::registry::object::{self, metadata_mut};
 use crate::storage::{StorageError, Verb};
@@ -204,7 +204,7 @@ impl Store {
             match self.delete(resource, object::namespace(item), name, options, ctx).await {
                 Ok(_) => {}
                 // Deleted meanwhile by someone else: that is what was asked.
-                Err(err) if err.reason == crate::api::status::Reason::NotFound => {}
+                Err(err) if err.reason == crate::meta::status::Reason::NotFound => {}
                 Err(err) => return Err(err),
             }
         }

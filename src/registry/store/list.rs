@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::read::{Freshness, all_served_from_view};
 use super::{Store, decode, storage_err};
-use crate::api::status::{ApiError, Reason};
+use crate::meta::status::{ApiError, Reason};
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
 use crate::registry::Resource;

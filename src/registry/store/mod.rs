@@ -34,7 +34,7 @@ pub use write::{Part, WriteOptions};
 use super::object;
 use super::views::Views;
 use super::{Registry, Resource};
-use crate::api::status::{ApiError, Cause, Reason};
+use crate::meta::status::{ApiError, Cause, Reason};
 use crate::meta::validation::FieldCause;
 use crate::storage::{Object, Provenance, Revision, Storage, Verb};
 

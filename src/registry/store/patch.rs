@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::api::status::{ApiError, Cause, Reason};
+use crate::meta::status::{ApiError, Cause, Reason};
 use crate::patch::{PatchError, PatchType, StrategicSchema, apply_patch};
 use crate::registry::Resource;
 

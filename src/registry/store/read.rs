@@ -23,7 +23,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::Store;
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::registry::{Resource, object};
 use crate::storage::Revision;
 

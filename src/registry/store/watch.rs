@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use super::list::matches;
 use super::{ListParams, Store, storage_err};
-use crate::api::status::{ApiError, Reason};
+use crate::meta::status::{ApiError, Reason};
 use crate::meta::labels::Operator;
 use crate::registry::{Resource, object};
 use crate::storage::Revision;

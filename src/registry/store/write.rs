@@ -14,7 +14,7 @@ use super::{
     MAX_RETRIES, RequestContext, Store, bad_request, decode, encode, encode_in_place, invalid,
     not_found, storage_err,
 };
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::meta::validation::{validate_object_meta, validate_object_meta_update};
 use crate::patch::PatchType;
 use crate::registry::Resource;

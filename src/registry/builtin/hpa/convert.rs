@@ -26,7 +26,7 @@
 use serde_json::{Map, Value, json};
 
 use super::super::podspec::parse_quantity;
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::registry::resource::{Conversion, Converted, stamp};
 
 pub const KIND: &str = "HorizontalPodAutoscaler";
