@@ -16,14 +16,16 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod namespace_lifecycle;
+
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::meta::status::ApiError;
 use crate::authn::UserInfo;
+use crate::meta::status::ApiError;
 
 /// The kind of write being admitted; serialized as AdmissionReview's `operation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,11 +2,14 @@
 //! query, negotiates encodings, and calls the generic store; it holds no per-kind logic.
 //!
 //! Flow: request → [`parse_path`] → discovery, or a [`Resource`] from the registry → verb by
-//! method and path shape → store → response in the negotiated encoding, or a `Status` error.
+//! method and path shape → for a write, one [`Operation`] (the user, audit ID and client address
+//! the filters left in the request's extensions, the path, the query's options) → store →
+//! response in the negotiated encoding with the operation's warnings, or a `Status` error.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -15,16 +18,18 @@ use super::negotiate::{self, BodyType, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
 use super::{ApiState, discovery, scale, typemeta, watch};
-use crate::filters::RequestInfo;
+use crate::audit::AuditId;
+use crate::authn::UserInfo;
+use crate::filters::{PeerAddr, RequestInfo};
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
-use crate::registry::Resource;
+use crate::registry::operation::FieldValidation;
 use crate::registry::store::delete::Deletion;
 use crate::registry::store::write::Part;
-use crate::registry::store::{
-    DeleteOptions, ListParams, RequestContext, WatchParams, WriteOptions,
-};
+use crate::registry::store::{DeleteOptions, ListParams, WatchParams};
 use crate::registry::table::{IncludeObject, render_table};
+use crate::registry::{Operation, Resource};
+use crate::storage::Verb;
 
 /// kube-apiserver's request body limit.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -60,11 +65,13 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
             })?;
             // A deprecated (custom resource) version warns on every request, errors included.
             let warning = resource.strategy.request_warning().map(str::to_owned);
+            let requester = Requester::of(&parts);
             let call = Call {
                 state,
                 resource,
                 path,
                 query,
+                requester,
                 headers: parts.headers,
                 method: parts.method,
                 body,
@@ -89,7 +96,7 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
 
 /// Adds `Warning: 299 - "<text>"` headers (RFC 7234 warn-code 299, as kube-apiserver sends
 /// them; kubectl prints each as `Warning: <text>`).
-fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+pub(super) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
     for text in warnings {
         let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
         if let Ok(value) = format!("299 - \"{escaped}\"").parse() {
@@ -141,12 +148,43 @@ fn discovery_response(
     Ok(response)
 }
 
+/// Who sent a request, from what the filters put in its extensions.
+struct Requester {
+    user: UserInfo,
+    audit_id: String,
+    user_agent: String,
+    source: Option<std::net::SocketAddr>,
+}
+
+impl Requester {
+    fn of(parts: &Parts) -> Requester {
+        let extensions = &parts.extensions;
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        // The audit filter sets the ID; without the chain (in-process tests), the client's
+        // `Audit-ID` header when sensible, else a new one.
+        let audit_id = match extensions.get::<AuditId>() {
+            Some(AuditId(id)) => id.clone(),
+            None => header("audit-id")
+                .filter(|v| !v.is_empty() && v.len() <= 128)
+                .map(str::to_owned)
+                .unwrap_or_else(crate::registry::object::new_uid),
+        };
+        Requester {
+            user: extensions.get::<UserInfo>().cloned().unwrap_or_else(UserInfo::anonymous),
+            audit_id,
+            user_agent: header("user-agent").unwrap_or_default().to_owned(),
+            source: extensions.get::<PeerAddr>().map(|PeerAddr(addr)| *addr),
+        }
+    }
+}
+
 /// One resource request, parsed.
 struct Call {
     state: ApiState,
     resource: Arc<Resource>,
     path: ResourcePath,
     query: Query,
+    requester: Requester,
     headers: HeaderMap,
     method: Method,
     body: bytes::Bytes,
@@ -167,11 +205,16 @@ impl Call {
         // A route that exists (404s first, as kube-apiserver's router), then the names in it.
         self.path.check_segments()?;
         let Some(part) = part else {
+            let name = self.path.name.clone().unwrap_or_default();
+            let op = match self.method {
+                Method::PUT => self.operation(Verb::Update, &name, "UpdateOptions")?,
+                Method::PATCH => self.operation(Verb::Patch, &name, "PatchOptions")?,
+                _ => self.base_operation(Verb::Update, &name),
+            };
             return scale::handle(
                 self.state,
                 self.resource,
-                self.path,
-                self.query,
+                op,
                 self.headers,
                 self.method,
                 self.body,
@@ -194,8 +237,8 @@ impl Call {
                 self.get(&name).await
             }
             (&Method::POST, None, Part::Main) => self.create().await,
-            (&Method::PUT, Some(name), part) => self.update(&name, part).await,
-            (&Method::PATCH, Some(name), part) => self.patch(&name, part).await,
+            (&Method::PUT, Some(name), _) => self.update(&name).await,
+            (&Method::PATCH, Some(name), _) => self.patch(&name).await,
             (&Method::DELETE, Some(name), Part::Main) => self.delete(&name).await,
             (&Method::DELETE, None, Part::Main) => self.delete_collection().await,
             (method, _, _) => Err(method_not_allowed(method)),
@@ -214,49 +257,80 @@ impl Call {
         Ok(())
     }
 
-    fn ctx(&self) -> RequestContext {
-        let audit_id = self
-            .headers
-            .get("audit-id")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| v.len() <= 128)
-            .map(str::to_owned)
-            .unwrap_or_else(crate::registry::object::new_uid);
-        RequestContext { user: "system:anonymous".to_owned(), audit_id }
+    /// The operation a write of `name` (`""` for a create) is, without the query's options.
+    fn base_operation(&self, verb: Verb, name: &str) -> Operation {
+        let requester = &self.requester;
+        let mut op = Operation::new(requester.user.clone(), verb, &self.resource)
+            .in_namespace(self.namespace())
+            .named(name)
+            .with_subresource(self.path.subresource.as_deref().unwrap_or_default());
+        op.audit_id.clone_from(&requester.audit_id);
+        op.user_agent.clone_from(&requester.user_agent);
+        op.source = requester.source;
+        op
     }
 
-    fn write_options(&self) -> Result<WriteOptions, ApiError> {
-        // Field validation is the server's (the objects are schemaless JSON for now, so unknown
-        // fields are kept under every mode); an unknown mode is a 400 as in kube-apiserver.
-        match self.query.value("fieldValidation") {
-            None | Some("Ignore" | "Warn" | "Strict") => {}
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Strict\", \"Warn\""
-                )));
+    /// The operation a write is, with the query's `dryRun`, and for all but deletes
+    /// `fieldValidation` and `fieldManager` (`options_kind`: `CreateOptions`, `UpdateOptions`,
+    /// `PatchOptions` or `DeleteOptions`); 400 or 422 for values kube-apiserver refuses.
+    fn operation(&self, verb: Verb, name: &str, options_kind: &str) -> Result<Operation, ApiError> {
+        let mut op = self.base_operation(verb, name).with_dry_run(self.query.dry_run()?);
+        let mut options = json!({"kind": options_kind, "apiVersion": "meta.k8s.io/v1"});
+        if op.dry_run {
+            options["dryRun"] = json!(["All"]);
+        }
+        if options_kind != "DeleteOptions" {
+            op.field_validation = FieldValidation::parse(self.query.value("fieldValidation"))?;
+            op = op.with_field_manager(self.query.value("fieldManager"), options_kind)?;
+            if let Some(manager) = &op.field_manager {
+                options["fieldManager"] = manager.clone().into();
+            }
+            if let Some(mode) = self.query.value("fieldValidation") {
+                options["fieldValidation"] = mode.into();
             }
         }
-        Ok(WriteOptions { dry_run: self.query.dry_run()?, ..Default::default() })
+        op.options = Some(options);
+        Ok(op)
     }
 
     /// `fieldValidation` for the fields a write would drop as unknown (the resource's schema
     /// says which): a 400 under `Strict`, warnings under `Warn` (the default), nothing under
     /// `Ignore`. `body` is a request object, or a merge patch (a partial object).
-    fn unknown_field_warnings(&self, body: &Value) -> Result<Vec<String>, ApiError> {
+    fn check_unknown_fields(&self, op: &Operation, body: &Value) -> Result<(), ApiError> {
+        if op.field_validation == FieldValidation::Ignore {
+            return Ok(());
+        }
         let mut unknown = self.resource.strategy.unknown_fields(body);
         // Strategic merge patch directives (`$patch`, `$setElementOrder/…`) are not fields.
         unknown.retain(|path| !path.contains('$'));
         let messages: Vec<String> =
             unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
-        match self.query.value("fieldValidation") {
-            _ if messages.is_empty() => Ok(messages),
-            Some("Strict") => Err(ApiError::bad_request(format!(
+        match op.field_validation {
+            _ if messages.is_empty() => Ok(()),
+            FieldValidation::Strict => Err(ApiError::bad_request(format!(
                 "strict decoding error: {}",
                 messages.join(", ")
             ))),
-            Some("Ignore") => Ok(Vec::new()),
-            _ => Ok(messages),
+            _ => {
+                messages.into_iter().for_each(|m| op.warn(m));
+                Ok(())
+            }
         }
+    }
+
+    /// The response to a write: `status` with the object, or the error; either way with the
+    /// warnings the operation gathered.
+    fn respond_to_write(
+        &self,
+        op: &Operation,
+        status: StatusCode,
+        result: Result<Value, ApiError>,
+    ) -> Result<Response, ApiError> {
+        let response = match result.and_then(|value| self.respond(status, &value)) {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        };
+        Ok(with_warnings(response, &op.warnings()))
     }
 
     fn list_params(&self) -> Result<ListParams, ApiError> {
@@ -393,56 +467,39 @@ impl Call {
     async fn create(&self) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let body = self.decode_body()?;
-        let options = self.write_options()?;
-        let warnings = self.unknown_field_warnings(&body)?;
-        let created = self
-            .state
-            .store
-            .create(&self.resource, self.namespace(), body, options, &self.ctx())
-            .await?;
-        Ok(with_warnings(self.respond(StatusCode::CREATED, &created)?, &warnings))
+        let op = self.operation(Verb::Create, "", "CreateOptions")?;
+        self.check_unknown_fields(&op, &body)?;
+        let created = self.state.store.create(&self.resource, &op, body).await;
+        self.respond_to_write(&op, StatusCode::CREATED, created)
     }
 
-    async fn update(&self, name: &str, part: Part) -> Result<Response, ApiError> {
+    async fn update(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let body = self.decode_body()?;
-        let options = self.write_options()?;
-        let warnings = self.unknown_field_warnings(&body)?;
-        let updated = self
-            .state
-            .store
-            .update(&self.resource, self.namespace(), name, part, body, options, &self.ctx())
-            .await?;
-        Ok(with_warnings(self.respond(StatusCode::OK, &updated)?, &warnings))
+        let op = self.operation(Verb::Update, name, "UpdateOptions")?;
+        self.check_unknown_fields(&op, &body)?;
+        let updated = self.state.store.update(&self.resource, &op, body).await;
+        self.respond_to_write(&op, StatusCode::OK, updated)
     }
 
-    async fn patch(&self, name: &str, part: Part) -> Result<Response, ApiError> {
+    async fn patch(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let patch_type = negotiate::patch_type(&self.headers)?;
-        let options = self.write_options()?;
-        let warnings = match serde_json::from_slice::<Value>(&self.body) {
-            Ok(partial) if partial.is_object() => self.unknown_field_warnings(&partial)?,
-            _ => Vec::new(),
-        };
-        let patched = self
-            .state
-            .store
-            .patch(
-                &self.resource,
-                self.namespace(),
-                name,
-                part,
-                patch_type,
-                &self.body,
-                options,
-                &self.ctx(),
-            )
-            .await?;
-        Ok(with_warnings(self.respond(StatusCode::OK, &patched)?, &warnings))
+        let op = self.operation(Verb::Patch, name, "PatchOptions")?;
+        if let Ok(partial) = serde_json::from_slice::<Value>(&self.body)
+            && partial.is_object()
+        {
+            self.check_unknown_fields(&op, &partial)?;
+        }
+        let store = &self.state.store;
+        let patched = store.patch(&self.resource, &op, patch_type, &self.body).await;
+        self.respond_to_write(&op, StatusCode::OK, patched)
     }
 
-    fn delete_options(&self) -> Result<DeleteOptions, ApiError> {
-        let mut options = DeleteOptions { dry_run: self.query.dry_run()?, ..Default::default() };
+    /// The DeleteOptions of the query and body, and the operation with the body's `dryRun`.
+    fn delete_options(&self, name: &str) -> Result<(DeleteOptions, Operation), ApiError> {
+        let mut op = self.operation(Verb::Delete, name, "DeleteOptions")?;
+        let mut options = DeleteOptions::default();
         options.grace_period_seconds = self.query.number("gracePeriodSeconds")?;
         options.propagation_policy = self.query.value("propagationPolicy").map(str::to_owned);
         if self.query.value("orphanDependents").is_some() {
@@ -468,7 +525,10 @@ impl Call {
                 .and_then(Value::as_array)
                 .is_some_and(|a| a.iter().any(|v| v == "All"))
             {
-                options.dry_run = true;
+                op.dry_run = true;
+                if let Some(options) = op.options.as_mut() {
+                    options["dryRun"] = json!(["All"]);
+                }
             }
         }
         if let Some(policy) = &options.propagation_policy
@@ -492,7 +552,7 @@ impl Call {
                 ));
             }
         }
-        Ok(options)
+        Ok((options, op))
     }
 
     /// kube-apiserver's answers: the object when it stays waiting for finalizers (202 rather
@@ -500,13 +560,19 @@ impl Call {
     /// object for resources that return deleted objects, else a `Status` of kind `Success`.
     async fn delete(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
-        let options = self.delete_options()?;
-        match self
-            .state
-            .store
-            .delete(&self.resource, self.namespace(), name, &options, &self.ctx())
-            .await?
-        {
+        let (options, op) = self.delete_options(name)?;
+        let deleted = self.state.store.delete(&self.resource, &op, &options).await;
+        let response = self.respond_to_delete(&options, deleted);
+        let response = response.unwrap_or_else(IntoResponse::into_response);
+        Ok(with_warnings(response, &op.warnings()))
+    }
+
+    fn respond_to_delete(
+        &self,
+        options: &DeleteOptions,
+        deleted: Result<Deletion, ApiError>,
+    ) -> Result<Response, ApiError> {
+        match deleted? {
             Deletion::Pending(object) => {
                 let status = match options.orphan_dependents {
                     Some(false) => StatusCode::ACCEPTED,
@@ -547,12 +613,12 @@ impl Call {
 
     async fn delete_collection(&self) -> Result<Response, ApiError> {
         let params = self.list_params()?;
-        let options = self.delete_options()?;
-        let list = self
-            .state
-            .store
-            .delete_collection(&self.resource, self.namespace(), &params, &options, &self.ctx())
-            .await?;
+        let (options, op) = self.delete_options("")?;
+        let store = &self.state.store;
+        let list = match store.delete_collection(&self.resource, &op, &params, &options).await {
+            Ok(list) => list,
+            Err(error) => return Ok(with_warnings(error.into_response(), &op.warnings())),
+        };
         let mut meta = Map::new();
         meta.insert("resourceVersion".into(), list.resource_version.to_string().into());
         if let Some(token) = &list.continue_token {
@@ -564,6 +630,7 @@ impl Call {
             "metadata": meta,
             "items": list.items,
         });
-        Ok(negotiate::respond(negotiate::output(&self.headers, false)?, StatusCode::OK, &document))
+        let output = negotiate::output(&self.headers, false)?;
+        Ok(with_warnings(negotiate::respond(output, StatusCode::OK, &document), &op.warnings()))
     }
 }

@@ -14,19 +14,18 @@ use serde_json::{Value, json};
 
 use super::ApiState;
 use super::negotiate;
-use super::request::{Query, ResourcePath};
 use super::status::{ApiError, Cause, Reason};
 use crate::meta::labels::LabelSelector;
 use crate::patch::PatchType;
 use crate::registry::resource::ScaleSubresource;
-use crate::registry::store::{Part, RequestContext, WriteOptions};
-use crate::registry::{Resource, object};
+use crate::registry::{Operation, Resource, object};
 
+/// `op` is the request as an operation on the parent (subresource `scale`); for PUT and PATCH
+/// its options are the query's.
 pub async fn handle(
     state: ApiState,
     resource: Arc<Resource>,
-    path: ResourcePath,
-    query: Query,
+    op: Operation,
     headers: HeaderMap,
     method: Method,
     body: Bytes,
@@ -34,10 +33,10 @@ pub async fn handle(
     let Some(spec) = resource.scale_subresource.clone() else {
         return Err(ApiError::no_such_path());
     };
-    let Some(name) = path.name.as_deref() else {
+    if op.name.is_empty() {
         return Err(ApiError::new(Reason::MethodNotAllowed, "scale needs an object name"));
-    };
-    let namespace = path.namespace.as_deref();
+    }
+    let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
     let store = &state.store;
     let output = negotiate::output(&headers, false)?;
     let parent = store.get(&resource, namespace, name, None).await?;
@@ -87,12 +86,12 @@ pub async fn handle(
         patch["metadata"] = json!({"resourceVersion": rv});
     }
     let patch = serde_json::to_vec(&patch).unwrap_or_default();
-    let ctx = RequestContext { user: "system:anonymous".into(), audit_id: object::new_uid() };
-    let options = WriteOptions { dry_run: query.dry_run()?, ..Default::default() };
-    let updated = store
-        .patch(&resource, namespace, name, Part::Main, PatchType::Merge, &patch, options, &ctx)
-        .await?;
-    Ok(negotiate::respond(output, StatusCode::OK, &scale_of(&spec, &updated)))
+    let updated = store.patch(&resource, &op, PatchType::Merge, &patch).await;
+    let response = match updated {
+        Ok(updated) => negotiate::respond(output, StatusCode::OK, &scale_of(&spec, &updated)),
+        Err(error) => axum::response::IntoResponse::into_response(error),
+    };
+    Ok(super::handlers::with_warnings(response, &op.warnings()))
 }
 
 /// The `Scale` view of a parent object.

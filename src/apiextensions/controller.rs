@@ -27,17 +27,12 @@ use super::definition::{Definition, Names, Spec};
 use super::names;
 use crate::meta::status::{ApiError, Reason};
 use crate::patch::PatchType;
-use crate::registry::store::{
-    DeleteOptions, ListParams, Part, RequestContext, Store, WatchEvent, WatchParams, WriteOptions,
-};
-use crate::registry::{GroupVersion, Resource, object};
+use crate::registry::store::{DeleteOptions, ListParams, Store, WatchEvent, WatchParams};
+use crate::registry::{GroupVersion, Operation, Resource, object};
+use crate::storage::Verb;
 
-fn controller() -> RequestContext {
-    RequestContext {
-        user: "system:serviceaccount:kube-system:crd-controller".to_owned(),
-        audit_id: String::new(),
-    }
-}
+/// Who the controller's writes are recorded as (they go through the store, admission included).
+const CONTROLLER: &str = "system:serviceaccount:kube-system:crd-controller";
 
 /// What the controller serves for one CRD.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,18 +250,10 @@ impl Controller {
         let mut body = crd.clone();
         body["status"] = status;
         let name = object::name(crd).unwrap_or_default().to_owned();
-        let result = self
-            .store
-            .update(
-                &self.crds,
-                None,
-                &name,
-                Part::Status,
-                body,
-                WriteOptions::default(),
-                &controller(),
-            )
-            .await;
+        let op = Operation::internal(CONTROLLER, Verb::Update, &self.crds)
+            .named(&name)
+            .with_subresource("status");
+        let result = self.store.update(&self.crds, &op, body).await;
         match result {
             Ok(_) => {}
             Err(err) if matches!(err.reason, Reason::Conflict | Reason::NotFound) => {}
@@ -306,8 +293,8 @@ impl Controller {
     /// finalizer so its deletion completes.
     async fn clean_up(&self, definition: &Definition) -> Result<(), ApiError> {
         let resource = self.storage_resource(definition);
-        let ctx = controller();
         if let Some(resource) = resource {
+            let op = Operation::internal(CONTROLLER, Verb::Delete, &resource);
             let mut pause = Duration::from_millis(50);
             loop {
                 let list = self.store.list(&resource, None, &ListParams::default()).await?;
@@ -317,11 +304,8 @@ impl Controller {
                 for item in &list.items {
                     let name = object::name(item).unwrap_or_default();
                     let namespace = object::namespace(item);
-                    match self
-                        .store
-                        .delete(&resource, namespace, name, &DeleteOptions::default(), &ctx)
-                        .await
-                    {
+                    let op = op.for_object(namespace, name);
+                    match self.store.delete(&resource, &op, &DeleteOptions::default()).await {
                         Ok(_) => {}
                         Err(err) if err.reason == Reason::NotFound => {}
                         Err(err) => return Err(err),
@@ -331,7 +315,7 @@ impl Controller {
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
-        self.remove_finalizer(&definition.metadata.name, &ctx).await
+        self.remove_finalizer(&definition.metadata.name).await
     }
 
     /// A resource over the CRD's storage prefix: a served one, or one built for the cleanup.
@@ -349,24 +333,13 @@ impl Controller {
         custom::resources(&any, self.webhooks).ok()?.into_iter().next().map(Arc::new)
     }
 
-    async fn remove_finalizer(&self, name: &str, ctx: &RequestContext) -> Result<(), ApiError> {
+    async fn remove_finalizer(&self, name: &str) -> Result<(), ApiError> {
         let current = self.store.get(&self.crds, None, name, None).await?;
         let remaining: Vec<String> =
             object::finalizers(&current).into_iter().filter(|f| f != CLEANUP_FINALIZER).collect();
         let patch = json!({"metadata": {"finalizers": remaining}}).to_string();
-        let result = self
-            .store
-            .patch(
-                &self.crds,
-                None,
-                name,
-                Part::Main,
-                PatchType::Merge,
-                patch.as_bytes(),
-                WriteOptions::default(),
-                ctx,
-            )
-            .await;
+        let op = Operation::internal(CONTROLLER, Verb::Patch, &self.crds).named(name);
+        let result = self.store.patch(&self.crds, &op, PatchType::Merge, patch.as_bytes()).await;
         match result {
             Ok(_) => Ok(()),
             Err(err) if err.reason == Reason::NotFound => Ok(()),

@@ -749,7 +749,8 @@ fn validate_finalizers(finalizers: &[&str], path: &str, causes: &mut Vec<FieldCa
     }
 }
 
-fn validate_field_manager(manager: &str, path: &str, causes: &mut Vec<FieldCause>) {
+/// kube's `ValidateFieldManager`: at most 128 bytes, printable.
+pub fn validate_field_manager(manager: &str, path: &str, causes: &mut Vec<FieldCause>) {
     if manager.len() > FIELD_MANAGER_MAX_LENGTH {
         causes.push(FieldCause::too_long(path, FIELD_MANAGER_MAX_LENGTH));
     }

@@ -1,7 +1,8 @@
 //! The registry: which resources are served, and the one generic store that serves them all.
 //!
 //! Requests arrive from the endpoints (`crate::api`) already decoded and routed to a
-//! [`Resource`]; the [`store::Store`] applies the common object rules and the resource's
+//! [`Resource`], each write described by one [`Operation`]; the [`store::Store`] runs its stages
+//! (admission among them) and applies the common object rules and the resource's
 //! [`Strategy`], and reads or writes the log through `crate::storage`. Built-in kinds are
 //! registered at start-up ([`builtin`]), those `--runtime-config` disables
 //! ([`runtime_config`]) left out; CustomResourceDefinitions register theirs at runtime
@@ -11,6 +12,7 @@
 pub mod builtin;
 pub mod namespaces;
 pub mod object;
+pub mod operation;
 pub mod resource;
 pub mod runtime_config;
 pub mod store;
@@ -21,6 +23,7 @@ pub mod views;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+pub use operation::Operation;
 pub use resource::{GroupVersion, Resource};
 pub use runtime_config::RuntimeConfig;
 pub use strategy::Strategy;

@@ -1,42 +1,102 @@
 //! Namespace lifecycle: the built-in namespaces exist from the start, and a deleted namespace is
-//! emptied before it goes away (kube-controller-manager's namespace controller, in-process).
+//! emptied before it goes away (kube-controller-manager's namespace controller, in-process), and
+//! [`Lister`], through which the NamespaceLifecycle admission plugin
+//! (`crate::admission::namespace_lifecycle`) reads namespaces.
 //!
 //! Flow: `DELETE /api/v1/namespaces/x` marks the namespace `Terminating` (the store's delete) and
 //! starts [`finalize_in_background`]; it deletes every namespaced object in `x` — objects with
-//! finalizers stay until their controllers remove them — and, once nothing is left, removes the
-//! `kubernetes` finalizer and the namespace itself. Terminating namespaces found at start-up
-//! (the server stopped half-way) are resumed by [`resume_terminating`].
+//! finalizers stay until their controllers remove them — and, once nothing is left, finalizes
+//! the namespace (its spec finalizers removed, as kube's `/finalize`), which deletes it unless
+//! a metadata finalizer still holds it. Every one of these writes goes through the store, as
+//! `system:serviceaccount:kube-system:namespace-controller`: admitted and recorded like any
+//! other. Terminating namespaces found at start-up (the server stopped half-way) are resumed by
+//! [`resume_terminating`].
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::store::{DeleteOptions, ListParams, RequestContext, Store, decode};
+use super::operation::APISERVER;
+use super::store::{DeleteOptions, ListParams, Operation, Store, decode};
+use super::{Registry, Resource};
+use crate::admission::namespace_lifecycle::{Namespaces, Phase};
 use crate::meta::status::{ApiError, Reason};
+use crate::patch::PatchType;
 use crate::registry::object;
-use crate::storage::{StorageError, Verb};
+use crate::registry::views::Views;
+use crate::storage::{Storage, Verb};
 
 /// The namespaces kube-apiserver creates at start-up.
 pub const BUILT_IN: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-/// The namespaces that may not be deleted (kube-apiserver's NamespaceLifecycle admission).
-pub const IMMORTAL: [&str; 3] = ["default", "kube-system", "kube-public"];
+/// Who the namespace controller's writes are recorded as.
+pub const CONTROLLER: &str = "system:serviceaccount:kube-system:namespace-controller";
 
-fn controller() -> RequestContext {
-    RequestContext {
-        user: "system:serviceaccount:kube-system:namespace-controller".to_owned(),
-        audit_id: String::new(),
+/// Namespaces for the NamespaceLifecycle plugin: the namespaces view, else the log.
+#[derive(Debug, Clone)]
+pub struct Lister {
+    storage: Arc<dyn Storage>,
+    registry: Arc<Registry>,
+    views: Views,
+}
+
+impl Lister {
+    /// Reads what `store` reads (its storage, registry and views).
+    pub fn of(store: &Store) -> Lister {
+        Lister {
+            storage: store.storage.clone(),
+            registry: store.registry.clone(),
+            views: store.views.clone(),
+        }
+    }
+
+    fn namespaces(&self) -> Option<Arc<Resource>> {
+        self.registry.get("", "v1", "namespaces")
+    }
+}
+
+fn phase_of(ns: &Value) -> Phase {
+    let terminating = ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+        || object::deletion_timestamp(ns).is_some();
+    if terminating { Phase::Terminating } else { Phase::Active }
+}
+
+#[async_trait]
+impl Namespaces for Lister {
+    fn cached(&self, name: &str) -> Option<Phase> {
+        // Without the namespaces resource every namespace is taken as active.
+        let Some(namespaces) = self.namespaces() else { return Some(Phase::Active) };
+        match self.views.of(&namespaces).get(&namespaces.key(None, name)) {
+            Ok(Some(found)) => Some(phase_of(&found.json)),
+            _ => None,
+        }
+    }
+
+    async fn live(&self, name: &str) -> Result<Phase, ApiError> {
+        let Some(namespaces) = self.namespaces() else { return Ok(Phase::Active) };
+        let key = namespaces.key(None, name);
+        let stored = self
+            .storage
+            .get(&key, None)
+            .await
+            .map_err(super::store::storage_err(&namespaces, name))?;
+        match stored {
+            Some(stored) => Ok(phase_of(&decode(&stored)?)),
+            None => Ok(Phase::Missing),
+        }
     }
 }
 
 /// Creates the built-in namespaces that do not exist yet.
 pub async fn ensure_built_in(store: &Store) -> Result<(), ApiError> {
     let Some(namespaces) = store.registry.get("", "v1", "namespaces") else { return Ok(()) };
-    let ctx = RequestContext { user: "system:apiserver".to_owned(), audit_id: String::new() };
     for name in BUILT_IN {
         let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        match store.create(&namespaces, None, body, Default::default(), &ctx).await {
+        let op = Operation::internal(APISERVER, Verb::Create, &namespaces).named(name);
+        match store.create(&namespaces, &op, body).await {
             Ok(_) => tracing::info!(namespace = name, "created built-in namespace"),
             Err(err) if err.reason == Reason::AlreadyExists => {}
             Err(err) => return Err(err),
@@ -67,25 +127,20 @@ pub fn finalize_in_background(store: Store, namespace: String) {
 }
 
 async fn finalize(store: &Store, namespace: &str) -> Result<(), ApiError> {
-    let ctx = controller();
     let mut pause = Duration::from_millis(100);
     loop {
-        if delete_contents(store, namespace, &ctx).await? == 0 {
+        if delete_contents(store, namespace).await? == 0 {
             break;
         }
         // Objects held by finalizers wait for their controllers; look again later.
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
     }
-    remove_namespace(store, namespace, &ctx).await
+    remove_namespace(store, namespace).await
 }
 
 /// Deletes every namespaced object in `namespace`; returns how many were still there.
-async fn delete_contents(
-    store: &Store,
-    namespace: &str,
-    ctx: &RequestContext,
-) -> Result<usize, ApiError> {
+async fn delete_contents(store: &Store, namespace: &str) -> Result<usize, ApiError> {
     let mut seen_prefixes = BTreeSet::new();
     let mut found = 0;
     for resource in store.registry.all() {
@@ -94,13 +149,12 @@ async fn delete_contents(
             continue;
         }
         let list = store.list(&resource, Some(namespace), &ListParams::default()).await?;
+        let op = Operation::internal(CONTROLLER, Verb::Delete, &resource);
         for item in list.items {
             found += 1;
             let name = object::name(&item).unwrap_or_default();
-            match store
-                .delete(&resource, Some(namespace), name, &DeleteOptions::default(), ctx)
-                .await
-            {
+            let op = op.for_object(Some(namespace), name);
+            match store.delete(&resource, &op, &DeleteOptions::default()).await {
                 Ok(_) => {}
                 Err(err) if err.reason == Reason::NotFound => {}
                 Err(err) => return Err(err),
@@ -110,51 +164,22 @@ async fn delete_contents(
     Ok(found)
 }
 
-/// Drops the `kubernetes` finalizer and deletes the namespace object.
-async fn remove_namespace(
-    store: &Store,
-    namespace: &str,
-    ctx: &RequestContext,
-) -> Result<(), ApiError> {
+/// Finalizes the namespace: its spec finalizers (`kubernetes`) removed through the store's
+/// `/finalize` part, which deletes it unless someone else's metadata finalizer holds it.
+async fn remove_namespace(store: &Store, namespace: &str) -> Result<(), ApiError> {
     let Some(namespaces) = store.registry.get("", "v1", "namespaces") else { return Ok(()) };
-    let key = namespaces.key(None, namespace);
-    loop {
-        let Some(current) = store.storage.get(&key, None).await.map_err(internal)? else {
-            return Ok(());
-        };
-        let mut ns = decode(&current)?;
-        if let Some(spec) = ns.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.shift_remove("finalizers");
-        }
-        let result = if object::finalizers(&ns).is_empty() {
-            store
-                .storage
-                .delete(&key, current.mod_revision, ctx.provenance(Verb::Delete))
-                .await
-                .map(|_| ())
-        } else {
-            // Someone else's metadata finalizer: leave the namespace to them, spec finalizer gone.
-            let bytes = super::store::encode(&namespaces, ns);
-            let who = ctx.provenance(Verb::Update);
-            return store
-                .storage
-                .update(&key, current.mod_revision, bytes, who)
-                .await
-                .map(|_| ())
-                .map_err(internal);
-        };
-        match result {
-            Ok(()) => {
+    let op = Operation::internal(CONTROLLER, Verb::Update, &namespaces)
+        .named(namespace)
+        .with_subresource("finalize");
+    let patch = br#"{"spec":{"finalizers":null}}"#;
+    match store.patch(&namespaces, &op, PatchType::Merge, patch).await {
+        Ok(ns) => {
+            if object::finalizers(&ns).is_empty() {
                 tracing::info!(%namespace, "namespace deleted");
-                return Ok(());
             }
-            Err(StorageError::Conflict { .. }) => continue,
-            Err(StorageError::NotFound { .. }) => return Ok(()),
-            Err(err) => return Err(internal(err)),
+            Ok(())
         }
+        Err(err) if err.reason == Reason::NotFound => Ok(()),
+        Err(err) => Err(err),
     }
-}
-
-fn internal(err: StorageError) -> ApiError {
-    ApiError::from_storage(err, "", "namespaces", "")
 }

@@ -84,6 +84,13 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         false
     }
 
+    /// Whether an object being deleted may go now that an update left it like this (kube's
+    /// `ShouldDeleteDuringUpdate`): when no finalizer holds it. Namespaces also wait for their
+    /// spec finalizers.
+    fn finalized(&self, object: &Value) -> bool {
+        crate::registry::object::finalizers(object).is_empty()
+    }
+
     /// Finalizers a delete adds before marking the object, so that the object stays until its
     /// controller has cleaned up (a CustomResourceDefinition's objects).
     fn finalizers_on_delete(&self) -> &'static [&'static str] {

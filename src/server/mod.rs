@@ -29,6 +29,8 @@ use tokio::sync::watch;
 
 pub use self::connections::ConnectionConfig;
 pub use self::kubeconfig::{client_url, write_kubeconfig};
+use crate::admission::Chain;
+use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::api::ApiState;
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::filters::InflightLimits;
@@ -93,6 +95,9 @@ impl Server {
         let views = Views::new(storage.clone(), views, shutdown.clone());
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views);
+        // The admission chain every write passes, in kube-apiserver's order.
+        let lifecycle = NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(&store)));
+        let store = store.with_admission(Chain::new(vec![Arc::new(lifecycle)]));
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).

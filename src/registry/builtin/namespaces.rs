@@ -54,6 +54,14 @@ impl Strategy for NamespaceStrategy {
         true
     }
 
+    /// kube's `ShouldDeleteNamespaceDuringUpdate`: a terminating namespace goes only once its
+    /// spec finalizers are gone too (the namespace controller's `/finalize`), not on any update
+    /// that happens to leave its metadata finalizers empty.
+    fn finalized(&self, ns: &Value) -> bool {
+        let spec_finalizers = ns.pointer("/spec/finalizers").and_then(Value::as_array);
+        object::finalizers(ns).is_empty() && spec_finalizers.is_none_or(Vec::is_empty)
+    }
+
     fn prepare_for_create(&self, ns: &mut Value) {
         default_name_label(ns);
         let Some(map) = ns.as_object_mut() else { return };

@@ -6,7 +6,11 @@
 //! delete). A strategy may name finalizers every delete adds first
 //! ([`crate::registry::Strategy::finalizers_on_delete`]: a CRD's objects are removed before the
 //! CRD). Namespaces are special: deleting one marks it `Terminating` and the namespace
-//! lifecycle ([`crate::registry::namespaces`]) empties and then removes it.
+//! controller ([`crate::registry::namespaces`]) empties and then removes it, through this store.
+//!
+//! Stages: the current object is read, the preconditions checked, then both admission phases
+//! run with the object as `old_object` and no new object, then the storage write (the delete,
+//! or the deletion mark). A dry run runs all of it and writes nothing.
 //!
 //! What the client is answered with is the endpoint's choice, from the [`Deletion`] and the
 //! strategy's [`crate::registry::Strategy::return_deleted_object`]; a collection delete answers
@@ -14,8 +18,9 @@
 
 use serde_json::{Value, json};
 
-use super::write::{Part, Retry, WriteOptions, conflict};
-use super::{MAX_RETRIES, RequestContext, Store, decode, not_found, storage_err};
+use super::write::{Current, Part, Retry, conflict};
+use super::{MAX_RETRIES, Operation, Store, decode, not_found, storage_err};
+use crate::admission::Action;
 use crate::meta::status::ApiError;
 use crate::registry::Resource;
 use crate::registry::object::{self, metadata_mut};
@@ -36,7 +41,6 @@ pub struct DeleteOptions {
     /// `Orphan`, `Background` or `Foreground`: accepted (validated by the endpoint); there is no
     /// garbage collector yet, so dependents are left alone as with `Orphan`.
     pub propagation_policy: Option<String>,
-    pub dry_run: bool,
 }
 
 /// What a delete did.
@@ -49,23 +53,15 @@ pub enum Deletion {
 }
 
 impl Store {
+    /// DELETE of the operation's object.
     pub async fn delete(
         &self,
         resource: &Resource,
-        namespace: Option<&str>,
-        name: &str,
+        op: &Operation,
         options: &DeleteOptions,
-        ctx: &RequestContext,
     ) -> Result<Deletion, ApiError> {
+        let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
         let is_namespace = resource.gv.group.is_empty() && resource.plural == "namespaces";
-        if is_namespace && crate::registry::namespaces::IMMORTAL.contains(&name) {
-            return Err(ApiError::forbidden(
-                "",
-                "namespaces",
-                name,
-                "this namespace may not be deleted",
-            ));
-        }
         let mut attempts = 0;
         loop {
             let (current, from_view) =
@@ -76,11 +72,27 @@ impl Store {
             // finalizers and dry runs are decided on the log's (see `read_for_write`).
             let held_back = !object::finalizers(&old).is_empty()
                 || !resource.strategy.finalizers_on_delete().is_empty();
-            if from_view && (checked.is_err() || is_namespace || held_back || options.dry_run) {
+            if from_view && (checked.is_err() || is_namespace || held_back || op.dry_run) {
                 attempts += 1;
                 continue;
             }
             checked?;
+            // Admission: both phases, with the object as it is.
+            let admitted = match self.admit(resource, op, Action::Delete, Some(&old), None).await {
+                Ok(()) => {
+                    self.validate_admission(resource, op, Action::Delete, Some(&old), None).await
+                }
+                Err(err) => Err(err),
+            };
+            match admitted {
+                Ok(()) => {}
+                // A refusal is decided on the log's copy, too.
+                Err(_) if from_view => {
+                    attempts += 1;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            }
             let finalizers = object::finalizers(&old);
             let added: Vec<&str> = resource
                 .strategy
@@ -96,26 +108,18 @@ impl Store {
                     // Already being deleted: nothing more to do until finalizers go.
                     return Ok(Deletion::Pending(self.to_served(resource, &current).await?));
                 }
-                if !added.is_empty() && !options.dry_run {
+                let current = Current { object: current, old, from_view };
+                if !added.is_empty() && !op.dry_run {
                     // The strategy's finalizers first (an object being deleted may not gain
                     // any), then, read again, the mark.
-                    let mut held_object = old.clone();
+                    let mut held_object = current.old.clone();
                     let mut all: Vec<Value> =
                         finalizers.iter().map(|f| f.as_str().into()).collect();
                     all.extend(added.iter().map(|f| Value::from(*f)));
                     metadata_mut(&mut held_object).insert("finalizers".into(), Value::Array(all));
-                    let write = WriteOptions::default();
-                    let verb = Verb::Update;
+                    let update = op.with_verb(Verb::Update);
                     match self
-                        .commit_update(
-                            resource,
-                            &current,
-                            held_object,
-                            Part::Whole,
-                            write,
-                            ctx,
-                            verb,
-                        )
+                        .commit_update(resource, &update, &current, held_object, Part::Whole)
                         .await
                     {
                         Ok(_) => {}
@@ -126,29 +130,16 @@ impl Store {
                     attempts += 1;
                     continue;
                 }
-                let mut marked = old.clone();
+                let mut marked = current.old.clone();
                 let meta = metadata_mut(&mut marked);
                 meta.insert("deletionTimestamp".into(), object::now_rfc3339().into());
                 meta.insert("deletionGracePeriodSeconds".into(), 0.into());
                 if is_namespace {
                     marked["status"] = json!({"phase": "Terminating"});
                 }
-                let write = WriteOptions { dry_run: options.dry_run, ..Default::default() };
-                match self
-                    .commit_update(
-                        resource,
-                        &current,
-                        marked,
-                        Part::Whole,
-                        write,
-                        ctx,
-                        Verb::Delete,
-                    )
-                    .await
-                {
+                match self.commit_update(resource, op, &current, marked, Part::Whole).await {
                     Ok(value) => {
-                        if is_namespace && !options.dry_run {
-                            self.force_live_lookup(name);
+                        if is_namespace && !op.dry_run {
                             crate::registry::namespaces::finalize_in_background(
                                 self.clone(),
                                 name.to_owned(),
@@ -165,12 +156,12 @@ impl Store {
                 }
             }
             let last = self.to_served(resource, &current).await?;
-            if options.dry_run {
+            if op.dry_run {
                 return Ok(Deletion::Deleted(last));
             }
             match self
                 .storage
-                .delete(&current.key, current.mod_revision, ctx.provenance(Verb::Delete))
+                .delete(&current.key, current.mod_revision, op.provenance(Verb::Delete))
                 .await
             {
                 Ok(_) => {
@@ -193,15 +184,15 @@ impl Store {
     pub async fn delete_collection(
         &self,
         resource: &Resource,
-        namespace: Option<&str>,
+        op: &Operation,
         params: &super::ListParams,
         options: &DeleteOptions,
-        ctx: &RequestContext,
     ) -> Result<super::ListResult, ApiError> {
-        let list = self.list(resource, namespace, params).await?;
+        let list = self.list(resource, op.namespace.as_deref(), params).await?;
         for item in &list.items {
             let name = object::name(item).unwrap_or_default();
-            match self.delete(resource, object::namespace(item), name, options, ctx).await {
+            let item_op = op.for_object(object::namespace(item), name);
+            match self.delete(resource, &item_op, options).await {
                 Ok(_) => {}
                 // Deleted meanwhile by someone else: that is what was asked.
                 Err(err) if err.reason == crate::meta::status::Reason::NotFound => {}

@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use super::read::{Freshness, all_served_from_view};
 use super::{Store, decode, storage_err};
-use crate::meta::status::{ApiError, Reason};
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
+use crate::meta::status::{ApiError, Reason};
 use crate::registry::Resource;
 use crate::registry::object;
 use crate::storage::{ListOptions, Object, Revision, StorageError};

@@ -1,15 +1,28 @@
 //! The one generic store (k8s.io/apiserver's `registry/generic/registry.Store`): every resource,
 //! built-in or custom, is read and written through it.
 //!
-//! Data flow on a write: the endpoint hands over a decoded object in the served version → the
-//! store converts it to the storage version, applies ObjectMeta rules and the resource's
-//! [`Strategy`](super::Strategy), validates, and appends it to the log with an optimistic
-//! precondition (retrying on conflicts it may resolve itself) → the stored object is converted
-//! back to the served version and returned. Reads and watches run the other way.
+//! Data flow on a write: the endpoint hands over an [`Operation`] (who, what, how) and a decoded
+//! object in the served version, and every create, update, patch and delete passes the same
+//! stages, in this order:
+//!
+//! 1. **decode** — the served version converted to the storage version, the namespace settled
+//!    from the URL ([`write`]);
+//! 2. **mutating admission** — `admission::Chain::admit` ([`admit`]);
+//! 3. **strategy prepare** — ObjectMeta rules (names, uid, timestamps, generation, what a client
+//!    may not change) and the resource's [`Strategy`](super::Strategy) defaulting ([`write`]);
+//! 4. **validation** — ObjectMeta and the strategy's validation, a 422 with causes ([`write`]);
+//! 5. **validating admission** — `admission::Chain::validate` ([`admit`]);
+//! 6. **storage write** — appended to the log with an optimistic precondition, retrying on
+//!    conflicts it may resolve itself, with the operation's provenance ([`write`], [`delete`]).
+//!
+//! A dry run (`dryRun=All`) runs every stage and skips the last. The stored object is converted
+//! back to the served version and returned; warnings raised on the way are collected in the
+//! [`Operation`]. Reads and watches run the other way ([`read`], [`list`], [`watch`]).
 //!
 //! Stored values are the object's JSON in the storage version **without**
 //! `metadata.resourceVersion`: the log revision is the resourceVersion, set on the way out.
 
+mod admit;
 pub mod delete;
 mod list;
 mod patch;
@@ -18,9 +31,7 @@ mod recent;
 mod watch;
 pub mod write;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -29,47 +40,30 @@ pub use crate::patch::PatchType;
 pub use delete::DeleteOptions;
 pub use list::{ContinueToken, ListParams, ListResult};
 pub use watch::{WatchEvent, WatchObject, WatchParams};
-pub use write::{Part, WriteOptions};
+pub use write::Part;
 
 use super::object;
+pub use super::operation::Operation;
 use super::views::Views;
 use super::{Registry, Resource};
+use crate::admission::Chain;
 use crate::meta::status::{ApiError, Cause, Reason};
 use crate::meta::validation::FieldCause;
-use crate::storage::{Object, Provenance, Revision, Storage, Verb};
-
-/// Who is asking: recorded with every write in the log.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub user: String,
-    pub audit_id: String,
-}
-
-impl RequestContext {
-    pub fn provenance(&self, verb: Verb) -> Provenance {
-        Provenance::now(&self.user, verb, &self.audit_id)
-    }
-}
+use crate::storage::{Object, Revision, Storage};
 
 /// The generic store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     pub storage: Arc<dyn Storage>,
-    /// For cross-resource rules: namespaces must exist, namespace deletion empties them.
+    /// For cross-resource work: namespace deletion empties them.
     pub registry: Arc<Registry>,
     /// WATCH is served from these: one view per resource, shared by all its watchers.
     pub views: Views,
-    /// Namespaces this server recently began deleting, with when: creates in them are admitted
-    /// only after a live read of the log, even if the namespaces view still shows them active
-    /// (kube-apiserver's NamespaceLifecycle keeps the same "force live lookup" list).
-    live_lookups: Arc<Mutex<HashMap<String, Instant>>>,
+    /// The admission plugins every write passes (built at server start; may be empty).
+    admission: Arc<Chain>,
     /// The objects this server's own writes stored lately (see [`recent`]).
     recent: Arc<recent::RecentWrites>,
 }
-
-/// How long a namespace this server began deleting is looked up live on create: far longer
-/// than a view takes to see the write.
-const LIVE_LOOKUP_TTL: Duration = Duration::from_secs(30);
 
 /// How many times a write re-reads and retries after losing an optimistic-concurrency race it
 /// may resolve itself (no resourceVersion from the client). kube-apiserver retries unboundedly;
@@ -78,21 +72,14 @@ const MAX_RETRIES: usize = 16;
 
 impl Store {
     pub fn new(storage: Arc<dyn Storage>, registry: Arc<Registry>, views: Views) -> Self {
-        Store { storage, registry, views, live_lookups: Arc::default(), recent: Arc::default() }
+        let admission = Arc::default();
+        Store { storage, registry, views, admission, recent: Arc::default() }
     }
 
-    /// From now on (for [`LIVE_LOOKUP_TTL`]) creates in `namespace` read it from the log.
-    pub(super) fn force_live_lookup(&self, namespace: &str) {
-        let mut lookups = self.live_lookups.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        lookups.retain(|_, since| now.duration_since(*since) < LIVE_LOOKUP_TTL);
-        lookups.insert(namespace.to_owned(), now);
-    }
-
-    /// Whether `namespace` must be read from the log rather than trusted from its view.
-    pub(super) fn needs_live_lookup(&self, namespace: &str) -> bool {
-        let lookups = self.live_lookups.lock().unwrap_or_else(PoisonError::into_inner);
-        lookups.get(namespace).is_some_and(|since| since.elapsed() < LIVE_LOOKUP_TTL)
+    /// This store with `chain` as its admission plugins (a store starts with none).
+    pub fn with_admission(mut self, chain: Chain) -> Self {
+        self.admission = Arc::new(chain);
+        self
     }
 
     /// GET of one object, from the resource's view ([`read`]): `resource_version` `None` is a

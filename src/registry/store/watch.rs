@@ -27,8 +27,8 @@ use tokio::time::Instant;
 
 use super::list::matches;
 use super::{ListParams, Store, storage_err};
-use crate::meta::status::{ApiError, Reason};
 use crate::meta::labels::Operator;
+use crate::meta::status::{ApiError, Reason};
 use crate::registry::{Resource, object};
 use crate::storage::Revision;
 
@@ -339,10 +339,11 @@ mod tests {
     use tokio::sync::watch as signal;
 
     use super::*;
-    use crate::registry::store::{RequestContext, WriteOptions};
+    use crate::registry::store::Operation;
     use crate::registry::views::Views;
     use crate::registry::{Registry, builtin, namespaces};
     use crate::storage::Storage;
+    use crate::storage::Verb;
     use crate::storage::embedded::EmbeddedStorage;
 
     struct Fixture {
@@ -375,13 +376,10 @@ mod tests {
         let watch =
             || f.store.watch(f.resource.clone(), Some("default".into()), Default::default());
         let (mut first, mut second) = (watch().await.unwrap(), watch().await.unwrap());
-        let ctx = RequestContext { user: "test".into(), audit_id: String::new() };
+        let op =
+            Operation::internal("test", Verb::Create, &f.resource).in_namespace(Some("default"));
         let body = json!({"metadata": {"name": "shared"}});
-        let created = f
-            .store
-            .create(&f.resource, Some("default"), body, WriteOptions::default(), &ctx)
-            .await
-            .unwrap();
+        let created = f.store.create(&f.resource, &op, body).await.unwrap();
         let (WatchEvent::Added(a), WatchEvent::Added(b)) =
             (next(&mut first).await, next(&mut second).await)
         else {
@@ -438,16 +436,14 @@ mod tests {
     async fn a_pod_watch_by_node_is_served_through_the_index() {
         let f = fixture().await;
         let pods = f.store.registry.get("", "v1", "pods").unwrap();
-        let ctx = RequestContext { user: "test".into(), audit_id: String::new() };
+        let op = Operation::internal("test", Verb::Create, &pods).in_namespace(Some("default"));
         let mut params = WatchParams::default();
         params.list.field_selector = "spec.nodeName=n1".parse().unwrap();
         let mut mine = f.store.watch(pods.clone(), None, params).await.unwrap();
         for (name, node) in [("a", "n2"), ("b", "n1"), ("c", "n3")] {
             let pod = json!({"metadata": {"name": name}, "spec": {"nodeName": node,
                 "containers": [{"name": "c", "image": "nginx"}]}});
-            let created =
-                f.store.create(&pods, Some("default"), pod, WriteOptions::default(), &ctx);
-            created.await.unwrap();
+            f.store.create(&pods, &op, pod).await.unwrap();
         }
         let WatchEvent::Added(added) = next(&mut mine).await else { panic!("ADDED") };
         assert_eq!(added.served().await.unwrap()["metadata"]["name"], "b");

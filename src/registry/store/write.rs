@@ -1,8 +1,8 @@
 //! Create, update (PUT) and patch: the write paths of the generic store.
 //!
-//! Every path ends in [`Store::commit_update`] or a storage create, after the same sequence:
-//! served version → storage version, ObjectMeta rules (server-owned fields), the strategy's
-//! prepare and validate hooks, then an optimistic write. Updates without a client-supplied
+//! Every path runs the stages of [`super`] — decode, mutating admission, strategy prepare,
+//! validation, validating admission — and ends in a storage create or
+//! [`Store::commit_update`]'s optimistic write. Updates without a client-supplied
 //! resourceVersion (and every patch) retry on a lost race by re-reading, as kube-apiserver's
 //! `GuaranteedUpdate` does; with one, a stale version is a 409.
 
@@ -11,24 +11,26 @@ use std::future::Future;
 use serde_json::Value;
 
 use super::{
-    MAX_RETRIES, RequestContext, Store, bad_request, decode, encode, encode_in_place, invalid,
+    MAX_RETRIES, Operation, Store, bad_request, decode, encode, encode_in_place, invalid,
     not_found, storage_err,
 };
+use crate::admission::Action;
 use crate::meta::status::ApiError;
 use crate::meta::validation::{validate_object_meta, validate_object_meta_update};
 use crate::patch::PatchType;
 use crate::registry::Resource;
 use crate::registry::object::{self, metadata_mut};
-use crate::storage::{Object, StorageError, Verb};
+use crate::storage::{Object, StorageError};
 
-/// Query options common to writes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WriteOptions {
-    /// `dryRun=All`: run every check, write nothing.
-    pub dry_run: bool,
-    /// The current object is the view's copy ([`Store::read_for_write`]), not yet confirmed by
-    /// the log: an outcome that writes nothing (a no-op, a dry run) must not rest on it. Set by
-    /// the write paths themselves.
+/// The object a write attempt starts from.
+#[derive(Debug)]
+pub(super) struct Current {
+    /// As stored (its `mod_revision` is the write's precondition).
+    pub object: Object,
+    /// Its decoded value.
+    pub old: Value,
+    /// The copy is the view's ([`Store::read_for_write`]), not yet confirmed by the log: an
+    /// outcome that writes nothing (a no-op, a dry run, a refusal) must not rest on it.
     pub from_view: bool,
 }
 
@@ -39,116 +41,74 @@ pub enum Part {
     Main,
     /// `/status`: only status changes are kept.
     Status,
-    /// The server's own write of a whole object (marking a deletion): nothing is carried over
-    /// from the stored object but identity.
+    /// A namespace's `/finalize` (the namespace controller's): only `spec.finalizers` moves.
+    Finalize,
+    /// The server's own write of a whole object (marking a deletion) inside an operation that
+    /// was admitted already: nothing is carried over from the stored object but identity, and
+    /// admission does not run again.
     Whole,
 }
 
 impl Store {
-    /// POST: creates an object in the served version; returns it as stored (201).
+    /// POST: creates an object in the served version; returns it as stored (201). The stages
+    /// of [`super`] in order; a dry run stops before the storage write.
     pub async fn create(
         &self,
         resource: &Resource,
-        namespace: Option<&str>,
+        op: &Operation,
         body: Value,
-        options: WriteOptions,
-        ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
-        let mut object = self.prepare_new(resource, namespace, body).await?;
-        let name = object::name(&object).unwrap_or_default().to_owned();
-        if resource.namespaced {
-            self.check_namespace_accepts(resource, namespace.unwrap_or_default(), &name).await?;
-        }
-        if options.dry_run {
-            let mut object = object;
+        let namespace = op.namespace.as_deref();
+        // Decode.
+        check_type(resource, &body)?;
+        let mut object = resource.conversion.to_storage_version(body).await?;
+        settle_namespace(resource, namespace, &mut object)?;
+        // Mutating admission (before the object is named, as in kube-apiserver).
+        self.admit(resource, op, Action::Create, None, Some(&mut object)).await?;
+        settle_namespace(resource, namespace, &mut object)?;
+        // Strategy prepare and validation.
+        prepare_new(resource, &mut object)?;
+        // Validating admission.
+        self.validate_admission(resource, op, Action::Create, None, Some(&object)).await?;
+        if op.dry_run {
             object::arrange(&mut object, resource.strategy.field_order());
             return resource.conversion.to_served_version(object).await;
         }
+        // Storage write.
+        let name = object::name(&object).unwrap_or_default().to_owned();
         let key = resource.key(namespace, &name);
         object::metadata_mut(&mut object).shift_remove("resourceVersion");
         let stored = self
             .storage
-            .create(&key, encode(resource, object), ctx.provenance(Verb::Create))
+            .create(&key, encode(resource, object), op.provenance(op.verb))
             .await
             .map_err(storage_err(resource, &name))?;
         self.recent.stored(&stored);
         self.to_served(resource, &stored).await
     }
 
-    /// Turns a create body into the storage-version object to store: names, namespace and the
-    /// server-owned metadata settled, defaulted and validated.
-    async fn prepare_new(
-        &self,
-        resource: &Resource,
-        namespace: Option<&str>,
-        body: Value,
-    ) -> Result<Value, ApiError> {
-        check_type(resource, &body)?;
-        let mut object = resource.conversion.to_storage_version(body).await?;
-        settle_namespace(resource, namespace, &mut object)?;
-        let meta = metadata_mut(&mut object);
-        let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or("");
-        let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-        if !has_name && !generate_name.is_empty() {
-            let name = format!("{generate_name}{}", object::generated_name_suffix());
-            meta.insert("name".into(), name.into());
-        }
-        meta.insert("uid".into(), object::new_uid().into());
-        meta.insert("creationTimestamp".into(), object::now_rfc3339().into());
-        meta.insert("generation".into(), 1.into());
-        for server_owned in
-            ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]
-        {
-            meta.shift_remove(server_owned);
-        }
-        if resource.status_subresource
-            && let Some(map) = object.as_object_mut()
-        {
-            map.shift_remove("status");
-        }
-        resource.strategy.prepare_for_create(&mut object);
-        let name = object::name(&object).unwrap_or_default().to_owned();
-        let mut causes = validate_object_meta(
-            object.get("metadata").unwrap_or(&Value::Null),
-            resource.namespaced,
-            resource.strategy.name_validator(),
-        );
-        causes.extend(resource.strategy.validate(&object));
-        if !causes.is_empty() {
-            return Err(invalid(resource, &name, causes));
-        }
-        Ok(object)
-    }
-
-    /// PUT of the object or its `/status`.
-    #[allow(clippy::too_many_arguments)]
+    /// PUT of the object or its `/status` (the operation's subresource says which).
     pub async fn update(
         &self,
         resource: &Resource,
-        namespace: Option<&str>,
-        name: &str,
-        part: Part,
+        op: &Operation,
         body: Value,
-        options: WriteOptions,
-        ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
         check_type(resource, &body)?;
-        check_name(name, &body)?;
+        check_name(&op.name, &body)?;
         let precondition = object::resource_version(&body).map(str::to_owned);
         let desired = resource.conversion.to_storage_version(body).await?;
         // With a client-supplied resourceVersion a lost race is the client's 409.
         let retry_conflicts = precondition.is_none();
         let precondition = precondition.as_deref();
-        self.guaranteed_update(resource, namespace, name, retry_conflicts, |current, from_view| {
+        self.guaranteed_update(resource, op, retry_conflicts, |current| {
             let mut desired = desired.clone();
             async move {
-                if precondition.is_some_and(|rv| rv != current.mod_revision.to_string()) {
-                    return Err(Retry::Fail(conflict(resource, name)));
+                if precondition.is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
+                    return Err(Retry::Fail(conflict(resource, &op.name)));
                 }
-                settle_namespace(resource, namespace, &mut desired)?;
-                let options = WriteOptions { from_view, ..options };
-                let verb = Verb::Update;
-                self.commit_update(resource, &current, desired, part, options, ctx, verb).await
+                settle_namespace(resource, op.namespace.as_deref(), &mut desired)?;
+                self.commit_update(resource, op, &current, desired, op.part()).await
             }
         })
         .await
@@ -160,19 +120,20 @@ impl Store {
     async fn guaranteed_update<F>(
         &self,
         resource: &Resource,
-        namespace: Option<&str>,
-        name: &str,
+        op: &Operation,
         retry_conflicts: bool,
-        mut attempt: impl FnMut(Object, bool) -> F,
+        mut attempt: impl FnMut(Current) -> F,
     ) -> Result<Value, ApiError>
     where
         F: Future<Output = Result<Value, Retry>>,
     {
+        let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
         let mut attempts = 0;
         loop {
-            let (current, from_view) =
+            let (object, from_view) =
                 self.read_for_write(resource, namespace, name, attempts).await?;
-            match attempt(current, from_view).await {
+            let old = decode(&object)?;
+            match attempt(Current { object, old, from_view }).await {
                 Ok(value) => return Ok(value),
                 // Only a conditioned write may rest on an unconfirmed copy: anything else is
                 // decided again on the log's.
@@ -187,76 +148,80 @@ impl Store {
     /// PATCH of the object or its `/status`: the patch applies to the current object in the
     /// served version, then the result is written like an update. Retried on a lost race
     /// unless the patch itself pins a resourceVersion.
-    #[allow(clippy::too_many_arguments)]
     pub async fn patch(
         &self,
         resource: &Resource,
-        namespace: Option<&str>,
-        name: &str,
-        part: Part,
+        op: &Operation,
         patch_type: PatchType,
         patch: &[u8],
-        options: WriteOptions,
-        ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
-        self.guaranteed_update(resource, namespace, name, true, |current, from_view| async move {
-            let served = self.to_served(resource, &current).await?;
+        let name = op.name.as_str();
+        self.guaranteed_update(resource, op, true, |current| async move {
+            let served = self.to_served(resource, &current.object).await?;
             let patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
             check_type(resource, &patched)?;
             check_name(name, &patched)?;
             let pinned = object::resource_version(&patched).map(str::to_owned);
-            if pinned.as_deref().is_some_and(|rv| rv != current.mod_revision.to_string()) {
+            if pinned.as_deref().is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                 return Err(Retry::Fail(conflict(resource, name)));
             }
             let mut desired = resource.conversion.to_storage_version(patched).await?;
-            settle_namespace(resource, namespace, &mut desired)?;
-            let options = WriteOptions { from_view, ..options };
-            self.commit_update(resource, &current, desired, part, options, ctx, Verb::Patch).await
+            settle_namespace(resource, op.namespace.as_deref(), &mut desired)?;
+            self.commit_update(resource, op, &current, desired, op.part()).await
         })
         .await
     }
 
-    /// Applies the update rules to `desired` (storage version) against `current` and writes it
-    /// if `current` is still current. A write that changes nothing is not written.
-    #[allow(clippy::too_many_arguments)]
+    /// The update stages after decoding: mutating admission, the update rules applied to
+    /// `desired` (storage version) against `current` with the strategy's prepare, validation,
+    /// validating admission, then the write if `current` is still current. A write that changes
+    /// nothing is not written. [`Part::Whole`] writes (the store's own, inside an admitted
+    /// delete) skip admission.
     pub(super) async fn commit_update(
         &self,
         resource: &Resource,
-        current: &Object,
+        op: &Operation,
+        current: &Current,
         mut desired: Value,
         part: Part,
-        options: WriteOptions,
-        ctx: &RequestContext,
-        verb: Verb,
     ) -> Result<Value, Retry> {
-        let old = decode(current)?;
-        let name = object::name(&old).unwrap_or_default().to_owned();
-        if part == Part::Status {
-            // Only the status moves; everything else stays as stored.
-            let status = desired.get("status").cloned();
-            desired = old.clone();
-            match (desired.as_object_mut(), status) {
-                (Some(map), Some(status)) => map.insert("status".into(), status),
-                (Some(map), None) => map.shift_remove("status"),
-                _ => None,
-            };
-        } else if resource.status_subresource && part == Part::Main {
-            let status = old.get("status").cloned();
-            if let Some(map) = desired.as_object_mut() {
-                match status {
-                    Some(status) => map.insert("status".into(), status),
-                    None => map.shift_remove("status"),
-                };
-            }
+        let old = &current.old;
+        let admitted = part != Part::Whole;
+        if admitted {
+            self.admit(resource, op, Action::Update, Some(old), Some(&mut desired)).await?;
         }
-        keep_server_owned_metadata(&old, &mut desired, part == Part::Whole);
-        resource.strategy.prepare_for_update(&mut desired, &old);
+        let name = object::name(old).unwrap_or_default().to_owned();
+        match part {
+            Part::Status => {
+                // Only the status moves; everything else stays as stored.
+                let status = desired.get("status").cloned();
+                desired = old.clone();
+                set_or_remove(&mut desired, "status", status);
+            }
+            Part::Finalize => {
+                let finalizers = desired.pointer("/spec/finalizers").cloned();
+                desired = old.clone();
+                if let Some(spec) = desired.get_mut("spec") {
+                    set_or_remove(spec, "finalizers", finalizers);
+                }
+            }
+            Part::Main if resource.status_subresource => {
+                set_or_remove(&mut desired, "status", old.get("status").cloned());
+            }
+            Part::Main | Part::Whole => {}
+        }
+        keep_server_owned_metadata(old, &mut desired, part == Part::Whole);
+        // A finalize write is the strategy's update minus its own rules: only the finalizers
+        // move, as kube's namespace finalize strategy does.
+        if part != Part::Finalize {
+            resource.strategy.prepare_for_update(&mut desired, old);
+        }
         let generation = old
             .get("metadata")
             .and_then(|m| m.get("generation"))
             .and_then(Value::as_i64)
             .unwrap_or(1);
-        let bumped = if object::spec_part(&desired) != object::spec_part(&old) {
+        let bumped = if object::spec_part(&desired) != object::spec_part(old) {
             generation + 1
         } else {
             generation
@@ -281,47 +246,66 @@ impl Store {
             resource.namespaced,
             resource.strategy.name_validator(),
         ));
-        causes.extend(resource.strategy.validate_update(&desired, &old));
+        causes.extend(resource.strategy.validate_update(&desired, old));
         if !causes.is_empty() {
             return Err(invalid(resource, &name, causes).into());
         }
+        if admitted {
+            self.validate_admission(resource, op, Action::Update, Some(old), Some(&desired))
+                .await?;
+        }
+        self.write_update(resource, op, current, desired, &name).await
+    }
 
-        // The last finalizer of an object being deleted is gone: the delete completes now.
-        if object::deletion_timestamp(&old).is_some() && object::finalizers(&desired).is_empty() {
-            if options.dry_run && options.from_view {
+    /// The storage write of an update: the delete an object being deleted was waiting for once
+    /// its last finalizer is gone, nothing for a no-op or a dry run, else the conditioned
+    /// update.
+    async fn write_update(
+        &self,
+        resource: &Resource,
+        op: &Operation,
+        current: &Current,
+        mut desired: Value,
+        name: &str,
+    ) -> Result<Value, Retry> {
+        let (stored, from_view, dry_run) = (&current.object, current.from_view, op.dry_run);
+        if object::deletion_timestamp(&current.old).is_some()
+            && resource.strategy.finalized(&desired)
+        {
+            if dry_run && from_view {
                 return Err(Retry::Conflict);
             }
-            if options.dry_run {
-                return Ok(self.served(resource, desired, current.mod_revision).await?);
+            if dry_run {
+                return Ok(self.served(resource, desired, stored.mod_revision).await?);
             }
             return match self
                 .storage
-                .delete(&current.key, current.mod_revision, ctx.provenance(verb))
+                .delete(&stored.key, stored.mod_revision, op.provenance(op.verb))
                 .await
             {
                 Ok(deleted) => {
-                    self.recent.deleted(&current.key);
+                    self.recent.deleted(&stored.key);
                     Ok(self.served(resource, desired, deleted.revision).await?)
                 }
                 Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
-                Err(err) => Err(storage_err(resource, &name)(err).into()),
+                Err(err) => Err(storage_err(resource, name)(err).into()),
             };
         }
         // As kube-apiserver: a write whose encoding equals the stored bytes changes nothing.
         // Objects keep their fields' order, so the same fields in another order (a typed
         // client's write after kubectl's) are the same object too.
         let encoded = encode_in_place(resource, &mut desired);
-        let unchanged = encoded == current.value || desired == old;
-        if (unchanged || options.dry_run) && options.from_view {
+        let unchanged = encoded == stored.value || desired == current.old;
+        if (unchanged || dry_run) && from_view {
             // Nothing would be written: a copy from the view must first be confirmed.
             return Err(Retry::Conflict);
         }
-        if unchanged || options.dry_run {
-            return Ok(self.served(resource, desired, current.mod_revision).await?);
+        if unchanged || dry_run {
+            return Ok(self.served(resource, desired, stored.mod_revision).await?);
         }
         match self
             .storage
-            .update(&current.key, current.mod_revision, encoded, ctx.provenance(verb))
+            .update(&stored.key, stored.mod_revision, encoded, op.provenance(op.verb))
             .await
         {
             Ok(stored) => {
@@ -329,8 +313,8 @@ impl Store {
                 Ok(self.to_served(resource, &stored).await?)
             }
             Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
-            Err(StorageError::NotFound { .. }) => Err(not_found(resource, &name).into()),
-            Err(err) => Err(storage_err(resource, &name)(err).into()),
+            Err(StorageError::NotFound { .. }) => Err(not_found(resource, name).into()),
+            Err(err) => Err(storage_err(resource, name)(err).into()),
         }
     }
 
@@ -345,46 +329,53 @@ impl Store {
         object::set_resource_version(&mut served, revision);
         Ok(served)
     }
+}
 
-    /// Namespaced objects may only be created in a namespace that exists and is not being
-    /// deleted (404 and 403, as kube-apiserver's NamespaceLifecycle admission).
-    async fn check_namespace_accepts(
-        &self,
-        resource: &Resource,
-        namespace: &str,
-        name: &str,
-    ) -> Result<(), ApiError> {
-        let Some(namespaces) = self.registry.get("", "v1", "namespaces") else { return Ok(()) };
-        let key = namespaces.key(None, namespace);
-        let terminating = |ns: &Value| {
-            ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
-                || object::deletion_timestamp(ns).is_some()
+/// Turns a create body (storage version, namespace settled, admitted) into the object to
+/// store: named (`generateName`), the server-owned metadata set, the strategy's defaults
+/// applied, and validated.
+fn prepare_new(resource: &Resource, object: &mut Value) -> Result<(), ApiError> {
+    let meta = metadata_mut(object);
+    let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or("");
+    let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    if !has_name && !generate_name.is_empty() {
+        let name = format!("{generate_name}{}", object::generated_name_suffix());
+        meta.insert("name".into(), name.into());
+    }
+    meta.insert("uid".into(), object::new_uid().into());
+    meta.insert("creationTimestamp".into(), object::now_rfc3339().into());
+    meta.insert("generation".into(), 1.into());
+    for server_owned in
+        ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]
+    {
+        meta.shift_remove(server_owned);
+    }
+    if resource.status_subresource
+        && let Some(map) = object.as_object_mut()
+    {
+        map.shift_remove("status");
+    }
+    resource.strategy.prepare_for_create(object);
+    let name = object::name(object).unwrap_or_default().to_owned();
+    let mut causes = validate_object_meta(
+        object.get("metadata").unwrap_or(&Value::Null),
+        resource.namespaced,
+        resource.strategy.name_validator(),
+    );
+    causes.extend(resource.strategy.validate(object));
+    if !causes.is_empty() {
+        return Err(invalid(resource, &name, causes));
+    }
+    Ok(())
+}
+
+/// Sets `field` of an object to `value`, or removes it when `None`.
+fn set_or_remove(object: &mut Value, field: &str, value: Option<Value>) {
+    if let Some(map) = object.as_object_mut() {
+        match value {
+            Some(value) => map.insert(field.into(), value),
+            None => map.shift_remove(field),
         };
-        // Like kube-apiserver's NamespaceLifecycle admission: an active namespace in the cache
-        // (the view) admits at once; a miss, a terminating one, or one this server began
-        // deleting moments ago is checked against the log.
-        if !self.needs_live_lookup(namespace)
-            && let Ok(Some(cached)) = self.views.of(&namespaces).get(&key)
-            && !terminating(&cached.json)
-        {
-            return Ok(());
-        }
-        let stored =
-            self.storage.get(&key, None).await.map_err(storage_err(&namespaces, namespace))?;
-        let Some(stored) = stored else {
-            return Err(not_found(&namespaces, namespace));
-        };
-        if terminating(&decode(&stored)?) {
-            return Err(ApiError::forbidden(
-                &resource.gv.group,
-                &resource.plural,
-                name,
-                &format!(
-                    "unable to create new content in namespace {namespace} because it is being terminated"
-                ),
-            ));
-        }
-        Ok(())
     }
 }
 

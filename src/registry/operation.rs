@@ -1,0 +1,278 @@
+//! One write, as the generic store receives it: who asks, what they ask for and how.
+//!
+//! The endpoint (`crate::api::handlers`) builds an [`Operation`] from the request — the
+//! filters' extensions (user, audit ID, client address), the path (resource, namespace, name,
+//! subresource) and the query (`dryRun`, `fieldManager`, `fieldValidation`) — and hands it to
+//! the store with the body; in-process writers (the namespace and CRD controllers, start-up)
+//! build one for their own user with [`Operation::internal`]. The store passes it through every
+//! stage: admission sees it as `admission::Attributes`, the ledger's provenance is taken from
+//! it, and warnings any stage raises are collected in it for the endpoint's `Warning` headers
+//! (kube-apiserver keeps both in the request's context).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+
+use super::Resource;
+use super::store::Part;
+use crate::authn::UserInfo;
+use crate::meta::status::{ApiError, Cause};
+use crate::meta::validation::validate_field_manager;
+use crate::storage::{Provenance, Verb};
+
+/// `fieldValidation`: what to do with fields the resource's schema does not know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    /// The default: a warning per unknown field.
+    #[default]
+    Warn,
+    /// A 400 naming the unknown fields.
+    Strict,
+}
+
+impl FieldValidation {
+    /// The query value; an unknown one is kube-apiserver's 400.
+    pub fn parse(value: Option<&str>) -> Result<FieldValidation, ApiError> {
+        match value {
+            None | Some("Warn") => Ok(FieldValidation::Warn),
+            Some("Ignore") => Ok(FieldValidation::Ignore),
+            Some("Strict") => Ok(FieldValidation::Strict),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Strict\", \"Warn\""
+            ))),
+        }
+    }
+}
+
+/// One create, update, patch or delete on its way from the endpoint to storage.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// The effective user (after impersonation); `system:anonymous` when the request carried
+    /// none.
+    pub user: UserInfo,
+    /// The request's audit ID: the ledger's provenance and the audit log agree on it.
+    pub audit_id: String,
+    /// The client's `User-Agent`, empty when it sent none.
+    pub user_agent: String,
+    /// The client's address, when the connection has one (not for in-process writers).
+    pub source: Option<SocketAddr>,
+    /// What the request does to the object (a DELETE of a collection is a `Delete` per item).
+    pub verb: Verb,
+    /// The resource addressed, in the version the request used.
+    pub group: String,
+    pub version: String,
+    pub resource: String,
+    /// `None` for cluster-scoped resources.
+    pub namespace: Option<String>,
+    /// Empty for a create until the object is named (`generateName`).
+    pub name: String,
+    /// `""`, `status`, `scale`.
+    pub subresource: String,
+    /// `dryRun=All`: every stage runs, nothing is written.
+    pub dry_run: bool,
+    /// `fieldManager`, validated as kube-apiserver does (≤ 128 bytes, printable).
+    pub field_manager: Option<String>,
+    pub field_validation: FieldValidation,
+    /// CreateOptions / UpdateOptions / PatchOptions / DeleteOptions as AdmissionReview sends
+    /// them.
+    pub options: Option<Value>,
+    /// Warnings raised on the way (admission, unknown fields), shared by the clones of an
+    /// operation (a collection delete's items) and sent as `Warning` headers.
+    warnings: Arc<Mutex<Vec<String>>>,
+}
+
+impl Operation {
+    /// An operation on `resource` by `user`, with a new audit ID; the builder methods below set
+    /// the rest.
+    pub fn new(user: UserInfo, verb: Verb, resource: &Resource) -> Operation {
+        Operation {
+            user,
+            audit_id: super::object::new_uid(),
+            user_agent: String::new(),
+            source: None,
+            verb,
+            group: resource.gv.group.clone(),
+            version: resource.gv.version.clone(),
+            resource: resource.plural.clone(),
+            namespace: None,
+            name: String::new(),
+            subresource: String::new(),
+            dry_run: false,
+            field_manager: None,
+            field_validation: FieldValidation::default(),
+            options: None,
+            warnings: Arc::default(),
+        }
+    }
+
+    /// A write the server makes itself, as `user` (`system:apiserver`, a controller's service
+    /// account).
+    pub fn internal(user: &str, verb: Verb, resource: &Resource) -> Operation {
+        Operation::new(internal_user(user), verb, resource)
+    }
+
+    pub fn in_namespace(mut self, namespace: Option<&str>) -> Operation {
+        self.namespace = namespace.map(str::to_owned);
+        self
+    }
+
+    pub fn named(mut self, name: &str) -> Operation {
+        name.clone_into(&mut self.name);
+        self
+    }
+
+    pub fn with_subresource(mut self, subresource: &str) -> Operation {
+        subresource.clone_into(&mut self.subresource);
+        self
+    }
+
+    pub fn with_dry_run(mut self, dry_run: bool) -> Operation {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Sets `fieldManager`; 422 as kube-apiserver answers for a name too long or unprintable.
+    /// `options_kind` is `CreateOptions`, `UpdateOptions` or `PatchOptions`.
+    pub fn with_field_manager(
+        mut self,
+        manager: Option<&str>,
+        options_kind: &str,
+    ) -> Result<Operation, ApiError> {
+        if let Some(manager) = manager {
+            let mut causes = Vec::new();
+            validate_field_manager(manager, "fieldManager", &mut causes);
+            if !causes.is_empty() {
+                let causes = causes
+                    .into_iter()
+                    .map(|c| Cause {
+                        reason: c.reason.as_str().to_owned(),
+                        message: c.message,
+                        field: c.field,
+                    })
+                    .collect();
+                return Err(ApiError::invalid("meta.k8s.io", options_kind, "", causes));
+            }
+        }
+        self.field_manager = manager.map(str::to_owned);
+        Ok(self)
+    }
+
+    /// The same operation recorded as `verb` (a delete's own update adding finalizers).
+    pub fn with_verb(&self, verb: Verb) -> Operation {
+        let mut op = self.clone();
+        op.verb = verb;
+        op
+    }
+
+    /// The same operation on another object of the resource (a collection delete's items).
+    pub fn for_object(&self, namespace: Option<&str>, name: &str) -> Operation {
+        self.clone().in_namespace(namespace).named(name)
+    }
+
+    /// The namespace, `""` when cluster-scoped.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// Which part of the object a write addresses.
+    pub fn part(&self) -> Part {
+        match self.subresource.as_str() {
+            "status" => Part::Status,
+            "finalize" => Part::Finalize,
+            _ => Part::Main,
+        }
+    }
+
+    /// What the ledger records with a write of this operation, as `verb`.
+    pub fn provenance(&self, verb: Verb) -> Provenance {
+        Provenance::now(&self.user.name, verb, &self.audit_id)
+    }
+
+    /// Adds a warning for the client, once.
+    pub fn warn(&self, text: impl Into<String>) {
+        let text = text.into();
+        let mut warnings = self.warnings.lock().unwrap_or_else(PoisonError::into_inner);
+        if !warnings.contains(&text) {
+            warnings.push(text);
+        }
+    }
+
+    /// The warnings raised so far.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// The server's own user: `system:apiserver` is in `system:masters`, as kube-apiserver's
+/// loopback client; a service account in its groups.
+fn internal_user(name: &str) -> UserInfo {
+    let mut groups = Vec::new();
+    if name == APISERVER {
+        groups.push("system:masters".to_owned());
+    } else if let Some(rest) = name.strip_prefix("system:serviceaccount:") {
+        groups.push("system:serviceaccounts".to_owned());
+        if let Some((namespace, _)) = rest.split_once(':') {
+            groups.push(format!("system:serviceaccounts:{namespace}"));
+        }
+    }
+    groups.push("system:authenticated".to_owned());
+    UserInfo { name: name.to_owned(), groups, ..UserInfo::default() }
+}
+
+/// The server itself (start-up writes).
+pub const APISERVER: &str = "system:apiserver";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::builtin;
+
+    fn configmaps() -> std::sync::Arc<Resource> {
+        let registry = crate::registry::Registry::new();
+        builtin::register_enabled(&registry, &Default::default());
+        registry.get("", "v1", "configmaps").unwrap()
+    }
+
+    #[test]
+    fn field_manager_is_checked_as_kube_does() {
+        let op = Operation::internal(APISERVER, Verb::Create, &configmaps());
+        let long = "m".repeat(129);
+        let err = op.clone().with_field_manager(Some(&long), "CreateOptions").unwrap_err();
+        assert_eq!(err.reason.code(), 422);
+        assert_eq!(
+            err.message,
+            "CreateOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long: may not be more than 128 bytes"
+        );
+        let err = op.clone().with_field_manager(Some("a\u{7}b"), "PatchOptions").unwrap_err();
+        assert_eq!(err.causes[0].field, "fieldManager");
+        let op = op.with_field_manager(Some(&"m".repeat(128)), "CreateOptions").unwrap();
+        assert_eq!(op.field_manager.as_deref().map(str::len), Some(128));
+    }
+
+    #[test]
+    fn warnings_are_shared_and_kept_once() {
+        let op = Operation::internal(APISERVER, Verb::Delete, &configmaps());
+        let item = op.for_object(Some("default"), "a");
+        item.warn("careful");
+        op.warn("careful");
+        assert_eq!(op.warnings(), ["careful"]);
+        assert_eq!(item.namespace(), "default");
+        assert_eq!(op.namespace(), "");
+    }
+
+    #[test]
+    fn internal_users_have_kube_groups() {
+        let sa = internal_user("system:serviceaccount:kube-system:namespace-controller");
+        assert_eq!(
+            sa.groups,
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:kube-system",
+                "system:authenticated"
+            ]
+        );
+        assert_eq!(internal_user(APISERVER).groups, ["system:masters", "system:authenticated"]);
+    }
+}
