@@ -11,6 +11,7 @@
 pub mod builtin;
 pub mod namespaces;
 pub mod object;
+pub mod rbac;
 pub mod resource;
 pub mod runtime_config;
 pub mod store;
