@@ -66,7 +66,13 @@ async fn refusals_carry_kube_apiserver_s_messages() {
         "configmaps is forbidden: User \"alice\" cannot watch resource \"configmaps\" in API group \"\" in the namespace \"default\"",
     );
     assert_forbidden(
-        &api.call_as(Some(&alice), Method::GET, "/apis/apps/v1/namespaces/default/deployments/web/scale", None).await,
+        &api.call_as(
+            Some(&alice),
+            Method::GET,
+            "/apis/apps/v1/namespaces/default/deployments/web/scale",
+            None,
+        )
+        .await,
         "deployments.apps \"web\" is forbidden: User \"alice\" cannot get resource \"deployments/scale\" in API group \"apps\" in the namespace \"default\"",
     );
     assert_forbidden(
@@ -118,11 +124,14 @@ async fn a_role_binding_grants_exactly_what_its_role_allows() {
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]});
     let rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default";
     for (path, body) in [("roles", role), ("rolebindings", binding)] {
-        let got = api.call_as(Some(&admin), Method::POST, &format!("{rbac}/{path}"), Some(body)).await;
+        let got =
+            api.call_as(Some(&admin), Method::POST, &format!("{rbac}/{path}"), Some(body)).await;
         assert_eq!(got.0, StatusCode::CREATED, "{}", got.1);
     }
-    eventually("alice can list configmaps", async || can(&api, &alice, Method::GET, CMS, None).await)
-        .await;
+    eventually("alice can list configmaps", async || {
+        can(&api, &alice, Method::GET, CMS, None).await
+    })
+    .await;
     for (method, uri, body, allowed) in matrix {
         let got = can(&api, &alice, method.clone(), &uri, body).await;
         assert_eq!(got, allowed, "{method} {uri}");
@@ -132,10 +141,14 @@ async fn a_role_binding_grants_exactly_what_its_role_allows() {
     assert!(!can(&api, &bob, Method::GET, CMS, None).await);
 
     // Deleting the binding takes the permission away again.
-    let gone = api.call_as(Some(&admin), Method::DELETE, &format!("{rbac}/rolebindings/alice-reads"), None).await;
-    assert_eq!(gone.0, StatusCode::OK, "{}", gone.1);
-    eventually("alice can no longer list", async || !can(&api, &alice, Method::GET, CMS, None).await)
+    let gone = api
+        .call_as(Some(&admin), Method::DELETE, &format!("{rbac}/rolebindings/alice-reads"), None)
         .await;
+    assert_eq!(gone.0, StatusCode::OK, "{}", gone.1);
+    eventually("alice can no longer list", async || {
+        !can(&api, &alice, Method::GET, CMS, None).await
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -145,7 +158,14 @@ async fn anonymous_requests_reach_only_health_and_version() {
         let (status, body) = api.call_as(None, Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
-    for path in ["/api", "/apis", "/api/v1", "/openapi/v3", "/metrics", "/api/v1/namespaces/default/configmaps"] {
+    for path in [
+        "/api",
+        "/apis",
+        "/api/v1",
+        "/openapi/v3",
+        "/metrics",
+        "/api/v1/namespaces/default/configmaps",
+    ] {
         let (status, body) = api.call_as(None, Method::GET, path, None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
     }
@@ -180,13 +200,27 @@ async fn the_bootstrap_policy_is_created_then_reconciled_on_the_next_start() {
     };
     let (router, stop) = start(storage.clone()).await;
     let get = async |uri: &str| call_as(&router, Some(&admin), Method::GET, uri, None).await;
-    let put = async |uri: &str, body: Value| call_as(&router, Some(&admin), Method::PUT, uri, Some(body)).await;
+    let put = async |uri: &str, body: Value| {
+        call_as(&router, Some(&admin), Method::PUT, uri, Some(body)).await
+    };
     let crb = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
     let cr = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
     let (_, binding) = get(&format!("{crb}/cluster-admin")).await;
     assert_eq!(binding["roleRef"]["name"], "cluster-admin", "{binding}");
-    assert_eq!(binding["subjects"], json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]));
-    for name in ["cluster-admin", "admin", "edit", "view", "system:discovery", "system:basic-user", "system:public-info-viewer", "system:monitoring"] {
+    assert_eq!(
+        binding["subjects"],
+        json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}])
+    );
+    for name in [
+        "cluster-admin",
+        "admin",
+        "edit",
+        "view",
+        "system:discovery",
+        "system:basic-user",
+        "system:public-info-viewer",
+        "system:monitoring",
+    ] {
         let (status, role) = get(&format!("{cr}/{name}")).await;
         assert_eq!(status, StatusCode::OK, "{name}: {role}");
         assert_eq!(role["metadata"]["labels"]["kubernetes.io/bootstrapping"], "rbac-defaults");
@@ -207,7 +241,8 @@ async fn the_bootstrap_policy_is_created_then_reconciled_on_the_next_start() {
     let got = put(&format!("{cr}/system:discovery"), discovery).await;
     assert_eq!(got.0, StatusCode::OK, "{}", got.1);
     let (_, mut basic) = get(&format!("{cr}/system:basic-user")).await;
-    basic["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"] = json!("false");
+    basic["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"] =
+        json!("false");
     basic["rules"] = json!([]);
     let got = put(&format!("{cr}/system:basic-user"), basic).await;
     assert_eq!(got.0, StatusCode::OK, "{}", got.1);
@@ -219,7 +254,8 @@ async fn the_bootstrap_policy_is_created_then_reconciled_on_the_next_start() {
     assert!(!discovery["rules"].as_array().unwrap().is_empty(), "{discovery}");
     assert_eq!(discovery["metadata"]["labels"]["kubernetes.io/bootstrapping"], "rbac-defaults");
     let (_, basic) = get(&format!("{cr}/system:basic-user")).await;
-    assert_eq!(basic["rules"], json!([]), "an opted-out role is left alone: {basic}");
+    let rules = basic["rules"].as_array();
+    assert!(rules.is_none_or(Vec::is_empty), "an opted-out role is left alone: {basic}");
 }
 
 #[tokio::test]
@@ -234,14 +270,15 @@ async fn aggregated_roles_follow_labelled_cluster_roles() {
     assert_eq!(got.0, StatusCode::CREATED, "{}", got.1);
     let has_widgets = async |name: &str| {
         let (_, role) = api.call_as(Some(&admin), Method::GET, &format!("{cr}/{name}"), None).await;
-        role["rules"].as_array().is_some_and(|rules| {
-            rules.iter().any(|r| r["resources"] == json!(["widgets"]))
-        })
+        role["rules"]
+            .as_array()
+            .is_some_and(|rules| rules.iter().any(|r| r["resources"] == json!(["widgets"])))
     };
     for name in ["view", "edit", "admin"] {
         eventually(&format!("{name} aggregates widgets"), async || has_widgets(name).await).await;
     }
-    let deleted = api.call_as(Some(&admin), Method::DELETE, &format!("{cr}/widget-viewer"), None).await;
+    let deleted =
+        api.call_as(Some(&admin), Method::DELETE, &format!("{cr}/widget-viewer"), None).await;
     assert_eq!(deleted.0, StatusCode::OK, "{}", deleted.1);
     eventually("view drops widgets", async || !has_widgets("view").await).await;
 }

@@ -35,8 +35,8 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use self::log::LogBackend;
 pub use self::handle::AuditHandle;
+use self::log::LogBackend;
 pub use self::options::AuditOptions;
 pub use self::policy::{Attributes, Policy, PolicyError, RequestAuditConfig, User};
 pub use self::request::RequestAudit;

@@ -4,7 +4,8 @@
 //! the well-known names kube's policy refers to that authentication does not define.
 
 pub use crate::authn::serviceaccount::{
-    ALL_SERVICE_ACCOUNTS_GROUP as ALL_SERVICE_ACCOUNTS, USERNAME_PREFIX as SERVICE_ACCOUNT_USERNAME_PREFIX,
+    ALL_SERVICE_ACCOUNTS_GROUP as ALL_SERVICE_ACCOUNTS,
+    USERNAME_PREFIX as SERVICE_ACCOUNT_USERNAME_PREFIX,
 };
 pub use crate::authn::{
     ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS_USER as ANONYMOUS, UserInfo,

@@ -154,7 +154,9 @@ async fn audited(auditor: Arc<Auditor>, id: AuditId, mut request: Request, next:
     };
     handle.with(|r| r.audit.set_response_code(response.status().as_u16()));
     if info.is_long_running() {
-        if let Some(event) = handle.with(|r| r.audit.stage(Stage::ResponseStarted, SystemTime::now())) {
+        if let Some(event) =
+            handle.with(|r| r.audit.stage(Stage::ResponseStarted, SystemTime::now()))
+        {
             auditor.process(event);
         }
         let (parts, body) = response.into_parts();
@@ -168,7 +170,8 @@ async fn audited(auditor: Arc<Auditor>, id: AuditId, mut request: Request, next:
 
 /// Emits `ResponseComplete`.
 fn complete(handle: &AuditHandle, auditor: &Auditor) {
-    if let Some(event) = handle.with(|r| r.audit.stage(Stage::ResponseComplete, SystemTime::now())) {
+    if let Some(event) = handle.with(|r| r.audit.stage(Stage::ResponseComplete, SystemTime::now()))
+    {
         auditor.process(event);
     }
 }

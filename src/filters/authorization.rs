@@ -59,7 +59,9 @@ pub async fn authorize(
 pub fn forbidden(forbidden: &Forbidden) -> Response {
     let mut response = Response::new(Body::from(forbidden.to_status().to_string()));
     *response.status_mut() = StatusCode::FORBIDDEN;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -108,9 +110,8 @@ fn selected_name(query: Option<&str>) -> Option<String> {
     let selector = pairs.iter().rev().find(|(k, _)| k == "fieldSelector").map(|(_, v)| v)?;
     let requirements: Vec<&str> = selector.split(',').collect();
     let [only] = requirements.as_slice() else { return None };
-    let value = only
-        .strip_prefix("metadata.name==")
-        .or_else(|| only.strip_prefix("metadata.name="))?;
+    let value =
+        only.strip_prefix("metadata.name==").or_else(|| only.strip_prefix("metadata.name="))?;
     (!value.is_empty()).then(|| value.to_owned())
 }
 
@@ -122,7 +123,8 @@ mod tests {
 
     fn of(method: Method, uri: &str) -> Attributes {
         let mut request = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
-        let (path, query) = (request.uri().path().to_owned(), request.uri().query().map(str::to_owned));
+        let (path, query) =
+            (request.uri().path().to_owned(), request.uri().query().map(str::to_owned));
         let info = RequestInfo::classify(request.method(), &path, query.as_deref(), "");
         request.extensions_mut().insert(info);
         attributes(&request, Arc::new(UserInfo::new("alice", &[])))
@@ -132,20 +134,34 @@ mod tests {
     fn requests_become_kube_attributes() {
         let a = of(Method::GET, "/api/v1/namespaces/default/configmaps?watch=true");
         assert!(a.resource_request);
-        assert_eq!((a.verb.as_str(), a.resource.as_str(), a.namespace.as_str()), ("watch", "configmaps", "default"));
+        assert_eq!(
+            (a.verb.as_str(), a.resource.as_str(), a.namespace.as_str()),
+            ("watch", "configmaps", "default")
+        );
         let a = of(Method::GET, "/apis/apps/v1/namespaces/a/deployments/web/scale");
-        assert_eq!((a.api_group.as_str(), a.subresource.as_str(), a.name.as_str()), ("apps", "scale", "web"));
+        assert_eq!(
+            (a.api_group.as_str(), a.subresource.as_str(), a.name.as_str()),
+            ("apps", "scale", "web")
+        );
         let a = of(Method::GET, "/api/v1/namespaces/x");
         assert_eq!((a.namespace.as_str(), a.name.as_str()), ("x", "x"));
-        let a = of(Method::GET, "/api/v1/namespaces/a/configmaps?fieldSelector=metadata.name%3Dc&watch=1");
+        let a = of(
+            Method::GET,
+            "/api/v1/namespaces/a/configmaps?fieldSelector=metadata.name%3Dc&watch=1",
+        );
         assert_eq!((a.verb.as_str(), a.name.as_str()), ("watch", "c"));
-        let a = of(Method::GET, "/api/v1/namespaces/a/configmaps?fieldSelector=metadata.name%3Dc,x%3Dy");
+        let a = of(
+            Method::GET,
+            "/api/v1/namespaces/a/configmaps?fieldSelector=metadata.name%3Dc,x%3Dy",
+        );
         assert_eq!(a.name, "");
         let a = of(Method::POST, "/api/v1/namespaces/a/configmaps");
         assert_eq!((a.verb.as_str(), a.name.as_str()), ("create", ""));
-        for (method, path, verb) in
-            [(Method::GET, "/healthz", "get"), (Method::GET, "/apis/apps", "get"), (Method::POST, "/metrics", "post")]
-        {
+        for (method, path, verb) in [
+            (Method::GET, "/healthz", "get"),
+            (Method::GET, "/apis/apps", "get"),
+            (Method::POST, "/metrics", "post"),
+        ] {
             let a = of(method, path);
             assert!(!a.resource_request);
             assert_eq!((a.verb.as_str(), a.path.as_str()), (verb, path));

@@ -36,9 +36,9 @@ use crate::authz::{AuthorizationConfig, InMemoryRules, RuleResolver, RuleSource}
 use crate::filters::{InflightLimits, Policy};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
+use crate::registry::rbac::{self, escalation::RbacEscalation};
 use crate::registry::store::Store;
 use crate::registry::views::Views;
-use crate::registry::rbac::{self, escalation::RbacEscalation};
 use crate::registry::{Registry, RuntimeConfig, builtin, namespaces};
 use crate::storage::Storage;
 

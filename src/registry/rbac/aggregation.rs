@@ -25,8 +25,7 @@ pub async fn settle(store: &Store) -> Result<usize, ApiError> {
     let (mut written, ctx) = (0, apiserver());
     for role in aggregate_all(&listed.items) {
         let name = object::name(&role).unwrap_or_default().to_owned();
-        let update =
-            store.update(&roles, None, &name, Part::Main, role, Default::default(), &ctx);
+        let update = store.update(&roles, None, &name, Part::Main, role, Default::default(), &ctx);
         match update.await {
             Ok(_) => written += 1,
             // Changed or deleted meanwhile: its own event brings the next round.

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{GROUP, aggregation, apiserver};
 use crate::api::status::{ApiError, Reason};
-use crate::authz::reconcile::{Reconciled, reconcile_binding, reconcile_role};
 use crate::authz::bootstrap;
+use crate::authz::reconcile::{Reconciled, reconcile_binding, reconcile_role};
 use crate::registry::Resource;
 use crate::registry::object;
 use crate::registry::store::{DeleteOptions, Store};
@@ -44,7 +44,11 @@ pub async fn ensure_policy(store: &Store) -> Result<usize, ApiError> {
     Ok(written)
 }
 
-async fn read(store: &Store, resource: &Resource, expected: &Value) -> Result<Option<Value>, ApiError> {
+async fn read(
+    store: &Store,
+    resource: &Resource,
+    expected: &Value,
+) -> Result<Option<Value>, ApiError> {
     let name = object::name(expected).unwrap_or_default();
     match store.get(resource, None, name, None).await {
         Ok(found) => Ok(Some(found)),

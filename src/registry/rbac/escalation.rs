@@ -77,9 +77,12 @@ fn to_api_error(resource: &str, err: EscalationError) -> ApiError {
     match err {
         EscalationError::Forbidden(forbidden) => {
             match forbidden.message.split_once(" is forbidden: ") {
-                Some((_, cause)) if !forbidden.name.is_empty() => {
-                    ApiError::forbidden(&forbidden.group, &forbidden.resource, &forbidden.name, cause)
-                }
+                Some((_, cause)) if !forbidden.name.is_empty() => ApiError::forbidden(
+                    &forbidden.group,
+                    &forbidden.resource,
+                    &forbidden.name,
+                    cause,
+                ),
                 _ => ApiError::new(Reason::Forbidden, forbidden.message),
             }
         }

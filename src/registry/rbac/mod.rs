@@ -32,8 +32,5 @@ pub const GROUP: &str = crate::authz::rule::GROUP;
 
 /// Who the server's own RBAC writes are made as.
 pub fn apiserver() -> RequestContext {
-    RequestContext {
-        user: crate::authz::user::APISERVER_USER.to_owned(),
-        audit_id: String::new(),
-    }
+    RequestContext { user: crate::authz::user::APISERVER_USER.to_owned(), audit_id: String::new() }
 }
