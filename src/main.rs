@@ -47,6 +47,9 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         stopped(stop_rx.clone()),
     ));
 
+    // Audit backends first: a bad policy or log path stops the start, as in kube-apiserver.
+    let auditor = kube_ledger::audit::Auditor::start(&options.audit)?.map(std::sync::Arc::new);
+
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let address = listener.local_addr()?;
     let url = server::client_url(address);
@@ -61,7 +64,10 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         webhooks,
     )
     .await?
-    .with_inflight_limits(options.inflight_limits());
+    .with_inflight_limits(options.inflight_limits())
+    .with_authorization(&options.authorization_mode)
+    .await?
+    .with_auditor(auditor.clone());
     let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
     tracing::info!(%url, ?open_files, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());
@@ -73,6 +79,10 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     });
     server.serve_with(listener, options.connection_config(), stopped(stop_rx)).await?;
     compactor.await?;
+    // Deliver what is queued for the audit backends (the server dropped its handles).
+    if let Some(auditor) = auditor.and_then(|a| std::sync::Arc::try_unwrap(a).ok()) {
+        auditor.shutdown().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

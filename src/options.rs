@@ -10,6 +10,8 @@ use ::watch::ViewConfig;
 use clap::Parser;
 
 use crate::apiextensions::webhook::WebhookConfig;
+use crate::audit::AuditOptions;
+use crate::authz::AuthorizationConfig;
 use crate::filters::InflightLimits;
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
@@ -91,6 +93,19 @@ pub struct Options {
     /// response — before it is closed (kube-apiserver's HTTP server: 32 s). For tests.
     #[arg(long, default_value = "32s", value_parser = positive_duration, hide = true)]
     pub request_header_timeout: Duration,
+
+    /// Ordered, comma-separated authorizers (kube-apiserver's flag): `RBAC`, `AlwaysAllow`,
+    /// `AlwaysDeny`. Members of `system:masters` are always allowed first. With RBAC, kube's
+    /// bootstrap roles and bindings are created (or reconciled) at start.
+    #[arg(long, default_value = "RBAC", value_parser = parse_authorization_mode)]
+    pub authorization_mode: AuthorizationConfig,
+
+    #[command(flatten)]
+    pub audit: AuditOptions,
+}
+
+fn parse_authorization_mode(text: &str) -> std::result::Result<AuthorizationConfig, String> {
+    AuthorizationConfig::parse(text).map_err(|errors| errors.join("; "))
 }
 
 fn positive_count(text: &str) -> std::result::Result<usize, String> {
@@ -190,6 +205,17 @@ mod tests {
 
     fn enabled(config: &RuntimeConfig, group: &str, version: &str, plural: &str) -> bool {
         config.enabled(&GroupVersion::new(group, version), plural)
+    }
+
+    #[test]
+    fn authorization_mode_defaults_to_rbac_and_is_validated() {
+        assert!(options(&[]).unwrap().authorization_mode.uses_rbac());
+        let open = options(&["--authorization-mode=AlwaysAllow"]).unwrap();
+        assert!(!open.authorization_mode.uses_rbac());
+        let err = options(&["--authorization-mode=RBAC,Node"]).unwrap_err().to_string();
+        assert!(err.contains("authorization-mode \"Node\" is not supported"), "{err}");
+        let audit = options(&["--audit-log-path=-", "--audit-log-maxage=3"]).unwrap().audit;
+        assert_eq!((audit.log_path.as_deref(), audit.log_max_age), (Some("-"), 3));
     }
 
     #[test]

@@ -19,9 +19,11 @@
 //!                            (never waits: a full queue drops and counts)
 //!                                    ─▶ batches ─▶ log file (rotated) │ webhook (EventList)
 //! ```
-//! Nothing here is on the request path yet: the server's audit filter (after authentication,
-//! before impersonation) is what calls it.
+//! The server's audit filter (`crate::filters::audit`, after authentication, before
+//! impersonation) drives it; later filters and the handler add to a request's event through
+//! its [`AuditHandle`].
 
+pub mod handle;
 pub mod log;
 pub mod metrics;
 pub mod options;
@@ -33,6 +35,7 @@ pub mod webhook;
 
 use std::sync::Arc;
 
+pub use self::handle::AuditHandle;
 use self::log::LogBackend;
 pub use self::options::AuditOptions;
 pub use self::policy::{Attributes, Policy, PolicyError, RequestAuditConfig, User};
@@ -229,3 +232,14 @@ mod tests {
 /// the audit log's events and the ledger's provenance of the request's writes all carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AuditId(pub String);
+
+impl AuditId {
+    /// The client's `Audit-ID` when it is usable (1–128 visible ASCII characters), else a new
+    /// uid.
+    pub fn from_header(value: Option<&http::HeaderValue>) -> AuditId {
+        let given = value
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
+        AuditId(given.map_or_else(crate::registry::object::new_uid, str::to_owned))
+    }
+}

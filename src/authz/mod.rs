@@ -22,7 +22,7 @@
 //! - [`escalation`]: `covers` and the `escalate` / `bind` checks on RBAC writes.
 //! - [`bootstrap`], [`reconcile`], [`aggregate`]: the default policy created at start, its
 //!   reconciliation with what is stored, and ClusterRole aggregation.
-//! - [`user`]: user info and kube's well-known users and groups.
+//! - [`user`]: what authorization adds to [`crate::authn::UserInfo`], and kube's well-known names.
 
 pub mod aggregate;
 pub mod attributes;

@@ -98,6 +98,11 @@ impl InMemoryRules {
         let Some(kind) = object.get("kind").and_then(Value::as_str).and_then(RbacKind::of) else {
             return;
         };
+        self.apply_as(kind, object);
+    }
+
+    /// Adds or replaces an object of a known kind (stored objects need not carry `kind`).
+    pub fn apply_as(&self, kind: RbacKind, object: &Value) {
         {
             let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
             match kind {
@@ -148,6 +153,23 @@ impl InMemoryRules {
                     objects.cluster_role_bindings.remove(name);
                 }
             }
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Replaces every object of `kind` with `objects`, as a relist after a watch broke does.
+    pub fn replace(&self, kind: RbacKind, objects: &[Value]) {
+        {
+            let mut held = self.objects.write().unwrap_or_else(|e| e.into_inner());
+            match kind {
+                RbacKind::Role => held.roles.clear(),
+                RbacKind::ClusterRole => held.cluster_roles.clear(),
+                RbacKind::RoleBinding => held.role_bindings.clear(),
+                RbacKind::ClusterRoleBinding => held.cluster_role_bindings.clear(),
+            }
+        }
+        for object in objects {
+            self.apply_as(kind, object);
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
     }

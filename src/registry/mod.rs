@@ -13,6 +13,7 @@ pub mod builtin;
 pub mod namespaces;
 pub mod object;
 pub mod operation;
+pub mod rbac;
 pub mod resource;
 pub mod runtime_config;
 pub mod store;

@@ -33,9 +33,12 @@ use crate::admission::Chain;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::api::ApiState;
 use crate::apiextensions::webhook::WebhookConfig;
-use crate::filters::InflightLimits;
+use crate::audit::Auditor;
+use crate::authz::{AuthorizationConfig, InMemoryRules, RuleResolver, RuleSource};
+use crate::filters::{InflightLimits, Policy};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
+use crate::registry::rbac::{self, escalation::RbacEscalation};
 use crate::registry::store::Store;
 use crate::registry::views::Views;
 use crate::registry::{Registry, RuntimeConfig, builtin, namespaces};
@@ -51,6 +54,11 @@ pub struct Server {
     storage: Arc<dyn Storage>,
     exporter: Arc<Exporter>,
     inflight_limits: InflightLimits,
+    /// Authorization and audit (`with_authorization`, `with_auditor`): everything allowed and
+    /// nothing audited until set.
+    policy: Policy,
+    /// RBAC's escalation checks, for the store's admission chain; `None` without RBAC.
+    escalation: Option<Arc<RbacEscalation>>,
 }
 
 impl Server {
@@ -105,7 +113,8 @@ impl Server {
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
         let inflight_limits = InflightLimits::default();
-        Ok(Server { api, storage, exporter, inflight_limits })
+        let policy = Policy::default();
+        Ok(Server { api, storage, exporter, inflight_limits, policy, escalation: None })
     }
 
     /// Serves with these in-flight limits (`--max-requests-inflight`,
@@ -113,6 +122,52 @@ impl Server {
     pub fn with_inflight_limits(mut self, limits: InflightLimits) -> Server {
         self.inflight_limits = limits;
         self
+    }
+
+    /// Authorizes requests with the chain `--authorization-mode` builds (`system:masters`
+    /// first). With RBAC: kube's bootstrap policy is created or reconciled first (as
+    /// `system:apiserver`), the RBAC objects are followed from their views, and ClusterRole
+    /// aggregation runs until shutdown.
+    pub async fn with_authorization(
+        mut self,
+        config: &AuthorizationConfig,
+    ) -> Result<Server, crate::api::status::ApiError> {
+        let source: Arc<dyn RuleSource> = if config.uses_rbac() {
+            rbac::bootstrap::ensure_policy(&self.api.store).await?;
+            let shutdown = self.api.shutdown.clone();
+            let rules = rbac::ViewRules::start(&self.api.store, shutdown.clone())
+                .await
+                .map_err(|err| crate::api::status::ApiError::internal(err.to_string()))?;
+            rbac::aggregation::start(self.api.store.clone(), shutdown);
+            rules
+        } else {
+            Arc::new(InMemoryRules::new())
+        };
+        let chain = config.build(source.clone());
+        self.escalation = chain.rbac.as_ref().map(|_| {
+            Arc::new(RbacEscalation {
+                authorizer: chain.authorizer.clone(),
+                resolver: RuleResolver::new(source),
+            })
+        });
+        self.policy.authorizer = chain.authorizer;
+        Ok(self)
+    }
+
+    /// Records requests with `auditor` (`--audit-*`); `None` records nothing.
+    pub fn with_auditor(mut self, auditor: Option<Arc<Auditor>>) -> Server {
+        self.policy.auditor = auditor;
+        self
+    }
+
+    /// The admission plugins authorization brings (RBAC's escalation checks), for the store's
+    /// chain.
+    pub fn admission_plugins(&self) -> Vec<Arc<dyn crate::admission::Plugin>> {
+        let mut plugins: Vec<Arc<dyn crate::admission::Plugin>> = Vec::new();
+        if let Some(escalation) = &self.escalation {
+            plugins.push(escalation.clone());
+        }
+        plugins
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish, with the default

@@ -22,11 +22,20 @@ pub struct Api {
 }
 
 pub async fn api() -> Api {
+    api_with(None).await
+}
+
+/// The router authorizing with `--authorization-mode=<mode>` (`None`: everything allowed).
+pub async fn api_with(authorization_mode: Option<&str>) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let server =
+    let mut server =
         Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
+    if let Some(mode) = authorization_mode {
+        let config = kube_ledger::authz::AuthorizationConfig::parse(mode).unwrap();
+        server = server.with_authorization(&config).await.unwrap();
+    }
     Api {
         router: server.router(),
         storage,
@@ -55,6 +64,17 @@ impl Api {
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         (status, bytes.to_vec())
+    }
+
+    /// Sends a request as `user`; see [`call_as`].
+    pub async fn call_as(
+        &self,
+        user: Option<&kube_ledger::authn::UserInfo>,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        call_as(&self.router, user, method, uri, body).await
     }
 
     /// Sends a request; the status and the body as JSON (`null` if it is not JSON).
@@ -94,4 +114,29 @@ pub fn assert_status(got: &(StatusCode, Value), code: u16, reason: &str) {
     assert_eq!(got.1["kind"], "Status", "{}", got.1);
     assert_eq!(got.1["code"], code, "{}", got.1);
     assert_eq!(got.1["reason"], reason, "{}", got.1);
+}
+
+/// Sends a JSON request to `router` as `user` (put in the request's extensions, where the
+/// authentication filter puts the effective user; `None`: no user, i.e. anonymous); the status
+/// and the body as JSON (`null` if it is not JSON).
+pub async fn call_as(
+    router: &Router,
+    user: Option<&kube_ledger::authn::UserInfo>,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+        .unwrap();
+    if let Some(user) = user {
+        request.extensions_mut().insert(user.clone());
+    }
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
