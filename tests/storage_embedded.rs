@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -11,8 +12,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::{Storage, Verb};
-use support::suite::{Harness, who};
+use kube_ledger::storage::{EventType, Storage, Verb};
+use support::suite::{Harness, PreviousWrite, who};
+use support::suite_provenance::event_types;
 use tempfile::TempDir;
 
 struct Embedded {
@@ -35,6 +37,65 @@ impl Harness for Embedded {
     async fn restart(&mut self) {
         self.storage = None;
         self.storage = Some(Arc::new(EmbeddedStorage::open(self.dir.path()).unwrap()));
+    }
+
+    /// A database of schema version 1, written as version 1's writer wrote it, then opened by
+    /// this build (which migrates it).
+    async fn start_on_previous_format(writes: &[PreviousWrite]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("kube-ledger.db")).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(include_str!("../migrations/embedded/0001_event_log.sql")).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        // Per live key: (create_revision, revision of its latest event).
+        let mut live: HashMap<&str, (i64, i64)> = HashMap::new();
+        for ((w, event_type), revision) in writes.iter().zip(event_types(writes)).zip(1..) {
+            let (type_code, value, create_revision, prev) = match event_type {
+                EventType::Created => (0, Some(w.value), revision, None),
+                EventType::Updated => {
+                    let (created, prev) = live[w.key];
+                    (1, Some(w.value), created, Some(prev))
+                }
+                EventType::Deleted => {
+                    let (created, prev) = live[w.key];
+                    (2, None, created, Some(prev))
+                }
+            };
+            tx.execute(
+                "INSERT INTO events (revision, key, type, value, create_revision, \
+                                     prev_revision, user, verb, audit_id, ts_micros) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                rusqlite::params![
+                    revision,
+                    w.key,
+                    type_code,
+                    value.map(str::as_bytes),
+                    create_revision,
+                    prev,
+                    w.user,
+                    w.verb.as_str(),
+                    w.audit_id,
+                    w.timestamp_micros
+                ],
+            )
+            .unwrap();
+            if event_type == EventType::Deleted {
+                live.remove(w.key);
+                tx.execute("DELETE FROM current WHERE key = ?1", [w.key]).unwrap();
+            } else {
+                live.insert(w.key, (create_revision, revision));
+                tx.execute(
+                    "INSERT OR REPLACE INTO current (key, revision) VALUES (?1, ?2)",
+                    rusqlite::params![w.key, revision],
+                )
+                .unwrap();
+            }
+            tx.execute("UPDATE meta SET value = ?1 WHERE name = 'head'", [revision]).unwrap();
+        }
+        tx.commit().unwrap();
+        drop(conn);
+        let storage = EmbeddedStorage::open(dir.path()).unwrap();
+        Embedded { dir, storage: Some(Arc::new(storage)) }
     }
 }
 

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use etcd_client::{Txn, TxnOp};
 use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
-use kube_ledger::storage::{Storage, StorageError, Verb};
+use kube_ledger::storage::{EventType, Storage, StorageError, Verb};
 use support::etcd::TestEtcd;
 use support::proxy::TcpProxy;
-use support::suite::{Harness, who};
+use support::suite::{Harness, PreviousWrite, who};
+use support::suite_provenance::event_types;
 
 struct Etcd {
     etcd: TestEtcd,
@@ -51,6 +53,45 @@ impl Harness for Etcd {
         self.etcd.restart().await;
         self.storage = Some(Arc::new(connect(&self.etcd).await));
     }
+
+    /// Values in the previous release's envelope (format 1 with its four provenance fields),
+    /// written with the transactions that release sent, then read by this build.
+    async fn start_on_previous_format(writes: &[PreviousWrite]) -> Self {
+        let etcd = TestEtcd::start().await;
+        let mut client = etcd_client::Client::connect([etcd.endpoint()], None).await.unwrap();
+        for (w, event_type) in writes.iter().zip(event_types(writes)) {
+            let data_key = format!("/registry{}", w.key);
+            let txn = match event_type {
+                EventType::Deleted => Txn::new().and_then([
+                    TxnOp::delete(data_key, None),
+                    TxnOp::put(
+                        format!("/registry-ledger/deleted{}", w.key),
+                        previous_envelope(w, b""),
+                        None,
+                    ),
+                ]),
+                _ => Txn::new().and_then([TxnOp::put(
+                    data_key,
+                    previous_envelope(w, w.value.as_bytes()),
+                    None,
+                )]),
+            };
+            assert!(client.txn(txn).await.unwrap().succeeded());
+        }
+        let storage = Some(Arc::new(connect(&etcd).await));
+        Etcd { etcd, storage }
+    }
+}
+
+/// The previous release's envelope: `kl\x01\x00`, the provenance JSON's length (big-endian
+/// `u32`), the JSON, the value.
+fn previous_envelope(w: &PreviousWrite, value: &[u8]) -> Vec<u8> {
+    let json = w.previous_json();
+    let mut stored = b"kl\x01\x00".to_vec();
+    stored.extend_from_slice(&u32::try_from(json.len()).unwrap().to_be_bytes());
+    stored.extend_from_slice(json.as_bytes());
+    stored.extend_from_slice(value);
+    stored
 }
 
 conformance_suite!(Etcd);

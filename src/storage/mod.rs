@@ -78,10 +78,31 @@ impl fmt::Display for Verb {
 }
 
 /// Who did what: recorded with every event so that history can be audited and replayed.
+///
+/// Built with [`Provenance::now`] (user, verb, audit ID, time), then, where the request knows
+/// them, [`Provenance::with_identity`] and [`Provenance::with_field_manager`]. The fields after
+/// `user` were added later (issue 12): entries written before them read back with those fields
+/// empty, which is also what "unknown" means for a new entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
-    /// The authenticated user name (`system:anonymous` until authentication exists).
+    /// The authenticated user name (after impersonation): `UserInfo.username`.
     pub user: String,
+    /// The authenticated user's UID (`UserInfo.uid`), empty when the authenticator gives none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    /// The authenticated user's groups, in the authenticator's order (`UserInfo.groups`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// The request's `User-Agent` header, empty when it had none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user_agent: String,
+    /// The client's IP address as text (`10.0.0.7`, `::1`), the first of audit's `sourceIPs`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_ip: String,
+    /// The field manager of the write (`?fieldManager=`, or the one derived from the user
+    /// agent), empty until server-side apply and managed fields record one (issue 14).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub field_manager: String,
     /// The API verb that caused the write.
     pub verb: Verb,
     /// The request's audit ID (kube-apiserver's `Audit-ID` header), empty when unknown.
@@ -91,13 +112,46 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// A provenance stamped with the current wall-clock time.
+    /// A provenance stamped with the current wall-clock time. The identity beyond the user name
+    /// and the field manager stay empty until set with the builders below.
     pub fn now(user: impl Into<String>, verb: Verb, audit_id: impl Into<String>) -> Self {
         let timestamp_micros = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
             .unwrap_or_default();
-        Provenance { user: user.into(), verb, audit_id: audit_id.into(), timestamp_micros }
+        Provenance {
+            user: user.into(),
+            uid: String::new(),
+            groups: Vec::new(),
+            user_agent: String::new(),
+            source_ip: String::new(),
+            field_manager: String::new(),
+            verb,
+            audit_id: audit_id.into(),
+            timestamp_micros,
+        }
+    }
+
+    /// Adds who the request authenticated as, beyond the name given to [`Provenance::now`], and
+    /// where it came from.
+    pub fn with_identity(
+        mut self,
+        uid: impl Into<String>,
+        groups: impl IntoIterator<Item = impl Into<String>>,
+        user_agent: impl Into<String>,
+        source_ip: impl Into<String>,
+    ) -> Self {
+        self.uid = uid.into();
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self.user_agent = user_agent.into();
+        self.source_ip = source_ip.into();
+        self
+    }
+
+    /// Adds the field manager of the write.
+    pub fn with_field_manager(mut self, field_manager: impl Into<String>) -> Self {
+        self.field_manager = field_manager.into();
+        self
     }
 }
 

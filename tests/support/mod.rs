@@ -11,3 +11,4 @@ pub mod proxy;
 pub mod router;
 pub mod server;
 pub mod suite;
+pub mod suite_provenance;

@@ -22,7 +22,13 @@ pub trait Harness: Send + Sync + Sized {
     /// Stops the backend (dropping every handle this harness holds) and opens it again on the
     /// same data.
     async fn restart(&mut self);
+    /// Starts the backend on data that the release before the provenance identity fields wrote:
+    /// `writes` applied in order, stored byte for byte as that release stored them (see
+    /// [`PreviousWrite`]), then opened by this build.
+    async fn start_on_previous_format(writes: &[PreviousWrite]) -> Self;
 }
+
+pub use super::suite_provenance::PreviousWrite;
 
 /// Hang protection for waits in tests: never a performance assertion.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -580,6 +586,20 @@ macro_rules! conformance_suite {
             history_replays_a_key_with_who_did_what,
             bad_keys_and_values_are_refused_without_writing,
         );
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn every_provenance_field_round_trips_durably() {
+            let mut harness = <$harness as $crate::support::suite::Harness>::start().await;
+            $crate::support::suite_provenance::every_field_round_trips_durably(&mut harness).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn entries_of_the_previous_format_read_with_empty_identity() {
+            $crate::support::suite_provenance::previous_format_reads_with_empty_identity::<
+                $harness,
+            >()
+            .await;
+        }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn restart_keeps_every_acknowledged_write() {

@@ -21,11 +21,18 @@ pub(super) struct Migration {
 
 /// Every migration, in order, numbered from 1 without gaps. Append only: a released migration
 /// is never edited, since databases in the field already ran it.
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event_log",
-    sql: include_str!("../../../migrations/embedded/0001_event_log.sql"),
-}];
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event_log",
+        sql: include_str!("../../../migrations/embedded/0001_event_log.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "provenance_identity",
+        sql: include_str!("../../../migrations/embedded/0002_provenance_identity.sql"),
+    },
+];
 
 /// Brings the database up to the last of `migrations` and returns that version.
 ///
@@ -91,12 +98,13 @@ mod tests {
 
     #[test]
     fn fresh_database_then_idempotent_reopen() {
+        let latest = MIGRATIONS.len() as i64;
         let mut conn = Connection::open_in_memory().unwrap();
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 1);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), latest);
         assert_eq!(tables(&conn), ["current", "events", "meta"]);
         conn.execute("UPDATE meta SET value = 7 WHERE name = 'head'", []).unwrap();
 
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 1);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), latest);
         let head: i64 =
             conn.query_row("SELECT value FROM meta WHERE name = 'head'", [], |r| r.get(0)).unwrap();
         assert_eq!(head, 7, "a second run must not re-apply migrations");
@@ -105,7 +113,7 @@ mod tests {
     #[test]
     fn older_database_is_upgraded_in_place() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, MIGRATIONS).unwrap();
+        migrate(&mut conn, &MIGRATIONS[..1]).unwrap();
         conn.execute("INSERT INTO current (key, revision) VALUES ('/a/b', 1)", []).unwrap();
 
         let v2 = Migration {
@@ -125,7 +133,7 @@ mod tests {
     #[test]
     fn failed_migration_leaves_previous_version() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, MIGRATIONS).unwrap();
+        migrate(&mut conn, &MIGRATIONS[..1]).unwrap();
         let broken = Migration {
             version: 2,
             name: "broken",
@@ -144,13 +152,64 @@ mod tests {
         conn.pragma_update(None, "user_version", 9).unwrap();
         let err = migrate(&mut conn, MIGRATIONS).unwrap_err();
         assert!(matches!(err, StorageError::Internal(_)), "{err:?}");
-        assert!(
-            err.to_string().contains(
-                "database schema version 9 is newer than this kube-ledger supports (1); \
-                 upgrade kube-ledger"
-            ),
-            "{err}"
+        let expected = format!(
+            "database schema version 9 is newer than this kube-ledger supports ({}); \
+             upgrade kube-ledger",
+            MIGRATIONS.len()
         );
+        assert!(err.to_string().contains(&expected), "{err}");
         assert_eq!(version(&conn), 9, "a refused database is left untouched");
+    }
+
+    /// Version 2 adds the provenance identity columns: an event written at version 1 keeps
+    /// every value it had and reads the new columns as empty.
+    #[test]
+    fn version_2_keeps_version_1_events_with_empty_identity() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, &MIGRATIONS[..1]).unwrap();
+        conn.execute(
+            "INSERT INTO events (revision, key, type, value, create_revision, prev_revision, \
+                                 user, verb, audit_id, ts_micros) \
+             VALUES (1, '/pods/a', 0, x'7b7d', 1, NULL, 'alice', 'create', 'a1', 42)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 2);
+        let row: (String, String, String, i64, String, String, String, String, String) = conn
+            .query_row(
+                "SELECT user, verb, audit_id, ts_micros, \
+                        uid, groups, user_agent, source_ip, field_manager \
+                 FROM events WHERE revision = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
+                },
+            )
+            .unwrap();
+        let empty = String::new;
+        assert_eq!(
+            row,
+            (
+                "alice".to_owned(),
+                "create".to_owned(),
+                "a1".to_owned(),
+                42,
+                empty(),
+                empty(),
+                empty(),
+                empty(),
+                empty()
+            )
+        );
     }
 }

@@ -144,13 +144,34 @@ pub(super) fn object_at(row: &Row<'_>, key: String, first: usize) -> rusqlite::R
     })
 }
 
+/// The `events.groups` text of a provenance's groups: a JSON array of strings, or `''` for
+/// none (what events written before the column existed hold too). JSON keeps every group name
+/// intact, whatever characters it contains, in order.
+pub(super) fn encode_groups(groups: &[String]) -> String {
+    if groups.is_empty() {
+        return String::new();
+    }
+    // Serializing strings cannot fail.
+    serde_json::to_string(groups).unwrap_or_default()
+}
+
+fn decode_groups(text: &str, revision: Revision) -> Result<Vec<String>> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(|err| {
+        StorageError::Internal(format!("event {revision} has unreadable groups {text:?}: {err}"))
+    })
+}
+
 /// `SELECT … FROM` of a full event with its previous value, for [`decode_event`]. A macro so
 /// queries can `concat!` their `WHERE` onto it and stay `&'static str` for the statement cache.
 macro_rules! select_events {
     () => {
         "SELECT e.revision, e.key, e.type, e.user, e.verb, e.audit_id, e.ts_micros, \
                 e.value, e.create_revision, e.revision, \
-                p.value, p.create_revision, p.revision \
+                p.value, p.create_revision, p.revision, \
+                e.uid, e.groups, e.user_agent, e.source_ip, e.field_manager \
          FROM events AS e LEFT JOIN events AS p ON p.revision = e.prev_revision"
     };
 }
@@ -166,8 +187,14 @@ pub(super) fn decode_event(row: &Row<'_>) -> Result<Event> {
     let verb = Verb::parse(&verb).ok_or_else(|| {
         StorageError::Internal(format!("event {revision} has unknown verb {verb:?}"))
     })?;
+    let groups: String = row.get(14)?;
     let provenance = Provenance {
         user: row.get(3)?,
+        uid: row.get(13)?,
+        groups: decode_groups(&groups, revision)?,
+        user_agent: row.get(15)?,
+        source_ip: row.get(16)?,
+        field_manager: row.get(17)?,
         verb,
         audit_id: row.get(5)?,
         timestamp_micros: row.get(6)?,

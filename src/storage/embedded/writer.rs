@@ -19,7 +19,7 @@ use bytes::Bytes;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::sqlite::{current_object, read_meta, storage_error, type_code};
+use super::sqlite::{current_object, encode_groups, read_meta, storage_error, type_code};
 use crate::storage::{Event, EventType, Object, Provenance, Result, Revision, StorageError};
 
 /// The most requests committed in one transaction. Large enough that 64+ concurrent writers
@@ -334,8 +334,9 @@ fn append(
     };
     tx.prepare_cached(
         "INSERT INTO events (revision, key, type, value, create_revision, prev_revision, \
-                             user, verb, audit_id, ts_micros) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                             user, verb, audit_id, ts_micros, \
+                             uid, groups, user_agent, source_ip, field_manager) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         object.mod_revision,
@@ -348,6 +349,11 @@ fn append(
         who.verb.as_str(),
         who.audit_id,
         who.timestamp_micros,
+        who.uid,
+        encode_groups(&who.groups),
+        who.user_agent,
+        who.source_ip,
+        who.field_manager,
     ])?;
     Ok(())
 }

@@ -37,6 +37,11 @@ pub(super) fn decode(stored: Bytes) -> Result<Decoded> {
 /// Format 1: `kl\x01\x00`, the length of the provenance JSON as a big-endian `u32`, the JSON,
 /// then the raw value. JSON keeps the header readable with `etcdctl get` and lets fields be added
 /// with serde defaults without a new format.
+///
+/// Fields added so far, each omitted when empty and read as empty when absent: `uid`, `groups`,
+/// `user_agent`, `source_ip`, `field_manager` (issue 12). So a value written before them reads
+/// with those fields empty, a provenance without them encodes byte for byte as before, and an
+/// older kube-ledger reading a newer value ignores the fields it does not know.
 mod v1 {
     use super::*;
 
@@ -78,24 +83,86 @@ mod tests {
     use super::*;
     use crate::storage::Verb;
 
+    /// A provenance with only the fields the first release recorded.
     fn who() -> Provenance {
         Provenance {
-            user: "alice".to_owned(),
-            verb: Verb::Update,
-            audit_id: "audit-1".to_owned(),
             timestamp_micros: 1_700_000_000_000_000,
+            ..Provenance::now("alice", Verb::Update, "audit-1")
         }
+    }
+
+    /// A provenance with every field set, group names with JSON's special characters included.
+    fn everyone() -> Provenance {
+        who()
+            .with_identity(
+                "uid-1",
+                ["system:authenticated", "qu\"ote\\d", "line\nbreak", "ünï"],
+                "kubectl/v1.31.0 (linux/amd64) kubernetes/abc",
+                "2001:db8::7",
+            )
+            .with_field_manager("kubectl-client-side-apply")
+    }
+
+    /// How the first release wrote the provenance of [`who`], byte for byte.
+    const FIRST_RELEASE_JSON: &str = r#"{"user":"alice","verb":"update","audit_id":"audit-1","timestamp_micros":1700000000000000}"#;
+
+    fn first_release_value(value: &[u8]) -> Bytes {
+        let mut stored = b"kl\x01\x00".to_vec();
+        stored.extend_from_slice(&(FIRST_RELEASE_JSON.len() as u32).to_be_bytes());
+        stored.extend_from_slice(FIRST_RELEASE_JSON.as_bytes());
+        stored.extend_from_slice(value);
+        Bytes::from(stored)
     }
 
     #[test]
     fn round_trip() {
-        for value in [&b""[..], b"{\"kind\":\"Pod\"}", &[0, 1, 2, 255]] {
-            let stored = encode(&who(), value).unwrap();
-            assert!(stored.starts_with(b"kl\x01\x00"));
-            let decoded = decode(Bytes::from(stored)).unwrap();
-            assert_eq!(decoded.provenance, Some(who()));
-            assert_eq!(decoded.value, value);
+        for who in [who(), everyone()] {
+            for value in [&b""[..], b"{\"kind\":\"Pod\"}", &[0, 1, 2, 255]] {
+                let stored = encode(&who, value).unwrap();
+                assert!(stored.starts_with(b"kl\x01\x00"));
+                let decoded = decode(Bytes::from(stored)).unwrap();
+                assert_eq!(decoded.provenance.as_ref(), Some(&who));
+                assert_eq!(decoded.value, value);
+            }
         }
+    }
+
+    #[test]
+    fn first_release_values_read_with_empty_identity() {
+        let decoded = decode(first_release_value(b"{\"kind\":\"Pod\"}")).unwrap();
+        assert_eq!(decoded.provenance, Some(who()));
+        let p = decoded.provenance.unwrap();
+        assert!(p.uid.is_empty() && p.groups.is_empty() && p.user_agent.is_empty());
+        assert!(p.source_ip.is_empty() && p.field_manager.is_empty());
+        assert_eq!(decoded.value, &b"{\"kind\":\"Pod\"}"[..]);
+    }
+
+    /// Without the new fields a value encodes exactly as the first release wrote it; with them,
+    /// the first release's reader (its struct had four fields, no `deny_unknown_fields`) still
+    /// reads the fields it knows.
+    #[test]
+    fn the_format_stays_readable_both_ways() {
+        assert_eq!(encode(&who(), b"v").unwrap(), first_release_value(b"v"));
+
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct FirstRelease {
+            user: String,
+            verb: Verb,
+            audit_id: String,
+            timestamp_micros: i64,
+        }
+        let stored = encode(&everyone(), b"v").unwrap();
+        let len = u32::from_be_bytes(stored[4..8].try_into().unwrap()) as usize;
+        let old: FirstRelease = serde_json::from_slice(&stored[8..8 + len]).unwrap();
+        assert_eq!(
+            old,
+            FirstRelease {
+                user: "alice".to_owned(),
+                verb: Verb::Update,
+                audit_id: "audit-1".to_owned(),
+                timestamp_micros: 1_700_000_000_000_000,
+            }
+        );
     }
 
     #[test]
