@@ -34,6 +34,7 @@ use crate::apiextensions::webhook::WebhookConfig;
 use crate::filters::InflightLimits;
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
+use crate::registry::reviews::{self, Reviewers};
 use crate::registry::store::Store;
 use crate::registry::views::Views;
 use crate::registry::{Registry, RuntimeConfig, builtin, namespaces};
@@ -93,6 +94,11 @@ impl Server {
         let views = Views::new(storage.clone(), views, shutdown.clone());
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views);
+        // The reviews and TokenRequest, with the defaults until authentication and authorization
+        // are configured: AlwaysAllow and a token key of this process.
+        let reviewers = Reviewers::standalone(&store, &server_address.to_string())
+            .map_err(crate::api::status::ApiError::internal)?;
+        reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
