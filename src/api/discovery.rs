@@ -122,7 +122,7 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
     let mut entries = Vec::new();
     for resource in &resources {
         entries.push(legacy_resource(resource));
-        for sub in subresources(resource) {
+        for sub in subresources(registry, resource) {
             entries.push(legacy_subresource(resource, &sub));
         }
     }
@@ -162,7 +162,10 @@ fn legacy_resource(resource: &Resource) -> Value {
     entry.insert("verbs".into(), resource.verbs().into());
     insert_non_empty(&mut entry, "shortNames", &resource.short_names);
     insert_non_empty(&mut entry, "categories", &resource.categories);
-    entry.insert("storageVersionHash".into(), storage_version_hash(resource).into());
+    // A create-only resource (a review) stores nothing: no storage version to fingerprint.
+    if !resource.strategy.create_only() {
+        entry.insert("storageVersionHash".into(), storage_version_hash(resource).into());
+    }
     Value::Object(entry)
 }
 
@@ -212,8 +215,8 @@ fn fnv1a_64(bytes: &[u8]) -> u64 {
 /// A subresource as both discovery formats describe it.
 #[derive(Debug)]
 struct Subresource {
-    /// `scale`, `status`.
-    name: &'static str,
+    /// `scale`, `status`, `token`.
+    name: String,
     /// The group/version and kind of what the subresource's endpoints return.
     response_gv: GroupVersion,
     response_kind: String,
@@ -223,12 +226,30 @@ struct Subresource {
 /// Verbs of `/status` and `/scale`: read, patch and replace, never create, delete, list or watch.
 const SUBRESOURCE_VERBS: &[&str] = &["get", "patch", "update"];
 
-/// The served subresources of a resource, alphabetically (as kube-apiserver lists them).
-fn subresources(resource: &Resource) -> Vec<Subresource> {
+/// The verbs of a create-only subresource (`serviceaccounts/token`).
+const CREATE_ONLY_VERBS: &[&str] = &["create"];
+
+/// The served subresources of a resource, alphabetically (as kube-apiserver lists them): scale,
+/// status, and the create-only ones registered for it (`serviceaccounts/token`).
+fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
     let mut subs = Vec::new();
+    let create_only = registry.create_only_subresources(
+        &resource.gv.group,
+        &resource.gv.version,
+        &resource.plural,
+    );
+    for (name, creater) in create_only {
+        let (group, version, kind) = creater.kind();
+        subs.push(Subresource {
+            name,
+            response_gv: GroupVersion::new(group, version),
+            response_kind: kind.to_owned(),
+            verbs: CREATE_ONLY_VERBS,
+        });
+    }
     if resource.scale_subresource.is_some() {
         subs.push(Subresource {
-            name: "scale",
+            name: "scale".to_owned(),
             response_gv: GroupVersion::new("autoscaling", "v1"),
             response_kind: "Scale".into(),
             verbs: SUBRESOURCE_VERBS,
@@ -236,12 +257,13 @@ fn subresources(resource: &Resource) -> Vec<Subresource> {
     }
     if resource.status_subresource {
         subs.push(Subresource {
-            name: "status",
+            name: "status".to_owned(),
             response_gv: resource.gv.clone(),
             response_kind: resource.kind.clone(),
             verbs: SUBRESOURCE_VERBS,
         });
     }
+    subs.sort_by(|a, b| a.name.cmp(&b.name));
     subs
 }
 
@@ -276,7 +298,7 @@ fn aggregated_group(registry: &Registry, group: &str) -> Option<Value> {
             let resources: Vec<Value> = registry
                 .in_group_version(group, version)
                 .iter()
-                .map(|r| aggregated_resource(r))
+                .map(|r| aggregated_resource(registry, r))
                 .collect();
             json!({"version": version, "resources": resources, "freshness": "Current"})
         })
@@ -289,7 +311,7 @@ fn aggregated_group(registry: &Registry, group: &str) -> Option<Value> {
 
 /// One `APIResourceDiscovery`. Empty `shortNames`, `categories` and `subresources` are left out
 /// (they are optional in the schema); `singularResource` and `verbs` are always present.
-fn aggregated_resource(resource: &Resource) -> Value {
+fn aggregated_resource(registry: &Registry, resource: &Resource) -> Value {
     let mut entry = Map::new();
     entry.insert("resource".into(), resource.plural.clone().into());
     entry.insert("responseKind".into(), gvk(&resource.gv, &resource.kind));
@@ -299,7 +321,7 @@ fn aggregated_resource(resource: &Resource) -> Value {
     entry.insert("verbs".into(), resource.verbs().into());
     insert_non_empty(&mut entry, "shortNames", &resource.short_names);
     insert_non_empty(&mut entry, "categories", &resource.categories);
-    let subs: Vec<Value> = subresources(resource)
+    let subs: Vec<Value> = subresources(registry, resource)
         .iter()
         .map(|sub| {
             json!({

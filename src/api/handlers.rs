@@ -53,6 +53,10 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
     };
     match target {
         Target::Resource(path) => {
+            // Create-only resources (reviews, TokenRequest) store nothing: their own endpoint.
+            if let Some(creater) = super::create_only::creater_for(&state, &path) {
+                return super::create_only::serve(state, creater, parts, path, query, body).await;
+            }
             let resource = state
                 .registry
                 .get(&path.group, &path.version, &path.resource)

@@ -6,15 +6,20 @@
 //! - [`typemeta`]: a body's `apiVersion`/`kind` against the resource it is sent to.
 //! - [`protobuf`]: Kubernetes protobuf request bodies → JSON.
 //! - [`handlers`]: verbs → the registry's generic store.
+//! - [`create_only`]: POSTs to the create-only resources (reviews, TokenRequest) → their
+//!   creaters in the registry.
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
+//! - [`issuer_discovery`]: the ServiceAccount issuer's OIDC discovery documents.
 //! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
 //! - [`openapi`]: the OpenAPI v3 documents kubectl reads before `apply`.
 //! - [`status`]: errors as `Status`; storage errors mapped in one place.
 
+pub mod create_only;
 pub mod discovery;
 pub mod gojson;
 pub mod handlers;
+pub mod issuer_discovery;
 pub mod negotiate;
 pub mod openapi;
 pub mod protobuf;

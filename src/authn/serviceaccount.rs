@@ -183,6 +183,11 @@ impl TokenIssuer {
         &self.issuer
     }
 
+    /// `--service-account-max-token-expiration`, seconds: TokenRequest shortens longer requests.
+    pub fn max_expiration(&self) -> Option<i64> {
+        self.max_expiration
+    }
+
     /// Signs a token for `request` as of `now` (Unix seconds). The lifetime is capped at
     /// `--service-account-max-token-expiration`.
     pub fn issue(&self, request: &TokenRequest, now: i64) -> Result<IssuedToken, KeyError> {

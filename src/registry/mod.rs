@@ -15,6 +15,7 @@ pub mod object;
 pub mod operation;
 pub mod rbac;
 pub mod resource;
+pub mod reviews;
 pub mod runtime_config;
 pub mod store;
 pub mod strategy;
@@ -35,6 +36,13 @@ pub use strategy::Strategy;
 pub struct Registry {
     /// A std lock: held only to clone an `Arc` out, never across an await.
     resources: RwLock<BTreeMap<(String, String, String), Arc<Resource>>>,
+    /// Create-only endpoints that store nothing ([`reviews`]): the review kinds and
+    /// `serviceaccounts/{name}/token`, by group, version, plural and subresource (`""` for the
+    /// resource itself).
+    creaters: RwLock<BTreeMap<reviews::CreaterKey, Arc<dyn reviews::Creater>>>,
+    /// What those endpoints need from the server's authentication and authorization, set at
+    /// start ([`reviews::install`]).
+    reviewers: RwLock<Option<Arc<reviews::Reviewers>>>,
 }
 
 /// Registration failures.
@@ -83,6 +91,59 @@ impl Registry {
     pub fn get(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
         let resources = self.resources.read().unwrap_or_else(|e| e.into_inner());
         resources.get(&(group.to_owned(), version.to_owned(), plural.to_owned())).cloned()
+    }
+
+    /// Answers POSTs to `group/version/plural[/subresource]` with `creater` from now on, in
+    /// place of whatever answered them before.
+    pub fn register_creater(&self, key: reviews::CreaterKey, creater: Arc<dyn reviews::Creater>) {
+        let mut creaters = self.creaters.write().unwrap_or_else(|e| e.into_inner());
+        creaters.insert(key, creater);
+    }
+
+    /// The create-only endpoint of `group/version/plural` (`subresource` empty) or of one of its
+    /// subresources.
+    pub fn creater(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        subresource: &str,
+    ) -> Option<Arc<dyn reviews::Creater>> {
+        let creaters = self.creaters.read().unwrap_or_else(|e| e.into_inner());
+        let key = reviews::CreaterKey::new(group, version, plural, subresource);
+        creaters.get(&key).cloned()
+    }
+
+    /// The create-only subresources of `group/version/plural` (`token` of serviceaccounts),
+    /// alphabetically, for discovery.
+    pub fn create_only_subresources(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+    ) -> Vec<(String, Arc<dyn reviews::Creater>)> {
+        let creaters = self.creaters.read().unwrap_or_else(|e| e.into_inner());
+        creaters
+            .iter()
+            .filter(|(k, _)| {
+                k.group == group
+                    && k.version == version
+                    && k.plural == plural
+                    && !k.subresource.is_empty()
+            })
+            .map(|(k, c)| (k.subresource.clone(), c.clone()))
+            .collect()
+    }
+
+    /// Sets what the create-only endpoints answer with (the server's authenticators, authorizer
+    /// and token issuer).
+    pub fn set_reviewers(&self, reviewers: Arc<reviews::Reviewers>) {
+        *self.reviewers.write().unwrap_or_else(|e| e.into_inner()) = Some(reviewers);
+    }
+
+    /// What the create-only endpoints answer with; `None` before [`reviews::install`].
+    pub fn reviewers(&self) -> Option<Arc<reviews::Reviewers>> {
+        self.reviewers.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Every served resource, ordered by group, version, plural.

@@ -225,8 +225,11 @@ impl Resource {
         }
     }
 
-    /// The verbs discovery advertises.
+    /// The verbs discovery advertises: `create` alone for a create-only resource.
     pub fn verbs(&self) -> Vec<&'static str> {
+        if self.strategy.create_only() {
+            return vec!["create"];
+        }
         vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
     }
 }

@@ -96,6 +96,13 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn finalizers_on_delete(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Whether the resource is create-only and stores nothing (TokenReview, the access reviews):
+    /// discovery shows it with the verb `create` alone, and its POSTs are answered by the
+    /// registry's [`super::reviews::Creater`] rather than the store.
+    fn create_only(&self) -> bool {
+        false
+    }
 }
 
 /// A kind with no rules beyond ObjectMeta's (and the default for custom resources until their

@@ -39,6 +39,7 @@ use crate::filters::{InflightLimits, Policy};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
 use crate::registry::rbac::{self, escalation::RbacEscalation};
+use crate::registry::reviews::{self, Reviewers};
 use crate::registry::store::Store;
 use crate::registry::views::Views;
 use crate::registry::{Registry, RuntimeConfig, builtin, namespaces};
@@ -106,6 +107,11 @@ impl Server {
         // The admission chain every write passes, in kube-apiserver's order.
         let lifecycle = NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(&store)));
         let store = store.with_admission(Chain::new(vec![Arc::new(lifecycle)]));
+        // The reviews and TokenRequest, with the defaults until authentication and authorization
+        // are configured: AlwaysAllow and a token key of this process.
+        let reviewers = Reviewers::standalone(&store, &server_address.to_string())
+            .map_err(crate::api::status::ApiError::internal)?;
+        reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).

@@ -17,7 +17,8 @@ use tower_http::compression::predicate::Predicate;
 use tokio::sync::watch;
 
 use super::{KUBERNETES_VERSION, Server};
-use crate::api::{handlers, openapi};
+use crate::api::{handlers, issuer_discovery, openapi};
+use crate::authn::oidc;
 use crate::filters;
 use crate::metrics::Exporter;
 use crate::storage::Storage;
@@ -47,6 +48,8 @@ impl Server {
             .route("/apis", any(handlers::serve))
             .route("/apis/", any(handlers::serve))
             .route("/apis/{*rest}", any(handlers::serve))
+            .route(oidc::OPENID_CONFIG_PATH, get(issuer_discovery::openid_configuration))
+            .route(oidc::JWKS_PATH, get(issuer_discovery::jwks))
             .route("/openapi/v3", get(openapi::serve_index))
             .route("/openapi/v3/{*path}", get(openapi::serve_document))
             .with_state(self.api.clone());

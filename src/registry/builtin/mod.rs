@@ -59,9 +59,11 @@ pub fn register_enabled(registry: &Registry, config: &RuntimeConfig) {
     }
 }
 
-/// Every built-in group/version and plural: what `--runtime-config` can name.
+/// Every built-in group/version and plural, the create-only reviews included: what
+/// `--runtime-config` can name.
 pub fn known() -> Vec<(GroupVersion, String)> {
-    resources().into_iter().map(|r| (r.gv, r.plural)).collect()
+    let stored = resources().into_iter().map(|r| (r.gv, r.plural));
+    stored.chain(super::reviews::known()).collect()
 }
 
 /// Every built-in resource, in registration order.
@@ -557,7 +559,8 @@ mod tests {
         let v1 = registry.get("autoscaling", "v1", "horizontalpodautoscalers").unwrap();
         assert_eq!(v1.storage_gv, GroupVersion::new("autoscaling", "v2"));
         assert!(registry.get("", "v1", "events").is_some());
-        assert_eq!(registry.all().len(), known().len() - 2);
+        let reviews = super::super::reviews::known().len();
+        assert_eq!(registry.all().len(), known().len() - reviews - 2);
     }
 
     #[test]
