@@ -16,6 +16,8 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod webhook;
+
 use std::fmt;
 use std::sync::Arc;
 

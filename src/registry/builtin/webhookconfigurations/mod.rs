@@ -17,8 +17,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{
-    Kind, age_column, column, default_string, default_value, name_column,
-    object_items_mut,
+    Kind, age_column, column, default_string, default_value, name_column, object_items_mut,
 };
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;

@@ -62,7 +62,8 @@ fn validate_webhook(hook: &Value, path: &str, mutating: bool, causes: &mut Vec<F
     validate_fully_qualified_name(name, &format!("{path}.name"), causes);
 
     let rules_path = format!("{path}.rules");
-    for (i, rule) in object_items(opt_array(hook, "rules", &rules_path, causes), &rules_path, causes)
+    for (i, rule) in
+        object_items(opt_array(hook, "rules", &rules_path, causes), &rules_path, causes)
     {
         validate_rule(rule, &format!("{rules_path}[{i}]"), causes);
     }
@@ -108,7 +109,11 @@ fn validate_webhook(hook: &Value, path: &str, mutating: bool, causes: &mut Vec<F
             let clean = found.is_empty();
             causes.extend(found);
             if clean && LabelSelector::from_structured(selector).is_err() {
-                causes.push(FieldCause::invalid(field, selector.clone(), "invalid label selector."));
+                causes.push(FieldCause::invalid(
+                    field,
+                    selector.clone(),
+                    "invalid label selector.",
+                ));
             }
         }
     }
@@ -284,7 +289,11 @@ fn validate_review_versions(hook: &Value, field: &str, causes: &mut Vec<FieldCau
     let mut seen = HashSet::new();
     for (i, version) in versions.iter().enumerate() {
         if !seen.insert(*version) {
-            causes.push(FieldCause::invalid(format!("{field}[{i}]"), *version, "duplicate version"));
+            causes.push(FieldCause::invalid(
+                format!("{field}[{i}]"),
+                *version,
+                "duplicate version",
+            ));
             continue;
         }
         for error in is_dns1035_label(version) {
