@@ -17,6 +17,7 @@
 //! no new object.
 
 pub mod namespace_lifecycle;
+pub mod webhook;
 
 use std::fmt;
 use std::sync::Arc;

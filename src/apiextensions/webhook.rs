@@ -74,7 +74,8 @@ pub struct WebhookSpec {
     pub ca_bundle: Vec<u8>,
 }
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// A pooled HTTPS client (also the admission webhooks').
+pub(crate) type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// One CRD's webhook: where it is, how to reach it, and what it converts. Shared by the CRD's
 /// served versions.
@@ -100,7 +101,13 @@ impl Webhook {
             url: spec.url.clone(),
             kind: kind.to_owned(),
             timeout: config.timeout,
-            client: https_client(&spec.ca_bundle),
+            client: https_client(&spec.ca_bundle).map_err(|missing| {
+                missing.unwrap_or_else(|| {
+                    "no caBundle: this server trusts only the certificates of a CRD's \
+                     spec.conversion.webhook.clientConfig.caBundle"
+                        .to_owned()
+                })
+            }),
         }
     }
 
@@ -274,7 +281,7 @@ fn parse_review(answer: &Value, uid: &str, count: usize) -> Result<Vec<Value>, S
 }
 
 /// An error and its sources, as one line (hyper's own message is often just "client error").
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -285,17 +292,16 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// An HTTPS-only client trusting exactly the certificates of `ca_bundle`.
-fn https_client(ca_bundle: &[u8]) -> Result<HttpsClient, String> {
+/// An HTTPS-only client trusting exactly the certificates of `ca_bundle` (PEM): the reason it
+/// cannot be made, or `Err(None)` when the bundle holds no certificate at all.
+pub(crate) fn https_client(ca_bundle: &[u8]) -> Result<HttpsClient, Option<String>> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_bundle) {
         let cert = cert.map_err(|e| format!("caBundle is not PEM: {e}"))?;
         roots.add(cert).map_err(|e| format!("caBundle holds an unusable certificate: {e}"))?;
     }
     if roots.is_empty() {
-        return Err("no caBundle: this server trusts only the certificates of a CRD's \
-                    spec.conversion.webhook.clientConfig.caBundle"
-            .into());
+        return Err(None);
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::admission::webhook::metrics as webhook;
 use crate::registry::Registry;
 use crate::registry::views::Views;
 use crate::storage::Storage;
@@ -52,13 +53,14 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// only what [`Exporter::render`] reads itself.
 pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        let histograms: [(&str, &[f64]); 6] = [
+        let histograms: [(&str, &[f64]); 7] = [
             ("apiserver_request_duration_seconds", &LATENCY_BUCKETS),
             ("etcd_request_duration_seconds", &LATENCY_BUCKETS),
             ("apiserver_response_sizes", &RESPONSE_SIZE_BUCKETS),
             ("apiserver_watch_events_sizes", &WATCH_EVENT_SIZE_BUCKETS),
             ("ledger_append_batch_size", &BATCH_SIZE_BUCKETS),
             ("ledger_append_duration_seconds", &APPEND_BUCKETS),
+            (webhook::DURATION, &webhook::DURATION_BUCKETS),
         ];
         let mut builder = PrometheusBuilder::new();
         for (name, buckets) in histograms {

@@ -381,7 +381,8 @@ fn validate_conversion(conversion: &Value, causes: &mut Vec<FieldCause>) {
                 ));
             }
             if present(config, "/url") {
-                validate_webhook_url(str_at(config, "/url"), causes);
+                let field = "spec.conversion.webhookClientConfig.url";
+                validate_webhook_url(field, str_at(config, "/url"), causes);
             }
             if let Some(bundle) = config.get("caBundle").and_then(Value::as_str)
                 && !bundle.is_empty()
@@ -412,43 +413,42 @@ fn validate_conversion(conversion: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 /// kube's `ValidateWebhookURL` with https forced: a URL with a host, no user information,
-/// query or fragment.
-fn validate_webhook_url(url: &str, causes: &mut Vec<FieldCause>) {
-    const FIELD: &str = "spec.conversion.webhookClientConfig.url";
+/// query or fragment. Also for admission webhooks' `clientConfig.url`.
+pub(crate) fn validate_webhook_url(field: &str, url: &str, causes: &mut Vec<FieldCause>) {
     const FORM: &str = "; desired format: https://host[/path]";
     let Some((scheme, rest)) = url.split_once("://") else {
-        causes.push(FieldCause::required(FIELD, &format!("url must be a valid URL{FORM}")));
+        causes.push(FieldCause::required(field, &format!("url must be a valid URL{FORM}")));
         return;
     };
     if scheme != "https" {
         let message = format!("'https' is the only allowed URL scheme{FORM}");
-        causes.push(FieldCause::invalid(FIELD, scheme, &message));
+        causes.push(FieldCause::invalid(field, scheme, &message));
     }
     let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
     let authority = rest.split('/').next().unwrap_or("");
     let (user, host) = authority.rsplit_once('@').unwrap_or(("", authority));
     if host.is_empty() {
-        causes.push(FieldCause::invalid(FIELD, host, &format!("host must be specified{FORM}")));
+        causes.push(FieldCause::invalid(field, host, &format!("host must be specified{FORM}")));
     }
     if authority.contains('@') {
         let message = "user information is not permitted in the URL";
-        causes.push(FieldCause::invalid(FIELD, user, message));
+        causes.push(FieldCause::invalid(field, user, message));
     }
     if !fragment.is_empty() {
-        causes.push(FieldCause::invalid(FIELD, fragment, "fragments are not permitted in the URL"));
+        causes.push(FieldCause::invalid(field, fragment, "fragments are not permitted in the URL"));
     }
     if !query.is_empty() {
         let message = "query parameters are not permitted in the URL";
-        causes.push(FieldCause::invalid(FIELD, query, message));
+        causes.push(FieldCause::invalid(field, query, message));
     }
     if scheme == "https" && !host.is_empty() && url.parse::<hyper::Uri>().is_err() {
-        causes.push(FieldCause::invalid(FIELD, url, "url must be a valid URL"));
+        causes.push(FieldCause::invalid(field, url, "url must be a valid URL"));
     }
 }
 
 /// Whether `bundle` is base64 of one or more PEM certificates.
-fn is_pem_bundle(bundle: &str) -> bool {
+pub(crate) fn is_pem_bundle(bundle: &str) -> bool {
     use base64::Engine;
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;

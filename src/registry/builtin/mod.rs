@@ -26,6 +26,7 @@ pub mod roles;
 pub mod secrets;
 pub mod serviceaccounts;
 pub mod services;
+pub mod webhookconfigurations;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +86,8 @@ fn resources() -> Vec<Resource> {
         clusterroles::resource(),
         rolebindings::resource(),
         clusterrolebindings::resource(),
+        webhookconfigurations::mutating_resource(),
+        webhookconfigurations::validating_resource(),
     ]
 }
 
@@ -527,6 +530,8 @@ mod tests {
                 "v1/secrets",
                 "v1/serviceaccounts",
                 "v1/services",
+                "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+                "admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
                 "apps/v1/deployments",
                 "autoscaling/v1/horizontalpodautoscalers",
                 "autoscaling/v2/horizontalpodautoscalers",
