@@ -12,20 +12,22 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::watch as signal;
 
 use super::{GROUP, apiserver};
-use crate::api::status::{ApiError, Reason};
 use crate::authz::aggregate::aggregate_all;
+use crate::meta::status::{ApiError, Reason};
 use crate::registry::object;
-use crate::registry::store::{ListParams, Part, Store};
+use crate::registry::store::{ListParams, Store};
+use crate::storage::Verb;
 
 /// Recomputes every aggregated ClusterRole from the stored ones and writes those that changed;
 /// returns how many were written.
 pub async fn settle(store: &Store) -> Result<usize, ApiError> {
     let Some(roles) = store.registry.get(GROUP, "v1", "clusterroles") else { return Ok(0) };
     let listed = store.list(&roles, None, &ListParams::default()).await?;
-    let (mut written, ctx) = (0, apiserver());
+    let mut written = 0;
     for role in aggregate_all(&listed.items) {
         let name = object::name(&role).unwrap_or_default().to_owned();
-        let update = store.update(&roles, None, &name, Part::Main, role, Default::default(), &ctx);
+        let op = apiserver(Verb::Update, &roles, &name);
+        let update = store.update(&roles, &op, role);
         match update.await {
             Ok(_) => written += 1,
             // Changed or deleted meanwhile: its own event brings the next round.

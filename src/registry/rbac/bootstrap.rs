@@ -10,12 +10,13 @@
 use serde_json::Value;
 
 use super::{GROUP, aggregation, apiserver};
-use crate::api::status::{ApiError, Reason};
 use crate::authz::bootstrap;
 use crate::authz::reconcile::{Reconciled, reconcile_binding, reconcile_role};
+use crate::meta::status::{ApiError, Reason};
 use crate::registry::Resource;
 use crate::registry::object;
 use crate::registry::store::{DeleteOptions, Store};
+use crate::storage::Verb;
 
 /// Creates or reconciles the bootstrap policy; returns how many objects were written. A no-op
 /// when the RBAC kinds are not served (`--runtime-config`).
@@ -59,20 +60,19 @@ async fn read(
 
 /// Writes what reconciliation asked for; 1 if something was written.
 async fn apply(store: &Store, resource: &Resource, outcome: Reconciled) -> Result<usize, ApiError> {
-    let ctx = apiserver();
     match outcome {
         Reconciled::Unchanged => Ok(0),
         Reconciled::Protected(_) => Ok(0),
         Reconciled::Create(object) => create(store, resource, object).await,
         Reconciled::Update(object) => {
             let name = object::name(&object).unwrap_or_default().to_owned();
-            let part = crate::registry::store::Part::Main;
-            store.update(resource, None, &name, part, object, Default::default(), &ctx).await?;
+            store.update(resource, &apiserver(Verb::Update, resource, &name), object).await?;
             Ok(1)
         }
         Reconciled::Recreate(object) => {
             let name = object::name(&object).unwrap_or_default().to_owned();
-            match store.delete(resource, None, &name, &DeleteOptions::default(), &ctx).await {
+            let op = apiserver(Verb::Delete, resource, &name);
+            match store.delete(resource, &op, &DeleteOptions::default()).await {
                 Ok(_) => {}
                 Err(err) if err.reason == Reason::NotFound => {}
                 Err(err) => return Err(err),
@@ -83,7 +83,8 @@ async fn apply(store: &Store, resource: &Resource, outcome: Reconciled) -> Resul
 }
 
 async fn create(store: &Store, resource: &Resource, object: Value) -> Result<usize, ApiError> {
-    match store.create(resource, None, object, Default::default(), &apiserver()).await {
+    let name = object::name(&object).unwrap_or_default().to_owned();
+    match store.create(resource, &apiserver(Verb::Create, resource, &name), object).await {
         Ok(_) => Ok(1),
         // Another server of the same log got there first.
         Err(err) if err.reason == Reason::AlreadyExists => Ok(0),

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::GROUP;
 use crate::admission::{Action, Attributes, Plugin};
-use crate::api::status::{ApiError, Reason};
 use crate::authz::escalation::{
     EscalationError, RbacWrite, RoleKind, check_binding_write, check_role_write,
 };
 use crate::authz::{Authorizer, RuleResolver};
+use crate::meta::status::{ApiError, Reason};
 
 /// The plugin: the server's authorizer chain (for `escalate` and `bind`) and RBAC's rules
 /// (for what the writer holds).

@@ -25,12 +25,14 @@ pub mod source;
 
 pub use source::ViewRules;
 
-use crate::registry::store::RequestContext;
+use crate::registry::{Operation, Resource};
+use crate::storage::Verb;
 
 /// The API group of the four kinds.
 pub const GROUP: &str = crate::authz::rule::GROUP;
 
-/// Who the server's own RBAC writes are made as.
-pub fn apiserver() -> RequestContext {
-    RequestContext { user: crate::authz::user::APISERVER_USER.to_owned(), audit_id: String::new() }
+/// The server's own RBAC write of `name` (bootstrap, reconciliation, aggregation), made as
+/// `system:apiserver`.
+pub fn apiserver(verb: Verb, resource: &Resource, name: &str) -> Operation {
+    Operation::internal(crate::authz::user::APISERVER_USER, verb, resource).named(name)
 }
