@@ -187,7 +187,10 @@ impl Operation {
 
     /// What the ledger records with a write of this operation, as `verb`.
     pub fn provenance(&self, verb: Verb) -> Provenance {
+        let source_ip = self.source.map(|addr| addr.ip().to_string()).unwrap_or_default();
         Provenance::now(&self.user.name, verb, &self.audit_id)
+            .with_identity(&self.user.uid, &self.user.groups, &self.user_agent, source_ip)
+            .with_field_manager(self.field_manager.as_deref().unwrap_or_default())
     }
 
     /// Adds a warning for the client, once.
@@ -249,6 +252,29 @@ mod tests {
         assert_eq!(err.causes[0].field, "fieldManager");
         let op = op.with_field_manager(Some(&"m".repeat(128)), "CreateOptions").unwrap();
         assert_eq!(op.field_manager.as_deref().map(str::len), Some(128));
+    }
+
+    #[test]
+    fn provenance_records_who_from_where_and_which_manager() {
+        let user = UserInfo {
+            name: "alice".to_owned(),
+            uid: "u-1".to_owned(),
+            groups: vec!["dev".to_owned(), "system:authenticated".to_owned()],
+            ..UserInfo::default()
+        };
+        let mut op = Operation::new(user, Verb::Update, &configmaps())
+            .with_field_manager(Some("kubectl-edit"), "UpdateOptions")
+            .unwrap();
+        op.user_agent = "kubectl/v1.32.0".to_owned();
+        op.source = Some("127.0.0.7:40000".parse().unwrap());
+        let provenance = op.provenance(Verb::Update);
+        assert_eq!(provenance.user, "alice");
+        assert_eq!(provenance.uid, "u-1");
+        assert_eq!(provenance.groups, ["dev", "system:authenticated"]);
+        assert_eq!(provenance.user_agent, "kubectl/v1.32.0");
+        assert_eq!(provenance.source_ip, "127.0.0.7");
+        assert_eq!(provenance.field_manager, "kubectl-edit");
+        assert_eq!(provenance.audit_id, op.audit_id);
     }
 
     #[test]
