@@ -116,3 +116,73 @@ async fn field_manager_is_validated_as_kube_does() {
     assert_status(&refused, 422, "Invalid");
     assert!(refused.1["message"].as_str().unwrap().starts_with("PatchOptions.meta.k8s.io"));
 }
+
+/// A plugin's warnings reach the client as `Warning` headers, on a refusal too; the plugin sees
+/// the user the filters left in the request (anonymous without them) and the query's options.
+#[tokio::test]
+async fn admission_warnings_are_warning_headers() {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use axum::body::Body;
+    use axum::http::Request;
+    use kube_ledger::admission::{Attributes, Chain, Plugin};
+    use kube_ledger::api::status::ApiError;
+    use kube_ledger::server::Server;
+    use kube_ledger::storage::Storage;
+    use kube_ledger::storage::embedded::EmbeddedStorage;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    #[derive(Debug)]
+    struct Warner;
+
+    #[async_trait]
+    impl Plugin for Warner {
+        fn name(&self) -> &'static str {
+            "Warner"
+        }
+        async fn admit(
+            &self,
+            attributes: &Attributes<'_>,
+            _: Option<&mut Value>,
+            warnings: &mut Vec<String>,
+        ) -> Result<(), ApiError> {
+            let manager = attributes.options.and_then(|o| o["fieldManager"].as_str());
+            warnings.push(format!("seen \"{}\" as {manager:?}", attributes.user.name));
+            Ok(())
+        }
+        async fn validate(
+            &self,
+            attributes: &Attributes<'_>,
+            _: Option<&Value>,
+            _: &mut Vec<String>,
+        ) -> Result<(), ApiError> {
+            if attributes.name == "refused" {
+                return Err(ApiError::forbidden("", "configmaps", "refused", "no"));
+            }
+            Ok(())
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let mut server =
+        Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
+    server.api.store = server.api.store.clone().with_admission(Chain::new(vec![Arc::new(Warner)]));
+    let router = server.router();
+    let post = |name: &str| {
+        Request::post("/api/v1/namespaces/default/configmaps?fieldManager=me")
+            .header("content-type", "application/json")
+            .body(Body::from(configmap(name).to_string()))
+            .unwrap()
+    };
+    let expected = "299 - \"seen \\\"system:anonymous\\\" as Some(\\\"me\\\")\"";
+    let created = router.clone().oneshot(post("fine")).await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["warning"], expected);
+    let refused = router.oneshot(post("refused")).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.headers()["warning"], expected);
+}
