@@ -503,9 +503,11 @@ impl Call {
     /// The DeleteOptions of the query and body, and the operation with the body's `dryRun`.
     fn delete_options(&self, name: &str) -> Result<(DeleteOptions, Operation), ApiError> {
         let mut op = self.operation(Verb::Delete, name, "DeleteOptions")?;
-        let mut options = DeleteOptions::default();
-        options.grace_period_seconds = self.query.number("gracePeriodSeconds")?;
-        options.propagation_policy = self.query.value("propagationPolicy").map(str::to_owned);
+        let mut options = DeleteOptions {
+            grace_period_seconds: self.query.number("gracePeriodSeconds")?,
+            propagation_policy: self.query.value("propagationPolicy").map(str::to_owned),
+            ..DeleteOptions::default()
+        };
         if self.query.value("orphanDependents").is_some() {
             options.orphan_dependents = Some(self.query.flag("orphanDependents")?);
         }

@@ -62,7 +62,8 @@ impl Store {
     ) -> Result<Deletion, ApiError> {
         let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
         let is_namespace = resource.gv.group.is_empty() && resource.plural == "namespaces";
-        let mut attempts = 0;
+        // A dry run reads the log at once (see `guaranteed_update`).
+        let mut attempts = usize::from(op.dry_run);
         loop {
             let (current, from_view) =
                 self.read_for_write(resource, namespace, name, attempts).await?;

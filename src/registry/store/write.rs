@@ -128,7 +128,9 @@ impl Store {
         F: Future<Output = Result<Value, Retry>>,
     {
         let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
-        let mut attempts = 0;
+        // A dry run writes nothing, so it could not rest on the view's copy: it reads the log
+        // at once rather than running admission twice.
+        let mut attempts = usize::from(op.dry_run);
         loop {
             let (object, from_view) =
                 self.read_for_write(resource, namespace, name, attempts).await?;
