@@ -93,3 +93,100 @@ fn to_api_error(resource: &str, err: EscalationError) -> ApiError {
         EscalationError::Internal(message) => ApiError::internal(message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::admission::Chain;
+    use crate::authn::UserInfo;
+    use crate::authz::{AuthorizationConfig, InMemoryRules, RuleSource};
+
+    fn write<'a>(user: &'a UserInfo, resource: &'a str, action: Action) -> Attributes<'a> {
+        Attributes {
+            action,
+            user,
+            group: GROUP,
+            version: "v1",
+            resource,
+            subresource: "",
+            kind: "",
+            namespace: "team",
+            name: "r",
+            dry_run: false,
+            old_object: None,
+            options: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn rbac_writes_cannot_grant_more_than_the_writer_holds() {
+        let rules = Arc::new(InMemoryRules::new());
+        // alice may write roles and bindings in `team` (not `escalate` or `bind`: `*` would
+        // include them), and read configmaps there.
+        rules.apply(&json!({"kind": "Role", "metadata": {"name": "manager", "namespace": "team"},
+            "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "update"]},
+                      {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}));
+        rules.apply(&json!({"kind": "RoleBinding", "metadata": {"name": "m", "namespace": "team"},
+            "roleRef": {"kind": "Role", "name": "manager"},
+            "subjects": [{"kind": "User", "name": "alice"}]}));
+        rules.apply(&json!({"kind": "Role", "metadata": {"name": "secrets", "namespace": "team"},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]}));
+        let source: Arc<dyn RuleSource> = rules;
+        let chain = AuthorizationConfig::default().build(source.clone());
+        let plugin =
+            RbacEscalation { authorizer: chain.authorizer, resolver: RuleResolver::new(source) };
+        let admission = Chain::new(vec![Arc::new(plugin)]);
+        let alice = UserInfo::new("alice", &["system:authenticated"]);
+        let root = UserInfo::new("root", &["system:masters"]);
+        let mut warnings = Vec::new();
+
+        let held = json!({"metadata": {"name": "r", "namespace": "team"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]});
+        let create = write(&alice, "roles", Action::Create);
+        admission.validate(&create, Some(&held), &mut warnings).await.unwrap();
+
+        let more = json!({"metadata": {"name": "r", "namespace": "team"},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]});
+        let err = admission.validate(&create, Some(&more), &mut warnings).await.unwrap_err();
+        assert_eq!(err.reason, Reason::Forbidden);
+        assert_eq!(
+            err.message,
+            "roles.rbac.authorization.k8s.io \"r\" is forbidden: user \"alice\" (groups=[\"system:authenticated\"]) \
+             is attempting to grant RBAC permissions not currently held:\n\
+             {APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"list\"]}"
+        );
+        let root_create = write(&root, "roles", Action::Create);
+        admission.validate(&root_create, Some(&more), &mut warnings).await.unwrap();
+
+        let binding = |role: &str| {
+            json!({"metadata": {"name": "b", "namespace": "team"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+                "subjects": [{"kind": "User", "name": "bob"}]})
+        };
+        let bind = write(&alice, "rolebindings", Action::Create);
+        let err =
+            admission.validate(&bind, Some(&binding("secrets")), &mut warnings).await.unwrap_err();
+        assert_eq!(err.reason, Reason::Forbidden);
+        assert!(
+            err.message.starts_with(
+                "rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: user \"alice\""
+            ),
+            "{}",
+            err.message
+        );
+        let err =
+            admission.validate(&bind, Some(&binding("nope")), &mut warnings).await.unwrap_err();
+        assert_eq!(
+            (err.reason, err.message.as_str()),
+            (Reason::NotFound, "roles.rbac.authorization.k8s.io \"nope\" not found")
+        );
+
+        // Other resources, deletes and subresources are not this plugin's business.
+        let configmaps = Attributes { group: "", resource: "configmaps", ..create };
+        admission.validate(&configmaps, Some(&more), &mut warnings).await.unwrap();
+        let delete = write(&alice, "roles", Action::Delete);
+        admission.validate(&delete, None, &mut warnings).await.unwrap();
+    }
+}
