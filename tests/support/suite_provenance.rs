@@ -113,7 +113,7 @@ fn full(n: u32, verb: Verb) -> Provenance {
                 String::new(),
             ],
             format!("kubectl/v1.31.{n} (linux/amd64) kubernetes/abcdef"),
-            if n % 2 == 0 { format!("10.0.0.{n}") } else { format!("2001:db8::{n}") },
+            if n.is_multiple_of(2) { format!("10.0.0.{n}") } else { format!("2001:db8::{n}") },
         )
         .with_field_manager(format!("manager-{n}"))
 }
