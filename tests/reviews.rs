@@ -175,6 +175,11 @@ async fn discovery_lists_the_reviews_and_the_token_subresource_with_create_only(
                "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest",
                "verbs": ["create"]})
     );
+
+    // OpenAPI lists the kinds (kubectl's `create -f` finds `fieldValidation` there).
+    let (status, openapi) = api.get("/openapi/v3/apis/authorization.k8s.io/v1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(openapi["paths"][SAR]["post"].is_object(), "{}", openapi["paths"]);
 }
 
 #[tokio::test]

@@ -145,7 +145,9 @@ async fn delete_contents(store: &Store, namespace: &str) -> Result<usize, ApiErr
     let mut found = 0;
     for resource in store.registry.all() {
         // Several versions (and API groups) may serve one stored resource: visit it once.
-        if !resource.namespaced || !seen_prefixes.insert(resource.storage_prefix.clone()) {
+        // Create-only resources (LocalSubjectAccessReview) hold nothing to delete.
+        let stored = resource.namespaced && !resource.strategy.create_only();
+        if !stored || !seen_prefixes.insert(resource.storage_prefix.clone()) {
             continue;
         }
         let list = store.list(&resource, Some(namespace), &ListParams::default()).await?;

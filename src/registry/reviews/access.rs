@@ -205,3 +205,59 @@ pub(super) fn status(decision: &Decision) -> Value {
     }
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_become_attributes_with_every_version_when_none_is_named() {
+        let body = json!({"spec": {"user": "a", "groups": ["g"], "extra": {"k": ["v"]},
+            "resourceAttributes": {"verb": "get", "group": "apps", "resource": "deployments",
+                                   "subresource": "scale", "namespace": "ns", "name": "d"}}});
+        let spec = read_spec("SubjectAccessReview", &body).unwrap();
+        assert_eq!((spec.user.as_str(), spec.groups.as_slice()), ("a", &["g".to_owned()][..]));
+        let user = Arc::new(crate::authz::UserInfo::new("a", &[]));
+        let attributes = attributes(user.clone(), &spec);
+        assert_eq!(
+            attributes,
+            Attributes::resource(user.clone(), "get", "apps", "*", "deployments")
+                .namespace("ns")
+                .subresource("scale")
+                .name("d")
+        );
+        let url = read_spec(
+            "X",
+            &json!({"spec": {"nonResourceAttributes": {"path": "/x", "verb": "get"}}}),
+        );
+        let non_resource = super::attributes(user, &url.unwrap());
+        assert!(!non_resource.resource_request && non_resource.path == "/x");
+        let bad = read_spec("X", &json!({"spec": {"groups": "g"}})).unwrap_err();
+        assert!(
+            bad.message.contains(
+                "cannot unmarshal string into Go struct field XSpec.spec.groups of type []string"
+            ),
+            "{}",
+            bad.message
+        );
+    }
+
+    #[test]
+    fn decisions_become_statuses() {
+        assert_eq!(status(&Decision::Allow(String::new())), json!({"allowed": true}));
+        assert_eq!(
+            status(&Decision::Deny("no".into())),
+            json!({"allowed": false, "denied": true, "reason": "no"})
+        );
+        assert_eq!(status(&Decision::NoOpinion(String::new())), json!({"allowed": false}));
+        let mut causes = Vec::new();
+        validate_empty_metadata(
+            &json!({"metadata": {"creationTimestamp": null, "namespace": "n"}}),
+            &["namespace"],
+            &mut causes,
+        );
+        assert!(causes.is_empty());
+        validate_empty_metadata(&json!({"metadata": {"name": "x"}}), &[], &mut causes);
+        assert_eq!(causes[0].field, "metadata");
+    }
+}

@@ -97,3 +97,44 @@ impl RulesResolver {
         rules
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::InMemoryRules;
+    use serde_json::json;
+
+    #[test]
+    fn rbac_rules_split_into_resource_and_non_resource_rules_with_errors_reported() {
+        let rules = Arc::new(InMemoryRules::new());
+        rules.apply(&json!({"kind": "ClusterRole", "metadata": {"name": "mixed"}, "rules": [
+            {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"], "resourceNames": ["p"]},
+            {"verbs": ["get"], "nonResourceURLs": ["/metrics"]},
+        ]}));
+        rules.apply(&json!({"kind": "ClusterRoleBinding", "metadata": {"name": "b"},
+            "roleRef": {"kind": "ClusterRole", "name": "mixed"},
+            "subjects": [{"kind": "Group", "name": "ops"}]}));
+        rules.apply(
+            &json!({"kind": "RoleBinding", "metadata": {"name": "gone", "namespace": "ns"},
+            "roleRef": {"kind": "Role", "name": "missing"},
+            "subjects": [{"kind": "Group", "name": "ops"}]}),
+        );
+        let source: Arc<dyn RuleSource> = rules;
+        let modes = [AuthorizationMode::Rbac, AuthorizationMode::AlwaysDeny];
+        let resolver = RulesResolver::for_modes(&modes, &source);
+        let user = UserInfo::new("u", &["ops"]);
+        let found = resolver.rules_for(&user, "ns");
+        assert_eq!(
+            found.resource,
+            [PolicyRule::resource(&["get"], &[""], &["pods"]).names(&["p"])]
+        );
+        assert_eq!(found.non_resource, [PolicyRule::urls(&["get"], &["/metrics"])]);
+        assert!(!found.incomplete);
+        assert_eq!(
+            found.evaluation_error.as_deref(),
+            Some("role.rbac.authorization.k8s.io \"missing\" not found")
+        );
+        let stranger = resolver.rules_for(&UserInfo::new("x", &[]), "ns");
+        assert_eq!(stranger, Rules::default());
+    }
+}
