@@ -157,51 +157,45 @@ impl Dispatcher {
         if self.mutating { "admit" } else { "validating" }
     }
 
-    /// The webhooks `attributes` (with `object`) is sent to, in order. Dry runs refused by a
-    /// webhook with side effects end here.
-    async fn matching<'h>(
+    /// Whether `hook` is called for this write (with `object` as it is now: a mutating
+    /// webhook's selectors see what earlier webhooks changed), and through which version. A dry
+    /// run that would reach a webhook with side effects is refused here. `namespace` keeps the
+    /// labels of the write's namespace once read.
+    async fn should_call(
         &self,
-        hooks: &'h [Arc<Hook>],
+        hook: &Hook,
         attributes: &Attributes<'_>,
         object: Option<&Value>,
-    ) -> Result<Vec<Call<'h>>, ApiError> {
-        let mut calls = Vec::new();
-        let mut namespace_labels: Option<Value> = None;
-        for hook in hooks {
-            let Some(matched) = matching::match_rules(hook, attributes, &self.registry) else {
-                continue;
-            };
-            if !matching::object_selector_matches(hook, object, attributes.old_object) {
-                continue;
-            }
-            if !hook.namespace_selector.is_everything() {
-                let labels = match matching::namespace_labels(attributes, object) {
-                    NamespaceLabels::Exempt => None,
-                    NamespaceLabels::Object(object) => Some(object.clone()),
-                    NamespaceLabels::Stored(name) => match &namespace_labels {
-                        Some(found) => Some(found.clone()),
-                        None => {
-                            let found = self.namespace(name).await?;
-                            namespace_labels = Some(found.clone());
-                            Some(found)
-                        }
-                    },
-                };
-                if let Some(namespace) = labels
-                    && !hook.namespace_selector.matches_object(&namespace)
-                {
-                    continue;
-                }
-            }
-            if attributes.dry_run && !hook.dry_run_safe {
-                return Err(ApiError::bad_request(format!(
-                    "admission webhook {:?} does not support dry run",
-                    hook.name
-                )));
-            }
-            calls.push(Call { hook, matched });
+        namespace: &mut Option<Value>,
+    ) -> Result<Option<Matched>, ApiError> {
+        let Some(matched) = matching::match_rules(hook, attributes, &self.registry) else {
+            return Ok(None);
+        };
+        if !matching::object_selector_matches(hook, object, attributes.old_object) {
+            return Ok(None);
         }
-        Ok(calls)
+        if !hook.namespace_selector.is_everything() {
+            let labels = match matching::namespace_labels(attributes, object) {
+                NamespaceLabels::Exempt => None,
+                NamespaceLabels::Object(object) => Some(object.clone()),
+                NamespaceLabels::Stored(name) => match namespace {
+                    Some(found) => Some(found.clone()),
+                    None => Some(namespace.insert(self.namespace(name).await?).clone()),
+                },
+            };
+            if let Some(labelled) = labels
+                && !hook.namespace_selector.matches_object(&labelled)
+            {
+                return Ok(None);
+            }
+        }
+        if attributes.dry_run && !hook.dry_run_safe {
+            return Err(ApiError::bad_request(format!(
+                "admission webhook {:?} does not support dry run",
+                hook.name
+            )));
+        }
+        Ok(Some(matched))
     }
 
     /// The stored namespace `name` (its labels are what selectors see). The view may not have
@@ -247,23 +241,34 @@ impl Dispatcher {
         if hooks.is_empty() {
             return Ok(());
         }
-        let calls = self.matching(&hooks, attributes, object.as_deref()).await?;
         // Reinvocation (kube's `webhookReinvokeContext`): the IfNeeded webhooks called so far
         // are reinvoked, once, when a later webhook changes the object.
+        let mut namespace = None;
         let mut invoked = BTreeSet::new();
         let mut reinvoke = BTreeSet::new();
-        for (index, call) in calls.iter().enumerate() {
-            let changed =
-                self.mutate_once(call, attributes, object.as_deref_mut(), warnings).await?;
-            if changed {
+        for (index, hook) in hooks.iter().enumerate() {
+            let now = object.as_deref();
+            let Some(matched) = self.should_call(hook, attributes, now, &mut namespace).await?
+            else {
+                continue;
+            };
+            let call = Call { hook, matched };
+            if self.mutate_once(&call, attributes, object.as_deref_mut(), warnings).await? {
                 reinvoke.append(&mut invoked);
             }
-            if call.hook.reinvoke {
+            if hook.reinvoke {
                 invoked.insert(index);
             }
         }
         for index in reinvoke {
-            self.mutate_once(&calls[index], attributes, object.as_deref_mut(), warnings).await?;
+            let hook = &hooks[index];
+            let now = object.as_deref();
+            let Some(matched) = self.should_call(hook, attributes, now, &mut namespace).await?
+            else {
+                continue;
+            };
+            let call = Call { hook, matched };
+            self.mutate_once(&call, attributes, object.as_deref_mut(), warnings).await?;
         }
         Ok(())
     }
@@ -327,7 +332,15 @@ impl Dispatcher {
         if hooks.is_empty() {
             return Ok(());
         }
-        let calls = self.matching(&hooks, attributes, object).await?;
+        let mut namespace = None;
+        let mut calls = Vec::new();
+        for hook in hooks.iter() {
+            if let Some(matched) =
+                self.should_call(hook, attributes, object, &mut namespace).await?
+            {
+                calls.push(Call { hook, matched });
+            }
+        }
         // Every webhook at once, as kube-apiserver calls validating webhooks in parallel; the
         // first refusal in configuration order is the answer.
         let results = futures::future::join_all(calls.iter().map(|call| async move {
