@@ -201,10 +201,20 @@ async fn api() -> Api {
 
 impl Api {
     async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_as(method, uri, "application/json", body).await
+    }
+
+    async fn call_as(
+        &self,
+        method: &str,
+        uri: &str,
+        content_type: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let request = axum::http::Request::builder()
             .method(method)
             .uri(uri)
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
             .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
@@ -374,8 +384,17 @@ async fn bad_configurations_are_refused_with_422_and_nothing_stored() {
 async fn configurations_are_served_as_kube_serves_them() {
     let api = api().await;
     let hooks = WebhookServer::start().await;
-    api.configure(MUTATING, "labels", vec![hooks.hook("label.example.com", "/label")]).await;
-    let (code, stored) = api.call("GET", &format!("{GROUP_PATH}/{MUTATING}/labels"), None).await;
+    let two = vec![hooks.hook("label.example.com", "/label"), hooks.hook("b.example.com", "/b")];
+    api.configure(MUTATING, "labels", two).await;
+    // kubectl apply's strategic merge patch merges `webhooks` by name, as kube does.
+    let patch = json!({"webhooks": [{"name": "b.example.com", "timeoutSeconds": 5}]});
+    let uri = format!("{GROUP_PATH}/{MUTATING}/labels");
+    let strategic = "application/strategic-merge-patch+json";
+    let (code, patched) = api.call_as("PATCH", &uri, strategic, Some(patch)).await;
+    assert_eq!(code, StatusCode::OK, "{patched}");
+    assert_eq!(patched["webhooks"][1]["timeoutSeconds"], 5, "{patched}");
+    assert_eq!(patched["webhooks"][0]["name"], "label.example.com", "{patched}");
+    let (code, stored) = api.call("GET", &uri, None).await;
     assert_eq!(code, StatusCode::OK, "{stored}");
     let hook = &stored["webhooks"][0];
     assert_eq!(hook["failurePolicy"], "Fail");
@@ -410,7 +429,7 @@ async fn configurations_are_served_as_kube_serves_them() {
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert_eq!(columns, ["Name", "Webhooks", "Age"]);
-    assert_eq!(table["rows"][0]["cells"][1], 1);
+    assert_eq!(table["rows"][0]["cells"][1], 2);
 }
 
 #[tokio::test]
