@@ -531,6 +531,21 @@ async fn a_webhook_that_is_down_follows_its_failure_policy() {
          webhook: Post \"https://127.0.0.1:{closed}/down?timeout=10s\": "
     );
     assert!(err.message.starts_with(&prefix), "{}", err.message);
+
+    // Even a webhook for everything that is down never blocks the configurations themselves.
+    let mut everything = down("everything.example.com", "Fail");
+    everything["rules"] = json!([{"operations": ["*"], "apiGroups": ["*"],
+        "apiVersions": ["*"], "resources": ["*/*"]}]);
+    api.configure(VALIDATING, "everything", vec![everything]).await;
+    let mut delete = create(&user, "", "everything");
+    (delete.group, delete.resource) = ("admissionregistration.k8s.io", VALIDATING);
+    (delete.kind, delete.action) = ("ValidatingWebhookConfiguration", Action::Delete);
+    let mut warnings = Vec::new();
+    api.chain.validate(&delete, None, &mut warnings).await.unwrap();
+    let mut secret = create(&user, "default", "s");
+    (secret.resource, secret.kind) = ("secrets", "Secret");
+    let err = api.chain.validate(&secret, None, &mut warnings).await.unwrap_err();
+    assert!(err.message.contains("everything.example.com"), "{}", err.message);
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@
 //!   another matching webhook refuses it with 400 `admission webhook "<name>" does not support
 //!   dry run` (the v1 API stores no other `sideEffects`, so this guards stored data only).
 //! - Warnings in an answer reach the client as `Warning` headers.
+//! - Writes to webhook configurations (and admission policies) are never sent to webhooks, so a
+//!   webhook that is down can always be reconfigured.
 //! - A patch that cannot be applied is a 500 whatever the failure policy.
 //! - Metrics under kube's names: `apiserver_admission_webhook_admission_duration_seconds`,
 //!   `apiserver_admission_webhook_request_total`, `apiserver_admission_webhook_rejection_count`,
@@ -219,7 +221,13 @@ impl Dispatcher {
         Err(ApiError::not_found("", "namespaces", name))
     }
 
+    /// The webhooks that may see this write: none for the admission configurations themselves
+    /// (kube's `IsExemptAdmissionConfigurationResource`), so a webhook that is down can always
+    /// be reconfigured or removed.
     async fn hooks(&self, attributes: &Attributes<'_>) -> Result<Arc<Vec<Arc<Hook>>>, ApiError> {
+        if is_exempt(attributes) {
+            return Ok(Arc::default());
+        }
         self.source.hooks().await.map_err(|detail| {
             tracing::warn!(%detail, "webhook configurations not loaded");
             ApiError::forbidden(
@@ -492,6 +500,19 @@ impl Dispatcher {
         let served = target.conversion.to_served_version(stored).await?;
         Ok(stamp(served, &wanted, &target.kind))
     }
+}
+
+/// Writes to the admission configurations are never sent to webhooks.
+fn is_exempt(attributes: &Attributes<'_>) -> bool {
+    const EXEMPT: [&str; 6] = [
+        "mutatingwebhookconfigurations",
+        "validatingwebhookconfigurations",
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings",
+        "mutatingadmissionpolicies",
+        "mutatingadmissionpolicybindings",
+    ];
+    attributes.group == "admissionregistration.k8s.io" && EXEMPT.contains(&attributes.resource)
 }
 
 /// `ToStatusErr`: a webhook's denial as the client sees it.
