@@ -681,9 +681,26 @@ async fn writes_through_the_api_are_admitted_by_webhooks() {
     deny["objectSelector"] = json!({"matchLabels": {"deny": "yes"}});
     api.configure(VALIDATING, "deny", vec![deny]).await;
     let uri = "/api/v1/namespaces/default/configmaps";
-    let (code, created) = api.call("POST", uri, Some(configmap("a", json!({})))).await;
-    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(configmap("a", json!({})).to_string()))
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let warnings: Vec<String> = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(warnings, ["299 - \"labelled by the test webhook\""]);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let created: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(created["metadata"]["labels"]["admitted-by"], "webhook", "{created}");
+    let (_, stored) = api.call("GET", &format!("{uri}/a"), None).await;
+    assert_eq!(stored["metadata"]["labels"]["admitted-by"], "webhook", "{stored}");
     let (code, status) = api.call("POST", uri, Some(configmap("b", json!({"deny": "yes"})))).await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{status}");
     assert_eq!(
