@@ -201,10 +201,20 @@ async fn api() -> Api {
 
 impl Api {
     async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_as(method, uri, "application/json", body).await
+    }
+
+    async fn call_as(
+        &self,
+        method: &str,
+        uri: &str,
+        content_type: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let request = axum::http::Request::builder()
             .method(method)
             .uri(uri)
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
             .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
@@ -374,8 +384,17 @@ async fn bad_configurations_are_refused_with_422_and_nothing_stored() {
 async fn configurations_are_served_as_kube_serves_them() {
     let api = api().await;
     let hooks = WebhookServer::start().await;
-    api.configure(MUTATING, "labels", vec![hooks.hook("label.example.com", "/label")]).await;
-    let (code, stored) = api.call("GET", &format!("{GROUP_PATH}/{MUTATING}/labels"), None).await;
+    let two = vec![hooks.hook("label.example.com", "/label"), hooks.hook("b.example.com", "/b")];
+    api.configure(MUTATING, "labels", two).await;
+    // kubectl apply's strategic merge patch merges `webhooks` by name, as kube does.
+    let patch = json!({"webhooks": [{"name": "b.example.com", "timeoutSeconds": 5}]});
+    let uri = format!("{GROUP_PATH}/{MUTATING}/labels");
+    let strategic = "application/strategic-merge-patch+json";
+    let (code, patched) = api.call_as("PATCH", &uri, strategic, Some(patch)).await;
+    assert_eq!(code, StatusCode::OK, "{patched}");
+    assert_eq!(patched["webhooks"][1]["timeoutSeconds"], 5, "{patched}");
+    assert_eq!(patched["webhooks"][0]["name"], "label.example.com", "{patched}");
+    let (code, stored) = api.call("GET", &uri, None).await;
     assert_eq!(code, StatusCode::OK, "{stored}");
     let hook = &stored["webhooks"][0];
     assert_eq!(hook["failurePolicy"], "Fail");
@@ -410,7 +429,7 @@ async fn configurations_are_served_as_kube_serves_them() {
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert_eq!(columns, ["Name", "Webhooks", "Age"]);
-    assert_eq!(table["rows"][0]["cells"][1], 1);
+    assert_eq!(table["rows"][0]["cells"][1], 2);
 }
 
 #[tokio::test]
@@ -512,6 +531,21 @@ async fn a_webhook_that_is_down_follows_its_failure_policy() {
          webhook: Post \"https://127.0.0.1:{closed}/down?timeout=10s\": "
     );
     assert!(err.message.starts_with(&prefix), "{}", err.message);
+
+    // Even a webhook for everything that is down never blocks the configurations themselves.
+    let mut everything = down("everything.example.com", "Fail");
+    everything["rules"] = json!([{"operations": ["*"], "apiGroups": ["*"],
+        "apiVersions": ["*"], "resources": ["*/*"]}]);
+    api.configure(VALIDATING, "everything", vec![everything]).await;
+    let mut delete = create(&user, "", "everything");
+    (delete.group, delete.resource) = ("admissionregistration.k8s.io", VALIDATING);
+    (delete.kind, delete.action) = ("ValidatingWebhookConfiguration", Action::Delete);
+    let mut warnings = Vec::new();
+    api.chain.validate(&delete, None, &mut warnings).await.unwrap();
+    let mut secret = create(&user, "default", "s");
+    (secret.resource, secret.kind) = ("secrets", "Secret");
+    let err = api.chain.validate(&secret, None, &mut warnings).await.unwrap_err();
+    assert!(err.message.contains("everything.example.com"), "{}", err.message);
 }
 
 #[tokio::test]
@@ -647,9 +681,26 @@ async fn writes_through_the_api_are_admitted_by_webhooks() {
     deny["objectSelector"] = json!({"matchLabels": {"deny": "yes"}});
     api.configure(VALIDATING, "deny", vec![deny]).await;
     let uri = "/api/v1/namespaces/default/configmaps";
-    let (code, created) = api.call("POST", uri, Some(configmap("a", json!({})))).await;
-    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(configmap("a", json!({})).to_string()))
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let warnings: Vec<String> = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(warnings, ["299 - \"labelled by the test webhook\""]);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let created: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(created["metadata"]["labels"]["admitted-by"], "webhook", "{created}");
+    let (_, stored) = api.call("GET", &format!("{uri}/a"), None).await;
+    assert_eq!(stored["metadata"]["labels"]["admitted-by"], "webhook", "{stored}");
     let (code, status) = api.call("POST", uri, Some(configmap("b", json!({"deny": "yes"})))).await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{status}");
     assert_eq!(

@@ -194,6 +194,10 @@ static SCHEMAS: LazyLock<Vec<((&'static str, &'static str), StrategicSchema)>> =
         ));
         schemas.push((("", "Service"), base().merge_key("spec.ports", "port")));
         schemas.push((("", "ServiceAccount"), base().merge_key("secrets", "name")));
+        for kind in ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"] {
+            let webhooks = base().merge_key("webhooks", "name");
+            schemas.push((("admissionregistration.k8s.io", kind), webhooks));
+        }
         schemas.push((
             ("", "Node"),
             base().merge_primitives("spec.podCIDRs").merge_key("status.addresses", "type"),

@@ -177,7 +177,7 @@ impl Source {
         let fingerprint: Fingerprint =
             objects.iter().map(|o| (o.key.clone(), o.mod_revision)).collect();
         let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
-        if parsed.0 != fingerprint || fingerprint.is_empty() && !parsed.1.is_empty() {
+        if parsed.0 != fingerprint {
             let hooks = objects
                 .iter()
                 .flat_map(|object| {

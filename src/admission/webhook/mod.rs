@@ -33,6 +33,8 @@
 //!   another matching webhook refuses it with 400 `admission webhook "<name>" does not support
 //!   dry run` (the v1 API stores no other `sideEffects`, so this guards stored data only).
 //! - Warnings in an answer reach the client as `Warning` headers.
+//! - Writes to webhook configurations (and admission policies) are never sent to webhooks, so a
+//!   webhook that is down can always be reconfigured.
 //! - A patch that cannot be applied is a 500 whatever the failure policy.
 //! - Metrics under kube's names: `apiserver_admission_webhook_admission_duration_seconds`,
 //!   `apiserver_admission_webhook_request_total`, `apiserver_admission_webhook_rejection_count`,
@@ -157,51 +159,45 @@ impl Dispatcher {
         if self.mutating { "admit" } else { "validating" }
     }
 
-    /// The webhooks `attributes` (with `object`) is sent to, in order. Dry runs refused by a
-    /// webhook with side effects end here.
-    async fn matching<'h>(
+    /// Whether `hook` is called for this write (with `object` as it is now: a mutating
+    /// webhook's selectors see what earlier webhooks changed), and through which version. A dry
+    /// run that would reach a webhook with side effects is refused here. `namespace` keeps the
+    /// labels of the write's namespace once read.
+    async fn should_call(
         &self,
-        hooks: &'h [Arc<Hook>],
+        hook: &Hook,
         attributes: &Attributes<'_>,
         object: Option<&Value>,
-    ) -> Result<Vec<Call<'h>>, ApiError> {
-        let mut calls = Vec::new();
-        let mut namespace_labels: Option<Value> = None;
-        for hook in hooks {
-            let Some(matched) = matching::match_rules(hook, attributes, &self.registry) else {
-                continue;
-            };
-            if !matching::object_selector_matches(hook, object, attributes.old_object) {
-                continue;
-            }
-            if !hook.namespace_selector.is_everything() {
-                let labels = match matching::namespace_labels(attributes, object) {
-                    NamespaceLabels::Exempt => None,
-                    NamespaceLabels::Object(object) => Some(object.clone()),
-                    NamespaceLabels::Stored(name) => match &namespace_labels {
-                        Some(found) => Some(found.clone()),
-                        None => {
-                            let found = self.namespace(name).await?;
-                            namespace_labels = Some(found.clone());
-                            Some(found)
-                        }
-                    },
-                };
-                if let Some(namespace) = labels
-                    && !hook.namespace_selector.matches_object(&namespace)
-                {
-                    continue;
-                }
-            }
-            if attributes.dry_run && !hook.dry_run_safe {
-                return Err(ApiError::bad_request(format!(
-                    "admission webhook {:?} does not support dry run",
-                    hook.name
-                )));
-            }
-            calls.push(Call { hook, matched });
+        namespace: &mut Option<Value>,
+    ) -> Result<Option<Matched>, ApiError> {
+        let Some(matched) = matching::match_rules(hook, attributes, &self.registry) else {
+            return Ok(None);
+        };
+        if !matching::object_selector_matches(hook, object, attributes.old_object) {
+            return Ok(None);
         }
-        Ok(calls)
+        if !hook.namespace_selector.is_everything() {
+            let labels = match matching::namespace_labels(attributes, object) {
+                NamespaceLabels::Exempt => None,
+                NamespaceLabels::Object(object) => Some(object.clone()),
+                NamespaceLabels::Stored(name) => match namespace {
+                    Some(found) => Some(found.clone()),
+                    None => Some(namespace.insert(self.namespace(name).await?).clone()),
+                },
+            };
+            if let Some(labelled) = labels
+                && !hook.namespace_selector.matches_object(&labelled)
+            {
+                return Ok(None);
+            }
+        }
+        if attributes.dry_run && !hook.dry_run_safe {
+            return Err(ApiError::bad_request(format!(
+                "admission webhook {:?} does not support dry run",
+                hook.name
+            )));
+        }
+        Ok(Some(matched))
     }
 
     /// The stored namespace `name` (its labels are what selectors see). The view may not have
@@ -225,7 +221,13 @@ impl Dispatcher {
         Err(ApiError::not_found("", "namespaces", name))
     }
 
+    /// The webhooks that may see this write: none for the admission configurations themselves
+    /// (kube's `IsExemptAdmissionConfigurationResource`), so a webhook that is down can always
+    /// be reconfigured or removed.
     async fn hooks(&self, attributes: &Attributes<'_>) -> Result<Arc<Vec<Arc<Hook>>>, ApiError> {
+        if is_exempt(attributes) {
+            return Ok(Arc::default());
+        }
         self.source.hooks().await.map_err(|detail| {
             tracing::warn!(%detail, "webhook configurations not loaded");
             ApiError::forbidden(
@@ -247,23 +249,34 @@ impl Dispatcher {
         if hooks.is_empty() {
             return Ok(());
         }
-        let calls = self.matching(&hooks, attributes, object.as_deref()).await?;
         // Reinvocation (kube's `webhookReinvokeContext`): the IfNeeded webhooks called so far
         // are reinvoked, once, when a later webhook changes the object.
+        let mut namespace = None;
         let mut invoked = BTreeSet::new();
         let mut reinvoke = BTreeSet::new();
-        for (index, call) in calls.iter().enumerate() {
-            let changed =
-                self.mutate_once(call, attributes, object.as_deref_mut(), warnings).await?;
-            if changed {
+        for (index, hook) in hooks.iter().enumerate() {
+            let now = object.as_deref();
+            let Some(matched) = self.should_call(hook, attributes, now, &mut namespace).await?
+            else {
+                continue;
+            };
+            let call = Call { hook, matched };
+            if self.mutate_once(&call, attributes, object.as_deref_mut(), warnings).await? {
                 reinvoke.append(&mut invoked);
             }
-            if call.hook.reinvoke {
+            if hook.reinvoke {
                 invoked.insert(index);
             }
         }
         for index in reinvoke {
-            self.mutate_once(&calls[index], attributes, object.as_deref_mut(), warnings).await?;
+            let hook = &hooks[index];
+            let now = object.as_deref();
+            let Some(matched) = self.should_call(hook, attributes, now, &mut namespace).await?
+            else {
+                continue;
+            };
+            let call = Call { hook, matched };
+            self.mutate_once(&call, attributes, object.as_deref_mut(), warnings).await?;
         }
         Ok(())
     }
@@ -327,7 +340,15 @@ impl Dispatcher {
         if hooks.is_empty() {
             return Ok(());
         }
-        let calls = self.matching(&hooks, attributes, object).await?;
+        let mut namespace = None;
+        let mut calls = Vec::new();
+        for hook in hooks.iter() {
+            if let Some(matched) =
+                self.should_call(hook, attributes, object, &mut namespace).await?
+            {
+                calls.push(Call { hook, matched });
+            }
+        }
         // Every webhook at once, as kube-apiserver calls validating webhooks in parallel; the
         // first refusal in configuration order is the answer.
         let results = futures::future::join_all(calls.iter().map(|call| async move {
@@ -479,6 +500,19 @@ impl Dispatcher {
         let served = target.conversion.to_served_version(stored).await?;
         Ok(stamp(served, &wanted, &target.kind))
     }
+}
+
+/// Writes to the admission configurations are never sent to webhooks.
+fn is_exempt(attributes: &Attributes<'_>) -> bool {
+    const EXEMPT: [&str; 6] = [
+        "mutatingwebhookconfigurations",
+        "validatingwebhookconfigurations",
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings",
+        "mutatingadmissionpolicies",
+        "mutatingadmissionpolicybindings",
+    ];
+    attributes.group == "admissionregistration.k8s.io" && EXEMPT.contains(&attributes.resource)
 }
 
 /// `ToStatusErr`: a webhook's denial as the client sees it.
