@@ -5,14 +5,18 @@
 //! request ─▶ recovery        panic → 500 Status                              recovery.rs
 //!         ─▶ request info    classify once, into the request's extensions    request_info.rs
 //!         ─▶ metrics         apiserver_request_* from that RequestInfo        metrics/http.rs
+//!         ─▶ authentication  who: UserInfo into the extensions, or 401        authentication.rs
+//!         ─▶ impersonation   Impersonate-* headers, if the authorizer allows  impersonation.rs
 //!         ─▶ in-flight       --max-(mutating-)requests-inflight, 429          inflight.rs
 //!         ─▶ routes          health, version, metrics, /api, /apis, OpenAPI
 //! ```
 //!
-//! Authentication, audit and impersonation go between request info and the in-flight limit,
-//! authorization between the in-flight limit and the routes (issue 12); each reads the same
-//! [`request_info::RequestInfo`].
+//! Audit goes between authentication and impersonation, authorization between the in-flight
+//! limit and the routes (issue 12); each reads the same [`request_info::RequestInfo`] and the
+//! [`crate::authn::UserInfo`] authentication (then impersonation) put in the extensions.
 
+pub mod authentication;
+pub mod impersonation;
 pub mod inflight;
 pub mod recovery;
 pub mod request_info;
@@ -25,6 +29,8 @@ use axum::middleware;
 pub use inflight::InflightLimits;
 pub use request_info::{RequestInfo, Verb};
 
+use crate::authn::{Authenticator, UserInfo};
+use crate::authz::{AlwaysAllow, Authorizer};
 use crate::metrics::http as http_metrics;
 use crate::registry::Registry;
 
@@ -33,10 +39,67 @@ use crate::registry::Registry;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub std::net::SocketAddr);
 
+/// Who requests are and what they may do: what the authentication, impersonation (and
+/// authorization) filters ask.
+#[derive(Debug, Clone)]
+pub struct Security {
+    /// Names each request's user (or refuses it: 401).
+    pub authenticator: Arc<dyn Authenticator>,
+    /// Decides impersonation (and, with the authorization filter, every request).
+    pub authorizer: Arc<dyn Authorizer>,
+}
+
+impl Security {
+    /// Every request is `user`, and may do anything: the in-process router tests' chain.
+    pub fn fixed(user: UserInfo) -> Security {
+        Security {
+            authenticator: Arc::new(authentication::Fixed(user)),
+            authorizer: Arc::new(AlwaysAllow),
+        }
+    }
+
+    /// The admin user of the generated client certificate (`kubernetes-admin` in
+    /// `system:masters` and `system:authenticated`).
+    pub fn admin_user() -> UserInfo {
+        UserInfo {
+            name: crate::pki::ADMIN_USER.to_owned(),
+            groups: vec![
+                crate::pki::ADMIN_GROUP.to_owned(),
+                crate::authn::ALL_AUTHENTICATED.to_owned(),
+            ],
+            ..UserInfo::default()
+        }
+    }
+}
+
+impl Default for Security {
+    /// Every request anonymous, and allowed: the library's default. The binary always sets its
+    /// chain ([`crate::authn::Authentication`], the authorizer of `--authorization-mode`).
+    fn default() -> Self {
+        Security {
+            authenticator: Arc::new(crate::authn::union::Union::new(Vec::new(), true)),
+            authorizer: Arc::new(AlwaysAllow),
+        }
+    }
+}
+
 /// Wraps `routes` in the chain. Layers added last run first, so they are added innermost first.
-pub fn chain(routes: Router, registry: Arc<Registry>, limits: InflightLimits) -> Router {
+pub fn chain(
+    routes: Router,
+    registry: Arc<Registry>,
+    limits: InflightLimits,
+    security: &Security,
+) -> Router {
     routes
         .layer(middleware::from_fn_with_state(inflight::Inflight::new(limits), inflight::limit))
+        .layer(middleware::from_fn_with_state(
+            security.authorizer.clone(),
+            impersonation::impersonate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            security.authenticator.clone(),
+            authentication::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(registry, http_metrics::track))
         .layer(middleware::from_fn(request_info::classify))
         .layer(recovery::layer())

@@ -10,7 +10,7 @@
 //!
 //! Serving ([`Server::serve_with`]): the accept loop admits each connection into the table of
 //! open connections (at the cap, closing the one that has waited longest for a request), runs
-//! its handshake and HTTP/1.1 or HTTP/2 on it, and marks it busy while a request is served; a
+//! its TLS handshake ([`Transport`]) and HTTP/1.1 or HTTP/2 on it, and marks it busy while a request is served; a
 //! connection that waits for a request longer than the header timeout is closed.
 
 mod accept;
@@ -27,11 +27,12 @@ use ::watch::ViewConfig;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use self::accept::{TLS_HANDSHAKE_TIMEOUT, Transport};
 pub use self::connections::ConnectionConfig;
 pub use self::kubeconfig::{client_url, write_kubeconfig};
 use crate::api::ApiState;
 use crate::apiextensions::webhook::WebhookConfig;
-use crate::filters::InflightLimits;
+use crate::filters::{InflightLimits, Security};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
 use crate::registry::store::Store;
@@ -49,6 +50,10 @@ pub struct Server {
     storage: Arc<dyn Storage>,
     exporter: Arc<Exporter>,
     inflight_limits: InflightLimits,
+    /// Who requests are and what they may do (the library default: anonymous, allowed).
+    security: Security,
+    /// HTTPS (the binary's default) or plain HTTP (in-process tests, `--insecure-plain-http`).
+    transport: Transport,
 }
 
 impl Server {
@@ -100,13 +105,32 @@ impl Server {
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
         let inflight_limits = InflightLimits::default();
-        Ok(Server { api, storage, exporter, inflight_limits })
+        Ok(Server {
+            api,
+            storage,
+            exporter,
+            inflight_limits,
+            security: Security::default(),
+            transport: Transport::Plain,
+        })
     }
 
     /// Serves with these in-flight limits (`--max-requests-inflight`,
     /// `--max-mutating-requests-inflight`) instead of kube-apiserver's defaults.
     pub fn with_inflight_limits(mut self, limits: InflightLimits) -> Server {
         self.inflight_limits = limits;
+        self
+    }
+
+    /// Authenticates and authorizes requests with `security`.
+    pub fn with_security(mut self, security: Security) -> Server {
+        self.security = security;
+        self
+    }
+
+    /// Serves over `transport` (HTTPS with a TLS acceptor, or plain HTTP).
+    pub fn with_transport(mut self, transport: Transport) -> Server {
+        self.transport = transport;
         self
     }
 
@@ -129,6 +153,7 @@ impl Server {
         config: ConnectionConfig,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        accept::serve(listener, self.router(), config, shutdown).await
+        let router = self.router();
+        accept::serve(listener, router, self.transport, config, shutdown).await
     }
 }
