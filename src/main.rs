@@ -78,8 +78,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     authn_config.anonymous_auth &= !options.insecure_plain_http;
     let bound_objects = Arc::new(StoreBoundObjects(server.api.store.clone()));
     let authentication = Authentication::new(&authn_config, bound_objects)?;
-    let authenticator: Arc<dyn kube_ledger::authn::Authenticator> = if options.insecure_plain_http
-    {
+    let authenticator: Arc<dyn kube_ledger::authn::Authenticator> = if options.insecure_plain_http {
         Arc::new(Unsecured(authentication.request.clone()))
     } else {
         authentication.request.clone()

@@ -11,8 +11,8 @@ use clap::Parser;
 
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::authn::AuthnConfig;
-use crate::pki::{Pki, PkiConfig};
 use crate::filters::InflightLimits;
+use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
 use crate::server::ConnectionConfig;

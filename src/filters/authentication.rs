@@ -20,8 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::api::status::{ApiError, Reason};
 use crate::authn::{
-    ALL_AUTHENTICATED, Authenticator, AuthnError, RequestParts, Response as AuthnResponse,
-    UserInfo,
+    ALL_AUTHENTICATED, Authenticator, AuthnError, RequestParts, Response as AuthnResponse, UserInfo,
 };
 
 /// The user of plain-HTTP development mode, as kube-apiserver's insecure port named it.

@@ -72,10 +72,9 @@ fn authz_user(user: &UserInfo) -> crate::authz::UserInfo {
 fn forbidden(forbidden: &Forbidden) -> Response {
     let body = forbidden.to_status().to_string();
     let mut response = (http::StatusCode::FORBIDDEN, body).into_response();
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     response
 }
 
@@ -97,7 +96,11 @@ mod tests {
             let allowed = a.user.name == "alice"
                 && a.verb == "impersonate"
                 && (a.resource == "users" || a.resource == "groups");
-            if allowed { Decision::Allow(String::new()) } else { Decision::NoOpinion(String::new()) }
+            if allowed {
+                Decision::Allow(String::new())
+            } else {
+                Decision::NoOpinion(String::new())
+            }
         }
     }
 
@@ -142,8 +145,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_impersonation_is_kube_s_403_and_bad_headers_a_400() {
         let (status, body) =
-            call(Arc::new(AliceMayImpersonateUsers), "carol", &[("impersonate-user", "bob")])
-                .await;
+            call(Arc::new(AliceMayImpersonateUsers), "carol", &[("impersonate-user", "bob")]).await;
         assert_eq!(status, 403, "{body}");
         let status: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(status["reason"], "Forbidden");

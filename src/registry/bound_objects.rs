@@ -50,8 +50,5 @@ fn bound_object(object: &Value) -> BoundObject {
         .and_then(parse_timestamp)
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    BoundObject {
-        uid: metadata["uid"].as_str().unwrap_or_default().to_owned(),
-        deletion_timestamp,
-    }
+    BoundObject { uid: metadata["uid"].as_str().unwrap_or_default().to_owned(), deletion_timestamp }
 }

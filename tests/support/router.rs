@@ -1,11 +1,14 @@
 //! The API router in-process (no sockets) over a fresh embedded store: what the router tests
-//! send requests to.
+//! send requests to. The whole filter chain runs, with every request authenticated as the admin
+//! user (`kubernetes-admin` in `system:masters`) and authorized by AlwaysAllow, so router tests
+//! keep testing the API rather than the security policy.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use kube_ledger::filters::Security;
 use kube_ledger::registry::Registry;
 use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
@@ -25,8 +28,10 @@ pub async fn api() -> Api {
     let dir = tempfile::tempdir().unwrap();
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let server =
-        Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
+    let server = Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped)
+        .await
+        .unwrap()
+        .with_security(Security::fixed(Security::admin_user()));
     Api {
         router: server.router(),
         storage,
