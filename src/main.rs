@@ -1,11 +1,17 @@
-//! The `kube-ledger` binary: parse options, open the log, bootstrap the API, write a kubeconfig,
-//! serve until SIGINT or SIGTERM.
+//! The `kube-ledger` binary: parse options, open the log, load or generate the certificates,
+//! bootstrap the API, build authentication, write a kubeconfig, serve HTTPS until SIGINT or
+//! SIGTERM.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
+use kube_ledger::authn::Authentication;
+use kube_ledger::filters::authentication::Unsecured;
 use kube_ledger::options::Options;
-use kube_ledger::server::{self, Server};
+use kube_ledger::pki::{self, Pki};
+use kube_ledger::registry::bound_objects::StoreBoundObjects;
+use kube_ledger::server::{self, Server, Transport};
 use kube_ledger::storage::compactor;
 use tokio::sync::watch;
 
@@ -29,6 +35,7 @@ async fn main() -> ExitCode {
 
 async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     // One descriptor per client connection: as many as the hard limit allows.
+    options.check_transport()?;
     let open_files = server::limits::raise_open_file_limit();
     let runtime_config =
         options.runtime_config().map_err(|err| format!("invalid --runtime-config: {err}"))?;
@@ -52,7 +59,8 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let address = listener.local_addr()?;
-    let url = server::client_url(address);
+    let pki_config = options.pki_config();
+    let pki = tokio::task::spawn_blocking(move || Pki::load_or_generate(&pki_config)).await??;
     let views = options.view_config();
     let webhooks = options.webhook_config();
     let server = Server::start_with_config(
@@ -68,7 +76,29 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     .with_authorization(&options.authorization_mode)
     .await?
     .with_auditor(auditor.clone());
-    let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
+
+    let mut authn_config = options.authn_config(&pki, address);
+    // Plain HTTP: requests without credentials are the unsecured superuser, not anonymous.
+    authn_config.anonymous_auth &= !options.insecure_plain_http;
+    let bound_objects = Arc::new(StoreBoundObjects(server.api.store.clone()));
+    let authentication = Authentication::new(&authn_config, bound_objects)?;
+    let unsecured: Option<Arc<dyn kube_ledger::authn::Authenticator>> = options
+        .insecure_plain_http
+        .then(|| Arc::new(Unsecured(authentication.request.clone())) as _);
+    let server = server.with_authentication(authentication, unsecured);
+    let (server, url, kubeconfig) = if options.insecure_plain_http {
+        tracing::warn!("serving plain HTTP without authentication (--insecure-plain-http)");
+        let url = server::client_url(address);
+        let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
+        (server.with_transport(Transport::Plain), url, kubeconfig)
+    } else {
+        let tls = pki::tls::server_config(&pki.serving, Some(&pki.client_ca))?;
+        let url = pki::kubeconfig::server_url(address);
+        let ca = pki.kubeconfig_ca_pem();
+        let kubeconfig =
+            pki::kubeconfig::write_kubeconfig(&options.data_dir, &url, ca.as_deref(), &pki.admin)?;
+        (server.with_transport(Transport::Tls(pki::tls::acceptor(tls))), url, kubeconfig)
+    };
     tracing::info!(%url, ?open_files, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());
 

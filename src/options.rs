@@ -1,7 +1,7 @@
 //! Command-line options. Flag names follow kube-apiserver's where the concept is the same
 //! (`--etcd-servers`, `--etcd-prefix`), so operators can carry their habits over.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +11,10 @@ use clap::Parser;
 
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::audit::AuditOptions;
+use crate::authn::AuthnConfig;
 use crate::authz::AuthorizationConfig;
 use crate::filters::InflightLimits;
+use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
 use crate::server::ConnectionConfig;
@@ -24,13 +26,79 @@ use crate::storage::{Result, Storage};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kube-ledger", version, about)]
 pub struct Options {
-    /// Address to serve the API on. Plain HTTP, so loopback by default.
+    /// Address to serve the API on, over HTTPS (HTTP/2 and HTTP/1.1 through ALPN).
     #[arg(long, default_value = "127.0.0.1:6443")]
     pub listen: SocketAddr,
 
-    /// Directory of the embedded store's database (and, later, the written kubeconfig).
+    /// Directory of the embedded store's database, the generated certificates (`pki/`) and the
+    /// written kubeconfig.
     #[arg(long, default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// Serve plain HTTP instead of HTTPS, for local development only: refused unless `--listen`
+    /// is a loopback address. Every request without credentials is then `system:unsecured` in
+    /// `system:masters` (kube-apiserver's old insecure port); the kubeconfig has no credentials.
+    #[arg(long)]
+    pub insecure_plain_http: bool,
+
+    /// PEM serving certificate (followed by its intermediates). Without it and
+    /// `--tls-private-key-file`, a CA and a serving certificate are generated under
+    /// `<data-dir>/pki/` on first start and reused.
+    #[arg(long, value_name = "FILE", requires = "tls_private_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// PEM private key of `--tls-cert-file`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    pub tls_private_key_file: Option<PathBuf>,
+
+    /// PEM CA certificates whose client certificates authenticate (CN = user, O = groups), in
+    /// addition to the generated CA that signs the admin certificate.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca_file: Option<PathBuf>,
+
+    /// The address clients reach the server at: added to the generated serving certificate.
+    #[arg(long, value_name = "IP")]
+    pub advertise_address: Option<IpAddr>,
+
+    /// Extra names (IPs or DNS names) for the generated serving certificate (k3s's flag).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+
+    /// Static bearer tokens: kube's CSV (`token,user,uid,"group1,group2"`).
+    #[arg(long, value_name = "FILE")]
+    pub token_auth_file: Option<PathBuf>,
+
+    /// Requests without credentials are `system:anonymous` in `system:unauthenticated`; with
+    /// `false` they are refused with 401.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub anonymous_auth: bool,
+
+    /// PEM keys (public or private) that verify ServiceAccount tokens, besides the signing key.
+    /// Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub service_account_key_file: Vec<PathBuf>,
+
+    /// PEM private key that signs ServiceAccount tokens (default: `<data-dir>/pki/sa.key`,
+    /// generated).
+    #[arg(long, value_name = "FILE")]
+    pub service_account_signing_key_file: Option<PathBuf>,
+
+    /// The `iss` of issued ServiceAccount tokens (the first), and the issuers accepted (all).
+    /// Repeatable. Default `https://kubernetes.default.svc.cluster.local`.
+    #[arg(long, value_name = "URL")]
+    pub service_account_issuer: Vec<String>,
+
+    /// Audiences a token must name to reach the API (default: the first issuer).
+    #[arg(long, value_name = "AUDIENCE", value_delimiter = ',')]
+    pub api_audiences: Vec<String>,
+
+    /// Longest lifetime of a ServiceAccount token issued through TokenRequest.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub service_account_max_token_expiration: Option<Duration>,
+
+    /// The `jwks_uri` of the OIDC discovery document (default: this server's `/openid/v1/jwks`).
+    #[arg(long, value_name = "URL")]
+    pub service_account_jwks_uri: Option<String>,
 
     /// etcd endpoints, comma separated (`http://127.0.0.1:2379,…`). When set, the log lives in
     /// etcd instead of the embedded store.
@@ -188,6 +256,55 @@ impl Options {
         Ok(merged)
     }
 
+    /// Refuses `--insecure-plain-http` on an address other than loopback: plain HTTP carries
+    /// bearer tokens in the clear and is served without authentication.
+    pub fn check_transport(&self) -> std::result::Result<(), String> {
+        if self.insecure_plain_http && !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "--insecure-plain-http serves only loopback addresses; --listen is {}",
+                self.listen
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the certificates are made from: `--data-dir`, `--tls-*`, `--client-ca-file`,
+    /// `--advertise-address`.
+    pub fn pki_config(&self) -> PkiConfig {
+        PkiConfig {
+            data_dir: self.data_dir.clone(),
+            tls_cert_file: self.tls_cert_file.clone(),
+            tls_private_key_file: self.tls_private_key_file.clone(),
+            client_ca_file: self.client_ca_file.clone(),
+            advertise_address: self.advertise_address,
+            extra_sans: self.tls_san.clone(),
+            host_name: None,
+        }
+    }
+
+    /// The authentication flags over the loaded PKI; `address` is where the server listens
+    /// (the default `jwks_uri` names it, or `--advertise-address`).
+    pub fn authn_config(&self, pki: &Pki, address: SocketAddr) -> AuthnConfig {
+        let mut config = AuthnConfig::new(pki);
+        config.anonymous_auth = self.anonymous_auth;
+        config.token_auth_file = self.token_auth_file.clone();
+        config.service_account_issuers = self.service_account_issuer.clone();
+        config.api_audiences = self.api_audiences.clone();
+        if let Some(key) = &self.service_account_signing_key_file {
+            config.service_account_signing_key_file = key.clone();
+        }
+        config.service_account_key_files = self.service_account_key_file.clone();
+        config.service_account_max_token_expiration = self.service_account_max_token_expiration;
+        config.service_account_jwks_uri = self.service_account_jwks_uri.clone();
+        let host = match self.advertise_address {
+            Some(ip) => SocketAddr::new(ip, address.port()),
+            None => address,
+        };
+        let url = crate::pki::kubeconfig::server_url(host);
+        config.external_address = Some(url.trim_start_matches("https://").to_owned());
+        config
+    }
+
     /// A one-word name of the selected backend, for logs.
     pub fn backend_name(&self) -> &'static str {
         if self.etcd_servers.is_empty() { "embedded" } else { "etcd" }
@@ -287,6 +404,46 @@ mod tests {
             let err = options(&bad).unwrap_err();
             assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        assert!(options(&["--insecure-plain-http"]).unwrap().check_transport().is_ok());
+        let ipv6 = options(&["--insecure-plain-http", "--listen", "[::1]:8080"]).unwrap();
+        assert!(ipv6.check_transport().is_ok());
+        let wide = options(&["--insecure-plain-http", "--listen", "0.0.0.0:8080"]).unwrap();
+        let err = wide.check_transport().unwrap_err();
+        assert!(err.contains("loopback"), "{err}");
+        assert!(options(&["--listen", "0.0.0.0:6443"]).unwrap().check_transport().is_ok());
+    }
+
+    #[test]
+    fn authentication_flags_use_kube_apiserver_s_names() {
+        let opts = options(&[
+            "--anonymous-auth=false",
+            "--token-auth-file",
+            "/t.csv",
+            "--service-account-issuer",
+            "https://a",
+            "--service-account-issuer=https://b",
+            "--api-audiences",
+            "x,y",
+            "--advertise-address",
+            "10.0.0.7",
+            "--tls-cert-file",
+            "/c",
+            "--tls-private-key-file",
+            "/k",
+        ])
+        .unwrap();
+        assert!(!opts.anonymous_auth);
+        assert_eq!(opts.service_account_issuer, ["https://a", "https://b"]);
+        assert_eq!(opts.api_audiences, ["x", "y"]);
+        let pki = opts.pki_config();
+        assert_eq!(pki.advertise_address, Some("10.0.0.7".parse().unwrap()));
+        assert!(options(&[]).unwrap().anonymous_auth);
+        let half = options(&["--tls-cert-file", "/c"]).unwrap_err();
+        assert_eq!(half.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

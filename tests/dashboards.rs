@@ -25,8 +25,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::prometheus::{self, TestPrometheus};
-use support::server::TestServer;
+use support::prometheus::{self, ScrapeAuth, TestPrometheus};
+use support::server::{MONITORING_TOKEN, TestServer};
 
 /// The dashboard, the rules and their unit tests, relative to the repository.
 const DASHBOARD: &str = "dashboards/kube-ledger.json";
@@ -297,9 +297,13 @@ async fn scrape_passes_promtool_and_serves_every_queried_metric() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_evaluates_every_query_and_alert() {
     let server = TestServer::embedded_with(&WINDOW_ARGS).await;
-    let target = server.url.trim_start_matches("http://").to_owned();
+    let target = server.address();
     let alerts = repo().join(ALERTS);
-    let prometheus = TestPrometheus::scraping(&target, &[&alerts]).await;
+    let auth = ScrapeAuth {
+        ca_pem: server.credentials.ca_pem.clone().expect("the server's CA"),
+        bearer_token: MONITORING_TOKEN.to_owned(),
+    };
+    let prometheus = TestPrometheus::scraping(&target, &auth, &[&alerts]).await;
 
     // Traffic for a few scrapes, watches kept open throughout.
     let mut watches = Vec::new();

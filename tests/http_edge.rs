@@ -1,8 +1,9 @@
 //! The HTTP edge: paths decoded and routed as kube-apiserver's (percent-decoding, `.`/`..`
 //! refused, trailing slashes served), and connections held to a request-header timeout and a
 //! connection cap, so stalled clients cannot keep health checks and API calls from being
-//! answered. Path cases drive the router in-process; connection cases serve on loopback
-//! in-process, and the descriptor-exhaustion case runs the real binary with a low open-file limit.
+//! answered. Path cases drive the router in-process; connection cases serve plain HTTP on loopback
+//! in-process, and the descriptor-exhaustion case runs the real binary (HTTPS: its stalled
+//! clients stall in the TLS handshake) with a low open-file limit.
 
 mod support;
 
@@ -14,6 +15,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use futures::StreamExt;
+use kube_ledger::filters::Security;
 use kube_ledger::server::{ConnectionConfig, Server};
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
@@ -39,7 +41,10 @@ async fn in_process() -> (InProcess, Server) {
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let address = "127.0.0.1:6443".parse().unwrap();
-    let server = Server::start(storage.clone(), address, stopped).await.unwrap();
+    let server = Server::start(storage.clone(), address, stopped)
+        .await
+        .unwrap()
+        .with_security(Security::fixed(Security::admin_user()));
     (InProcess { router: server.router(), storage, _dir: dir, stop }, server)
 }
 
@@ -186,6 +191,13 @@ async fn stalled(address: SocketAddr) -> TcpStream {
     stream
 }
 
+/// A TLS client that connects and sends the first bytes of a handshake record, then stalls.
+async fn stalled_handshake(address: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+    stream
+}
+
 /// Reads until the server closes the connection (end of stream or reset); `false` if it stays
 /// open for [`HANG`].
 async fn closed_by_server(stream: &mut TcpStream) -> bool {
@@ -201,7 +213,7 @@ async fn closed_by_server(stream: &mut TcpStream) -> bool {
 
 /// A client without a connection pool: every request on a new connection.
 fn fresh_connections() -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(0).timeout(HANG).build().unwrap()
+    support::tls::plain_builder().pool_max_idle_per_host(0).timeout(HANG).build().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -309,12 +321,12 @@ async fn stalled_clients_beyond_the_open_file_limit_leave_the_server_answering()
     // The default cap (16,000) is lowered to fit the limit, and the header timeout is short.
     let server =
         TestServer::embedded_with_open_files(OPEN_FILES, &["--request-header-timeout", "2s"]).await;
-    let address: SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
+    let address: SocketAddr = server.address().parse().unwrap();
     let mut stalls = Vec::new();
     for _ in 0..(OPEN_FILES as usize + 200) {
-        stalls.push(stalled(address).await);
+        stalls.push(stalled_handshake(address).await);
     }
-    let http = fresh_connections();
+    let http = server.client_builder().pool_max_idle_per_host(0).timeout(HANG).build().unwrap();
     let cms = format!("{}/api/v1/namespaces/default/configmaps", server.url);
     for i in 0..5 {
         let health = http.get(format!("{}/healthz", server.url)).send().await;

@@ -9,18 +9,20 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use loadtest::config::{Controller, ListParams, Reads, WatchFanout, Writes};
+use loadtest::config::{Controller, ListParams, Reads, TlsFiles, WatchFanout, Writes};
 use loadtest::{Config, Error, Scenario, Target};
 use serde_json::Value;
 use support::etcd::TestEtcd;
-use support::server::TestServer;
+use support::server::{ALICE_TOKEN, TestServer};
 use tokio::sync::Mutex;
 
 /// One run at a time: each keeps both cores busy.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
+/// A run against `server` with the credentials of its kubeconfig (its CA, the admin
+/// certificate), as `--kubeconfig` gives them.
 fn config(server: &TestServer, scenario: Scenario, seconds: u64) -> Config {
-    let target = Target::Server { url: server.url.clone(), token: None };
+    let target = Target::Kubeconfig { path: server.kubeconfig.clone(), context: None };
     let mut config = Config::new(target, scenario);
     config.duration = Duration::from_secs(seconds);
     config
@@ -142,7 +144,16 @@ async fn list_whole_and_paginated() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let server = TestServer::embedded().await;
     let scenario = Scenario::List(ListParams { objects: 200, page_size: 50, value_bytes: 256 });
-    let mut config = config(&server, scenario, 1);
+    // The flags' way in: --server, --certificate-authority and a static token (--token).
+    let ca = server.dir.path().join("ca.crt");
+    std::fs::write(&ca, server.credentials.ca_pem.as_deref().unwrap()).unwrap();
+    let target = Target::Server {
+        url: server.url.clone(),
+        token: Some(ALICE_TOKEN.to_owned()),
+        tls: TlsFiles { certificate_authority: Some(ca), ..TlsFiles::default() },
+    };
+    let mut config = Config::new(target, scenario);
+    config.duration = Duration::from_secs(1);
     config.clients = 2;
     let report = loadtest::run(config).await.unwrap();
     println!("{}", report.table());
@@ -175,7 +186,11 @@ async fn controller_caches_equal_the_servers_list() {
 #[tokio::test]
 async fn a_remote_target_is_refused_without_allow_remote() {
     // Nothing listens there and nothing is sent: the refusal comes before any request.
-    let target = Target::Server { url: "http://192.0.2.10:6443".to_owned(), token: None };
+    let target = Target::Server {
+        url: "https://192.0.2.10:6443".to_owned(),
+        token: None,
+        tls: TlsFiles::default(),
+    };
     let config = Config::new(target, Scenario::Reads(Reads { value_bytes: 1 }));
     let error = loadtest::run(config).await.unwrap_err();
     assert!(matches!(error, Error::NotLoopback { .. }), "{error}");
@@ -213,7 +228,11 @@ fn config_for(server: &TestServer, scenario: Scenario) -> Config {
 #[tokio::test]
 async fn an_unreachable_server_is_a_clear_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let target = Target::Server { url: format!("http://127.0.0.1:{port}"), token: None };
+    let target = Target::Server {
+        url: format!("https://127.0.0.1:{port}"),
+        token: None,
+        tls: TlsFiles::default(),
+    };
     let error = loadtest::run(Config::new(target, Scenario::Reads(Reads { value_bytes: 1 })))
         .await
         .unwrap_err();

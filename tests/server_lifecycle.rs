@@ -29,7 +29,7 @@ async fn health_version_and_kubeconfig() {
     assert!(version["gitVersion"].as_str().unwrap().starts_with("v1.33.0-ledger"), "{version}");
     let config = std::fs::read_to_string(&server.kubeconfig).unwrap();
     assert!(config.contains(&format!("server: {}", server.url)), "{config}");
-    assert!(server.url.starts_with("http://127.0.0.1:"));
+    assert!(server.url.starts_with("https://127.0.0.1:"));
     let unknown = server.http.get(format!("{}/nope", server.url)).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     assert_eq!(unknown.json::<Value>().await.unwrap()["kind"], "Status");

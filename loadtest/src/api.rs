@@ -1,7 +1,8 @@
 //! The HTTP side of a run: a thin client for the few Kubernetes API calls the scenarios make
 //! (namespaces, ConfigMaps, `/version`, `/metrics`, watch streams). Requests go down as JSON over
-//! plain HTTP/1.1, one connection per in-flight request; answers come back decoded into the few
+//! HTTP/1.1, one connection per in-flight request; answers come back decoded into the few
 //! metadata fields the scenarios look at. Any API server works: nothing here is kube-ledger's.
+//! HTTPS servers are reached with the CA and client certificate of [`Tls`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::tls::{self, Tls};
 
 /// A request (other than a watch) that has no answer by then has failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,8 +58,9 @@ pub struct List {
 }
 
 impl Api {
-    /// A client for `server`, sending `token` as a bearer token when given.
-    pub fn new(server: &Url, token: Option<&str>) -> Result<Api> {
+    /// A client for `server`, sending `token` as a bearer token when given, trusting and
+    /// presenting what `tls` holds for an https server.
+    pub fn new(server: &Url, token: Option<&str>, tls: &Tls) -> Result<Api> {
         let mut headers = HeaderMap::new();
         if let Some(token) = token {
             let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
@@ -65,7 +68,13 @@ impl Api {
             })?;
             headers.insert(AUTHORIZATION, value);
         }
-        let http = reqwest::Client::builder()
+        let config = if server.scheme() == "https" {
+            tls::client_config(tls)?
+        } else {
+            tls::unused_config()?
+        };
+        let builder = reqwest::Client::builder().tls_backend_preconfigured(config);
+        let http = builder
             .default_headers(headers)
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
@@ -330,7 +339,8 @@ mod tests {
         // A port nothing listens on: bind one, then release it.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let url = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-        let error = Api::new(&url, None).unwrap().check_reachable().await.unwrap_err();
+        let error =
+            Api::new(&url, None, &Tls::default()).unwrap().check_reachable().await.unwrap_err();
         assert!(matches!(error, Error::Unreachable { .. }), "{error}");
         assert!(error.to_string().contains("cannot reach the API server"), "{error}");
     }

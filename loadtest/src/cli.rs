@@ -29,12 +29,21 @@ pub struct Common {
     /// The kubeconfig context to use instead of its current one.
     #[arg(long, global = true)]
     pub context: Option<String>,
-    /// The server URL (plain http), instead of a kubeconfig.
+    /// The server URL (https, or http), instead of a kubeconfig.
     #[arg(long, global = true)]
     pub server: Option<String>,
     /// A bearer token to send with --server.
     #[arg(long, global = true, env = "LOADTEST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM CA certificates to trust for an https --server (default: the system's).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate_authority: Option<PathBuf>,
+    /// A PEM client certificate to present to --server (with --client-key).
+    #[arg(long, global = true, value_name = "FILE", requires = "client_key")]
+    pub client_certificate: Option<PathBuf>,
+    /// The PEM key of --client-certificate.
+    #[arg(long, global = true, value_name = "FILE", requires = "client_certificate")]
+    pub client_key: Option<PathBuf>,
     /// Allow targets outside 127.0.0.0/8 and ::1.
     #[arg(long, global = true)]
     pub allow_remote: bool,
@@ -148,7 +157,15 @@ impl Cli {
     pub fn into_config(self) -> Result<Config> {
         let c = self.common;
         let target = match (c.server, c.kubeconfig) {
-            (Some(url), _) => Target::Server { url, token: c.token },
+            (Some(url), _) => Target::Server {
+                url,
+                token: c.token,
+                tls: config::TlsFiles {
+                    certificate_authority: c.certificate_authority,
+                    client_certificate: c.client_certificate,
+                    client_key: c.client_key,
+                },
+            },
             (None, Some(path)) => {
                 // $KUBECONFIG may list several files; the first names the cluster here.
                 let first = std::env::split_paths(&path).next().unwrap_or(path);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+pub use crate::tls::TlsFiles;
 
 /// The longest run allowed: every run stops by itself.
 pub const MAX_DURATION: Duration = Duration::from_secs(600);
@@ -20,8 +21,14 @@ pub const MAX_EVENTS_PER_SEC: f64 = 100_000.0;
 /// Which API server to drive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Target {
-    /// A server URL, e.g. `http://127.0.0.1:6443`, with an optional bearer token.
-    Server { url: String, token: Option<String> },
+    /// A server URL, e.g. `https://127.0.0.1:6443`, with an optional bearer token and, for
+    /// https, the CA to trust and a client certificate.
+    Server {
+        url: String,
+        #[serde(skip)]
+        token: Option<String>,
+        tls: TlsFiles,
+    },
     /// The current (or named) context of a kubeconfig file.
     Kubeconfig { path: PathBuf, context: Option<String> },
 }
@@ -247,7 +254,11 @@ mod tests {
 
     fn reads() -> Config {
         Config::new(
-            Target::Server { url: "http://127.0.0.1:1".to_owned(), token: None },
+            Target::Server {
+                url: "http://127.0.0.1:1".to_owned(),
+                token: None,
+                tls: TlsFiles::default(),
+            },
             Scenario::Reads(Reads { value_bytes: 10 }),
         )
     }

@@ -1,12 +1,14 @@
-//! Reads a kubeconfig (YAML) and picks the current context's cluster server URL and bearer
-//! token: file text in, an [`Endpoint`] out. Only what a plain-HTTP load generator needs is read;
-//! client certificates and exec plugins are not supported.
+//! Reads a kubeconfig (YAML) and picks the current context's cluster server URL, its CA, and the
+//! user's bearer token or client certificate: file text in, an [`Endpoint`] out. Exec plugins
+//! and auth providers are not supported.
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::tls::Tls;
 
 /// Where to send requests and how to authenticate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +17,8 @@ pub struct Endpoint {
     pub server: String,
     /// A bearer token (`token`, or the contents of `tokenFile`), if the user has one.
     pub token: Option<String>,
+    /// The cluster's CA and the user's client certificate (`*-data`, or the files named).
+    pub tls: Tls,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,8 +41,11 @@ struct Named<T> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 struct Cluster {
     server: Option<String>,
+    certificate_authority_data: Option<String>,
+    certificate_authority: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +59,32 @@ struct Context {
 struct User {
     token: Option<String>,
     token_file: Option<PathBuf>,
+    #[serde(rename = "client-certificate-data")]
+    client_certificate_data: Option<String>,
+    #[serde(rename = "client-certificate")]
+    client_certificate: Option<PathBuf>,
+    #[serde(rename = "client-key-data")]
+    client_key_data: Option<String>,
+    #[serde(rename = "client-key")]
+    client_key: Option<PathBuf>,
+}
+
+/// A `*-data` field (base64 of PEM) or, else, the file a path field names (relative to `base`).
+fn pem_of(
+    data: Option<&String>,
+    file: Option<&PathBuf>,
+    base: &Path,
+    what: &str,
+) -> Result<Option<String>, String> {
+    if let Some(data) = data {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|e| format!("{what}-data: {e}"))?;
+        return String::from_utf8(bytes).map(Some).map_err(|e| format!("{what}-data: {e}"));
+    }
+    let Some(file) = file else { return Ok(None) };
+    let file = base.join(file);
+    std::fs::read_to_string(&file).map(Some).map_err(|e| format!("{what} {}: {e}", file.display()))
 }
 
 /// Reads `path` and resolves `context` (or the current context).
@@ -82,13 +115,20 @@ pub fn parse(text: &str, context: Option<&str>, base: &Path) -> Result<Endpoint,
         .cluster
         .as_deref()
         .ok_or_else(|| format!("context {context_name:?} names no cluster"))?;
-    let server = config
+    let cluster = config
         .clusters
         .iter()
         .find(|c| c.name == cluster_name)
         .and_then(|c| c.item.as_ref())
-        .and_then(|c| c.server.clone())
+        .filter(|c| c.server.is_some())
         .ok_or_else(|| format!("cluster {cluster_name:?} not found or has no server"))?;
+    let server = cluster.server.clone().unwrap_or_default();
+    let ca_pem = pem_of(
+        cluster.certificate_authority_data.as_ref(),
+        cluster.certificate_authority.as_ref(),
+        base,
+        "certificate-authority",
+    )?;
     let user = context
         .user
         .as_deref()
@@ -104,7 +144,19 @@ pub fn parse(text: &str, context: Option<&str>, base: &Path) -> Result<Endpoint,
         }
         _ => None,
     };
-    Ok(Endpoint { server, token })
+    let (client_cert_pem, client_key_pem) = match user {
+        Some(user) => (
+            pem_of(
+                user.client_certificate_data.as_ref(),
+                user.client_certificate.as_ref(),
+                base,
+                "client-certificate",
+            )?,
+            pem_of(user.client_key_data.as_ref(), user.client_key.as_ref(), base, "client-key")?,
+        ),
+        None => (None, None),
+    };
+    Ok(Endpoint { server, token, tls: Tls { ca_pem, client_cert_pem, client_key_pem } })
 }
 
 #[cfg(test)]
@@ -116,7 +168,35 @@ mod tests {
     #[test]
     fn reads_the_servers_own_kubeconfig() {
         let endpoint = parse(LEDGER, None, Path::new(".")).unwrap();
-        assert_eq!(endpoint, Endpoint { server: "http://127.0.0.1:6443".to_owned(), token: None });
+        assert_eq!(
+            endpoint,
+            Endpoint {
+                server: "http://127.0.0.1:6443".to_owned(),
+                token: None,
+                tls: Tls::default()
+            }
+        );
+    }
+
+    #[test]
+    fn reads_the_ca_and_client_certificate_data() {
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let text = format!(
+            "clusters:\n- name: a\n  cluster: {{server: 'https://127.0.0.1:1', certificate-authority-data: {}}}\ncontexts:\n- name: c\n  context: {{cluster: a, user: u}}\nusers:\n- name: u\n  user: {{client-certificate-data: {}, client-key: key.pem}}\ncurrent-context: c\n",
+            b64("CA"),
+            b64("CERT")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.pem"), "KEY").unwrap();
+        let endpoint = parse(&text, None, dir.path()).unwrap();
+        assert_eq!(
+            endpoint.tls,
+            Tls {
+                ca_pem: Some("CA".to_owned()),
+                client_cert_pem: Some("CERT".to_owned()),
+                client_key_pem: Some("KEY".to_owned()),
+            }
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod scenario;
 pub mod stats;
 pub mod svg;
 pub mod target;
+pub mod tls;
 pub mod usage;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -48,13 +49,13 @@ pub async fn run(config: Config) -> Result<Report> {
     config.validate()?;
     let started = Instant::now();
     let endpoint = match &config.target {
-        Target::Server { url, token } => {
-            kubeconfig::Endpoint { server: url.clone(), token: token.clone() }
+        Target::Server { url, token, tls } => {
+            kubeconfig::Endpoint { server: url.clone(), token: token.clone(), tls: tls.load()? }
         }
         Target::Kubeconfig { path, context } => kubeconfig::load(path, context.as_deref())?,
     };
     let url = target::api_server(&endpoint.server, config.allow_remote).await?;
-    let api = Api::new(&url, endpoint.token.as_deref())?;
+    let api = Api::new(&url, endpoint.token.as_deref(), &endpoint.tls)?;
     api.check_reachable().await?;
     let mut report = Report::new(config.scenario.name(), api.base(), config.parameters());
     let needed_files = scenario::connections_needed(&config) as u64 + 256;

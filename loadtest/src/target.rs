@@ -8,19 +8,13 @@ use reqwest::Url;
 
 use crate::error::{Error, Result};
 
-/// Parses an API server URL (plain `http` only: this client carries no TLS stack) and checks
-/// that it targets this machine unless `allow_remote`.
+/// Parses an API server URL (`https`, or `http`) and checks that it targets this machine unless
+/// `allow_remote`.
 pub async fn api_server(url: &str, allow_remote: bool) -> Result<Url> {
     let bad = |reason: &str| Error::BadTarget { target: url.to_owned(), reason: reason.to_owned() };
     let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
     match parsed.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(bad(
-                "https is not supported (this load generator speaks plain http); serve plain \
-                 http on loopback or put a local TLS-terminating proxy in front",
-            ));
-        }
+        "http" | "https" => {}
         other => return Err(bad(&format!("unsupported scheme {other:?}"))),
     }
     check(&parsed, url, allow_remote).await?;
@@ -110,8 +104,9 @@ mod tests {
     #[tokio::test]
     async fn bad_urls_are_errors() {
         assert!(matches!(api_server("not a url", false).await, Err(Error::BadTarget { .. })));
-        let https = api_server("https://127.0.0.1:6443", false).await.unwrap_err();
-        assert!(https.to_string().contains("https is not supported"), "{https}");
+        api_server("https://127.0.0.1:6443", false).await.unwrap();
+        let ftp = api_server("ftp://127.0.0.1:6443", false).await.unwrap_err();
+        assert!(ftp.to_string().contains("unsupported scheme"), "{ftp}");
     }
 
     #[test]

@@ -6,18 +6,21 @@
 //!         ─▶ request info    classify once, into the request's extensions    request_info.rs
 //!         ─▶ audit init      Audit-ID: extensions and response header         audit.rs
 //!         ─▶ metrics         apiserver_request_* from that RequestInfo        metrics/http.rs
-//!         ─▶ audit           Audit-ID, audit events by --audit-policy-file    audit.rs
+//!         ─▶ authentication  who: UserInfo into the extensions, or 401        authentication.rs
+//!         ─▶ audit           audit events by --audit-policy-file              audit.rs
+//!         ─▶ impersonation   Impersonate-* headers, if the authorizer allows  impersonation.rs
 //!         ─▶ in-flight       --max-(mutating-)requests-inflight, 429          inflight.rs
 //!         ─▶ authorization   --authorization-mode; 403 Forbidden Status       authorization.rs
 //!         ─▶ routes          health, version, metrics, /api, /apis, OpenAPI
 //! ```
 //!
-//! Authentication goes before audit and impersonation after it (issue 12); each filter reads
-//! the same [`request_info::RequestInfo`], and the effective `crate::authn::UserInfo` from the
-//! extensions.
+//! Each filter reads the same [`request_info::RequestInfo`] and the [`crate::authn::UserInfo`]
+//! authentication (then impersonation) put in the extensions.
 
 pub mod audit;
+pub mod authentication;
 pub mod authorization;
+pub mod impersonation;
 pub mod inflight;
 pub mod recovery;
 pub mod request_info;
@@ -30,6 +33,8 @@ use axum::middleware;
 pub use inflight::InflightLimits;
 pub use request_info::{RequestInfo, Verb};
 
+use crate::authn::{Authenticator, UserInfo};
+use crate::authz::{AlwaysAllow, Authorizer};
 use crate::metrics::http as http_metrics;
 use crate::registry::Registry;
 
@@ -38,18 +43,51 @@ use crate::registry::Registry;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub std::net::SocketAddr);
 
-/// What authorization and audit decide with: the authorizer chain of `--authorization-mode`
-/// and the auditor of the `--audit-*` flags (none: nothing recorded, `Audit-ID` still set).
+/// Who requests are, what they may do, and what is recorded: what the authentication, audit,
+/// impersonation and authorization filters ask.
 #[derive(Debug, Clone)]
-pub struct Policy {
-    pub authorizer: Arc<dyn crate::authz::Authorizer>,
+pub struct Security {
+    /// Names each request's user (or refuses it: 401).
+    pub authenticator: Arc<dyn Authenticator>,
+    /// The chain of `--authorization-mode`: decides impersonation and every request.
+    pub authorizer: Arc<dyn Authorizer>,
+    /// The auditor of the `--audit-*` flags; none: nothing recorded, `Audit-ID` still set.
     pub auditor: Option<Arc<crate::audit::Auditor>>,
 }
 
-impl Default for Policy {
-    /// Everything allowed, nothing audited (in-process servers of tests).
+impl Security {
+    /// Every request is `user`, and may do anything: the in-process router tests' chain.
+    pub fn fixed(user: UserInfo) -> Security {
+        Security {
+            authenticator: Arc::new(authentication::Fixed(user)),
+            authorizer: Arc::new(AlwaysAllow),
+            auditor: None,
+        }
+    }
+
+    /// The admin user of the generated client certificate (`kubernetes-admin` in
+    /// `system:masters` and `system:authenticated`).
+    pub fn admin_user() -> UserInfo {
+        UserInfo {
+            name: crate::pki::ADMIN_USER.to_owned(),
+            groups: vec![
+                crate::pki::ADMIN_GROUP.to_owned(),
+                crate::authn::ALL_AUTHENTICATED.to_owned(),
+            ],
+            ..UserInfo::default()
+        }
+    }
+}
+
+impl Default for Security {
+    /// Every request anonymous, and allowed: the library's default. The binary always sets its
+    /// chain ([`crate::authn::Authentication`], the authorizer of `--authorization-mode`).
     fn default() -> Self {
-        Policy { authorizer: Arc::new(crate::authz::AlwaysAllow), auditor: None }
+        Security {
+            authenticator: Arc::new(crate::authn::union::Union::new(Vec::new(), true)),
+            authorizer: Arc::new(AlwaysAllow),
+            auditor: None,
+        }
     }
 }
 
@@ -58,14 +96,22 @@ pub fn chain(
     routes: Router,
     registry: Arc<Registry>,
     limits: InflightLimits,
-    policy: &Policy,
+    security: &Security,
 ) -> Router {
-    let authorization = authorization::Authorization { authorizer: policy.authorizer.clone() };
-    let audit = audit::Audit { auditor: policy.auditor.clone() };
+    let authorization = authorization::Authorization { authorizer: security.authorizer.clone() };
+    let audit = audit::Audit { auditor: security.auditor.clone() };
     routes
         .layer(middleware::from_fn_with_state(authorization, authorization::authorize))
         .layer(middleware::from_fn_with_state(inflight::Inflight::new(limits), inflight::limit))
+        .layer(middleware::from_fn_with_state(
+            security.authorizer.clone(),
+            impersonation::impersonate,
+        ))
         .layer(middleware::from_fn_with_state(audit, audit::audit))
+        .layer(middleware::from_fn_with_state(
+            security.authenticator.clone(),
+            authentication::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(registry, http_metrics::track))
         .layer(middleware::from_fn(audit::init))
         .layer(middleware::from_fn(request_info::classify))

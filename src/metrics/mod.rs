@@ -174,6 +174,10 @@ fn describe() {
          refused, shutdown)."
     );
     describe_counter!(
+        "apiserver_tls_handshake_errors_total",
+        "Number of requests dropped with 'TLS handshake error from' error"
+    );
+    describe_counter!(
         "ledger_http_accept_errors_total",
         "Accepting a connection failed for want of descriptors or memory (the server backed off)."
     );

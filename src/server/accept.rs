@@ -1,12 +1,18 @@
 //! The accept loop and each connection's life: admit it into the table of connections (which may
-//! close another at the cap), run its handshake, then HTTP/1.1 or HTTP/2 (hyper-util's auto
-//! builder reads the client's preface to tell them apart), marking the connection busy while a
-//! request is served.
+//! close another at the cap), run its TLS handshake, then HTTP/1.1 or HTTP/2 (ALPN picks one;
+//! hyper-util's auto builder reads the client's preface to tell them apart), marking the
+//! connection busy while a request is served.
 //!
-//! Flow: `listener.accept()` → [`Connections::admit`] → a task per connection: [`handshake`] →
-//! hyper serves it with [`ConnectionService`] (the router, each request holding an
-//! [`InFlight`] guard until its response body is sent) → the task ends when the connection does,
-//! when the server closes it (timeout, eviction), or after a graceful shutdown.
+//! Flow: `listener.accept()` → [`Connections::admit`] → a task per connection: [`tls_handshake`]
+//! (within [`TLS_HANDSHAKE_TIMEOUT`]; the connection counts as waiting for a request meanwhile,
+//! so the header timeout and the cap's eviction apply to stalled handshakes too) → hyper serves
+//! it with [`ConnectionService`] (the router, each request holding an [`InFlight`] guard until
+//! its response body is sent, and carrying the client's [`PeerAddr`] and presented
+//! [`ClientCertChain`] in its extensions) → the task ends when the connection does, when the
+//! server closes it (timeout, eviction), or after a graceful shutdown.
+//!
+//! A client that speaks plain HTTP to the TLS port gets Go's answer (`400 Bad Request`, "Client
+//! sent an HTTP request to an HTTPS server."), and the connection is closed.
 //!
 //! Accept errors other than a connection's own (out of descriptors or memory) close the
 //! longest-waiting connection, to free a descriptor, and back off (5 ms, doubling, at most 1 s)
@@ -14,6 +20,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -26,6 +33,7 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tower_service::Service;
@@ -34,6 +42,8 @@ use super::connections::{
     Admitted, CloseReason, ConnectionConfig, ConnectionHandle, Connections, InFlight,
 };
 use super::limits;
+use crate::filters::PeerAddr;
+use crate::pki::tls::ClientCertChain;
 
 /// The first pause after an accept error; it doubles on each further error in a row.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
@@ -43,10 +53,37 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// `--http2-max-streams-per-connection` default: client-go multiplexes its watches).
 const HTTP2_MAX_STREAMS: u32 = 1000;
 
+/// Longest a client may take to complete its TLS handshake (Go's `tls.Conn` handshakes of
+/// kube-apiserver's clients time out after 10 s).
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What Go's HTTPS server answers a client speaking plain HTTP to it, before closing.
+const PLAIN_HTTP_ANSWER: &[u8] =
+    b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+/// How the connections carry HTTP.
+#[derive(Clone)]
+pub enum Transport {
+    /// HTTPS: every connection starts with this acceptor's handshake.
+    Tls(tokio_rustls::TlsAcceptor),
+    /// Plain HTTP (`--insecure-plain-http`, loopback only).
+    Plain,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Tls(_) => "Tls",
+            Transport::Plain => "Plain",
+        })
+    }
+}
+
 /// What every connection task shares.
 #[derive(Debug)]
 struct Shared {
     router: Router,
+    transport: Transport,
     connections: Arc<Connections>,
     http: auto::Builder<TokioExecutor>,
     /// Flips to `true` when the server stops accepting: connections finish what they serve.
@@ -58,6 +95,7 @@ struct Shared {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    transport: Transport,
     config: ConnectionConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -73,7 +111,8 @@ pub async fn serve(
     let (drain, draining) = watch::channel(false);
     let mut http = auto::Builder::new(TokioExecutor::new());
     http.http2().max_concurrent_streams(HTTP2_MAX_STREAMS);
-    let shared = Arc::new(Shared { router, connections: connections.clone(), http, draining });
+    let shared =
+        Arc::new(Shared { router, transport, connections: connections.clone(), http, draining });
     // Each connection task holds a sender; `recv` answers `None` once the last one has ended.
     let (running, mut all_ended) = mpsc::channel::<()>(1);
 
@@ -108,11 +147,12 @@ async fn accept_loop(
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, _peer)) => {
+            Ok((stream, peer)) => {
                 backoff = ACCEPT_BACKOFF_MIN;
                 // Refused (counted) when every connection is busy at the cap: dropped, closed.
                 if let Some(admitted) = shared.connections.admit() {
-                    tokio::spawn(connection(stream, admitted, shared.clone(), running.clone()));
+                    let task = connection(stream, peer, admitted, shared.clone(), running.clone());
+                    tokio::spawn(task);
                 }
             }
             Err(err) if is_connection_error(&err) => {}
@@ -149,22 +189,56 @@ async fn sweep(connections: Arc<Connections>) {
 /// One connection's task: until it ends, or the server closes it.
 async fn connection(
     stream: TcpStream,
+    peer: SocketAddr,
     admitted: Admitted,
     shared: Arc<Shared>,
     _running: mpsc::Sender<()>,
 ) {
     let Admitted { handle, close } = admitted;
     let outcome = tokio::select! {
-        outcome = run(stream, handle.clone(), &shared) => outcome,
+        outcome = run(stream, peer, handle.clone(), &shared) => outcome,
         // The table holds the reason; this outcome is not counted.
         () = close.notified() => CloseReason::Done,
     };
     handle.remove(outcome);
 }
 
-async fn run(stream: TcpStream, handle: ConnectionHandle, shared: &Shared) -> CloseReason {
-    let Ok(io) = handshake(stream).await else { return CloseReason::Error };
-    let service = ConnectionService { router: shared.router.clone(), connection: handle };
+async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    handle: ConnectionHandle,
+    shared: &Shared,
+) -> CloseReason {
+    let peer = PeerAddr(peer);
+    match &shared.transport {
+        Transport::Plain => serve_http(stream, peer, None, handle, shared).await,
+        Transport::Tls(acceptor) => match tls_handshake(acceptor, stream).await {
+            Ok(tls) => {
+                let chain = ClientCertChain::from_connection(tls.get_ref().1);
+                serve_http(tls, peer, chain, handle, shared).await
+            }
+            Err(err) => {
+                metrics::counter!("apiserver_tls_handshake_errors_total").increment(1);
+                tracing::debug!(%err, peer = %peer.0, "TLS handshake failed");
+                CloseReason::Error
+            }
+        },
+    }
+}
+
+/// HTTP/1.1 or HTTP/2 on an established connection, until it ends or the server drains it.
+async fn serve_http<I>(
+    io: I,
+    peer: PeerAddr,
+    chain: Option<ClientCertChain>,
+    handle: ConnectionHandle,
+    shared: &Shared,
+) -> CloseReason
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        ConnectionService { router: shared.router.clone(), connection: handle, peer, chain };
     let mut conn = pin!(shared.http.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut draining = shared.draining.clone();
     let mut drained = false;
@@ -184,19 +258,45 @@ async fn run(stream: TcpStream, handle: ConnectionHandle, shared: &Shared) -> Cl
     }
 }
 
-/// The step between accepting a connection and speaking HTTP on it: none for plain HTTP. A TLS
-/// acceptor goes here (its ALPN then decides between HTTP/2 and HTTP/1.1, which the auto builder
-/// detects); it runs within the header timeout, which starts at admission.
-async fn handshake(stream: TcpStream) -> std::io::Result<TcpStream> {
-    Ok(stream)
+/// The TLS handshake (ALPN then decides between HTTP/2 and HTTP/1.1, which the auto builder
+/// detects), within [`TLS_HANDSHAKE_TIMEOUT`]. A first byte that cannot start a TLS record but
+/// could start an HTTP method is a plain-HTTP client: it gets Go's 400 before the close.
+async fn tls_handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    mut stream: TcpStream,
+) -> std::io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    use std::io::{Error, ErrorKind};
+    const HANDSHAKE_RECORD: u8 = 0x16;
+    let handshake = async {
+        let mut first = [0u8; 1];
+        let read = stream.peek(&mut first).await?;
+        if read == 0 {
+            return Err(Error::new(ErrorKind::UnexpectedEof, "closed before the handshake"));
+        }
+        if first[0] != HANDSHAKE_RECORD {
+            if first[0].is_ascii_uppercase() {
+                let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
+                let _ = stream.shutdown().await;
+            }
+            return Err(Error::new(ErrorKind::InvalidData, "not a TLS handshake"));
+        }
+        acceptor.accept(stream).await
+    };
+    tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake)
+        .await
+        .map_err(|_| Error::new(ErrorKind::TimedOut, "TLS handshake timed out"))?
 }
 
 /// The router as hyper calls it on one connection: each request marks the connection busy until
-/// its response body has been sent (or dropped).
+/// its response body has been sent (or dropped), and carries the connection's client address and
+/// certificate chain in its extensions.
 #[derive(Debug, Clone)]
 struct ConnectionService {
     router: Router,
     connection: ConnectionHandle,
+    peer: PeerAddr,
+    /// What the client presented in its handshake, unverified (the x509 authenticator decides).
+    chain: Option<ClientCertChain>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
@@ -204,9 +304,13 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         let in_flight = self.connection.request_started();
         let mut router = self.router.clone();
+        request.extensions_mut().insert(self.peer);
+        if let Some(chain) = &self.chain {
+            request.extensions_mut().insert(chain.clone());
+        }
         Box::pin(async move {
             let response = router.call(request.map(Body::new)).await?;
             Ok(response.map(|body| Body::new(Tracked { body, _in_flight: in_flight })))

@@ -10,7 +10,7 @@
 //!
 //! Serving ([`Server::serve_with`]): the accept loop admits each connection into the table of
 //! open connections (at the cap, closing the one that has waited longest for a request), runs
-//! its handshake and HTTP/1.1 or HTTP/2 on it, and marks it busy while a request is served; a
+//! its TLS handshake ([`Transport`]) and HTTP/1.1 or HTTP/2 on it, and marks it busy while a request is served; a
 //! connection that waits for a request longer than the header timeout is closed.
 
 mod accept;
@@ -27,6 +27,7 @@ use ::watch::ViewConfig;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use self::accept::{TLS_HANDSHAKE_TIMEOUT, Transport};
 pub use self::connections::ConnectionConfig;
 pub use self::kubeconfig::{client_url, write_kubeconfig};
 use crate::admission::Chain;
@@ -34,12 +35,13 @@ use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::api::ApiState;
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::audit::Auditor;
+use crate::authn::{Authentication, Authenticator};
 use crate::authz::{AuthorizationConfig, InMemoryRules, RuleResolver, RuleSource};
-use crate::filters::{InflightLimits, Policy};
+use crate::filters::{InflightLimits, Security};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
 use crate::registry::rbac::{self, escalation::RbacEscalation};
-use crate::registry::reviews::{self, Reviewers};
+use crate::registry::reviews::{self, Reviewers, RulesResolver};
 use crate::registry::store::Store;
 use crate::registry::views::Views;
 use crate::registry::{Registry, RuntimeConfig, builtin, namespaces};
@@ -55,11 +57,15 @@ pub struct Server {
     storage: Arc<dyn Storage>,
     exporter: Arc<Exporter>,
     inflight_limits: InflightLimits,
-    /// Authorization and audit (`with_authorization`, `with_auditor`): everything allowed and
-    /// nothing audited until set.
-    policy: Policy,
-    /// RBAC's escalation checks, for the store's admission chain; `None` without RBAC.
+    /// Who requests are, what they may do, what is audited (the library default: anonymous,
+    /// allowed, nothing audited; `with_security`, `with_authorization`, `with_auditor`).
+    security: Security,
+    /// HTTPS (the binary's default) or plain HTTP (in-process tests, `--insecure-plain-http`).
+    transport: Transport,
+    /// RBAC's escalation checks, in the store's admission chain; `None` without RBAC.
     escalation: Option<Arc<RbacEscalation>>,
+    /// SelfSubjectRulesReview's resolvers for the authorization modes (`with_authorization`).
+    rules: RulesResolver,
 }
 
 impl Server {
@@ -103,10 +109,13 @@ impl Server {
         let storage = Instrumented::wrap(storage, registry.clone());
         let views = Views::new(storage.clone(), views, shutdown.clone());
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
-        let store = Store::new(storage.clone(), registry.clone(), views);
-        // The admission chain every write passes, in kube-apiserver's order.
+        let store = Store::new(storage.clone(), registry.clone(), views.clone());
+        // The admission chain every write passes, in kube-apiserver's order: the webhooks last
+        // (`with_authorization` adds RBAC's escalation checks before them).
         let lifecycle = NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(&store)));
-        let store = store.with_admission(Chain::new(vec![Arc::new(lifecycle)]));
+        let mut plugins: Vec<Arc<dyn crate::admission::Plugin>> = vec![Arc::new(lifecycle)];
+        plugins.extend(crate::admission::webhook::plugins(registry.clone(), views));
+        let store = store.with_admission(Chain::new(plugins));
         // The reviews and TokenRequest, with the defaults until authentication and authorization
         // are configured: AlwaysAllow and a token key of this process.
         let reviewers = Reviewers::standalone(&store, &server_address.to_string())
@@ -119,8 +128,16 @@ impl Server {
         let api =
             ApiState { store, registry, shutdown, server_address: server_address.to_string() };
         let inflight_limits = InflightLimits::default();
-        let policy = Policy::default();
-        Ok(Server { api, storage, exporter, inflight_limits, policy, escalation: None })
+        Ok(Server {
+            api,
+            storage,
+            exporter,
+            inflight_limits,
+            security: Security::default(),
+            transport: Transport::Plain,
+            escalation: None,
+            rules: RulesResolver::always_allow(),
+        })
     }
 
     /// Serves with these in-flight limits (`--max-requests-inflight`,
@@ -150,30 +167,58 @@ impl Server {
             Arc::new(InMemoryRules::new())
         };
         let chain = config.build(source.clone());
+        self.rules = RulesResolver::for_modes(&config.modes, &source);
         self.escalation = chain.rbac.as_ref().map(|_| {
             Arc::new(RbacEscalation {
                 authorizer: chain.authorizer.clone(),
                 resolver: RuleResolver::new(source),
             })
         });
-        self.policy.authorizer = chain.authorizer;
+        if let Some(escalation) = &self.escalation {
+            // After NamespaceLifecycle, before the webhooks.
+            let mut plugins = self.api.store.admission().plugins().to_vec();
+            plugins.insert(1.min(plugins.len()), escalation.clone());
+            self.api.store = self.api.store.clone().with_admission(Chain::new(plugins));
+        }
+        self.security.authorizer = chain.authorizer;
         Ok(self)
+    }
+
+    /// Authenticates requests with `authentication`'s chain (`authenticator` overrides it:
+    /// plain-HTTP development mode), and answers TokenReview, TokenRequest, the access reviews
+    /// and issuer discovery with it and the authorizer: call after [`Server::with_authorization`].
+    pub fn with_authentication(
+        mut self,
+        authentication: Authentication,
+        authenticator: Option<Arc<dyn Authenticator>>,
+    ) -> Server {
+        self.security.authenticator =
+            authenticator.unwrap_or_else(|| authentication.request.clone());
+        let reviewers = Reviewers::new(
+            Arc::new(authentication),
+            self.security.authorizer.clone(),
+            self.rules.clone(),
+        );
+        self.api.registry.set_reviewers(Arc::new(reviewers));
+        self
     }
 
     /// Records requests with `auditor` (`--audit-*`); `None` records nothing.
     pub fn with_auditor(mut self, auditor: Option<Arc<Auditor>>) -> Server {
-        self.policy.auditor = auditor;
+        self.security.auditor = auditor;
         self
     }
 
-    /// The admission plugins authorization brings (RBAC's escalation checks), for the store's
-    /// chain.
-    pub fn admission_plugins(&self) -> Vec<Arc<dyn crate::admission::Plugin>> {
-        let mut plugins: Vec<Arc<dyn crate::admission::Plugin>> = Vec::new();
-        if let Some(escalation) = &self.escalation {
-            plugins.push(escalation.clone());
-        }
-        plugins
+    /// Authenticates and authorizes requests with `security`.
+    pub fn with_security(mut self, security: Security) -> Server {
+        self.security = security;
+        self
+    }
+
+    /// Serves over `transport` (HTTPS with a TLS acceptor, or plain HTTP).
+    pub fn with_transport(mut self, transport: Transport) -> Server {
+        self.transport = transport;
+        self
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish, with the default
@@ -195,6 +240,7 @@ impl Server {
         config: ConnectionConfig,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        accept::serve(listener, self.router(), config, shutdown).await
+        let router = self.router();
+        accept::serve(listener, router, self.transport, config, shutdown).await
     }
 }

@@ -62,7 +62,7 @@ impl Server {
             .merge(api_routes)
             .merge(metrics_route)
             .fallback(not_found);
-        filters::chain(routes, self.api.registry.clone(), self.inflight_limits, &self.policy)
+        filters::chain(routes, self.api.registry.clone(), self.inflight_limits, &self.security)
             .layer(CompressionLayer::new().gzip(true).compress_when(LargeBodies))
     }
 }

@@ -1,6 +1,6 @@
 //! Test support shared by the integration tests: the storage conformance suite, a launcher for
-//! a real etcd (or etcd cluster) on loopback, one for the real kube-ledger binary, and a TCP proxy
-//! that loses answers on purpose.
+//! a real etcd (or etcd cluster) on loopback, one for the real kube-ledger binary (HTTPS) with its
+//! clients' credentials, and a TCP proxy that loses answers on purpose.
 #![allow(dead_code)] // Each test crate uses its own part of the support code.
 
 pub mod etcd;
@@ -12,3 +12,4 @@ pub mod router;
 pub mod server;
 pub mod suite;
 pub mod suite_provenance;
+pub mod tls;

@@ -1,6 +1,7 @@
 //! A real Prometheus for tests: one private server per [`TestPrometheus`], on a free loopback
-//! port with a temporary directory for its configuration and TSDB, scraping one target every
-//! second, killed when dropped. Also finds `promtool` for the tests that lint with it.
+//! port with a temporary directory for its configuration and TSDB, scraping one HTTPS target
+//! every second (trusting the target's CA, with a bearer token, as Prometheus scrapes
+//! kube-apiserver), killed when dropped. Also finds `promtool` for the tests that lint with it.
 //!
 //! Both binaries come from Debian's `prometheus` package (`scripts/install-deps` installs it); a
 //! missing one fails the test with that hint rather than skipping it.
@@ -20,6 +21,13 @@ const READY_WITHIN: Duration = Duration::from_secs(20);
 /// The job name of the one scrape configuration: the `job` label of every scraped series.
 pub const JOB: &str = "kube-ledger";
 
+/// How Prometheus reaches the target: over HTTPS trusting `ca_pem`, sending `bearer_token`.
+#[derive(Debug, Clone)]
+pub struct ScrapeAuth {
+    pub ca_pem: String,
+    pub bearer_token: String,
+}
+
 /// A running private Prometheus scraping one target.
 pub struct TestPrometheus {
     /// Holds `prometheus.yml`, the TSDB (`data/`) and the log (`prometheus.log`); removed on
@@ -32,9 +40,10 @@ pub struct TestPrometheus {
 }
 
 impl TestPrometheus {
-    /// Starts Prometheus scraping `target` (`host:port`, path `/metrics`) every second, with
-    /// `rule_files` loaded (evaluated every second), and waits until `/-/ready` answers.
-    pub async fn scraping(target: &str, rule_files: &[&Path]) -> TestPrometheus {
+    /// Starts Prometheus scraping `target` (`host:port`, path `/metrics`, over HTTPS with
+    /// `auth`) every second, with `rule_files` loaded (evaluated every second), and waits until
+    /// `/-/ready` answers.
+    pub async fn scraping(target: &str, auth: &ScrapeAuth, rule_files: &[&Path]) -> TestPrometheus {
         let binary = installed("prometheus");
         let rules: Vec<String> = rule_files
             .iter()
@@ -43,31 +52,41 @@ impl TestPrometheus {
                 format!("  - {:?}\n", p.display().to_string())
             })
             .collect();
-        let config = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n{}\
-             scrape_configs:\n  - job_name: {JOB}\n    metrics_path: /metrics\n    \
-             static_configs:\n      - targets: [{target:?}]\n",
-            if rules.is_empty() { "  []\n".to_owned() } else { rules.concat() },
-        );
+        // The CA and token files live beside the configuration (written per attempt below).
+        let config = |dir: &Path| {
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 rule_files:\n{}\
+                 scrape_configs:\n  - job_name: {JOB}\n    metrics_path: /metrics\n    \
+                 scheme: https\n    tls_config:\n      ca_file: {:?}\n    \
+                 authorization:\n      credentials_file: {:?}\n    \
+                 static_configs:\n      - targets: [{target:?}]\n",
+                if rules.is_empty() { "  []\n".to_owned() } else { rules.concat() },
+                dir.join("ca.crt").display().to_string(),
+                dir.join("token").display().to_string(),
+            )
+        };
         // Another process may take the port between choosing it and Prometheus binding it: try
         // again on a new port when Prometheus exits during startup.
         let mut last_log = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("create prometheus temp dir");
-            std::fs::write(dir.path().join("prometheus.yml"), &config).unwrap();
+            std::fs::write(dir.path().join("ca.crt"), &auth.ca_pem).unwrap();
+            std::fs::write(dir.path().join("token"), &auth.bearer_token).unwrap();
+            std::fs::write(dir.path().join("prometheus.yml"), config(dir.path())).unwrap();
             let port = free_port();
             let mut prometheus = TestPrometheus {
                 dir,
                 url: format!("http://127.0.0.1:{port}"),
                 child: None,
-                http: reqwest::Client::new(),
+                http: super::tls::plain_client(),
             };
             match prometheus.launch(&binary, port).await {
                 Ok(()) => return prometheus,
                 Err(log) => last_log = log,
             }
         }
+        let config = config(Path::new("<dir>"));
         panic!("prometheus did not start; its configuration:\n{config}\nits log:\n{last_log}");
     }
 

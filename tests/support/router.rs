@@ -1,11 +1,14 @@
 //! The API router in-process (no sockets) over a fresh embedded store: what the router tests
-//! send requests to.
+//! send requests to. The whole filter chain runs, with every request authenticated as the admin
+//! user (`kubernetes-admin` in `system:masters`) and authorized by AlwaysAllow, so router tests
+//! keep testing the API rather than the security policy.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use kube_ledger::filters::Security;
 use kube_ledger::registry::Registry;
 use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
@@ -31,7 +34,10 @@ pub async fn api_with(authorization_mode: Option<&str>) -> Api {
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut server =
-        Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
+        Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped)
+            .await
+            .unwrap()
+            .with_security(Security::fixed(Security::admin_user()));
     if let Some(mode) = authorization_mode {
         let config = kube_ledger::authz::AuthorizationConfig::parse(mode).unwrap();
         server = server.with_authorization(&config).await.unwrap();
@@ -132,9 +138,10 @@ pub async fn call_as(
         .header("content-type", "application/json")
         .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
         .unwrap();
-    if let Some(user) = user {
-        request.extensions_mut().insert(user.clone());
-    }
+    // The in-process chain authenticates as the user already in the extensions: `None` is an
+    // anonymous request.
+    let user = user.cloned().unwrap_or_else(kube_ledger::authn::UserInfo::anonymous);
+    request.extensions_mut().insert(user);
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();

@@ -1,6 +1,8 @@
 //! Starts the real `kube-ledger` binary for a test: on the embedded store in a temp data dir, or
-//! on a test-started etcd; bound to 127.0.0.1 on a free port; stopped (SIGTERM, then kill) when
-//! dropped. Gives the test its kubeconfig, a kubectl runner and a raw HTTP client.
+//! on a test-started etcd; bound to 127.0.0.1 on a free port, serving HTTPS with the certificates
+//! it generates; stopped (SIGTERM, then kill) when dropped. Gives the test its kubeconfig (CA and
+//! admin certificate), a kubectl runner, an HTTPS client with the admin certificate, and clients
+//! with other credentials: the static token users of [`TOKENS`], or none (anonymous).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -10,14 +12,25 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::etcd::TestEtcd;
+use super::tls::{Credentials, Identity};
 
 /// The kubectl every machine of this kind has (v1.32).
 pub const KUBECTL: &str = "/usr/bin/kubectl";
 
+/// The static token file every test server gets (`--token-auth-file`, kube's CSV), unless the
+/// test passes its own: a user `alice` (group `dev`), and Prometheus's scraper in
+/// `system:monitoring` (kube's bootstrap policy lets that group read `/metrics` and health).
+pub const TOKENS: &str =
+    "alice-token,alice,1001,dev\nprometheus-token,prometheus,1002,system:monitoring\n";
+/// `alice`'s bearer token.
+pub const ALICE_TOKEN: &str = "alice-token";
+/// The monitoring user's bearer token (Prometheus scrapes `/metrics` with it).
+pub const MONITORING_TOKEN: &str = "prometheus-token";
+
 #[derive(Debug)]
 pub struct TestServer {
     child: Option<Child>,
-    /// `http://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT` (`http://` with `--insecure-plain-http`).
     pub url: String,
     pub kubeconfig: PathBuf,
     pub dir: TempDir,
@@ -25,7 +38,10 @@ pub struct TestServer {
     args: Vec<String>,
     /// The open-file limit (soft and hard) the binary starts with, when not inherited.
     open_files: Option<u64>,
+    /// An HTTPS client trusting the server's CA, with the admin certificate (`system:masters`).
     pub http: reqwest::Client,
+    /// What the written kubeconfig holds; builds clients with other credentials.
+    pub credentials: Credentials,
 }
 
 impl TestServer {
@@ -84,8 +100,35 @@ impl TestServer {
             etcd,
             args,
             open_files: None,
-            http: reqwest::Client::new(),
+            http: super::tls::plain_client(),
+            credentials: Credentials { server: String::new(), ca_pem: None, admin: None },
         }
+    }
+
+    /// A client builder trusting the server's CA with the admin certificate, for tests that
+    /// set their own client options.
+    pub fn client_builder(&self) -> reqwest::ClientBuilder {
+        self.credentials.builder(self.credentials.admin.as_ref())
+    }
+
+    /// A client sending `token` as a bearer token (see [`TOKENS`]), without a certificate.
+    pub fn token_client(&self, token: &str) -> reqwest::Client {
+        self.credentials.token_client(token)
+    }
+
+    /// A client without credentials: the server sees `system:anonymous`.
+    pub fn anonymous_client(&self) -> reqwest::Client {
+        self.credentials.anonymous_client()
+    }
+
+    /// A client presenting another client certificate.
+    pub fn identity_client(&self, identity: &Identity) -> reqwest::Client {
+        self.credentials.identity_client(identity)
+    }
+
+    /// `host:port` the server listens on.
+    pub fn address(&self) -> String {
+        self.url.trim_start_matches("https://").trim_start_matches("http://").to_owned()
     }
 
     /// Starts the binary and waits until `/readyz` answers.
@@ -100,9 +143,13 @@ impl TestServer {
                 sh
             }
         };
+        command.args(["--listen", listen, "--data-dir"]).arg(self.dir.path().join("data"));
+        if !self.args.iter().any(|a| a.starts_with("--token-auth-file")) {
+            let tokens = self.dir.path().join("tokens.csv");
+            std::fs::write(&tokens, TOKENS).unwrap();
+            command.arg("--token-auth-file").arg(tokens);
+        }
         let mut child = command
-            .args(["--listen", listen, "--data-dir"])
-            .arg(self.dir.path().join("data"))
             .args(&self.args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -122,11 +169,9 @@ impl TestServer {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         self.kubeconfig = PathBuf::from(path);
         let config = std::fs::read_to_string(&self.kubeconfig).unwrap();
-        self.url = config
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("server: "))
-            .expect("server in kubeconfig")
-            .to_owned();
+        self.credentials = Credentials::from_kubeconfig(&config);
+        self.url = self.credentials.server.clone();
+        self.http = self.credentials.admin_client();
         self.child = Some(child);
         for _ in 0..100 {
             if let Ok(r) = self.http.get(format!("{}/readyz", self.url)).send().await
@@ -168,13 +213,46 @@ impl TestServer {
 
     /// Starts a stopped server again on the same port and data.
     pub async fn restart_stopped(&mut self) {
-        let listen = self.url.trim_start_matches("http://").to_owned();
+        let listen = self.address();
         self.launch(&listen).await;
     }
 
     /// Runs kubectl (the default v1.32 binary) against this server.
     pub fn kubectl(&self, args: &[&str]) -> Output {
         self.kubectl_with(KUBECTL, args, None)
+    }
+
+    /// Writes a kubeconfig for this server (trusting its CA) whose user sends `token`, or no
+    /// credentials at all; returns its path.
+    pub fn kubeconfig_with_token(&self, name: &str, token: Option<&str>) -> PathBuf {
+        use base64::Engine;
+        let ca = self.credentials.ca_pem.as_deref().expect("an HTTPS server");
+        let ca = base64::engine::general_purpose::STANDARD.encode(ca);
+        let user = match token {
+            Some(token) => format!("{{token: {token:?}}}"),
+            None => "{}".to_owned(),
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    \
+             certificate-authority-data: {ca}\nusers:\n- name: u\n  user: {user}\ncontexts:\n\
+             - name: x\n  context: {{cluster: c, user: u, namespace: default}}\ncurrent-context: x\n",
+            self.url
+        );
+        let path = self.dir.path().join(format!("kubeconfig-{name}"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs kubectl with another kubeconfig (say, one of [`Self::kubeconfig_with_token`]).
+    pub fn kubectl_as(&self, kubeconfig: &std::path::Path, args: &[&str]) -> Output {
+        Command::new(KUBECTL)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .env("KUBECACHEDIR", self.dir.path().join("kube-cache"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kubectl")
     }
 
     /// Runs a given kubectl binary, with optional standard input.

@@ -76,6 +76,11 @@ impl Store {
         Store { storage, registry, views, admission, recent: Arc::default() }
     }
 
+    /// The admission plugins every write passes.
+    pub fn admission(&self) -> &Chain {
+        &self.admission
+    }
+
     /// This store with `chain` as its admission plugins (a store starts with none).
     pub fn with_admission(mut self, chain: Chain) -> Self {
         self.admission = Arc::new(chain);
