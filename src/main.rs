@@ -80,7 +80,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut authn_config = options.authn_config(&pki, address);
     // Plain HTTP: requests without credentials are the unsecured superuser, not anonymous.
     authn_config.anonymous_auth &= !options.insecure_plain_http;
-    let bound_objects = Arc::new(StoreBoundObjects(server.api.store.clone()));
+    let bound_objects = Arc::new(StoreBoundObjects::new(&server.api.store));
     let authentication = Authentication::new(&authn_config, bound_objects)?;
     let unsecured: Option<Arc<dyn kube_ledger::authn::Authenticator>> = options
         .insecure_plain_http

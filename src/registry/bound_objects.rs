@@ -1,22 +1,43 @@
-//! The objects ServiceAccount tokens are bound to, looked up through the store for the
-//! authenticator ([`crate::authn::serviceaccount::BoundObjectGetter`]): a token whose
-//! ServiceAccount (or pod, secret, node) was deleted — or replaced by one of another uid — stops
-//! authenticating. Reads come from the resource's watch view, so the check costs no storage
-//! round trip on the request path.
+//! The objects ServiceAccount tokens are bound to (the ServiceAccount, a Pod or a Secret), looked
+//! up through the generic store for the token authenticator
+//! ([`crate::authn::serviceaccount::BoundObjectGetter`]): a token whose ServiceAccount (or pod,
+//! secret) was deleted — or replaced by one of another uid — stops authenticating. Reads come
+//! from the resource's watch view, so the check costs no storage round trip.
+//!
+//! It holds the registry weakly: the registry holds the reviewers, whose authenticator holds
+//! this, and a strong handle would keep a stopped server's storage alive forever.
 
+use std::sync::{Arc, Weak};
 use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
-use serde_json::Value;
 
-use super::object::parse_timestamp;
-use super::store::Store;
 use crate::api::status::Reason;
 use crate::authn::serviceaccount::{BoundKind, BoundObject, BoundObjectGetter};
+use crate::registry::Registry;
+use crate::registry::object;
+use crate::registry::store::Store;
+use crate::registry::views::Views;
+use crate::storage::Storage;
 
-/// The store as the authenticator's lookup of bound objects.
+/// Reads bound objects with a consistent GET, as kube's token authenticator reads them from its
+/// informers (a deleted object is one the view no longer has).
 #[derive(Debug, Clone)]
-pub struct StoreBoundObjects(pub Store);
+pub struct StoreBoundObjects {
+    storage: Arc<dyn Storage>,
+    registry: Weak<Registry>,
+    views: Views,
+}
+
+impl StoreBoundObjects {
+    pub fn new(store: &Store) -> StoreBoundObjects {
+        StoreBoundObjects {
+            storage: store.storage.clone(),
+            registry: Arc::downgrade(&store.registry),
+            views: store.views.clone(),
+        }
+    }
+}
 
 #[async_trait]
 impl BoundObjectGetter for StoreBoundObjects {
@@ -32,23 +53,22 @@ impl BoundObjectGetter for StoreBoundObjects {
             BoundKind::Secret => "secrets",
             BoundKind::Node => "nodes",
         };
-        // A kind this server does not serve (nodes) has no objects to be bound to.
-        let Some(resource) = self.0.registry.get("", "v1", plural) else { return Ok(None) };
+        let registry = self.registry.upgrade().ok_or("the server is shutting down")?;
+        let Some(resource) = registry.get("", "v1", plural) else {
+            return Ok(None); // not served (nodes): no such object
+        };
+        let store = Store::new(self.storage.clone(), registry, self.views.clone());
         let namespace = (!namespace.is_empty()).then_some(namespace);
-        match self.0.get(&resource, namespace, name, None).await {
-            Ok(object) => Ok(Some(bound_object(&object))),
+        match store.get(&resource, namespace, name, None).await {
+            Ok(found) => Ok(Some(BoundObject {
+                uid: object::uid(&found).unwrap_or_default().to_owned(),
+                deletion_timestamp: object::deletion_timestamp(&found)
+                    .and_then(object::parse_timestamp)
+                    .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+                    .and_then(|since| i64::try_from(since.as_secs()).ok()),
+            })),
             Err(error) if error.reason == Reason::NotFound => Ok(None),
             Err(error) => Err(error.message),
         }
     }
-}
-
-fn bound_object(object: &Value) -> BoundObject {
-    let metadata = &object["metadata"];
-    let deletion_timestamp = metadata["deletionTimestamp"]
-        .as_str()
-        .and_then(parse_timestamp)
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    BoundObject { uid: metadata["uid"].as_str().unwrap_or_default().to_owned(), deletion_timestamp }
 }

@@ -33,11 +33,10 @@ pub async fn api_with(authorization_mode: Option<&str>) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut server =
-        Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped)
-            .await
-            .unwrap()
-            .with_security(Security::fixed(Security::admin_user()));
+    let mut server = Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped)
+        .await
+        .unwrap()
+        .with_security(Security::fixed(Security::admin_user()));
     if let Some(mode) = authorization_mode {
         let config = kube_ledger::authz::AuthorizationConfig::parse(mode).unwrap();
         server = server.with_authorization(&config).await.unwrap();

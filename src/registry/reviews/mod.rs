@@ -22,7 +22,6 @@
 //! server has nothing better: AlwaysAllow and a token key generated for this process.
 
 mod access;
-mod bound;
 mod local_subject_access_review;
 mod rules;
 mod self_subject_access_review;
@@ -38,7 +37,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-pub use bound::StoreBoundObjects;
+pub use crate::registry::bound_objects::StoreBoundObjects;
 pub use rules::RulesResolver;
 
 use super::Registry;
