@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use kube_ledger::authn::UserInfo;
 use kube_ledger::authz::AuthorizationConfig;
+use kube_ledger::filters::Security;
 use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
@@ -193,6 +194,7 @@ async fn the_bootstrap_policy_is_created_then_reconciled_on_the_next_start() {
         let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
             .await
             .unwrap()
+            .with_security(Security::fixed(Security::admin_user()))
             .with_authorization(&AuthorizationConfig::parse("RBAC").unwrap())
             .await
             .unwrap();
