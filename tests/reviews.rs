@@ -647,3 +647,67 @@ async fn kubectl_uses_a_requested_token_as_its_service_account() {
     let refused = server.fails(&["--token", token.trim(), "auth", "whoami"]);
     assert!(refused.contains("Unauthorized"), "{refused}");
 }
+
+/// Answers that nothing exists: for an authentication that only issues tokens here.
+#[derive(Debug)]
+struct Nothing;
+
+#[async_trait::async_trait]
+impl kube_ledger::authn::serviceaccount::BoundObjectGetter for Nothing {
+    async fn get(
+        &self,
+        _: kube_ledger::authn::serviceaccount::BoundKind,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<kube_ledger::authn::serviceaccount::BoundObject>, String> {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn token_lifetimes_are_capped_at_the_maximum_with_a_warning() {
+    let api = api().await;
+    service_account(&api, "capped").await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("sa.key");
+    std::fs::write(&key, rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    let config = kube_ledger::authn::AuthnConfig {
+        anonymous_auth: true,
+        client_ca: Vec::new(),
+        token_auth_file: None,
+        service_account_issuers: Vec::new(),
+        api_audiences: Vec::new(),
+        service_account_signing_key_file: key,
+        service_account_key_files: Vec::new(),
+        service_account_max_token_expiration: Some(std::time::Duration::from_secs(1200)),
+        service_account_jwks_uri: None,
+        external_address: Some("127.0.0.1:6443".to_owned()),
+    };
+    let authentication =
+        kube_ledger::authn::Authentication::new(&config, Arc::new(Nothing)).unwrap();
+    let reviewers = Reviewers::new(
+        Arc::new(authentication),
+        Arc::new(kube_ledger::authz::AlwaysAllow),
+        RulesResolver::always_allow(),
+    );
+    reviews::install(&api.registry, &RuntimeConfig::default(), Arc::new(reviewers));
+
+    let body = token_request(json!({"expirationSeconds": 7200})).to_string();
+    let request = Request::post(token_uri("capped"))
+        .header("content-type", "application/json")
+        .extension(user("root", &["system:masters"]))
+        .body(Body::from(body))
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let warning = response.headers()["warning"].to_str().unwrap().to_owned();
+    assert_eq!(warning, "299 - \"requested expiration of 7200 seconds shortened to 1200 seconds\"");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let issued: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(issued["spec"]["expirationSeconds"], 1200);
+    let expires =
+        humantime::parse_rfc3339(issued["status"]["expirationTimestamp"].as_str().unwrap());
+    let created_at =
+        humantime::parse_rfc3339(issued["metadata"]["creationTimestamp"].as_str().unwrap());
+    assert_eq!(expires.unwrap().duration_since(created_at.unwrap()).unwrap().as_secs(), 1200);
+}

@@ -93,7 +93,7 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
 
 /// Adds `Warning: 299 - "<text>"` headers (RFC 7234 warn-code 299, as kube-apiserver sends
 /// them; kubectl prints each as `Warning: <text>`).
-fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+pub(super) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
     for text in warnings {
         let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
         if let Ok(value) = format!("299 - \"{escaped}\"").parse() {

@@ -90,6 +90,8 @@ pub struct CreateRequest<'a> {
     pub name: Option<String>,
     /// The body, an object of [`Creater::kind`].
     pub body: Value,
+    /// Warnings for the client (`Warning` headers), such as a shortened token lifetime.
+    pub warnings: &'a mut Vec<String>,
 }
 
 /// A create-only endpoint: answers a POST with an object, stores nothing.
