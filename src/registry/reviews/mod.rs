@@ -229,10 +229,10 @@ fn review_resource(review: &ReviewKind) -> Resource {
         short_names: &[],
         categories: &[],
         namespaced: review.namespaced,
-        // Never written or read: the store is not asked about these resources.
-        storage_prefix: "/reviews",
+        storage_prefix: "",
     };
     Resource {
+        // A prefix of its own that nothing is ever written under: the store is never asked.
         storage_prefix: format!("/{}.{}", review.plural, review.group),
         ..kind.resource(Arc::new(CreateOnly), generic_table())
     }
