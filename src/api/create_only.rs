@@ -75,16 +75,19 @@ pub async fn serve(
         .reviewers()
         .ok_or_else(|| ApiError::internal("the review endpoints are not configured"))?;
     let user = parts.extensions.get::<UserInfo>().cloned().unwrap_or_else(UserInfo::anonymous);
+    let mut warnings = Vec::new();
     let request = CreateRequest {
         store: &state.store,
         user,
         namespace: path.namespace.clone(),
         name: if is_review { None } else { path.name.clone() },
         body,
+        warnings: &mut warnings,
     };
     let answer = creater.create(&reviewers, request).await?;
     let output = negotiate::output(&parts.headers, false)?;
-    Ok(negotiate::respond(output, StatusCode::CREATED, &answer))
+    let response = negotiate::respond(output, StatusCode::CREATED, &answer);
+    Ok(super::handlers::with_warnings(response, &warnings))
 }
 
 /// A body of another kind or version is refused as kube's decoder refuses it; a missing

@@ -89,6 +89,8 @@ pub struct CreateRequest<'a> {
     pub name: Option<String>,
     /// The body, an object of [`Creater::kind`].
     pub body: Value,
+    /// Warnings for the client (`Warning` headers), such as a shortened token lifetime.
+    pub warnings: &'a mut Vec<String>,
 }
 
 /// A create-only endpoint: answers a POST with an object, stores nothing.
@@ -226,10 +228,10 @@ fn review_resource(review: &ReviewKind) -> Resource {
         short_names: &[],
         categories: &[],
         namespaced: review.namespaced,
-        // Never written or read: the store is not asked about these resources.
-        storage_prefix: "/reviews",
+        storage_prefix: "",
     };
     Resource {
+        // A prefix of its own that nothing is ever written under: the store is never asked.
         storage_prefix: format!("/{}.{}", review.plural, review.group),
         ..kind.resource(Arc::new(CreateOnly), generic_table())
     }

@@ -212,7 +212,9 @@ impl Creater for TokenRequests {
         };
         let issuer = &reviewers.authentication.issuer;
         if let Some(max) = issuer.max_expiration().filter(|max| expiration > *max) {
-            tracing::info!(expiration, max, "requested token expiration shortened");
+            request.warnings.push(format!(
+                "requested expiration of {expiration} seconds shortened to {max} seconds"
+            ));
             expiration = max;
         }
 
