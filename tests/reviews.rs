@@ -627,16 +627,16 @@ async fn kubectl_create_token_whoami_and_can_i() {
 }
 
 /// A token from `kubectl create token` used as kubectl's credential: `auth whoami` names the
-/// ServiceAccount. Needs the authentication filter on the request path (helper `secure`'s
-/// wiring), without which every request is anonymous.
+/// ServiceAccount, until the ServiceAccount is deleted.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the authentication filter on the request path (issue 12, helper secure): un-ignore at merge"]
 async fn kubectl_uses_a_requested_token_as_its_service_account() {
     let server = TestServer::embedded().await;
     server.ok(&["create", "serviceaccount", "robot"]);
     let token = server.ok(&["create", "token", "robot"]);
-    let whoami = server.ok(&["--token", token.trim(), "auth", "whoami", "-o", "json"]);
-    let whoami: Value = serde_json::from_str(&whoami).unwrap();
+    let kubeconfig = server.kubeconfig_with_token("robot", Some(token.trim()));
+    let whoami = server.kubectl_as(&kubeconfig, &["auth", "whoami", "-o", "json"]);
+    assert!(whoami.status.success(), "{}", String::from_utf8_lossy(&whoami.stderr));
+    let whoami: Value = serde_json::from_slice(&whoami.stdout).unwrap();
     let info = &whoami["status"]["userInfo"];
     assert_eq!(info["username"], "system:serviceaccount:default:robot", "{whoami}");
     assert_eq!(
@@ -644,8 +644,10 @@ async fn kubectl_uses_a_requested_token_as_its_service_account() {
         json!(["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"])
     );
     server.ok(&["delete", "serviceaccount", "robot"]);
-    let refused = server.fails(&["--token", token.trim(), "auth", "whoami"]);
-    assert!(refused.contains("Unauthorized"), "{refused}");
+    let refused = server.kubectl_as(&kubeconfig, &["auth", "whoami"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("Unauthorized"), "{stderr}");
 }
 
 /// Answers that nothing exists: for an authentication that only issues tokens here.

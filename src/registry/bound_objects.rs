@@ -12,7 +12,7 @@ use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
 
-use crate::api::status::Reason;
+use crate::meta::status::Reason;
 use crate::authn::serviceaccount::{BoundKind, BoundObject, BoundObjectGetter};
 use crate::registry::Registry;
 use crate::registry::object;

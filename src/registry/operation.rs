@@ -83,6 +83,9 @@ pub struct Operation {
     warnings: Arc<Mutex<Vec<String>>>,
 }
 
+/// How much of a User-Agent the ledger records with a write.
+const MAX_RECORDED_USER_AGENT: usize = 1024;
+
 impl Operation {
     /// An operation on `resource` by `user`, with a new audit ID; the builder methods below set
     /// the rest.
@@ -188,8 +191,14 @@ impl Operation {
     /// What the ledger records with a write of this operation, as `verb`.
     pub fn provenance(&self, verb: Verb) -> Provenance {
         let source_ip = self.source.map(|addr| addr.ip().to_string()).unwrap_or_default();
+        // Bounded, so that a huge User-Agent cannot push a near-limit object past etcd's limit.
+        let mut end = self.user_agent.len().min(MAX_RECORDED_USER_AGENT);
+        while !self.user_agent.is_char_boundary(end) {
+            end -= 1;
+        }
+        let user_agent = &self.user_agent[..end];
         Provenance::now(&self.user.name, verb, &self.audit_id)
-            .with_identity(&self.user.uid, &self.user.groups, &self.user_agent, source_ip)
+            .with_identity(&self.user.uid, &self.user.groups, user_agent, source_ip)
             .with_field_manager(self.field_manager.as_deref().unwrap_or_default())
     }
 
@@ -275,6 +284,8 @@ mod tests {
         assert_eq!(provenance.source_ip, "127.0.0.7");
         assert_eq!(provenance.field_manager, "kubectl-edit");
         assert_eq!(provenance.audit_id, op.audit_id);
+        op.user_agent = "é".repeat(1000);
+        assert_eq!(op.provenance(Verb::Update).user_agent, "é".repeat(512));
     }
 
     #[test]

@@ -62,7 +62,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::admission::{Attributes, Plugin};
-use crate::api::status::{ApiError, Cause, Reason};
+use crate::meta::status::{ApiError, Cause, Reason};
 use crate::registry::Registry;
 use crate::registry::resource::{Resource, stamp};
 use crate::registry::views::Views;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::AUTHORIZATION;
-use crate::api::status::{ApiError, Cause};
+use crate::meta::status::{ApiError, Cause};
 use crate::authz::{Attributes, Decision};
 use crate::meta::validation::FieldCause;
 
@@ -160,12 +160,7 @@ pub(super) fn invalid(kind: &str, causes: Vec<FieldCause>) -> ApiError {
 
 /// The authorizer's user of an authenticated user.
 pub(super) fn authz_user(user: &crate::authn::UserInfo) -> Arc<crate::authz::UserInfo> {
-    Arc::new(crate::authz::UserInfo {
-        name: user.name.clone(),
-        uid: user.uid.clone(),
-        groups: user.groups.clone(),
-        extra: user.extra.clone(),
-    })
+    Arc::new(user.clone())
 }
 
 /// kube's `ResourceAttributesFrom` / `NonResourceAttributesFrom`: the attributes the spec asks

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::subject_access_review::{subject, validate_spec};
 use super::{AUTHORIZATION, CreateRequest, Creater, Reviewers, VERSION, access, answer};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::meta::validation::FieldCause;
 
 const KIND: &str = "LocalSubjectAccessReview";

@@ -47,7 +47,7 @@ use super::resource::{GroupVersion, Resource};
 use super::runtime_config::RuntimeConfig;
 use super::store::Store;
 use super::strategy::Strategy;
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::authn::bearer::{BearerToken, TokenUnion};
 use crate::authn::jwt::SigningKey;
 use crate::authn::serviceaccount::{ServiceAccountAuthenticator, TokenIssuer};

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::access;
 use super::{AUTHORIZATION, CreateRequest, Creater, Reviewers, VERSION, answer, response_metadata};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 
 const KIND: &str = "SelfSubjectAccessReview";
 

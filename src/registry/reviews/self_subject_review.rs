@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{AUTHENTICATION, CreateRequest, Creater, Reviewers, VERSION};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct SelfSubjectReviews;

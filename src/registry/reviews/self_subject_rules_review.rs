@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{AUTHORIZATION, CreateRequest, Creater, Reviewers, VERSION, access, answer};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 
 const KIND: &str = "SelfSubjectRulesReview";
 

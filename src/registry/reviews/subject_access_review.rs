@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::access::{self, Spec};
 use super::{AUTHORIZATION, CreateRequest, Creater, Reviewers, VERSION, answer, response_metadata};
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::meta::validation::FieldCause;
 
 const KIND: &str = "SubjectAccessReview";

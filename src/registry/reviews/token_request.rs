@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use super::{AUTHENTICATION, CreateRequest, Creater, Reviewers, VERSION};
-use crate::api::status::{ApiError, Cause};
+use crate::meta::status::{ApiError, Cause};
 use crate::authn::serviceaccount::{
     BoundKind, DEFAULT_EXPIRATION_SECONDS, ObjectRef, TokenRequest, validate_expiration,
 };

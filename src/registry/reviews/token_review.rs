@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{
     AUTHENTICATION, CreateRequest, Creater, Reviewers, VERSION, answer, response_metadata,
 };
-use crate::api::status::ApiError;
+use crate::meta::status::ApiError;
 use crate::authn::{
     ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS_USER, AuthnError, TokenAuthenticator,
     UserInfo,
