@@ -290,7 +290,8 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// [`StorageError::Compacted`]; the state at `revision` itself stays readable.
     async fn compact(&self, revision: Revision) -> Result<()>;
 
-    /// Every retained event of `key`, oldest first, across deletes and re-creates.
+    /// Every retained event of `key`, oldest first, across deletes and re-creates, each with
+    /// its whole [`Provenance`] (an event written before a field existed has it empty).
     async fn history(&self, key: &str) -> Result<Vec<Event>>;
 
     /// The backend's name, as metrics label it: `embedded` or `etcd`.

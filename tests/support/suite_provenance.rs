@@ -109,7 +109,7 @@ fn full(n: u32, verb: Verb) -> Provenance {
             [
                 format!("group-{n}"),
                 "system:authenticated".to_owned(),
-                "quote\" comma, bracket] newline\n tab\t nul-free ünïcode".to_owned(),
+                "quote\" comma, bracket] newline\n tab\t ünïcode".to_owned(),
                 String::new(),
             ],
             format!("kubectl/v1.31.{n} (linux/amd64) kubernetes/abcdef"),
