@@ -12,7 +12,7 @@ use clap::Parser;
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::audit::AuditOptions;
 use crate::authn::AuthnConfig;
-use crate::authz::AuthorizationConfig;
+use crate::authz::{AuthorizationConfig, AuthorizationMode};
 use crate::filters::InflightLimits;
 use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
@@ -286,7 +286,15 @@ impl Options {
     /// (the default `jwks_uri` names it, or `--advertise-address`).
     pub fn authn_config(&self, pki: &Pki, address: SocketAddr) -> AuthnConfig {
         let mut config = AuthnConfig::new(pki);
-        config.anonymous_auth = self.anonymous_auth;
+        // As kube-apiserver: anonymous requests are refused under AlwaysAllow, which would let
+        // them do anything.
+        let always_allow = self.authorization_mode.modes.contains(&AuthorizationMode::AlwaysAllow);
+        if self.anonymous_auth && always_allow {
+            tracing::warn!(
+                "--anonymous-auth is not allowed with --authorization-mode=AlwaysAllow: anonymous requests are refused"
+            );
+        }
+        config.anonymous_auth = self.anonymous_auth && !always_allow;
         config.token_auth_file = self.token_auth_file.clone();
         config.service_account_issuers = self.service_account_issuer.clone();
         config.api_audiences = self.api_audiences.clone();
@@ -444,6 +452,21 @@ mod tests {
         assert!(options(&[]).unwrap().anonymous_auth);
         let half = options(&["--tls-cert-file", "/c"]).unwrap_err();
         assert_eq!(half.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
+    fn always_allow_refuses_anonymous_requests_as_kube_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_str().unwrap();
+        let anonymous = |args: &[&str]| {
+            let opts = options(&[&["--data-dir", data_dir], args].concat()).unwrap();
+            let pki = Pki::load_or_generate(&opts.pki_config()).unwrap();
+            opts.authn_config(&pki, "127.0.0.1:6443".parse().unwrap()).anonymous_auth
+        };
+        assert!(anonymous(&[]));
+        assert!(!anonymous(&["--authorization-mode", "AlwaysAllow"]));
+        assert!(!anonymous(&["--authorization-mode", "RBAC,AlwaysAllow"]));
+        assert!(!anonymous(&["--anonymous-auth=false"]));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub async fn impersonate(
         Err(error) => return ApiError::bad_request(error.0).into_response(),
     };
     let actor = request.extensions().get::<UserInfo>().cloned().unwrap_or_else(UserInfo::anonymous);
-    let subject = Arc::new(authz_user(&actor));
+    let subject = Arc::new(actor.clone());
     for target in &wanted.targets {
         let check = target.check();
         let attributes =
@@ -53,20 +53,13 @@ pub async fn impersonate(
         }
     }
     impersonation::strip_headers(request.headers_mut());
+    // The audit event names both: `user` the authenticated one, `impersonatedUser` this one.
+    if let Some(audit) = request.extensions().get::<crate::audit::AuditHandle>() {
+        audit.set_impersonated_user(&wanted.user);
+    }
     request.extensions_mut().insert(wanted.user);
     request.extensions_mut().insert(Impersonator(actor));
     next.run(request).await
-}
-
-/// The authorizer's view of a user.
-// TODO(issue 12, authz): one UserInfo type; then this conversion goes.
-fn authz_user(user: &UserInfo) -> crate::authz::UserInfo {
-    crate::authz::UserInfo {
-        name: user.name.clone(),
-        uid: user.uid.clone(),
-        groups: user.groups.clone(),
-        extra: user.extra.clone(),
-    }
 }
 
 fn forbidden(forbidden: &Forbidden) -> Response {

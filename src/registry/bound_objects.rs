@@ -12,8 +12,8 @@ use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
 
-use crate::meta::status::Reason;
 use crate::authn::serviceaccount::{BoundKind, BoundObject, BoundObjectGetter};
+use crate::meta::status::Reason;
 use crate::registry::Registry;
 use crate::registry::object;
 use crate::registry::store::Store;

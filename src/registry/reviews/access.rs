@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::AUTHORIZATION;
-use crate::meta::status::{ApiError, Cause};
 use crate::authz::{Attributes, Decision};
+use crate::meta::status::{ApiError, Cause};
 use crate::meta::validation::FieldCause;
 
 /// `spec` as the access reviews read it: the resource or non-resource attributes, and for

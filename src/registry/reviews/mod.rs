@@ -47,13 +47,13 @@ use super::resource::{GroupVersion, Resource};
 use super::runtime_config::RuntimeConfig;
 use super::store::Store;
 use super::strategy::Strategy;
-use crate::meta::status::ApiError;
 use crate::authn::bearer::{BearerToken, TokenUnion};
 use crate::authn::jwt::SigningKey;
 use crate::authn::serviceaccount::{ServiceAccountAuthenticator, TokenIssuer};
 use crate::authn::union::Union;
 use crate::authn::{Authentication, DEFAULT_SERVICE_ACCOUNT_ISSUER, UserInfo, oidc};
 use crate::authz::{AlwaysAllow, Authorizer};
+use crate::meta::status::ApiError;
 
 /// Where a create-only endpoint is served: `group/version/plural[/subresource]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

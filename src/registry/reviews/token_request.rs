@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use super::{AUTHENTICATION, CreateRequest, Creater, Reviewers, VERSION};
-use crate::meta::status::{ApiError, Cause};
 use crate::authn::serviceaccount::{
     BoundKind, DEFAULT_EXPIRATION_SECONDS, ObjectRef, TokenRequest, validate_expiration,
 };
+use crate::meta::status::{ApiError, Cause};
 use crate::meta::validation::FieldCause;
 use crate::registry::object;
 use crate::registry::store::Store;

@@ -10,11 +10,11 @@ use serde_json::{Map, Value};
 use super::{
     AUTHENTICATION, CreateRequest, Creater, Reviewers, VERSION, answer, response_metadata,
 };
-use crate::meta::status::ApiError;
 use crate::authn::{
     ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS_USER, AuthnError, TokenAuthenticator,
     UserInfo,
 };
+use crate::meta::status::ApiError;
 
 const KIND: &str = "TokenReview";
 
