@@ -87,12 +87,12 @@ pub struct Operation {
 const MAX_RECORDED_USER_AGENT: usize = 1024;
 
 impl Operation {
-    /// An operation on `resource` by `user`, with a new audit ID; the builder methods below set
-    /// the rest.
+    /// An operation on `resource` by `user`; the builder methods below and the public fields
+    /// set the rest (the endpoint sets the request's audit ID).
     pub fn new(user: UserInfo, verb: Verb, resource: &Resource) -> Operation {
         Operation {
             user,
-            audit_id: super::object::new_uid(),
+            audit_id: String::new(),
             user_agent: String::new(),
             source: None,
             verb,
@@ -112,8 +112,11 @@ impl Operation {
 
     /// A write the server makes itself, as `user` (`system:apiserver`, a controller's service
     /// account).
+    /// Each gets an audit ID of its own, so that its writes can be told apart in the ledger.
     pub fn internal(user: &str, verb: Verb, resource: &Resource) -> Operation {
-        Operation::new(internal_user(user), verb, resource)
+        let mut op = Operation::new(internal_user(user), verb, resource);
+        op.audit_id = super::object::new_uid();
+        op
     }
 
     pub fn in_namespace(mut self, namespace: Option<&str>) -> Operation {
