@@ -68,9 +68,13 @@ pub fn forbidden(forbidden: &Forbidden) -> Response {
 /// kube's authorizer attributes of a request (`GetAuthorizerAttributes`).
 pub fn attributes(request: &Request, user: Arc<UserInfo>) -> Attributes {
     let path = request.uri().path();
+    let classified;
     let info = match request.extensions().get::<RequestInfo>() {
-        Some(info) => info.clone(),
-        None => RequestInfo::classify(request.method(), path, request.uri().query(), ""),
+        Some(info) => info,
+        None => {
+            classified = RequestInfo::classify(request.method(), path, request.uri().query(), "");
+            &classified
+        }
     };
     let resource = match (&info.target, info.verb) {
         (_, Verb::NonResource(_)) | (None, _) => None,
