@@ -23,6 +23,7 @@ use crate::config::WatchBurst;
 use crate::error::{Error, Result};
 use crate::report::Report;
 use crate::scenario::stream::WatchStream;
+use crate::scenario::watch_fanout::SEQ;
 use crate::scenario::{Ctx, create_objects, names};
 use crate::stats::Tally;
 use crate::usage::Probe;
@@ -223,9 +224,8 @@ async fn burst(
     if params.writes > 0 {
         ctx.progress.start("writing", params.writes);
         let started = Instant::now();
-        let mut tally = write(ctx, params, versions).await;
-        tally.elapsed = started.elapsed();
-        writes.merge(&tally);
+        writes.merge(&write(ctx, params, versions).await);
+        writes.elapsed += started.elapsed();
         let expected = params.writes * params.watchers as u64;
         let drain = Instant::now();
         while shared.events.load(Ordering::Relaxed) < expected && drain.elapsed() < DRAIN_TIMEOUT
@@ -246,8 +246,8 @@ async fn burst(
     }
     let peak = sampler.await.map_err(|e| Error::Run(format!("the RSS sampler failed: {e}")))?;
     let closed = Instant::now();
-    tally.elapsed = open_elapsed;
     opens.merge(&tally);
+    opens.elapsed += open_elapsed;
     let unregistered_seconds = unregistered(&ctx.api, closed).await?;
 
     ctx.progress.start("settling", u64::try_from(params.settle.as_millis()).unwrap_or(u64::MAX));
@@ -324,8 +324,11 @@ async fn write(ctx: &Ctx, params: &WatchBurst, versions: &mut [(String, String)]
             let (value, progress) = (value.clone(), ctx.progress.clone());
             tokio::spawn(async move {
                 let mut tally = Tally::default();
-                for _ in 0..count {
-                    let body = api::configmap(&ns, &name, &value, Some(&rv), &[]);
+                for seq in 0..count {
+                    // A distinct annotation per update: an update that changes nothing is no
+                    // event at all.
+                    let annotations = [(SEQ, seq.to_string())];
+                    let body = api::configmap(&ns, &name, &value, Some(&rv), &annotations);
                     let sent = Instant::now();
                     match api.update_configmap(&ns, &name, &body).await {
                         Ok(meta) => {
