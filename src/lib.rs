@@ -11,20 +11,35 @@
 //!   (the default) and etcd — plus the compactor that keeps `--history-retention` of history.
 //! - [`meta`] and [`patch`]: object-model building blocks without I/O — selectors, validation,
 //!   JSON/merge/strategic-merge patches.
+//! - [`filters`]: the filter chain before every handler, in kube-apiserver's order (panic
+//!   recovery, request info, metrics, in-flight limits).
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
+//! - [`authz`]: authorization without I/O — the authorizer contract, RBAC with its decision
+//!   cache, escalation checks, kube's bootstrap policy, its reconciliation and aggregation.
+//! - [`audit`]: the audit log (`audit.k8s.io/v1`) — policy, per-request events, and the
+//!   buffered log-file and webhook backends.
+//! - [`pki`] and [`authn`]: the secure default — generated certificates and the rustls server
+//!   configuration, and who a request is (client certificates, static and ServiceAccount
+//!   tokens, anonymous, impersonation headers).
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
 //! Data flows down on writes (HTTP → registry → storage, which appends an event and assigns the
 //! next revision, the resourceVersion) and up on reads and watches (storage → registry → HTTP).
 
+pub mod admission;
 pub mod api;
 pub mod apiextensions;
+pub mod audit;
+pub mod authn;
+pub mod authz;
+pub mod filters;
 pub mod meta;
 pub mod metrics;
 pub mod options;
 pub mod patch;
+pub mod pki;
 pub mod registry;
 pub mod server;
 pub mod storage;

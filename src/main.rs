@@ -36,6 +36,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    // One descriptor per client connection: as many as the hard limit allows.
+    let open_files = server::limits::raise_open_file_limit();
     let runtime_config =
         options.runtime_config().map_err(|err| format!("invalid --runtime-config: {err}"))?;
     let storage = options.open_storage().await?;
@@ -66,9 +68,10 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         &runtime_config,
         webhooks,
     )
-    .await?;
+    .await?
+    .with_inflight_limits(options.inflight_limits());
     let kubeconfig = server::write_kubeconfig(&options.data_dir, &url)?;
-    tracing::info!(%url, "serving the Kubernetes API");
+    tracing::info!(%url, ?open_files, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());
 
     tokio::spawn(async move {
@@ -76,7 +79,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stop_tx.send(true);
     });
-    server.serve(listener, stopped(stop_rx)).await?;
+    server.serve_with(listener, options.connection_config(), stopped(stop_rx)).await?;
     compactor.await?;
     tracing::info!("stopped");
     Ok(())

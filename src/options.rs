@@ -10,8 +10,11 @@ use ::watch::ViewConfig;
 use clap::Parser;
 
 use crate::apiextensions::webhook::WebhookConfig;
+use crate::filters::InflightLimits;
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
+use crate::server::ConnectionConfig;
+use crate::server::limits::DEFAULT_MAX_CONNECTIONS;
 use crate::storage::embedded::EmbeddedStorage;
 use crate::storage::etcd::{EtcdConfig, EtcdStorage};
 use crate::storage::{Result, Storage};
@@ -66,6 +69,44 @@ pub struct Options {
     /// that needed it then fails with a 500 Status (kube-apiserver waits 30 s).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub conversion_webhook_timeout: Duration,
+
+    /// How many read requests (GET, LIST) may be served at once; one more is answered 429 with
+    /// `Retry-After: 1`. Watches are not counted. 0 is unlimited.
+    #[arg(long, default_value_t = InflightLimits::default().read_only)]
+    pub max_requests_inflight: usize,
+
+    /// How many mutating requests (create, update, patch, delete) may be served at once; one
+    /// more is answered 429 with `Retry-After: 1`. 0 is unlimited.
+    #[arg(long, default_value_t = InflightLimits::default().mutating)]
+    pub max_mutating_requests_inflight: usize,
+
+    /// Most client connections open at once. At the cap a new connection is let in by closing
+    /// the one that has waited longest for a request, so health checks and API calls are still
+    /// answered; it is refused only when every open connection is serving a request. Kept below
+    /// the open-file limit (raised to the hard limit at start) minus 256 descriptors.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = positive_count)]
+    pub max_connections: usize,
+
+    /// How long a connection may wait for a request head — from connecting, or from its previous
+    /// response — before it is closed (kube-apiserver's HTTP server: 32 s). For tests.
+    #[arg(long, default_value = "32s", value_parser = positive_duration, hide = true)]
+    pub request_header_timeout: Duration,
+}
+
+fn positive_count(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+fn positive_duration(text: &str) -> std::result::Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(Duration::ZERO) => Err("must be longer than zero".to_owned()),
+        Ok(duration) => Ok(duration),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 /// One `--runtime-config` value, checked against the built-in resources.
@@ -102,8 +143,24 @@ impl Options {
     }
 
     /// The settings of CRD conversion webhooks.
+    /// `--max-requests-inflight` and `--max-mutating-requests-inflight`.
+    pub fn inflight_limits(&self) -> InflightLimits {
+        InflightLimits {
+            read_only: self.max_requests_inflight,
+            mutating: self.max_mutating_requests_inflight,
+        }
+    }
+
     pub fn webhook_config(&self) -> WebhookConfig {
         WebhookConfig { timeout: self.conversion_webhook_timeout }
+    }
+
+    /// How connections are treated: the header timeout and the connection cap.
+    pub fn connection_config(&self) -> ConnectionConfig {
+        ConnectionConfig {
+            request_header_timeout: self.request_header_timeout,
+            max_connections: self.max_connections,
+        }
     }
 
     /// Every `--runtime-config` merged in the order given, and checked as a whole.
@@ -188,6 +245,21 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains("--runtime-config"), "{text}");
             assert!(text.contains(message), "{value}: {text}");
+        }
+    }
+
+    #[test]
+    fn connection_settings_default_to_kube_apiserver_s_and_refuse_zero() {
+        let config = options(&[]).unwrap().connection_config();
+        assert_eq!(config, ConnectionConfig::default());
+        assert_eq!(config.request_header_timeout, Duration::from_secs(32));
+        let set = options(&["--max-connections", "100", "--request-header-timeout", "1500ms"])
+            .unwrap()
+            .connection_config();
+        assert_eq!((set.max_connections, set.request_header_timeout.as_millis()), (100, 1500));
+        for bad in [["--max-connections", "0"], ["--request-header-timeout", "0s"]] {
+            let err = options(&bad).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad:?}");
         }
     }
 

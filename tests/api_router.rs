@@ -5,80 +5,15 @@ mod support;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use kube_ledger::registry::builtin;
 use kube_ledger::registry::resource::{GroupVersion, Resource, SameVersion};
 use kube_ledger::registry::strategy::NoRules;
-use kube_ledger::registry::{Registry, builtin};
-use kube_ledger::server::Server;
-use kube_ledger::storage::Storage;
-use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::{Value, json};
+use support::router::{CMS, api, assert_status, configmap};
 use support::suite::Lcg;
 use tower::ServiceExt;
-
-struct Api {
-    router: Router,
-    storage: Arc<dyn Storage>,
-    registry: Arc<Registry>,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::watch::Sender<bool>,
-}
-
-async fn api() -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let server =
-        Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
-    Api {
-        router: server.router(),
-        storage,
-        registry: server.api.registry.clone(),
-        _dir: dir,
-        _stop: stop,
-    }
-}
-
-impl Api {
-    async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> (StatusCode, Value) {
-        let request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, uri: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, uri, "application/json", body.to_string().into_bytes()).await
-    }
-}
-
-fn configmap(name: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}})
-}
-
-/// Asserts a Status error with this code and reason.
-fn assert_status(got: &(StatusCode, Value), code: u16, reason: &str) {
-    assert_eq!(got.0.as_u16(), code, "{}", got.1);
-    assert_eq!(got.1["kind"], "Status", "{}", got.1);
-    assert_eq!(got.1["code"], code, "{}", got.1);
-    assert_eq!(got.1["reason"], reason, "{}", got.1);
-}
-
-const CMS: &str = "/api/v1/namespaces/default/configmaps";
 
 #[tokio::test]
 async fn crud_round_trip_with_metadata_maintained_by_the_server() {

@@ -130,10 +130,10 @@ async fn answer(
             let spec = object["spec"].as_object_mut().cloned().unwrap_or_default();
             let mut spec = spec;
             if desired.ends_with("/v1") {
-                if let Some(size) = spec.remove("size") {
+                if let Some(size) = spec.shift_remove("size") {
                     spec.insert("replicas".into(), size);
                 }
-            } else if let Some(replicas) = spec.remove("replicas") {
+            } else if let Some(replicas) = spec.shift_remove("replicas") {
                 spec.insert("size".into(), replicas);
             }
             object["spec"] = Value::Object(spec);

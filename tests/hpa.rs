@@ -99,8 +99,8 @@ async fn one_object_in_two_versions() {
 
     // A v1 client that drops the annotation drops the memory metric, as with kube-apiserver.
     let mut plain = as_v1.clone();
-    plain["metadata"].as_object_mut().unwrap().remove("annotations");
-    plain["metadata"].as_object_mut().unwrap().remove("resourceVersion");
+    plain["metadata"].as_object_mut().unwrap().shift_remove("annotations");
+    plain["metadata"].as_object_mut().unwrap().shift_remove("resourceVersion");
     plain["spec"]["targetCPUUtilizationPercentage"] = json!(75);
     send(server.http.put(format!("{v1}/web")).json(&plain), 200).await;
     let last = get(&server, &format!("{v2}/web")).await;
@@ -144,7 +144,7 @@ async fn status_through_both_versions() {
 
     // v1 /status from a client that knows only v1 fields.
     let mut status = as_v1.clone();
-    status["metadata"].as_object_mut().unwrap().remove("annotations");
+    status["metadata"].as_object_mut().unwrap().shift_remove("annotations");
     status["status"] = json!({"currentReplicas": 5, "desiredReplicas": 5,
         "currentCPUUtilizationPercentage": 90});
     status["spec"]["minReplicas"] = json!(4);

@@ -217,6 +217,12 @@ async fn delete_objects_and_namespaces() {
     );
     let err = server.fails(&["get", "configmap", "a", "-n", "doomed"]);
     assert!(err.contains("NotFound") || err.contains("not found"), "{err}");
+    // Pods and service accounts answer DELETE with the deleted object, as kube-apiserver.
+    server.ok(&["run", "p", "--image=nginx", "-n", "doomed"]);
+    assert!(server.ok(&["delete", "pod", "p", "-n", "doomed"]).contains("pod \"p\" deleted"));
+    server.ok(&["create", "serviceaccount", "robot", "-n", "doomed"]);
+    let deleted = server.ok(&["delete", "serviceaccount", "robot", "-n", "doomed"]);
+    assert!(deleted.contains("serviceaccount \"robot\" deleted"), "{deleted}");
 
     assert!(server.ok(&["delete", "ns", "doomed"]).contains("namespace \"doomed\" deleted"));
     // kubectl delete waits for the namespace to go; its contents went first.

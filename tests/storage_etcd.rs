@@ -1,6 +1,7 @@
 //! The storage conformance suite on the etcd backend, against a real etcd that each test starts
-//! on free loopback ports (see `support::etcd`), plus the outage test: etcd stops, operations
-//! fail as retryable, etcd comes back, the same handle works again.
+//! on free loopback ports (see `support::etcd`), plus the failure tests: etcd stops, operations
+//! fail as unavailable (nothing was written), etcd comes back, the same handle works again; and a
+//! write etcd committed whose answer is lost fails as an unknown outcome, not as unavailable.
 
 mod support;
 
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
 use kube_ledger::storage::{Storage, StorageError, Verb};
 use support::etcd::TestEtcd;
+use support::proxy::TcpProxy;
 use support::suite::{Harness, who};
 
 struct Etcd {
@@ -19,8 +21,12 @@ struct Etcd {
 }
 
 async fn connect(etcd: &TestEtcd) -> EtcdStorage {
+    connect_to(etcd.endpoint()).await
+}
+
+async fn connect_to(endpoint: String) -> EtcdStorage {
     EtcdStorage::connect(EtcdConfig {
-        endpoints: vec![etcd.endpoint()],
+        endpoints: vec![endpoint],
         prefix: "/registry".to_owned(),
         request_timeout: Duration::from_secs(2),
     })
@@ -88,4 +94,46 @@ async fn outage_fails_as_retryable_and_recovers_without_reconnecting() {
     assert_eq!(recovered, Some(created.clone()), "nothing was written during the outage");
     let updated = storage.update(key, created.mod_revision, Bytes::from("2"), who(Verb::Update));
     assert_eq!(updated.await.unwrap().value, "2");
+}
+
+/// Issue 11 (6): an update etcd committed, whose answer was then lost (the connection broke
+/// before the answer reached kube-ledger), fails as `OutcomeUnknown` (HTTP 504), never as
+/// `Unavailable` (HTTP 503, "nothing was done"); retrying it meets its own write as a conflict,
+/// which is why the client must be told. (A write that could not be sent at all is
+/// `Unavailable` and writes nothing: the outage test above.) The proxy makes the order certain:
+/// etcd has committed the update (read directly from etcd) before the connection is cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_write_whose_answer_is_lost_has_an_unknown_outcome() {
+    let etcd = TestEtcd::start().await;
+    let proxy = TcpProxy::start(etcd.client_address()).await;
+    let storage = Arc::new(connect_to(proxy.endpoint()).await);
+    let direct = connect(&etcd).await;
+    let key = "/configmaps/default/ambiguous";
+    let created = storage.create(key, Bytes::from("1"), who(Verb::Create)).await.unwrap();
+
+    proxy.withhold_answers();
+    let update = tokio::spawn({
+        let storage = storage.clone();
+        async move {
+            storage.update(key, created.mod_revision, Bytes::from("2"), who(Verb::Update)).await
+        }
+    });
+    // Hang protection only: etcd commits the update within milliseconds.
+    let committed = async {
+        while direct.get(key, None).await.unwrap().unwrap().value != "2" {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), committed).await.expect("never committed");
+    proxy.cut_connections();
+    let lost = update.await.unwrap();
+    assert!(matches!(lost, Err(StorageError::OutcomeUnknown(_))), "{lost:?}");
+    assert!(lost.unwrap_err().is_retryable());
+
+    // The retry a client would make finds its own write.
+    let retry = storage.update(key, created.mod_revision, Bytes::from("2"), who(Verb::Update));
+    match retry.await {
+        Err(StorageError::Conflict { current, .. }) => assert_eq!(current.value, "2"),
+        other => panic!("expected a conflict with the committed update: {other:?}"),
+    }
 }

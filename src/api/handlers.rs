@@ -14,7 +14,8 @@ use serde_json::{Map, Value, json};
 use super::negotiate::{self, BodyType, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
-use super::{ApiState, discovery, scale, watch};
+use super::{ApiState, discovery, scale, typemeta, watch};
+use crate::filters::RequestInfo;
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
 use crate::registry::Resource;
@@ -39,8 +40,11 @@ pub async fn serve(State(state): State<ApiState>, request: Request) -> Response 
 async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let query = Query::parse(parts.uri.query())?;
-    let Some(target) = parse_path(parts.uri.path()) else {
-        return Err(ApiError::no_such_path());
+    // Classified once by the request-info filter (crate::filters); a path it did not take for
+    // an API path (or a handler served without the chain) is parsed here for its 404 or 400.
+    let target = match parts.extensions.get::<RequestInfo>() {
+        Some(RequestInfo { target: Some(target), .. }) => target.clone(),
+        _ => parse_path(parts.uri.path())?,
     };
     match target {
         Target::Resource(path) => {
@@ -153,22 +157,26 @@ impl Call {
         if self.path.namespace.is_some() && !self.resource.namespaced {
             return Err(ApiError::no_such_path());
         }
+        // `None`: the scale subresource, served by its own handler.
         let part = match self.path.subresource.as_deref() {
-            None => Part::Main,
-            Some("status") if self.resource.status_subresource => Part::Status,
-            Some("scale") if self.resource.scale_subresource.is_some() => {
-                return scale::handle(
-                    self.state,
-                    self.resource,
-                    self.path,
-                    self.query,
-                    self.headers,
-                    self.method,
-                    self.body,
-                )
-                .await;
-            }
+            None => Some(Part::Main),
+            Some("status") if self.resource.status_subresource => Some(Part::Status),
+            Some("scale") if self.resource.scale_subresource.is_some() => None,
             Some(_) => return Err(ApiError::no_such_path()),
+        };
+        // A route that exists (404s first, as kube-apiserver's router), then the names in it.
+        self.path.check_segments()?;
+        let Some(part) = part else {
+            return scale::handle(
+                self.state,
+                self.resource,
+                self.path,
+                self.query,
+                self.headers,
+                self.method,
+                self.body,
+            )
+            .await;
         };
         let name = self.path.name.clone();
         match (&self.method, name, part) {
@@ -287,7 +295,9 @@ impl Call {
     fn decode_body(&self) -> Result<Value, ApiError> {
         match negotiate::body_type(&self.headers)? {
             kind @ (BodyType::Json | BodyType::Yaml | BodyType::Protobuf) => {
-                negotiate::decode_object(&self.body, kind)
+                let body = negotiate::decode_object(&self.body, kind, &self.resource.kind)?;
+                typemeta::check(&self.state.registry, &self.resource, &body)?;
+                Ok(body)
             }
             _ => Err(ApiError::new(
                 Reason::UnsupportedMediaType,
@@ -435,8 +445,12 @@ impl Call {
         let mut options = DeleteOptions { dry_run: self.query.dry_run()?, ..Default::default() };
         options.grace_period_seconds = self.query.number("gracePeriodSeconds")?;
         options.propagation_policy = self.query.value("propagationPolicy").map(str::to_owned);
+        if self.query.value("orphanDependents").is_some() {
+            options.orphan_dependents = Some(self.query.flag("orphanDependents")?);
+        }
         if !self.body.is_empty() {
-            let body = negotiate::decode_object(&self.body, negotiate::body_type(&self.headers)?)?;
+            let body_type = negotiate::body_type(&self.headers)?;
+            let body = negotiate::decode_object(&self.body, body_type, "DeleteOptions")?;
             let text = |ptr: &str| body.pointer(ptr).and_then(Value::as_str).map(str::to_owned);
             options.uid = text("/preconditions/uid");
             options.resource_version = text("/preconditions/resourceVersion");
@@ -445,6 +459,9 @@ impl Call {
             }
             if let Some(grace) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
                 options.grace_period_seconds = Some(grace);
+            }
+            if let Some(orphan) = body.get("orphanDependents").and_then(Value::as_bool) {
+                options.orphan_dependents = Some(orphan);
             }
             if body
                 .get("dryRun")
@@ -478,6 +495,9 @@ impl Call {
         Ok(options)
     }
 
+    /// kube-apiserver's answers: the object when it stays waiting for finalizers (202 rather
+    /// than 200 only if the client said `orphanDependents: false`), and once it is gone the
+    /// object for resources that return deleted objects, else a `Status` of kind `Success`.
     async fn delete(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
         let options = self.delete_options()?;
@@ -487,7 +507,16 @@ impl Call {
             .delete(&self.resource, self.namespace(), name, &options, &self.ctx())
             .await?
         {
-            Deletion::Pending(object) => self.respond(StatusCode::OK, &object),
+            Deletion::Pending(object) => {
+                let status = match options.orphan_dependents {
+                    Some(false) => StatusCode::ACCEPTED,
+                    _ => StatusCode::OK,
+                };
+                self.respond(status, &object)
+            }
+            Deletion::Deleted(object) if self.resource.strategy.return_deleted_object() => {
+                self.respond(StatusCode::OK, &object)
+            }
             Deletion::Deleted(object) => {
                 let status = self.success_status(&object);
                 Ok(negotiate::respond(
@@ -499,38 +528,41 @@ impl Call {
         }
     }
 
-    /// kube-apiserver's answer to a completed delete: a `Status` naming what was deleted.
+    /// kube-apiserver's answer to a completed delete: a `Status` naming what was deleted, its
+    /// details in `metav1.StatusDetails`' order.
     fn success_status(&self, object: &Value) -> Value {
-        let mut details = json!({
-            "name": crate::registry::object::name(object).unwrap_or_default(),
-            "kind": self.resource.plural,
-            "uid": crate::registry::object::uid(object).unwrap_or_default(),
-        });
+        let mut details = Map::new();
+        details.insert(
+            "name".into(),
+            crate::registry::object::name(object).unwrap_or_default().into(),
+        );
         if !self.resource.gv.group.is_empty() {
-            details["group"] = self.resource.gv.group.clone().into();
+            details.insert("group".into(), self.resource.gv.group.clone().into());
         }
+        details.insert("kind".into(), self.resource.plural.clone().into());
+        details
+            .insert("uid".into(), crate::registry::object::uid(object).unwrap_or_default().into());
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
     }
 
     async fn delete_collection(&self) -> Result<Response, ApiError> {
         let params = self.list_params()?;
         let options = self.delete_options()?;
-        let done = self
+        let list = self
             .state
             .store
             .delete_collection(&self.resource, self.namespace(), &params, &options, &self.ctx())
             .await?;
-        let items: Vec<Value> = done
-            .into_iter()
-            .map(|d| match d {
-                Deletion::Deleted(v) | Deletion::Pending(v) => v,
-            })
-            .collect();
+        let mut meta = Map::new();
+        meta.insert("resourceVersion".into(), list.resource_version.to_string().into());
+        if let Some(token) = &list.continue_token {
+            meta.insert("continue".into(), token.clone().into());
+        }
         let document = json!({
             "kind": self.resource.list_kind(),
             "apiVersion": self.resource.gv.api_version(),
-            "metadata": {},
-            "items": items,
+            "metadata": meta,
+            "items": list.items,
         });
         Ok(negotiate::respond(negotiate::output(&self.headers, false)?, StatusCode::OK, &document))
     }

@@ -2,6 +2,8 @@
 //!
 //! - [`request`]: path → group/version/namespace/resource/name/subresource; typed query values.
 //! - [`negotiate`]: JSON, YAML and Table encodings; request body decoding.
+//! - [`gojson`]: Go's `encoding/json` errors, which kube's decode errors quote.
+//! - [`typemeta`]: a body's `apiVersion`/`kind` against the resource it is sent to.
 //! - [`protobuf`]: Kubernetes protobuf request bodies → JSON.
 //! - [`handlers`]: verbs → the registry's generic store.
 //! - [`watch`]: watch event streams.
@@ -11,6 +13,7 @@
 //! - [`status`]: errors as `Status`; storage errors mapped in one place.
 
 pub mod discovery;
+pub mod gojson;
 pub mod handlers;
 pub mod negotiate;
 pub mod openapi;
@@ -18,6 +21,7 @@ pub mod protobuf;
 pub mod request;
 pub mod scale;
 pub mod status;
+pub mod typemeta;
 pub mod watch;
 
 use std::sync::Arc;

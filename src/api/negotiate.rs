@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::api::gojson;
 use crate::api::protobuf::ProtobufError;
 use crate::api::status::{ApiError, Reason};
 use crate::patch::PatchType;
@@ -172,24 +173,100 @@ pub fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
     }
 }
 
-/// Decodes an object body (JSON or YAML) into a JSON value; 400 on malformed input.
-pub fn decode_object(body: &[u8], kind: BodyType) -> Result<Value, ApiError> {
+/// Decodes an object body (JSON, YAML or protobuf) into a JSON object that should be of kind
+/// `expected_kind`. What kube-apiserver's decoder cannot read — malformed JSON or YAML, a top
+/// level that is not an object, an `apiVersion` or `kind` that is not a string — is a 400
+/// worded as kube words it: `the object provided is unrecognized (must be of type <kind>):
+/// <why> (<the body's start>)`, with Go's JSON and YAML messages. An empty or `null` body is an
+/// empty object, as in kube.
+pub fn decode_object(body: &[u8], kind: BodyType, expected_kind: &str) -> Result<Value, ApiError> {
+    let unrecognized = |why: String| {
+        ApiError::bad_request(format!(
+            "the object provided is unrecognized (must be of type {expected_kind}): {why} ({})",
+            summarize(body)
+        ))
+    };
+    let probe_error = |why: &str| format!("couldn't get version/kind; json parse error: {why}");
     let value: Value = match kind {
-        BodyType::Yaml => serde_norway::from_slice(body)
-            .map_err(|err| ApiError::bad_request(format!("error decoding YAML: {err}")))?,
+        BodyType::Yaml => {
+            serde_norway::from_slice(body).map_err(|err| unrecognized(yaml_error(&err)))?
+        }
         BodyType::Protobuf => super::protobuf::decode(body).map_err(|err| match err {
             ProtobufError::UnknownKind { .. } | ProtobufError::UnsupportedEnvelope(_) => {
                 ApiError::new(Reason::UnsupportedMediaType, err.to_string())
             }
             _ => ApiError::bad_request(format!("error decoding protobuf: {err}")),
         })?,
-        _ => serde_json::from_slice(body)
-            .map_err(|err| ApiError::bad_request(format!("error decoding JSON: {err}")))?,
+        _ => {
+            if let Some(syntax) = gojson::syntax_error(body) {
+                return Err(unrecognized(probe_error(&syntax)));
+            }
+            // Well-formed for Go but not for serde (a lone surrogate, nesting past 128): the
+            // same wording, serde's reason.
+            serde_json::from_slice(body)
+                .map_err(|err| unrecognized(probe_error(&err.to_string())))?
+        }
     };
-    if !value.is_object() {
-        return Err(ApiError::bad_request("the request body must be an object"));
+    if let Some(type_error) = gojson::type_error(&value) {
+        return Err(unrecognized(probe_error(&type_error)));
     }
-    Ok(value)
+    match value {
+        Value::Object(_) => Ok(value),
+        _ => Ok(Value::Object(serde_json::Map::new())),
+    }
+}
+
+/// kube-apiserver's `summarizeData`: at most 30 bytes of the body, as text when it looks like
+/// a JSON object, else in hex; `<empty>` for nothing.
+fn summarize(body: &[u8]) -> String {
+    const MAX: usize = 30;
+    let (head, more) = if body.len() > MAX { (&body[..MAX], " ...") } else { (body, "") };
+    match body.first() {
+        None => "<empty>".to_owned(),
+        Some(b'{') => format!("{}{more}", String::from_utf8_lossy(head)),
+        Some(_) => {
+            let hex: String = head.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{hex}{more}")
+        }
+    }
+}
+
+/// go-yaml's wording of a YAML syntax error, `yaml: line N: <problem>`, from serde_norway's
+/// `<problem> at line L column C, <context> at line l column c` (both use libyaml's problems
+/// and marks). go-yaml (v2, which kube's YAML-to-JSON step uses) prints the problem's 0-based
+/// line, plus one for a scanner error, or else the context's 0-based line, or no line at all.
+fn yaml_error(err: &serde_norway::Error) -> String {
+    static SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?s)^(.*?)(?: at line (\d+) column \d+)?(?:, (while [^,]*?)(?: at line (\d+) column \d+)?)?$",
+        )
+        .expect("a valid pattern")
+    });
+    /// Scanner errors libyaml reports without a `while scanning …` context.
+    const SCANNER_PROBLEMS: &[&str] = &[
+        "mapping values are not allowed in this context",
+        "mapping keys are not allowed in this context",
+        "block sequence entries are not allowed in this context",
+    ];
+    let text = err.to_string();
+    let Some(parts) = SHAPE.captures(&text) else { return format!("yaml: {text}") };
+    let problem = parts.get(1).map_or("", |m| m.as_str());
+    let zero_based =
+        |group: usize| parts.get(group).and_then(|m| m.as_str().parse::<u64>().ok()).map(|l| l - 1);
+    let context = parts.get(3).map_or("", |m| m.as_str());
+    // go-yaml's libyaml predates the check for tabs in indentation.
+    let problem = match problem {
+        "found a tab character that violates indentation" => {
+            "found character that cannot start any token"
+        }
+        problem => problem,
+    };
+    let scanner = context.starts_with("while scanning") || SCANNER_PROBLEMS.contains(&problem);
+    let line = match (zero_based(2).unwrap_or(0), zero_based(4).unwrap_or(0)) {
+        (0, context_line) => context_line,
+        (problem_line, _) => problem_line + u64::from(scanner),
+    };
+    if line == 0 { format!("yaml: {problem}") } else { format!("yaml: line {line}: {problem}") }
 }
 
 #[cfg(test)]
@@ -234,15 +311,92 @@ mod tests {
 
     #[test]
     fn bodies_decode_or_fail_with_400() {
-        assert!(decode_object(br#"{"a":1}"#, BodyType::Json).is_ok());
-        assert_eq!(decode_object(b"a: 1\nb: [x]\n", BodyType::Yaml).unwrap()["b"][0], "x");
+        assert!(decode_object(br#"{"a":1}"#, BodyType::Json, "ConfigMap").is_ok());
+        let yaml = decode_object(b"a: 1\nb: [x]\n", BodyType::Yaml, "ConfigMap").unwrap();
+        assert_eq!(yaml["b"][0], "x");
+        for empty in [&b""[..], b"null", b"~"] {
+            let kind = if empty == b"" { BodyType::Yaml } else { BodyType::Json };
+            let kind = if empty == b"~" { BodyType::Yaml } else { kind };
+            assert_eq!(decode_object(empty, kind, "ConfigMap").unwrap(), serde_json::json!({}));
+        }
         for (bad, kind) in [
             (&b"{"[..], BodyType::Json),
             (b"[1]", BodyType::Json),
             (b"a: [", BodyType::Yaml),
             (b"- 1", BodyType::Yaml),
         ] {
-            assert_eq!(decode_object(bad, kind).unwrap_err().reason, Reason::BadRequest);
+            assert_eq!(
+                decode_object(bad, kind, "ConfigMap").unwrap_err().reason,
+                Reason::BadRequest
+            );
         }
+    }
+
+    fn message(body: &[u8], kind: BodyType) -> String {
+        decode_object(body, kind, "Namespace").unwrap_err().message
+    }
+
+    #[test]
+    fn undecodable_bodies_are_worded_as_kube_words_them() {
+        let prefix = "the object provided is unrecognized (must be of type Namespace)";
+        let probe = "couldn't get version/kind; json parse error";
+        assert_eq!(
+            message(b"{not json", BodyType::Json),
+            format!(
+                "{prefix}: {probe}: invalid character 'n' looking for beginning of object key string ({{not json)"
+            )
+        );
+        // kubectl's own test posts a YAML pod as JSON (test/cmd/create.sh).
+        assert_eq!(
+            message(b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: valid-pod\n", BodyType::Json),
+            format!(
+                "{prefix}: {probe}: invalid character 'a' looking for beginning of value \
+                 (61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 ...)"
+            )
+        );
+        assert_eq!(
+            message(b"", BodyType::Json),
+            format!("{prefix}: {probe}: unexpected end of JSON input (<empty>)")
+        );
+        assert_eq!(
+            message(br#"{"kind": 5, "metadata": {"name": "a-long-enough-name"}}"#, BodyType::Json),
+            format!(
+                "{prefix}: {probe}: json: cannot unmarshal number into Go struct field .kind of \
+                 type string ({{\"kind\": 5, \"metadata\": {{\"name ...)"
+            )
+        );
+        assert_eq!(
+            message(b"- a\n- b\n", BodyType::Yaml),
+            format!(
+                "{prefix}: {probe}: json: cannot unmarshal array into Go value of type struct {{ \
+                 APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \
+                 \"json:\\\"kind,omitempty\\\"\" }} (2d20610a2d20620a)"
+            )
+        );
+    }
+
+    /// go-yaml's messages (`yaml: line N: …`) for libyaml's errors.
+    #[test]
+    fn yaml_syntax_errors_are_worded_as_go_yaml_words_them() {
+        let yaml = |text: &str| {
+            let err = serde_norway::from_str::<Value>(text).unwrap_err();
+            yaml_error(&err)
+        };
+        // A scanner error: the problem's line, counted from one.
+        assert_eq!(
+            yaml("metadata:\n  name: a\n  bad: key: here\n"),
+            "yaml: line 3: mapping values are not allowed in this context"
+        );
+        // A parser error: the problem's line counted from zero (go-yaml v2's quirk); the end
+        // of the stream is on a line of its own.
+        assert_eq!(yaml("a: [1, 2\nb: 3\n"), "yaml: line 1: did not find expected ',' or ']'");
+        assert_eq!(yaml("a: [1, 2"), "yaml: line 1: did not find expected ',' or ']'");
+        assert_eq!(yaml("- a\nb: c\n"), "yaml: line 1: did not find expected '-' indicator");
+        // go-yaml's libyaml predates the tab check: a tab cannot start a token.
+        assert_eq!(
+            yaml("a: 1\n\tb: 2\n"),
+            "yaml: line 2: found character that cannot start any token"
+        );
+        assert_eq!(yaml("a: 'x\n"), "yaml: line 2: found unexpected end of stream");
     }
 }

@@ -2,9 +2,11 @@
 //! subresource (k8s.io/apiserver's `RequestInfo`), and the query parsed into typed options with
 //! kube-apiserver's 400s for malformed values.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::api::status::ApiError;
+use crate::meta::validation::is_valid_path_segment_name;
 
 /// A path under `/api` or `/apis`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,23 +34,28 @@ pub struct ResourcePath {
 /// Subresources of a namespace that are not namespaced resources (`/namespaces/x/status`).
 const NAMESPACE_SUBRESOURCES: [&str; 2] = ["status", "finalize"];
 
-/// Parses a request path; `None` when it is not an API path kube-ledger knows.
-pub fn parse_path(path: &str) -> Option<Target> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+/// Parses a request path. Like Go's `URL.Path`, which k8s.io/apiserver's `RequestInfo` and its
+/// router read, the whole path is percent-decoded first and then split on `/` (so `%2F` separates
+/// segments, and `%73` is `s`), with leading and trailing slashes ignored (`/api/v1/pods/` is
+/// `/api/v1/pods`, as go-restful routes it). A malformed escape is a 400; a path that is no API
+/// path kube-ledger knows is a 404.
+pub fn parse_path(path: &str) -> Result<Target, ApiError> {
+    let decoded = percent_decode(path)?;
+    let parts: Vec<&str> = decoded.trim_matches('/').split('/').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return None;
+        return Err(ApiError::no_such_path());
     }
     let (group, version, rest) = match parts.as_slice() {
-        ["api"] => return Some(Target::Root { core: true }),
-        ["apis"] => return Some(Target::Root { core: false }),
-        ["apis", group] => return Some(Target::Group { group: (*group).to_owned() }),
+        ["api"] => return Ok(Target::Root { core: true }),
+        ["apis"] => return Ok(Target::Root { core: false }),
+        ["apis", group] => return Ok(Target::Group { group: (*group).to_owned() }),
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return None,
+        _ => return Err(ApiError::no_such_path()),
     };
     let (group, version) = (group.to_owned(), version.to_owned());
     if rest.is_empty() {
-        return Some(Target::GroupVersion { group, version });
+        return Ok(Target::GroupVersion { group, version });
     }
     let mut rest = rest.to_vec();
     let mut namespace = None;
@@ -62,13 +69,13 @@ pub fn parse_path(path: &str) -> Option<Target> {
         [resource] => (*resource, None, None),
         [resource, name] => (*resource, Some(*name), None),
         [resource, name, sub] => (*resource, Some(*name), Some(*sub)),
-        _ => return None,
+        _ => return Err(ApiError::no_such_path()),
     };
     if resource == "namespaces" {
         // `/api/v1/namespaces/x[/status]`: the namespace object itself, cluster-scoped.
         namespace = None;
     }
-    Some(Target::Resource(ResourcePath {
+    Ok(Target::Resource(ResourcePath {
         group,
         version,
         namespace,
@@ -76,6 +83,57 @@ pub fn parse_path(path: &str) -> Option<Target> {
         name: name.map(str::to_owned),
         subresource: subresource.map(str::to_owned),
     }))
+}
+
+impl ResourcePath {
+    /// Refuses a name or namespace that cannot be one path segment (`.`, `..`, or containing `/`
+    /// or `%` once decoded) before it reaches the store, as kube-apiserver's key functions do:
+    /// `Name parameter invalid: "..": may not be '..'`, a 400. (kube-apiserver reaches a `.` or
+    /// `..` namespace only at its storage layer, whose "invalid key" is a 500; here it is the
+    /// same 400 as a name, worded for the namespace.)
+    pub fn check_segments(&self) -> Result<(), ApiError> {
+        let fields = [("Namespace", self.namespace.as_deref()), ("Name", self.name.as_deref())];
+        for (field, value) in fields {
+            let Some(value) = value else { continue };
+            let problems = is_valid_path_segment_name(value);
+            if !problems.is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "{field} parameter invalid: {value:?}: {}",
+                    problems.join(";")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes `%XX` escapes as Go's `url.PathUnescape` does: a `%` not followed by two hex digits is
+/// an error (Go's server refuses such a request line with a 400), and so is a result that is not
+/// UTF-8.
+fn percent_decode(path: &str) -> Result<Cow<'_, str>, ApiError> {
+    if !path.contains('%') {
+        return Ok(Cow::Borrowed(path));
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+            let escape: String = path[i..].chars().take(3).collect();
+            return Err(ApiError::bad_request(format!("invalid URL escape {escape:?}")));
+        };
+        out.push((high * 16 + low) as u8);
+        i += 3;
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| ApiError::bad_request("invalid URL path: escapes decode to invalid UTF-8"))
 }
 
 /// Query parameters by name (the last value wins, as Go's `url.Values.Get` returns the first —
@@ -141,18 +199,18 @@ mod tests {
 
     fn resource(path: &str) -> ResourcePath {
         match parse_path(path) {
-            Some(Target::Resource(r)) => r,
+            Ok(Target::Resource(r)) => r,
             other => panic!("{path}: {other:?}"),
         }
     }
 
     #[test]
     fn paths_parse_like_request_info() {
-        assert_eq!(parse_path("/api"), Some(Target::Root { core: true }));
-        assert_eq!(parse_path("/apis/apps"), Some(Target::Group { group: "apps".into() }));
+        assert_eq!(parse_path("/api"), Ok(Target::Root { core: true }));
+        assert_eq!(parse_path("/apis/apps"), Ok(Target::Group { group: "apps".into() }));
         assert_eq!(
             parse_path("/apis/apps/v1"),
-            Some(Target::GroupVersion { group: "apps".into(), version: "v1".into() })
+            Ok(Target::GroupVersion { group: "apps".into(), version: "v1".into() })
         );
         let r = resource("/api/v1/namespaces/default/configmaps/x");
         assert_eq!(
@@ -181,8 +239,65 @@ mod tests {
         for bad in
             ["/", "/healthz", "/api//v1", "/api/v1/a/b/c/d", "/apis/g/v/namespaces/n/r/x/y/z"]
         {
-            assert_eq!(parse_path(bad), None, "{bad}");
+            assert_eq!(parse_path(bad).unwrap_err().to_status()["code"], 404, "{bad}");
         }
+    }
+
+    #[test]
+    fn paths_are_percent_decoded_then_split_like_go_url_path() {
+        let r = resource("/api/v1/namespaces/d%65fault/secrets/%73");
+        assert_eq!((r.namespace.as_deref(), r.name.as_deref()), (Some("default"), Some("s")));
+        // `%2F` decodes to a separator, as in Go's `URL.Path`: a name cannot contain `/`.
+        let r = resource("/api/v1/namespaces/default/secrets/a%2Fstatus");
+        assert_eq!((r.name.as_deref(), r.subresource.as_deref()), (Some("a"), Some("status")));
+        let r = resource("/api/v1/namespaces/default/secrets/a%25b");
+        assert_eq!(r.name.as_deref(), Some("a%b"));
+        for bad in ["/api/v1/namespaces/default/secrets/%zz", "/api/v1/pods/%4", "/api/v1/pods/%ff"]
+        {
+            let status = parse_path(bad).unwrap_err().to_status();
+            assert_eq!(
+                (status["code"].as_u64(), status["reason"].as_str()),
+                (Some(400), Some("BadRequest")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn trailing_slashes_are_ignored_as_go_restful_does() {
+        assert_eq!(parse_path("/api/"), Ok(Target::Root { core: true }));
+        assert_eq!(parse_path("/apis/"), Ok(Target::Root { core: false }));
+        assert_eq!(parse_path("/apis/apps/"), Ok(Target::Group { group: "apps".into() }));
+        assert_eq!(parse_path("/apis/apps/v1/"), parse_path("/apis/apps/v1"));
+        assert_eq!(
+            parse_path("/api/v1/namespaces/a/pods/"),
+            parse_path("/api/v1/namespaces/a/pods")
+        );
+    }
+
+    #[test]
+    fn dot_segments_as_names_or_namespaces_are_bad_requests() {
+        for (path, message) in [
+            (
+                "/api/v1/namespaces/../secrets",
+                r#"Namespace parameter invalid: "..": may not be '..'"#,
+            ),
+            ("/api/v1/namespaces/./secrets", r#"Namespace parameter invalid: ".": may not be '.'"#),
+            (
+                "/api/v1/namespaces/default/secrets/..",
+                r#"Name parameter invalid: "..": may not be '..'"#,
+            ),
+            ("/api/v1/namespaces/%2e%2E", r#"Name parameter invalid: "..": may not be '..'"#),
+            (
+                "/api/v1/namespaces/a/secrets/x%25y",
+                r#"Name parameter invalid: "x%y": may not contain '%'"#,
+            ),
+        ] {
+            let status = resource(path).check_segments().unwrap_err().to_status();
+            assert_eq!(status["code"], 400, "{path}");
+            assert_eq!(status["message"], message, "{path}");
+        }
+        assert!(resource("/api/v1/namespaces/a/secrets/s.x").check_segments().is_ok());
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub async fn handle(
         Method::GET => return Ok(negotiate::respond(output, StatusCode::OK, &current)),
         Method::PUT => {
             let kind = negotiate::body_type(&headers)?;
-            negotiate::decode_object(&body, kind)?
+            negotiate::decode_object(&body, kind, "Scale")?
         }
         Method::PATCH => {
             let patch_type = negotiate::patch_type(&headers)?;

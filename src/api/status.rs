@@ -207,6 +207,18 @@ impl ApiError {
         error
     }
 
+    /// 504 for a write that was sent to storage and got no answer: it may have been applied.
+    /// kube-apiserver's `NewTimeoutError` wording, and like it no `Retry-After`: client-go
+    /// retries any 5xx that carries one, which would repeat a write that may have succeeded
+    /// (a create would then fail with 409 on its own object). The client reads before retrying.
+    pub fn outcome_unknown() -> Self {
+        Self::new(
+            Reason::Timeout,
+            "Timeout: the server was unable to return a response in the time allotted, \
+             but may still be processing the request",
+        )
+    }
+
     /// The one place where storage failures become API errors. `group`/`resource`/`name` say
     /// what the request was about; `kind` is used for `Invalid`.
     pub fn from_storage(err: StorageError, group: &str, resource: &str, name: &str) -> Self {
@@ -237,6 +249,10 @@ impl ApiError {
                 error.retry_after_seconds = Some(1);
                 error
             }
+            StorageError::OutcomeUnknown(detail) => {
+                tracing::warn!(%detail, "storage outcome unknown");
+                Self::outcome_unknown()
+            }
             StorageError::Internal(detail) => {
                 // Logged in full, never shown: internal detail does not leak to clients.
                 tracing::error!(%detail, "storage internal error");
@@ -246,6 +262,7 @@ impl ApiError {
     }
 
     /// The `metav1.Status` object.
+    /// Fields in `metav1.Status`'s order, as kube-apiserver writes them.
     pub fn to_status(&self) -> Value {
         let mut status = json!({
             "kind": "Status",
@@ -254,7 +271,6 @@ impl ApiError {
             "status": "Failure",
             "message": self.message,
             "reason": self.reason.as_str(),
-            "code": self.reason.code(),
         });
         let mut details = serde_json::Map::new();
         if let Some(subject) = &self.subject {
@@ -286,6 +302,7 @@ impl ApiError {
         if !details.is_empty() {
             status["details"] = Value::Object(details);
         }
+        status["code"] = self.reason.code().into();
         status
     }
 }
@@ -386,6 +403,7 @@ mod tests {
             (StorageError::FutureRevision { requested: 9, current: 5 }, 504, "Timeout"),
             (StorageError::ValueTooLarge { size: 9, limit: 5 }, 413, "RequestEntityTooLarge"),
             (StorageError::Unavailable("down".into()), 503, "ServiceUnavailable"),
+            (StorageError::OutcomeUnknown("reset".into()), 504, "Timeout"),
             (StorageError::Internal("secret detail".into()), 500, "InternalError"),
         ];
         for (err, code, reason) in cases {
@@ -396,6 +414,34 @@ mod tests {
         }
         let gone = map(StorageError::Compacted { requested: 1, compacted: 5 });
         assert_eq!(gone.message, "too old resource version: 1 (5)");
+    }
+
+    /// 503 says nothing was done, so a client may (and client-go does) retry at once; 504 says
+    /// the write may have been applied, so it carries no `Retry-After` that would make client-go
+    /// repeat it blindly.
+    #[test]
+    fn unavailable_invites_a_retry_and_an_unknown_outcome_does_not() {
+        let map = |e| ApiError::from_storage(e, "", "configmaps", "x");
+        let unavailable = map(StorageError::Unavailable("connection refused".into()));
+        assert_eq!(unavailable.retry_after_seconds, Some(1));
+        let response = unavailable.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+
+        let unknown = map(StorageError::OutcomeUnknown("stream reset".into()));
+        let status = unknown.to_status();
+        assert_eq!(status["code"], 504);
+        assert_eq!(status["reason"], "Timeout");
+        assert_eq!(
+            status["message"],
+            "Timeout: the server was unable to return a response in the time allotted, but may \
+             still be processing the request"
+        );
+        assert!(status.get("details").is_none(), "{status}");
+        assert!(!status.to_string().contains("stream reset"), "internal detail leaked");
+        let response = unknown.into_response();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 
     #[test]

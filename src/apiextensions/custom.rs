@@ -176,6 +176,11 @@ impl CustomStrategy {
 }
 
 impl Strategy for CustomStrategy {
+    /// Custom resources are Go maps in kube-apiserver, written with their keys sorted.
+    fn field_order(&self) -> crate::registry::object::FieldOrder {
+        crate::registry::object::FieldOrder::Sorted
+    }
+
     fn prepare_for_create(&self, object: &mut Value) {
         self.prepare(object);
     }
@@ -259,7 +264,7 @@ mod tests {
         let stored = beta.conversion.to_storage_version(body).now().unwrap().unwrap();
         assert_eq!(stored["apiVersion"], "example.com/v1");
         let mut stored = stored;
-        stored["spec"].as_object_mut().unwrap().remove("replicas");
+        stored["spec"].as_object_mut().unwrap().shift_remove("replicas");
         let served = beta.conversion.to_served_version(stored).now().unwrap().unwrap();
         assert_eq!(served["apiVersion"], "example.com/v1beta1");
         assert_eq!(served["spec"]["replicas"], 1);

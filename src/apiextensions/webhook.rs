@@ -227,7 +227,7 @@ impl Webhook {
         for field in ["labels", "annotations"] {
             match after.get(field) {
                 None | Some(Value::Null) => {
-                    metadata.remove(field);
+                    metadata.shift_remove(field);
                 }
                 Some(Value::Object(map)) if map.values().all(Value::is_string) => {
                     metadata.insert(field.to_owned(), Value::Object(map.clone()));

@@ -487,13 +487,27 @@ impl fmt::Display for FieldCause {
 }
 
 /// How kube prints a bad value: strings Go-quoted, numbers and booleans bare, anything else as
-/// JSON.
+/// JSON with its keys sorted (Go writes maps that way).
 fn render_bad_value(value: &Value) -> String {
+    fn sort_keys(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.sort_keys();
+                map.values_mut().for_each(sort_keys);
+            }
+            Value::Array(items) => items.iter_mut().for_each(sort_keys),
+            _ => {}
+        }
+    }
     match value {
         Value::String(s) => go_quote(s),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        other => other.to_string(),
+        other => {
+            let mut sorted = other.clone();
+            sort_keys(&mut sorted);
+            sorted.to_string()
+        }
     }
 }
 

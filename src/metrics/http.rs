@@ -1,10 +1,11 @@
-//! Request metrics: a middleware around every route that classifies the request the way
-//! kube-apiserver's `RequestInfo` does (verb, group, version, resource, subresource, scope) and
+//! Request metrics: a middleware around every route that labels each request from its
+//! `RequestInfo` (verb, group, version, resource, subresource, scope), as kube-apiserver does, and
 //! records `apiserver_request_total`, `apiserver_request_duration_seconds`,
 //! `apiserver_response_sizes`, `apiserver_current_inflight_requests` and
 //! `apiserver_longrunning_requests`.
 //!
-//! Flow: request → [`RequestLabels::classify`] → inner router → status and body size recorded;
+//! Flow: request → the request-info filter's [`RequestInfo`] → [`RequestLabels::of`] → inner
+//! router → status and body size recorded;
 //! a watch's response body carries a guard that keeps it counted as long-running until the
 //! stream ends.
 
@@ -13,14 +14,13 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use futures::StreamExt;
 use http_body::Body as _;
 use metrics::{Gauge, Label, counter, gauge, histogram};
 
-use crate::api::request::{Target, parse_path};
+use crate::filters::request_info::{NonResourceMethod, RequestInfo, Verb};
 use crate::registry::Registry;
 
 /// What kube-apiserver's request metrics are labelled with.
@@ -36,46 +36,29 @@ pub struct RequestLabels {
 }
 
 impl RequestLabels {
-    /// Classifies a request. A path that names no served resource gets empty group, version and
-    /// resource, so random paths cannot grow the label set.
-    pub fn classify(
-        method: &Method,
-        path: &str,
-        query: Option<&str>,
-        content_type: &str,
-        registry: &Registry,
-    ) -> RequestLabels {
-        let pairs: Vec<(String, String)> =
-            query.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
-        let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    /// Labels a request the request-info filter classified. A path that names no served
+    /// resource gets empty group, version and resource, so random paths cannot grow the label
+    /// set.
+    pub fn of(info: &RequestInfo, registry: &Registry) -> RequestLabels {
         let mut labels = RequestLabels {
-            verb: method_verb(method),
-            dry_run: if param("dryRun") == Some("All") { "All" } else { "" },
+            verb: metrics_verb(info),
+            dry_run: if info.dry_run { "All" } else { "" },
             group: String::new(),
             version: String::new(),
             resource: String::new(),
             subresource: String::new(),
             scope: "",
         };
-        let Some(Target::Resource(path)) = parse_path(path) else { return labels };
-        let named = path.name.is_some();
-        labels.verb = match *method {
-            Method::GET | Method::HEAD if matches!(param("watch"), Some("true" | "1")) => "WATCH",
-            Method::GET | Method::HEAD if named => "GET",
-            Method::GET | Method::HEAD => "LIST",
-            Method::PATCH if content_type.starts_with("application/apply-patch") => "APPLY",
-            Method::DELETE if !named => "DELETECOLLECTION",
-            _ => labels.verb,
-        };
-        labels.scope = match (named, path.namespace.is_some()) {
+        let Some(path) = info.resource() else { return labels };
+        labels.scope = match (path.name.is_some(), path.namespace.is_some()) {
             (true, _) => "resource",
             (false, true) => "namespace",
             (false, false) => "cluster",
         };
         if registry.get(&path.group, &path.version, &path.resource).is_some() {
-            labels.subresource = path.subresource.unwrap_or_default();
+            labels.subresource = path.subresource.clone().unwrap_or_default();
             (labels.group, labels.version, labels.resource) =
-                (path.group, path.version, path.resource);
+                (path.group.clone(), path.version.clone(), path.resource.clone());
         }
         labels
     }
@@ -111,16 +94,29 @@ impl RequestLabels {
     }
 }
 
-fn method_verb(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
+/// kube's metrics verb (`CleanVerb`): the upper-case HTTP method for non-resource requests,
+/// `LIST`, `WATCH`, `APPLY` and `DELETECOLLECTION` where the request is one.
+fn metrics_verb(info: &RequestInfo) -> &'static str {
+    match info.verb {
+        Verb::Get => "GET",
+        Verb::List => "LIST",
+        Verb::Watch => "WATCH",
+        Verb::Create => "POST",
+        Verb::Update => "PUT",
+        Verb::Patch if info.apply => "APPLY",
+        Verb::Patch => "PATCH",
+        Verb::Delete => "DELETE",
+        Verb::DeleteCollection => "DELETECOLLECTION",
+        Verb::NonResource(method) => match method {
+            NonResourceMethod::Get => "GET",
+            NonResourceMethod::Head => "HEAD",
+            NonResourceMethod::Post => "POST",
+            NonResourceMethod::Put => "PUT",
+            NonResourceMethod::Patch => "PATCH",
+            NonResourceMethod::Delete => "DELETE",
+            NonResourceMethod::Options => "OPTIONS",
+            NonResourceMethod::Other => "other",
+        },
     }
 }
 
@@ -140,17 +136,21 @@ impl Drop for Active {
     }
 }
 
-/// The middleware: `axum::middleware::from_fn_with_state(registry, track)`.
+/// The middleware: `axum::middleware::from_fn_with_state(registry, track)`, after the
+/// request-info filter (see `crate::filters`).
 pub async fn track(
     State(registry): State<Arc<Registry>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let content_type =
-        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let uri = request.uri();
-    let labels =
-        RequestLabels::classify(request.method(), uri.path(), uri.query(), content_type, &registry);
+    let labels = match request.extensions().get::<RequestInfo>() {
+        Some(info) => RequestLabels::of(info, &registry),
+        None => {
+            let uri = request.uri();
+            let info = RequestInfo::classify(request.method(), uri.path(), uri.query(), "");
+            RequestLabels::of(&info, &registry)
+        }
+    };
     let start = Instant::now();
     let active = if labels.long_running() {
         Active::start(gauge!("apiserver_longrunning_requests", labels.labels(false)))
@@ -181,13 +181,18 @@ pub async fn track(
 
 #[cfg(test)]
 mod tests {
+    use axum::http::Method;
+
     use super::*;
     use crate::registry::builtin;
 
     fn classify(method: Method, path: &str, query: Option<&str>) -> RequestLabels {
         let registry = Registry::new();
         builtin::register_all(&registry);
-        RequestLabels::classify(&method, path, query, "application/json", &registry)
+        RequestLabels::of(
+            &RequestInfo::classify(&method, path, query, "application/json"),
+            &registry,
+        )
     }
 
     #[test]
@@ -229,7 +234,8 @@ mod tests {
         builtin::register_all(&registry);
         let path = "/api/v1/namespaces/a/configmaps/x";
         let ct = "application/apply-patch+yaml";
-        let labels = RequestLabels::classify(&Method::PATCH, path, None, ct, &registry);
+        let info = RequestInfo::classify(&Method::PATCH, path, None, ct);
+        let labels = RequestLabels::of(&info, &registry);
         assert_eq!(labels.verb, "APPLY");
     }
 

@@ -165,6 +165,16 @@ fn describe() {
         "ledger_watch_index_skips_total",
         "Event hand-overs the watch index saved (watchers whose selector requires another value)."
     );
+    describe_gauge!("ledger_http_open_connections", "Client connections open now.");
+    describe_counter!(
+        "ledger_http_connections_closed_total",
+        "Client connections closed, by reason (done, error, request_header_timeout, evicted, \
+         refused, shutdown)."
+    );
+    describe_counter!(
+        "ledger_http_accept_errors_total",
+        "Accepting a connection failed for want of descriptors or memory (the server backed off)."
+    );
     describe_gauge!("ledger_view_revision", "The revision a materialized view has applied.");
     describe_gauge!(
         "ledger_view_lag_revisions",
@@ -179,6 +189,7 @@ fn describe() {
         "ledger_view_log_resumes_total",
         "Times a view re-opened its log subscription after it failed."
     );
+    crate::audit::metrics::describe();
 }
 
 /// What `/metrics` serves: the recorded metrics plus the state read at scrape time and the

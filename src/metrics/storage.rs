@@ -85,6 +85,7 @@ fn error_kind(err: &StorageError) -> &'static str {
         StorageError::InvalidKey { .. } => "invalid_key",
         StorageError::ValueTooLarge { .. } => "value_too_large",
         StorageError::Unavailable(_) => "unavailable",
+        StorageError::OutcomeUnknown(_) => "outcome_unknown",
         StorageError::Internal(_) => "internal",
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! Three patch types, chosen by the request's `Content-Type` ([`PatchType`]):
 //!
-//! - `application/json-patch+json`: RFC 6902 operations, applied by the `json-patch` crate; at
-//!   most [`MAX_JSON_PATCH_OPERATIONS`] of them;
+//! - `application/json-patch+json`: RFC 6902 operations, applied one at a time by the
+//!   `json-patch` crate; at most [`MAX_JSON_PATCH_OPERATIONS`] of them, and `copy` operations
+//!   may grow the object by at most [`MAX_JSON_PATCH_COPY_BYTES`] in all ([`CopyBudget`]);
 //! - `application/merge-patch+json`: RFC 7386 merge patch, also by `json-patch`;
 //! - `application/strategic-merge-patch+json`: Kubernetes' strategic merge patch
 //!   ([`strategic`]), for built-in kinds only — custom resources get 415, as in kube.
@@ -28,6 +29,12 @@ static EMPTY_SCHEMA: std::sync::LazyLock<StrategicSchema> =
 /// kube-apiserver's cap on the operations of one JSON patch.
 pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
 
+/// kube-apiserver's cap (`JSONPatchMaxCopyBytes`, twice etcd's 1.5 MiB request limit) on how
+/// much the `copy` operations of one JSON patch may add to the object, counted as the JSON
+/// encoding of each copied value. Without it a few dozen copies of the growing object into
+/// itself double it each time: a 2 KB patch builds gigabytes.
+pub const MAX_JSON_PATCH_COPY_BYTES: u64 = 3 * 1024 * 1024;
+
 /// Why a patch could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
@@ -49,6 +56,13 @@ pub enum PatchError {
     /// due to an error in our request", with this text as the cause.
     #[error("{0}")]
     Apply(String),
+    /// The `copy` operations of a JSON patch would add more than their budget
+    /// ([`MAX_JSON_PATCH_COPY_BYTES`]) to the object: 422, as any JSON patch that does not
+    /// apply (kube-apiserver's json-patch library words it this way).
+    #[error(
+        "Unable to complete the copy, the accumulated size increase of copy is {accumulated}, exceeding the limit {limit}"
+    )]
+    CopyTooLarge { limit: u64, accumulated: u64 },
     /// Strategic merge patch for a kind without a strategic schema (custom resources): 415.
     #[error(
         "the body of the request was in an unknown format - accepted media types include: {}",
@@ -64,7 +78,7 @@ impl PatchError {
             PatchError::Decode(_) | PatchError::Directive(_) => 400,
             PatchError::TooManyOperations { .. } => 413,
             PatchError::UnsupportedMediaType { .. } => 415,
-            PatchError::Apply(_) => 422,
+            PatchError::Apply(_) | PatchError::CopyTooLarge { .. } => 422,
         }
     }
 
@@ -74,7 +88,7 @@ impl PatchError {
             PatchError::Decode(_) | PatchError::Directive(_) => "BadRequest",
             PatchError::TooManyOperations { .. } => "RequestEntityTooLarge",
             PatchError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
-            PatchError::Apply(_) => "Invalid",
+            PatchError::Apply(_) | PatchError::CopyTooLarge { .. } => "Invalid",
         }
     }
 }
@@ -154,11 +168,82 @@ pub fn apply_json_patch(original: &Value, patch: &Value) -> Result<Value, PatchE
         });
     }
     let mut document = original.clone();
-    // `patch_unsafe` skips the crate's undo log (whose failure path panics); the copy we work
-    // on is thrown away on error anyway.
-    json_patch::patch_unsafe(&mut document, &operations)
-        .map_err(|e| PatchError::Apply(e.to_string()))?;
+    apply_operations(&mut document, &operations.0, CopyBudget::new(MAX_JSON_PATCH_COPY_BYTES))?;
     Ok(document)
+}
+
+/// Applies `operations` to `document` in order, charging every `copy` to `budget` before it is
+/// applied. On error `document` holds the operations before the failing one (callers work on a
+/// copy and throw it away).
+fn apply_operations(
+    document: &mut Value,
+    operations: &[json_patch::PatchOperation],
+    mut budget: CopyBudget,
+) -> Result<(), PatchError> {
+    for (index, operation) in operations.iter().enumerate() {
+        if let json_patch::PatchOperation::Copy(copy) = operation
+            && let Some(source) = document.pointer(copy.from.as_str())
+        {
+            // A missing source is left to the crate, which reports it.
+            budget.charge(source)?;
+        }
+        // `patch_unsafe` skips the crate's undo log (whose failure path panics); the document
+        // we work on is thrown away on error anyway.
+        json_patch::patch_unsafe(document, std::slice::from_ref(operation)).map_err(|mut e| {
+            e.operation = index;
+            PatchError::Apply(e.to_string())
+        })?;
+    }
+    Ok(())
+}
+
+/// How much the `copy` operations of one JSON patch may still add to the object, as in
+/// kube-apiserver: the JSON-encoded size of every copied value counts, and the copy that would
+/// take the total past the limit is refused before anything is copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyBudget {
+    limit: u64,
+    accumulated: u64,
+}
+
+impl CopyBudget {
+    pub fn new(limit: u64) -> Self {
+        CopyBudget { limit, accumulated: 0 }
+    }
+
+    /// Bytes charged so far.
+    pub fn accumulated(&self) -> u64 {
+        self.accumulated
+    }
+
+    /// Charges a copy of `value`, or refuses it. Measuring writes the encoding to a counter,
+    /// not to memory, so refusing a huge copy costs no allocation.
+    pub fn charge(&mut self, value: &Value) -> Result<(), PatchError> {
+        let accumulated = self.accumulated.saturating_add(encoded_len(value));
+        if accumulated > self.limit {
+            return Err(PatchError::CopyTooLarge { limit: self.limit, accumulated });
+        }
+        self.accumulated = accumulated;
+        Ok(())
+    }
+}
+
+/// The length of `value`'s compact JSON encoding, without building it.
+fn encoded_len(value: &Value) -> u64 {
+    struct Counter(u64);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// Applies an RFC 7386 JSON merge patch. Kubernetes objects are JSON objects, so the patch must
@@ -255,6 +340,76 @@ mod tests {
             json!([{"op": "add", "path": "/x/y/z", "value": 1}]),
         ] {
             assert!(apply_json_patch(&json!({"l": []}), &op).is_err(), "{op}");
+        }
+    }
+
+    /// The body of issue 11: one `add` of a 1 KiB value, then 20 copies of the growing object
+    /// into itself (each doubles it).
+    fn amplifying_patch() -> Value {
+        let mut ops = vec![json!({"op": "add", "path": "/x", "value": {"s": "A".repeat(1024)}})];
+        ops.extend(
+            (0..20).map(|i| json!({"op": "copy", "from": "/x", "path": format!("/x/c{i}")})),
+        );
+        Value::Array(ops)
+    }
+
+    #[test]
+    fn copies_past_the_budget_are_refused_before_they_are_applied() {
+        let operations: json_patch::Patch = serde_json::from_value(amplifying_patch()).unwrap();
+        let limit = 100_000;
+        let mut document = json!({"data": {}});
+        let err =
+            apply_operations(&mut document, &operations.0, CopyBudget::new(limit)).unwrap_err();
+        let PatchError::CopyTooLarge { limit: got_limit, accumulated } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(got_limit, limit);
+        assert!(accumulated > limit, "{accumulated}");
+        // Every copy before the refused one was applied; the refused one and all after it
+        // were not, so the object grew by at most the budget.
+        let x = document["x"].as_object().unwrap();
+        let copied: Vec<&String> = x.keys().filter(|k| k.starts_with('c')).collect();
+        let refused = copied.len();
+        assert!((1..20).contains(&refused), "{copied:?}");
+        assert!(!x.contains_key(&format!("c{refused}")));
+        assert!(encoded_len(&document) <= 1100 + limit, "{}", encoded_len(&document));
+        // The refused copy is the first that would have crossed the limit: what was charged
+        // before it (the total less the object it would have copied) is within the limit.
+        let charged_before = accumulated - encoded_len(&document["x"]);
+        assert!(charged_before <= limit, "{charged_before}");
+    }
+
+    #[test]
+    fn the_amplifying_patch_of_issue_11_is_refused_as_kube_refuses_it() {
+        let original = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cb"}});
+        let err = apply_json_patch(&original, &amplifying_patch()).unwrap_err();
+        assert_eq!(err, PatchError::CopyTooLarge { limit: 3_145_728, accumulated: 4_250_539 });
+        assert_eq!(err.code(), 422);
+        assert_eq!(err.reason(), "Invalid");
+        assert_eq!(
+            err.to_string(),
+            "Unable to complete the copy, the accumulated size increase of copy is 4250539, \
+             exceeding the limit 3145728"
+        );
+        // Copies within the budget still apply.
+        let ok = json!([{"op": "add", "path": "/x", "value": {"s": "A"}},
+                        {"op": "copy", "from": "/x", "path": "/x/c"},
+                        {"op": "copy", "from": "/x/c/s", "path": "/y"}]);
+        assert_eq!(
+            apply_json_patch(&json!({}), &ok).unwrap(),
+            json!({"x": {"s": "A", "c": {"s": "A"}}, "y": "A"})
+        );
+    }
+
+    #[test]
+    fn encoded_len_is_the_compact_json_length() {
+        for value in [
+            json!(null),
+            json!("é\"\n"),
+            json!([1, 2.5, -3, true]),
+            json!({"a": {"b": [{}, []]}, "c": "x"}),
+        ] {
+            assert_eq!(encoded_len(&value), serde_json::to_vec(&value).unwrap().len() as u64);
         }
     }
 

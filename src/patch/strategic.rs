@@ -488,7 +488,7 @@ impl Merger<'_> {
         mut patch: Map<String, Value>,
         path: &str,
     ) -> Result<Map<String, Value>, PatchError> {
-        if let Some(directive) = patch.remove(DIRECTIVE_MARKER) {
+        if let Some(directive) = patch.shift_remove(DIRECTIVE_MARKER) {
             match directive.as_str() {
                 Some("replace") => return Ok(strip_map(patch)),
                 Some("delete") => return Ok(Map::new()),
@@ -520,7 +520,7 @@ impl Merger<'_> {
                 .ok_or_else(|| PatchError::Directive(BAD_PRIMITIVE_LIST.to_owned()))?;
             match value {
                 Value::Null => {
-                    original.remove(field);
+                    original.shift_remove(field);
                 }
                 Value::Array(remove) => {
                     if let Some(Value::Array(current)) = original.get_mut(field) {
@@ -543,7 +543,7 @@ impl Merger<'_> {
         path: &str,
     ) -> Result<(), PatchError> {
         if patch_value.is_null() {
-            original.remove(&key);
+            original.shift_remove(&key);
             return Ok(());
         }
         let child = child_path(path, &key);
@@ -558,7 +558,7 @@ impl Merger<'_> {
             (_, patch) => match strip(patch) {
                 Some(value) => value,
                 None => {
-                    original.remove(&key);
+                    original.shift_remove(&key);
                     return Ok(());
                 }
             },
@@ -634,7 +634,7 @@ impl Merger<'_> {
                 }
                 Some("replace") => replace = true,
                 Some("merge") => {
-                    map.remove(DIRECTIVE_MARKER);
+                    map.shift_remove(DIRECTIVE_MARKER);
                     plain.push(map);
                 }
                 _ => {
@@ -696,7 +696,7 @@ impl Merger<'_> {
         let directives: Vec<String> =
             patch.keys().filter(|k| k.starts_with(SET_ELEMENT_ORDER_PREFIX)).cloned().collect();
         for directive in directives {
-            let order = patch.remove(&directive).unwrap_or(Value::Null);
+            let order = patch.shift_remove(&directive).unwrap_or(Value::Null);
             let field = directive_target(&directive, SET_ELEMENT_ORDER_PREFIX)
                 .ok_or_else(|| PatchError::Directive(BAD_SET_ELEMENT_ORDER.to_owned()))?
                 .to_owned();
@@ -727,7 +727,7 @@ impl Merger<'_> {
                 (None, None) => continue,
                 (Some(live), None) => live,
                 (live, Some(patch_items)) => {
-                    patch.remove(&field);
+                    patch.shift_remove(&field);
                     self.merge_list(live.unwrap_or_default(), patch_items, &child)?
                 }
             };
@@ -817,7 +817,7 @@ fn apply_retain_keys(
     original: &mut Map<String, Value>,
     patch: &mut Map<String, Value>,
 ) -> Result<(), PatchError> {
-    let Some(retain) = patch.remove(RETAIN_KEYS_DIRECTIVE) else {
+    let Some(retain) = patch.shift_remove(RETAIN_KEYS_DIRECTIVE) else {
         return Ok(());
     };
     let Value::Array(retain) = retain else {

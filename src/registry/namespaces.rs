@@ -124,7 +124,7 @@ async fn remove_namespace(
         };
         let mut ns = decode(&current)?;
         if let Some(spec) = ns.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.remove("finalizers");
+            spec.shift_remove("finalizers");
         }
         let result = if object::finalizers(&ns).is_empty() {
             store
@@ -134,7 +134,7 @@ async fn remove_namespace(
                 .map(|_| ())
         } else {
             // Someone else's metadata finalizer: leave the namespace to them, spec finalizer gone.
-            let bytes = super::store::encode(ns);
+            let bytes = super::store::encode(&namespaces, ns);
             let who = ctx.provenance(Verb::Update);
             return store
                 .storage

@@ -73,18 +73,110 @@ pub fn finalizers(object: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Sets `metadata.resourceVersion` in its place: among the sorted keys of a custom resource's
+/// metadata ([`FieldOrder::Sorted`]), else in ObjectMeta's order.
 pub fn set_resource_version(object: &mut Value, revision: Revision) {
-    metadata_mut(object).insert("resourceVersion".into(), revision.to_string().into());
+    let meta = metadata_mut(object);
+    let sorted = meta.keys().zip(meta.keys().skip(1)).all(|(a, b)| a < b);
+    meta.insert("resourceVersion".into(), revision.to_string().into());
+    if sorted {
+        meta.sort_keys();
+    } else {
+        order_first(meta, OBJECT_META_ORDER);
+    }
+}
+
+/// How kube-apiserver orders an object's fields when it writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldOrder {
+    /// A built-in kind, a Go struct: `kind`, `apiVersion`, `metadata` (in ObjectMeta's order,
+    /// labels and annotations by key), then the type's fields. The type's own order is not
+    /// known here, so the other fields keep the order they came in.
+    Typed,
+    /// A custom resource, a Go map: every object's keys sorted, at every depth.
+    Sorted,
+}
+
+/// ObjectMeta's fields in the order of the Go struct, which kube-apiserver writes them in.
+const OBJECT_META_ORDER: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Puts `object`'s keys in the order kube-apiserver writes them ([`FieldOrder`]). Only keys
+/// move: nothing is added or dropped.
+pub fn arrange(object: &mut Value, order: FieldOrder) {
+    match order {
+        FieldOrder::Sorted => sort_keys_deep(object),
+        FieldOrder::Typed => {
+            let Some(map) = object.as_object_mut() else { return };
+            order_first(map, &["kind", "apiVersion", "metadata"]);
+            let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
+                return;
+            };
+            order_first(meta, OBJECT_META_ORDER);
+            // Go maps: written with their keys sorted.
+            for field in ["labels", "annotations"] {
+                if let Some(map) = meta.get_mut(field).and_then(Value::as_object_mut) {
+                    map.sort_keys();
+                }
+            }
+        }
+    }
+}
+
+fn sort_keys_deep(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys_deep);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys_deep),
+        _ => {}
+    }
+}
+
+/// Moves `first`'s keys that `map` has to its front, in `first`'s order; the others follow in
+/// the order they were in.
+fn order_first(map: &mut Map<String, Value>, first: &[&str]) {
+    let in_place = first
+        .iter()
+        .filter(|key| map.contains_key(**key))
+        .zip(map.keys())
+        .all(|(want, have)| *want == have);
+    if in_place {
+        return;
+    }
+    let mut rest = std::mem::take(map);
+    for key in first {
+        if let Some((key, value)) = rest.shift_remove_entry(*key) {
+            map.insert(key, value);
+        }
+    }
+    map.extend(rest);
 }
 
 /// Everything but `metadata` and `status`: what `metadata.generation` tracks.
 pub fn spec_part(object: &Value) -> Value {
     let mut copy = object.clone();
     if let Some(map) = copy.as_object_mut() {
-        map.remove("metadata");
-        map.remove("status");
-        map.remove("apiVersion");
-        map.remove("kind");
+        map.shift_remove("metadata");
+        map.shift_remove("status");
+        map.shift_remove("apiVersion");
+        map.shift_remove("kind");
     }
     copy
 }
@@ -139,5 +231,30 @@ mod tests {
         let now = now_rfc3339();
         assert!(now.ends_with('Z') && now.len() == 20, "{now}");
         assert!(parse_timestamp(&now).is_some());
+    }
+
+    #[test]
+    fn objects_are_arranged_as_kube_writes_them() {
+        let mut typed = serde_json::json!({"data": {"z": 1, "a": 2}, "x-extra": true,
+            "metadata": {"labels": {"b": "2", "a": "1"}, "zz": 0, "uid": "u", "name": "n"},
+            "apiVersion": "v1", "kind": "ConfigMap"});
+        arrange(&mut typed, FieldOrder::Typed);
+        assert_eq!(
+            typed.to_string(),
+            r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"n","uid":"u","labels":{"a":"1","b":"2"},"zz":0},"data":{"z":1,"a":2},"x-extra":true}"#
+        );
+        set_resource_version(&mut typed, 9);
+        assert_eq!(
+            typed["metadata"].to_string(),
+            r#"{"name":"n","uid":"u","resourceVersion":"9","labels":{"a":"1","b":"2"},"zz":0}"#
+        );
+        let mut custom = serde_json::json!({"spec": {"b": [{"y": 1, "x": 2}], "a": 1},
+            "metadata": {"uid": "u", "name": "n"}, "kind": "W", "apiVersion": "x/v1"});
+        arrange(&mut custom, FieldOrder::Sorted);
+        set_resource_version(&mut custom, 9);
+        assert_eq!(
+            custom.to_string(),
+            r#"{"apiVersion":"x/v1","kind":"W","metadata":{"name":"n","resourceVersion":"9","uid":"u"},"spec":{"a":1,"b":[{"x":2,"y":1}]}}"#
+        );
     }
 }

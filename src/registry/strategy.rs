@@ -70,6 +70,20 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         None
     }
 
+    /// How kube-apiserver orders this kind's fields when it writes an object: stored objects
+    /// are kept in that order.
+    fn field_order(&self) -> crate::registry::object::FieldOrder {
+        crate::registry::object::FieldOrder::Typed
+    }
+
+    /// Whether a DELETE that removes the object answers with the object as it was last
+    /// (kube-apiserver's `ReturnDeletedObject`: pods, services, service accounts, namespaces)
+    /// rather than a `Status` of kind `Success`. A delete that leaves the object waiting for
+    /// finalizers answers with the object whatever this says.
+    fn return_deleted_object(&self) -> bool {
+        false
+    }
+
     /// Finalizers a delete adds before marking the object, so that the object stays until its
     /// controller has cleaned up (a CustomResourceDefinition's objects).
     fn finalizers_on_delete(&self) -> &'static [&'static str] {

@@ -35,10 +35,20 @@ pub enum StorageError {
     #[error("value of {size} bytes exceeds the limit of {limit} bytes")]
     ValueTooLarge { size: usize, limit: usize },
 
-    /// The backend cannot be reached or did not answer in time. Retryable: nothing was written,
-    /// or the outcome is unknown and a retry re-checks the precondition.
+    /// The request was not carried out, and is known not to have been: the backend could not be
+    /// reached, or refused the request before acting on it (etcd without a leader, a read with no
+    /// member answering). Retrying is safe, for writes too (HTTP 503 with `Retry-After`).
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+
+    /// A write was sent and no answer came back in time (the connection broke under it, or the
+    /// backend gave up waiting for its commit): it may or may not have been applied. Retrying is
+    /// safe only through its precondition: a retried create may find its own object, a retried
+    /// update a conflict with itself (HTTP 504 `Timeout`, kube-apiserver's "may still be
+    /// processing the request"). Reads never fail this way: a read without an answer is simply
+    /// [`StorageError::Unavailable`].
+    #[error("storage outcome unknown: {0}")]
+    OutcomeUnknown(String),
 
     /// Anything else: corrupt data, a backend bug. Not retryable.
     #[error("storage internal error: {0}")]
@@ -46,8 +56,9 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    /// Whether retrying the same operation later may succeed.
+    /// Whether retrying the same operation later may succeed. True for
+    /// [`StorageError::OutcomeUnknown`] too, where the retry may find the first attempt's effect.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StorageError::Unavailable(_))
+        matches!(self, StorageError::Unavailable(_) | StorageError::OutcomeUnknown(_))
     }
 }

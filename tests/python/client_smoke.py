@@ -79,4 +79,19 @@ apps.create_namespaced_deployment("py", {
 })
 apps.patch_namespaced_deployment_scale("api", "py", {"spec": {"replicas": 4}})
 assert apps.read_namespaced_deployment("api", "py").spec.replicas == 4
+
+# DELETE answers as kube-apiserver: the deleted Pod or ServiceAccount (typed clients decode it
+# as one), a Status of kind Success for a ConfigMap.
+core.create_namespaced_pod("py", {
+    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+})
+deleted = core.delete_namespaced_pod("p", "py")
+assert deleted.kind == "Pod" and deleted.metadata.name == "p", deleted
+core.create_namespaced_service_account("py", client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="robot")))
+deleted = core.delete_namespaced_service_account("robot", "py")
+assert deleted.kind == "ServiceAccount" and deleted.metadata.name == "robot", deleted
+status = core.delete_namespaced_config_map("late", "py")  # untyped: a dict
+assert status["kind"] == "Status" and status["status"] == "Success", status
+assert status["details"]["name"] == "late" and status["details"]["kind"] == "configmaps", status
 print("python client: all checks passed")

@@ -1,10 +1,13 @@
 //! Test support shared by the integration tests: the storage conformance suite, a launcher for
-//! a real etcd on loopback, and one for the real kube-ledger binary.
+//! a real etcd (or etcd cluster) on loopback, one for the real kube-ledger binary, and a TCP proxy
+//! that loses answers on purpose.
 #![allow(dead_code)] // Each test crate uses its own part of the support code.
 
 pub mod etcd;
 pub mod events;
 pub mod http;
 pub mod prometheus;
+pub mod proxy;
+pub mod router;
 pub mod server;
 pub mod suite;

@@ -23,6 +23,8 @@ pub struct TestServer {
     pub dir: TempDir,
     pub etcd: Option<TestEtcd>,
     args: Vec<String>,
+    /// The open-file limit (soft and hard) the binary starts with, when not inherited.
+    open_files: Option<u64>,
     pub http: reqwest::Client,
 }
 
@@ -37,6 +39,16 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), None, args).await
     }
 
+    /// On the embedded store, started with both open-file limits lowered to `limit` (through the
+    /// shell's `ulimit -n`), with extra command-line flags.
+    pub async fn embedded_with_open_files(limit: u64, args: &[&str]) -> TestServer {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        let mut server = Self::unstarted(tempfile::tempdir().unwrap(), None, args);
+        server.open_files = Some(limit);
+        server.launch("127.0.0.1:0").await;
+        server
+    }
+
     pub async fn on_etcd() -> TestServer {
         Self::on_etcd_with(&[]).await
     }
@@ -49,23 +61,46 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), Some(etcd), args).await
     }
 
+    /// On etcd servers the test started and owns (a [`TestEtcdCluster`](super::etcd::TestEtcdCluster)),
+    /// all given in `--etcd-servers`, with extra command-line flags.
+    pub async fn on_etcd_servers(endpoints: &[String], args: &[&str]) -> TestServer {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--etcd-servers".to_owned(), endpoints.join(",")]);
+        Self::start(tempfile::tempdir().unwrap(), None, args).await
+    }
+
     async fn start(dir: TempDir, etcd: Option<TestEtcd>, args: Vec<String>) -> TestServer {
-        let mut server = TestServer {
+        let mut server = Self::unstarted(dir, etcd, args);
+        server.launch("127.0.0.1:0").await;
+        server
+    }
+
+    fn unstarted(dir: TempDir, etcd: Option<TestEtcd>, args: Vec<String>) -> TestServer {
+        TestServer {
             child: None,
             url: String::new(),
             kubeconfig: PathBuf::new(),
             dir,
             etcd,
             args,
+            open_files: None,
             http: reqwest::Client::new(),
-        };
-        server.launch("127.0.0.1:0").await;
-        server
+        }
     }
 
     /// Starts the binary and waits until `/readyz` answers.
     async fn launch(&mut self, listen: &str) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kube-ledger"))
+        let binary = env!("CARGO_BIN_EXE_kube-ledger");
+        let mut command = match self.open_files {
+            None => Command::new(binary),
+            // `exec` keeps the pid, so `stop` signals the server itself.
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\""), binary]);
+                sh
+            }
+        };
+        let mut child = command
             .args(["--listen", listen, "--data-dir"])
             .arg(self.dir.path().join("data"))
             .args(&self.args)

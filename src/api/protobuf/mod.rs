@@ -291,7 +291,7 @@ fn decode_field(
                 }
                 _ => {
                     // Last one wins: a later zero or empty value clears an earlier one.
-                    object.remove(name);
+                    object.shift_remove(name);
                 }
             }
         }

@@ -186,6 +186,9 @@ fn read_children(
         None | Some(Value::Null) => {}
         Some(Value::Object(properties)) => {
             let base = child(path, "properties");
+            // By name, so that causes come in a stable order.
+            let mut properties: Vec<_> = properties.iter().collect();
+            properties.sort_by_key(|(name, _)| *name);
             for (name, schema) in properties {
                 let mut sub = Context {
                     inside_meta: context.inside_meta,

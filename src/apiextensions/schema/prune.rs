@@ -91,7 +91,7 @@ fn walk(
                     }
                     None if preserve => {}
                     None => {
-                        map.remove(&key);
+                        map.shift_remove(&key);
                         pruned.push(here);
                     }
                 }

@@ -46,7 +46,9 @@ impl Strategy for ConfigMapStrategy {
         let data = opt_object(cm, "data", "data", &mut causes);
         let binary = opt_object(cm, "binaryData", "binaryData", &mut causes);
         let mut total = 0usize;
-        for (key, value) in data.into_iter().flatten() {
+        let mut entries: Vec<_> = data.into_iter().flatten().collect();
+        entries.sort_by_key(|(key, _)| *key); // causes in a stable order
+        for (key, value) in entries {
             let path = format!("data[{key}]");
             validate_key(key, &path, &mut causes);
             if binary.is_some_and(|b| b.contains_key(key)) {
@@ -64,7 +66,9 @@ impl Strategy for ConfigMapStrategy {
                 }
             }
         }
-        for (key, value) in binary.into_iter().flatten() {
+        let mut entries: Vec<_> = binary.into_iter().flatten().collect();
+        entries.sort_by_key(|(key, _)| *key); // causes in a stable order
+        for (key, value) in entries {
             let path = format!("binaryData[{key}]");
             validate_key(key, &path, &mut causes);
             total += decoded_len(value, &path, &mut causes);

@@ -105,7 +105,7 @@ fn rename(mut object: Value, pairs: &[(&str, &str)], forward: bool) -> Value {
         let mut moved = Map::new();
         for (a, b) in pairs {
             let (from, to) = if forward { (*a, *b) } else { (*b, *a) };
-            if let Some(value) = map.remove(from) {
+            if let Some(value) = map.shift_remove(from) {
                 moved.insert(to.to_owned(), value);
             }
         }
@@ -640,14 +640,14 @@ mod tests {
         );
         let mut clean = new_api_event();
         for (v1_name, _) in &FIELD_MAPPING[3..] {
-            clean.as_object_mut().unwrap().remove(*v1_name);
+            clean.as_object_mut().unwrap().shift_remove(*v1_name);
         }
         let clean = to_core(clean);
         assert!(EventStrategy::EVENTS_V1.validate(&clean).is_empty());
         let mut bad = clean.clone();
         bad["type"] = "Fatal".into();
         bad["series"] = json!({"count": 1});
-        bad.as_object_mut().unwrap().remove("eventTime");
+        bad.as_object_mut().unwrap().shift_remove("eventTime");
         let causes = text(&EventStrategy::EVENTS_V1.validate(&bad));
         assert!(
             causes.contains(&"series.count: Invalid value: \"\": should be at least 2".to_owned())
@@ -687,7 +687,7 @@ mod tests {
             assert!(EVENTS_V1_SELECTABLE.contains(&name.as_str()), "{name}");
         }
         let mut sourceless = core.clone();
-        sourceless.as_object_mut().unwrap().remove("source");
+        sourceless.as_object_mut().unwrap().shift_remove("source");
         assert_eq!(EventStrategy::CORE.selectable_fields(&sourceless)["source"], "example.com/ctl");
     }
 
@@ -757,7 +757,7 @@ mod tests {
         let mut event = new_api_event();
         event["series"]["lastObservedTime"] = ago(30).into();
         for (v1_name, _) in &FIELD_MAPPING[3..] {
-            event.as_object_mut().unwrap().remove(*v1_name);
+            event.as_object_mut().unwrap().shift_remove(*v1_name);
         }
         event["eventTime"] = ago(600).into();
         let table =

@@ -11,6 +11,8 @@
 //! Defaulting that kube does in its versioned `SetDefaults_*` functions runs in
 //! `prepare_for_create` and `prepare_for_update`, since kube applies it on every decode.
 
+pub mod clusterrolebindings;
+pub mod clusterroles;
 pub mod configmaps;
 pub mod deployments;
 pub mod events;
@@ -19,6 +21,8 @@ pub mod leases;
 pub mod namespaces;
 pub mod pods;
 pub mod podspec;
+pub mod rolebindings;
+pub mod roles;
 pub mod secrets;
 pub mod serviceaccounts;
 pub mod services;
@@ -75,6 +79,10 @@ fn resources() -> Vec<Resource> {
         deployments::resource(),
         hpa::resource(),
         hpa::v1_resource(),
+        roles::resource(),
+        clusterroles::resource(),
+        rolebindings::resource(),
+        clusterrolebindings::resource(),
     ]
 }
 
@@ -181,7 +189,8 @@ pub fn default_table() -> TableSpec {
 }
 
 /// k8s.io/apiserver's `DefaultTableConvertor`, for resources with no printer at all: `Name` and
-/// `Created At` (the creation timestamp itself, RFC 3339).
+/// `Created At` (the creation timestamp itself, RFC 3339 in UTC — not an age, although the
+/// column's type is `date`).
 pub fn generic_table() -> TableSpec {
     TableSpec {
         columns: vec![
@@ -191,9 +200,19 @@ pub fn generic_table() -> TableSpec {
                 "date",
                 0,
                 CREATION_TIMESTAMP_DESCRIPTION,
-                Cell::JsonPath(".metadata.creationTimestamp".to_owned()),
+                Cell::Computed(created_at),
             ),
         ],
+    }
+}
+
+/// The `Created At` cell: `creationTimestamp` as Go's `time.RFC3339` prints a UTC time (no
+/// fraction); the zero time for an object without one, as kube prints it.
+fn created_at(object: &Value) -> Value {
+    let stamp = object.pointer("/metadata/creationTimestamp").and_then(Value::as_str);
+    match stamp.and_then(super::object::parse_timestamp) {
+        Some(time) => humantime::format_rfc3339_seconds(time).to_string().into(),
+        None => "0001-01-01T00:00:00Z".into(),
     }
 }
 
@@ -511,6 +530,10 @@ mod tests {
                 "autoscaling/v2/horizontalpodautoscalers",
                 "coordination.k8s.io/v1/leases",
                 "events.k8s.io/v1/events",
+                "rbac.authorization.k8s.io/v1/clusterrolebindings",
+                "rbac.authorization.k8s.io/v1/clusterroles",
+                "rbac.authorization.k8s.io/v1/rolebindings",
+                "rbac.authorization.k8s.io/v1/roles",
             ]
         );
         let core = registry.get("", "v1", "events").unwrap();
@@ -556,5 +579,18 @@ mod tests {
         assert_eq!(default_table().columns[1].kind, "date");
         let names: Vec<_> = generic_table().columns.iter().map(|c| c.name.clone()).collect();
         assert_eq!(names, ["Name", "Created At"]);
+        // DefaultTableConvertor prints the timestamp itself, not an age.
+        let objects = [
+            json!({"metadata": {"name": "a", "creationTimestamp": "2024-05-06T07:08:09Z"}}),
+            json!({"metadata": {"name": "b"}}),
+        ];
+        let table = crate::registry::table::render_table(
+            &generic_table(),
+            &objects,
+            Default::default(),
+            Default::default(),
+        );
+        assert_eq!(table["rows"][0]["cells"], json!(["a", "2024-05-06T07:08:09Z"]));
+        assert_eq!(table["rows"][1]["cells"], json!(["b", "0001-01-01T00:00:00Z"]));
     }
 }

@@ -49,6 +49,11 @@ fn default_name_label(ns: &mut Value) {
 }
 
 impl Strategy for NamespaceStrategy {
+    /// kube-apiserver's namespaces storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, ns: &mut Value) {
         default_name_label(ns);
         let Some(map) = ns.as_object_mut() else { return };
@@ -75,7 +80,7 @@ impl Strategy for NamespaceStrategy {
         let Some(spec) = child_object(map, "spec") else { return };
         match old_finalizers {
             Some(finalizers) => spec.insert("finalizers".into(), finalizers),
-            None => spec.remove("finalizers"),
+            None => spec.shift_remove("finalizers"),
         };
     }
 

@@ -76,6 +76,11 @@ fn default_pod(pod: &mut Value) {
 }
 
 impl Strategy for PodStrategy {
+    /// kube-apiserver's pods storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, pod: &mut Value) {
         default_pod(pod);
         let qos = pod.get("spec").map_or("BestEffort", qos_class);
@@ -200,7 +205,7 @@ fn validate_spec_update(new: &Value, old: &Value) -> Vec<FieldCause> {
             if let Some(map) = candidate.as_object_mut() {
                 match t.get("tolerationSeconds") {
                     Some(seconds) => map.insert("tolerationSeconds".into(), seconds.clone()),
-                    None => map.remove("tolerationSeconds"),
+                    None => map.shift_remove("tolerationSeconds"),
                 };
             }
             candidate == *t
@@ -238,7 +243,7 @@ fn validate_spec_update(new: &Value, old: &Value) -> Vec<FieldCause> {
                     if let Some(item) = item.as_object_mut() {
                         match old_item.get("image") {
                             Some(image) => item.insert("image".into(), image.clone()),
-                            None => item.remove("image"),
+                            None => item.shift_remove("image"),
                         };
                     }
                 }
@@ -266,7 +271,7 @@ fn validate_spec_update(new: &Value, old: &Value) -> Vec<FieldCause> {
 fn restore(map: &mut Map<String, Value>, old: &Map<String, Value>, field: &str) {
     match old.get(field) {
         Some(value) => map.insert(field.to_owned(), value.clone()),
-        None => map.remove(field),
+        None => map.shift_remove(field),
     };
 }
 

@@ -51,7 +51,7 @@ pub struct SecretStrategy;
 fn default_secret(secret: &mut Value) {
     let Some(map) = secret.as_object_mut() else { return };
     super::default_string(map, "type", TYPE_OPAQUE);
-    let Some(Value::Object(string_data)) = map.remove("stringData") else { return };
+    let Some(Value::Object(string_data)) = map.shift_remove("stringData") else { return };
     if string_data.is_empty() {
         return;
     }
@@ -89,7 +89,10 @@ impl Strategy for SecretStrategy {
         let data = opt_object(secret, "data", "data", &mut causes);
         let mut decoded: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
         let mut total = 0usize;
-        for (key, value) in data.into_iter().flatten() {
+        // By key, so that causes come in a stable order.
+        let mut entries: Vec<_> = data.into_iter().flatten().collect();
+        entries.sort_by_key(|(key, _)| *key);
+        for (key, value) in entries {
             let path = format!("data[{key}]");
             validate_key(key, &path, &mut causes);
             total += decoded_len(value, &path, &mut causes);

@@ -35,7 +35,7 @@ fn clean_secret_references(sa: &mut Value) {
     let Some(secrets) = sa.get_mut("secrets").and_then(Value::as_array_mut) else { return };
     for secret in secrets.iter_mut() {
         if let Some(reference) = secret.as_object_mut() {
-            let name = reference.remove("name");
+            let name = reference.shift_remove("name");
             reference.clear();
             if let Some(name) = name {
                 reference.insert("name".into(), name);
@@ -45,6 +45,11 @@ fn clean_secret_references(sa: &mut Value) {
 }
 
 impl Strategy for ServiceAccountStrategy {
+    /// kube-apiserver's serviceaccounts storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, sa: &mut Value) {
         clean_secret_references(sa);
     }

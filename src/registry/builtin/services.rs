@@ -105,7 +105,7 @@ fn default_service(svc: &mut Value) {
     default_string(spec, "sessionAffinity", "None");
     match spec.get("sessionAffinity").and_then(Value::as_str) {
         Some("None") => {
-            spec.remove("sessionAffinityConfig");
+            spec.shift_remove("sessionAffinityConfig");
         }
         Some("ClientIP") => {
             let timeout = spec
@@ -235,6 +235,11 @@ fn allocate(svc: &mut Value) {
 }
 
 impl Strategy for ServiceStrategy {
+    /// kube-apiserver's services storage sets `ReturnDeletedObject`.
+    fn return_deleted_object(&self) -> bool {
+        true
+    }
+
     fn prepare_for_create(&self, svc: &mut Value) {
         default_service(svc);
         default_type_dependent(svc);
@@ -378,7 +383,7 @@ fn drop_type_dependent_fields(svc: &mut Value, old: &Value) {
             ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"]
         {
             if spec.get(field) == old_spec.get(field) {
-                spec.remove(field);
+                spec.shift_remove(field);
             }
         }
     }
@@ -390,17 +395,17 @@ fn drop_type_dependent_fields(svc: &mut Value, old: &Value) {
         for port in object_items_mut(spec, "ports") {
             if port.get("nodePort").and_then(Value::as_i64).is_some_and(|n| old_ports.contains(&n))
             {
-                port.remove("nodePort");
+                port.shift_remove("nodePort");
             }
         }
     }
     if drop_health && spec.get("healthCheckNodePort") == old_spec.get("healthCheckNodePort") {
-        spec.remove("healthCheckNodePort");
+        spec.shift_remove("healthCheckNodePort");
     }
     if !externally_accessible_spec(spec)
         && spec.get("externalTrafficPolicy") == old_spec.get("externalTrafficPolicy")
     {
-        spec.remove("externalTrafficPolicy");
+        spec.shift_remove("externalTrafficPolicy");
     }
 }
 

@@ -7,6 +7,10 @@
 //! ([`crate::registry::Strategy::finalizers_on_delete`]: a CRD's objects are removed before the
 //! CRD). Namespaces are special: deleting one marks it `Terminating` and the namespace
 //! lifecycle ([`crate::registry::namespaces`]) empties and then removes it.
+//!
+//! What the client is answered with is the endpoint's choice, from the [`Deletion`] and the
+//! strategy's [`crate::registry::Strategy::return_deleted_object`]; a collection delete answers
+//! with the list it deleted.
 
 use serde_json::{Value, json};
 
@@ -26,6 +30,9 @@ pub struct DeleteOptions {
     pub resource_version: Option<String>,
     /// Accepted for compatibility; deletion is immediate (no kubelet to wait for).
     pub grace_period_seconds: Option<i64>,
+    /// The deprecated `orphanDependents`: as in kube-apiserver, `false` makes a delete that
+    /// leaves the object waiting for finalizers answer 202 Accepted instead of 200.
+    pub orphan_dependents: Option<bool>,
     /// `Orphan`, `Background` or `Foreground`: accepted (validated by the endpoint); there is no
     /// garbage collector yet, so dependents are left alone as with `Orphan`.
     pub propagation_policy: Option<String>,
@@ -180,8 +187,9 @@ impl Store {
         }
     }
 
-    /// Deletes every object of a list selection (DELETE on a collection). Returns what each
-    /// delete did, in key order.
+    /// Deletes every object of a list selection (DELETE on a collection), as kube-apiserver
+    /// does: the selection is listed (one page when the request has a `limit`, else all of it),
+    /// each object listed is deleted, and the list as it was listed is the answer.
     pub async fn delete_collection(
         &self,
         resource: &Resource,
@@ -189,23 +197,18 @@ impl Store {
         params: &super::ListParams,
         options: &DeleteOptions,
         ctx: &RequestContext,
-    ) -> Result<Vec<Deletion>, ApiError> {
-        let mut params = params.clone();
-        params.limit = None;
-        params.continue_token = None;
-        let list = self.list(resource, namespace, &params).await?;
-        let mut done = Vec::new();
-        for item in list.items {
-            let name = object::name(&item).unwrap_or_default().to_owned();
-            let ns = object::namespace(&item).map(str::to_owned);
-            match self.delete(resource, ns.as_deref(), &name, options, ctx).await {
-                Ok(deletion) => done.push(deletion),
+    ) -> Result<super::ListResult, ApiError> {
+        let list = self.list(resource, namespace, params).await?;
+        for item in &list.items {
+            let name = object::name(item).unwrap_or_default();
+            match self.delete(resource, object::namespace(item), name, options, ctx).await {
+                Ok(_) => {}
                 // Deleted meanwhile by someone else: that is what was asked.
                 Err(err) if err.reason == crate::api::status::Reason::NotFound => {}
                 Err(err) => return Err(err),
             }
         }
-        Ok(done)
+        Ok(list)
     }
 }
 

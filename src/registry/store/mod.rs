@@ -27,7 +27,7 @@ use serde_json::Value;
 
 pub use crate::patch::PatchType;
 pub use delete::DeleteOptions;
-pub use list::{ContinueToken, ListParams};
+pub use list::{ContinueToken, ListParams, ListResult};
 pub use watch::{WatchEvent, WatchObject, WatchParams};
 pub use write::{Part, WriteOptions};
 
@@ -188,15 +188,17 @@ pub(crate) fn decode(object: &Object) -> Result<Value, ApiError> {
     })
 }
 
-/// Encodes an object for the log, without its resourceVersion.
-pub(crate) fn encode(mut value: Value) -> Bytes {
-    encode_in_place(&mut value)
+/// Encodes an object of `resource` for the log, without its resourceVersion.
+pub(crate) fn encode(resource: &Resource, mut value: Value) -> Bytes {
+    encode_in_place(resource, &mut value)
 }
 
-/// [`encode`] without a copy: drops `value`'s resourceVersion (never stored: the revision is) and
+/// [`encode`] without a copy: drops `value`'s resourceVersion (never stored: the revision is),
+/// puts its fields in the order kube-apiserver writes them (so that every read shares it) and
 /// serializes it.
-pub(crate) fn encode_in_place(value: &mut Value) -> Bytes {
-    object::metadata_mut(value).remove("resourceVersion");
+pub(crate) fn encode_in_place(resource: &Resource, value: &mut Value) -> Bytes {
+    object::metadata_mut(value).shift_remove("resourceVersion");
+    object::arrange(value, resource.strategy.field_order());
     Bytes::from(serde_json::to_vec(value).unwrap_or_default())
 }
 

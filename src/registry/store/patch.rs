@@ -29,7 +29,8 @@ pub(crate) fn apply_to_kind(
 ) -> Result<Value, ApiError> {
     let schema = StrategicSchema::for_kind(group, kind);
     apply_patch(current, patch_type, patch, schema).map_err(|err| match err {
-        PatchError::Apply(detail) => {
+        PatchError::Apply(_) | PatchError::CopyTooLarge { .. } => {
+            let detail = err.to_string();
             let cause = Cause {
                 reason: "FieldValueInvalid".into(),
                 message: detail.clone(),

@@ -60,13 +60,15 @@ impl Store {
             self.check_namespace_accepts(resource, namespace.unwrap_or_default(), &name).await?;
         }
         if options.dry_run {
+            let mut object = object;
+            object::arrange(&mut object, resource.strategy.field_order());
             return resource.conversion.to_served_version(object).await;
         }
         let key = resource.key(namespace, &name);
-        object::metadata_mut(&mut object).remove("resourceVersion");
+        object::metadata_mut(&mut object).shift_remove("resourceVersion");
         let stored = self
             .storage
-            .create(&key, encode(object), ctx.provenance(Verb::Create))
+            .create(&key, encode(resource, object), ctx.provenance(Verb::Create))
             .await
             .map_err(storage_err(resource, &name))?;
         self.recent.stored(&stored);
@@ -97,12 +99,12 @@ impl Store {
         for server_owned in
             ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]
         {
-            meta.remove(server_owned);
+            meta.shift_remove(server_owned);
         }
         if resource.status_subresource
             && let Some(map) = object.as_object_mut()
         {
-            map.remove("status");
+            map.shift_remove("status");
         }
         resource.strategy.prepare_for_create(&mut object);
         let name = object::name(&object).unwrap_or_default().to_owned();
@@ -235,7 +237,7 @@ impl Store {
             desired = old.clone();
             match (desired.as_object_mut(), status) {
                 (Some(map), Some(status)) => map.insert("status".into(), status),
-                (Some(map), None) => map.remove("status"),
+                (Some(map), None) => map.shift_remove("status"),
                 _ => None,
             };
         } else if resource.status_subresource && part == Part::Main {
@@ -243,7 +245,7 @@ impl Store {
             if let Some(map) = desired.as_object_mut() {
                 match status {
                     Some(status) => map.insert("status".into(), status),
-                    None => map.remove("status"),
+                    None => map.shift_remove("status"),
                 };
             }
         }
@@ -306,8 +308,10 @@ impl Store {
             };
         }
         // As kube-apiserver: a write whose encoding equals the stored bytes changes nothing.
-        let encoded = encode_in_place(&mut desired);
-        let unchanged = encoded == current.value;
+        // Objects keep their fields' order, so the same fields in another order (a typed
+        // client's write after kubectl's) are the same object too.
+        let encoded = encode_in_place(resource, &mut desired);
+        let unchanged = encoded == current.value || desired == old;
         if (unchanged || options.dry_run) && options.from_view {
             // Nothing would be written: a copy from the view must first be confirmed.
             return Err(Retry::Conflict);
@@ -418,11 +422,11 @@ fn keep_server_owned_metadata(old: &Value, desired: &mut Value, by_server: bool)
         let field = *field;
         match old_meta.get(field) {
             Some(value) => meta.insert(field.into(), value.clone()),
-            None => meta.remove(field),
+            None => meta.shift_remove(field),
         };
     }
-    meta.remove("resourceVersion");
-    meta.remove("selfLink");
+    meta.shift_remove("resourceVersion");
+    meta.shift_remove("selfLink");
 }
 
 /// A body's `apiVersion`/`kind`, when present, must be what the URL addresses.
@@ -483,7 +487,7 @@ fn settle_namespace(
             return Err(bad_request("a namespaced object must be written to a namespace path"));
         }
         (false, _) => {
-            meta.remove("namespace");
+            meta.shift_remove("namespace");
         }
     }
     Ok(())

@@ -78,7 +78,10 @@ fn source_error(err: StorageError) -> SourceError {
         StorageError::Compacted { requested, compacted } => {
             SourceError::Compacted { requested, oldest: compacted }
         }
-        StorageError::Unavailable(detail) => SourceError::Unavailable(detail),
+        // A watch is a read, so its backend reports Unavailable; either way the view resumes.
+        StorageError::Unavailable(detail) | StorageError::OutcomeUnknown(detail) => {
+            SourceError::Unavailable(detail)
+        }
         other => SourceError::Other(other.to_string()),
     }
 }

@@ -14,7 +14,10 @@
 //!
 //! # Durability
 //! The database runs in WAL mode with `synchronous=FULL`: a write is acknowledged only after its
-//! batch's transaction is committed and fsynced, so it survives a crash or power loss.
+//! batch's transaction is committed and fsynced, so it survives a crash or power loss. An I/O
+//! error at COMMIT fails the batch's writes with
+//! [`StorageError::OutcomeUnknown`](crate::storage::StorageError::OutcomeUnknown): the commit
+//! record may be on disk although the fsync after it failed.
 
 mod read;
 mod schema;

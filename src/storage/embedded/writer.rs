@@ -156,10 +156,10 @@ fn run(
                     let _ = request.reply.send(outcome);
                 }
             }
-            Err(err) => {
-                tracing::warn!(error = %err, requests = batch.len(), "storage batch failed");
+            Err(failure) => {
+                tracing::warn!(error = %failure.0, requests = batch.len(), "storage batch failed");
                 for request in batch.drain(..) {
-                    let _ = request.reply.send(Err(storage_error(&err)));
+                    let _ = request.reply.send(Err(failure.storage_error()));
                 }
             }
         }
@@ -167,10 +167,47 @@ fn run(
     tracing::debug!("embedded storage writer stopped");
 }
 
+/// Why a whole batch failed, and whether that happened at COMMIT.
+#[derive(Debug)]
+struct BatchFailure(rusqlite::Error, Step);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Before COMMIT: the transaction is rolled back and nothing of the batch is stored.
+    Apply,
+    /// COMMIT itself.
+    Commit,
+}
+
+impl From<rusqlite::Error> for BatchFailure {
+    fn from(err: rusqlite::Error) -> Self {
+        BatchFailure(err, Step::Apply)
+    }
+}
+
+impl BatchFailure {
+    /// What every request of the failed batch is told. An I/O error at COMMIT leaves the outcome
+    /// unknown: the WAL frames, commit record included, may already be written when the fsync
+    /// after them fails, and SQLite's recovery after a crash would then find the batch
+    /// committed although this process rolled it back. Any other failure stored nothing.
+    fn storage_error(&self) -> StorageError {
+        let BatchFailure(err, step) = self;
+        match (step, err.sqlite_error_code()) {
+            (Step::Commit, Some(rusqlite::ErrorCode::SystemIoFailure)) => {
+                StorageError::OutcomeUnknown(format!("sqlite commit: {err}"))
+            }
+            _ => storage_error(err),
+        }
+    }
+}
+
 /// Applies `batch` in one transaction and commits it. The outer error fails the whole batch (a
-/// SQL or I/O error, after which nothing is committed); the inner results are each request's
-/// own outcome (a failed precondition affects only that request).
-fn apply(conn: &mut Connection, batch: &[Request]) -> rusqlite::Result<Vec<Result<Applied>>> {
+/// SQL or I/O error); the inner results are each request's own outcome (a failed precondition
+/// affects only that request).
+fn apply(
+    conn: &mut Connection,
+    batch: &[Request],
+) -> std::result::Result<Vec<Result<Applied>>, BatchFailure> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let start = read_meta(&tx)?.head;
     let mut head = start;
@@ -192,7 +229,7 @@ fn apply(conn: &mut Connection, batch: &[Request]) -> rusqlite::Result<Vec<Resul
     if head != start {
         tx.prepare_cached("UPDATE meta SET value = ?1 WHERE name = 'head'")?.execute([head])?;
     }
-    tx.commit()?;
+    tx.commit().map_err(|err| BatchFailure(err, Step::Commit))?;
     Ok(outcomes)
 }
 
@@ -364,4 +401,34 @@ fn compact(
     )?;
     tx.execute("UPDATE meta SET value = ?1 WHERE name = 'compacted'", [revision])?;
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    fn sqlite(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    /// Only an I/O error at COMMIT may have stored the batch; at any earlier step, or any other
+    /// error at COMMIT, the batch was rolled back.
+    #[test]
+    fn only_an_io_error_at_commit_leaves_the_outcome_unknown() {
+        let at = |code, step| BatchFailure(sqlite(code), step).storage_error();
+        assert!(matches!(
+            at(ffi::SQLITE_IOERR_FSYNC, Step::Commit),
+            StorageError::OutcomeUnknown(_)
+        ));
+        assert!(matches!(
+            at(ffi::SQLITE_IOERR_WRITE, Step::Commit),
+            StorageError::OutcomeUnknown(_)
+        ));
+        assert!(matches!(at(ffi::SQLITE_IOERR_WRITE, Step::Apply), StorageError::Internal(_)));
+        assert!(matches!(at(ffi::SQLITE_FULL, Step::Commit), StorageError::Internal(_)));
+        assert!(matches!(at(ffi::SQLITE_BUSY, Step::Commit), StorageError::Unavailable(_)));
+        assert!(matches!(at(ffi::SQLITE_BUSY, Step::Apply), StorageError::Unavailable(_)));
+    }
 }

@@ -12,7 +12,8 @@
 use etcd_client::{Compare, CompareOp, GetOptions, KeyValue, Txn, TxnOp};
 
 use super::EtcdStorage;
-use super::errors::{self, RevisionError};
+use super::errors::{self, Kind, RevisionError};
+use super::members::Clients;
 use crate::storage::{Result, Revision, StorageError};
 
 /// How often recording a compaction is retried when another compactor records at the same time.
@@ -24,9 +25,8 @@ const TOMBSTONES_PER_TXN: usize = 64;
 impl EtcdStorage {
     /// The last compaction recorded through kube-ledger; 0 when there was none.
     pub(super) async fn recorded_compaction(&self) -> Result<Revision> {
-        let mut kv = self.kv.clone();
-        let response =
-            self.request("compacted revision", kv.get(self.layout.compacted_key(), None)).await?;
+        let key = self.layout.compacted_key();
+        let response = self.fetch("compacted revision", &key, GetOptions::new()).await?;
         response.kvs().first().map_or(Ok(0), parse_marker)
     }
 
@@ -34,8 +34,9 @@ impl EtcdStorage {
         if revision <= 0 {
             return Ok(()); // Nothing precedes the first revision.
         }
-        let mut kv = self.kv.clone();
-        if let Err(err) = self.call("compact", kv.compact(revision, None)).await? {
+        let compact =
+            |mut clients: Clients| async move { clients.kv.compact(revision, None).await };
+        if let Err(err) = self.call("compact", Kind::Write, compact).await? {
             match errors::revision_error(&err) {
                 // Already compacted at or past `revision`: nothing older is left to drop, but the
                 // record may lag a compaction made elsewhere, so it is still brought forward.
@@ -44,7 +45,7 @@ impl EtcdStorage {
                     let current = self.head_revision().await?;
                     return Err(StorageError::FutureRevision { requested: revision, current });
                 }
-                None => return Err(errors::map(err)),
+                None => return Err(errors::map(err, Kind::Write)),
             }
         }
         self.record_compaction(revision).await?;
@@ -57,8 +58,7 @@ impl EtcdStorage {
     async fn record_compaction(&self, revision: Revision) -> Result<()> {
         let key = self.layout.compacted_key();
         for _ in 0..RECORD_ATTEMPTS {
-            let mut kv = self.kv.clone();
-            let response = self.request("compacted revision", kv.get(key.as_str(), None)).await?;
+            let response = self.fetch("compacted revision", &key, GetOptions::new()).await?;
             let (recorded, version) = match response.kvs().first() {
                 Some(record) => (parse_marker(record)?, record.mod_revision()),
                 None => (0, 0),
@@ -69,7 +69,7 @@ impl EtcdStorage {
             let txn = Txn::new()
                 .when([Compare::mod_revision(key.as_str(), CompareOp::Equal, version)])
                 .and_then([TxnOp::put(key.as_str(), revision.to_string(), None)]);
-            if self.request("record compaction", kv.txn(txn)).await?.succeeded() {
+            if self.txn("record compaction", Kind::Write, txn).await?.succeeded() {
                 return Ok(());
             }
         }
@@ -91,8 +91,7 @@ impl EtcdStorage {
         let (start, end) = self.layout.tombstone_range();
         let options =
             GetOptions::new().with_range(end).with_keys_only().with_max_mod_revision(revision - 1);
-        let mut kv = self.kv.clone();
-        let response = self.request("list tombstones", kv.get(start, Some(options))).await?;
+        let response = self.fetch("list tombstones", &start, options).await?;
         for batch in response.kvs().chunks(TOMBSTONES_PER_TXN) {
             let txn = Txn::new()
                 .when(
@@ -103,7 +102,7 @@ impl EtcdStorage {
                 )
                 .and_then(batch.iter().map(|t| TxnOp::delete(t.key(), None)).collect::<Vec<_>>());
             // A batch that lost a race keeps its tombstones until the next compaction.
-            self.request("drop tombstones", kv.txn(txn)).await?;
+            self.txn("drop tombstones", Kind::Write, txn).await?;
         }
         Ok(())
     }

@@ -23,6 +23,7 @@ use crate::storage::{Result, Revision, StorageError};
 #[derive(Debug, Clone)]
 enum Failure {
     Unavailable(String),
+    OutcomeUnknown(String),
     Other(String),
 }
 
@@ -72,6 +73,7 @@ impl HeadReads {
         match answered.await {
             Ok(Ok(revision)) => Ok(revision),
             Ok(Err(Failure::Unavailable(detail))) => Err(StorageError::Unavailable(detail)),
+            Ok(Err(Failure::OutcomeUnknown(detail))) => Err(StorageError::OutcomeUnknown(detail)),
             Ok(Err(Failure::Other(detail))) => Err(StorageError::Internal(detail)),
             Err(_) => Err(StorageError::Internal("the head reader stopped".into())),
         }
@@ -93,6 +95,7 @@ async fn drive(fetch: Fetch, waiting: Arc<Mutex<Waiting>>) {
         let answer = match fetch().await {
             Ok(revision) => Ok(revision),
             Err(StorageError::Unavailable(detail)) => Err(Failure::Unavailable(detail)),
+            Err(StorageError::OutcomeUnknown(detail)) => Err(Failure::OutcomeUnknown(detail)),
             Err(other) => Err(Failure::Other(other.to_string())),
         };
         for caller in batch {

@@ -15,6 +15,7 @@ use etcd_client::{KeyValue, Txn, TxnOp, TxnOpResponse, WatchOptions};
 use futures::future::try_join_all;
 
 use super::EtcdStorage;
+use super::errors::Kind;
 use crate::storage::{Event, Result, Revision, StorageError, validate_key};
 
 /// How often a replay restarts because etcd compacted the history it was reading.
@@ -55,8 +56,7 @@ impl EtcdStorage {
             TxnOp::get(self.layout.data_key(key), None),
             TxnOp::get(self.layout.tombstone_key(key), None),
         ]);
-        let mut kv = self.kv.clone();
-        let response = self.request("history", kv.txn(txn)).await?;
+        let response = self.txn("history", Kind::Read, txn).await?;
         let revisions: Vec<Revision> = response
             .op_responses()
             .iter()
@@ -82,7 +82,7 @@ impl EtcdStorage {
         let mut events = Vec::new();
         loop {
             // etcd replays stored history without pause, so silence means trouble.
-            let Some(response) = self.request("history", stream.message()).await? else {
+            let Some(response) = self.within("history", Kind::Read, stream.message()).await? else {
                 return Err(StorageError::Unavailable("etcd closed the watch".to_owned()));
             };
             if response.compact_revision() > 0 {

@@ -14,15 +14,32 @@
 //! - `read`: get and list pages, and etcd's revision errors in contract terms.
 //! - `compaction`: etcd compaction plus the compacted-revision record and tombstone clean-up.
 //! - `watch`: the watch stream; `history`: one key's events, replayed by a watch.
-//! - `errors`: the one place etcd client errors are translated.
+//! - `errors`: the one place etcd client errors are translated, and what each failure proves.
+//! - `members`, `health`, `probe`: which etcd member each request goes to (below).
 //!
 //! Data flows down from [`Storage`] calls through `write`, `read` and `compaction` to etcd
 //! transactions and ranges, and up from etcd watches through `watch` and `history` as
-//! [`Event`](crate::storage::Event)s.
+//! [`Event`](crate::storage::Event)s. Every request passes through `members` on its way down.
 //!
-//! Every request carries the configured deadline; when etcd is unreachable, operations fail with
-//! [`StorageError::Unavailable`] within it and the same handle works again once etcd answers (the
-//! gRPC channel reconnects by itself).
+//! # Members and failures
+//! Each endpoint of `--etcd-servers` (one per member) gets a client of its own: etcd-client's
+//! balanced channel round-robins over all endpoints and keeps sending to a dead member, which
+//! failed a third of the requests of a three-member cluster with one member down. Instead
+//! (`members`, rules in `health`): requests go to the leader, or to a reachable member; a probe
+//! task asks each member for its status every second (which member leads, which are gone) and
+//! retries unreachable members with a backoff; a request whose connection could not be made, or
+//! that a member refused before acting on it ("no leader"), moves on to the next member; a read
+//! whose answer was lost does too; while the leader is gone, requests wait for the election
+//! rather than reach a follower that would forward them to the dead leader. So a member failure
+//! costs at most the requests in flight to it, and only writes among them: those fail with
+//! [`StorageError::OutcomeUnknown`](crate::storage::StorageError::OutcomeUnknown) (HTTP 504), because they may have been committed.
+//! [`StorageError::Unavailable`](crate::storage::StorageError::Unavailable) (HTTP 503) always means nothing was done: every member refused
+//! the connection or the request, or no leader was elected within the deadline.
+//!
+//! Every request carries the configured deadline, retries and waits included. The same handle
+//! works again once etcd answers (each member's channel reconnects by itself). Consistent reads
+//! are linearizable, so they, and `/readyz` which makes one, succeed exactly when some member
+//! reaches a quorum.
 //!
 //! [`MAX_VALUE_BYTES`](crate::storage::MAX_VALUE_BYTES) leaves room for the key and the envelope
 //! within etcd's default `--max-request-bytes` (1.5 MiB), so a stock etcd accepts every value
@@ -32,8 +49,11 @@ mod compaction;
 mod envelope;
 mod errors;
 mod head;
+mod health;
 mod history;
 mod layout;
+mod members;
+mod probe;
 mod read;
 mod watch;
 mod write;
@@ -45,45 +65,34 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use etcd_client::{Client, ConnectOptions, GetOptions, KvClient, WatchClient};
+use etcd_client::{GetOptions, GetResponse, Txn, TxnResponse};
 
-use self::errors::EtcdResult;
+use self::errors::{EtcdResult, Kind};
 use self::layout::Layout;
+use self::members::{Clients, Members};
 use super::{
     Deleted, Event, ListOptions, ListPage, Object, Provenance, Result, Revision, Storage,
-    StorageError, WatchStream,
+    WatchStream,
 };
 
 /// How to reach etcd.
 #[derive(Debug, Clone)]
 pub struct EtcdConfig {
-    /// `http://host:port` endpoints (kube-apiserver's `--etcd-servers`).
+    /// `http://host:port` endpoints (kube-apiserver's `--etcd-servers`), one per member.
     pub endpoints: Vec<String>,
     /// Prefix of every key (kube-apiserver's `--etcd-prefix`, default `/registry`).
     pub prefix: String,
-    /// Deadline of one request; past it an operation fails with `Unavailable`.
+    /// Deadline of one request, its retries and waits included.
     pub request_timeout: Duration,
 }
 
-/// The largest gRPC message accepted from etcd. tonic's default (4 MiB) is smaller than one list
-/// page or watch batch of large objects; like kube-apiserver, accept what etcd may send.
-const MAX_MESSAGE_BYTES: usize = i32::MAX as usize;
-
-/// How often an idle connection is pinged, so that a watch on a silently dead connection fails
-/// instead of waiting forever (kube-apiserver's keepalive time; etcd refuses pings more often
-/// than every 5 s).
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
-
-/// The etcd backend. Cheap to clone: clones share one gRPC channel.
+/// The etcd backend. Cheap to clone: clones share the members' clients and their table.
 #[derive(Clone)]
 pub struct EtcdStorage {
-    kv: KvClient,
-    watch: WatchClient,
+    members: Arc<Members>,
     layout: Layout,
     /// The deadline of every request (and of every wait for the next watch message in history).
     timeout: Duration,
-    /// Kept only to describe the handle in `Debug` output.
-    endpoints: Vec<String>,
     /// Concurrent `current_revision` calls share one request (see `head`).
     head: head::HeadReads,
 }
@@ -91,7 +100,7 @@ pub struct EtcdStorage {
 impl fmt::Debug for EtcdStorage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EtcdStorage")
-            .field("endpoints", &self.endpoints)
+            .field("members", &self.members)
             .field("layout", &self.layout)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -102,66 +111,98 @@ impl EtcdStorage {
     /// Connects to etcd and checks that it answers within the request timeout: a backend that is
     /// down at startup fails with `Unavailable` rather than at the first request.
     pub async fn connect(config: EtcdConfig) -> Result<EtcdStorage> {
-        if config.endpoints.is_empty() {
-            return Err(StorageError::Internal("no etcd endpoints configured".to_owned()));
-        }
         let timeout = config.request_timeout;
-        let options = ConnectOptions::new()
-            .with_connect_timeout(timeout)
-            .with_timeout(timeout)
-            .with_keep_alive(KEEP_ALIVE_INTERVAL, timeout);
-        let connecting = Client::connect(&config.endpoints, Some(options));
-        let client = tokio::time::timeout(timeout, connecting)
-            .await
-            .map_err(|_| errors::timed_out("connect", timeout))?
-            .map_err(errors::map)?;
-        let kv = client.kv_client().max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let members = Members::connect(&config.endpoints, timeout).await?;
         let layout = Layout::new(&config.prefix);
-        let head = head::HeadReads::new(head_fetch(kv.clone(), layout.compacted_key(), timeout));
-        let storage = EtcdStorage {
-            kv,
-            watch: client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
-            layout,
-            timeout,
-            endpoints: config.endpoints,
-            head,
-        };
+        let head = head::HeadReads::new(head_fetch(members.clone(), layout.compacted_key()));
+        let storage = EtcdStorage { members, layout, timeout, head };
         storage.current_revision().await?;
         Ok(storage)
     }
 
-    /// Runs one etcd request under the request deadline. The outer error is the deadline; the
-    /// inner result is etcd's, left to the caller because some errors need context to map.
-    async fn call<T>(
-        &self,
-        what: &str,
-        request: impl Future<Output = EtcdResult<T>>,
-    ) -> Result<EtcdResult<T>> {
-        tokio::time::timeout(self.timeout, request)
-            .await
-            .map_err(|_| errors::timed_out(what, self.timeout))
+    /// Runs one etcd request on whichever member can serve it (see `members`). The outer error
+    /// is the request's failure; the inner result is etcd's answer, left to the caller because
+    /// some errors need context to map.
+    async fn call<T, F, Fut>(&self, what: &str, kind: Kind, attempt: F) -> Result<EtcdResult<T>>
+    where
+        F: FnMut(Clients) -> Fut,
+        Fut: Future<Output = EtcdResult<T>>,
+    {
+        self.members.call(what, kind, attempt).await
     }
 
     /// [`EtcdStorage::call`] for requests whose errors all map without context.
-    async fn request<T>(
+    async fn request<T, F, Fut>(&self, what: &str, kind: Kind, attempt: F) -> Result<T>
+    where
+        F: FnMut(Clients) -> Fut,
+        Fut: Future<Output = EtcdResult<T>>,
+    {
+        self.call(what, kind, attempt).await?.map_err(|err| errors::map(err, kind))
+    }
+
+    /// A range read of `key` (a single key, or a range through `options`), at any member.
+    async fn range(
         &self,
         what: &str,
-        request: impl Future<Output = EtcdResult<T>>,
+        key: &str,
+        options: GetOptions,
+    ) -> Result<EtcdResult<GetResponse>> {
+        range(&self.members, what, key, options).await
+    }
+
+    /// [`EtcdStorage::range`] for reads whose errors all map without context.
+    async fn fetch(&self, what: &str, key: &str, options: GetOptions) -> Result<GetResponse> {
+        self.range(what, key, options).await?.map_err(|err| errors::map(err, Kind::Read))
+    }
+
+    /// A transaction of `kind`: [`Kind::Read`] when it only reads.
+    async fn txn(&self, what: &str, kind: Kind, txn: Txn) -> Result<TxnResponse> {
+        let attempt = |mut clients: Clients| {
+            let txn = txn.clone();
+            async move { clients.kv.txn(txn).await }
+        };
+        self.request(what, kind, attempt).await
+    }
+
+    /// Awaits the next message of a stream already open on one member, under the request
+    /// deadline: a stream cannot move to another member, so its failure is the caller's.
+    async fn within<T>(
+        &self,
+        what: &str,
+        kind: Kind,
+        next: impl Future<Output = EtcdResult<T>>,
     ) -> Result<T> {
-        self.call(what, request).await?.map_err(errors::map)
+        tokio::time::timeout(self.timeout, next)
+            .await
+            .map_err(|_| errors::timed_out(what, kind, self.timeout))?
+            .map_err(|err| errors::map(err, kind))
     }
 }
 
+/// A range read on `members` (shared by [`EtcdStorage::range`] and the head reads).
+async fn range(
+    members: &Members,
+    what: &str,
+    key: &str,
+    options: GetOptions,
+) -> Result<EtcdResult<GetResponse>> {
+    let attempt = |mut clients: Clients| {
+        let (key, options) = (key.to_owned(), options.clone());
+        async move { clients.kv.get(key, Some(options)).await }
+    };
+    members.call(what, Kind::Read, attempt).await
+}
+
 /// One head request: the cheapest read there is (a count of one key), for its header's revision.
-fn head_fetch(kv: KvClient, key: String, timeout: Duration) -> head::Fetch {
+/// Linearizable, so it succeeds only through a member that reaches a quorum: `/readyz` asks it.
+fn head_fetch(members: Arc<Members>, key: String) -> head::Fetch {
     Arc::new(move || {
-        let (mut kv, key) = (kv.clone(), key.clone());
+        let (members, key) = (members.clone(), key.clone());
         Box::pin(async move {
             let options = GetOptions::new().with_count_only();
-            let response = tokio::time::timeout(timeout, kv.get(key, Some(options)))
-                .await
-                .map_err(|_| errors::timed_out("current revision", timeout))?
-                .map_err(errors::map)?;
+            let response = range(&members, "current revision", &key, options)
+                .await?
+                .map_err(|err| errors::map(err, Kind::Read))?;
             write::header_revision(response.header())
         })
     })

@@ -1,12 +1,10 @@
 //! Reads: single keys and list pages as etcd range requests, at the current revision or at a
 //! requested one, plus the translation of etcd's revision errors into the contract's.
 
-use std::future::Future;
-
-use etcd_client::GetOptions;
+use etcd_client::{GetOptions, GetResponse};
 
 use super::EtcdStorage;
-use super::errors::{self, EtcdResult, RevisionError};
+use super::errors::{self, Kind, RevisionError};
 use super::write::header_revision;
 use crate::storage::{
     ListOptions, ListPage, Object, Result, Revision, StorageError, validate_key, validate_prefix,
@@ -20,10 +18,8 @@ impl EtcdStorage {
     ) -> Result<Option<Object>> {
         validate_key(key)?;
         let at = read_revision(revision);
-        let mut kv = self.kv.clone();
         let options = GetOptions::new().with_revision(at);
-        let request = kv.get(self.layout.data_key(key), Some(options));
-        let mut response = self.read("get", at, request).await?;
+        let mut response = self.read("get", at, &self.layout.data_key(key), options).await?;
         response.take_kvs().into_iter().next().map(|kv| Ok(self.layout.object(kv)?.0)).transpose()
     }
 
@@ -51,8 +47,7 @@ impl EtcdStorage {
             Some(limit) => get.with_limit(i64::try_from(limit).unwrap_or(i64::MAX)),
             None => get,
         };
-        let mut kv = self.kv.clone();
-        let mut response = self.read("list", at, kv.get(start, Some(get))).await?;
+        let mut response = self.read("list", at, &start, get).await?;
         let revision = match at {
             0 => header_revision(response.header())?,
             at => at,
@@ -68,21 +63,21 @@ impl EtcdStorage {
 
     /// The revision of the latest write: the header of the cheapest possible read.
     pub(super) async fn head_revision(&self) -> Result<Revision> {
-        let mut kv = self.kv.clone();
         let options = GetOptions::new().with_count_only();
-        let request = kv.get(self.layout.compacted_key(), Some(options));
-        let response = self.request("current revision", request).await?;
+        let response =
+            self.fetch("current revision", &self.layout.compacted_key(), options).await?;
         header_revision(response.header())
     }
 
-    /// Runs a read at revision `at` (0: current) and maps etcd's revision errors.
-    async fn read<T>(
+    /// A range read at revision `at` (0: current), with etcd's revision errors mapped.
+    async fn read(
         &self,
         what: &str,
         at: Revision,
-        request: impl Future<Output = EtcdResult<T>>,
-    ) -> Result<T> {
-        match self.call(what, request).await? {
+        key: &str,
+        options: GetOptions,
+    ) -> Result<GetResponse> {
+        match self.range(what, key, options).await? {
             Ok(response) => Ok(response),
             Err(err) => Err(self.read_error(err, at).await),
         }
@@ -100,7 +95,7 @@ impl EtcdStorage {
                 Ok(current) => StorageError::FutureRevision { requested, current },
                 Err(err) => err,
             },
-            None => errors::map(err),
+            None => errors::map(err, Kind::Read),
         }
     }
 

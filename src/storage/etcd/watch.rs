@@ -20,7 +20,8 @@ use etcd_client::{EventType as EtcdEventType, GetOptions, WatchOptions, WatchRes
 use futures::StreamExt;
 use futures::future::try_join_all;
 
-use super::errors::{self, RevisionError};
+use super::errors::{self, Kind, RevisionError};
+use super::members::Clients;
 use super::{EtcdStorage, envelope};
 use crate::storage::{
     Event, EventType, Provenance, Result, Revision, StorageError, WatchItem, WatchStream,
@@ -60,16 +61,14 @@ impl EtcdStorage {
     async fn check_watchable(&self, after: Revision) -> Result<()> {
         // Revision 0 is "before anything": watching after it needs revision 1 on.
         let at = after.max(1);
-        let mut kv = self.kv.clone();
         let options = GetOptions::new().with_count_only().with_revision(at);
-        let request = kv.get(self.layout.compacted_key(), Some(options));
-        match self.call("watch", request).await? {
+        match self.range("watch", &self.layout.compacted_key(), options).await? {
             Ok(_) => Ok(()),
             Err(err) => match errors::revision_error(&err) {
                 Some(RevisionError::Compacted) => Err(self.compacted_error(after, at).await),
                 // Nothing was written at `after` yet, so nothing after it is compacted.
                 Some(RevisionError::Future) => Ok(()),
-                None => Err(errors::map(err)),
+                None => Err(errors::map(err, Kind::Read)),
             },
         }
     }
@@ -81,15 +80,21 @@ impl EtcdStorage {
         key: String,
         options: WatchOptions,
     ) -> Result<etcd_client::WatchStream> {
-        let mut client = self.watch.clone();
-        let mut stream = self.request("watch", client.watch(key, Some(options))).await?;
-        match self.request("watch", stream.message()).await? {
-            Some(created) if created.created() && !created.canceled() => Ok(stream),
-            Some(refused) => Err(StorageError::Internal(format!(
+        let open = |mut clients: Clients| {
+            let (key, options) = (key.clone(), options.clone());
+            async move {
+                let mut stream = clients.watch.watch(key, Some(options)).await?;
+                let created = stream.message().await?;
+                Ok((stream, created))
+            }
+        };
+        match self.request("watch", Kind::Read, open).await? {
+            (stream, Some(created)) if created.created() && !created.canceled() => Ok(stream),
+            (_, Some(refused)) => Err(StorageError::Internal(format!(
                 "etcd refused the watch: {}",
                 refused.cancel_reason()
             ))),
-            None => Err(StorageError::Unavailable(
+            (_, None) => Err(StorageError::Unavailable(
                 "etcd closed the watch before confirming it".to_owned(),
             )),
         }
@@ -134,15 +139,14 @@ impl EtcdStorage {
     /// revision). `None` when the delete was not made by kube-ledger, or when compaction has
     /// dropped the tombstone's history since.
     async fn delete_provenance(&self, key: &str, revision: Revision) -> Result<Option<Provenance>> {
-        let mut kv = self.kv.clone();
         let options = GetOptions::new().with_revision(revision);
-        let request = kv.get(self.layout.tombstone_key(key), Some(options));
-        let mut response = match self.call("read tombstone", request).await? {
+        let tombstone = self.layout.tombstone_key(key);
+        let mut response = match self.range("read tombstone", &tombstone, options).await? {
             Ok(response) => response,
             Err(err) if errors::revision_error(&err) == Some(RevisionError::Compacted) => {
                 return Ok(None);
             }
-            Err(err) => return Err(errors::map(err)),
+            Err(err) => return Err(errors::map(err, Kind::Read)),
         };
         match response.take_kvs().into_iter().next() {
             Some(tombstone) if tombstone.mod_revision() == revision => {
@@ -189,7 +193,7 @@ impl Watcher {
                 Ok(None) => {
                     self.fail(StorageError::Unavailable("etcd closed the watch".to_owned()))
                 }
-                Err(err) => self.fail(errors::map(err)),
+                Err(err) => self.fail(errors::map(err, Kind::Read)),
             }
         }
     }

@@ -19,6 +19,7 @@ use etcd_client::{
     TxnOpResponse, TxnResponse,
 };
 
+use super::errors::Kind;
 use super::{EtcdStorage, envelope};
 use crate::storage::{
     Deleted, Object, Provenance, Result, Revision, StorageError, validate_key, validate_value,
@@ -39,8 +40,7 @@ impl EtcdStorage {
             .when([Compare::create_revision(etcd_key.as_str(), CompareOp::Equal, 0)])
             .and_then([TxnOp::put(etcd_key.as_str(), stored, None)])
             .or_else([TxnOp::get(etcd_key.as_str(), None)]);
-        let mut kv = self.kv.clone();
-        let response = self.request("create", kv.txn(txn)).await?;
+        let response = self.txn("create", Kind::Write, txn).await?;
         if !response.succeeded() {
             return match self.else_object(&response)? {
                 Some(current) => Err(StorageError::AlreadyExists {
@@ -75,8 +75,7 @@ impl EtcdStorage {
                 Some(PutOptions::new().with_prev_key()),
             )])
             .or_else([TxnOp::get(etcd_key.as_str(), None)]);
-        let mut kv = self.kv.clone();
-        let response = self.request("update", kv.txn(txn)).await?;
+        let response = self.txn("update", Kind::Write, txn).await?;
         if !response.succeeded() {
             return Err(self.precondition_failed(key, expected, &response)?);
         }
@@ -108,8 +107,7 @@ impl EtcdStorage {
                 TxnOp::put(self.layout.tombstone_key(key), tombstone, None),
             ])
             .or_else([TxnOp::get(etcd_key.as_str(), None)]);
-        let mut kv = self.kv.clone();
-        let response = self.request("delete", kv.txn(txn)).await?;
+        let response = self.txn("delete", Kind::Write, txn).await?;
         if !response.succeeded() {
             return Err(self.precondition_failed(key, expected, &response)?);
         }

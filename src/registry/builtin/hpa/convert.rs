@@ -147,12 +147,12 @@ fn drop_round_trip_annotations(object: &mut Value) -> Map<String, Value> {
         return removed;
     };
     for key in ROUND_TRIP_ANNOTATIONS {
-        if let Some(value) = annotations.remove(key) {
+        if let Some(value) = annotations.shift_remove(key) {
             removed.insert(key.to_owned(), value);
         }
     }
     if !removed.is_empty() && annotations.is_empty() {
-        meta.remove("annotations");
+        meta.shift_remove("annotations");
     }
     removed
 }

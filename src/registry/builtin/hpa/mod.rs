@@ -104,7 +104,7 @@ fn drop_tolerance(hpa: &mut Value) {
         if let Some(rules) =
             hpa.pointer_mut(&format!("/spec/behavior/{key}")).and_then(Value::as_object_mut)
         {
-            rules.remove("tolerance");
+            rules.shift_remove("tolerance");
         }
     }
 }

@@ -1,0 +1,233 @@
+//! Admission: the plugins every write passes between decoding and storage, as
+//! k8s.io/apiserver's admission chain runs them.
+//!
+//! Data flow inside the generic store (see `docs/architecture.md`):
+//!
+//! ```text
+//! decoded object ─▶ Chain::admit     (mutating plugins, in order; may change the object)
+//!                ─▶ strategy prepare ─▶ strategy validate
+//!                ─▶ Chain::validate  (validating plugins, in order; may only refuse)
+//!                ─▶ storage write
+//! ```
+//!
+//! A plugin sees one write's [`Attributes`] (who, which action, which resource and object) and
+//! answers `Ok` or the `Status` error the client gets (403 Forbidden for a policy refusal, 422
+//! for an invalid object, whatever a webhook returned). Warnings a plugin adds reach the client
+//! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
+//! no new object.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::api::status::ApiError;
+use crate::authn::UserInfo;
+
+/// The kind of write being admitted; serialized as AdmissionReview's `operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+impl Action {
+    /// AdmissionReview's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "CREATE",
+            Action::Update => "UPDATE",
+            Action::Delete => "DELETE",
+            Action::Connect => "CONNECT",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One write, as every admission plugin sees it (kube's `admission.Attributes`).
+#[derive(Debug, Clone, Copy)]
+pub struct Attributes<'a> {
+    pub action: Action,
+    pub user: &'a UserInfo,
+    /// The resource addressed, in the version the request used.
+    pub group: &'a str,
+    pub version: &'a str,
+    pub resource: &'a str,
+    /// `""`, `status`, `scale`, …
+    pub subresource: &'a str,
+    pub kind: &'a str,
+    /// `""` for cluster-scoped resources.
+    pub namespace: &'a str,
+    /// May be empty on a create with `generateName` (mutating plugins run before naming).
+    pub name: &'a str,
+    /// `dryRun=All`: plugins with side effects must not act.
+    pub dry_run: bool,
+    /// The stored object an update or delete replaces.
+    pub old_object: Option<&'a Value>,
+    /// CreateOptions / UpdateOptions / DeleteOptions as sent in AdmissionReview.
+    pub options: Option<&'a Value>,
+}
+
+/// One admission plugin. Both phases default to admitting: a plugin implements the ones it
+/// takes part in.
+#[async_trait]
+pub trait Plugin: Send + Sync + fmt::Debug {
+    /// kube-apiserver's name for the plugin (`NamespaceLifecycle`, `MutatingAdmissionWebhook`).
+    fn name(&self) -> &'static str;
+
+    /// Mutating phase. `object` is the new object (`None` for deletes and connects).
+    async fn admit(
+        &self,
+        _attributes: &Attributes<'_>,
+        _object: Option<&mut Value>,
+        _warnings: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Validating phase, after the strategy's own validation. Must not change anything.
+    async fn validate(
+        &self,
+        _attributes: &Attributes<'_>,
+        _object: Option<&Value>,
+        _warnings: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// The plugins of a server, in the order they run.
+#[derive(Debug, Clone, Default)]
+pub struct Chain {
+    plugins: Vec<Arc<dyn Plugin>>,
+}
+
+impl Chain {
+    pub fn new(plugins: Vec<Arc<dyn Plugin>>) -> Chain {
+        Chain { plugins }
+    }
+
+    pub fn plugins(&self) -> &[Arc<dyn Plugin>] {
+        &self.plugins
+    }
+
+    /// Every plugin's mutating phase, in order; the first refusal ends it.
+    pub async fn admit(
+        &self,
+        attributes: &Attributes<'_>,
+        mut object: Option<&mut Value>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        for plugin in &self.plugins {
+            plugin.admit(attributes, object.as_deref_mut(), warnings).await?;
+        }
+        Ok(())
+    }
+
+    /// Every plugin's validating phase, in order; the first refusal ends it.
+    pub async fn validate(
+        &self,
+        attributes: &Attributes<'_>,
+        object: Option<&Value>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        for plugin in &self.plugins {
+            plugin.validate(attributes, object, warnings).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::status::Reason;
+
+    #[derive(Debug)]
+    struct AddLabel;
+
+    #[async_trait]
+    impl Plugin for AddLabel {
+        fn name(&self) -> &'static str {
+            "AddLabel"
+        }
+        async fn admit(
+            &self,
+            _: &Attributes<'_>,
+            object: Option<&mut Value>,
+            warnings: &mut Vec<String>,
+        ) -> Result<(), ApiError> {
+            if let Some(object) = object {
+                object["metadata"]["labels"]["admitted"] = json!("true");
+                warnings.push("labelled".to_owned());
+            }
+            Ok(())
+        }
+    }
+
+    #[derive(Debug)]
+    struct DenyUnlabelled;
+
+    #[async_trait]
+    impl Plugin for DenyUnlabelled {
+        fn name(&self) -> &'static str {
+            "DenyUnlabelled"
+        }
+        async fn validate(
+            &self,
+            _: &Attributes<'_>,
+            object: Option<&Value>,
+            _: &mut Vec<String>,
+        ) -> Result<(), ApiError> {
+            match object.and_then(|o| o.pointer("/metadata/labels/admitted")) {
+                Some(_) => Ok(()),
+                None => Err(ApiError::new(Reason::Forbidden, "not admitted")),
+            }
+        }
+    }
+
+    fn attributes(user: &UserInfo) -> Attributes<'_> {
+        Attributes {
+            action: Action::Create,
+            user,
+            group: "",
+            version: "v1",
+            resource: "configmaps",
+            subresource: "",
+            kind: "ConfigMap",
+            namespace: "default",
+            name: "a",
+            dry_run: false,
+            old_object: None,
+            options: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn mutations_run_before_validations_see_them() {
+        let user = UserInfo::anonymous();
+        let attributes = attributes(&user);
+        let mut warnings = Vec::new();
+        let mut object = json!({"metadata": {"name": "a"}});
+
+        let deny_only = Chain::new(vec![Arc::new(DenyUnlabelled)]);
+        let err = deny_only.validate(&attributes, Some(&object), &mut warnings).await;
+        assert_eq!(err.unwrap_err().reason, Reason::Forbidden);
+
+        let chain = Chain::new(vec![Arc::new(AddLabel), Arc::new(DenyUnlabelled)]);
+        chain.admit(&attributes, Some(&mut object), &mut warnings).await.unwrap();
+        chain.validate(&attributes, Some(&object), &mut warnings).await.unwrap();
+        assert_eq!(object["metadata"]["labels"]["admitted"], "true");
+        assert_eq!(warnings, ["labelled"]);
+    }
+}

@@ -1,0 +1,366 @@
+//! kube's bootstrap RBAC policy (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy`), as the
+//! objects kube-apiserver creates at start and reconciles on every start after: the roles a
+//! server without nodes or controllers needs, with kube's rules, labels and annotations.
+//!
+//! - `cluster-admin` (everything), bound to the group `system:masters`;
+//! - the user-facing `admin`, `edit` and `view`, aggregated from ClusterRoles labelled
+//!   `rbac.authorization.k8s.io/aggregate-to-<role>: "true"` — kube's
+//!   `system:aggregate-to-{admin,edit,view}` among them, and `view` aggregates into `edit`,
+//!   `edit` into `admin`;
+//! - `system:discovery` and `system:basic-user` bound to `system:authenticated`;
+//!   `system:public-info-viewer` (health and version) to `system:authenticated` and
+//!   `system:unauthenticated` — what anonymous requests may reach;
+//! - `system:monitoring` (health and `/metrics`) bound to the group `system:monitoring`,
+//!   `system:service-account-issuer-discovery` (the OIDC documents) to
+//!   `system:serviceaccounts`, and `system:auth-delegator` (TokenReview and
+//!   SubjectAccessReview, for servers that delegate to this one; bound by whoever needs it).
+
+use serde_json::{Value, json};
+
+use super::rule::{GROUP, PolicyRule, Subject};
+use super::user::{
+    ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS, ALL_UNAUTHENTICATED, SYSTEM_PRIVILEGED_GROUP,
+};
+
+/// The label on every bootstrap object: `kubernetes.io/bootstrapping: rbac-defaults`.
+pub const BOOTSTRAPPING_LABEL: (&str, &str) = ("kubernetes.io/bootstrapping", "rbac-defaults");
+/// Set to `"false"` on an object to keep reconciliation from changing it.
+pub const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoupdate";
+/// The label prefix of the aggregated roles: `rbac.authorization.k8s.io/aggregate-to-`.
+pub const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
+
+const READ: &[&str] = &["get", "list", "watch"];
+const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
+const READ_WRITE: &[&str] =
+    &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
+    PolicyRule::resource(verbs, groups, resources)
+}
+
+/// A bootstrap ClusterRole: its rules, extra labels, and the label its aggregation selects.
+fn cluster_role(
+    name: &str,
+    rules: &[PolicyRule],
+    aggregate_to: Option<&str>,
+    aggregates: Option<&str>,
+) -> Value {
+    let mut labels = json!({BOOTSTRAPPING_LABEL.0: BOOTSTRAPPING_LABEL.1});
+    if let Some(target) = aggregate_to {
+        labels[format!("{AGGREGATE_TO}{target}")] = json!("true");
+    }
+    let rules: Vec<Value> = rules.iter().map(PolicyRule::to_json).collect();
+    let mut role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {
+            "name": name,
+            "labels": labels,
+            "annotations": {AUTOUPDATE_ANNOTATION: "true"},
+        },
+        "rules": if rules.is_empty() { Value::Null } else { rules.into() },
+    });
+    if let Some(source) = aggregates {
+        role["aggregationRule"] = json!({"clusterRoleSelectors": [
+            {"matchLabels": {format!("{AGGREGATE_TO}{source}"): "true"}}]});
+    }
+    role
+}
+
+/// The bootstrap ClusterRoles.
+pub fn cluster_roles() -> Vec<Value> {
+    vec![
+        cluster_role("admin", &[], None, Some("admin")),
+        cluster_role(
+            "cluster-admin",
+            &[rule(&["*"], &["*"], &["*"]), PolicyRule::urls(&["*"], &["*"])],
+            None,
+            None,
+        ),
+        cluster_role("edit", &[], Some("admin"), Some("edit")),
+        cluster_role("system:aggregate-to-admin", &aggregate_to_admin(), Some("admin"), None),
+        cluster_role("system:aggregate-to-edit", &aggregate_to_edit(), Some("edit"), None),
+        cluster_role("system:aggregate-to-view", &aggregate_to_view(), Some("view"), None),
+        cluster_role(
+            "system:auth-delegator",
+            &[
+                rule(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
+                rule(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+            ],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:basic-user",
+            &[
+                rule(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                ),
+                rule(&["create"], &["authentication.k8s.io"], &["selfsubjectreviews"]),
+            ],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:discovery",
+            &[PolicyRule::urls(
+                &["get"],
+                &[
+                    "/api",
+                    "/api/*",
+                    "/apis",
+                    "/apis/*",
+                    "/healthz",
+                    "/livez",
+                    "/openapi",
+                    "/openapi/*",
+                    "/readyz",
+                    "/version",
+                    "/version/",
+                ],
+            )],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:monitoring",
+            &[PolicyRule::urls(
+                &["get"],
+                &[
+                    "/healthz",
+                    "/healthz/*",
+                    "/livez",
+                    "/livez/*",
+                    "/metrics",
+                    "/metrics/slis",
+                    "/readyz",
+                    "/readyz/*",
+                ],
+            )],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:public-info-viewer",
+            &[PolicyRule::urls(
+                &["get"],
+                &["/healthz", "/livez", "/readyz", "/version", "/version/"],
+            )],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:service-account-issuer-discovery",
+            &[PolicyRule::urls(
+                &["get"],
+                &["/.well-known/openid-configuration", "/openid/v1/jwks"],
+            )],
+            None,
+            None,
+        ),
+        cluster_role("view", &[], Some("edit"), Some("view")),
+    ]
+}
+
+fn aggregate_to_admin() -> Vec<PolicyRule> {
+    vec![
+        rule(&["create"], &["authorization.k8s.io"], &["localsubjectaccessreviews"]),
+        rule(READ_WRITE, &[GROUP], &["rolebindings", "roles"]),
+    ]
+}
+
+fn aggregate_to_edit() -> Vec<PolicyRule> {
+    vec![
+        rule(
+            READ,
+            &[""],
+            &[
+                "pods/attach",
+                "pods/exec",
+                "pods/portforward",
+                "pods/proxy",
+                "secrets",
+                "services/proxy",
+            ],
+        ),
+        rule(&["impersonate"], &[""], &["serviceaccounts"]),
+        rule(WRITE, &[""], &["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"]),
+        rule(&["create"], &[""], &["pods/eviction"]),
+        rule(
+            WRITE,
+            &[""],
+            &[
+                "configmaps",
+                "events",
+                "persistentvolumeclaims",
+                "replicationcontrollers",
+                "replicationcontrollers/scale",
+                "secrets",
+                "serviceaccounts",
+                "services",
+                "services/proxy",
+            ],
+        ),
+        rule(&["create"], &[""], &["serviceaccounts/token"]),
+        rule(
+            WRITE,
+            &["apps"],
+            &[
+                "daemonsets",
+                "deployments",
+                "deployments/rollback",
+                "deployments/scale",
+                "replicasets",
+                "replicasets/scale",
+                "statefulsets",
+                "statefulsets/scale",
+            ],
+        ),
+        rule(WRITE, &["autoscaling"], &["horizontalpodautoscalers"]),
+        rule(WRITE, &["batch"], &["cronjobs", "jobs"]),
+        rule(
+            WRITE,
+            &["extensions"],
+            &[
+                "daemonsets",
+                "deployments",
+                "deployments/rollback",
+                "deployments/scale",
+                "ingresses",
+                "networkpolicies",
+                "replicasets",
+                "replicasets/scale",
+                "replicationcontrollers/scale",
+            ],
+        ),
+        rule(WRITE, &["policy"], &["poddisruptionbudgets"]),
+        rule(WRITE, &["networking.k8s.io"], &["ingresses", "networkpolicies"]),
+        rule(READ_WRITE, &["coordination.k8s.io"], &["leases"]),
+    ]
+}
+
+fn aggregate_to_view() -> Vec<PolicyRule> {
+    vec![
+        rule(
+            READ,
+            &[""],
+            &[
+                "configmaps",
+                "endpoints",
+                "persistentvolumeclaims",
+                "persistentvolumeclaims/status",
+                "pods",
+                "replicationcontrollers",
+                "replicationcontrollers/scale",
+                "serviceaccounts",
+                "services",
+                "services/status",
+            ],
+        ),
+        rule(
+            READ,
+            &[""],
+            &[
+                "bindings",
+                "events",
+                "limitranges",
+                "namespaces/status",
+                "pods/log",
+                "pods/status",
+                "replicationcontrollers/status",
+                "resourcequotas",
+                "resourcequotas/status",
+            ],
+        ),
+        rule(READ, &[""], &["namespaces"]),
+        rule(READ, &["discovery.k8s.io"], &["endpointslices"]),
+        rule(
+            READ,
+            &["apps"],
+            &[
+                "controllerrevisions",
+                "daemonsets",
+                "daemonsets/status",
+                "deployments",
+                "deployments/scale",
+                "deployments/status",
+                "replicasets",
+                "replicasets/scale",
+                "replicasets/status",
+                "statefulsets",
+                "statefulsets/scale",
+                "statefulsets/status",
+            ],
+        ),
+        rule(
+            READ,
+            &["autoscaling"],
+            &["horizontalpodautoscalers", "horizontalpodautoscalers/status"],
+        ),
+        rule(READ, &["batch"], &["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
+        rule(
+            READ,
+            &["extensions"],
+            &[
+                "daemonsets",
+                "daemonsets/status",
+                "deployments",
+                "deployments/scale",
+                "deployments/status",
+                "ingresses",
+                "ingresses/status",
+                "networkpolicies",
+                "replicasets",
+                "replicasets/scale",
+                "replicasets/status",
+                "replicationcontrollers/scale",
+            ],
+        ),
+        rule(READ, &["policy"], &["poddisruptionbudgets", "poddisruptionbudgets/status"]),
+        rule(READ, &["networking.k8s.io"], &["ingresses", "ingresses/status", "networkpolicies"]),
+    ]
+}
+
+/// A bootstrap ClusterRoleBinding of the ClusterRole `role` (named alike) to groups.
+fn cluster_role_binding(role: &str, groups: &[&str]) -> Value {
+    let subjects: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            Subject {
+                kind: "Group".into(),
+                api_group: GROUP.into(),
+                name: (*g).into(),
+                namespace: String::new(),
+            }
+            .to_json()
+        })
+        .collect();
+    json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {
+            "name": role,
+            "labels": {BOOTSTRAPPING_LABEL.0: BOOTSTRAPPING_LABEL.1},
+            "annotations": {AUTOUPDATE_ANNOTATION: "true"},
+        },
+        "roleRef": {"apiGroup": GROUP, "kind": "ClusterRole", "name": role},
+        "subjects": subjects,
+    })
+}
+
+/// The bootstrap ClusterRoleBindings.
+pub fn cluster_role_bindings() -> Vec<Value> {
+    vec![
+        cluster_role_binding("cluster-admin", &[SYSTEM_PRIVILEGED_GROUP]),
+        cluster_role_binding("system:basic-user", &[ALL_AUTHENTICATED]),
+        cluster_role_binding("system:discovery", &[ALL_AUTHENTICATED]),
+        cluster_role_binding("system:monitoring", &["system:monitoring"]),
+        cluster_role_binding(
+            "system:public-info-viewer",
+            &[ALL_AUTHENTICATED, ALL_UNAUTHENTICATED],
+        ),
+        cluster_role_binding("system:service-account-issuer-discovery", &[ALL_SERVICE_ACCOUNTS]),
+    ]
+}

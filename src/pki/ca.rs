@@ -1,0 +1,229 @@
+//! The certificate authority under `<data-dir>/pki/ca.{crt,key}`: generated once, then reused
+//! for every later start. It is never replaced behind the user's back: a missing half, a key
+//! that does not match, or an expired CA stops the server with a message saying what to do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, DnValue, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
+};
+use rustls::RootCertStore;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::der::tag;
+use super::x509::CertInfo;
+use super::{CA_VALIDITY_SECS, PkiError, RENEW_BEFORE_SECS, files};
+
+/// The CA: its certificate, and its key for signing the generated leaves.
+pub struct CertificateAuthority {
+    pub cert_der: CertificateDer<'static>,
+    pub cert_pem: String,
+    pub cert_path: PathBuf,
+    /// notAfter, Unix seconds.
+    pub not_after: i64,
+    /// The CA's subject and key usages, reproduced for rcgen so the leaves name it as their
+    /// issuer.
+    issuer_params: CertificateParams,
+    key: KeyPair,
+}
+
+impl std::fmt::Debug for CertificateAuthority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateAuthority")
+            .field("cert_path", &self.cert_path)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertificateAuthority {
+    /// Loads `ca.crt`/`ca.key` from `dir`, or generates both when neither exists.
+    pub fn load_or_generate(dir: &Path, now: i64) -> Result<Self, PkiError> {
+        let cert_path = dir.join("ca.crt");
+        let key_path = dir.join("ca.key");
+        let never_replaced = "a CA is never replaced silently, since every client trusts it";
+        match (files::read_optional(&cert_path)?, files::read_optional(&key_path)?) {
+            (None, None) => Self::generate(cert_path, &key_path, now),
+            (Some(cert), Some(key)) => Self::load(cert_path, &cert, &key_path, &key, now),
+            (Some(_), None) => Err(PkiError::Ca {
+                path: key_path,
+                message: format!(
+                    "missing while ca.crt exists; {never_replaced}: restore the key, or remove \
+                     ca.crt to generate a new CA"
+                ),
+            }),
+            (None, Some(_)) => Err(PkiError::Ca {
+                path: cert_path,
+                message: format!(
+                    "missing while ca.key exists; {never_replaced}: restore the certificate, or \
+                     remove ca.key to generate a new CA"
+                ),
+            }),
+        }
+    }
+
+    fn generate(cert_path: PathBuf, key_path: &Path, now: i64) -> Result<Self, PkiError> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, format!("kube-ledger-ca@{now}"));
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = ca_key_usages();
+        let not_after = now + CA_VALIDITY_SECS;
+        set_validity(&mut params, now, not_after)?;
+        params.serial_number = Some(random_serial()?);
+        let cert = params.self_signed(&key)?;
+        files::write_private(key_path, key.serialize_pem().as_bytes())?;
+        files::write_public(&cert_path, cert.pem().as_bytes())?;
+        tracing::info!(path = %cert_path.display(), "generated a certificate authority");
+        Ok(CertificateAuthority {
+            cert_der: cert.der().clone(),
+            cert_pem: cert.pem(),
+            cert_path,
+            not_after,
+            issuer_params: params,
+            key,
+        })
+    }
+
+    fn load(
+        cert_path: PathBuf,
+        cert_pem: &[u8],
+        key_path: &Path,
+        key_pem: &[u8],
+        now: i64,
+    ) -> Result<Self, PkiError> {
+        let ca_error =
+            |path: &Path, message: String| PkiError::Ca { path: path.to_owned(), message };
+        let cert_der = CertificateDer::from_pem_slice(cert_pem)
+            .map_err(|e| ca_error(&cert_path, format!("no PEM certificate: {e}")))?;
+        let info = CertInfo::parse(&cert_der)
+            .map_err(|_| ca_error(&cert_path, "not a valid X.509 certificate".to_owned()))?;
+        let key = match PrivateKeyDer::from_pem_slice(key_pem) {
+            Ok(PrivateKeyDer::Pkcs8(der)) => KeyPair::try_from(der.secret_pkcs8_der()).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ca_error(key_path, "not a PKCS#8 ECDSA, Ed25519 or RSA key (BEGIN PRIVATE KEY)".into())
+        })?;
+        let cert_spki = rustls::server::ParsedCertificate::try_from(&cert_der)
+            .map_err(|e| ca_error(&cert_path, format!("unreadable certificate: {e}")))?
+            .subject_public_key_info();
+        if cert_spki.as_ref() != key.subject_public_key_info().as_slice() {
+            return Err(ca_error(key_path, "does not match ca.crt".to_owned()));
+        }
+        if now >= info.not_after {
+            return Err(ca_error(
+                &cert_path,
+                "has expired; a CA is never replaced silently: remove ca.crt and ca.key to \
+                 generate a new one (every client must then trust it)"
+                    .to_owned(),
+            ));
+        }
+        if info.not_after - now < RENEW_BEFORE_SECS {
+            let days = (info.not_after - now) / 86_400;
+            tracing::warn!(path = %cert_path.display(), days, "the certificate authority expires soon");
+        }
+        let name = distinguished_name(&info)
+            .ok_or_else(|| ca_error(&cert_path, "its subject cannot be reproduced to sign with it (multi-valued or unsupported attributes)".to_owned()))?;
+        let mut issuer_params = CertificateParams::default();
+        issuer_params.distinguished_name = name;
+        issuer_params.key_usages = ca_key_usages();
+        Ok(CertificateAuthority {
+            cert_pem: String::from_utf8_lossy(cert_pem).into_owned(),
+            cert_der: cert_der.into_owned(),
+            cert_path,
+            not_after: info.not_after,
+            issuer_params,
+            key,
+        })
+    }
+
+    /// Signs a leaf for `public_key` and checks it chains to this CA's certificate.
+    pub fn sign(
+        &self,
+        params: &CertificateParams,
+        public_key: &KeyPair,
+    ) -> Result<Certificate, PkiError> {
+        let issuer = Issuer::from_params(&self.issuer_params, &self.key);
+        let cert = params.signed_by(public_key, &issuer)?;
+        let info = CertInfo::parse(cert.der()).map_err(|_| PkiError::Ca {
+            path: self.cert_path.clone(),
+            message: "issued an unreadable certificate".to_owned(),
+        })?;
+        let ca_info = CertInfo::parse(&self.cert_der).ok();
+        if ca_info.map(|ca| ca.subject) != Some(info.issuer) {
+            return Err(PkiError::Ca {
+                path: self.cert_path.clone(),
+                message: "its subject could not be reproduced as the issuer of new certificates"
+                    .to_owned(),
+            });
+        }
+        Ok(cert)
+    }
+
+    /// This CA as the only trust anchor.
+    pub fn roots(&self) -> Arc<RootCertStore> {
+        let mut roots = RootCertStore::empty();
+        // Parsed before (`load`) or made here (`generate`): adding cannot fail.
+        let _ = roots.add(self.cert_der.clone());
+        Arc::new(roots)
+    }
+}
+
+fn ca_key_usages() -> Vec<KeyUsagePurpose> {
+    vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign]
+}
+
+/// Sets notBefore five minutes back (clock skew between hosts) and notAfter, both Unix seconds.
+pub(super) fn set_validity(
+    params: &mut CertificateParams,
+    now: i64,
+    not_after: i64,
+) -> Result<(), PkiError> {
+    let time = |secs: i64| {
+        time::OffsetDateTime::from_unix_timestamp(secs)
+            .map_err(|_| PkiError::Config(format!("time {secs} out of range")))
+    };
+    params.not_before = time(now - 300)?;
+    params.not_after = time(not_after)?;
+    Ok(())
+}
+
+/// A random positive 128-bit serial number.
+pub(super) fn random_serial() -> Result<rcgen::SerialNumber, PkiError> {
+    let mut bytes = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| PkiError::Config("the system random generator failed".to_owned()))?;
+    bytes[0] &= 0x7f;
+    bytes[0] |= 0x01; // no leading zero byte: the DER INTEGER stays 16 bytes, positive
+    Ok(rcgen::SerialNumber::from(bytes.to_vec()))
+}
+
+/// The rcgen form of a certificate's subject, when every attribute can be encoded as it was.
+fn distinguished_name(info: &CertInfo) -> Option<DistinguishedName> {
+    if info.multi_valued_rdn {
+        return None;
+    }
+    let mut name = DistinguishedName::new();
+    for attribute in &info.subject {
+        let text = attribute.value.clone()?;
+        let value = match attribute.string_tag {
+            tag::UTF8_STRING => DnValue::Utf8String(text),
+            tag::PRINTABLE_STRING => DnValue::PrintableString(text.try_into().ok()?),
+            tag::IA5_STRING => DnValue::Ia5String(text.try_into().ok()?),
+            tag::T61_STRING => DnValue::TeletexString(text.try_into().ok()?),
+            tag::BMP_STRING => DnValue::BmpString(text.try_into().ok()?),
+            tag::UNIVERSAL_STRING => DnValue::UniversalString(text.try_into().ok()?),
+            _ => return None,
+        };
+        let kind = DnType::from_oid(&attribute.oid);
+        if name.get(&kind).is_some() {
+            return None; // rcgen keeps one value per type
+        }
+        name.push(kind, value);
+    }
+    Some(name)
+}
