@@ -172,6 +172,25 @@ async fn watch_burst_reports_memory_around_each_burst() {
     assert!(json["burst"]["retained"].is_number(), "{json:#}");
 }
 
+/// What lets RSS fall back after a burst (docs/performance.md, "Memory after a burst"): the
+/// binary's allocator is jemalloc with background purging threads and freed pages given back
+/// (not kept as lazily-freed "muzzy" pages). glibc's malloc, which kept ~95% of a burst, ignores
+/// the variable and prints nothing.
+#[test]
+fn the_server_allocator_returns_freed_memory_by_itself() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-ledger"))
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .expect("run kube-ledger --version");
+    assert!(out.status.success(), "{out:?}");
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(stats.contains("Begin jemalloc statistics"), "not jemalloc:\n{stats}");
+    for option in ["opt.background_thread: true", "opt.muzzy_decay_ms: 0"] {
+        assert!(stats.contains(option), "{option} missing:\n{stats}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn list_whole_and_paginated() {
     let _turn = ONE_AT_A_TIME.lock().await;

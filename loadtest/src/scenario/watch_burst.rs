@@ -2,9 +2,10 @@
 //! W watches of the run's namespace, optionally writes N updates that every watcher receives,
 //! closes every watch, waits until the server counts no registered watcher, then follows the
 //! server's RSS for `--settle`. The report holds RSS at idle (before the first burst), at the
-//! peak of each burst (sampled every 100 ms while it is open), 10 s after it closed and at the
-//! end of the settle time, with the ratios after/idle and retained = (after − idle) /
-//! (peak − idle): 0 when everything the burst took was returned, 1 when none of it was.
+//! peak of each burst (sampled every 100 ms from opening to the end of the settle time), 10 s
+//! after it closed and at the end of the settle time, with the ratios after/idle and retained =
+//! (after − idle) / (peak − idle): 0 when everything the burst took was returned,
+//! 1 when none of it was.
 //!
 //! Data flow: sampler task (RSS every 100 ms) ∥ W watcher tasks (open under a limit, read until
 //! told to stop) ∥ the writer; then close → `/metrics` until no watcher is registered → RSS
@@ -54,7 +55,7 @@ pub struct BurstSummary {
 /// One burst's figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct Burst {
-    /// The highest RSS sampled while the watchers were open.
+    /// The highest RSS sampled from opening the watchers to the end of the settle time.
     pub peak_rss_bytes: u64,
     /// RSS 10 s after the watchers were closed (`None` with a shorter settle time).
     pub after_10s_rss_bytes: Option<u64>,
@@ -228,8 +229,7 @@ async fn burst(
         writes.elapsed += started.elapsed();
         let expected = params.writes * params.watchers as u64;
         let drain = Instant::now();
-        while shared.events.load(Ordering::Relaxed) < expected && drain.elapsed() < DRAIN_TIMEOUT
-        {
+        while shared.events.load(Ordering::Relaxed) < expected && drain.elapsed() < DRAIN_TIMEOUT {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -253,16 +253,19 @@ async fn burst(
     ctx.progress.start("settling", u64::try_from(params.settle.as_millis()).unwrap_or(u64::MAX));
     let mut after_10s = None;
     let mut after = rss(&ctx.probe).await?;
+    // Memory may still grow after the close (buffers freed while others are written out).
+    let mut peak = peak.max(after);
     while closed.elapsed() < params.settle {
         tokio::time::sleep(SAMPLE_EVERY).await;
         after = rss(&ctx.probe).await?;
+        peak = peak.max(after);
         if after_10s.is_none() && closed.elapsed() >= AFTER {
             after_10s = Some(after);
         }
         ctx.progress.set(u64::try_from(closed.elapsed().as_millis()).unwrap_or(u64::MAX));
     }
     Ok(Burst {
-        peak_rss_bytes: peak.max(after),
+        peak_rss_bytes: peak,
         after_10s_rss_bytes: after_10s,
         after_rss_bytes: after,
         unregistered_seconds,
