@@ -15,6 +15,21 @@ use kube_ledger::server::{self, Server, Transport};
 use kube_ledger::storage::compactor;
 use tokio::sync::watch;
 
+/// jemalloc, not glibc's malloc: after 10,000 watches came and went, a glibc build stayed at
+/// 228 MiB RSS for good with 3 MB in use (glibc's `malloc_stats`; `malloc_trim` brought it to
+/// 24 MiB), so nothing was held but freed memory the arenas kept. jemalloc's background threads
+/// give freed pages back within its 10 s decay time, idle or not. See docs/performance.md
+/// ("Memory after a burst") for the measurements and the alternatives.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// mimalloc, for the comparison in docs/performance.md only (`--no-default-features --features
+/// mimalloc`).
+#[cfg(all(feature = "mimalloc", not(feature = "jemalloc")))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

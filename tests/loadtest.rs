@@ -9,7 +9,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use loadtest::config::{Controller, ListParams, Reads, TlsFiles, WatchFanout, Writes};
+use loadtest::config::{Controller, ListParams, Reads, TlsFiles, WatchBurst, WatchFanout, Writes};
 use loadtest::{Config, Error, Scenario, Target};
 use serde_json::Value;
 use support::etcd::TestEtcd;
@@ -137,6 +137,60 @@ async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
     let json = read_json(&out.path().join("watch.json"));
     assert_eq!(json["watch"]["expected_per_watcher"], 100);
     assert!(json["measurements"][0]["latency"]["p90_ms"].is_number());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_burst_reports_memory_around_each_burst() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::embedded().await;
+    let scenario = Scenario::WatchBurst(WatchBurst {
+        watchers: 30,
+        bursts: 2,
+        writes: 10,
+        objects: 3,
+        value_bytes: 256,
+        settle: Duration::from_secs(1),
+        open_concurrency: 16,
+    });
+    let out = tempfile::tempdir().unwrap();
+    let mut config = config(&server, scenario, 10);
+    // RSS from the server's own process metrics (no --server-pid).
+    config.report = Some(out.path().join("burst.json"));
+    let report = loadtest::run(config).await.unwrap();
+    println!("{}", report.table());
+    let burst = report.burst.as_ref().unwrap();
+    assert_eq!(burst.bursts.len(), 2);
+    for b in &burst.bursts {
+        // Every update reached every watcher, and the server let go of every watcher.
+        assert_eq!(b.events_received, 30 * 10, "{}", report.table());
+        assert!(b.unregistered_seconds.is_some(), "{}", report.table());
+        assert!(b.peak_rss_bytes > 0 && b.after_rss_bytes > 0);
+        assert_eq!(b.after_10s_rss_bytes, None, "a 1 s settle has no 10 s figure");
+    }
+    assert!(burst.idle_rss_bytes > 0);
+    assert_eq!(report.measurement("watch open").unwrap().ok, 2 * 30);
+    let json = read_json(&out.path().join("burst.json"));
+    assert!(json["ratios"]["rss after/idle"].is_number(), "{json:#}");
+    assert!(json["burst"]["retained"].is_number(), "{json:#}");
+}
+
+/// What lets RSS fall back after a burst (docs/performance.md, "Memory after a burst"): the
+/// binary's allocator is jemalloc with background purging threads and freed pages given back
+/// (not kept as lazily-freed "muzzy" pages). glibc's malloc, which kept ~95% of a burst, ignores
+/// the variable and prints nothing.
+#[test]
+fn the_server_allocator_returns_freed_memory_by_itself() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kube-ledger"))
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .expect("run kube-ledger --version");
+    assert!(out.status.success(), "{out:?}");
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(stats.contains("Begin jemalloc statistics"), "not jemalloc:\n{stats}");
+    for option in ["opt.background_thread: true", "opt.muzzy_decay_ms: 0"] {
+        assert!(stats.contains(option), "{option} missing:\n{stats}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

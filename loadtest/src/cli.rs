@@ -113,6 +113,28 @@ pub enum Command {
         #[arg(long, default_value_t = 256)]
         open_concurrency: usize,
     },
+    /// Bursts of W watchers opened then closed: server RSS idle, at peak and after each burst.
+    WatchBurst {
+        #[arg(long, default_value_t = 10_000)]
+        watchers: usize,
+        /// How many times the watchers are opened and closed.
+        #[arg(long, default_value_t = 1)]
+        bursts: usize,
+        /// Updates written while the watchers are open (each delivered to every watcher).
+        #[arg(long, default_value_t = 0)]
+        writes: u64,
+        /// Objects the updates go to, in turn.
+        #[arg(long, default_value_t = 10)]
+        objects: usize,
+        #[arg(long, default_value_t = 512)]
+        value_bytes: usize,
+        /// How long RSS is followed after each burst closed (e.g. 30s).
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        settle: Duration,
+        /// Watch requests in flight at once while opening.
+        #[arg(long, default_value_t = 256)]
+        open_concurrency: usize,
+    },
     /// LIST of N objects, whole and paginated.
     List {
         #[arg(long, default_value_t = 1000)]
@@ -200,6 +222,23 @@ impl Cli {
                 objects,
                 value_bytes,
                 idle,
+                open_concurrency,
+            }),
+            Command::WatchBurst {
+                watchers,
+                bursts,
+                writes,
+                objects,
+                value_bytes,
+                settle,
+                open_concurrency,
+            } => Scenario::WatchBurst(config::WatchBurst {
+                watchers,
+                bursts,
+                writes,
+                objects,
+                value_bytes,
+                settle,
                 open_concurrency,
             }),
             Command::List { objects, page_size, value_bytes } => {

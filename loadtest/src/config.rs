@@ -61,6 +61,7 @@ pub enum Scenario {
     Writes(Writes),
     Reads(Reads),
     WatchFanout(WatchFanout),
+    WatchBurst(WatchBurst),
     List(ListParams),
     Controller(Controller),
 }
@@ -99,6 +100,28 @@ pub struct WatchFanout {
     pub open_concurrency: usize,
 }
 
+/// Bursts of watchers opened and closed; the server's memory before, during and after.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchBurst {
+    pub watchers: usize,
+    /// How many times the watchers are opened and closed.
+    pub bursts: usize,
+    /// Updates written while each burst's watchers are open (each delivered to every watcher).
+    pub writes: u64,
+    /// Objects the updates go to, in turn.
+    pub objects: usize,
+    pub value_bytes: usize,
+    /// How long memory is followed after each burst closed (seconds, in the JSON).
+    #[serde(serialize_with = "seconds")]
+    pub settle: Duration,
+    /// Watch requests in flight at once while opening.
+    pub open_concurrency: usize,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
 /// LIST of `objects` objects, whole and in pages.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListParams {
@@ -125,6 +148,7 @@ impl Scenario {
             Scenario::Writes(_) => "writes",
             Scenario::Reads(_) => "reads",
             Scenario::WatchFanout(_) => "watch-fanout",
+            Scenario::WatchBurst(_) => "watch-burst",
             Scenario::List(_) => "list",
             Scenario::Controller(_) => "controller",
         }
@@ -206,6 +230,28 @@ impl Config {
                 }
                 if !w.idle && w.events_per_sec == 0.0 {
                     return bad("--events-per-sec 0 is --idle".to_owned());
+                }
+            }
+            Scenario::WatchBurst(w) => {
+                value_bytes(w.value_bytes)?;
+                objects(w.objects, "--objects")?;
+                if w.watchers == 0 || w.watchers > MAX_WATCHERS {
+                    return bad(format!("--watchers must be between 1 and {MAX_WATCHERS}"));
+                }
+                if w.bursts == 0 || w.bursts > 100 {
+                    return bad("--bursts must be between 1 and 100".to_owned());
+                }
+                if w.writes > MAX_OBJECTS as u64 {
+                    return bad(format!("--writes must be at most {MAX_OBJECTS}"));
+                }
+                if w.settle.is_zero() || w.settle > MAX_DURATION {
+                    return bad(format!(
+                        "--settle must be between 1 ms and {} s",
+                        MAX_DURATION.as_secs()
+                    ));
+                }
+                if w.open_concurrency == 0 {
+                    return bad("--open-concurrency must be at least 1".to_owned());
                 }
             }
             Scenario::List(l) => {

@@ -11,7 +11,8 @@
 //!   `--allow-remote`), checks the server answers ([`api`]), creates the run's namespace,
 //!   samples the server's CPU and memory ([`usage`]), runs one scenario, deletes the namespace.
 //! - [`scenario`] has one module per workload: `writes` (with the [`etcd`] baseline), `reads`,
-//!   `watch_fanout`, `list`, `controller`; the last two read watch streams through
+//!   `watch_fanout`, `watch_burst` (server memory around bursts of
+//!   watchers), `list`, `controller`; the watch scenarios and the last two read watch streams through
 //!   `scenario::stream`. Each task records latencies in its own [`stats::Tally`]; the scenario
 //!   merges them into a [`Report`].
 //! - [`report`] renders the table and the JSON; [`svg`] draws the latency histogram;

@@ -35,6 +35,9 @@ pub struct Report {
     /// Watch fan-out details (only for `watch-fanout`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watch: Option<crate::scenario::watch_fanout::WatchSummary>,
+    /// Server memory around watcher bursts (only for `watch-burst`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<crate::scenario::watch_burst::BurstSummary>,
     /// Informer convergence details (only for `controller`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub controller: Option<crate::scenario::controller::ControllerSummary>,
@@ -89,6 +92,7 @@ impl Report {
             server_usage: Usage::default(),
             client_usage: Usage::default(),
             watch: None,
+            burst: None,
             controller: None,
             truncated: false,
             notes: Vec::new(),
@@ -155,6 +159,9 @@ impl Report {
         }
         if let Some(watch) = &self.watch {
             out.push_str(&watch.table());
+        }
+        if let Some(burst) = &self.burst {
+            out.push_str(&burst.table());
         }
         if let Some(controller) = &self.controller {
             out.push_str(&controller.table());

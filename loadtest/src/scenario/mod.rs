@@ -7,6 +7,7 @@ pub mod controller;
 pub mod list;
 pub mod reads;
 pub mod stream;
+pub mod watch_burst;
 pub mod watch_fanout;
 pub mod writes;
 
@@ -59,6 +60,7 @@ pub async fn run(ctx: &Ctx, config: &Config, report: &mut Report) -> Result<()> 
         Scenario::Writes(params) => writes::run(ctx, params, report).await,
         Scenario::Reads(params) => reads::run(ctx, params, report).await,
         Scenario::WatchFanout(params) => watch_fanout::run(ctx, params, report).await,
+        Scenario::WatchBurst(params) => watch_burst::run(ctx, params, report).await,
         Scenario::List(params) => list::run(ctx, params, report).await,
         Scenario::Controller(params) => controller::run(ctx, params, report).await,
     }
@@ -69,6 +71,7 @@ pub fn connections_needed(config: &Config) -> usize {
     let extra = config.clients + 16;
     match &config.scenario {
         Scenario::WatchFanout(w) => w.watchers + w.stalled + w.objects + extra,
+        Scenario::WatchBurst(w) => w.watchers + w.objects + extra,
         Scenario::Controller(c) => c.informers + c.writers + extra,
         _ => extra,
     }
