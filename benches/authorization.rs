@@ -16,6 +16,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use kube_ledger::authn::UserInfo;
 use kube_ledger::authz::AuthorizationConfig;
+use kube_ledger::filters::Security;
 use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
@@ -58,6 +59,8 @@ async fn target(mode: &str, user: &UserInfo) -> Target {
     let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
         .await
         .unwrap()
+        // Each request's user comes from its extensions (see `call`).
+        .with_security(Security::fixed(Security::admin_user()))
         .with_authorization(&AuthorizationConfig::parse(mode).unwrap())
         .await
         .unwrap();

@@ -108,6 +108,17 @@ async fn the_policy_decides_what_the_log_records_and_audit_ids_match() {
     let watch_id = audit_id(&watch);
     let _ = watch.bytes().await.unwrap();
 
+    // Impersonation: the event names the authenticated admin and the impersonated user.
+    let impersonated = http
+        .get(format!("{url}/api/v1/namespaces/default/configmaps/audited"))
+        .header("Impersonate-User", "alice")
+        .header("Impersonate-Group", "dev")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(impersonated.status(), 200);
+    let impersonated_id = audit_id(&impersonated);
+
     // None: not recorded, but the header is there all the same.
     let ready = http.get(format!("{url}/readyz")).send().await.unwrap();
     let ready_id = audit_id(&ready);
@@ -116,7 +127,8 @@ async fn the_policy_decides_what_the_log_records_and_audit_ids_match() {
         http.get(format!("{url}/version")).header("Audit-ID", "has space").send().await.unwrap();
     assert_ne!(audit_id(&bad), "has space");
 
-    let ids = [&"client-chosen-id-1".to_owned(), &lease_id, &missing_id, &listed_id];
+    let ids =
+        [&"client-chosen-id-1".to_owned(), &lease_id, &missing_id, &listed_id, &impersonated_id];
     let events = events(&log, |events| {
         ids.iter().all(|id| !of(events, id).is_empty()) && of(events, &watch_id).len() == 2
     })
@@ -137,12 +149,18 @@ async fn the_policy_decides_what_the_log_records_and_audit_ids_match() {
     assert_eq!(cm_event["requestObject"]["data"], json!({"k": "v"}));
     assert_eq!(cm_event["responseObject"]["metadata"]["name"], "audited");
     assert!(cm_event["responseObject"]["metadata"]["uid"].is_string());
-    // The peer address comes from the connection (PeerAddr); nothing else may appear.
-    let ips = cm_event.get("sourceIPs");
-    assert!(ips.is_none_or(|ips| ips == &json!(["127.0.0.1"])), "{cm_event}");
-    assert!(cm_event["user"]["username"].is_string(), "{cm_event}");
+    // The peer address comes from the connection (PeerAddr).
+    assert_eq!(cm_event["sourceIPs"], json!(["127.0.0.1"]), "{cm_event}");
+    assert_eq!(cm_event["user"]["username"], "kubernetes-admin", "{cm_event}");
+    assert!(cm_event.get("impersonatedUser").is_none(), "{cm_event}");
     assert_eq!(cm_event["userAgent"], "audit-test/1.0");
     assert_eq!(cm_event["annotations"]["authorization.k8s.io/decision"], "allow");
+
+    let [as_alice] = of(&events, &impersonated_id)[..] else { panic!("{events:#?}") };
+    assert_eq!(as_alice["user"]["username"], "kubernetes-admin", "{as_alice}");
+    assert_eq!(as_alice["impersonatedUser"]["username"], "alice", "{as_alice}");
+    let groups = json!(["dev", "system:authenticated"]);
+    assert_eq!(as_alice["impersonatedUser"]["groups"], groups, "{as_alice}");
 
     let [lease_event] = of(&events, &lease_id)[..] else { panic!("{events:#?}") };
     assert_eq!(lease_event["level"], "Request");

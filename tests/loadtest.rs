@@ -198,7 +198,9 @@ async fn list_whole_and_paginated() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let server = TestServer::embedded().await;
     let scenario = Scenario::List(ListParams { objects: 200, page_size: 50, value_bytes: 256 });
-    // The flags' way in: --server, --certificate-authority and a static token (--token).
+    // The flags' way in: --server, --certificate-authority and a static token (--token), of a
+    // user RBAC lets do what the scenario does.
+    server.grant("alice", "cluster-admin", "create", "namespaces").await;
     let ca = server.dir.path().join("ca.crt");
     std::fs::write(&ca, server.credentials.ca_pem.as_deref().unwrap()).unwrap();
     let target = Target::Server {

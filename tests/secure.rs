@@ -29,6 +29,16 @@ async fn assert_unauthorized(response: reqwest::Response) {
     assert_eq!(status["code"], 401, "{status}");
 }
 
+/// Asserts that the request authenticated as `user`, whom RBAC grants nothing: a 403 naming
+/// the user (a 401 would mean the credential was refused).
+async fn assert_forbidden_to(response: reqwest::Response, user: &str) {
+    assert_eq!(response.status(), 403);
+    let status: Value = response.json().await.unwrap();
+    assert_eq!(status["reason"], "Forbidden", "{status}");
+    let message = status["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&format!("User \"{user}\" cannot")), "{status}");
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -44,7 +54,8 @@ async fn kubectl_with_the_admin_certificate_or_a_static_token_and_curl_without_c
     // The written kubeconfig: the admin certificate.
     server.ok(&["create", "configmap", "by-admin", "--from-literal=k=v"]);
 
-    // A static token of --token-auth-file.
+    // A static token of --token-auth-file, for a user RBAC lets read configmaps.
+    server.grant("alice", "view", "get", "configmaps").await;
     let alice = server.kubeconfig_with_token("alice", Some(ALICE_TOKEN));
     let out = server.kubectl_as(&alice, &["get", "configmap", "by-admin", "-o", "name"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -104,9 +115,10 @@ async fn bad_tokens_and_untrusted_or_garbage_certificates_are_401() {
         key_pem: key.serialize_pem(),
     };
     assert_unauthorized(server.identity_client(&garbage).get(&url).send().await.unwrap()).await;
-    // The admin certificate works; the static token works.
+    // The admin certificate works; the static token authenticates (alice, whom RBAC refuses).
     assert_eq!(server.http.get(&url).send().await.unwrap().status(), 200);
-    assert_eq!(server.token_client(ALICE_TOKEN).get(&url).send().await.unwrap().status(), 200);
+    assert_forbidden_to(server.token_client(ALICE_TOKEN).get(&url).send().await.unwrap(), "alice")
+        .await;
 
     // --client-ca-file: that CA's certificates now authenticate.
     let mut server = server;
@@ -153,7 +165,8 @@ async fn service_account_tokens_die_with_their_service_account() {
     let token = service_account_token(&server, "robot", &uid, now);
     let url = format!("{}/api/v1/namespaces/default/configmaps", server.url);
     let robot = server.token_client(&token);
-    assert_eq!(robot.get(&url).send().await.unwrap().status(), 200);
+    let user = "system:serviceaccount:default:robot";
+    assert_forbidden_to(robot.get(&url).send().await.unwrap(), user).await;
 
     // Expired, or naming another uid (a ServiceAccount recreated under the same name): 401.
     let expired = service_account_token(&server, "robot", &uid, now - 7200);
@@ -259,7 +272,7 @@ async fn plain_http_is_for_loopback_development_only() {
     // Static tokens still authenticate; a bad one is still a 401.
     let url = format!("{}/api/v1/namespaces", server.url);
     let alice = plain_client().get(&url).bearer_auth(ALICE_TOKEN).send().await.unwrap();
-    assert_eq!(alice.status(), 200);
+    assert_forbidden_to(alice, "alice").await;
     let bad = plain_client().get(&url).bearer_auth("nope").send().await.unwrap();
     assert_unauthorized(bad).await;
 }

@@ -296,6 +296,27 @@ impl TestServer {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Binds `clusterrole` to `user` cluster-wide (as the admin), and waits (bounded) until
+    /// RBAC, which follows its objects' views, lets the user `verb` `resource`.
+    pub async fn grant(&self, user: &str, clusterrole: &str, verb: &str, resource: &str) {
+        let binding = format!("{user}-{}", clusterrole.replace(':', "-"));
+        self.ok(&[
+            "create",
+            "clusterrolebinding",
+            &binding,
+            &format!("--clusterrole={clusterrole}"),
+            &format!("--user={user}"),
+        ]);
+        for _ in 0..100 {
+            let out = self.kubectl(&["auth", "can-i", verb, resource, &format!("--as={user}")]);
+            if String::from_utf8_lossy(&out.stdout).trim() == "yes" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{user} was never allowed to {verb} {resource} through {clusterrole}");
+    }
+
     /// kubectl that must fail; returns its standard error.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
