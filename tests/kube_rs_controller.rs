@@ -1,5 +1,6 @@
 //! kube-rs, the Rust client and controller runtime (crates `kube` 5 and `k8s-openapi` 0.29),
-//! against the real binary, across a server restart.
+//! against the real binary, across a server restart: on the embedded store as a ServiceAccount
+//! with a requested token and RBAC, on etcd as the admin.
 //!
 //! A `Controller` keeps `data.reconciled` of every ConfigMap labelled `app=demo` in `default`
 //! equal to [`expected`]`(data.input)`, writing it with a merge patch that carries the object's
@@ -48,18 +49,28 @@ fn expected(input: &str) -> String {
     format!("{}:{}", input.len(), input.chars().rev().collect::<String>())
 }
 
+/// The controller runs as a ServiceAccount bound to `edit`, with a token from `kubectl create
+/// token` (signed with the server's persisted key, so it outlives the restart).
 #[tokio::test(flavor = "multi_thread")]
 async fn kube_rs_controller_converges_across_restart_embedded() {
-    run(TestServer::embedded().await).await;
+    let server = TestServer::embedded().await;
+    server.ok(&["create", "serviceaccount", "controller"]);
+    server.grant_service_account("default", "controller", "edit", "update", "configmaps").await;
+    let token = server.ok(&["create", "token", "controller"]);
+    let kubeconfig = server.kubeconfig_with_token("controller", Some(token.trim()));
+    run(server, kubeconfig).await;
 }
 
+/// The controller runs as the admin (client certificate of the written kubeconfig).
 #[tokio::test(flavor = "multi_thread")]
 async fn kube_rs_controller_converges_across_restart_on_etcd() {
-    run(TestServer::on_etcd().await).await;
+    let server = TestServer::on_etcd().await;
+    let kubeconfig = server.kubeconfig.clone();
+    run(server, kubeconfig).await;
 }
 
-async fn client_for(server: &TestServer) -> Client {
-    let kubeconfig = Kubeconfig::read_from(&server.kubeconfig).expect("read kubeconfig");
+async fn client_for(kubeconfig: &std::path::Path) -> Client {
+    let kubeconfig = Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .expect("config from kubeconfig");
@@ -298,9 +309,9 @@ fn unconverged(items: &[ConfigMap]) -> Vec<String> {
         .collect()
 }
 
-async fn run(mut server: TestServer) {
+async fn run(mut server: TestServer, kubeconfig: std::path::PathBuf) {
     let started = Instant::now();
-    let client = client_for(&server).await;
+    let client = client_for(&kubeconfig).await;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
 
     let ctx = Arc::new(Ctx { api: api.clone(), counters: Counters::default() });

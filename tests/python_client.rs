@@ -1,6 +1,7 @@
 //! The Python `kubernetes` client (PyPI) against the real binary: create, list with selectors
-//! and pages, watch and resume from a resourceVersion, a Deployment scaled via `/scale`. The
-//! checks live in `tests/python/client_smoke.py`.
+//! and pages, watch and resume from a resourceVersion, a Deployment scaled via `/scale`, as the
+//! admin (client certificate) and as a ServiceAccount (bearer token). The checks live in
+//! `tests/python/client_smoke.py`.
 
 mod support;
 
@@ -8,13 +9,11 @@ use std::process::Command;
 
 use support::server::TestServer;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn python_client_creates_lists_watches_and_resumes() {
-    let server = TestServer::embedded().await;
+/// Runs the checks with `kubeconfig`; panics with Python's output when they fail.
+async fn run_checks(kubeconfig: std::path::PathBuf) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client_smoke.py");
-    let out = tokio::task::spawn_blocking({
-        let kubeconfig = server.kubeconfig.clone();
-        move || Command::new("python3").arg(script).arg(kubeconfig).output()
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3").arg(script).arg(kubeconfig).output()
     })
     .await
     .unwrap()
@@ -26,4 +25,24 @@ async fn python_client_creates_lists_watches_and_resumes() {
     );
     assert!(out.status.success(), "python client checks failed:\n{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+}
+
+/// With the written kubeconfig: HTTPS, the admin client certificate.
+#[tokio::test(flavor = "multi_thread")]
+async fn python_client_creates_lists_watches_and_resumes() {
+    let server = TestServer::embedded().await;
+    run_checks(server.kubeconfig.clone()).await;
+}
+
+/// As a ServiceAccount, with a token from `kubectl create token`, bound to `cluster-admin` (the
+/// script creates a namespace).
+#[tokio::test(flavor = "multi_thread")]
+async fn python_client_works_as_a_service_account_with_a_requested_token() {
+    let server = TestServer::embedded().await;
+    server.ok(&["create", "serviceaccount", "py-controller"]);
+    server
+        .grant_service_account("default", "py-controller", "cluster-admin", "create", "namespaces")
+        .await;
+    let token = server.ok(&["create", "token", "py-controller"]);
+    run_checks(server.kubeconfig_with_token("py-controller", Some(token.trim()))).await;
 }

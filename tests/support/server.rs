@@ -299,13 +299,31 @@ impl TestServer {
     /// Binds `clusterrole` to `user` cluster-wide (as the admin), and waits (bounded) until
     /// RBAC, which follows its objects' views, lets the user `verb` `resource`.
     pub async fn grant(&self, user: &str, clusterrole: &str, verb: &str, resource: &str) {
-        let binding = format!("{user}-{}", clusterrole.replace(':', "-"));
+        self.bind(&format!("--user={user}"), user, clusterrole, verb, resource).await;
+    }
+
+    /// [`Self::grant`] for the ServiceAccount `namespace/name`.
+    pub async fn grant_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+        clusterrole: &str,
+        verb: &str,
+        resource: &str,
+    ) {
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        let subject = format!("--serviceaccount={namespace}:{name}");
+        self.bind(&subject, &user, clusterrole, verb, resource).await;
+    }
+
+    async fn bind(&self, subject: &str, user: &str, clusterrole: &str, verb: &str, resource: &str) {
+        let binding = format!("{user}-{clusterrole}").replace(':', "-");
         self.ok(&[
             "create",
             "clusterrolebinding",
             &binding,
             &format!("--clusterrole={clusterrole}"),
-            &format!("--user={user}"),
+            subject,
         ]);
         for _ in 0..100 {
             let out = self.kubectl(&["auth", "can-i", verb, resource, &format!("--as={user}")]);
