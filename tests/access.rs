@@ -25,6 +25,23 @@ fn can_i(server: &TestServer, kubeconfig: &std::path::Path, args: &[&str]) -> St
     answer
 }
 
+/// Whether `kubectl auth can-i` comes to answer `answer` within 10 s: RBAC follows its objects'
+/// views, so a binding's write takes effect moments after it is acknowledged.
+async fn until_can_i(
+    server: &TestServer,
+    kubeconfig: &std::path::Path,
+    args: &[&str],
+    answer: &str,
+) -> bool {
+    for _ in 0..50 {
+        if can_i(server, kubeconfig, args) == answer {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn can_i_whoami_and_impersonation_follow_rbac() {
     let server = TestServer::embedded().await;
@@ -55,14 +72,7 @@ async fn can_i_whoami_and_impersonation_follow_rbac() {
 
     // The admin binds `view` in default; RBAC follows its views, so wait for it (bounded).
     server.ok(&["create", "rolebinding", "alice-view", "--clusterrole=view", "--user=alice"]);
-    let mut granted = false;
-    for _ in 0..50 {
-        if can_i(&server, &alice, &["get", "configmaps"]) == "yes" {
-            granted = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let granted = until_can_i(&server, &alice, &["get", "configmaps"], "yes").await;
     assert!(granted, "the RoleBinding never took effect");
     assert_eq!(can_i(&server, &alice, &["list", "configmaps"]), "yes");
     assert_eq!(can_i(&server, &alice, &["create", "configmaps"]), "no");
@@ -100,13 +110,6 @@ async fn can_i_whoami_and_impersonation_follow_rbac() {
 
     // The binding removed: alice is back to nothing.
     server.ok(&["delete", "rolebinding", "alice-view"]);
-    let mut revoked = false;
-    for _ in 0..50 {
-        if can_i(&server, &alice, &["get", "configmaps"]) == "no" {
-            revoked = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let revoked = until_can_i(&server, &alice, &["get", "configmaps"], "no").await;
     assert!(revoked, "the deleted RoleBinding kept granting");
 }

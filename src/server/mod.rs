@@ -175,9 +175,13 @@ impl Server {
             })
         });
         if let Some(escalation) = &self.escalation {
-            // After NamespaceLifecycle, before the webhooks.
+            // Before the webhooks, which kube-apiserver runs last.
             let mut plugins = self.api.store.admission().plugins().to_vec();
-            plugins.insert(1.min(plugins.len()), escalation.clone());
+            let webhooks = plugins
+                .iter()
+                .position(|plugin| plugin.name().ends_with("AdmissionWebhook"))
+                .unwrap_or(plugins.len());
+            plugins.insert(webhooks, escalation.clone());
             self.api.store = self.api.store.clone().with_admission(Chain::new(plugins));
         }
         self.security.authorizer = chain.authorizer;

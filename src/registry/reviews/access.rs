@@ -158,11 +158,6 @@ pub(super) fn invalid(kind: &str, causes: Vec<FieldCause>) -> ApiError {
     ApiError::invalid(AUTHORIZATION, kind, "", causes)
 }
 
-/// The authorizer's user of an authenticated user.
-pub(super) fn authz_user(user: &crate::authn::UserInfo) -> Arc<crate::authz::UserInfo> {
-    Arc::new(user.clone())
-}
-
 /// kube's `ResourceAttributesFrom` / `NonResourceAttributesFrom`: the attributes the spec asks
 /// about, for `user`. An empty version matches every version (`*`).
 pub(super) fn attributes(user: Arc<crate::authz::UserInfo>, spec: &Spec) -> Attributes {

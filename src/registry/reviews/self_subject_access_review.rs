@@ -1,6 +1,8 @@
 //! `authorization.k8s.io/v1` SelfSubjectAccessReview: may I do this? (`kubectl auth can-i`.)
 //! The subject is the requesting user, after impersonation.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -31,7 +33,7 @@ impl Creater for SelfSubjectAccessReviews {
         if !causes.is_empty() {
             return Err(access::invalid(KIND, causes));
         }
-        let user = access::authz_user(&request.user);
+        let user = Arc::new(request.user.clone());
         let decision = reviewers.authorizer.authorize(&access::attributes(user, &spec));
         Ok(answer(
             self.kind(),

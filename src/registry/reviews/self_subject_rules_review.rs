@@ -39,7 +39,7 @@ impl Creater for SelfSubjectRulesReviews {
         if namespace.is_empty() {
             return Err(ApiError::bad_request("no namespace on request"));
         }
-        let rules = reviewers.rules.rules_for(&access::authz_user(&request.user), namespace);
+        let rules = reviewers.rules.rules_for(&request.user, namespace);
         let mut status = json!({
             "resourceRules": rules.resource.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
             "nonResourceRules": rules.non_resource.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
