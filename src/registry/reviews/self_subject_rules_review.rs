@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{AUTHORIZATION, CreateRequest, Creater, Reviewers, VERSION, access, answer};
+use super::{AUTHORIZATION, CreateRequest, Creater, Reviewers, VERSION, answer};
 use crate::meta::status::ApiError;
 
 const KIND: &str = "SelfSubjectRulesReview";
