@@ -17,16 +17,19 @@
 //! no new object.
 
 pub mod namespace_lifecycle;
+mod objects;
 pub mod webhook;
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::authn::UserInfo;
 use crate::meta::status::ApiError;
+pub use objects::Objects;
 
 /// The kind of write being admitted; serialized as AdmissionReview's `operation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +80,40 @@ pub struct Attributes<'a> {
     pub old_object: Option<&'a Value>,
     /// CreateOptions / UpdateOptions / DeleteOptions as sent in AdmissionReview.
     pub options: Option<&'a Value>,
+    /// Where [`Attributes::annotate`] puts the request's audit annotations.
+    pub audit_annotations: &'a AuditAnnotations,
+}
+
+impl Attributes<'_> {
+    /// An annotation on the request's audit event (kube's `Attributes.AddAnnotation`), such as
+    /// `pod-security.kubernetes.io/enforce-policy` or a webhook's `{configuration}/{key}`. The
+    /// first value of a key wins.
+    pub fn annotate(&self, key: impl Into<String>, value: impl Into<String>) {
+        self.audit_annotations.add(key.into(), value.into());
+    }
+}
+
+/// The audit annotations admission adds to one write (shared by both phases, collected by the
+/// store into the request's audit event).
+#[derive(Debug, Default)]
+pub struct AuditAnnotations(Mutex<BTreeMap<String, String>>);
+
+impl AuditAnnotations {
+    pub fn add(&self, key: String, value: String) {
+        let mut annotations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        annotations.entry(key).or_insert(value);
+    }
+
+    /// A sink nobody reads, for callers without a request to audit (unit tests).
+    pub fn unrecorded() -> &'static AuditAnnotations {
+        static SINK: AuditAnnotations = AuditAnnotations(Mutex::new(BTreeMap::new()));
+        &SINK
+    }
+
+    /// The annotations added so far, leaving none.
+    pub fn take(&self) -> BTreeMap<String, String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 /// One admission plugin. Both phases default to admitting: a plugin implements the ones it
@@ -213,6 +250,7 @@ mod tests {
             dry_run: false,
             old_object: None,
             options: None,
+            audit_annotations: AuditAnnotations::unrecorded(),
         }
     }
 

@@ -18,7 +18,7 @@ use super::negotiate::{self, BodyType, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
 use super::{ApiState, discovery, scale, typemeta, watch};
-use crate::audit::AuditId;
+use crate::audit::{AuditHandle, AuditId};
 use crate::authn::UserInfo;
 use crate::filters::{PeerAddr, RequestInfo};
 use crate::meta::fields::FieldSelector;
@@ -158,6 +158,7 @@ struct Requester {
     audit_id: String,
     user_agent: String,
     source: Option<std::net::SocketAddr>,
+    audit: Option<AuditHandle>,
 }
 
 impl Requester {
@@ -178,6 +179,7 @@ impl Requester {
             audit_id,
             user_agent: header("user-agent").unwrap_or_default().to_owned(),
             source: extensions.get::<PeerAddr>().map(|PeerAddr(addr)| *addr),
+            audit: extensions.get::<AuditHandle>().cloned(),
         }
     }
 }
@@ -271,6 +273,7 @@ impl Call {
         op.audit_id.clone_from(&requester.audit_id);
         op.user_agent.clone_from(&requester.user_agent);
         op.source = requester.source;
+        op.audit.clone_from(&requester.audit);
         op
     }
 

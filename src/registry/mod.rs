@@ -9,6 +9,7 @@
 //! through the same [`Registry::register`]. WATCH is served from [`views`]: one view of the log
 //! per resource, shared by all its watchers.
 
+pub mod admission_objects;
 pub mod bound_objects;
 pub mod builtin;
 pub mod namespaces;

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::Resource;
 use super::store::Part;
+use crate::audit::AuditHandle;
 use crate::authn::UserInfo;
 use crate::meta::status::{ApiError, Cause};
 use crate::meta::validation::validate_field_manager;
@@ -81,6 +82,9 @@ pub struct Operation {
     /// Warnings raised on the way (admission, unknown fields), shared by the clones of an
     /// operation (a collection delete's items) and sent as `Warning` headers.
     warnings: Arc<Mutex<Vec<String>>>,
+    /// The request's audit record, when its policy level records anything: admission's audit
+    /// annotations go there ([`Operation::annotate`]).
+    pub audit: Option<AuditHandle>,
 }
 
 /// How much of a User-Agent the ledger records with a write.
@@ -107,6 +111,7 @@ impl Operation {
             field_validation: FieldValidation::default(),
             options: None,
             warnings: Arc::default(),
+            audit: None,
         }
     }
 
@@ -211,6 +216,14 @@ impl Operation {
         let mut warnings = self.warnings.lock().unwrap_or_else(PoisonError::into_inner);
         if !warnings.contains(&text) {
             warnings.push(text);
+        }
+    }
+
+    /// An annotation on the request's audit event (admission's, such as a webhook's
+    /// `{configuration}/{key}`); nothing when the request is not audited.
+    pub fn annotate(&self, key: &str, value: &str) {
+        if let Some(audit) = &self.audit {
+            audit.add_annotation(key, value);
         }
     }
 

@@ -14,6 +14,7 @@
 //! connection that waits for a request longer than the header timeout is closed.
 
 mod accept;
+mod admission;
 pub mod connections;
 mod kubeconfig;
 pub mod limits;
@@ -30,8 +31,6 @@ use tokio::sync::watch;
 pub use self::accept::{TLS_HANDSHAKE_TIMEOUT, Transport};
 pub use self::connections::ConnectionConfig;
 pub use self::kubeconfig::{client_url, write_kubeconfig};
-use crate::admission::Chain;
-use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::api::ApiState;
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::audit::Auditor;
@@ -110,12 +109,9 @@ impl Server {
         let views = Views::new(storage.clone(), views, shutdown.clone());
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views.clone());
-        // The admission chain every write passes, in kube-apiserver's order: the webhooks last
-        // (`with_authorization` adds RBAC's escalation checks before them).
-        let lifecycle = NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(&store)));
-        let mut plugins: Vec<Arc<dyn crate::admission::Plugin>> = vec![Arc::new(lifecycle)];
-        plugins.extend(crate::admission::webhook::plugins(registry.clone(), views));
-        let store = store.with_admission(Chain::new(plugins));
+        // The admission chain every write passes (`with_authorization` adds RBAC's checks).
+        let chain = admission::chain(&store, None);
+        let store = store.with_admission(chain);
         // The reviews and TokenRequest, with the defaults until authentication and authorization
         // are configured: AlwaysAllow and a token key of this process.
         let reviewers = Reviewers::standalone(&store, &server_address.to_string())
@@ -175,14 +171,8 @@ impl Server {
             })
         });
         if let Some(escalation) = &self.escalation {
-            // Before the webhooks, which kube-apiserver runs last.
-            let mut plugins = self.api.store.admission().plugins().to_vec();
-            let webhooks = plugins
-                .iter()
-                .position(|plugin| plugin.name().ends_with("AdmissionWebhook"))
-                .unwrap_or(plugins.len());
-            plugins.insert(webhooks, escalation.clone());
-            self.api.store = self.api.store.clone().with_admission(Chain::new(plugins));
+            let chain = admission::chain(&self.api.store, Some(escalation.clone()));
+            self.api.store = self.api.store.clone().with_admission(chain);
         }
         self.security.authorizer = chain.authorizer;
         Ok(self)

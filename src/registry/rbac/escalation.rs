@@ -117,6 +117,7 @@ mod tests {
             dry_run: false,
             old_object: None,
             options: None,
+            audit_annotations: crate::admission::AuditAnnotations::unrecorded(),
         }
     }
 

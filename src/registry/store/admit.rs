@@ -4,12 +4,13 @@
 //!
 //! Objects reach the plugins in the storage version, as kube-apiserver's plugins see its
 //! internal version; `Attributes::version` is the version the request used. Warnings the
-//! plugins add go to the operation, and from there to the client's `Warning` headers.
+//! plugins add go to the operation, and from there to the client's `Warning` headers; their audit
+//! annotations to the request's audit event.
 
 use serde_json::Value;
 
 use super::{Operation, Store};
-use crate::admission::{Action, Attributes};
+use crate::admission::{Action, Attributes, AuditAnnotations};
 use crate::meta::status::ApiError;
 use crate::registry::Resource;
 
@@ -28,10 +29,11 @@ impl Store {
             return Ok(());
         }
         let name = object_name(op, old, object.as_deref());
-        let attributes = attributes(resource, op, action, &name, old);
+        let annotations = AuditAnnotations::default();
+        let attributes = attributes(resource, op, action, &name, old, &annotations);
         let mut warnings = Vec::new();
         let result = self.admission.admit(&attributes, object, &mut warnings).await;
-        warnings.into_iter().for_each(|w| op.warn(w));
+        report(op, warnings, &annotations);
         result
     }
 
@@ -48,11 +50,21 @@ impl Store {
             return Ok(());
         }
         let name = object_name(op, old, object);
-        let attributes = attributes(resource, op, action, &name, old);
+        let annotations = AuditAnnotations::default();
+        let attributes = attributes(resource, op, action, &name, old, &annotations);
         let mut warnings = Vec::new();
         let result = self.admission.validate(&attributes, object, &mut warnings).await;
-        warnings.into_iter().for_each(|w| op.warn(w));
+        report(op, warnings, &annotations);
         result
+    }
+}
+
+/// What the plugins said besides their decision: warnings for the client, annotations for
+/// the audit event (kept whether the write was admitted or refused, as kube's).
+fn report(op: &Operation, warnings: Vec<String>, annotations: &AuditAnnotations) {
+    warnings.into_iter().for_each(|w| op.warn(w));
+    for (key, value) in annotations.take() {
+        op.annotate(&key, &value);
     }
 }
 
@@ -72,6 +84,7 @@ fn attributes<'a>(
     action: Action,
     name: &'a str,
     old: Option<&'a Value>,
+    audit_annotations: &'a AuditAnnotations,
 ) -> Attributes<'a> {
     Attributes {
         action,
@@ -86,6 +99,7 @@ fn attributes<'a>(
         dry_run: op.dry_run,
         old_object: old,
         options: op.options.as_ref(),
+        audit_annotations,
     }
 }
 
