@@ -113,3 +113,85 @@ async fn can_i_whoami_and_impersonation_follow_rbac() {
     let revoked = until_can_i(&server, &alice, &["get", "configmaps"], "no").await;
     assert!(revoked, "the deleted RoleBinding kept granting");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn impersonation_beyond_what_rbac_allows_is_403_and_writes_nothing() {
+    let server = TestServer::embedded().await;
+    let alice = server.kubeconfig_with_token("alice", Some(ALICE_TOKEN));
+    // alice may impersonate users, and nothing else.
+    server.ok(&[
+        "create",
+        "clusterrole",
+        "impersonate-users",
+        "--verb=impersonate",
+        "--resource=users",
+    ]);
+    server.ok(&[
+        "create",
+        "clusterrolebinding",
+        "alice-impersonates",
+        "--clusterrole=impersonate-users",
+        "--user=alice",
+    ]);
+    let mut who = String::new();
+    for _ in 0..50 {
+        let out = server.kubectl_as(
+            &alice,
+            &["--as=bob", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],
+        );
+        who = stdout(&out);
+        if who == "bob" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(who, "bob", "the ClusterRoleBinding never took effect");
+
+    let refused = |args: &[&str], message: &str| {
+        let out = server.kubectl_as(&alice, &[args, &["create", "configmap", "x"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    };
+    refused(
+        &["--as=bob", "--as-group=admins"],
+        "groups \"admins\" is forbidden: User \"alice\" cannot impersonate resource \"groups\" in \
+         API group \"\" at the cluster scope",
+    );
+    refused(
+        &["--as=system:serviceaccount:default:robot"],
+        "serviceaccounts \"robot\" is forbidden: User \"alice\" cannot impersonate resource \
+         \"serviceaccounts\" in API group \"\" in the namespace \"default\"",
+    );
+    refused(
+        &["--as=bob", "--as-uid=42"],
+        "uids.authentication.k8s.io \"42\" is forbidden: User \"alice\" cannot impersonate \
+         resource \"uids\" in API group \"authentication.k8s.io\" at the cluster scope",
+    );
+    // Extras have no kubectl flag: the header itself.
+    let response = server
+        .token_client(ALICE_TOKEN)
+        .post(format!("{}/api/v1/namespaces/default/configmaps", server.url))
+        .header("Impersonate-User", "bob")
+        .header("Impersonate-Extra-Scopes", "everything")
+        .json(&serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let status: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status["reason"], "Forbidden", "{status}");
+    assert_eq!(
+        status["message"],
+        "userextras.authentication.k8s.io \"everything\" is forbidden: User \"alice\" cannot \
+         impersonate resource \"userextras/scopes\" in API group \"authentication.k8s.io\" at the \
+         cluster scope"
+    );
+    // Impersonating bob is allowed, but bob may not write: RBAC refuses bob.
+    refused(
+        &["--as=bob"],
+        "configmaps is forbidden: User \"bob\" cannot create resource \"configmaps\" in API group \
+         \"\" in the namespace \"default\"",
+    );
+    let missing = server.fails(&["get", "configmap", "x"]);
+    assert!(missing.contains("configmaps \"x\" not found"), "{missing}");
+}

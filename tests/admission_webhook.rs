@@ -14,25 +14,23 @@
 //! itself: it needs the admission chain wired into the store with these plugins (issue 12; done
 //! when the branches are merged) and fails before that.
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use base64::Engine;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use kube_ledger::admission::{Action, Attributes, AuditAnnotations, Chain};
 use kube_ledger::api::status::{ApiError, Reason};
 use kube_ledger::authn::UserInfo;
-use kube_ledger::pki::{Pki, PkiConfig};
 use kube_ledger::registry::Registry;
 use kube_ledger::registry::views::Views;
 use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::{Value, json};
+use support::webhook::WebhookServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -40,142 +38,6 @@ use tower::ServiceExt;
 const GROUP_PATH: &str = "/apis/admissionregistration.k8s.io/v1";
 const MUTATING: &str = "mutatingwebhookconfigurations";
 const VALIDATING: &str = "validatingwebhookconfigurations";
-
-/// The test's webhook server: every review it received (with the request's path and query),
-/// answering by path.
-struct WebhookServer {
-    base: String,
-    ca_bundle: String,
-    reviews: Arc<Mutex<Vec<(String, Value)>>>,
-    _stop: watch::Sender<bool>,
-    _pki: tempfile::TempDir,
-}
-
-impl WebhookServer {
-    async fn start() -> WebhookServer {
-        let pki_dir = tempfile::tempdir().unwrap();
-        let config = PkiConfig { data_dir: pki_dir.path().to_owned(), ..PkiConfig::default() };
-        let pki = Pki::load_or_generate(&config).unwrap();
-        let tls = kube_ledger::pki::tls::server_config(&pki.serving, None).unwrap();
-        let acceptor = kube_ledger::pki::tls::acceptor(tls);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, stopped) = watch::channel(false);
-        let reviews: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
-        let recorded = reviews.clone();
-        tokio::spawn(async move {
-            let mut stop = stopped.clone();
-            loop {
-                let (tcp, _) = tokio::select! {
-                    accepted = listener.accept() => accepted.unwrap(),
-                    _ = stop.wait_for(|s| *s) => return,
-                };
-                let (acceptor, recorded, mut stop) =
-                    (acceptor.clone(), recorded.clone(), stopped.clone());
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else { return };
-                    let service = hyper::service::service_fn(move |request| {
-                        let recorded = recorded.clone();
-                        async move { answer(request, &recorded).await }
-                    });
-                    let connection = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), service);
-                    tokio::select! {
-                        _ = connection => {}
-                        _ = stop.wait_for(|s| *s) => {}
-                    }
-                });
-            }
-        });
-        WebhookServer {
-            base: format!("https://127.0.0.1:{port}"),
-            ca_bundle: base64::engine::general_purpose::STANDARD.encode(&pki.ca.cert_pem),
-            reviews,
-            _stop: stop,
-            _pki: pki_dir,
-        }
-    }
-
-    /// A webhook named `name` calling `path` on this server, for CREATE and UPDATE of
-    /// configmaps.
-    fn hook(&self, name: &str, path: &str) -> Value {
-        json!({
-            "name": name,
-            "clientConfig": {"url": format!("{}{path}", self.base), "caBundle": self.ca_bundle},
-            "rules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": [""],
-                       "apiVersions": ["v1"], "resources": ["configmaps"]}],
-            "sideEffects": "None",
-            "admissionReviewVersions": ["v1"],
-        })
-    }
-
-    /// The reviews sent to `path`.
-    fn reviews_to(&self, path: &str) -> Vec<Value> {
-        let reviews = self.reviews.lock().unwrap();
-        reviews.iter().filter(|(p, _)| p.starts_with(path)).map(|(_, r)| r.clone()).collect()
-    }
-}
-
-/// One AdmissionReview, answered by path:
-/// - `/label`: adds `admitted-by: webhook` with a JSON patch and a warning;
-/// - `/deny`: refuses with 403 and a message;
-/// - `/slow`: answers after a minute;
-/// - `/allow`: admits;
-/// - `/add-b`: adds label `b` if missing; `/a-sees-b`: sets label `a` to whether `b` is there.
-async fn answer(
-    request: hyper::Request<hyper::body::Incoming>,
-    recorded: &Mutex<Vec<(String, Value)>>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let target = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
-    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let review: Value = serde_json::from_slice(&body).unwrap_or_default();
-    recorded.lock().unwrap().push((target.clone(), review.clone()));
-    let uid = review["request"]["uid"].clone();
-    let object = &review["request"]["object"];
-    let labels = object.pointer("/metadata/labels").filter(|l| l.is_object());
-    let add_label = |key: &str, value: &str| match labels {
-        None => json!([{"op": "add", "path": "/metadata/labels", "value": {key: value}}]),
-        Some(_) => {
-            json!([{"op": "add", "path": format!("/metadata/labels/{key}"), "value": value}])
-        }
-    };
-    let path = target.split('?').next().unwrap_or("");
-    let mut response = json!({"uid": uid, "allowed": true});
-    let patch = match path {
-        "/label" => {
-            response["warnings"] = json!(["labelled by the test webhook"]);
-            Some(add_label("admitted-by", "webhook"))
-        }
-        "/deny" => {
-            response["allowed"] = json!(false);
-            response["status"] = json!({"code": 403, "reason": "Forbidden",
-                "message": "the test webhook refuses objects labelled deny=yes"});
-            None
-        }
-        "/slow" => {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            None
-        }
-        "/add-b" if labels.and_then(|l| l.get("b")).is_none() => Some(add_label("b", "1")),
-        "/a-sees-b" => {
-            let seen = if labels.and_then(|l| l.get("b")).is_some() { "saw-b" } else { "no-b" };
-            Some(add_label("a", seen))
-        }
-        _ => None,
-    };
-    if let Some(patch) = patch {
-        response["patchType"] = json!("JSONPatch");
-        response["patch"] =
-            json!(base64::engine::general_purpose::STANDARD.encode(patch.to_string()));
-    }
-    let answer = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                        "response": response});
-    let response = hyper::Response::builder()
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(answer.to_string())))
-        .unwrap();
-    Ok(response)
-}
 
 /// A server in-process, its router, and the webhook plugins over its registry and views.
 struct Api {
@@ -299,6 +161,8 @@ async fn bad_configurations_are_refused_with_422_and_nothing_stored() {
     let api = api().await;
     let hooks = WebhookServer::start().await;
     let good = hooks.hook("label.example.com", "/label");
+    let garbage_certificate = base64::engine::general_purpose::STANDARD
+        .encode("-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n");
     let cases: Vec<(&str, Value, &str)> = vec![
         ("http", json!({"clientConfig": {"url": "http://127.0.0.1:1/x"}}), "clientConfig.url"),
         (
@@ -307,6 +171,23 @@ async fn bad_configurations_are_refused_with_422_and_nothing_stored() {
             "clientConfig.url",
         ),
         ("user", json!({"clientConfig": {"url": "https://me@127.0.0.1:1/x"}}), "clientConfig.url"),
+        (
+            "fragment",
+            json!({"clientConfig": {"url": "https://127.0.0.1:1/x#part"}}),
+            "clientConfig.url",
+        ),
+        (
+            "not-base64",
+            json!({"clientConfig": {"url": "https://127.0.0.1:1/x", "caBundle": "not base64!"}}),
+            "clientConfig.caBundle",
+        ),
+        (
+            // A CERTIFICATE block holding no certificate.
+            "garbage-certificate",
+            json!({"clientConfig": {"url": "https://127.0.0.1:1/x",
+                                    "caBundle": garbage_certificate}}),
+            "clientConfig.caBundle",
+        ),
         (
             "service",
             json!({"clientConfig": {"service": {"namespace": "ns", "name": "svc"}}}),

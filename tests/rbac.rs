@@ -192,3 +192,104 @@ async fn invalid_rbac_objects_are_refused_as_kube_refuses_them() {
     let binding = json(&server.ok(&["get", "rolebinding", "rb", "-o", "json"]));
     assert_eq!(binding["subjects"][1]["name"], "bob");
 }
+
+/// Runs kubectl as `kubeconfig`'s user until it succeeds (bounded): RBAC follows its objects'
+/// views, so a grant takes effect moments after it is acknowledged.
+async fn until_ok(server: &TestServer, kubeconfig: &std::path::Path, args: &[&str]) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        let out = server.kubectl_as(kubeconfig, args);
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("kubectl {args:?} never succeeded: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rbac_writes_that_would_escalate_are_403_and_store_nothing() {
+    let server = TestServer::embedded().await;
+    let alice = server.kubeconfig_with_token("alice", Some(support::server::ALICE_TOKEN));
+    // alice may write roles and bindings in default, and read configmaps: not `escalate` or
+    // `bind`.
+    server.ok(&[
+        "create",
+        "role",
+        "rbac-manager",
+        "--verb=create,get,list",
+        "--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,configmaps",
+    ]);
+    server.ok(&["create", "rolebinding", "alice-rbac", "--role=rbac-manager", "--user=alice"]);
+    until_ok(
+        &server,
+        &alice,
+        &["create", "role", "cm-reader", "--verb=get", "--resource=configmaps"],
+    )
+    .await;
+
+    let held_by_alice = "user \"alice\" (groups=[\"dev\" \"system:authenticated\"]) is attempting \
+                         to grant RBAC permissions not currently held:";
+    // A Role granting what alice does not hold.
+    let out =
+        server.kubectl_as(&alice, &["create", "role", "peek", "--verb=get", "--resource=secrets"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "roles.rbac.authorization.k8s.io \"peek\" is forbidden: {held_by_alice}\n\
+             {{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}}"
+        )),
+        "{stderr}"
+    );
+    // A RoleBinding to a role that grants more than alice holds.
+    let out = server.kubectl_as(
+        &alice,
+        &["create", "rolebinding", "bob-admin", "--clusterrole=admin", "--user=bob"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "rolebindings.rbac.authorization.k8s.io \"bob-admin\" is forbidden: {held_by_alice}"
+        )),
+        "{stderr}"
+    );
+    for (kind, name) in [("role", "peek"), ("rolebinding", "bob-admin")] {
+        let missing = server.fails(&["get", kind, name]);
+        assert!(missing.contains("not found"), "{kind} {name} was stored: {missing}");
+    }
+    // What alice holds she may grant and bind.
+    server.ok(&["get", "role", "cm-reader"]);
+    let out = server
+        .kubectl_as(&alice, &["create", "rolebinding", "bob-cm", "--role=cm-reader", "--user=bob"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // `bind` on the ClusterRole and `escalate` on roles lift the checks, as in kube.
+    server.ok(&[
+        "create",
+        "role",
+        "binder",
+        "--verb=bind",
+        "--resource=clusterroles.rbac.authorization.k8s.io",
+        "--resource-name=admin",
+    ]);
+    server.ok(&[
+        "create",
+        "role",
+        "escalator",
+        "--verb=escalate",
+        "--resource=roles.rbac.authorization.k8s.io",
+    ]);
+    server.ok(&["create", "rolebinding", "alice-binder", "--role=binder", "--user=alice"]);
+    server.ok(&["create", "rolebinding", "alice-escalator", "--role=escalator", "--user=alice"]);
+    until_ok(
+        &server,
+        &alice,
+        &["create", "rolebinding", "bob-admin", "--clusterrole=admin", "--user=bob"],
+    )
+    .await;
+    until_ok(&server, &alice, &["create", "role", "peek", "--verb=get", "--resource=secrets"])
+        .await;
+}

@@ -8,6 +8,7 @@
 mod support;
 
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube_ledger::authn::DEFAULT_SERVICE_ACCOUNT_ISSUER;
@@ -275,4 +276,149 @@ async fn plain_http_is_for_loopback_development_only() {
     assert_forbidden_to(alice, "alice").await;
     let bad = plain_client().get(&url).bearer_auth("nope").send().await.unwrap();
     assert_unauthorized(bad).await;
+}
+
+/// A client certificate for `user` in `groups`, signed by the server's own CA (read from its
+/// data directory), valid from the first of January of `not_before` to that of `not_after`.
+fn server_signed_identity(
+    server: &TestServer,
+    user: &str,
+    groups: &[&str],
+    (not_before, not_after): (i32, i32),
+) -> Identity {
+    let pki = server.dir.path().join("data/pki");
+    let now = kube_ledger::pki::unix_now();
+    let ca = kube_ledger::pki::CertificateAuthority::load_or_generate(&pki, now).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, user);
+    for group in groups {
+        params.distinguished_name.push(rcgen::DnType::OrganizationName, *group);
+    }
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.not_before = rcgen::date_time_ymd(not_before, 1, 1);
+    params.not_after = rcgen::date_time_ymd(not_after, 1, 1);
+    let cert = ca.sign(&params, &key).unwrap();
+    Identity { cert_pem: cert.pem(), key_pem: key.serialize_pem() }
+}
+
+/// Presents `chain` as its client certificate whatever the server asks (rustls's own
+/// configuration would refuse to load a certificate it cannot parse).
+#[derive(Debug)]
+struct AlwaysPresent(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for AlwaysPresent {
+    fn resolve(
+        &self,
+        _: &[&[u8]],
+        _: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// A client trusting the server that presents `bytes` as its certificate (with a real key).
+fn client_presenting(server: &TestServer, bytes: &[u8]) -> reqwest::Client {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = rustls::crypto::ring::default_provider();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap();
+    let signer = provider.key_provider.load_private_key(key).unwrap();
+    let chain = vec![CertificateDer::from(bytes.to_vec())];
+    let certified = Arc::new(rustls::sign::CertifiedKey::new(chain, signer));
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = server.credentials.ca_pem.as_deref().unwrap();
+    for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(Arc::new(AlwaysPresent(certified)));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder().tls_backend_preconfigured(config).build().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_future_and_unparsable_client_certificates_are_refused_and_write_nothing() {
+    let server = TestServer::embedded().await;
+    let url = format!("{}/api/v1/namespaces/default/configmaps", server.url);
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": "by-mallory"}});
+    // Signed by the server's own CA, in system:masters, but out of its validity: 401.
+    for (what, validity) in [("expired", (2000, 2001)), ("not yet valid", (2090, 2091))] {
+        let identity = server_signed_identity(&server, "mallory", &["system:masters"], validity);
+        let response = server.identity_client(&identity).post(&url).json(&cm).send().await;
+        assert_unauthorized(response.unwrap_or_else(|e| panic!("{what}: {e}"))).await;
+    }
+    // The same certificate within its validity is system:masters: the CA was the right one.
+    let valid = server_signed_identity(&server, "mallory", &["system:masters"], (2020, 2089));
+    let listed = server.identity_client(&valid).get(&url).send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+
+    // Bytes that are no certificate at all: the TLS handshake is refused (as Go's TLS refuses a
+    // client certificate it cannot parse), no HTTP answer; the server serves on.
+    for garbage in [&b"not a certificate"[..], b"-----BEGIN CERTIFICATE-----\nAAAA\n"] {
+        let sent = client_presenting(&server, garbage).post(&url).json(&cm).send().await;
+        assert!(sent.is_err(), "a garbage certificate got an HTTP answer: {sent:?}");
+    }
+    let missing = server.http.get(format!("{url}/by-mallory")).send().await.unwrap();
+    assert_eq!(missing.status(), 404, "nothing stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_and_invalidated_bearer_tokens_are_401() {
+    let server = TestServer::embedded().await;
+    server.ok(&["create", "serviceaccount", "robot"]);
+    let uid = server.ok(&["get", "serviceaccount", "robot", "-o", "jsonpath={.metadata.uid}"]);
+    let url = format!("{}/api/v1/namespaces/default/configmaps", server.url);
+    let user = "system:serviceaccount:default:robot";
+
+    // Claims the server would sign, signed with another key.
+    let other =
+        SigningKey::from_pem(rcgen::KeyPair::generate().unwrap().serialize_pem().as_bytes());
+    let issuer =
+        TokenIssuer::new(DEFAULT_SERVICE_ACCOUNT_ISSUER.to_owned(), other.unwrap().into(), None);
+    let request = TokenRequest {
+        namespace: "default".to_owned(),
+        service_account: ObjectRef { name: "robot".to_owned(), uid: uid.clone() },
+        audiences: vec![DEFAULT_SERVICE_ACCOUNT_ISSUER.to_owned()],
+        expiration_seconds: 3600,
+        bound: None,
+    };
+    let forged = issuer.issue(&request, kube_ledger::pki::unix_now()).unwrap().token;
+    assert_unauthorized(server.token_client(&forged).get(&url).send().await.unwrap()).await;
+    // The same claims signed by the server: the key was all that was wrong.
+    let genuine = service_account_token(&server, "robot", &uid, kube_ledger::pki::unix_now());
+    assert_forbidden_to(server.token_client(&genuine).get(&url).send().await.unwrap(), user).await;
+
+    // A token bound to a Secret (`kubectl create token --bound-object-kind`) dies with it.
+    server.ok(&["create", "secret", "generic", "key", "--from-literal=k=v"]);
+    let bound = server.ok(&[
+        "create",
+        "token",
+        "robot",
+        "--bound-object-kind=Secret",
+        "--bound-object-name=key",
+    ]);
+    let bound = server.token_client(bound.trim());
+    assert_forbidden_to(bound.get(&url).send().await.unwrap(), user).await;
+    server.ok(&["delete", "secret", "key"]);
+    let mut last = 0;
+    for _ in 0..50 {
+        last = bound.get(&url).send().await.unwrap().status().as_u16();
+        if last == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, 401, "the token bound to a deleted Secret still authenticates");
+    assert_unauthorized(bound.get(&url).send().await.unwrap()).await;
 }

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::audit::Level;
 use crate::authn::UserInfo;
 use crate::meta::status::ApiError;
 pub use objects::Objects;
@@ -86,34 +87,107 @@ pub struct Attributes<'a> {
 
 impl Attributes<'_> {
     /// An annotation on the request's audit event (kube's `Attributes.AddAnnotation`), such as
-    /// `pod-security.kubernetes.io/enforce-policy` or a webhook's `{configuration}/{key}`. The
-    /// first value of a key wins.
+    /// `pod-security.kubernetes.io/enforce-policy` or a webhook's `{webhook name}/{key}`,
+    /// recorded at every audit level from `Metadata` on. A key that is not
+    /// `<DNS subdomain>/<name>`, or a second different value for a key, is dropped with a
+    /// warning in the server's log, as kube's plugins log the error and go on.
     pub fn annotate(&self, key: impl Into<String>, value: impl Into<String>) {
-        self.audit_annotations.add(key.into(), value.into());
+        self.annotate_at(key, value, Level::Metadata);
+    }
+
+    /// [`Attributes::annotate`] recorded only from audit level `level` on (kube's
+    /// `AddAnnotationWithLevel`, `Metadata` or `Request`: a mutating webhook's patch is
+    /// request content, kept from `Request` on).
+    pub fn annotate_at(&self, key: impl Into<String>, value: impl Into<String>, level: Level) {
+        let key = key.into();
+        if let Err(reason) = self.audit_annotations.add(key.clone(), value.into(), level) {
+            tracing::warn!(%key, %reason, "admission audit annotation dropped");
+        }
     }
 }
 
+/// One audit annotation of admission: its value and the lowest audit level that records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnnotation {
+    pub value: String,
+    pub level: Level,
+}
+
 /// The audit annotations admission adds to one write (shared by both phases, collected by the
-/// store into the request's audit event).
-#[derive(Debug, Default)]
-pub struct AuditAnnotations(Mutex<BTreeMap<String, String>>);
+/// store into the request's audit event, which keeps those its level covers).
+#[derive(Debug)]
+pub struct AuditAnnotations {
+    /// False for [`AuditAnnotations::unrecorded`]: keys are checked, nothing is kept.
+    recorded: bool,
+    annotations: Mutex<BTreeMap<String, AuditAnnotation>>,
+}
+
+impl Default for AuditAnnotations {
+    fn default() -> AuditAnnotations {
+        AuditAnnotations { recorded: true, annotations: Mutex::default() }
+    }
+}
 
 impl AuditAnnotations {
-    pub fn add(&self, key: String, value: String) {
-        let mut annotations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        annotations.entry(key).or_insert(value);
+    /// Adds `key`, as kube's admission attributes do: the key must be a qualified name with a
+    /// DNS-subdomain prefix (`example.com/name`), the level `Metadata` or `Request`, and a key
+    /// keeps its first value (the same value again is no error).
+    pub fn add(&self, key: String, value: String, level: Level) -> Result<(), String> {
+        check_key(&key)?;
+        if !matches!(level, Level::Metadata | Level::Request) {
+            return Err(format!(
+                "admission annotations are not allowed to be set at level other than Metadata \
+                 and Request, key: {key:?}, level: {level:?}"
+            ));
+        }
+        if !self.recorded {
+            return Ok(());
+        }
+        let mut annotations = self.annotations.lock().unwrap_or_else(PoisonError::into_inner);
+        let annotation = AuditAnnotation { value, level };
+        match annotations.get(&key) {
+            Some(old) if *old != annotation => Err(format!(
+                "admission annotations are not allowed to be overwritten, key: {key:?}, old \
+                 value: {:?}, new value: {:?}",
+                old.value, annotation.value
+            )),
+            Some(_) => Ok(()),
+            None => {
+                annotations.insert(key, annotation);
+                Ok(())
+            }
+        }
     }
 
     /// A sink nobody reads, for callers without a request to audit (unit tests).
     pub fn unrecorded() -> &'static AuditAnnotations {
-        static SINK: AuditAnnotations = AuditAnnotations(Mutex::new(BTreeMap::new()));
+        static SINK: AuditAnnotations =
+            AuditAnnotations { recorded: false, annotations: Mutex::new(BTreeMap::new()) };
         &SINK
     }
 
     /// The annotations added so far, leaving none.
-    pub fn take(&self) -> BTreeMap<String, String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    pub fn take(&self) -> BTreeMap<String, AuditAnnotation> {
+        std::mem::take(&mut *self.annotations.lock().unwrap_or_else(PoisonError::into_inner))
     }
+}
+
+/// kube's `checkKeyFormat`: exactly one `/`, and a qualified name as a whole.
+fn check_key(key: &str) -> Result<(), String> {
+    if key.split('/').count() != 2 {
+        return Err("annotation key has invalid format, the right format is a DNS subdomain \
+                    prefix and '/' and key name. (e.g. 'podsecuritypolicy.admission.k8s.io/admit-policy')"
+            .to_owned());
+    }
+    let errors = crate::meta::validation::is_qualified_name(key);
+    if !errors.is_empty() {
+        return Err(format!(
+            "annotation key has invalid format {}. A qualified name like \
+             'podsecuritypolicy.admission.k8s.io/admit-policy' is required.",
+            errors.join(",")
+        ));
+    }
+    Ok(())
 }
 
 /// One admission plugin. Both phases default to admitting: a plugin implements the ones it
@@ -270,5 +344,39 @@ mod tests {
         chain.validate(&attributes, Some(&object), &mut warnings).await.unwrap();
         assert_eq!(object["metadata"]["labels"]["admitted"], "true");
         assert_eq!(warnings, ["labelled"]);
+    }
+
+    #[test]
+    fn audit_annotations_are_checked_as_kube_checks_them() {
+        let annotations = AuditAnnotations::default();
+        let add = |key: &str, value: &str, level| {
+            annotations.add(key.to_owned(), value.to_owned(), level)
+        };
+        add("label.example.com/seen", "1", Level::Metadata).unwrap();
+        add("label.example.com/seen", "1", Level::Metadata).unwrap();
+        let err = add("label.example.com/seen", "2", Level::Metadata).unwrap_err();
+        assert!(err.contains("not allowed to be overwritten"), "{err}");
+        for key in ["seen", "a.example.com/b/c", "example.com/has space", "/x", "Example.com/x"] {
+            let err = add(key, "v", Level::Metadata).unwrap_err();
+            assert!(err.starts_with("annotation key has invalid format"), "{key}: {err}");
+        }
+        let long = format!("example.com/{}", "k".repeat(64));
+        assert!(add(&long, "v", Level::Metadata).is_err(), "name part over 63 characters");
+        let err = add("example.com/x", "v", Level::RequestResponse).unwrap_err();
+        assert!(err.contains("level other than Metadata and Request"), "{err}");
+        add("example.com/patch", "[]", Level::Request).unwrap();
+        let taken = annotations.take();
+        assert_eq!(
+            taken.keys().collect::<Vec<_>>(),
+            ["example.com/patch", "label.example.com/seen"]
+        );
+        assert_eq!(taken["example.com/patch"].level, Level::Request);
+        assert!(annotations.take().is_empty());
+
+        // The sink of unit tests checks keys and keeps nothing.
+        let sink = AuditAnnotations::unrecorded();
+        sink.add("example.com/x".into(), "1".into(), Level::Metadata).unwrap();
+        sink.add("example.com/x".into(), "2".into(), Level::Metadata).unwrap();
+        assert!(sink.take().is_empty());
     }
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::Resource;
 use super::store::Part;
-use crate::audit::AuditHandle;
+use crate::audit::{AuditHandle, Level};
 use crate::authn::UserInfo;
 use crate::meta::status::{ApiError, Cause};
 use crate::meta::validation::validate_field_manager;
@@ -220,9 +220,17 @@ impl Operation {
     }
 
     /// An annotation on the request's audit event (admission's, such as a webhook's
-    /// `{configuration}/{key}`); nothing when the request is not audited.
+    /// `{webhook name}/{key}`); nothing when the request is not audited.
     pub fn annotate(&self, key: &str, value: &str) {
-        if let Some(audit) = &self.audit {
+        self.annotate_at(key, value, Level::Metadata);
+    }
+
+    /// [`Operation::annotate`] when the request is audited at `level` or above (a mutating
+    /// webhook's patch from `Request` on, as kube-apiserver records it).
+    pub fn annotate_at(&self, key: &str, value: &str, level: Level) {
+        if let Some(audit) = &self.audit
+            && audit.level() >= level
+        {
             audit.add_annotation(key, value);
         }
     }

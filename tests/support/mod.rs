@@ -1,6 +1,7 @@
 //! Test support shared by the integration tests: the storage conformance suite, a launcher for
 //! a real etcd (or etcd cluster) on loopback, one for the real kube-ledger binary (HTTPS) with its
-//! clients' credentials, and a TCP proxy that loses answers on purpose.
+//! clients' credentials, a TCP proxy that loses answers on purpose, and an HTTPS admission
+//! webhook server.
 #![allow(dead_code)] // Each test crate uses its own part of the support code.
 
 pub mod etcd;
@@ -13,3 +14,4 @@ pub mod server;
 pub mod suite;
 pub mod suite_provenance;
 pub mod tls;
+pub mod webhook;

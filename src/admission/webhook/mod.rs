@@ -10,6 +10,7 @@
 //!   `matchPolicy`), `namespaceSelector`, `objectSelector`.
 //! - `review`: the AdmissionReview request, one HTTPS round trip bounded by `timeoutSeconds`,
 //!   the answer checked.
+//! - `annotations`: the audit annotations of each call, in kube's keys and JSON values.
 //! - here: the two plugins, failure policy, dry run, patches, reinvocation, denials, metrics.
 //!
 //! # Data flow
@@ -33,6 +34,9 @@
 //!   another matching webhook refuses it with 400 `admission webhook "<name>" does not support
 //!   dry run` (the v1 API stores no other `sideEffects`, so this guards stored data only).
 //! - Warnings in an answer reach the client as `Warning` headers.
+//! - Audit annotations (`annotations`): the webhook's own `auditAnnotations` as
+//!   `{webhook name}/{key}`, and kube's `mutation.webhook.admission.k8s.io/…`,
+//!   `patch.webhook.admission.k8s.io/…` and `failed-open.…` records of each call.
 //! - Writes to webhook configurations (and admission policies) are never sent to webhooks, so a
 //!   webhook that is down can always be reconfigured.
 //! - A patch that cannot be applied is a 500 whatever the failure policy.
@@ -49,6 +53,7 @@
 //! webhook in the version its rule matched; the plugins convert between served versions of one
 //! resource through the registry's conversions when a rule matched an equivalent version.
 
+mod annotations;
 mod config;
 mod matching;
 pub mod metrics;
@@ -62,10 +67,12 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::admission::{Attributes, Plugin};
+use crate::audit::Level;
 use crate::meta::status::{ApiError, Cause, Reason};
 use crate::registry::Registry;
 use crate::registry::resource::{Resource, stamp};
 use crate::registry::views::Views;
+use annotations::Slot;
 use config::{Hook, Source};
 use matching::{Matched, NamespaceLabels};
 use review::{Answer, CallError, Subject};
@@ -137,10 +144,12 @@ struct Dispatcher {
     mutating: bool,
 }
 
-/// A webhook that matched a write, with the version it sees the object in.
+/// A webhook that matched a write, with the version it sees the object in and its place in the
+/// dispatch (for its audit annotations).
 struct Call<'h> {
     hook: &'h Hook,
     matched: Matched,
+    slot: Slot,
 }
 
 impl Dispatcher {
@@ -160,9 +169,8 @@ impl Dispatcher {
     }
 
     /// Whether `hook` is called for this write (with `object` as it is now: a mutating
-    /// webhook's selectors see what earlier webhooks changed), and through which version. A dry
-    /// run that would reach a webhook with side effects is refused here. `namespace` keeps the
-    /// labels of the write's namespace once read.
+    /// webhook's selectors see what earlier webhooks changed), and through which version.
+    /// `namespace` keeps the labels of the write's namespace once read.
     async fn should_call(
         &self,
         hook: &Hook,
@@ -190,12 +198,6 @@ impl Dispatcher {
             {
                 return Ok(None);
             }
-        }
-        if attributes.dry_run && !hook.dry_run_safe {
-            return Err(ApiError::bad_request(format!(
-                "admission webhook {:?} does not support dry run",
-                hook.name
-            )));
         }
         Ok(Some(matched))
     }
@@ -260,7 +262,7 @@ impl Dispatcher {
             else {
                 continue;
             };
-            let call = Call { hook, matched };
+            let call = Call { hook, matched, slot: Slot { round: 0, index } };
             if self.mutate_once(&call, attributes, object.as_deref_mut(), warnings).await? {
                 reinvoke.append(&mut invoked);
             }
@@ -275,13 +277,14 @@ impl Dispatcher {
             else {
                 continue;
             };
-            let call = Call { hook, matched };
+            let call = Call { hook, matched, slot: Slot { round: 1, index } };
             self.mutate_once(&call, attributes, object.as_deref_mut(), warnings).await?;
         }
         Ok(())
     }
 
-    /// One mutating webhook: whether it changed the object.
+    /// One mutating webhook: whether it changed the object. Whatever the outcome, the audit
+    /// event is told the webhook was called and whether it mutated the object.
     async fn mutate_once(
         &self,
         call: &Call<'_>,
@@ -289,6 +292,23 @@ impl Dispatcher {
         object: Option<&mut Value>,
         warnings: &mut Vec<String>,
     ) -> Result<bool, ApiError> {
+        let result = self.mutate_call(call, attributes, object, warnings).await;
+        let mutated = matches!(result, Ok(true));
+        attributes.annotate(
+            call.slot.key(annotations::MUTATION_PREFIX),
+            annotations::mutation(call.hook, mutated),
+        );
+        result
+    }
+
+    async fn mutate_call(
+        &self,
+        call: &Call<'_>,
+        attributes: &Attributes<'_>,
+        object: Option<&mut Value>,
+        warnings: &mut Vec<String>,
+    ) -> Result<bool, ApiError> {
+        dry_run_supported(call.hook, attributes)?;
         let target = self.target(call, attributes);
         let sent = match (&object, &target) {
             (Some(object), Some(target)) => Some(self.in_version(object, target).await?),
@@ -305,11 +325,19 @@ impl Dispatcher {
             object: sent.as_ref(),
             old_object: old.as_ref(),
         };
-        let Some(answer) = self.call(call.hook, &subject, warnings).await? else {
+        let Some(answer) = self.call(call, &subject, warnings).await? else {
             return Ok(false);
         };
-        let (Some(patch), Some(object), Some(sent)) = (answer.patch, object, sent) else {
+        let Some(patch) = answer.patch.filter(|p| p.as_array().is_none_or(|ops| !ops.is_empty()))
+        else {
             return Ok(false);
+        };
+        let (Some(object), Some(sent)) = (object, sent) else {
+            return Err(internal(&format!(
+                "admission webhook {:?} attempted to modify the object, which is not supported \
+                 for this operation",
+                call.hook.name
+            )));
         };
         let patched = crate::patch::apply_json_patch(&sent, &patch).map_err(|e| {
             internal(&format!(
@@ -317,6 +345,11 @@ impl Dispatcher {
                 call.hook.name
             ))
         })?;
+        attributes.annotate_at(
+            call.slot.key(annotations::PATCH_PREFIX),
+            annotations::patch(call.hook, &patch),
+            Level::Request,
+        );
         if patched == sent {
             return Ok(false);
         }
@@ -346,7 +379,9 @@ impl Dispatcher {
             if let Some(matched) =
                 self.should_call(hook, attributes, object, &mut namespace).await?
             {
-                calls.push(Call { hook, matched });
+                // kube numbers validating webhooks among those that matched.
+                let slot = Slot { round: 0, index: calls.len() };
+                calls.push(Call { hook, matched, slot });
             }
         }
         // Every webhook at once, as kube-apiserver calls validating webhooks in parallel; the
@@ -374,6 +409,7 @@ impl Dispatcher {
         object: Option<&Value>,
         warnings: &mut Vec<String>,
     ) -> Result<(), ApiError> {
+        dry_run_supported(call.hook, attributes)?;
         let target = self.target(call, attributes);
         let (sent, old) = match &target {
             Some(target) => {
@@ -395,17 +431,19 @@ impl Dispatcher {
             object: sent.as_ref(),
             old_object: old.as_ref(),
         };
-        self.call(call.hook, &subject, warnings).await.map(|_| ())
+        self.call(call, &subject, warnings).await.map(|_| ())
     }
 
     /// Calls one webhook: its answer when it admits, `None` when it failed open, the refusal
-    /// otherwise. Warnings are passed on in every case.
+    /// otherwise. Warnings are passed on and the webhook's audit annotations recorded in every
+    /// case it answered; failing open is recorded too.
     async fn call(
         &self,
-        hook: &Hook,
+        call: &Call<'_>,
         subject: &Subject<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<Option<Answer>, ApiError> {
+        let hook = call.hook;
         let uid = uuid::Uuid::new_v4().to_string();
         let review = review::review(hook, subject, &uid);
         let operation = subject.attributes.action.as_str();
@@ -414,6 +452,9 @@ impl Dispatcher {
         let elapsed = started.elapsed();
         match outcome {
             Ok(answer) => {
+                for (key, value) in &answer.audit_annotations {
+                    subject.attributes.annotate(format!("{}/{key}", hook.name), value.clone());
+                }
                 warnings.extend(answer.warnings.iter().cloned());
                 let rejected = !answer.allowed;
                 metrics::observe(
@@ -444,6 +485,12 @@ impl Dispatcher {
                     tracing::warn!(webhook = %hook.name, configuration = %hook.configuration,
                         %message, "failed calling webhook, failing open");
                     metrics::failed_open(&hook.name, self.step());
+                    let prefix = if self.mutating {
+                        annotations::MUTATION_FAILED_OPEN_PREFIX
+                    } else {
+                        annotations::VALIDATING_FAILED_OPEN_PREFIX
+                    };
+                    subject.attributes.annotate(call.slot.key(prefix), hook.name.clone());
                     return Ok(None);
                 }
                 tracing::warn!(webhook = %hook.name, configuration = %hook.configuration,
@@ -500,6 +547,18 @@ impl Dispatcher {
         let served = target.conversion.to_served_version(stored).await?;
         Ok(stamp(served, &wanted, &target.kind))
     }
+}
+
+/// A dry run reaches only webhooks without side effects (`None`, `NoneOnDryRun`); another is a
+/// 400 for the write, as kube's `NewDryRunUnsupportedErr`.
+fn dry_run_supported(hook: &Hook, attributes: &Attributes<'_>) -> Result<(), ApiError> {
+    if attributes.dry_run && !hook.dry_run_safe {
+        return Err(ApiError::bad_request(format!(
+            "admission webhook {:?} does not support dry run",
+            hook.name
+        )));
+    }
+    Ok(())
 }
 
 /// Writes to the admission configurations are never sent to webhooks.

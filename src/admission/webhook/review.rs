@@ -44,6 +44,8 @@ pub struct Answer {
     /// The JSON patch operations of a mutating webhook (already base64-decoded and parsed).
     pub patch: Option<Value>,
     pub warnings: Vec<String>,
+    /// `response.auditAnnotations`, keys as the webhook gave them (string values only).
+    pub audit_annotations: Vec<(String, String)>,
     /// `response.status` of a denial.
     pub status: Option<Value>,
     /// The HTTP status of the answer, for metrics.
@@ -189,10 +191,17 @@ fn parse(answer: &Value, version: &str, uid: &str, mutating: bool) -> Result<Ans
     };
     let warnings = response.get("warnings").and_then(Value::as_array).map(Vec::as_slice);
     let warnings = warnings.unwrap_or(&[]).iter().filter_map(Value::as_str);
+    let audit_annotations = response.get("auditAnnotations").and_then(Value::as_object);
+    let audit_annotations = audit_annotations
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+        .collect();
     Ok(Answer {
         allowed,
         patch,
         warnings: warnings.map(str::to_owned).collect(),
+        audit_annotations,
         status: response.get("status").filter(|s| s.is_object()).cloned(),
         code: 200,
     })

@@ -447,14 +447,16 @@ pub(crate) fn validate_webhook_url(field: &str, url: &str, causes: &mut Vec<Fiel
     }
 }
 
-/// Whether `bundle` is base64 of one or more PEM certificates.
+/// Whether `bundle` is base64 of one or more PEM certificates, each one the webhook client can
+/// trust (a `CERTIFICATE` block of garbage would make every call fail).
 pub(crate) fn is_pem_bundle(bundle: &str) -> bool {
     use base64::Engine;
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let Ok(pem) = base64::engine::general_purpose::STANDARD.decode(bundle) else { return false };
     let mut certs = CertificateDer::pem_slice_iter(&pem).peekable();
-    certs.peek().is_some() && certs.all(|c| c.is_ok())
+    let mut roots = rustls::RootCertStore::empty();
+    certs.peek().is_some() && certs.all(|c| c.is_ok_and(|c| roots.add(c).is_ok()))
 }
 
 #[cfg(test)]
@@ -703,7 +705,7 @@ mod tests {
     #[test]
     fn conversion_webhooks_need_an_https_url_pem_and_review_v1() {
         use base64::Engine;
-        let pem = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        let pem = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).unwrap().cert.pem();
         let bundle = base64::engine::general_purpose::STANDARD.encode(pem);
         let webhook = |client: Value, versions: Value| {
             let mut c = crd();
@@ -713,6 +715,13 @@ mod tests {
         };
         let ok = json!({"url": "https://127.0.0.1:8443/convert", "caBundle": bundle});
         assert_eq!(webhook(ok, json!(["v1beta1", "v1"])), []);
+        // A CERTIFICATE block that holds no certificate the client could trust.
+        let garbage = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        let garbage = base64::engine::general_purpose::STANDARD.encode(garbage);
+        let url = "https://127.0.0.1:8443/convert";
+        let causes = webhook(json!({"url": url, "caBundle": garbage}), json!(["v1"]));
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].field, "spec.conversion.webhookClientConfig.caBundle");
         let causes = webhook(json!({"url": "http://x.example.com/convert"}), json!(["v1"]));
         assert_eq!(causes.len(), 1);
         assert_eq!(causes[0].field, "spec.conversion.webhookClientConfig.url");

@@ -60,11 +60,12 @@ impl Store {
 }
 
 /// What the plugins said besides their decision: warnings for the client, annotations for
-/// the audit event (kept whether the write was admitted or refused, as kube's).
+/// the audit event — those its level covers (kept whether the write was admitted or refused,
+/// as kube's admission audit handler keeps them).
 fn report(op: &Operation, warnings: Vec<String>, annotations: &AuditAnnotations) {
     warnings.into_iter().for_each(|w| op.warn(w));
-    for (key, value) in annotations.take() {
-        op.annotate(&key, &value);
+    for (key, annotation) in annotations.take() {
+        op.annotate_at(&key, &annotation.value, annotation.level);
     }
 }
 

@@ -288,3 +288,67 @@ async fn attributes_come_from_the_operation() {
     assert_eq!(seen[0], "admit CREATE default/ uid=false admitted=false dry_run=false user=alice");
     assert!(seen[1].contains(&format!("default/{name}")), "{seen:?}");
 }
+
+/// Annotates in both phases: one annotation for every level from Metadata, one from Request,
+/// and one whose key kube refuses; then refuses the write.
+#[derive(Debug)]
+struct Annotator;
+
+#[async_trait]
+impl Plugin for Annotator {
+    fn name(&self) -> &'static str {
+        "Annotator"
+    }
+
+    async fn admit(
+        &self,
+        attributes: &Attributes<'_>,
+        _: Option<&mut Value>,
+        _: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        attributes.annotate("example.com/admitted", "yes");
+        attributes.annotate_at("example.com/patch", "[]", crate::audit::Level::Request);
+        attributes.annotate("no-prefix", "dropped");
+        Ok(())
+    }
+
+    async fn validate(
+        &self,
+        attributes: &Attributes<'_>,
+        _: Option<&Value>,
+        _: &mut Vec<String>,
+    ) -> Result<(), ApiError> {
+        attributes.annotate("example.com/validated", "no");
+        Err(ApiError::forbidden("", "configmaps", attributes.name, "refused by Annotator"))
+    }
+}
+
+/// Admission's audit annotations reach the request's audit event when its level covers them,
+/// refused writes included, as kube's admission audit handler records them.
+#[tokio::test]
+async fn audit_annotations_reach_the_audit_event_by_level() {
+    use crate::audit::policy::RequestAuditConfig;
+    use crate::audit::types::StageSet;
+    use crate::audit::{AuditHandle, Event, Level, RequestAudit, Stage};
+
+    let f = fixture(false).await;
+    let store = f.store.clone().with_admission(Chain::new(vec![Arc::new(Annotator)]));
+    for (level, with_patch) in [(Level::Metadata, false), (Level::Request, true)] {
+        let config =
+            RequestAuditConfig { level, omit_stages: StageSet::EMPTY, omit_managed_fields: false };
+        let event = Event::new(level, "id", Stage::RequestReceived, std::time::SystemTime::now());
+        let handle = AuditHandle::new(RequestAudit::new(config, event).unwrap());
+        let mut op = f.op(Verb::Create, "");
+        op.audit = Some(handle.clone());
+        let body = json!({"metadata": {"name": "annotated"}});
+        let err = store.create(&f.configmaps, &op, body).await.unwrap_err();
+        assert_eq!(err.reason, Reason::Forbidden);
+        let annotations = handle.with(|r| r.audit.event_mut().annotations.clone());
+        let mut wanted = vec!["example.com/admitted", "example.com/validated"];
+        if with_patch {
+            wanted.insert(1, "example.com/patch");
+        }
+        assert_eq!(annotations.keys().collect::<Vec<_>>(), wanted, "{level:?}");
+        assert_eq!(annotations["example.com/admitted"], "yes");
+    }
+}
