@@ -18,8 +18,11 @@ use tower::ServiceExt;
 
 /// Sends a JSON request; the status code, the body and the `Warning` headers.
 async fn send(api: &Api, method: Method, uri: &str, body: Value) -> (u16, Value, Vec<String>) {
-    let content_type =
-        if method == Method::PATCH { "application/merge-patch+json" } else { "application/json" };
+    let content_type = if method == Method::PATCH {
+        "application/strategic-merge-patch+json"
+    } else {
+        "application/json"
+    };
     let request = Request::builder()
         .method(method)
         .uri(uri)
@@ -61,7 +64,8 @@ const PRIVILEGED_RESTRICTED: &str = r#"pods "p" is forbidden: violates PodSecuri
 async fn enforce_refuses_pods_with_kube_s_status_and_admits_compliant_ones() {
     let api = api().await;
     let labels = json!({"pod-security.kubernetes.io/enforce": "restricted"});
-    let (code, _, _) = send(&api, Method::POST, "/api/v1/namespaces", namespace("secure", labels)).await;
+    let (code, _, _) =
+        send(&api, Method::POST, "/api/v1/namespaces", namespace("secure", labels)).await;
     assert_eq!(code, 201);
     let pods = "/api/v1/namespaces/secure/pods";
     let (code, status, warnings) =
@@ -75,12 +79,32 @@ async fn enforce_refuses_pods_with_kube_s_status_and_admits_compliant_ones() {
 
     let (code, created, _) = send(&api, Method::POST, pods, compliant("ok")).await;
     assert_eq!(code, 201, "{created}");
-    // An update that changes what the checks see is checked again.
-    let patch = json!({"spec": {"containers": [{"name": "c", "image": "nginx:2",
-        "securityContext": {"allowPrivilegeEscalation": true}}]}});
-    let uri = format!("{pods}/ok");
-    let (code, status, _) = send(&api, Method::PATCH, &uri, patch).await;
+}
+
+#[tokio::test]
+async fn pod_updates_are_checked_only_when_they_change_what_the_checks_see() {
+    let api = api().await;
+    send(&api, Method::POST, "/api/v1/namespaces", namespace("later", json!({}))).await;
+    let pods = "/api/v1/namespaces/later/pods";
+    let (code, body, _) =
+        send(&api, Method::POST, pods, pod("p", json!({"privileged": true}))).await;
+    assert_eq!(code, 201, "{body}");
+    let enforce =
+        json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "baseline"}}});
+    let (code, _, _) = send(&api, Method::PATCH, "/api/v1/namespaces/later", enforce).await;
+    assert_eq!(code, 200);
+    // New labels cannot change the verdict: allowed.
+    let relabel = json!({"metadata": {"labels": {"tier": "web"}}});
+    let (code, body, _) = send(&api, Method::PATCH, &format!("{pods}/p"), relabel).await;
+    assert_eq!(code, 200, "{body}");
+    // A new image can: the pod is checked again, and refused.
+    let image = json!({"spec": {"containers": [{"name": "c", "image": "nginx:2"}]}});
+    let (code, status, _) = send(&api, Method::PATCH, &format!("{pods}/p"), image).await;
     assert_eq!(code, 403, "{status}");
+    assert_eq!(
+        status["message"],
+        r#"pods "p" is forbidden: violates PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)"#
+    );
 }
 
 #[tokio::test]
@@ -97,7 +121,9 @@ async fn warn_sends_warning_headers_and_templates_are_never_refused() {
     assert_eq!(code, 201, "{body}");
     assert_eq!(
         warnings,
-        [r#"299 - "would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)""#]
+        [
+            r#"299 - "would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)""#
+        ]
     );
 }
 
@@ -123,8 +149,10 @@ async fn namespace_labels_are_validated_and_tightening_warns_about_existing_pods
         .await;
         assert_eq!(code, 201, "{body}");
     }
-    let tighten = json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "baseline"}}});
-    let (code, body, warnings) = send(&api, Method::PATCH, "/api/v1/namespaces/apps", tighten).await;
+    let tighten =
+        json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "baseline"}}});
+    let (code, body, warnings) =
+        send(&api, Method::PATCH, "/api/v1/namespaces/apps", tighten).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(
         warnings,
@@ -176,13 +204,18 @@ async fn audit_events(log: &Path, done: impl Fn(&[Value]) -> bool) -> Vec<Value>
     panic!("the audit log never had what was expected: {events:#?}");
 }
 
-fn pod_create<'a>(events: &'a [Value], namespace: &str, name: &str) -> Option<&'a Value> {
-    events.iter().find(|e| {
-        e["verb"] == "create"
-            && e["stage"] == "ResponseComplete"
-            && e["objectRef"]["namespace"] == namespace
-            && e["objectRef"]["name"] == name
-    })
+/// The completed pod creates in `namespace`, in the log's order (creates name no object in
+/// `objectRef`).
+fn pod_creates<'a>(events: &'a [Value], namespace: &str) -> Vec<&'a Value> {
+    let path = format!("/api/v1/namespaces/{namespace}/pods?");
+    events
+        .iter()
+        .filter(|e| {
+            e["verb"] == "create"
+                && e["stage"] == "ResponseComplete"
+                && e["requestURI"].as_str().is_some_and(|uri| uri.starts_with(&path))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,7 +267,12 @@ async fn kubectl_sees_refusals_and_warnings_and_the_audit_log_the_annotations() 
     );
 
     // Tightening enforce warns about the pod that would now be refused.
-    let out = server.kubectl(&["label", "namespace", "loose", "pod-security.kubernetes.io/enforce=baseline"]);
+    let out = server.kubectl(&[
+        "label",
+        "namespace",
+        "loose",
+        "pod-security.kubernetes.io/enforce=baseline",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains(r#"Warning: existing pods in namespace "loose" violate the new PodSecurity enforce level "baseline:latest""#), "{stderr}");
@@ -242,30 +280,36 @@ async fn kubectl_sees_refusals_and_warnings_and_the_audit_log_the_annotations() 
 
     // A namespace the configuration exempts: not checked, whatever its labels.
     server.ok(&["create", "namespace", "tools"]);
-    let out = server.kubectl(&["label", "namespace", "tools", "pod-security.kubernetes.io/enforce=restricted"]);
+    let out = server.kubectl(&[
+        "label",
+        "namespace",
+        "tools",
+        "pod-security.kubernetes.io/enforce=restricted",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(r#"Warning: namespace "tools" is exempt from Pod Security, and the policy (enforce=restricted:latest) will be ignored"#), "{stderr}");
     server.ok_stdin(&["create", "-n", "tools", "-f", "-"], &manifest("priv", true));
 
     // The audit log: the enforce policy, the default audit level's violations, the exemption.
     let events = audit_events(&log, |events| {
-        [("secure", "priv"), ("secure", "good"), ("loose", "priv"), ("tools", "priv")]
+        [("secure", 2), ("loose", 1), ("tools", 1)]
             .iter()
-            .all(|(ns, name)| pod_create(events, ns, name).is_some())
+            .all(|(ns, count)| pod_creates(events, ns).len() == *count)
     })
     .await;
-    let refused = &pod_create(&events, "secure", "priv").unwrap()["annotations"];
+    let secure = pod_creates(&events, "secure");
+    let (refused, good) = (&secure[0]["annotations"], &secure[1]["annotations"]);
+    assert_eq!(secure[0]["responseStatus"]["code"], 403);
     assert_eq!(refused["pod-security.kubernetes.io/enforce-policy"], "restricted:latest");
-    let good = &pod_create(&events, "secure", "good").unwrap()["annotations"];
     assert_eq!(good["pod-security.kubernetes.io/enforce-policy"], "restricted:latest");
     assert!(good.get("pod-security.kubernetes.io/audit-violations").is_none(), "{good}");
-    let loose = &pod_create(&events, "loose", "priv").unwrap()["annotations"];
+    let loose = &pod_creates(&events, "loose")[0]["annotations"];
     assert_eq!(loose["pod-security.kubernetes.io/enforce-policy"], "privileged:latest");
     assert_eq!(
         loose["pod-security.kubernetes.io/audit-violations"],
         r#"would violate PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true)"#
     );
-    let exempt = &pod_create(&events, "tools", "priv").unwrap()["annotations"];
+    let exempt = &pod_creates(&events, "tools")[0]["annotations"];
     assert_eq!(exempt["pod-security.kubernetes.io/exempt"], "namespace");
 }
 

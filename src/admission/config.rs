@@ -30,8 +30,9 @@ const API_VERSIONS: [&str; 3] =
 impl AdmissionConfig {
     /// Reads the file `--admission-control-config-file` names.
     pub fn load(path: &Path) -> Result<AdmissionConfig, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| format!("unable to read admission control configuration from {path:?} [{err}]"))?;
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            format!("unable to read admission control configuration from {path:?} [{err}]")
+        })?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         AdmissionConfig::parse(&text, base)
     }
@@ -77,7 +78,8 @@ impl AdmissionConfig {
 
 /// YAML (JSON is YAML) into JSON.
 fn decode(text: &str) -> Result<Value, String> {
-    serde_norway::from_str::<Value>(text).map_err(|err| format!("invalid admission configuration: {err}"))
+    serde_norway::from_str::<Value>(text)
+        .map_err(|err| format!("invalid admission configuration: {err}"))
 }
 
 #[cfg(test)]

@@ -45,7 +45,8 @@ pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>, settings: &
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
     // LimitRanger
     // ServiceAccount
-    plugins.push(Arc::new(PodSecurity::new(settings.pod_security.clone(), Arc::new(objects.clone()))));
+    plugins
+        .push(Arc::new(PodSecurity::new(settings.pod_security.clone(), Arc::new(objects.clone()))));
     // Priority
     // DefaultTolerationSeconds
     // DefaultStorageClass

@@ -45,7 +45,11 @@ impl PodSecurityConfig {
             let version_text =
                 defaults.get(&version_key).and_then(Value::as_str).unwrap_or("latest");
             let level = Level::parse(level_text).unwrap_or_else(|level| {
-                errors.push(FieldCause::invalid(format!("defaults.{key}"), level_text, LEVEL_ERROR));
+                errors.push(FieldCause::invalid(
+                    format!("defaults.{key}"),
+                    level_text,
+                    LEVEL_ERROR,
+                ));
                 level
             });
             let version = Version::parse(version_text).unwrap_or_else(|latest| {
@@ -74,11 +78,7 @@ impl PodSecurityConfig {
             validation::name_is_dns_subdomain(n, false)
         });
         check_names(&mut errors, "usernames", &config.exempt_usernames, |_| Vec::new());
-        if errors.is_empty() {
-            Ok(config)
-        } else {
-            Err(super::api::aggregate(&errors))
-        }
+        if errors.is_empty() { Ok(config) } else { Err(super::api::aggregate(&errors)) }
     }
 }
 

@@ -44,7 +44,8 @@ impl PodSecurity {
             }
             return Ok(());
         };
-        let (old_policy, old_errors) = policy_to_evaluate(&labels_of(Some(old)), self.config.defaults);
+        let (old_policy, old_errors) =
+            policy_to_evaluate(&labels_of(Some(old)), self.config.defaults);
         if !errors.is_empty() && (old_errors.is_empty() || errors != old_errors) {
             return Err(invalid(name, errors));
         }
@@ -99,7 +100,9 @@ impl PodSecurity {
         let pods = match self.objects.list("", "pods", namespace).await {
             Ok(pods) => pods,
             Err(_) => {
-                return vec!["failed to list pods while checking new PodSecurity enforce level".into()];
+                return vec![
+                    "failed to list pods while checking new PodSecurity enforce level".into(),
+                ];
             }
         };
         let pods = self.prioritize(&pods);

@@ -72,7 +72,9 @@ impl PodSecurity {
         let labels = match self.objects.get("", "namespaces", "", namespace).await {
             Ok(Some(ns)) => labels_of(Some(&ns)),
             Ok(None) => {
-                let why = format!("failed to lookup namespace {namespace:?}: namespaces {namespace:?} not found");
+                let why = format!(
+                    "failed to lookup namespace {namespace:?}: namespaces {namespace:?} not found"
+                );
                 attributes.annotate(ERROR_ANNOTATION, why);
                 return;
             }
@@ -83,7 +85,8 @@ impl PodSecurity {
             }
         };
         let (policy, errors) = policy_to_evaluate(&labels, self.config.defaults);
-        let quiet = policy.warn.level == Level::Privileged && policy.audit.level == Level::Privileged;
+        let quiet =
+            policy.warn.level == Level::Privileged && policy.audit.level == Level::Privileged;
         if errors.is_empty() && quiet {
             return;
         }
@@ -187,7 +190,10 @@ fn forbidden(attributes: &Attributes<'_>, why: &str) -> ApiError {
 /// immutable).
 pub(super) fn significant_update(pod: &Value, old: &Value) -> bool {
     let list = |pod: &Value, field: &str| -> Vec<Value> {
-        pod.pointer(&format!("/spec/{field}")).and_then(Value::as_array).cloned().unwrap_or_default()
+        pod.pointer(&format!("/spec/{field}"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     };
     let annotation = |pod: &Value, container: &Value| -> Option<Value> {
         let name = container.get("name").and_then(Value::as_str).unwrap_or_default();

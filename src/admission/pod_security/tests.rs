@@ -52,8 +52,10 @@ fn pod(name: &str, security_context: Value) -> Value {
 }
 
 fn compliant(name: &str) -> Value {
-    let mut p = pod(name, json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}));
-    p["spec"]["securityContext"] = json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}});
+    let mut p =
+        pod(name, json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}));
+    p["spec"]["securityContext"] =
+        json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}});
     p
 }
 
@@ -138,14 +140,20 @@ async fn warn_and_audit_report_without_refusing() {
         json!({"pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/audit-version": "v1.30"}),
     )]);
-    let out = validate(&plugin, Request::create("pods"), &pod("p", json!({"privileged": true}))).await;
+    let out =
+        validate(&plugin, Request::create("pods"), &pod("p", json!({"privileged": true}))).await;
     assert!(out.result.is_ok());
     assert_eq!(
         out.warnings,
-        [r#"would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)"#]
+        [
+            r#"would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)"#
+        ]
     );
     let audit = &out.annotations["pod-security.kubernetes.io/audit-violations"];
-    assert!(audit.starts_with(r#"would violate PodSecurity "restricted:v1.30": privileged ("#), "{audit}");
+    assert!(
+        audit.starts_with(r#"would violate PodSecurity "restricted:v1.30": privileged ("#),
+        "{audit}"
+    );
     assert_eq!(out.annotations["pod-security.kubernetes.io/enforce-policy"], "privileged:latest");
 }
 
@@ -160,7 +168,10 @@ async fn pod_templates_get_warnings_and_audit_but_never_a_refusal() {
             "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "nginx"}]}}}});
     let out = validate(&plugin, Request::create("deployments"), &deployment).await;
     assert!(out.result.is_ok());
-    assert_eq!(out.warnings, [r#"would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#]);
+    assert_eq!(
+        out.warnings,
+        [r#"would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#]
+    );
     assert!(!out.annotations.contains_key("pod-security.kubernetes.io/enforce-policy"));
 
     // A privileged namespace for warn and audit: nothing to say.
@@ -214,7 +225,9 @@ async fn exemptions_and_defaults_come_from_the_configuration() {
     assert!(out.result.is_ok());
     assert_eq!(
         out.warnings,
-        [r#"namespace "infra" is exempt from Pod Security, and the policy (enforce=restricted:latest) will be ignored"#]
+        [
+            r#"namespace "infra" is exempt from Pod Security, and the policy (enforce=restricted:latest) will be ignored"#
+        ]
     );
 }
 
@@ -222,7 +235,8 @@ async fn exemptions_and_defaults_come_from_the_configuration() {
 async fn ignored_subresources_and_insignificant_updates_are_not_checked() {
     let plugin = plugin_with_enforce_only();
     let privileged = pod("p", json!({"privileged": true}));
-    let status = Request { subresource: "status", action: Action::Update, ..Request::create("pods") };
+    let status =
+        Request { subresource: "status", action: Action::Update, ..Request::create("pods") };
     assert!(validate(&plugin, status, &privileged).await.result.is_ok());
     let ephemeral = Request { subresource: "ephemeralcontainers", ..Request::create("pods") };
     assert!(validate(&plugin, ephemeral, &privileged).await.result.is_err());
@@ -230,7 +244,11 @@ async fn ignored_subresources_and_insignificant_updates_are_not_checked() {
     // Labels changed: allowed; the image changed: checked.
     let mut relabelled = privileged.clone();
     relabelled["metadata"]["labels"] = json!({"x": "y"});
-    let update = |old: &Value| Request { action: Action::Update, old: Some(old.clone()), ..Request::create("pods") };
+    let update = |old: &Value| Request {
+        action: Action::Update,
+        old: Some(old.clone()),
+        ..Request::create("pods")
+    };
     assert!(validate(&plugin, update(&privileged), &relabelled).await.result.is_ok());
     let mut new_image = privileged.clone();
     new_image["spec"]["containers"][0]["image"] = json!("nginx:2");
@@ -260,13 +278,22 @@ async fn invalid_namespace_labels_are_refused_unless_unchanged() {
     // An update that leaves the same bad labels alone passes; one that changes them does not.
     let mut relabelled = bad.clone();
     relabelled["metadata"]["labels"]["team"] = json!("a");
-    let update = Request { action: Action::Update, old: Some(bad.clone()), ..Request::create("namespaces") };
+    let update =
+        Request { action: Action::Update, old: Some(bad.clone()), ..Request::create("namespaces") };
     assert!(validate(&plugin, update, &relabelled).await.result.is_ok());
-    let worse = namespace("ns", json!({"pod-security.kubernetes.io/enforce": "strict",
-        "pod-security.kubernetes.io/warn-version": "1.30"}));
-    let update = Request { action: Action::Update, old: Some(bad), ..Request::create("namespaces") };
+    let worse = namespace(
+        "ns",
+        json!({"pod-security.kubernetes.io/enforce": "strict",
+        "pod-security.kubernetes.io/warn-version": "1.30"}),
+    );
+    let update =
+        Request { action: Action::Update, old: Some(bad), ..Request::create("namespaces") };
     let err = validate(&plugin, update, &worse).await.result.unwrap_err();
-    assert!(err.message.starts_with(r#"Namespace "ns" is invalid: [metadata.labels"#), "{}", err.message);
+    assert!(
+        err.message.starts_with(r#"Namespace "ns" is invalid: [metadata.labels"#),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -283,7 +310,11 @@ async fn tightening_enforce_warns_about_the_pods_that_would_violate_it() {
     let plugin = plugin_with(PodSecurityConfig::default(), fake);
 
     let tightened = namespace("ns", json!({"pod-security.kubernetes.io/enforce": "baseline"}));
-    let update = Request { action: Action::Update, old: Some(before.clone()), ..Request::create("namespaces") };
+    let update = Request {
+        action: Action::Update,
+        old: Some(before.clone()),
+        ..Request::create("namespaces")
+    };
     let out = validate(&plugin, update, &tightened).await;
     assert!(out.result.is_ok());
     assert_eq!(
@@ -296,6 +327,10 @@ async fn tightening_enforce_warns_about_the_pods_that_would_violate_it() {
     );
 
     // Relaxing, or leaving enforce alone, checks nothing.
-    let update = Request { action: Action::Update, old: Some(tightened.clone()), ..Request::create("namespaces") };
+    let update = Request {
+        action: Action::Update,
+        old: Some(tightened.clone()),
+        ..Request::create("namespaces")
+    };
     assert!(validate(&plugin, update, &before).await.warnings.is_empty());
 }

@@ -43,20 +43,15 @@ fn privileged(_: &Value, spec: &Value, _: Version) -> Option<Violation> {
     if bad.is_empty() {
         return None;
     }
-    let detail =
-        format!("{} must not set securityContext.privileged=true", containers_named(&bad));
+    let detail = format!("{} must not set securityContext.privileged=true", containers_named(&bad));
     Violation::new("privileged", detail)
 }
 
 /// No `hostPath` volumes.
 fn host_path_volumes(_: &Value, spec: &Value, _: Version) -> Option<Violation> {
     let volumes = spec.get("volumes").and_then(Value::as_array);
-    let bad: Vec<String> = volumes
-        .into_iter()
-        .flatten()
-        .filter(|v| set(v, "/hostPath").is_some())
-        .map(name)
-        .collect();
+    let bad: Vec<String> =
+        volumes.into_iter().flatten().filter(|v| set(v, "/hostPath").is_some()).map(name).collect();
     if bad.is_empty() {
         return None;
     }

@@ -95,7 +95,8 @@ fn app_armor_profile(metadata: &Value, spec: &Value, _: Version) -> Option<Viola
         .filter(|(key, _)| key.starts_with(APPARMOR_ANNOTATION_PREFIX))
         .filter_map(|(key, value)| {
             let value = value.as_str().unwrap_or_default();
-            let ok = value.is_empty() || value == "runtime/default" || value.starts_with("localhost/");
+            let ok =
+                value.is_empty() || value == "runtime/default" || value.starts_with("localhost/");
             (!ok).then(|| format!("{key}={}", go_quote(value)))
         })
         .collect();
@@ -109,8 +110,11 @@ fn app_armor_profile(metadata: &Value, spec: &Value, _: Version) -> Option<Viola
     }
     let reason =
         super::pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", values.len());
-    let detail =
-        format!("{} must not set AppArmor profile type to {}", who.join(" and "), join_quote(&values));
+    let detail = format!(
+        "{} must not set AppArmor profile type to {}",
+        who.join(" and "),
+        join_quote(&values)
+    );
     Violation::new(reason, detail)
 }
 

@@ -13,13 +13,8 @@ use super::{
 use crate::admission::pod_security::api::{Level, Version};
 
 pub(super) fn checks() -> [Check; 6] {
-    let check = |id, since, overrides, run| Check {
-        id,
-        level: Level::Restricted,
-        since,
-        overrides,
-        run,
-    };
+    let check =
+        |id, since, overrides, run| Check { id, level: Level::Restricted, since, overrides, run };
     [
         check("allowPrivilegeEscalation", 8, &[], allow_privilege_escalation),
         check("capabilities_restricted", 22, &["capabilities_baseline"], capabilities_restricted),
@@ -33,7 +28,9 @@ pub(super) fn checks() -> [Check; 6] {
 /// Every container sets `securityContext.allowPrivilegeEscalation=false`.
 fn allow_privilege_escalation(_: &Value, spec: &Value, _: Version) -> Option<Violation> {
     let bad: Vec<String> = containers(spec)
-        .filter(|c| c.pointer("/securityContext/allowPrivilegeEscalation") != Some(&false.into()))
+        .filter(|c| {
+            c.pointer("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false))
+        })
         .map(name)
         .collect();
     if bad.is_empty() {
@@ -131,7 +128,7 @@ fn restricted_volumes(_: &Value, spec: &Value, _: Version) -> Option<Violation> 
             continue;
         }
         bad.push(name(volume));
-        types.insert(*RESTRICTED_VOLUMES.iter().find(has).unwrap_or(&"unknown"));
+        types.insert(RESTRICTED_VOLUMES.into_iter().find(|s| has(&s)).unwrap_or("unknown"));
     }
     if bad.is_empty() {
         return None;
@@ -151,12 +148,12 @@ fn restricted_volumes(_: &Value, spec: &Value, _: Version) -> Option<Violation> 
 fn run_as_non_root(_: &Value, spec: &Value, _: Version) -> Option<Violation> {
     const FIELD: &str = "/securityContext/runAsNonRoot";
     let pod = set(spec, FIELD);
-    let pod_bad = pod == Some(&false.into());
-    let pod_true = pod == Some(&true.into());
+    let pod_bad = pod == Some(&Value::Bool(false));
+    let pod_true = pod == Some(&Value::Bool(true));
     let (mut explicit, mut implicit) = (Vec::new(), Vec::new());
     for container in containers(spec) {
         match set(container, FIELD) {
-            Some(value) if *value == false.into() => explicit.push(name(container)),
+            Some(Value::Bool(false)) => explicit.push(name(container)),
             Some(_) => {}
             None if !pod_true => implicit.push(name(container)),
             None => {}

@@ -40,14 +40,20 @@ fn host_namespaces() {
 
 #[test]
 fn privileged() {
-    assert_eq!(run("privileged", with_containers(vec![container("a", json!({"privileged": false}))])), None);
+    assert_eq!(
+        run("privileged", with_containers(vec![container("a", json!({"privileged": false}))])),
+        None
+    );
     let spec = json!({
         "initContainers": [container("i", json!({"privileged": true}))],
         "containers": [container("a", json!({"privileged": true})), container("b", json!({}))],
     });
     assert_eq!(
         run("privileged", spec),
-        Some(r#"privileged (containers "i", "a" must not set securityContext.privileged=true)"#.into())
+        Some(
+            r#"privileged (containers "i", "a" must not set securityContext.privileged=true)"#
+                .into()
+        )
     );
 }
 
@@ -64,7 +70,8 @@ fn capabilities_baseline() {
 
 #[test]
 fn capabilities_restricted() {
-    let ok = container("a", json!({"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}));
+    let ok =
+        container("a", json!({"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}));
     assert_eq!(run("capabilities_restricted", with_containers(vec![ok])), None);
     let spec = with_containers(vec![
         container("a", json!({})),
@@ -85,10 +92,15 @@ fn host_path_volumes() {
 
 #[test]
 fn host_ports() {
-    let ok = json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 0}]}]});
+    let ok =
+        json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 0}]}]});
     assert_eq!(run("hostPorts", ok), None);
-    let one = json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 8080}]}]});
-    assert_eq!(run("hostPorts", one), Some(r#"hostPort (container "a" uses hostPort 8080)"#.into()));
+    let one =
+        json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 8080}]}]});
+    assert_eq!(
+        run("hostPorts", one),
+        Some(r#"hostPort (container "a" uses hostPort 8080)"#.into())
+    );
     let two = json!({"containers": [
         {"name": "a", "ports": [{"hostPort": 80}, {"hostPort": 9090}]},
         {"name": "b", "ports": [{"hostPort": 80}]}]});
@@ -121,7 +133,8 @@ fn app_armor() {
 
 #[test]
 fn se_linux_options() {
-    let ok = json!({"securityContext": {"seLinuxOptions": {"type": "container_t", "level": "s0:c1"}}});
+    let ok =
+        json!({"securityContext": {"seLinuxOptions": {"type": "container_t", "level": "s0:c1"}}});
     assert_eq!(run("seLinuxOptions", ok), None);
     let bad = json!({"securityContext": {"seLinuxOptions": {"type": "spc_t", "user": "root"}},
         "containers": [container("a", json!({"seLinuxOptions": {"role": "sysadm_r"}}))]});
@@ -138,16 +151,25 @@ fn se_linux_options() {
 
 #[test]
 fn proc_mount() {
-    assert_eq!(run("procMount", with_containers(vec![container("a", json!({"procMount": "Default"}))])), None);
+    assert_eq!(
+        run("procMount", with_containers(vec![container("a", json!({"procMount": "Default"}))])),
+        None
+    );
     assert_eq!(
         run("procMount", with_containers(vec![container("a", json!({"procMount": "Unmasked"}))])),
-        Some(r#"procMount (container "a" must not set securityContext.procMount to "Unmasked")"#.into())
+        Some(
+            r#"procMount (container "a" must not set securityContext.procMount to "Unmasked")"#
+                .into()
+        )
     );
 }
 
 #[test]
 fn seccomp_baseline() {
-    assert_eq!(run("seccompProfile_baseline", with_containers(vec![container("a", json!({}))])), None);
+    assert_eq!(
+        run("seccompProfile_baseline", with_containers(vec![container("a", json!({}))])),
+        None
+    );
     let bad = json!({"securityContext": {"seccompProfile": {"type": "Unconfined"}}});
     assert_eq!(
         run("seccompProfile_baseline", bad),
@@ -164,7 +186,8 @@ fn seccomp_restricted() {
         run("seccompProfile_restricted", with_containers(vec![container("a", json!({}))])),
         Some(r#"seccompProfile (pod or container "a" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#.into())
     );
-    let explicit = with_containers(vec![container("a", json!({"seccompProfile": {"type": "Unconfined"}}))]);
+    let explicit =
+        with_containers(vec![container("a", json!({"seccompProfile": {"type": "Unconfined"}}))]);
     assert_eq!(
         run("seccompProfile_restricted", explicit),
         Some(r#"seccompProfile (container "a" must not set securityContext.seccompProfile.type to "Unconfined")"#.into())
@@ -176,7 +199,10 @@ fn sysctls() {
     let ok = json!({"securityContext": {"sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}]}});
     assert_eq!(run("sysctls", ok), None);
     let bad = json!({"securityContext": {"sysctls": [{"name": "kernel.msgmax"}, {"name": "net.ipv4.tcp_rmem"}, {"name": "vm.swappiness"}]}});
-    assert_eq!(run("sysctls", bad.clone()), Some("forbidden sysctls (kernel.msgmax, vm.swappiness)".into()));
+    assert_eq!(
+        run("sysctls", bad.clone()),
+        Some("forbidden sysctls (kernel.msgmax, vm.swappiness)".into())
+    );
     // tcp_rmem is safe from v1.32 on.
     let old = (check("sysctls").run)(&json!({}), &bad, Version::Minor(31)).unwrap();
     assert_eq!(old.detail, "kernel.msgmax, net.ipv4.tcp_rmem, vm.swappiness");
@@ -184,7 +210,13 @@ fn sysctls() {
 
 #[test]
 fn windows_host_process() {
-    assert_eq!(run("windowsHostProcess", json!({"securityContext": {"windowsOptions": {"hostProcess": false}}})), None);
+    assert_eq!(
+        run(
+            "windowsHostProcess",
+            json!({"securityContext": {"windowsOptions": {"hostProcess": false}}})
+        ),
+        None
+    );
     let bad = json!({"securityContext": {"windowsOptions": {"hostProcess": true}},
         "containers": [container("a", json!({"windowsOptions": {"hostProcess": true}}))]});
     assert_eq!(
@@ -220,7 +252,9 @@ fn restricted_volumes() {
     let one = json!({"volumes": [{"name": "g", "gitRepo": {"repository": "r"}}]});
     assert_eq!(
         run("restrictedVolumes", one),
-        Some(r#"restricted volume types (volume "g" uses restricted volume type "gitRepo")"#.into())
+        Some(
+            r#"restricted volume types (volume "g" uses restricted volume type "gitRepo")"#.into()
+        )
     );
 }
 
@@ -282,7 +316,8 @@ fn checks_apply_from_their_version_on() {
     spec["securityContext"]["runAsUser"] = json!(0);
     spec["containers"][0]["securityContext"] = json!({"allowPrivilegeEscalation": false});
     let meta = json!({});
-    let reasons = |version| forbidden_reason(&evaluate(lv(Level::Restricted, version), &meta, &spec));
+    let reasons =
+        |version| forbidden_reason(&evaluate(lv(Level::Restricted, version), &meta, &spec));
     assert_eq!(reasons(LATEST), "unrestricted capabilities, runAsUser=0");
     assert_eq!(reasons(Version::Minor(23)), "unrestricted capabilities, runAsUser=0");
     // Before v1.22 restricted did not require dropping capabilities, nor before v1.23 a
