@@ -128,7 +128,7 @@ fn restricted_volumes(_: &Value, spec: &Value, _: Version) -> Option<Violation> 
             continue;
         }
         bad.push(name(volume));
-        types.insert(RESTRICTED_VOLUMES.into_iter().find(|s| has(&s)).unwrap_or("unknown"));
+        types.insert(RESTRICTED_VOLUMES.into_iter().find(|s| has(s)).unwrap_or("unknown"));
     }
     if bad.is_empty() {
         return None;
