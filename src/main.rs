@@ -54,6 +54,9 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let open_files = server::limits::raise_open_file_limit();
     let runtime_config =
         options.runtime_config().map_err(|err| format!("invalid --runtime-config: {err}"))?;
+    let admission = options
+        .admission_settings()
+        .map_err(|err| format!("invalid --admission-control-config-file: {err}"))?;
     let storage = options.open_storage().await?;
     let revision = storage.current_revision().await?;
     tracing::info!(backend = options.backend_name(), revision, "storage open");
@@ -88,6 +91,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?
     .with_inflight_limits(options.inflight_limits())
+    .with_admission_config(admission)
     .with_authorization(&options.authorization_mode)
     .await?
     .with_auditor(auditor.clone());

@@ -9,6 +9,7 @@ use std::time::Duration;
 use ::watch::ViewConfig;
 use clap::Parser;
 
+use crate::admission::config::AdmissionConfig;
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::audit::AuditOptions;
 use crate::authn::AuthnConfig;
@@ -18,6 +19,7 @@ use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
 use crate::server::ConnectionConfig;
+use crate::server::admission::Settings as AdmissionSettings;
 use crate::server::limits::DEFAULT_MAX_CONNECTIONS;
 use crate::storage::embedded::EmbeddedStorage;
 use crate::storage::etcd::{EtcdConfig, EtcdStorage};
@@ -168,6 +170,11 @@ pub struct Options {
     #[arg(long, default_value = "RBAC", value_parser = parse_authorization_mode)]
     pub authorization_mode: AuthorizationConfig,
 
+    /// kube-apiserver's AdmissionConfiguration file (`apiserver.config.k8s.io/v1`): the
+    /// admission plugins' configuration, such as PodSecurity's defaults and exemptions.
+    #[arg(long, value_name = "FILE")]
+    pub admission_control_config_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub audit: AuditOptions,
 }
@@ -311,6 +318,15 @@ impl Options {
         let url = crate::pki::kubeconfig::server_url(host);
         config.external_address = Some(url.trim_start_matches("https://").to_owned());
         config
+    }
+
+    /// The admission plugins' settings from `--admission-control-config-file` (kube's defaults
+    /// without one); a file that cannot be read or is invalid is an error.
+    pub fn admission_settings(&self) -> std::result::Result<AdmissionSettings, String> {
+        match &self.admission_control_config_file {
+            None => Ok(AdmissionSettings::default()),
+            Some(path) => AdmissionSettings::from_config(&AdmissionConfig::load(path)?),
+        }
     }
 
     /// A one-word name of the selected backend, for logs.

@@ -16,8 +16,10 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod config;
 pub mod namespace_lifecycle;
 mod objects;
+pub mod pod_security;
 pub mod webhook;
 
 use std::collections::BTreeMap;

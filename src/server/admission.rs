@@ -8,23 +8,45 @@
 
 use std::sync::Arc;
 
+use crate::admission::config::AdmissionConfig;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
+use crate::admission::pod_security::{PodSecurity, PodSecurityConfig};
 use crate::admission::{Chain, Plugin};
 use crate::registry::admission_objects::StoreObjects;
 use crate::registry::namespaces;
 use crate::registry::rbac::escalation::RbacEscalation;
 use crate::registry::store::Store;
 
+/// What the plugins are configured with: `--admission-control-config-file`, decoded and
+/// validated at start.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub pod_security: PodSecurityConfig,
+}
+
+impl Settings {
+    /// Each plugin's entry of the AdmissionConfiguration; an invalid one is an error naming it.
+    pub fn from_config(config: &AdmissionConfig) -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        if let Some(value) = config.plugin("PodSecurity") {
+            settings.pod_security = PodSecurityConfig::from_value(value)
+                .map_err(|err| format!("couldn't init admission plugin \"PodSecurity\": {err}"))?;
+        }
+        Ok(settings)
+    }
+}
+
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
-pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>) -> Chain {
-    let _objects = StoreObjects::of(store);
+pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>, settings: &Settings) -> Chain {
+    let objects = StoreObjects::of(store);
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
     // LimitRanger
     // ServiceAccount
-    // PodSecurity
+    plugins
+        .push(Arc::new(PodSecurity::new(settings.pod_security.clone(), Arc::new(objects.clone()))));
     // Priority
     // DefaultTolerationSeconds
     // DefaultStorageClass

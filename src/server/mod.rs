@@ -14,7 +14,7 @@
 //! connection that waits for a request longer than the header timeout is closed.
 
 mod accept;
-mod admission;
+pub mod admission;
 pub mod connections;
 mod kubeconfig;
 pub mod limits;
@@ -65,6 +65,8 @@ pub struct Server {
     escalation: Option<Arc<RbacEscalation>>,
     /// SelfSubjectRulesReview's resolvers for the authorization modes (`with_authorization`).
     rules: RulesResolver,
+    /// The admission plugins' configuration (`with_admission_config`).
+    admission: admission::Settings,
 }
 
 impl Server {
@@ -110,7 +112,7 @@ impl Server {
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views.clone());
         // The admission chain every write passes (`with_authorization` adds RBAC's checks).
-        let chain = admission::chain(&store, None);
+        let chain = admission::chain(&store, None, &admission::Settings::default());
         let store = store.with_admission(chain);
         // The reviews and TokenRequest, with the defaults until authentication and authorization
         // are configured: AlwaysAllow and a token key of this process.
@@ -133,7 +135,22 @@ impl Server {
             transport: Transport::Plain,
             escalation: None,
             rules: RulesResolver::always_allow(),
+            admission: admission::Settings::default(),
         })
+    }
+
+    /// Configures the admission plugins (`--admission-control-config-file`): the store's chain
+    /// is rebuilt with them. Call before [`Server::with_authorization`] or after, either way.
+    pub fn with_admission_config(mut self, settings: admission::Settings) -> Server {
+        self.admission = settings;
+        self.rebuild_admission();
+        self
+    }
+
+    /// The store's admission chain from the current settings and RBAC's escalation checks.
+    fn rebuild_admission(&mut self) {
+        let chain = admission::chain(&self.api.store, self.escalation.clone(), &self.admission);
+        self.api.store = self.api.store.clone().with_admission(chain);
     }
 
     /// Serves with these in-flight limits (`--max-requests-inflight`,
@@ -170,9 +187,8 @@ impl Server {
                 resolver: RuleResolver::new(source),
             })
         });
-        if let Some(escalation) = &self.escalation {
-            let chain = admission::chain(&self.api.store, Some(escalation.clone()));
-            self.api.store = self.api.store.clone().with_admission(chain);
+        if self.escalation.is_some() {
+            self.rebuild_admission();
         }
         self.security.authorizer = chain.authorizer;
         Ok(self)
