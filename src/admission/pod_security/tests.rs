@@ -111,7 +111,8 @@ async fn validate(plugin: &PodSecurity, request: Request<'_>, object: &Value) ->
     };
     let mut warnings = Vec::new();
     let result = plugin.validate(&attributes, Some(object), &mut warnings).await;
-    Outcome { result, warnings, annotations: annotations.take() }
+    let annotations = annotations.take().into_iter().map(|(key, a)| (key, a.value)).collect();
+    Outcome { result, warnings, annotations }
 }
 
 const PRIVILEGED_RESTRICTED: &str = r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true), allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#;
