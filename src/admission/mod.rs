@@ -16,6 +16,9 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod certificate_approval;
+pub mod certificate_signing;
+pub mod certificate_subject_restriction;
 pub mod namespace_lifecycle;
 mod objects;
 pub mod webhook;
