@@ -147,8 +147,11 @@ async fn a_request_approved_by_an_admin_is_issued_and_only_signers_may_approve_o
         "certificatesigningrequests.certificates.k8s.io \"bob\" is forbidden: user not permitted \
          to approve requests with signerName \"kubernetes.io/kube-apiserver-client\"",
     );
+    // A well-formed certificate (validation passes), issued by nobody the server knows.
     let mut forged = created.1.clone();
-    forged["status"]["certificate"] = json!(b64("not signed by anyone"));
+    let key = rcgen::KeyPair::generate().unwrap();
+    let self_signed = rcgen::CertificateParams::default().self_signed(&key).unwrap();
+    forged["status"]["certificate"] = json!(b64(self_signed.pem()));
     assert_forbidden(
         &call_as(&router, Some(&alice), Method::PUT, &format!("{CSRS}/bob/status"), Some(forged))
             .await,
