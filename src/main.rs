@@ -118,6 +118,8 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             pki::kubeconfig::write_kubeconfig(&options.data_dir, &url, ca.as_deref(), &pki.admin)?;
         (server.with_transport(Transport::Tls(pki::tls::acceptor(tls))), url, kubeconfig)
     };
+    // kube-controller-manager's csrsigning controller signs with the generated CA.
+    let server = server.with_csr_signer(Arc::new(pki.ca));
     tracing::info!(%url, ?open_files, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());
 

@@ -17,6 +17,9 @@
 //! no new object.
 
 pub mod config;
+pub mod certificate_approval;
+pub mod certificate_signing;
+pub mod certificate_subject_restriction;
 pub mod namespace_lifecycle;
 mod objects;
 pub mod pod_security;

@@ -263,6 +263,14 @@ fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
             verbs: SUBRESOURCE_VERBS,
         });
     }
+    for name in resource.strategy.update_subresources() {
+        subs.push(Subresource {
+            name: (*name).to_owned(),
+            response_gv: resource.gv.clone(),
+            response_kind: resource.kind.clone(),
+            verbs: SUBRESOURCE_VERBS,
+        });
+    }
     subs.sort_by(|a, b| a.name.cmp(&b.name));
     subs
 }

@@ -206,6 +206,9 @@ impl Call {
             None => Some(Part::Main),
             Some("status") if self.resource.status_subresource => Some(Part::Status),
             Some("scale") if self.resource.scale_subresource.is_some() => None,
+            Some(sub) if self.resource.strategy.update_subresources().contains(&sub) => {
+                Some(Part::Main)
+            }
             Some(_) => return Err(ApiError::no_such_path()),
         };
         // A route that exists (404s first, as kube-apiserver's router), then the names in it.
@@ -245,7 +248,9 @@ impl Call {
             (&Method::POST, None, Part::Main) => self.create().await,
             (&Method::PUT, Some(name), _) => self.update(&name).await,
             (&Method::PATCH, Some(name), _) => self.patch(&name).await,
-            (&Method::DELETE, Some(name), Part::Main) => self.delete(&name).await,
+            (&Method::DELETE, Some(name), Part::Main) if self.path.subresource.is_none() => {
+                self.delete(&name).await
+            }
             (&Method::DELETE, None, Part::Main) => self.delete_collection().await,
             (method, _, _) => Err(method_not_allowed(method)),
         }

@@ -13,7 +13,11 @@
 //! - `system:monitoring` (health and `/metrics`) bound to the group `system:monitoring`,
 //!   `system:service-account-issuer-discovery` (the OIDC documents) to
 //!   `system:serviceaccounts`, and `system:auth-delegator` (TokenReview and
-//!   SubjectAccessReview, for servers that delegate to this one; bound by whoever needs it).
+//!   SubjectAccessReview, for servers that delegate to this one; bound by whoever needs it);
+//! - around CertificateSigningRequests: `system:node-bootstrapper`, the
+//!   `system:certificates.k8s.io:*-approver` roles (`approve` on one signer, bound by whoever
+//!   approves), and `system:controller:certificate-controller` bound to the service account the
+//!   in-process signer acts as (`sign` on the `kubernetes.io` signers).
 
 use serde_json::{Value, json};
 
@@ -161,6 +165,76 @@ pub fn cluster_roles() -> Vec<Value> {
             None,
         ),
         cluster_role("view", &[], Some("edit"), Some("view")),
+    ]
+    .into_iter()
+    .chain(certificate_roles())
+    .collect()
+}
+
+/// kube's roles around CertificateSigningRequests: those an administrator binds (who may
+/// request, who may approve for which signer) and the certificate controller's own, which the
+/// in-process signer acts as.
+fn certificate_roles() -> Vec<Value> {
+    const CERTIFICATES: &str = "certificates.k8s.io";
+    let csrs = |verbs: &[&str], resource: &str| rule(verbs, &[CERTIFICATES], &[resource]);
+    let signers = |verb: &str, names: &[&str]| {
+        PolicyRule::resource(&[verb], &[CERTIFICATES], &["signers"]).names(names)
+    };
+    let approver = |signer: &str| {
+        let name = format!(
+            "system:certificates.k8s.io:{}-approver",
+            signer.trim_start_matches("kubernetes.io/")
+        );
+        cluster_role(&name, &[signers("approve", &[signer])], None, None)
+    };
+    vec![
+        cluster_role(
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+            &[csrs(&["create"], "certificatesigningrequests/nodeclient")],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+            &[csrs(&["create"], "certificatesigningrequests/selfnodeclient")],
+            None,
+            None,
+        ),
+        approver("kubernetes.io/kube-apiserver-client"),
+        approver("kubernetes.io/kube-apiserver-client-kubelet"),
+        approver("kubernetes.io/kubelet-serving"),
+        approver("kubernetes.io/legacy-unknown"),
+        cluster_role(
+            "system:controller:certificate-controller",
+            &[
+                csrs(&["delete", "get", "list", "watch"], "certificatesigningrequests"),
+                rule(
+                    &["update"],
+                    &[CERTIFICATES],
+                    &["certificatesigningrequests/approval", "certificatesigningrequests/status"],
+                ),
+                signers("approve", &["kubernetes.io/kube-apiserver-client-kubelet"]),
+                signers(
+                    "sign",
+                    &[
+                        "kubernetes.io/kube-apiserver-client",
+                        "kubernetes.io/kube-apiserver-client-kubelet",
+                        "kubernetes.io/kubelet-serving",
+                        "kubernetes.io/legacy-unknown",
+                    ],
+                ),
+                rule(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+                rule(&["create", "patch", "update"], &["", "events.k8s.io"], &["events"]),
+            ],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:node-bootstrapper",
+            &[csrs(&["create", "get", "list", "watch"], "certificatesigningrequests")],
+            None,
+            None,
+        ),
     ]
 }
 
@@ -362,5 +436,16 @@ pub fn cluster_role_bindings() -> Vec<Value> {
             &[ALL_AUTHENTICATED, ALL_UNAUTHENTICATED],
         ),
         cluster_role_binding("system:service-account-issuer-discovery", &[ALL_SERVICE_ACCOUNTS]),
+        controller_binding("certificate-controller"),
     ]
+}
+
+/// kube's binding of the controller role `system:controller:<name>` to the service account
+/// `kube-system/<name>` the controller runs as.
+fn controller_binding(name: &str) -> Value {
+    let role = format!("system:controller:{name}");
+    let mut binding = cluster_role_binding(&role, &[]);
+    binding["subjects"] =
+        json!([{"kind": "ServiceAccount", "name": name, "namespace": "kube-system"}]);
+    binding
 }

@@ -13,6 +13,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use super::csr::{CertificateRequest, Usages};
 use super::der::tag;
 use super::x509::CertInfo;
 use super::{CA_VALIDITY_SECS, PkiError, RENEW_BEFORE_SECS, files};
@@ -164,6 +165,46 @@ impl CertificateAuthority {
         Ok(cert)
     }
 
+    /// Signs `request` into a certificate for `usages`, valid for `ttl_secs` from `now` (Unix
+    /// seconds) as kube's `PermissiveSigningPolicy` has it: backdated five minutes, the end
+    /// backdated too unless the lifetime is short (under eight hours), and never past this CA's
+    /// own end. Returns the DER certificate, or the reason it cannot be signed (kube's words).
+    pub fn sign_request(
+        &self,
+        request: &CertificateRequest,
+        usages: &Usages,
+        ttl_secs: i64,
+        now: i64,
+    ) -> Result<Vec<u8>, String> {
+        const BACKDATE: i64 = 5 * 60;
+        const SHORT: i64 = 8 * 3600;
+        let not_before = now - BACKDATE;
+        let mut not_after =
+            if ttl_secs < SHORT { now + ttl_secs } else { now + ttl_secs - BACKDATE };
+        not_after = not_after.min(self.not_after);
+        if not_before >= self.not_after {
+            return Err(format!("the signer has expired: NotAfter={}", self.not_after));
+        }
+        if now >= self.not_after {
+            return Err(format!(
+                "refusing to sign a certificate that expired in the past: NotAfter={}",
+                self.not_after
+            ));
+        }
+        let algorithm = signature_algorithm(self.key.algorithm())
+            .ok_or_else(|| "the CA's key algorithm cannot sign certificates".to_owned())?;
+        let issuer =
+            subject_of(&self.cert_der).map_err(|_| "unreadable CA certificate".to_owned())?;
+        let serial = random_serial_bytes().map_err(|e| e.to_string())?;
+        let tbs = super::csr::tbs_certificate(
+            request, usages, &serial, &algorithm, issuer, not_before, not_after,
+        )?;
+        let signature = rcgen::SigningKey::sign(&self.key, &tbs).map_err(|e| e.to_string())?;
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(&signature);
+        Ok(super::der::sequence(&[&tbs, &algorithm, &super::der::tlv(tag::BIT_STRING, &bits)]))
+    }
+
     /// This CA as the only trust anchor.
     pub fn roots(&self) -> Arc<RootCertStore> {
         let mut roots = RootCertStore::empty();
@@ -194,12 +235,60 @@ pub(super) fn set_validity(
 
 /// A random positive 128-bit serial number.
 pub(super) fn random_serial() -> Result<rcgen::SerialNumber, PkiError> {
+    Ok(rcgen::SerialNumber::from(random_serial_bytes()?.to_vec()))
+}
+
+/// A random positive 128-bit serial number's DER content octets.
+fn random_serial_bytes() -> Result<[u8; 16], PkiError> {
     let mut bytes = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| PkiError::Config("the system random generator failed".to_owned()))?;
     bytes[0] &= 0x7f;
     bytes[0] |= 0x01; // no leading zero byte: the DER INTEGER stays 16 bytes, positive
-    Ok(rcgen::SerialNumber::from(bytes.to_vec()))
+    Ok(bytes)
+}
+
+/// The `AlgorithmIdentifier` (whole) of signatures made with a key of `algorithm`.
+fn signature_algorithm(algorithm: &rcgen::SignatureAlgorithm) -> Option<Vec<u8>> {
+    use super::der::{sequence, tlv};
+    const RSA: [u8; 8] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+    let rsa = |last: u8| {
+        let mut oid = RSA.to_vec();
+        oid.push(last);
+        sequence(&[&tlv(tag::OID, &oid), &tlv(tag::NULL, &[])])
+    };
+    let ecdsa =
+        |last: u8| sequence(&[&tlv(tag::OID, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, last])]);
+    Some(if algorithm == &rcgen::PKCS_ECDSA_P256_SHA256 {
+        ecdsa(2)
+    } else if algorithm == &rcgen::PKCS_ECDSA_P384_SHA384 {
+        ecdsa(3)
+    } else if algorithm == &rcgen::PKCS_ED25519 {
+        sequence(&[&tlv(tag::OID, &[0x2b, 0x65, 0x70])])
+    } else if algorithm == &rcgen::PKCS_RSA_SHA256 {
+        rsa(0x0b)
+    } else if algorithm == &rcgen::PKCS_RSA_SHA384 {
+        rsa(0x0c)
+    } else if algorithm == &rcgen::PKCS_RSA_SHA512 {
+        rsa(0x0d)
+    } else {
+        return None;
+    })
+}
+
+/// A certificate's subject `Name`, whole.
+fn subject_of(cert_der: &[u8]) -> Result<&[u8], super::der::DerError> {
+    use super::der::Reader;
+    let cert = Reader::new(cert_der).expect(tag::SEQUENCE)?;
+    let mut tbs = Reader::new(Reader::new(cert).expect(tag::SEQUENCE)?);
+    if tbs.peek_tag() == Some(tag::CONTEXT_0) {
+        tbs.read()?; // version
+    }
+    tbs.expect(tag::INTEGER)?; // serialNumber
+    tbs.expect(tag::SEQUENCE)?; // signature
+    tbs.expect(tag::SEQUENCE)?; // issuer
+    tbs.expect(tag::SEQUENCE)?; // validity
+    tbs.read_raw()
 }
 
 /// The rcgen form of a certificate's subject, when every attribute can be encoded as it was.

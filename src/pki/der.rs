@@ -75,6 +75,13 @@ impl<'a> Reader<'a> {
         Ok((tag, content))
     }
 
+    /// The next element whole — tag, length and content — for copying it verbatim.
+    pub fn read_raw(&mut self) -> Result<&'a [u8], DerError> {
+        let before = self.input;
+        self.read()?;
+        Ok(&before[..before.len() - self.input.len()])
+    }
+
     /// The next element, which must carry `expected`.
     pub fn expect(&mut self, expected: u8) -> Result<&'a [u8], DerError> {
         match self.read()? {

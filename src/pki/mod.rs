@@ -18,11 +18,13 @@
 //! and the authenticators' trust anchors.
 
 mod ca;
+pub mod csr;
 pub mod der;
 pub mod files;
 mod issue;
 pub mod kubeconfig;
 pub mod load;
+pub mod pem;
 pub mod tls;
 pub mod x509;
 

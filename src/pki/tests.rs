@@ -439,3 +439,47 @@ async fn a_certificate_from_another_ca_still_completes_the_handshake() {
     let (_, _, seen) = handshake(&pki, client).await;
     assert_eq!(seen.unwrap().0.to_vec(), chain);
 }
+
+#[test]
+fn the_ca_signs_certificate_requests_into_client_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::load_or_generate_at(&config(dir.path()), NOW).unwrap();
+    // Two groups: rcgen keeps one value per attribute type, so the second O goes in under its
+    // OID as a custom type.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "alice");
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "dev");
+    params.distinguished_name.push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 10]), "ops");
+    let pem = params.serialize_request(&key).unwrap().pem().unwrap();
+    let request = csr::CertificateRequest::parse_pem(pem.as_bytes()).unwrap();
+    let usages = csr::Usages::from_names(["digital signature", "client auth"]).unwrap();
+
+    let hour = 3600;
+    let der = pki.ca.sign_request(&request, &usages, hour, NOW).unwrap();
+    let cert = CertificateDer::from(der);
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        pki.ca.roots(),
+        tls::provider(),
+    )
+    .build()
+    .unwrap();
+    verifier.verify_client_cert(&cert, &[], at(NOW)).unwrap();
+    let info = CertInfo::parse(&cert).unwrap();
+    assert_eq!(info.common_name(), Some("alice"));
+    assert_eq!(info.organizations(), ["dev", "ops"]);
+    // Short-lived: backdated five minutes, the end not backdated.
+    assert_eq!((info.not_before, info.not_after), (NOW - 300, NOW + hour));
+    let year = 365 * DAY;
+    let info =
+        CertInfo::parse(&pki.ca.sign_request(&request, &usages, year, NOW).unwrap()).unwrap();
+    assert_eq!(info.not_after, NOW + year - 300);
+    // Never past the CA's own end.
+    let info =
+        CertInfo::parse(&pki.ca.sign_request(&request, &usages, 20 * year, NOW).unwrap()).unwrap();
+    assert_eq!(info.not_after, pki.ca.not_after);
+    let expired = pki.ca.sign_request(&request, &usages, hour, pki.ca.not_after + 301);
+    assert!(expired.unwrap_err().starts_with("the signer has expired"));
+    let expired = pki.ca.sign_request(&request, &usages, hour, pki.ca.not_after + 1);
+    assert!(expired.unwrap_err().starts_with("refusing to sign a certificate that expired"));
+}

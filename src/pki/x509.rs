@@ -72,7 +72,7 @@ impl CertInfo {
 }
 
 /// Parses the content of a `Name` (a SEQUENCE OF RelativeDistinguishedName).
-fn parse_name(content: &[u8]) -> Result<(Vec<NameAttribute>, bool), DerError> {
+pub(super) fn parse_name(content: &[u8]) -> Result<(Vec<NameAttribute>, bool), DerError> {
     let mut rdns = Reader::new(content);
     let mut attributes = Vec::new();
     let mut multi_valued = false;

@@ -10,12 +10,20 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::authn::UserInfo;
 use crate::meta::validation::{FieldCause, NameValidator, name_is_dns_subdomain};
 
 pub trait Strategy: Send + Sync + fmt::Debug {
     /// Defaults fields and clears what a client may not set on create (for example `status`
     /// of a kind with a status subresource — the store clears that one itself).
     fn prepare_for_create(&self, _object: &mut Value) {}
+
+    /// [`Strategy::prepare_for_create`] knowing who creates the object, for kinds that record
+    /// the requester (a CertificateSigningRequest's `spec.username`, `groups`, …). Defaults to
+    /// `prepare_for_create`.
+    fn prepare_for_create_by(&self, object: &mut Value, _user: &UserInfo) {
+        self.prepare_for_create(object);
+    }
 
     /// Kind-specific validation of a new object. ObjectMeta is validated by the store.
     fn validate(&self, _object: &Value) -> Vec<FieldCause> {
@@ -28,6 +36,31 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     /// Kind-specific validation of an update (immutable fields and the like).
     fn validate_update(&self, new: &Value, _old: &Value) -> Vec<FieldCause> {
         self.validate(new)
+    }
+
+    /// Subresources besides `status` and `scale` through which the object is updated (a
+    /// CertificateSigningRequest's `approval`): served for GET, PUT and PATCH, listed in
+    /// discovery, and left to [`Strategy::prepare_for_subresource_update`] to say what moves.
+    fn update_subresources(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// [`Strategy::prepare_for_update`] for a write through `subresource` (`""` for the object
+    /// itself, `status`, or one of [`Strategy::update_subresources`]), after the store kept
+    /// what that part may not change. Defaults to `prepare_for_update`.
+    fn prepare_for_subresource_update(&self, _subresource: &str, new: &mut Value, old: &Value) {
+        self.prepare_for_update(new, old);
+    }
+
+    /// [`Strategy::validate_update`] for a write through `subresource`. Defaults to
+    /// `validate_update`.
+    fn validate_subresource_update(
+        &self,
+        _subresource: &str,
+        new: &Value,
+        old: &Value,
+    ) -> Vec<FieldCause> {
+        self.validate_update(new, old)
     }
 
     /// How names are checked: DNS-1123 subdomains for most kinds, labels for namespaces,

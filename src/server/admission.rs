@@ -9,9 +9,13 @@
 use std::sync::Arc;
 
 use crate::admission::config::AdmissionConfig;
+use crate::admission::certificate_approval::CertificateApproval;
+use crate::admission::certificate_signing::CertificateSigning;
+use crate::admission::certificate_subject_restriction::CertificateSubjectRestriction;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::admission::pod_security::{PodSecurity, PodSecurityConfig};
 use crate::admission::{Chain, Plugin};
+use crate::authz::{AlwaysAllow, Authorizer};
 use crate::registry::admission_objects::StoreObjects;
 use crate::registry::namespaces;
 use crate::registry::rbac::escalation::RbacEscalation;
@@ -50,7 +54,15 @@ pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>, settings: &
     // Priority
     // DefaultTolerationSeconds
     // DefaultStorageClass
-    // CertificateApproval, CertificateSigning, CertificateSubjectRestriction
+    // The authorizer RBAC's escalation checks hold (the server's chain); AlwaysAllow without
+    // RBAC, as the authorization filter then allows every request too.
+    let authorizer: Arc<dyn Authorizer> = match &escalation {
+        Some(escalation) => escalation.authorizer.clone(),
+        None => Arc::new(AlwaysAllow),
+    };
+    plugins.push(Arc::new(CertificateApproval::new(authorizer.clone())));
+    plugins.push(Arc::new(CertificateSigning::new(authorizer)));
+    plugins.push(Arc::new(CertificateSubjectRestriction));
     // DefaultIngressClass
     if let Some(escalation) = escalation {
         // kube's RBAC checks run in its registry strategies; here, just before the webhooks.

@@ -213,6 +213,15 @@ impl Server {
         self
     }
 
+    /// Issues approved CertificateSigningRequests for `kubernetes.io/kube-apiserver-client`
+    /// with `ca` (kube-controller-manager's csrsigning controller), until shutdown. Call after
+    /// [`Server::with_authorization`], whose admission chain the signer's writes must pass.
+    pub fn with_csr_signer(self, ca: Arc<crate::pki::CertificateAuthority>) -> Server {
+        let signer = crate::registry::csr_signing::CsrSigner::new(ca);
+        signer.start(self.api.store.clone(), self.api.shutdown.clone());
+        self
+    }
+
     /// Records requests with `auditor` (`--audit-*`); `None` records nothing.
     pub fn with_auditor(mut self, auditor: Option<Arc<Auditor>>) -> Server {
         self.security.auditor = auditor;

@@ -954,6 +954,47 @@ pub(super) static BATCH_V1_UNCOUNTED_TERMINATED_PODS: Message = Message {
     name: "k8s.io.api.batch.v1.UncountedTerminatedPods",
     fields: &[f(1, "succeeded", Str, Rep), f(2, "failed", Str, Rep)],
 };
+pub(super) static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST: Message = Message {
+    name: "k8s.io.api.certificates.v1.CertificateSigningRequest",
+    fields: &[
+        f(1, "metadata", Msg(&APIMACHINERY_META_V1_OBJECT_META), Keep),
+        f(2, "spec", Msg(&CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_SPEC), Keep),
+        f(3, "status", Msg(&CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_STATUS), Keep),
+    ],
+};
+pub(super) static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_CONDITION: Message = Message {
+    name: "k8s.io.api.certificates.v1.CertificateSigningRequestCondition",
+    fields: &[
+        f(1, "type", Str, Keep),
+        f(2, "reason", Str, Omit),
+        f(3, "message", Str, Omit),
+        f(4, "lastUpdateTime", Time, Keep),
+        f(5, "lastTransitionTime", Time, Keep),
+        f(6, "status", Str, Keep),
+    ],
+};
+pub(super) static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_SPEC: Message = Message {
+    name: "k8s.io.api.certificates.v1.CertificateSigningRequestSpec",
+    fields: &[
+        f(1, "request", Bytes, Keep),
+        f(2, "username", Str, Omit),
+        f(3, "uid", Str, Omit),
+        f(4, "groups", Str, Rep),
+        f(5, "usages", Str, Rep),
+        f(6, "extra", Map(&Msg(&CERTIFICATES_V1_EXTRA_VALUE)), Rep),
+        f(7, "signerName", Str, Keep),
+        f(8, "expirationSeconds", I32, Keep),
+    ],
+};
+pub(super) static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_STATUS: Message = Message {
+    name: "k8s.io.api.certificates.v1.CertificateSigningRequestStatus",
+    fields: &[
+        f(1, "conditions", Msg(&CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_CONDITION), Rep),
+        f(2, "certificate", Bytes, Omit),
+    ],
+};
+pub(super) static CERTIFICATES_V1_EXTRA_VALUE: Message =
+    Message { name: "k8s.io.api.certificates.v1.ExtraValue", fields: &[f(1, "items", Str, Rep)] };
 pub(super) static COORDINATION_V1_LEASE: Message = Message {
     name: "k8s.io.api.coordination.v1.Lease",
     fields: &[
@@ -2746,6 +2787,11 @@ pub(super) static KINDS: &[(&str, &str, &Message)] = &[
     ("autoscaling/v1", "HorizontalPodAutoscaler", &AUTOSCALING_V1_HORIZONTAL_POD_AUTOSCALER),
     ("autoscaling/v2", "HorizontalPodAutoscaler", &AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER),
     ("coordination.k8s.io/v1", "Lease", &COORDINATION_V1_LEASE),
+    (
+        "certificates.k8s.io/v1",
+        "CertificateSigningRequest",
+        &CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST,
+    ),
     ("events.k8s.io/v1", "Event", &EVENTS_V1_EVENT),
     ("scheduling.k8s.io/v1", "PriorityClass", &SCHEDULING_V1_PRIORITY_CLASS),
     ("rbac.authorization.k8s.io/v1", "Role", &RBAC_V1_ROLE),

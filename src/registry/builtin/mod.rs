@@ -11,6 +11,7 @@
 //! Defaulting that kube does in its versioned `SetDefaults_*` functions runs in
 //! `prepare_for_create` and `prepare_for_update`, since kube applies it on every decode.
 
+pub mod certificatesigningrequests;
 pub mod clusterrolebindings;
 pub mod clusterroles;
 pub mod configmaps;
@@ -88,6 +89,7 @@ fn resources() -> Vec<Resource> {
         clusterrolebindings::resource(),
         webhookconfigurations::mutating_resource(),
         webhookconfigurations::validating_resource(),
+        certificatesigningrequests::resource(),
     ]
 }
 
@@ -535,6 +537,7 @@ mod tests {
                 "apps/v1/deployments",
                 "autoscaling/v1/horizontalpodautoscalers",
                 "autoscaling/v2/horizontalpodautoscalers",
+                "certificates.k8s.io/v1/certificatesigningrequests",
                 "coordination.k8s.io/v1/leases",
                 "events.k8s.io/v1/events",
                 "rbac.authorization.k8s.io/v1/clusterrolebindings",

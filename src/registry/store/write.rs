@@ -15,6 +15,7 @@ use super::{
     not_found, storage_err,
 };
 use crate::admission::Action;
+use crate::authn::UserInfo;
 use crate::meta::status::ApiError;
 use crate::meta::validation::{validate_object_meta, validate_object_meta_update};
 use crate::patch::PatchType;
@@ -67,7 +68,7 @@ impl Store {
         self.admit(resource, op, Action::Create, None, Some(&mut object)).await?;
         settle_namespace(resource, namespace, &mut object)?;
         // Strategy prepare and validation.
-        prepare_new(resource, &mut object)?;
+        prepare_new(resource, &op.user, &mut object)?;
         // Validating admission.
         self.validate_admission(resource, op, Action::Create, None, Some(&object)).await?;
         if op.dry_run {
@@ -193,7 +194,10 @@ impl Store {
             self.admit(resource, op, Action::Update, Some(old), Some(&mut desired)).await?;
         }
         let name = object::name(old).unwrap_or_default().to_owned();
+        // A subresource the strategy declares (`approval`): its prepare says what moves.
+        let declared = resource.strategy.update_subresources().contains(&op.subresource.as_str());
         match part {
+            Part::Main if declared => {}
             Part::Status => {
                 // Only the status moves; everything else stays as stored.
                 let status = desired.get("status").cloned();
@@ -216,7 +220,7 @@ impl Store {
         // A finalize write is the strategy's update minus its own rules: only the finalizers
         // move, as kube's namespace finalize strategy does.
         if part != Part::Finalize {
-            resource.strategy.prepare_for_update(&mut desired, old);
+            resource.strategy.prepare_for_subresource_update(&op.subresource, &mut desired, old);
         }
         let generation = old
             .get("metadata")
@@ -248,7 +252,11 @@ impl Store {
             resource.namespaced,
             resource.strategy.name_validator(),
         ));
-        causes.extend(resource.strategy.validate_update(&desired, old));
+        causes.extend(resource.strategy.validate_subresource_update(
+            &op.subresource,
+            &desired,
+            old,
+        ));
         if !causes.is_empty() {
             return Err(invalid(resource, &name, causes).into());
         }
@@ -336,7 +344,7 @@ impl Store {
 /// Turns a create body (storage version, namespace settled, admitted) into the object to
 /// store: named (`generateName`), the server-owned metadata set, the strategy's defaults
 /// applied, and validated.
-fn prepare_new(resource: &Resource, object: &mut Value) -> Result<(), ApiError> {
+fn prepare_new(resource: &Resource, user: &UserInfo, object: &mut Value) -> Result<(), ApiError> {
     let meta = metadata_mut(object);
     let generate_name = meta.get("generateName").and_then(Value::as_str).unwrap_or("");
     let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
@@ -357,7 +365,7 @@ fn prepare_new(resource: &Resource, object: &mut Value) -> Result<(), ApiError> 
     {
         map.shift_remove("status");
     }
-    resource.strategy.prepare_for_create(object);
+    resource.strategy.prepare_for_create_by(object, user);
     let name = object::name(object).unwrap_or_default().to_owned();
     let mut causes = validate_object_meta(
         object.get("metadata").unwrap_or(&Value::Null),
