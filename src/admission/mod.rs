@@ -16,8 +16,11 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod limit_ranger;
 pub mod namespace_lifecycle;
 mod objects;
+pub mod pod_resources;
+pub mod resource_quota;
 pub mod webhook;
 
 use std::collections::BTreeMap;

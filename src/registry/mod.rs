@@ -15,6 +15,7 @@ pub mod builtin;
 pub mod namespaces;
 pub mod object;
 pub mod operation;
+pub mod quota;
 pub mod rbac;
 pub mod resource;
 pub mod reviews;

@@ -8,21 +8,24 @@
 
 use std::sync::Arc;
 
+use crate::admission::limit_ranger::LimitRanger;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
+use crate::admission::resource_quota::ResourceQuota;
 use crate::admission::{Chain, Plugin};
 use crate::registry::admission_objects::StoreObjects;
 use crate::registry::namespaces;
+use crate::registry::quota::StoreQuotas;
 use crate::registry::rbac::escalation::RbacEscalation;
 use crate::registry::store::Store;
 
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
 pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>) -> Chain {
-    let _objects = StoreObjects::of(store);
+    let objects = Arc::new(StoreObjects::of(store));
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
-    // LimitRanger
+    plugins.push(Arc::new(LimitRanger::new(objects.clone())));
     // ServiceAccount
     // PodSecurity
     // Priority
@@ -35,6 +38,6 @@ pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>) -> Chain {
         plugins.push(escalation);
     }
     plugins.extend(crate::admission::webhook::plugins(store.registry.clone(), store.views.clone()));
-    // ResourceQuota
+    plugins.push(Arc::new(ResourceQuota::new(Arc::new(StoreQuotas::of(store)))));
     Chain::new(plugins)
 }

@@ -18,9 +18,11 @@ pub mod deployments;
 pub mod events;
 pub mod hpa;
 pub mod leases;
+pub mod limitranges;
 pub mod namespaces;
 pub mod pods;
 pub mod podspec;
+pub mod resourcequotas;
 pub mod rolebindings;
 pub mod roles;
 pub mod secrets;
@@ -88,6 +90,8 @@ fn resources() -> Vec<Resource> {
         clusterrolebindings::resource(),
         webhookconfigurations::mutating_resource(),
         webhookconfigurations::validating_resource(),
+        resourcequotas::resource(),
+        limitranges::resource(),
     ]
 }
 
@@ -525,8 +529,10 @@ mod tests {
             [
                 "v1/configmaps",
                 "v1/events",
+                "v1/limitranges",
                 "v1/namespaces",
                 "v1/pods",
+                "v1/resourcequotas",
                 "v1/secrets",
                 "v1/serviceaccounts",
                 "v1/services",
