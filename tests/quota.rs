@@ -225,7 +225,8 @@ async fn kubectl_creates_describes_and_hits_a_quota() {
     server.ok_stdin(&["apply", "-f", "-"], range);
     server.ok(&["delete", "quota", "q"]);
     server.ok(&["run", "ranged", "--image=nginx"]);
-    let pod: Value = serde_json::from_str(&server.ok(&["get", "pod", "ranged", "-o", "json"])).unwrap();
+    let pod: Value =
+        serde_json::from_str(&server.ok(&["get", "pod", "ranged", "-o", "json"])).unwrap();
     assert_eq!(
         pod["spec"]["containers"][0]["resources"],
         json!({"limits": {"cpu": "500m", "memory": "256Mi"},

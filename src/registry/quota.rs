@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use ::watch::{WatchRequest, WatcherEvent};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -252,13 +254,20 @@ impl Controller {
         let mut after = if quotas { None } else { view.revision() };
         while !*shutdown.borrow() {
             let Ok(mut watcher) = view.watch(WatchRequest::new(after)) else {
+                // Not loaded yet: wait for it (bounded), then try again.
+                let loaded = view.wait_until(0, Instant::now() + Duration::from_secs(1));
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = loaded => {}
                     _ = shutdown.changed() => {}
                 }
-                after = view.revision();
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             };
+            if !quotas && after.is_none() {
+                // Whatever this resource's objects did before the watch began (since the quota
+                // that made it counted was seen) is caught by recalculating every namespace.
+                let _ = self.queue.send(String::new());
+            }
             loop {
                 let event = tokio::select! {
                     event = watcher.next() => event,
