@@ -182,12 +182,12 @@ impl fmt::Display for Quantity {
         }
         let sign = if self.nanos < 0 { "-" } else { "" };
         let magnitude = self.nanos.unsigned_abs();
-        let whole = magnitude % (NANO as u128) == 0;
+        let whole = magnitude.is_multiple_of(NANO as u128);
         // Binary only for whole amounts of at least 1024, else decimal (kube's CanonicalizeBytes).
         if self.format == Format::BinarySI && whole && magnitude / (NANO as u128) >= 1024 {
             let mut units = magnitude / (NANO as u128);
             let mut power = 0;
-            while power < 6 && units % 1024 == 0 {
+            while power < 6 && units.is_multiple_of(1024) {
                 units /= 1024;
                 power += 1;
             }
@@ -197,7 +197,7 @@ impl fmt::Display for Quantity {
         // mantissa × 10^exponent, exponent a multiple of 3 from -9 (nano) to 18 (exa).
         let mut mantissa = magnitude;
         let mut exponent: i32 = -9;
-        while mantissa % 10 == 0 {
+        while mantissa.is_multiple_of(10) {
             mantissa /= 10;
             exponent += 1;
         }

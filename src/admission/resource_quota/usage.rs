@@ -99,11 +99,10 @@ pub fn usage(group: &str, resource: &str, object: &Value) -> ResourceList {
         return used;
     }
     match resource {
-        "pods" => {
-            if counts_compute(object) {
-                used = quantity::add(&used, &pod_compute_usage(object));
-            }
+        "pods" if counts_compute(object) => {
+            used = quantity::add(&used, &pod_compute_usage(object));
         }
+        "pods" => {}
         "services" => {
             used.insert("services".to_owned(), one);
             let kind = object.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP");
