@@ -16,13 +16,16 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
-pub mod config;
 pub mod certificate_approval;
 pub mod certificate_signing;
 pub mod certificate_subject_restriction;
+pub mod config;
+pub mod limit_ranger;
 pub mod namespace_lifecycle;
 mod objects;
+pub mod pod_resources;
 pub mod pod_security;
+pub mod resource_quota;
 pub mod webhook;
 
 use std::collections::BTreeMap;

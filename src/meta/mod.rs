@@ -14,6 +14,7 @@
 
 pub mod fields;
 pub mod labels;
+pub mod quantity;
 pub mod status;
 pub mod validation;
 

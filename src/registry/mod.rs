@@ -16,6 +16,7 @@ pub mod csr_signing;
 pub mod namespaces;
 pub mod object;
 pub mod operation;
+pub mod quota;
 pub mod rbac;
 pub mod resource;
 pub mod reviews;

@@ -8,16 +8,19 @@
 
 use std::sync::Arc;
 
-use crate::admission::config::AdmissionConfig;
 use crate::admission::certificate_approval::CertificateApproval;
 use crate::admission::certificate_signing::CertificateSigning;
 use crate::admission::certificate_subject_restriction::CertificateSubjectRestriction;
+use crate::admission::config::AdmissionConfig;
+use crate::admission::limit_ranger::LimitRanger;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::admission::pod_security::{PodSecurity, PodSecurityConfig};
+use crate::admission::resource_quota::ResourceQuota;
 use crate::admission::{Chain, Plugin};
 use crate::authz::{AlwaysAllow, Authorizer};
 use crate::registry::admission_objects::StoreObjects;
 use crate::registry::namespaces;
+use crate::registry::quota::StoreQuotas;
 use crate::registry::rbac::escalation::RbacEscalation;
 use crate::registry::store::Store;
 
@@ -43,14 +46,13 @@ impl Settings {
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
 pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>, settings: &Settings) -> Chain {
-    let objects = StoreObjects::of(store);
+    let objects = Arc::new(StoreObjects::of(store));
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
-    // LimitRanger
+    plugins.push(Arc::new(LimitRanger::new(objects.clone())));
     // ServiceAccount
-    plugins
-        .push(Arc::new(PodSecurity::new(settings.pod_security.clone(), Arc::new(objects.clone()))));
+    plugins.push(Arc::new(PodSecurity::new(settings.pod_security.clone(), objects.clone())));
     // Priority
     // DefaultTolerationSeconds
     // DefaultStorageClass
@@ -69,6 +71,6 @@ pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>, settings: &
         plugins.push(escalation);
     }
     plugins.extend(crate::admission::webhook::plugins(store.registry.clone(), store.views.clone()));
-    // ResourceQuota
+    plugins.push(Arc::new(ResourceQuota::new(Arc::new(StoreQuotas::of(store)))));
     Chain::new(plugins)
 }

@@ -121,6 +121,8 @@ impl Server {
         reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
+        // kube-controller-manager's resourcequota controller, in process.
+        crate::registry::quota::start(store.clone(), shutdown.clone());
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
         crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
         let api =

@@ -19,9 +19,11 @@ pub mod deployments;
 pub mod events;
 pub mod hpa;
 pub mod leases;
+pub mod limitranges;
 pub mod namespaces;
 pub mod pods;
 pub mod podspec;
+pub mod resourcequotas;
 pub mod rolebindings;
 pub mod roles;
 pub mod secrets;
@@ -90,6 +92,8 @@ fn resources() -> Vec<Resource> {
         webhookconfigurations::mutating_resource(),
         webhookconfigurations::validating_resource(),
         certificatesigningrequests::resource(),
+        resourcequotas::resource(),
+        limitranges::resource(),
     ]
 }
 
@@ -527,8 +531,10 @@ mod tests {
             [
                 "v1/configmaps",
                 "v1/events",
+                "v1/limitranges",
                 "v1/namespaces",
                 "v1/pods",
+                "v1/resourcequotas",
                 "v1/secrets",
                 "v1/serviceaccounts",
                 "v1/services",
