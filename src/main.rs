@@ -88,7 +88,10 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?
     .with_inflight_limits(options.inflight_limits())
+    .with_admission_options(options.admission_options())
     .with_authorization(&options.authorization_mode)
+    .await?
+    .with_root_ca(options.root_ca(&pki)?)
     .await?
     .with_auditor(auditor.clone());
 

@@ -16,8 +16,10 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod default_toleration_seconds;
 pub mod namespace_lifecycle;
 mod objects;
+pub mod service_account;
 pub mod webhook;
 
 use std::collections::BTreeMap;

@@ -12,6 +12,7 @@
 pub mod admission_objects;
 pub mod bound_objects;
 pub mod builtin;
+pub mod namespace_objects;
 pub mod namespaces;
 pub mod object;
 pub mod operation;

@@ -8,25 +8,38 @@
 
 use std::sync::Arc;
 
+use crate::admission::default_toleration_seconds::DefaultTolerationSeconds;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
+use crate::admission::service_account::ServiceAccount;
 use crate::admission::{Chain, Plugin};
 use crate::registry::admission_objects::StoreObjects;
-use crate::registry::namespaces;
 use crate::registry::rbac::escalation::RbacEscalation;
 use crate::registry::store::Store;
+use crate::registry::{namespaces, object};
+
+/// How the plugins are configured: kube-apiserver's flags of the plugins (kube's defaults).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AdmissionOptions {
+    /// `--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds`.
+    pub default_toleration_seconds: DefaultTolerationSeconds,
+}
 
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
-pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>) -> Chain {
-    let _objects = StoreObjects::of(store);
+pub fn chain(
+    store: &Store,
+    escalation: Option<Arc<RbacEscalation>>,
+    options: &AdmissionOptions,
+) -> Chain {
+    let objects = Arc::new(StoreObjects::of(store));
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
     // LimitRanger
-    // ServiceAccount
+    plugins.push(Arc::new(ServiceAccount::new(objects.clone(), object::generated_name_suffix)));
     // PodSecurity
     // Priority
-    // DefaultTolerationSeconds
+    plugins.push(Arc::new(options.default_toleration_seconds));
     // DefaultStorageClass
     // CertificateApproval, CertificateSigning, CertificateSubjectRestriction
     // DefaultIngressClass

@@ -3,8 +3,9 @@
 //! need to reach it ([`kubeconfig`]).
 //!
 //! Start-up order ([`Server::start`]): register built-in resources over the open storage →
-//! create the built-in namespaces → resume namespace cleanups → serve the stored CRDs (and
-//! follow them); only then does the caller bind
+//! create the built-in namespaces → resume namespace cleanups → give every namespace its
+//! `default` ServiceAccount (and keep doing so) → serve the stored CRDs (and follow them);
+//! [`Server::with_root_ca`] publishes `kube-root-ca.crt` likewise. Only then does the caller bind
 //! and serve, so `/readyz` can only answer once storage is open and the namespaces exist. It
 //! fails again as soon as shutdown begins.
 //!
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use self::accept::{TLS_HANDSHAKE_TIMEOUT, Transport};
+pub use self::admission::AdmissionOptions;
 pub use self::connections::ConnectionConfig;
 pub use self::kubeconfig::{client_url, write_kubeconfig};
 use crate::api::ApiState;
@@ -39,6 +41,7 @@ use crate::authz::{AuthorizationConfig, InMemoryRules, RuleResolver, RuleSource}
 use crate::filters::{InflightLimits, Security};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
+use crate::registry::namespace_objects::{self, root_ca, service_accounts};
 use crate::registry::rbac::{self, escalation::RbacEscalation};
 use crate::registry::reviews::{self, Reviewers, RulesResolver};
 use crate::registry::store::Store;
@@ -63,6 +66,8 @@ pub struct Server {
     transport: Transport,
     /// RBAC's escalation checks, in the store's admission chain; `None` without RBAC.
     escalation: Option<Arc<RbacEscalation>>,
+    /// The admission plugins' settings (`with_admission_options`).
+    admission: AdmissionOptions,
     /// SelfSubjectRulesReview's resolvers for the authorization modes (`with_authorization`).
     rules: RulesResolver,
 }
@@ -110,7 +115,7 @@ impl Server {
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views.clone());
         // The admission chain every write passes (`with_authorization` adds RBAC's checks).
-        let chain = admission::chain(&store, None);
+        let chain = admission::chain(&store, None, &AdmissionOptions::default());
         let store = store.with_admission(chain);
         // The reviews and TokenRequest, with the defaults until authentication and authorization
         // are configured: AlwaysAllow and a token key of this process.
@@ -119,6 +124,8 @@ impl Server {
         reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
+        let default_account = Arc::new(service_accounts::DefaultServiceAccount);
+        namespace_objects::start(store.clone(), default_account, shutdown.clone()).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
         crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
         let api =
@@ -132,6 +139,7 @@ impl Server {
             security: Security::default(),
             transport: Transport::Plain,
             escalation: None,
+            admission: AdmissionOptions::default(),
             rules: RulesResolver::always_allow(),
         })
     }
@@ -171,7 +179,8 @@ impl Server {
             })
         });
         if let Some(escalation) = &self.escalation {
-            let chain = admission::chain(&self.api.store, Some(escalation.clone()));
+            let chain =
+                admission::chain(&self.api.store, Some(escalation.clone()), &self.admission);
             self.api.store = self.api.store.clone().with_admission(chain);
         }
         self.security.authorizer = chain.authorizer;
@@ -195,6 +204,24 @@ impl Server {
         );
         self.api.registry.set_reviewers(Arc::new(reviewers));
         self
+    }
+
+    /// Configures the admission plugins with `options` (their kube-apiserver flags).
+    pub fn with_admission_options(mut self, options: AdmissionOptions) -> Server {
+        self.admission = options;
+        let chain = admission::chain(&self.api.store, self.escalation.clone(), &self.admission);
+        self.api.store = self.api.store.clone().with_admission(chain);
+        self
+    }
+
+    /// Publishes `ca` (PEM) as `ca.crt` of the `kube-root-ca.crt` ConfigMap in every namespace,
+    /// as kube-controller-manager's root-ca-cert-publisher: in place once this returns, restored
+    /// when deleted or changed, until shutdown.
+    pub async fn with_root_ca(self, ca: String) -> Result<Server, crate::api::status::ApiError> {
+        let publisher = Arc::new(root_ca::RootCaConfigMap { ca });
+        let shutdown = self.api.shutdown.clone();
+        namespace_objects::start(self.api.store.clone(), publisher, shutdown).await?;
+        Ok(self)
     }
 
     /// Records requests with `auditor` (`--audit-*`); `None` records nothing.
