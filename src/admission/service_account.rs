@@ -384,10 +384,11 @@ fn mount_token(pod: &mut Value, suffix: &str) {
             }
         }
     }
-    if existing.is_none() && needed {
-        if let Some(volumes) = array_mut(spec, "volumes") {
-            volumes.push(token_volume(&volume_name));
-        }
+    if existing.is_none()
+        && needed
+        && let Some(volumes) = array_mut(spec, "volumes")
+    {
+        volumes.push(token_volume(&volume_name));
     }
 }
 
