@@ -274,6 +274,7 @@ fn create<'a>(user: &'a UserInfo, namespace: &'a str, name: &'a str) -> Attribut
         dry_run: false,
         old_object: None,
         options: None,
+        audit_annotations: kube_ledger::admission::AuditAnnotations::unrecorded(),
     }
 }
 
