@@ -55,7 +55,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let runtime_config =
         options.runtime_config().map_err(|err| format!("invalid --runtime-config: {err}"))?;
     let admission = options
-        .admission_settings()
+        .admission_options()
         .map_err(|err| format!("invalid --admission-control-config-file: {err}"))?;
     let storage = options.open_storage().await?;
     let revision = storage.current_revision().await?;
@@ -91,8 +91,10 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?
     .with_inflight_limits(options.inflight_limits())
-    .with_admission_config(admission)
+    .with_admission_options(admission)
     .with_authorization(&options.authorization_mode)
+    .await?
+    .with_root_ca(options.root_ca(&pki)?)
     .await?
     .with_auditor(auditor.clone());
 

@@ -10,6 +10,7 @@ use ::watch::ViewConfig;
 use clap::Parser;
 
 use crate::admission::config::AdmissionConfig;
+use crate::admission::default_toleration_seconds::{DEFAULT_SECONDS, DefaultTolerationSeconds};
 use crate::apiextensions::webhook::WebhookConfig;
 use crate::audit::AuditOptions;
 use crate::authn::AuthnConfig;
@@ -18,9 +19,8 @@ use crate::filters::InflightLimits;
 use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
-use crate::server::ConnectionConfig;
-use crate::server::admission::Settings as AdmissionSettings;
 use crate::server::limits::DEFAULT_MAX_CONNECTIONS;
+use crate::server::{AdmissionOptions, ConnectionConfig};
 use crate::storage::embedded::EmbeddedStorage;
 use crate::storage::etcd::{EtcdConfig, EtcdStorage};
 use crate::storage::{Result, Storage};
@@ -175,6 +175,22 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub admission_control_config_file: Option<PathBuf>,
 
+    /// The `tolerationSeconds` of the `node.kubernetes.io/not-ready:NoExecute` toleration the
+    /// DefaultTolerationSeconds admission plugin adds to every pod without one.
+    #[arg(long, default_value_t = DEFAULT_SECONDS, value_name = "SECONDS")]
+    pub default_not_ready_toleration_seconds: i64,
+
+    /// The `tolerationSeconds` of the `node.kubernetes.io/unreachable:NoExecute` toleration the
+    /// DefaultTolerationSeconds admission plugin adds to every pod without one.
+    #[arg(long, default_value_t = DEFAULT_SECONDS, value_name = "SECONDS")]
+    pub default_unreachable_toleration_seconds: i64,
+
+    /// PEM CA bundle published as `ca.crt` of the `kube-root-ca.crt` ConfigMap in every namespace
+    /// (kube-controller-manager's flag). Default: the CA that signed the serving certificate
+    /// (the generated CA, or the self-signed root of `--tls-cert-file`'s chain).
+    #[arg(long, value_name = "FILE")]
+    pub root_ca_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub audit: AuditOptions,
 }
@@ -232,7 +248,34 @@ impl Options {
         }
     }
 
-    /// The settings of CRD conversion webhooks.
+    /// The admission plugins' flags and `--admission-control-config-file`, validated.
+    pub fn admission_options(&self) -> std::result::Result<AdmissionOptions, String> {
+        let options = AdmissionOptions {
+            default_toleration_seconds: DefaultTolerationSeconds {
+                not_ready_seconds: self.default_not_ready_toleration_seconds,
+                unreachable_seconds: self.default_unreachable_toleration_seconds,
+            },
+            ..AdmissionOptions::default()
+        };
+        match &self.admission_control_config_file {
+            None => Ok(options),
+            Some(path) => options.with_config(&AdmissionConfig::load(path)?),
+        }
+    }
+
+    /// What `kube-root-ca.crt` publishes: `--root-ca-file` as written (after checking it holds CA
+    /// certificates), else the CA a kubeconfig trusts for this server, else nothing (kube then
+    /// publishes an empty `ca.crt`).
+    pub fn root_ca(&self, pki: &Pki) -> std::result::Result<String, crate::pki::PkiError> {
+        match &self.root_ca_file {
+            Some(path) => {
+                crate::pki::load::ca_bundle(path)?;
+                std::fs::read_to_string(path).map_err(|e| crate::pki::PkiError::io(path, e))
+            }
+            None => Ok(pki.kubeconfig_ca_pem().unwrap_or_default()),
+        }
+    }
+
     /// `--max-requests-inflight` and `--max-mutating-requests-inflight`.
     pub fn inflight_limits(&self) -> InflightLimits {
         InflightLimits {
@@ -241,6 +284,7 @@ impl Options {
         }
     }
 
+    /// The settings of CRD conversion webhooks.
     pub fn webhook_config(&self) -> WebhookConfig {
         WebhookConfig { timeout: self.conversion_webhook_timeout }
     }
@@ -318,15 +362,6 @@ impl Options {
         let url = crate::pki::kubeconfig::server_url(host);
         config.external_address = Some(url.trim_start_matches("https://").to_owned());
         config
-    }
-
-    /// The admission plugins' settings from `--admission-control-config-file` (kube's defaults
-    /// without one); a file that cannot be read or is invalid is an error.
-    pub fn admission_settings(&self) -> std::result::Result<AdmissionSettings, String> {
-        match &self.admission_control_config_file {
-            None => Ok(AdmissionSettings::default()),
-            Some(path) => AdmissionSettings::from_config(&AdmissionConfig::load(path)?),
-        }
     }
 
     /// A one-word name of the selected backend, for logs.

@@ -88,7 +88,8 @@ async fn create_get_label_annotate_and_select() {
     assert_eq!(selected[1][1], "2", "DATA column");
     let not_selected =
         rows(&server.ok(&["get", "cm", "-n", "demo", "-l", "tier!=web", "-o", "name"]));
-    assert_eq!(not_selected, [["configmap/other"]]);
+    // Every namespace holds kube-root-ca.crt, as in kube.
+    assert_eq!(not_selected, [["configmap/kube-root-ca.crt"], ["configmap/other"]]);
     let yaml = server.ok(&["get", "cm", "cfg", "-n", "demo", "-o", "yaml"]);
     assert!(yaml.contains("owner: alice") && yaml.contains("tier: web"), "{yaml}");
 
@@ -190,9 +191,10 @@ async fn get_watch_sees_another_process_writing() {
     server.ok(&["create", "configmap", "watched", "--from-literal=k=v"]);
     server.ok(&["label", "configmap", "watched", "x=y"]);
     server.ok(&["delete", "configmap", "watched"]);
-    // A server-side Table per event: the header once, then EVENT, NAME and DATA per row.
+    // A server-side Table per event: the header once, then EVENT, NAME and DATA per row; the
+    // namespace's kube-root-ca.crt is there from the start.
     let mut seen = Vec::new();
-    while seen.len() < 4 {
+    while seen.len() < 5 {
         let line = rx.recv_timeout(Duration::from_secs(30)).expect("watch output stalled");
         seen.push(line.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     }
@@ -200,7 +202,13 @@ async fn get_watch_sees_another_process_writing() {
     let _ = watch.wait();
     assert_eq!(
         seen,
-        ["EVENT NAME DATA", "ADDED watched 1", "MODIFIED watched 1", "DELETED watched 1"]
+        [
+            "EVENT NAME DATA",
+            "ADDED kube-root-ca.crt 1",
+            "ADDED watched 1",
+            "MODIFIED watched 1",
+            "DELETED watched 1"
+        ]
     );
 }
 

@@ -99,6 +99,8 @@ async fn watch_list_sends_the_state_then_the_initial_events_end_bookmark() {
     let mut watch = Lines::open(&server, &url).await;
     assert_eq!(watch.next_event().await, event("ADDED", "a", &a));
     assert_eq!(watch.next_event().await, event("ADDED", "b", &b));
+    // The namespace's kube-root-ca.crt, in key order.
+    assert_eq!(watch.next_event().await.1, "kube-root-ca.crt");
     let bookmark = watch.next().await.unwrap();
     assert_eq!(bookmark["type"], "BOOKMARK", "{bookmark}");
     let metadata = &bookmark["object"]["metadata"];
@@ -191,6 +193,8 @@ async fn an_object_labelled_out_of_a_selector_is_deleted_for_that_watcher() {
     // The DELETED object is the last state the watcher's selector matched.
     assert_eq!(deleted["object"]["metadata"]["labels"]["app"], "web", "{deleted}");
     assert_eq!(selected.next_event().await, event("ADDED", "x", &back));
+    // The unselected watch starts with the namespace's kube-root-ca.crt.
+    assert_eq!(everything.next_event().await.1, "kube-root-ca.crt");
     for expected in [("ADDED", &created), ("MODIFIED", &out), ("MODIFIED", &back)] {
         assert_eq!(everything.next_event().await, event(expected.0, "x", expected.1));
     }

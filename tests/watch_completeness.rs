@@ -613,6 +613,22 @@ async fn completeness(backend: &str, server: TestServer) {
         }));
         api.ok(request, &format!("create namespace {namespace}")).await;
     }
+    // The controllers give each namespace its kube-root-ca.crt and default ServiceAccount: once
+    // they are there, nothing but this test writes.
+    for namespace in NAMESPACES {
+        for object in ["configmaps/kube-root-ca.crt", "serviceaccounts/default"] {
+            let url = format!("{}/api/v1/namespaces/{namespace}/{object}", api.url);
+            let mut found = false;
+            for _ in 0..400 {
+                if api.http.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+                    found = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert!(found, "{url} never appeared");
+        }
+    }
     // Every watcher starts here, before the first write.
     let from = api.revision().await;
 

@@ -20,12 +20,14 @@ pub mod certificate_approval;
 pub mod certificate_signing;
 pub mod certificate_subject_restriction;
 pub mod config;
+pub mod default_toleration_seconds;
 pub mod limit_ranger;
 pub mod namespace_lifecycle;
 mod objects;
 pub mod pod_resources;
 pub mod pod_security;
 pub mod resource_quota;
+pub mod service_account;
 pub mod webhook;
 
 use std::collections::BTreeMap;

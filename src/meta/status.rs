@@ -157,9 +157,15 @@ impl ApiError {
         Self::new(Reason::AlreadyExists, message).about(group, resource, name)
     }
 
-    /// 403: `configmaps "x" is forbidden: <why>`.
+    /// 403: `configmaps "x" is forbidden: <why>`; `configmaps is forbidden: <why>` for an object
+    /// not named yet (`generateName`), as apimachinery's `NewForbidden`.
     pub fn forbidden(group: &str, resource: &str, name: &str, why: &str) -> Self {
-        let message = format!("{} \"{name}\" is forbidden: {why}", qualified(group, resource));
+        let what = qualified(group, resource);
+        let message = if name.is_empty() {
+            format!("{what} is forbidden: {why}")
+        } else {
+            format!("{what} \"{name}\" is forbidden: {why}")
+        };
         Self::new(Reason::Forbidden, message).about(group, resource, name)
     }
 

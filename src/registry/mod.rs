@@ -13,6 +13,7 @@ pub mod admission_objects;
 pub mod bound_objects;
 pub mod builtin;
 pub mod csr_signing;
+pub mod namespace_objects;
 pub mod namespaces;
 pub mod object;
 pub mod operation;

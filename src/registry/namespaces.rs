@@ -58,7 +58,7 @@ impl Lister {
     }
 }
 
-fn phase_of(ns: &Value) -> Phase {
+pub(crate) fn phase_of(ns: &Value) -> Phase {
     let terminating = ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
         || object::deletion_timestamp(ns).is_some();
     if terminating { Phase::Terminating } else { Phase::Active }

@@ -12,49 +12,58 @@ use crate::admission::certificate_approval::CertificateApproval;
 use crate::admission::certificate_signing::CertificateSigning;
 use crate::admission::certificate_subject_restriction::CertificateSubjectRestriction;
 use crate::admission::config::AdmissionConfig;
+use crate::admission::default_toleration_seconds::DefaultTolerationSeconds;
 use crate::admission::limit_ranger::LimitRanger;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::admission::pod_security::{PodSecurity, PodSecurityConfig};
 use crate::admission::resource_quota::ResourceQuota;
+use crate::admission::service_account::ServiceAccount;
 use crate::admission::{Chain, Plugin};
 use crate::authz::{AlwaysAllow, Authorizer};
 use crate::registry::admission_objects::StoreObjects;
-use crate::registry::namespaces;
 use crate::registry::quota::StoreQuotas;
 use crate::registry::rbac::escalation::RbacEscalation;
 use crate::registry::store::Store;
+use crate::registry::{namespaces, object};
 
-/// What the plugins are configured with: `--admission-control-config-file`, decoded and
-/// validated at start.
+/// How the plugins are configured: their kube-apiserver flags and the AdmissionConfiguration
+/// file (`--admission-control-config-file`), decoded and validated at start (kube's defaults).
 #[derive(Debug, Clone, Default)]
-pub struct Settings {
+pub struct AdmissionOptions {
+    /// `--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds`.
+    pub default_toleration_seconds: DefaultTolerationSeconds,
+    /// PodSecurity's defaults and exemptions (its `PodSecurityConfiguration`).
     pub pod_security: PodSecurityConfig,
 }
 
-impl Settings {
-    /// Each plugin's entry of the AdmissionConfiguration; an invalid one is an error naming it.
-    pub fn from_config(config: &AdmissionConfig) -> Result<Settings, String> {
-        let mut settings = Settings::default();
+impl AdmissionOptions {
+    /// These options with each plugin's entry of the AdmissionConfiguration `config`; an
+    /// invalid entry is an error naming its plugin.
+    pub fn with_config(mut self, config: &AdmissionConfig) -> Result<AdmissionOptions, String> {
         if let Some(value) = config.plugin("PodSecurity") {
-            settings.pod_security = PodSecurityConfig::from_value(value)
+            self.pod_security = PodSecurityConfig::from_value(value)
                 .map_err(|err| format!("couldn't init admission plugin \"PodSecurity\": {err}"))?;
         }
-        Ok(settings)
+        Ok(self)
     }
 }
 
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
-pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>, settings: &Settings) -> Chain {
+pub fn chain(
+    store: &Store,
+    escalation: Option<Arc<RbacEscalation>>,
+    options: &AdmissionOptions,
+) -> Chain {
     let objects = Arc::new(StoreObjects::of(store));
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
     plugins.push(Arc::new(LimitRanger::new(objects.clone())));
-    // ServiceAccount
-    plugins.push(Arc::new(PodSecurity::new(settings.pod_security.clone(), objects.clone())));
+    plugins.push(Arc::new(ServiceAccount::new(objects.clone(), object::generated_name_suffix)));
+    plugins.push(Arc::new(PodSecurity::new(options.pod_security.clone(), objects.clone())));
     // Priority
-    // DefaultTolerationSeconds
+    plugins.push(Arc::new(options.default_toleration_seconds));
     // DefaultStorageClass
     // The authorizer RBAC's escalation checks hold (the server's chain); AlwaysAllow without
     // RBAC, as the authorization filter then allows every request too.

@@ -3,8 +3,9 @@
 //! need to reach it ([`kubeconfig`]).
 //!
 //! Start-up order ([`Server::start`]): register built-in resources over the open storage →
-//! create the built-in namespaces → resume namespace cleanups → serve the stored CRDs (and
-//! follow them); only then does the caller bind
+//! create the built-in namespaces → resume namespace cleanups → give every namespace its
+//! `default` ServiceAccount (and keep doing so) → serve the stored CRDs (and follow them);
+//! [`Server::with_root_ca`] publishes `kube-root-ca.crt` likewise. Only then does the caller bind
 //! and serve, so `/readyz` can only answer once storage is open and the namespaces exist. It
 //! fails again as soon as shutdown begins.
 //!
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use self::accept::{TLS_HANDSHAKE_TIMEOUT, Transport};
+pub use self::admission::AdmissionOptions;
 pub use self::connections::ConnectionConfig;
 pub use self::kubeconfig::{client_url, write_kubeconfig};
 use crate::api::ApiState;
@@ -39,6 +41,7 @@ use crate::authz::{AuthorizationConfig, InMemoryRules, RuleResolver, RuleSource}
 use crate::filters::{InflightLimits, Security};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
+use crate::registry::namespace_objects::{self, root_ca, service_accounts};
 use crate::registry::rbac::{self, escalation::RbacEscalation};
 use crate::registry::reviews::{self, Reviewers, RulesResolver};
 use crate::registry::store::Store;
@@ -63,10 +66,10 @@ pub struct Server {
     transport: Transport,
     /// RBAC's escalation checks, in the store's admission chain; `None` without RBAC.
     escalation: Option<Arc<RbacEscalation>>,
+    /// The admission plugins' settings (`with_admission_options`).
+    admission: AdmissionOptions,
     /// SelfSubjectRulesReview's resolvers for the authorization modes (`with_authorization`).
     rules: RulesResolver,
-    /// The admission plugins' configuration (`with_admission_config`).
-    admission: admission::Settings,
 }
 
 impl Server {
@@ -112,7 +115,7 @@ impl Server {
         let exporter = Arc::new(Exporter::new(storage.clone(), registry.clone(), views.clone()));
         let store = Store::new(storage.clone(), registry.clone(), views.clone());
         // The admission chain every write passes (`with_authorization` adds RBAC's checks).
-        let chain = admission::chain(&store, None, &admission::Settings::default());
+        let chain = admission::chain(&store, None, &AdmissionOptions::default());
         let store = store.with_admission(chain);
         // The reviews and TokenRequest, with the defaults until authentication and authorization
         // are configured: AlwaysAllow and a token key of this process.
@@ -121,8 +124,10 @@ impl Server {
         reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
         namespaces::resume_terminating(&store).await?;
-        // kube-controller-manager's resourcequota controller, in process.
+        // kube-controller-manager's resourcequota and serviceaccounts controllers, in process.
         crate::registry::quota::start(store.clone(), shutdown.clone());
+        let default_account = Arc::new(service_accounts::DefaultServiceAccount);
+        namespace_objects::start(store.clone(), default_account, shutdown.clone()).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
         crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
         let api =
@@ -136,15 +141,16 @@ impl Server {
             security: Security::default(),
             transport: Transport::Plain,
             escalation: None,
+            admission: AdmissionOptions::default(),
             rules: RulesResolver::always_allow(),
-            admission: admission::Settings::default(),
         })
     }
 
-    /// Configures the admission plugins (`--admission-control-config-file`): the store's chain
-    /// is rebuilt with them. Call before [`Server::with_authorization`] or after, either way.
-    pub fn with_admission_config(mut self, settings: admission::Settings) -> Server {
-        self.admission = settings;
+    /// Configures the admission plugins with `options` (their kube-apiserver flags and
+    /// `--admission-control-config-file`): the store's chain is rebuilt with them. Call before
+    /// [`Server::with_authorization`] or after, either way.
+    pub fn with_admission_options(mut self, options: AdmissionOptions) -> Server {
+        self.admission = options;
         self.rebuild_admission();
         self
     }
@@ -222,6 +228,16 @@ impl Server {
         let signer = crate::registry::csr_signing::CsrSigner::new(ca);
         signer.start(self.api.store.clone(), self.api.shutdown.clone());
         self
+    }
+
+    /// Publishes `ca` (PEM) as `ca.crt` of the `kube-root-ca.crt` ConfigMap in every namespace,
+    /// as kube-controller-manager's root-ca-cert-publisher: in place once this returns, restored
+    /// when deleted or changed, until shutdown.
+    pub async fn with_root_ca(self, ca: String) -> Result<Server, crate::api::status::ApiError> {
+        let publisher = Arc::new(root_ca::RootCaConfigMap { ca });
+        let shutdown = self.api.shutdown.clone();
+        namespace_objects::start(self.api.store.clone(), publisher, shutdown).await?;
+        Ok(self)
     }
 
     /// Records requests with `auditor` (`--audit-*`); `None` records nothing.

@@ -28,10 +28,11 @@ for i in range(5):
 even = core.list_namespaced_config_map("py", label_selector="parity=even")
 assert [c.metadata.name for c in even.items] == ["cm-0", "cm-2", "cm-4"], even.items
 
-# Pagination: two pages of 3 and 2 at one resourceVersion.
-page = core.list_namespaced_config_map("py", limit=3)
+# Pagination: two pages of 3 and 2 at one resourceVersion (the selector leaves out the
+# namespace's kube-root-ca.crt).
+page = core.list_namespaced_config_map("py", limit=3, label_selector="parity")
 assert len(page.items) == 3 and page.metadata._continue, page.metadata
-rest = core.list_namespaced_config_map("py", limit=3, _continue=page.metadata._continue)
+rest = core.list_namespaced_config_map("py", limit=3, label_selector="parity", _continue=page.metadata._continue)
 assert [c.metadata.name for c in rest.items] == ["cm-3", "cm-4"]
 assert rest.metadata.resource_version == page.metadata.resource_version
 

@@ -62,7 +62,8 @@ pub fn resource() -> Resource {
 pub struct PodStrategy;
 
 /// Every default a pod gets on each write: kube's pod and pod-spec defaulting, plus what the
-/// default admission chain adds to a pod that names no priority class or service account.
+/// default admission chain adds to a pod that names no priority class (the ServiceAccount
+/// plugin, `crate::admission::service_account`, names its account).
 fn default_pod(pod: &mut Value) {
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else { return };
     default_pod_spec(spec);
@@ -70,9 +71,6 @@ fn default_pod(pod: &mut Value) {
     // Priority admission: no class → priority 0, preempting lower priorities.
     default_value(spec, "priority", json!(0));
     default_string(spec, "preemptionPolicy", "PreemptLowerPriority");
-    // ServiceAccount admission: the namespace's `default` account.
-    default_string(spec, "serviceAccountName", "default");
-    default_string(spec, "serviceAccount", "default");
 }
 
 impl Strategy for PodStrategy {
@@ -601,7 +599,8 @@ mod tests {
         assert_eq!(spec["securityContext"], json!({}));
         assert_eq!(spec["enableServiceLinks"], true);
         assert_eq!(spec["priority"], 0);
-        assert_eq!(spec["serviceAccountName"], "default");
+        // The account is the ServiceAccount admission plugin's to name, not the strategy's.
+        assert!(spec.get("serviceAccountName").is_none(), "{spec}");
         let c = &spec["containers"][0];
         assert_eq!(c["imagePullPolicy"], "IfNotPresent");
         assert_eq!(c["terminationMessagePath"], "/dev/termination-log");
@@ -697,6 +696,7 @@ mod tests {
     fn field_selectors() {
         let mut pod = nginx();
         pod["spec"]["nodeName"] = "node-1".into();
+        pod["spec"]["serviceAccountName"] = "default".into();
         pod["status"]["podIPs"] = json!([{"ip": "10.0.0.5"}]);
         let fields = PodStrategy.selectable_fields(&pod);
         assert_eq!(fields["spec.nodeName"], "node-1");
