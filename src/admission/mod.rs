@@ -16,8 +16,11 @@
 //! in `Warning` headers. Deletes are admitted with the object being deleted as `old_object` and
 //! no new object.
 
+pub mod default_ingress_class;
+pub mod default_storage_class;
 pub mod namespace_lifecycle;
 mod objects;
+pub mod priority;
 pub mod webhook;
 
 use std::collections::BTreeMap;

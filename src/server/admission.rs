@@ -8,8 +8,11 @@
 
 use std::sync::Arc;
 
+use crate::admission::default_ingress_class::DefaultIngressClass;
+use crate::admission::default_storage_class::DefaultStorageClass;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
-use crate::admission::{Chain, Plugin};
+use crate::admission::priority::Priority;
+use crate::admission::{Chain, Objects, Plugin};
 use crate::registry::admission_objects::StoreObjects;
 use crate::registry::namespaces;
 use crate::registry::rbac::escalation::RbacEscalation;
@@ -18,18 +21,18 @@ use crate::registry::store::Store;
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
 pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>) -> Chain {
-    let _objects = StoreObjects::of(store);
+    let objects: Arc<dyn Objects> = Arc::new(StoreObjects::of(store));
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
     plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
     // LimitRanger
     // ServiceAccount
     // PodSecurity
-    // Priority
+    plugins.push(Arc::new(Priority::new(objects.clone())));
     // DefaultTolerationSeconds
-    // DefaultStorageClass
+    plugins.push(Arc::new(DefaultStorageClass::new(objects.clone())));
     // CertificateApproval, CertificateSigning, CertificateSubjectRestriction
-    // DefaultIngressClass
+    plugins.push(Arc::new(DefaultIngressClass::new(objects.clone())));
     if let Some(escalation) = escalation {
         // kube's RBAC checks run in its registry strategies; here, just before the webhooks.
         plugins.push(escalation);

@@ -118,6 +118,7 @@ impl Server {
             .map_err(crate::api::status::ApiError::internal)?;
         reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
+        crate::registry::system_priority_classes::ensure(&store).await?;
         namespaces::resume_terminating(&store).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
         crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
