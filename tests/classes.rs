@@ -38,7 +38,8 @@ fn ingress(name: &str) -> Value {
 }
 
 async fn patch(api: &Api, uri: &str, body: Value) -> (StatusCode, Value) {
-    api.call(Method::PATCH, uri, "application/merge-patch+json", body.to_string().into_bytes()).await
+    api.call(Method::PATCH, uri, "application/merge-patch+json", body.to_string().into_bytes())
+        .await
 }
 
 fn fields(status: &Value) -> Vec<String> {
@@ -110,7 +111,8 @@ async fn pods_get_the_priority_of_their_class() {
         unknown.1["message"],
         "pods \"d\" is forbidden: no PriorityClass with name nope was found"
     );
-    let disagreeing = api.post(PODS, pod("e", json!({"priorityClassName": "high", "priority": 5}))).await;
+    let disagreeing =
+        api.post(PODS, pod("e", json!({"priorityClassName": "high", "priority": 5}))).await;
     assert_status(&disagreeing, 403, "Forbidden");
     assert_eq!(api.get(&format!("{PODS}/e")).await.0, StatusCode::NOT_FOUND);
 
@@ -163,10 +165,20 @@ async fn claims_get_the_newest_default_storage_class() {
     assert_eq!(kept["spec"]["storageClassName"], "");
 
     // The spec is fixed once created; the provisioner too.
-    let grown = patch(&api, &format!("{CLAIMS}/data"), json!({"spec": {"resources": {"requests": {"storage": "2Gi"}}}})).await;
+    let grown = patch(
+        &api,
+        &format!("{CLAIMS}/data"),
+        json!({"spec": {"resources": {"requests": {"storage": "2Gi"}}}}),
+    )
+    .await;
     assert_status(&grown, 422, "Invalid");
     assert_eq!(fields(&grown.1), ["spec"]);
-    let moved = patch(&api, &format!("{STORAGE_CLASSES}/fast"), json!({"provisioner": "example.com/other"})).await;
+    let moved = patch(
+        &api,
+        &format!("{STORAGE_CLASSES}/fast"),
+        json!({"provisioner": "example.com/other"}),
+    )
+    .await;
     assert_status(&moved, 422, "Invalid");
     assert_eq!(fields(&moved.1), ["provisioner"]);
 
@@ -178,8 +190,7 @@ async fn claims_get_the_newest_default_storage_class() {
 
     // The status moves only through /status.
     let status = json!({"status": {"phase": "Bound"}});
-    let (code, _) =
-        patch(&api, &format!("{CLAIMS}/data/status"), status).await;
+    let (code, _) = patch(&api, &format!("{CLAIMS}/data/status"), status).await;
     assert_eq!(code, StatusCode::OK);
     let (_, bound) = api.get(&format!("{CLAIMS}/data")).await;
     assert_eq!(bound["status"]["phase"], "Bound");
@@ -223,7 +234,12 @@ async fn ingresses_get_the_default_ingress_class() {
     assert_eq!(fields(&empty.1), ["spec"]);
 
     // The controller is fixed.
-    let changed = patch(&api, &format!("{INGRESS_CLASSES}/nginx"), json!({"spec": {"controller": "example.com/other"}})).await;
+    let changed = patch(
+        &api,
+        &format!("{INGRESS_CLASSES}/nginx"),
+        json!({"spec": {"controller": "example.com/other"}}),
+    )
+    .await;
     assert_status(&changed, 422, "Invalid");
     assert_eq!(fields(&changed.1), ["spec.controller"]);
 
@@ -231,9 +247,13 @@ async fn ingresses_get_the_default_ingress_class() {
     let status = json!({"status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.9"}]}}});
     let ignored = patch(&api, &format!("{INGRESSES}/web"), status.clone()).await;
     assert_eq!(ignored.0, StatusCode::OK);
-    assert!(ignored.1.get("status").is_none_or(|s| s.get("loadBalancer").is_none_or(|l| l.get("ingress").is_none())));
-    let (code, written) =
-        patch(&api, &format!("{INGRESSES}/web/status"), status).await;
+    assert!(
+        ignored
+            .1
+            .get("status")
+            .is_none_or(|s| s.get("loadBalancer").is_none_or(|l| l.get("ingress").is_none()))
+    );
+    let (code, written) = patch(&api, &format!("{INGRESSES}/web/status"), status).await;
     assert_eq!(code, StatusCode::OK, "{written}");
     assert_eq!(written["status"]["loadBalancer"]["ingress"][0]["ip"], "10.0.0.9");
 }

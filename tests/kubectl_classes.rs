@@ -112,15 +112,31 @@ async fn classes_and_their_defaults_with_kubectl() {
     let table = rows(&server.ok(&["get", "pvc"]));
     assert_eq!(
         table[0],
-        ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES", "STORAGECLASS",
-            "VOLUMEATTRIBUTESCLASS", "AGE"]
+        [
+            "NAME",
+            "STATUS",
+            "VOLUME",
+            "CAPACITY",
+            "ACCESS",
+            "MODES",
+            "STORAGECLASS",
+            "VOLUMEATTRIBUTESCLASS",
+            "AGE"
+        ]
     );
     assert_eq!(table[1][..4], ["data", "Pending", "standard", "<unset>"]);
 
     let table = rows(&server.ok(&["get", "sc"]));
     assert_eq!(
         table[0],
-        ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]
+        [
+            "NAME",
+            "PROVISIONER",
+            "RECLAIMPOLICY",
+            "VOLUMEBINDINGMODE",
+            "ALLOWVOLUMEEXPANSION",
+            "AGE"
+        ]
     );
     assert_eq!(
         table[1][..6],
@@ -144,12 +160,15 @@ async fn classes_and_their_defaults_with_kubectl() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"),
+        stderr.contains(
+            "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"
+        ),
         "{stderr}"
     );
     let bad_claim = r#"{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
         "metadata": {"name": "bad"}, "spec": {"accessModes": ["ReadWriteOnce"]}}"#;
-    let out = server.kubectl_with(support::server::KUBECTL, &["create", "-f", "-"], Some(bad_claim));
+    let out =
+        server.kubectl_with(support::server::KUBECTL, &["create", "-f", "-"], Some(bad_claim));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("spec.resources[storage]: Required value"), "{stderr}");
     let out = server.kubectl(&["patch", "pc", "high", "--type=merge", "-p", r#"{"value": 5}"#]);

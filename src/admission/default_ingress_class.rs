@@ -42,7 +42,8 @@ impl DefaultIngressClass {
 
 /// Whether the Ingress names a class, by field or by the old annotation.
 fn has_class(ingress: &Value) -> bool {
-    annotation(ingress, CLASS_ANNOTATION).is_some() || ingress.pointer("/spec/ingressClassName").is_some_and(|c| !c.is_null())
+    annotation(ingress, CLASS_ANNOTATION).is_some()
+        || ingress.pointer("/spec/ingressClassName").is_some_and(|c| !c.is_null())
 }
 
 #[async_trait]
@@ -59,7 +60,9 @@ impl Plugin for DefaultIngressClass {
     ) -> Result<(), ApiError> {
         let ingress_writes = attributes.group == GROUP && attributes.resource == "ingresses";
         let Some(ingress) = object else { return Ok(()) };
-        if !ingress_writes || attributes.action != Action::Create || !attributes.subresource.is_empty()
+        if !ingress_writes
+            || attributes.action != Action::Create
+            || !attributes.subresource.is_empty()
         {
             return Ok(());
         }
@@ -95,8 +98,7 @@ mod tests {
     async fn admit(classes: Vec<Value>, ingress: &mut Value) {
         let plugin = DefaultIngressClass::new(FakeObjects::with(GROUP, CLASSES, classes));
         let user = UserInfo::anonymous();
-        let attrs =
-            attributes(&user, Action::Create, GROUP, "ingresses", "web", None);
+        let attrs = attributes(&user, Action::Create, GROUP, "ingresses", "web", None);
         plugin.admit(&attrs, Some(ingress), &mut Vec::new()).await.unwrap();
     }
 

@@ -142,7 +142,8 @@ mod tests {
             class("new-a", "2024-06-01T00:00:00Z", Some("true")),
             class("newest-but-not-default", "2025-01-01T00:00:00Z", Some("false")),
         ];
-        let mut claim = json!({"metadata": {"name": "c"}, "spec": {"accessModes": ["ReadWriteOnce"]}});
+        let mut claim =
+            json!({"metadata": {"name": "c"}, "spec": {"accessModes": ["ReadWriteOnce"]}});
         admit(classes.clone(), &mut claim, Action::Create).await;
         assert_eq!(claim["spec"]["storageClassName"], "new-a");
 

@@ -65,7 +65,11 @@ fn is_global_default(class: &Value) -> bool {
 }
 
 /// kube's `admission.NewForbidden`: the object's name, else its `generateName`, else `Unknown`.
-pub(crate) fn forbidden(attributes: &Attributes<'_>, object: Option<&Value>, why: &str) -> ApiError {
+pub(crate) fn forbidden(
+    attributes: &Attributes<'_>,
+    object: Option<&Value>,
+    why: &str,
+) -> ApiError {
     let generate_name = object
         .and_then(|o| o.pointer("/metadata/generateName"))
         .and_then(Value::as_str)
@@ -123,8 +127,12 @@ impl Priority {
     ) -> Result<(), ApiError> {
         if attributes.action == Action::Update {
             // The priority set on create stays, whatever an update sends.
-            let Some(old) = attributes.old_object.and_then(|o| o.get("spec")) else { return Ok(()) };
-            let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else { return Ok(()) };
+            let Some(old) = attributes.old_object.and_then(|o| o.get("spec")) else {
+                return Ok(());
+            };
+            let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
+                return Ok(());
+            };
             for key in ["priority", "preemptionPolicy"] {
                 let unset = spec.get(key).is_none_or(Value::is_null);
                 if let (true, Some(value)) = (unset, old.get(key).filter(|v| !v.is_null())) {

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Kind, age_column, child_object, column, default_value, name_column, opt_object, opt_str};
+use super::{
+    Kind, age_column, child_object, column, default_value, name_column, opt_object, opt_str,
+};
 use crate::meta::validation::{
     FieldCause, is_dns1123_subdomain, is_valid_path_segment_name, regex_error,
     validate_namespace_name,
@@ -74,13 +76,21 @@ fn validate_domain_prefixed_path(path: &str, value: &str, causes: &mut Vec<Field
     }
     let path_char = |c: char| c.is_ascii_alphanumeric() || "/-._~%!$&'()*+,;=:".contains(c);
     if !rest.chars().all(path_char) {
-        causes.push(FieldCause::invalid(path, rest, &regex_error("Invalid path", HTTP_PATH_FMT, &[])));
+        causes.push(FieldCause::invalid(
+            path,
+            rest,
+            &regex_error("Invalid path", HTTP_PATH_FMT, &[]),
+        ));
     }
 }
 
 /// kube's `validateIngressTypedLocalObjectReference`: `apiGroup`, `kind` and `name` of a
 /// reference (IngressClass parameters, Ingress resource backends).
-pub(crate) fn validate_typed_reference(reference: &Value, path: &str, causes: &mut Vec<FieldCause>) {
+pub(crate) fn validate_typed_reference(
+    reference: &Value,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) {
     let group_path = format!("{path}.apiGroup");
     if let Some(group) = opt_str(reference, "apiGroup", &group_path, causes) {
         for msg in is_dns1123_subdomain(group) {
@@ -237,10 +247,8 @@ mod tests {
         );
         assert_eq!(
             cause_texts(&IngressClassStrategy.validate(&class(json!({"controller": "nginx"})))),
-            [
-                "spec.controller: Invalid value: \"nginx\": must be a domain-prefixed path (such \
-                 as \"acme.io/foo\")"
-            ]
+            ["spec.controller: Invalid value: \"nginx\": must be a domain-prefixed path (such \
+                 as \"acme.io/foo\")"]
         );
         let c = class(json!({"controller": "example.com/x",
             "parameters": {"kind": "", "name": "a/b", "scope": "Namespace"}}));
@@ -276,7 +284,8 @@ mod tests {
         let with = class(json!({"controller": "example.com/a",
             "parameters": {"apiGroup": "example.com", "kind": "P", "name": "p"}}));
         let without = class(json!({"controller": "example.com/a"}));
-        let table = render_table(&table(), &[with, without], Default::default(), Default::default());
+        let table =
+            render_table(&table(), &[with, without], Default::default(), Default::default());
         assert_eq!(table["rows"][0]["cells"][2], "P.example.com/p");
         assert_eq!(table["rows"][1]["cells"][2], "<none>");
     }

@@ -43,8 +43,7 @@ const KIND: Kind = Kind {
 const PATH_TYPES: &[&str] = &["Exact", "ImplementationSpecific", "Prefix"];
 const INVALID_PATH_SEQUENCES: &[&str] = &["//", "/./", "/../", "%2f", "%2F"];
 const INVALID_PATH_SUFFIXES: &[&str] = &["/..", "/."];
-const WILDCARD_FMT: &str =
-    r"\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const WILDCARD_FMT: &str = r"\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const WILDCARD_MSG: &str = "a wildcard DNS-1123 subdomain must start with '*.', followed by a \
      valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' \
      and end with an alphanumeric character";
@@ -87,9 +86,11 @@ fn validate_backend(backend: &Value, path: &str, causes: &mut Vec<FieldCause>) {
     let resource = opt_object(backend, "resource", &format!("{path}.resource"), causes);
     let service = opt_object(backend, "service", &format!("{path}.service"), causes);
     match (resource, service) {
-        (Some(_), Some(_)) => {
-            causes.push(FieldCause::invalid(path, "", "cannot set both resource and service backends"))
-        }
+        (Some(_), Some(_)) => causes.push(FieldCause::invalid(
+            path,
+            "",
+            "cannot set both resource and service backends",
+        )),
         (Some(_), None) => {
             validate_typed_reference(&backend["resource"], &format!("{path}.resource"), causes)
         }
@@ -111,7 +112,8 @@ fn validate_backend(backend: &Value, path: &str, causes: &mut Vec<FieldCause>) {
                 None => &null,
             };
             let name = opt_str(port, "name", &format!("{port_path}.name"), causes).unwrap_or("");
-            let number = opt_int(port, "number", &format!("{port_path}.number"), causes).unwrap_or(0);
+            let number =
+                opt_int(port, "number", &format!("{port_path}.number"), causes).unwrap_or(0);
             match (!name.is_empty(), number != 0) {
                 (true, true) => causes.push(FieldCause::invalid(
                     path,
@@ -125,7 +127,11 @@ fn validate_backend(backend: &Value, path: &str, causes: &mut Vec<FieldCause>) {
                 }
                 (false, true) => {
                     for msg in is_valid_port_num(number) {
-                        causes.push(FieldCause::invalid(format!("{port_path}.number"), number, &msg));
+                        causes.push(FieldCause::invalid(
+                            format!("{port_path}.number"),
+                            number,
+                            &msg,
+                        ));
                     }
                 }
                 (false, false) => {
@@ -238,7 +244,8 @@ fn validate_status(ingress: &Value, causes: &mut Vec<FieldCause>) {
                 "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
             ));
         }
-        let hostname = opt_str(point, "hostname", &format!("{path}.hostname"), causes).unwrap_or("");
+        let hostname =
+            opt_str(point, "hostname", &format!("{path}.hostname"), causes).unwrap_or("");
         if !hostname.is_empty() {
             for msg in is_dns1123_subdomain(hostname) {
                 causes.push(FieldCause::invalid(format!("{path}.hostname"), hostname, &msg));
@@ -440,10 +447,8 @@ mod tests {
     fn rules_or_a_default_backend() {
         assert_eq!(
             cause_texts(&IngressStrategy.validate(&ingress(json!({})))),
-            [
-                "spec: Invalid value: []networking.IngressRule(nil): either `defaultBackend` or \
-                 `rules` must be specified"
-            ]
+            ["spec: Invalid value: []networking.IngressRule(nil): either `defaultBackend` or \
+                 `rules` must be specified"]
         );
     }
 
@@ -457,10 +462,8 @@ mod tests {
         assert_eq!(
             cause_texts(&IngressStrategy.validate(&route(json!({"path": "/",
                 "pathType": "Regex", "backend": service_backend()})))),
-            [
-                "spec.rules[0].http.paths[0].pathType: Unsupported value: \"Regex\": supported \
-                 values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""
-            ]
+            ["spec.rules[0].http.paths[0].pathType: Unsupported value: \"Regex\": supported \
+                 values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""]
         );
         assert_eq!(
             cause_texts(&IngressStrategy.validate(&route(json!({"path": "a//b/..",
@@ -482,10 +485,8 @@ mod tests {
             "resource": {"kind": "K", "name": "n"}});
         assert_eq!(
             cause_texts(&IngressStrategy.validate(&ingress(json!({"defaultBackend": both})))),
-            [
-                "spec.defaultBackend: Invalid value: \"\": cannot set both resource and service \
-                 backends"
-            ]
+            ["spec.defaultBackend: Invalid value: \"\": cannot set both resource and service \
+                 backends"]
         );
         let no_port = json!({"service": {"name": "Web"}});
         assert_eq!(
@@ -498,7 +499,8 @@ mod tests {
                 "spec.defaultBackend: Required value: port name or number is required",
             ]
         );
-        let both_ports = json!({"service": {"name": "web", "port": {"name": "http", "number": 80}}});
+        let both_ports =
+            json!({"service": {"name": "web", "port": {"name": "http", "number": 80}}});
         assert_eq!(
             IngressStrategy.validate(&ingress(json!({"defaultBackend": both_ports})))[0].message,
             "Invalid value: \"\": cannot set both port name & port number"
@@ -537,10 +539,13 @@ mod tests {
 
     #[test]
     fn table_columns() {
-        let mut i = ingress(json!({"rules": [{"host": "a.com"}, {"host": "b.com"}, {"host": "c.com"},
+        let mut i =
+            ingress(json!({"rules": [{"host": "a.com"}, {"host": "b.com"}, {"host": "c.com"},
             {"host": "d.com"}, {"host": "e.com"}], "tls": [{"hosts": ["a.com"]}]}));
-        i["status"] = json!({"loadBalancer": {"ingress": [{"ip": "10.0.0.2"}, {"hostname": "lb.example"}]}});
-        let plain = ingress(json!({"ingressClassName": "nginx", "defaultBackend": service_backend()}));
+        i["status"] =
+            json!({"loadBalancer": {"ingress": [{"ip": "10.0.0.2"}, {"hostname": "lb.example"}]}});
+        let plain =
+            ingress(json!({"ingressClassName": "nginx", "defaultBackend": service_backend()}));
         let table = render_table(&table(), &[i, plain], Default::default(), Default::default());
         assert_eq!(
             table["rows"][0]["cells"].as_array().unwrap()[..5],

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::podspec::parse_quantity;
 use super::{
-    Kind, age_column, array_at, column, default_value, name_column, opt_array, opt_object,
-    opt_str, str_at,
+    Kind, age_column, array_at, column, default_value, name_column, opt_array, opt_object, opt_str,
+    str_at,
 };
 use crate::meta::labels::validate_label_selector;
 use crate::meta::validation::{FieldCause, is_dns1123_subdomain};
@@ -38,7 +38,8 @@ const KIND: Kind = Kind {
 };
 
 /// kube's access modes, sorted as its messages list them.
-const ACCESS_MODES: &[&str] = &["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+const ACCESS_MODES: &[&str] =
+    &["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
 const VOLUME_MODES: &[&str] = &["Block", "Filesystem"];
 const STORAGE_PATH: &str = "spec.resources[storage]";
 
@@ -237,8 +238,8 @@ fn comparable_specs(new: &Value, old: &Value) -> (Value, Value) {
     // A class may be set where only the annotation, or nothing, named one.
     let unset = |spec: &Map<String, Value>| spec.get("storageClassName").is_none_or(Value::is_null);
     if unset(&*o) && !unset(&*n) {
-        let from_annotation =
-            beta_class(old).is_some_and(|a| Some(a) == beta_class(new) && n.get("storageClassName") == Some(a));
+        let from_annotation = beta_class(old)
+            .is_some_and(|a| Some(a) == beta_class(new) && n.get("storageClassName") == Some(a));
         if from_annotation || beta_class(old).is_none() {
             n.shift_remove("storageClassName");
         }
@@ -480,7 +481,9 @@ mod tests {
     }
 
     fn valid() -> Value {
-        claim(json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}))
+        claim(
+            json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}),
+        )
     }
 
     #[test]
@@ -554,10 +557,8 @@ mod tests {
         shrunk["spec"]["resources"]["requests"]["storage"] = json!("1Gi");
         assert_eq!(
             cause_texts(&ClaimStrategy.validate_update(&shrunk, &grown)),
-            [
-                "spec.resources.requests.storage: Forbidden: field can not be less than \
-                 status.capacity"
-            ]
+            ["spec.resources.requests.storage: Forbidden: field can not be less than \
+                 status.capacity"]
         );
         // An unset class may be set; a set one may not change.
         let mut classed = old.clone();

@@ -151,7 +151,9 @@ impl Strategy for PriorityClassStrategy {
         } else if value > HIGHEST_USER_DEFINABLE {
             causes.push(FieldCause::forbidden(
                 "value",
-                &format!("maximum allowed value of a user defined priority is {HIGHEST_USER_DEFINABLE}"),
+                &format!(
+                    "maximum allowed value of a user defined priority is {HIGHEST_USER_DEFINABLE}"
+                ),
             ));
         }
         let policy = opt_str(class, "preemptionPolicy", "preemptionPolicy", &mut causes);
@@ -194,7 +196,9 @@ fn table() -> TableSpec {
                 "value represents the integer value of this priority class. This is the actual \
                  priority that pods receive when they have the name of this class in their pod \
                  spec.",
-                Cell::Computed(|class| json!(class.get("value").and_then(Value::as_i64).unwrap_or(0))),
+                Cell::Computed(|class| {
+                    json!(class.get("value").and_then(Value::as_i64).unwrap_or(0))
+                }),
             ),
             column(
                 "Global-Default",
@@ -246,19 +250,15 @@ mod tests {
     fn system_names_and_user_values_are_checked() {
         assert_eq!(
             cause_texts(&PriorityClassStrategy.validate(&class("system-mine", 10))),
-            [
-                "metadata.name: Forbidden: priority class names with 'system-' prefix are \
+            ["metadata.name: Forbidden: priority class names with 'system-' prefix are \
                  reserved for system use only. error: system-mine is not a known system \
-                 priority class"
-            ]
+                 priority class"]
         );
         assert_eq!(
             cause_texts(&PriorityClassStrategy.validate(&class("system-node-critical", 10))),
-            [
-                "metadata.name: Forbidden: priority class names with 'system-' prefix are \
+            ["metadata.name: Forbidden: priority class names with 'system-' prefix are \
                  reserved for system use only. error: value of system-node-critical \
-                 PriorityClass must be 2000001000"
-            ]
+                 PriorityClass must be 2000001000"]
         );
         for system in SYSTEM_CLASSES {
             let mut object = system.object();
@@ -273,10 +273,8 @@ mod tests {
         never["preemptionPolicy"] = json!("Sometimes");
         assert_eq!(
             cause_texts(&PriorityClassStrategy.validate(&never)),
-            [
-                "preemptionPolicy: Unsupported value: \"Sometimes\": supported values: \
-                 \"Never\", \"PreemptLowerPriority\""
-            ]
+            ["preemptionPolicy: Unsupported value: \"Sometimes\": supported values: \
+                 \"Never\", \"PreemptLowerPriority\""]
         );
     }
 

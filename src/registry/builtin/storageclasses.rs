@@ -163,11 +163,14 @@ impl Strategy for StorageClassStrategy {
         let field = |object: &Value, key: &str| object.get(key).cloned().unwrap_or(Value::Null);
         let empty_map = |v: Value| if v == json!({}) { Value::Null } else { v };
         if empty_map(field(class, "parameters")) != empty_map(field(old, "parameters")) {
-            causes.push(FieldCause::forbidden("parameters", "updates to parameters are forbidden."));
+            causes
+                .push(FieldCause::forbidden("parameters", "updates to parameters are forbidden."));
         }
         if field(class, "provisioner") != field(old, "provisioner") {
-            causes
-                .push(FieldCause::forbidden("provisioner", "updates to provisioner are forbidden."));
+            causes.push(FieldCause::forbidden(
+                "provisioner",
+                "updates to provisioner are forbidden.",
+            ));
         }
         if field(class, "reclaimPolicy") != field(old, "reclaimPolicy") {
             causes.push(FieldCause::forbidden(
@@ -190,8 +193,11 @@ fn table() -> TableSpec {
                 // The default class is printed `name (default)`, as kubectl shows it.
                 cell: Cell::Computed(|class| {
                     let name = str_at(class, "/metadata/name");
-                    let text =
-                        if is_default(class) { format!("{name} (default)") } else { name.to_owned() };
+                    let text = if is_default(class) {
+                        format!("{name} (default)")
+                    } else {
+                        name.to_owned()
+                    };
                     text.into()
                 }),
                 ..name_column()
