@@ -23,7 +23,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use kube_ledger::admission::{Action, Attributes, Chain};
+use kube_ledger::admission::{Action, Attributes, AuditAnnotations, Chain};
 use kube_ledger::api::status::{ApiError, Reason};
 use kube_ledger::authn::UserInfo;
 use kube_ledger::pki::{Pki, PkiConfig};
@@ -274,6 +274,7 @@ fn create<'a>(user: &'a UserInfo, namespace: &'a str, name: &'a str) -> Attribut
         dry_run: false,
         old_object: None,
         options: None,
+        audit_annotations: AuditAnnotations::unrecorded(),
     }
 }
 

@@ -67,7 +67,7 @@ pub(crate) fn newest_default(classes: Vec<Value>, is_default: fn(&Value) -> bool
             .and_then(Value::as_str)
             .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
     };
-    let mut defaults: Vec<Value> = classes.into_iter().filter(|c| is_default(c)).collect();
+    let mut defaults: Vec<Value> = classes.into_iter().filter(is_default).collect();
     defaults.sort_by(|a, b| {
         let names = name_of(a).cmp(name_of(b));
         created(b).cmp(&created(a)).then(names)

@@ -20,6 +20,8 @@ use crate::registry::store::Store;
 
 /// The chain for `store` (which it does not hold: plugins read through their own handles).
 /// `escalation` is RBAC's check of role and binding writes, present under RBAC.
+// One push per slot, in kube's order, so that each plugin's line merges on its own.
+#[allow(clippy::vec_init_then_push)]
 pub fn chain(store: &Store, escalation: Option<Arc<RbacEscalation>>) -> Chain {
     let objects: Arc<dyn Objects> = Arc::new(StoreObjects::of(store));
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();

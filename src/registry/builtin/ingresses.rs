@@ -293,7 +293,24 @@ fn validate_spec(ingress: &Value, causes: &mut Vec<FieldCause>) {
     }
 }
 
+/// kube writes an Ingress's status as it is typed: `loadBalancer` is a struct, never omitted.
+fn default_status(ingress: &mut Value) {
+    if let Some(map) = ingress.as_object_mut()
+        && let Some(status) = super::child_object(map, "status")
+    {
+        super::default_value(status, "loadBalancer", serde_json::json!({}));
+    }
+}
+
 impl Strategy for IngressStrategy {
+    fn prepare_for_create(&self, ingress: &mut Value) {
+        default_status(ingress);
+    }
+
+    fn prepare_for_update(&self, ingress: &mut Value, _old: &Value) {
+        default_status(ingress);
+    }
+
     /// `ValidateIngressCreate`: the Ingress, and a class annotation that agrees with
     /// `ingressClassName`.
     fn validate(&self, ingress: &Value) -> Vec<FieldCause> {
@@ -441,6 +458,9 @@ mod tests {
                     "apiGroup": "k8s.example.com", "kind": "StorageBucket", "name": "b"}}}]}}],
             "tls": [{"hosts": ["www.example.com"], "secretName": "tls"}]}));
         assert!(IngressStrategy.validate(&i).is_empty(), "{:?}", IngressStrategy.validate(&i));
+        let mut created = i.clone();
+        IngressStrategy.prepare_for_create(&mut created);
+        assert_eq!(created["status"], json!({"loadBalancer": {}}));
     }
 
     #[test]

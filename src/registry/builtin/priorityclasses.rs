@@ -82,9 +82,12 @@ pub fn resource() -> Resource {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PriorityClassStrategy;
 
-/// `SetDefaults_PriorityClass`; `globalDefault: false` is Go's omitted zero value.
+/// `SetDefaults_PriorityClass`, and the fields as kube writes them: `value` always,
+/// `globalDefault: false` omitted (Go's `omitempty`).
 fn default_class(class: &mut Value) {
     let Some(map) = class.as_object_mut() else { return };
+    // `value` is a plain int32: always written, 0 when unset.
+    default_value(map, "value", json!(0));
     default_value(map, "preemptionPolicy", json!("PreemptLowerPriority"));
     if map.get("globalDefault") == Some(&Value::Bool(false)) {
         map.shift_remove("globalDefault");
