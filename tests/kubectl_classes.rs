@@ -87,6 +87,33 @@ spec:
 async fn classes_and_their_defaults_with_kubectl() {
     let server = TestServer::embedded().await;
 
+    // Names, short names, scope and kind as kube-apiserver 1.33 serves them.
+    let resources = rows(&server.ok(&["api-resources"]));
+    let find = |name: &str| {
+        resources
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {resources:?}"))
+            .clone()
+    };
+    assert_eq!(
+        find("priorityclasses"),
+        ["priorityclasses", "pc", "scheduling.k8s.io/v1", "false", "PriorityClass"]
+    );
+    assert_eq!(
+        find("storageclasses"),
+        ["storageclasses", "sc", "storage.k8s.io/v1", "false", "StorageClass"]
+    );
+    assert_eq!(
+        find("persistentvolumeclaims"),
+        ["persistentvolumeclaims", "pvc", "v1", "true", "PersistentVolumeClaim"]
+    );
+    assert_eq!(find("ingresses"), ["ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"]);
+    assert_eq!(
+        find("ingressclasses"),
+        ["ingressclasses", "networking.k8s.io/v1", "false", "IngressClass"]
+    );
+
     let table = rows(&server.ok(&["get", "priorityclasses"]));
     assert_eq!(table[0], ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
     let system: Vec<(&str, &str, &str)> =
