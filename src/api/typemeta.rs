@@ -24,8 +24,16 @@ use super::status::ApiError;
 use crate::registry::{Registry, Resource};
 
 /// The groups whose kinds live in kube-apiserver's legacy scheme.
-const LEGACY_SCHEME_GROUPS: &[&str] =
-    &["", "apps", "autoscaling", "coordination.k8s.io", "events.k8s.io"];
+const LEGACY_SCHEME_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "autoscaling",
+    "coordination.k8s.io",
+    "events.k8s.io",
+    "networking.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+];
 
 /// How kube-apiserver's messages name its legacy scheme (the file and line that made it).
 const LEGACY_SCHEME: &str = "pkg/api/legacyscheme/scheme.go:30";

@@ -130,6 +130,13 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         &[]
     }
 
+    /// Why a DELETE of the object called `name` is refused (a 403), before anything is read:
+    /// kube's REST layer for PriorityClasses refuses the system classes this way. A collection
+    /// delete does not ask, as kube's generic store does not.
+    fn forbid_delete(&self, _name: &str) -> Option<String> {
+        None
+    }
+
     /// Whether the resource is create-only and stores nothing (TokenReview, the access reviews):
     /// discovery shows it with the verb `create` alone, and its POSTs are answered by the
     /// registry's [`super::reviews::Creater`] rather than the store.

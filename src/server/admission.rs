@@ -12,13 +12,16 @@ use crate::admission::certificate_approval::CertificateApproval;
 use crate::admission::certificate_signing::CertificateSigning;
 use crate::admission::certificate_subject_restriction::CertificateSubjectRestriction;
 use crate::admission::config::AdmissionConfig;
+use crate::admission::default_ingress_class::DefaultIngressClass;
+use crate::admission::default_storage_class::DefaultStorageClass;
 use crate::admission::default_toleration_seconds::DefaultTolerationSeconds;
 use crate::admission::limit_ranger::LimitRanger;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::admission::pod_security::{PodSecurity, PodSecurityConfig};
+use crate::admission::priority::Priority;
 use crate::admission::resource_quota::ResourceQuota;
 use crate::admission::service_account::ServiceAccount;
-use crate::admission::{Chain, Plugin};
+use crate::admission::{Chain, Objects, Plugin};
 use crate::authz::{AlwaysAllow, Authorizer};
 use crate::registry::admission_objects::StoreObjects;
 use crate::registry::quota::StoreQuotas;
@@ -55,26 +58,28 @@ pub fn chain(
     escalation: Option<Arc<RbacEscalation>>,
     options: &AdmissionOptions,
 ) -> Chain {
-    let objects = Arc::new(StoreObjects::of(store));
-    let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
-    // kube-apiserver's order; a plugin this server does not implement yet is named in its place.
-    plugins.push(Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))));
-    plugins.push(Arc::new(LimitRanger::new(objects.clone())));
-    plugins.push(Arc::new(ServiceAccount::new(objects.clone(), object::generated_name_suffix)));
-    plugins.push(Arc::new(PodSecurity::new(options.pod_security.clone(), objects.clone())));
-    // Priority
-    plugins.push(Arc::new(options.default_toleration_seconds));
-    // DefaultStorageClass
+    let objects: Arc<dyn Objects> = Arc::new(StoreObjects::of(store));
     // The authorizer RBAC's escalation checks hold (the server's chain); AlwaysAllow without
     // RBAC, as the authorization filter then allows every request too.
     let authorizer: Arc<dyn Authorizer> = match &escalation {
         Some(escalation) => escalation.authorizer.clone(),
         None => Arc::new(AlwaysAllow),
     };
-    plugins.push(Arc::new(CertificateApproval::new(authorizer.clone())));
-    plugins.push(Arc::new(CertificateSigning::new(authorizer)));
-    plugins.push(Arc::new(CertificateSubjectRestriction));
-    // DefaultIngressClass
+    // kube-apiserver's order (NodeRestriction, TaintNodesByCondition, RuntimeClass,
+    // StorageObjectInUseProtection and the admission policies are not implemented).
+    let mut plugins: Vec<Arc<dyn Plugin>> = vec![
+        Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))),
+        Arc::new(LimitRanger::new(objects.clone())),
+        Arc::new(ServiceAccount::new(objects.clone(), object::generated_name_suffix)),
+        Arc::new(PodSecurity::new(options.pod_security.clone(), objects.clone())),
+        Arc::new(Priority::new(objects.clone())),
+        Arc::new(options.default_toleration_seconds),
+        Arc::new(DefaultStorageClass::new(objects.clone())),
+        Arc::new(CertificateApproval::new(authorizer.clone())),
+        Arc::new(CertificateSigning::new(authorizer)),
+        Arc::new(CertificateSubjectRestriction),
+        Arc::new(DefaultIngressClass::new(objects.clone())),
+    ];
     if let Some(escalation) = escalation {
         // kube's RBAC checks run in its registry strategies; here, just before the webhooks.
         plugins.push(escalation);

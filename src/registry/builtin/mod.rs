@@ -18,17 +18,22 @@ pub mod configmaps;
 pub mod deployments;
 pub mod events;
 pub mod hpa;
+pub mod ingressclasses;
+pub mod ingresses;
 pub mod leases;
 pub mod limitranges;
 pub mod namespaces;
+pub mod persistentvolumeclaims;
 pub mod pods;
 pub mod podspec;
+pub mod priorityclasses;
 pub mod resourcequotas;
 pub mod rolebindings;
 pub mod roles;
 pub mod secrets;
 pub mod serviceaccounts;
 pub mod services;
+pub mod storageclasses;
 pub mod webhookconfigurations;
 
 use std::collections::BTreeMap;
@@ -94,6 +99,11 @@ fn resources() -> Vec<Resource> {
         certificatesigningrequests::resource(),
         resourcequotas::resource(),
         limitranges::resource(),
+        priorityclasses::resource(),
+        storageclasses::resource(),
+        persistentvolumeclaims::resource(),
+        ingressclasses::resource(),
+        ingresses::resource(),
     ]
 }
 
@@ -533,6 +543,7 @@ mod tests {
                 "v1/events",
                 "v1/limitranges",
                 "v1/namespaces",
+                "v1/persistentvolumeclaims",
                 "v1/pods",
                 "v1/resourcequotas",
                 "v1/secrets",
@@ -546,10 +557,14 @@ mod tests {
                 "certificates.k8s.io/v1/certificatesigningrequests",
                 "coordination.k8s.io/v1/leases",
                 "events.k8s.io/v1/events",
+                "networking.k8s.io/v1/ingressclasses",
+                "networking.k8s.io/v1/ingresses",
                 "rbac.authorization.k8s.io/v1/clusterrolebindings",
                 "rbac.authorization.k8s.io/v1/clusterroles",
                 "rbac.authorization.k8s.io/v1/rolebindings",
                 "rbac.authorization.k8s.io/v1/roles",
+                "scheduling.k8s.io/v1/priorityclasses",
+                "storage.k8s.io/v1/storageclasses",
             ]
         );
         let core = registry.get("", "v1", "events").unwrap();

@@ -61,6 +61,10 @@ impl Store {
         options: &DeleteOptions,
     ) -> Result<Deletion, ApiError> {
         let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
+        // Objects the kind's REST layer never deletes (kube's system PriorityClasses).
+        if let Some(why) = resource.strategy.forbid_delete(name) {
+            return Err(ApiError::forbidden(&resource.gv.group, &resource.plural, name, &why));
+        }
         let is_namespace = resource.gv.group.is_empty() && resource.plural == "namespaces";
         // A dry run reads the log at once (see `guaranteed_update`).
         let mut attempts = usize::from(op.dry_run);
