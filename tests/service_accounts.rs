@@ -164,6 +164,7 @@ async fn configured_router(
             not_ready_seconds: 30,
             unreachable_seconds: 60,
         },
+        ..AdmissionOptions::default()
     };
     let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
         .await
