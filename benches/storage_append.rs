@@ -9,10 +9,10 @@
 
 #[path = "../tests/support/etcd.rs"]
 mod etcd;
+mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use etcd_client::{Compare, CompareOp, Txn, TxnOp};
@@ -28,28 +28,7 @@ type Append = Arc<dyn Fn(usize, u64) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Runs `writers` tasks appending for `seconds`; returns appends per second.
 async fn measure(writers: usize, seconds: f64, append: Append) -> f64 {
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..writers)
-        .map(|w| {
-            let (stop, done, append) = (stop.clone(), done.clone(), append.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    append(w, n).await;
-                    n += 1;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.expect("writer panicked");
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    support::rate(writers, seconds, move |w, n| append(w, n)).await
 }
 
 fn value() -> Bytes {
@@ -94,18 +73,9 @@ fn raw_etcd(client: etcd_client::Client, run: usize) -> Append {
     })
 }
 
-fn seconds_from_args() -> f64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--seconds")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0)
-}
-
 #[tokio::main]
 async fn main() {
-    let seconds = seconds_from_args();
+    let seconds = support::seconds_from_args(5.0);
     let etcd = etcd::TestEtcd::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let embedded: Arc<dyn Storage> =

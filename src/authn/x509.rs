@@ -3,6 +3,13 @@
 //! client CAs for client authentication, then its leaf names the user: CN = user name,
 //! O = groups, and `extra["authentication.kubernetes.io/credential-id"] = ["X509SHA256=<hex>"]`.
 //! No chain: not applicable. A chain that does not verify: an error (401), as in kube.
+//!
+//! The TLS handshake only checks that the client holds the key of the certificate it presents
+//! (`crate::pki::tls`); the chain is verified here, once per chain: a verified chain's answer is
+//! kept ([`verified`]) for as long as every certificate in it is valid, so the requests after a
+//! client's first cost a SHA-256 of the chain and a lookup, not an ECDSA verification.
+
+mod verified;
 
 use std::sync::Arc;
 
@@ -12,6 +19,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 
+use self::verified::{ChainKey, Validity, VerifiedChains};
 use super::{
     Authenticator, AuthnError, CREDENTIAL_ID_KEY, RequestParts, Response, UserInfo,
     audience_agnostic,
@@ -24,6 +32,8 @@ use crate::pki::x509::CertInfo;
 pub struct X509Authenticator {
     verifier: Arc<dyn ClientCertVerifier>,
     api_audiences: Vec<String>,
+    /// The chains `verifier` accepted, with their answers: belongs to these client CAs.
+    verified: VerifiedChains,
 }
 
 impl X509Authenticator {
@@ -40,12 +50,46 @@ impl X509Authenticator {
             WebPkiClientVerifier::builder_with_provider(Arc::new(roots), tls::provider())
                 .build()
                 .map_err(|e| format!("client CA: {e}"))?;
-        Ok(X509Authenticator { verifier, api_audiences })
+        Ok(X509Authenticator::over(verifier, api_audiences))
     }
 
-    /// Verifies `chain` (leaf first) as of `now` and maps its leaf to a user. `Ok(None)` for an
-    /// empty chain or a leaf without a common name.
+    /// Trusts what `verifier` accepts.
+    fn over(verifier: Arc<dyn ClientCertVerifier>, api_audiences: Vec<String>) -> Self {
+        let verified = VerifiedChains::new(verified::CAPACITY);
+        X509Authenticator { verifier, api_audiences, verified }
+    }
+
+    /// Keeps at most `chains` verified chains instead of 4,096; 0 verifies
+    /// every request's chain (what `benches/x509.rs` compares with).
+    pub fn keeping(mut self, chains: usize) -> Self {
+        self.verified = VerifiedChains::new(chains);
+        self
+    }
+
+    /// Verifies `chain` (leaf first) as of `now`, or finds it verified already and still valid,
+    /// and maps its leaf to a user. `Ok(None)` for an empty chain or a leaf without a common name.
     pub fn authenticate_chain(
+        &self,
+        chain: &[CertificateDer<'static>],
+        now: UnixTime,
+    ) -> Result<Option<Response>, AuthnError> {
+        if chain.is_empty() {
+            return Ok(None);
+        }
+        let key = ChainKey::of(chain);
+        let seconds = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        if let Some(answer) = self.verified.get(&key, seconds) {
+            return Ok(answer);
+        }
+        let answer = self.verify_chain(chain, now)?;
+        if let Some(validity) = Validity::of(chain) {
+            self.verified.insert(key, answer.clone(), validity, seconds);
+        }
+        Ok(answer)
+    }
+
+    /// The verification itself: the chain against the client CAs, then the leaf's names.
+    fn verify_chain(
         &self,
         chain: &[CertificateDer<'static>],
         now: UnixTime,
@@ -157,6 +201,100 @@ mod tests {
 
         let garbage = vec![CertificateDer::from(b"garbage".to_vec())];
         assert!(auth.authenticate(&request(Some(garbage))).await.is_err());
+    }
+
+    /// Counts the chain verifications of the verifier it wraps.
+    #[derive(Debug)]
+    struct Counting {
+        inner: Arc<dyn ClientCertVerifier>,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ClientCertVerifier for Counting {
+        fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+            self.inner.root_hint_subjects()
+        }
+
+        fn verify_client_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            intermediates: &[CertificateDer<'_>],
+            now: UnixTime,
+        ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.verify_client_cert(end_entity, intermediates, now)
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            self.inner.verify_tls12_signature(message, cert, dss)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            self.inner.verify_tls13_signature(message, cert, dss)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.inner.supported_verify_schemes()
+        }
+    }
+
+    fn at(seconds: i64) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(seconds).unwrap()))
+    }
+
+    #[test]
+    fn a_chain_is_verified_once_while_it_is_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = make_pki(dir.path());
+        let chain = admin_chain(&pki);
+        let validity = CertInfo::parse(&chain[0]).unwrap();
+        let counting = Arc::new(Counting {
+            inner: X509Authenticator::new(&pki.client_ca, vec![]).unwrap().verifier,
+            calls: 0.into(),
+        });
+        let calls = || counting.calls.load(std::sync::atomic::Ordering::SeqCst);
+        let auth = X509Authenticator::over(counting.clone(), vec![]);
+
+        let first = auth.authenticate_chain(&chain, UnixTime::now()).unwrap();
+        let again = auth.authenticate_chain(&chain, UnixTime::now()).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(again.unwrap().user.name, "kubernetes-admin");
+        assert_eq!(calls(), 1, "the second request reused the verification");
+        assert!(auth.authenticate_chain(&chain, at(validity.not_after)).is_ok());
+        assert_eq!(calls(), 1);
+
+        // Outside the certificate's validity it is verified again, and refused.
+        assert!(auth.authenticate_chain(&chain, at(validity.not_after + 1)).is_err());
+        assert!(auth.authenticate_chain(&chain, at(validity.not_before - 1)).is_err());
+        assert_eq!(calls(), 3);
+
+        // Another chain is verified on its own; a refused one is verified every time.
+        let other_dir = tempfile::tempdir().unwrap();
+        let untrusted = admin_chain(&make_pki(other_dir.path()));
+        assert!(auth.authenticate_chain(&untrusted, UnixTime::now()).is_err());
+        assert!(auth.authenticate_chain(&untrusted, UnixTime::now()).is_err());
+        assert_eq!(calls(), 5);
+
+        // Other client CAs, another authenticator: nothing carried over.
+        let other_ca = make_pki(other_dir.path()).client_ca;
+        let rotated = X509Authenticator::new(&other_ca, vec![]).unwrap();
+        assert!(rotated.authenticate_chain(&chain, UnixTime::now()).is_err());
+
+        // Keeping nothing: verified on every request.
+        let uncached = X509Authenticator::over(counting.clone(), vec![]).keeping(0);
+        uncached.authenticate_chain(&chain, UnixTime::now()).unwrap();
+        uncached.authenticate_chain(&chain, UnixTime::now()).unwrap();
+        assert_eq!(calls(), 7);
     }
 
     #[tokio::test]
