@@ -50,13 +50,8 @@ impl X509Authenticator {
             WebPkiClientVerifier::builder_with_provider(Arc::new(roots), tls::provider())
                 .build()
                 .map_err(|e| format!("client CA: {e}"))?;
-        Ok(X509Authenticator::over(verifier, api_audiences))
-    }
-
-    /// Trusts what `verifier` accepts.
-    fn over(verifier: Arc<dyn ClientCertVerifier>, api_audiences: Vec<String>) -> Self {
         let verified = VerifiedChains::new(verified::CAPACITY);
-        X509Authenticator { verifier, api_audiences, verified }
+        Ok(X509Authenticator { verifier, api_audiences, verified })
     }
 
     /// Keeps at most `chains` verified chains instead of 4,096; 0 verifies
@@ -203,51 +198,6 @@ mod tests {
         assert!(auth.authenticate(&request(Some(garbage))).await.is_err());
     }
 
-    /// Counts the chain verifications of the verifier it wraps.
-    #[derive(Debug)]
-    struct Counting {
-        inner: Arc<dyn ClientCertVerifier>,
-        calls: std::sync::atomic::AtomicUsize,
-    }
-
-    impl ClientCertVerifier for Counting {
-        fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
-            self.inner.root_hint_subjects()
-        }
-
-        fn verify_client_cert(
-            &self,
-            end_entity: &CertificateDer<'_>,
-            intermediates: &[CertificateDer<'_>],
-            now: UnixTime,
-        ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
-            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.inner.verify_client_cert(end_entity, intermediates, now)
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            self.inner.verify_tls12_signature(message, cert, dss)
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            self.inner.verify_tls13_signature(message, cert, dss)
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            self.inner.supported_verify_schemes()
-        }
-    }
-
     fn at(seconds: i64) -> UnixTime {
         UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(seconds).unwrap()))
     }
@@ -257,44 +207,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pki = make_pki(dir.path());
         let chain = admin_chain(&pki);
-        let validity = CertInfo::parse(&chain[0]).unwrap();
-        let counting = Arc::new(Counting {
-            inner: X509Authenticator::new(&pki.client_ca, vec![]).unwrap().verifier,
-            calls: 0.into(),
-        });
-        let calls = || counting.calls.load(std::sync::atomic::Ordering::SeqCst);
-        let auth = X509Authenticator::over(counting.clone(), vec![]);
-
+        let validity = Validity::of(&chain).unwrap();
+        let auth = X509Authenticator::new(&pki.client_ca, vec![]).unwrap();
         let first = auth.authenticate_chain(&chain, UnixTime::now()).unwrap();
-        let again = auth.authenticate_chain(&chain, UnixTime::now()).unwrap();
-        assert_eq!(first, again);
-        assert_eq!(again.unwrap().user.name, "kubernetes-admin");
-        assert_eq!(calls(), 1, "the second request reused the verification");
-        assert!(auth.authenticate_chain(&chain, at(validity.not_after)).is_ok());
-        assert_eq!(calls(), 1);
+        assert_eq!(first.unwrap().user.name, "kubernetes-admin");
+        assert_eq!(auth.verified.len(), 1);
+
+        // Later requests take the kept answer instead of verifying: a planted one shows it.
+        let user = UserInfo { name: "planted".to_owned(), ..UserInfo::default() };
+        let planted = Some(Response { user, audiences: Vec::new() });
+        let now = i64::try_from(UnixTime::now().as_secs()).unwrap();
+        auth.verified.insert(ChainKey::of(&chain), planted.clone(), validity, now);
+        assert_eq!(auth.authenticate_chain(&chain, UnixTime::now()).unwrap(), planted);
+        assert_eq!(auth.authenticate_chain(&chain, at(validity.not_after)).unwrap(), planted);
 
         // Outside the certificate's validity it is verified again, and refused.
         assert!(auth.authenticate_chain(&chain, at(validity.not_after + 1)).is_err());
         assert!(auth.authenticate_chain(&chain, at(validity.not_before - 1)).is_err());
-        assert_eq!(calls(), 3);
 
-        // Another chain is verified on its own; a refused one is verified every time.
+        // A refused chain is not kept.
         let other_dir = tempfile::tempdir().unwrap();
-        let untrusted = admin_chain(&make_pki(other_dir.path()));
-        assert!(auth.authenticate_chain(&untrusted, UnixTime::now()).is_err());
-        assert!(auth.authenticate_chain(&untrusted, UnixTime::now()).is_err());
-        assert_eq!(calls(), 5);
+        let other = make_pki(other_dir.path());
+        assert!(auth.authenticate_chain(&admin_chain(&other), UnixTime::now()).is_err());
+        assert_eq!(auth.verified.len(), 1);
 
         // Other client CAs, another authenticator: nothing carried over.
-        let other_ca = make_pki(other_dir.path()).client_ca;
-        let rotated = X509Authenticator::new(&other_ca, vec![]).unwrap();
+        let rotated = X509Authenticator::new(&other.client_ca, vec![]).unwrap();
         assert!(rotated.authenticate_chain(&chain, UnixTime::now()).is_err());
 
-        // Keeping nothing: verified on every request.
-        let uncached = X509Authenticator::over(counting.clone(), vec![]).keeping(0);
-        uncached.authenticate_chain(&chain, UnixTime::now()).unwrap();
-        uncached.authenticate_chain(&chain, UnixTime::now()).unwrap();
-        assert_eq!(calls(), 7);
+        // Keeping nothing: every request verifies.
+        let uncached = X509Authenticator::new(&pki.client_ca, vec![]).unwrap().keeping(0);
+        assert!(uncached.authenticate_chain(&chain, UnixTime::now()).unwrap().is_some());
+        assert_eq!(uncached.verified.len(), 0);
     }
 
     #[tokio::test]
