@@ -7,9 +7,10 @@
 //! Run: `cargo bench --bench authorization` (add `-- --seconds 5` for longer cases). Cases
 //! alternate between the two servers, three rounds, the best of each kept.
 
+mod support;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -87,7 +88,7 @@ async fn target(mode: &str, user: &UserInfo) -> Target {
     panic!("{mode}: the user never got access");
 }
 
-/// Requests per second of `CONCURRENCY` tasks running `op` for `seconds`.
+/// Requests per second of `CONCURRENCY` tasks getting one ConfigMap, or creating ConfigMaps.
 async fn measure(
     router: &Router,
     user: &UserInfo,
@@ -95,49 +96,27 @@ async fn measure(
     create: bool,
     round: usize,
 ) -> f64 {
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|task| {
-            let (stop, done, router, user) = (stop.clone(), done.clone(), router.clone(), user.clone());
-            tokio::spawn(async move {
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let status = if create {
-                        let name = format!("c-{round}-{task}-{n}");
-                        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
-                        call(&router, &user, Method::POST, CMS, Some(&cm)).await
-                    } else {
-                        call(&router, &user, Method::GET, &format!("{CMS}/one"), None).await
-                    };
-                    assert!(status.is_success(), "{status}");
-                    n += 1;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-}
-
-fn seconds_from_args() -> f64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--seconds")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0)
+    let (router, user) = (router.clone(), user.clone());
+    support::rate(CONCURRENCY, seconds, move |task, n| {
+        let (router, user) = (router.clone(), user.clone());
+        async move {
+            let status = if create {
+                let name = format!("c-{round}-{task}-{n}");
+                let cm =
+                    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+                call(&router, &user, Method::POST, CMS, Some(&cm)).await
+            } else {
+                call(&router, &user, Method::GET, &format!("{CMS}/one"), None).await
+            };
+            assert!(status.is_success(), "{status}");
+        }
+    })
+    .await
 }
 
 #[tokio::main]
 async fn main() {
-    let seconds = seconds_from_args();
+    let seconds = support::seconds_from_args(3.0);
     let user = UserInfo::new("alice", &["system:authenticated"]);
     let open = target("AlwaysAllow", &user).await;
     let rbac = target("RBAC", &user).await;
