@@ -12,9 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::default_storage_class::{annotation, newest_default, spec_mut};
-use super::priority::name_of;
-use super::{Action, Attributes, Objects, Plugin};
+use super::default_storage_class::{DefaultClass, annotation};
+use super::{Attributes, Objects, Plugin};
 use crate::meta::status::ApiError;
 
 const GROUP: &str = "networking.k8s.io";
@@ -46,6 +45,16 @@ fn has_class(ingress: &Value) -> bool {
         || ingress.pointer("/spec/ingressClassName").is_some_and(|c| !c.is_null())
 }
 
+const INGRESSES: DefaultClass = DefaultClass {
+    group: GROUP,
+    resource: "ingresses",
+    field: "ingressClassName",
+    has_class,
+    class_group: GROUP,
+    class_resource: CLASSES,
+    is_default,
+};
+
 #[async_trait]
 impl Plugin for DefaultIngressClass {
     fn name(&self) -> &'static str {
@@ -58,31 +67,14 @@ impl Plugin for DefaultIngressClass {
         object: Option<&mut Value>,
         _warnings: &mut Vec<String>,
     ) -> Result<(), ApiError> {
-        let ingress_writes = attributes.group == GROUP && attributes.resource == "ingresses";
-        let Some(ingress) = object else { return Ok(()) };
-        if !ingress_writes
-            || attributes.action != Action::Create
-            || !attributes.subresource.is_empty()
-        {
-            return Ok(());
-        }
-        if has_class(ingress) {
-            return Ok(());
-        }
-        let classes = self.objects.list(GROUP, CLASSES, "").await?;
-        let Some(default) = newest_default(classes, is_default) else {
-            return Ok(());
-        };
-        if let Some(spec) = spec_mut(ingress) {
-            spec.insert("ingressClassName".into(), json!(name_of(&default)));
-        }
-        Ok(())
+        INGRESSES.admit(&*self.objects, attributes, object).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admission::Action;
     use crate::admission::priority::tests::{FakeObjects, attributes};
     use crate::authn::UserInfo;
 

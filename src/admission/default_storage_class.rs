@@ -81,6 +81,57 @@ impl DefaultStorageClass {
     }
 }
 
+/// What the default-class plugins (this one and DefaultIngressClass) differ in: the objects
+/// they default, where the class is named, and the classes they read.
+pub(crate) struct DefaultClass {
+    /// The API group and resource of the objects defaulted (on create, main resource only).
+    pub group: &'static str,
+    pub resource: &'static str,
+    /// The `spec` field the default class's name goes in.
+    pub field: &'static str,
+    /// Whether the object already names a class (then it is left alone).
+    pub has_class: fn(&Value) -> bool,
+    /// The classes' API group and resource, and whether a class is a default one.
+    pub class_group: &'static str,
+    pub class_resource: &'static str,
+    pub is_default: fn(&Value) -> bool,
+}
+
+impl DefaultClass {
+    /// Names the newest default class in a created object that names none.
+    pub(crate) async fn admit(
+        &self,
+        objects: &dyn Objects,
+        attributes: &Attributes<'_>,
+        object: Option<&mut Value>,
+    ) -> Result<(), ApiError> {
+        let Some(object) = object else { return Ok(()) };
+        if (attributes.group, attributes.resource) != (self.group, self.resource)
+            || attributes.action != Action::Create
+            || !attributes.subresource.is_empty()
+            || (self.has_class)(object)
+        {
+            return Ok(());
+        }
+        let classes = objects.list(self.class_group, self.class_resource, "").await?;
+        let Some(default) = newest_default(classes, self.is_default) else { return Ok(()) };
+        if let Some(spec) = spec_mut(object) {
+            spec.insert(self.field.into(), json!(name_of(&default)));
+        }
+        Ok(())
+    }
+}
+
+const CLAIMS: DefaultClass = DefaultClass {
+    group: "",
+    resource: "persistentvolumeclaims",
+    field: "storageClassName",
+    has_class,
+    class_group: GROUP,
+    class_resource: CLASSES,
+    is_default,
+};
+
 #[async_trait]
 impl Plugin for DefaultStorageClass {
     fn name(&self) -> &'static str {
@@ -93,22 +144,7 @@ impl Plugin for DefaultStorageClass {
         object: Option<&mut Value>,
         _warnings: &mut Vec<String>,
     ) -> Result<(), ApiError> {
-        let claims = attributes.group.is_empty() && attributes.resource == "persistentvolumeclaims";
-        let Some(claim) = object else { return Ok(()) };
-        if !claims || attributes.action != Action::Create || !attributes.subresource.is_empty() {
-            return Ok(());
-        }
-        if has_class(claim) {
-            return Ok(());
-        }
-        let classes = self.objects.list(GROUP, CLASSES, "").await?;
-        let Some(default) = newest_default(classes, is_default) else {
-            return Ok(());
-        };
-        if let Some(spec) = spec_mut(claim) {
-            spec.insert("storageClassName".into(), json!(name_of(&default)));
-        }
-        Ok(())
+        CLAIMS.admit(&*self.objects, attributes, object).await
     }
 }
 

@@ -658,59 +658,7 @@ fn validate_toleration(toleration: &Value, path: &str, causes: &mut Vec<FieldCau
 /// Parses a `resource.Quantity` (`100m`, `1.5Gi`, `2e3`, `128974848`) into billionths of a unit
 /// (nano-units); `None` when it is not a quantity. Precise enough to compare and add requests.
 pub fn parse_quantity(text: &str) -> Option<i128> {
-    let text = text.trim();
-    let (negative, rest) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let number_len = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
-    let (number, suffix) = rest.split_at(number_len);
-    if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-        return None;
-    }
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    // value = digits × 10^-fraction_len, kept as (mantissa, base-10 exponent) until scaled.
-    let digits = format!("{whole}{fraction}");
-    let mantissa: i128 = digits.trim_start_matches('0').parse().unwrap_or(0);
-    if digits.len() > 30 {
-        return None;
-    }
-    let mut exponent10: i32 = -(fraction.len() as i32);
-    let mut binary: u32 = 0;
-    match suffix {
-        "" => {}
-        "n" => exponent10 -= 9,
-        "u" => exponent10 -= 6,
-        "m" => exponent10 -= 3,
-        "k" => exponent10 += 3,
-        "M" => exponent10 += 6,
-        "G" => exponent10 += 9,
-        "T" => exponent10 += 12,
-        "P" => exponent10 += 15,
-        "E" => exponent10 += 18,
-        "Ki" => binary = 10,
-        "Mi" => binary = 20,
-        "Gi" => binary = 30,
-        "Ti" => binary = 40,
-        "Pi" => binary = 50,
-        "Ei" => binary = 60,
-        other => {
-            let exp = other.strip_prefix('e').or_else(|| other.strip_prefix('E'))?;
-            exponent10 += exp.parse::<i32>().ok()?;
-        }
-    }
-    // Scale to nano-units: × 10^9.
-    exponent10 += 9;
-    let mut value = mantissa.checked_mul(1i128.checked_shl(binary)?)?;
-    if exponent10 >= 0 {
-        value = value.checked_mul(10i128.checked_pow(exponent10.try_into().ok()?)?)?;
-    } else {
-        let divisor = 10i128.checked_pow((-exponent10).try_into().ok()?).unwrap_or(i128::MAX);
-        // Kube rounds sub-nano precision up.
-        value = (value + divisor - 1) / divisor;
-    }
-    Some(if negative { -value } else { value })
+    crate::meta::quantity::Quantity::parse(text.trim()).map(|quantity| quantity.nanos())
 }
 
 /// kube's `qos.GetPodQOS` over `spec.containers` and `spec.initContainers` (after requests
