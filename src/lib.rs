@@ -22,6 +22,9 @@
 //! - [`pki`] and [`authn`]: the secure default — generated certificates and the rustls server
 //!   configuration, and who a request is (client certificates, static and ServiceAccount
 //!   tokens, anonymous, impersonation headers).
+//! - [`schema`]: one schema per built-in type (JSON names and types, descriptions, list/map/patch
+//!   semantics, protobuf numbers), generated at build time from k8s-openapi and k8s-pb; OpenAPI,
+//!   protobuf, strategic merge and field validation are derived from it.
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -41,5 +44,6 @@ pub mod options;
 pub mod patch;
 pub mod pki;
 pub mod registry;
+pub mod schema;
 pub mod server;
 pub mod storage;

@@ -104,6 +104,12 @@ fn resources() -> Vec<Resource> {
         persistentvolumeclaims::resource(),
         ingressclasses::resource(),
         ingresses::resource(),
+        // apps/v1, batch/v1, policy/v1, networking.k8s.io/v1 networkpolicies (kinds-apps):
+        //
+        // core/v1, storage.k8s.io, node.k8s.io, flowcontrol.apiserver.k8s.io (kinds-core):
+        //
+        // endpoints, endpointslices and what kube-apiserver serves by itself (system):
+        //
     ]
 }
 
