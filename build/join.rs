@@ -14,6 +14,7 @@
 //! - a definition without a message is an alpha or beta one that k8s-pb's release dropped (or
 //!   one kube serves as JSON only, `rules::JSON_ONLY`); likewise a property of an alpha or beta
 //!   definition without a field (it keeps no number).
+//!
 //! Any other property without a field is an error.
 
 use super::openapi_src::{self, Value};
@@ -141,12 +142,16 @@ pub fn norm(name: &str) -> String {
         .collect()
 }
 
+/// A Go-inlined struct kube's OpenAPI does not name: the parent's properties it holds, which of
+/// them are required, and its message.
+type Inlined<'a> = (Vec<(String, Value)>, Vec<String>, &'a pb_src::Message);
+
 struct Joiner<'a> {
     by_path: BTreeMap<&'a str, &'a str>,
     defs: BTreeMap<&'a str, &'a openapi_src::Def>,
     messages: BTreeMap<(String, String), &'a pb_src::Message>,
-    /// Inlined messages kube does not name: (definition name → properties, required).
-    synthesized: BTreeMap<String, (Vec<(String, Value)>, Vec<String>, &'a pb_src::Message)>,
+    /// Inlined messages kube does not name, by the definition name they get.
+    synthesized: BTreeMap<String, Inlined<'a>>,
     newer_fields: Vec<String>,
     dropped_fields: Vec<String>,
 }

@@ -248,8 +248,8 @@ impl<'a> Parser<'a> {
                     }
                     Some('\n') => {
                         // A line continuation: the newline and the next line's indent vanish.
-                        let mut peek = chars.clone();
-                        while let Some((_, c)) = peek.next() {
+                        let peek = chars.clone();
+                        for (_, c) in peek {
                             if !c.is_whitespace() {
                                 break;
                             }
