@@ -232,8 +232,10 @@ pub fn join(defs: &[openapi_src::Def], messages: &[pb_src::Message]) -> Result<T
         ));
     }
     // `DeleteOptions` and `WatchEvent`: every group/version a kind is served in.
-    let group_versions: BTreeSet<(String, String)> =
+    let mut group_versions: BTreeSet<(String, String)> =
         table.resources.iter().map(|r| (r.gvk.group.clone(), r.gvk.version.clone())).collect();
+    let (meta_group, meta_version) = rules::META_GROUP_VERSION;
+    group_versions.insert((meta_group.to_owned(), meta_version.to_owned()));
     for definition in &mut table.definitions {
         if rules::IN_EVERY_GROUP_VERSION.contains(&definition.name.as_str()) {
             let kind = definition.name.rsplit('.').next().unwrap_or_default().to_owned();

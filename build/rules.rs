@@ -36,11 +36,15 @@ pub const EMPTY_STRING_KEPT: &[(&str, &str)] = &[
 ];
 
 /// Definitions served as `DeleteOptions` and `WatchEvent` in every group/version (kube's
-/// `x-kubernetes-group-version-kind` lists them all): request and stream envelopes.
+/// `x-kubernetes-group-version-kind` lists them all): request and stream envelopes. Both are
+/// also registered in their own group, `meta.k8s.io/v1` (clients send `DeleteOptions` there).
 pub const IN_EVERY_GROUP_VERSION: &[&str] = &[
     "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
     "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",
 ];
+
+/// The group/version of apimachinery's own types (`metav1.SchemeGroupVersion`).
+pub const META_GROUP_VERSION: (&str, &str) = ("meta.k8s.io", "v1");
 
 /// k8s-openapi puts `metadata` in `required` on every type whose Rust `metadata` is not an
 /// `Option`; kube's definitions never require it.

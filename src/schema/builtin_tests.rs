@@ -42,6 +42,7 @@ const ISSUE_KINDS: &[(&str, &str, &str)] = &[
     ("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration"),
     ("apiregistration.k8s.io", "v1", "APIService"),
     ("", "v1", "DeleteOptions"),
+    ("meta.k8s.io", "v1", "DeleteOptions"),
     ("apps", "v1", "WatchEvent"),
 ];
 
