@@ -437,7 +437,7 @@ mod tests {
         for (value, message) in [
             ("apps/v1=nope", "invalid value of apps/v1: nope"),
             ("apps", "runtime-config invalid key apps"),
-            ("batch/v1=false", "unknown api groups batch"),
+            ("bar.io/v1=false", "unknown api groups bar.io"),
             ("apps/v1beta1=false", "group version apps/v1beta1 that has not been registered"),
             ("apps/v1/Deployments=false", "resource is always lowercase plural"),
             ("api/all=0", "invalid value api/all=0"),

@@ -381,15 +381,15 @@ fn malformed_values_stop_the_binary_at_start_up() {
             "invalid value of apps/v1: nope, err: strconv.ParseBool: parsing \"nope\": invalid syntax",
         ),
         (&["--runtime-config", "apps"], "runtime-config invalid key apps"),
-        (&["--runtime-config=batch/v1=false,foo.io/v1"], "unknown api groups batch,foo.io"),
+        (&["--runtime-config=bar.io/v1=false,foo.io/v1"], "unknown api groups bar.io,foo.io"),
         (&["--runtime-config", "apps/v2"], "group version apps/v2 that has not been registered"),
         (
             &["--runtime-config", "apps/v1/Deployments=false"],
             "resource is always lowercase plural, not \"Deployments\"",
         ),
         (
-            &["--runtime-config", "apps/v1/replicasets=false"],
-            "resource replicasets that has not been registered in group version apps/v1",
+            &["--runtime-config", "apps/v1/widgets=false"],
+            "resource widgets that has not been registered in group version apps/v1",
         ),
         (&["--runtime-config", "api/all"], "invalid value api/all="),
         (&["--runtime-config", "api/all=false"], "invalid key with only api/all=false"),

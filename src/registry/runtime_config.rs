@@ -439,8 +439,8 @@ mod tests {
 
     #[test]
     fn unknown_groups_versions_and_resources_are_refused() {
-        assert_eq!(err("batch/v1=false"), "unknown api groups batch");
-        assert_eq!(err("batch/v1,foo.io/v1/bars,batch/v2"), "unknown api groups batch,foo.io");
+        assert_eq!(err("bar.io/v1=false"), "unknown api groups bar.io");
+        assert_eq!(err("bar.io/v1,foo.io/v1/bars,bar.io/v2"), "unknown api groups bar.io,foo.io");
         assert_eq!(err("api/foo"), "unknown api groups api");
         assert_eq!(err("apps/v2=false"), "group version apps/v2 that has not been registered");
         assert_eq!(err("apps/=false"), "group version apps/ that has not been registered");
@@ -450,8 +450,8 @@ mod tests {
             "group version autoscaling/v2beta2 that has not been registered"
         );
         assert_eq!(
-            err("apps/v1/replicasets=false"),
-            "resource replicasets that has not been registered in group version apps/v1"
+            err("apps/v1/widgets=false"),
+            "resource widgets that has not been registered in group version apps/v1"
         );
         assert_eq!(
             err("v1/deployments"),

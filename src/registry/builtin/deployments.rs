@@ -218,7 +218,7 @@ fn validate_strategy(spec: &Value, causes: &mut Vec<FieldCause>) {
 
 /// An `IntOrString` of a rolling update: its number (a percentage's too), or `None` when it
 /// is malformed (a cause is added).
-fn int_or_percent(
+pub(crate) fn int_or_percent(
     value: Option<&Value>,
     path: &str,
     causes: &mut Vec<FieldCause>,

@@ -15,26 +15,36 @@ pub mod certificatesigningrequests;
 pub mod clusterrolebindings;
 pub mod clusterroles;
 pub mod configmaps;
+pub mod controllerrevisions;
+pub mod cron;
+pub mod cronjobs;
+pub mod daemonsets;
 pub mod deployments;
 pub mod events;
 pub mod hpa;
 pub mod ingressclasses;
 pub mod ingresses;
+pub mod jobs;
 pub mod leases;
 pub mod limitranges;
 pub mod namespaces;
+pub mod networkpolicies;
 pub mod persistentvolumeclaims;
+pub mod poddisruptionbudgets;
 pub mod pods;
 pub mod podspec;
 pub mod priorityclasses;
+pub mod replicasets;
 pub mod resourcequotas;
 pub mod rolebindings;
 pub mod roles;
 pub mod secrets;
 pub mod serviceaccounts;
 pub mod services;
+pub mod statefulsets;
 pub mod storageclasses;
 pub mod webhookconfigurations;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -105,7 +115,14 @@ fn resources() -> Vec<Resource> {
         ingressclasses::resource(),
         ingresses::resource(),
         // apps/v1, batch/v1, policy/v1, networking.k8s.io/v1 networkpolicies (kinds-apps):
-        //
+        replicasets::resource(),
+        statefulsets::resource(),
+        daemonsets::resource(),
+        controllerrevisions::resource(),
+        jobs::resource(),
+        cronjobs::resource(),
+        poddisruptionbudgets::resource(),
+        networkpolicies::resource(),
         // core/v1, storage.k8s.io, node.k8s.io, flowcontrol.apiserver.k8s.io (kinds-core):
         //
         // endpoints, endpointslices and what kube-apiserver serves by itself (system):
@@ -557,14 +574,22 @@ mod tests {
                 "v1/services",
                 "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
                 "admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+                "apps/v1/controllerrevisions",
+                "apps/v1/daemonsets",
                 "apps/v1/deployments",
+                "apps/v1/replicasets",
+                "apps/v1/statefulsets",
                 "autoscaling/v1/horizontalpodautoscalers",
                 "autoscaling/v2/horizontalpodautoscalers",
+                "batch/v1/cronjobs",
+                "batch/v1/jobs",
                 "certificates.k8s.io/v1/certificatesigningrequests",
                 "coordination.k8s.io/v1/leases",
                 "events.k8s.io/v1/events",
                 "networking.k8s.io/v1/ingressclasses",
                 "networking.k8s.io/v1/ingresses",
+                "networking.k8s.io/v1/networkpolicies",
+                "policy/v1/poddisruptionbudgets",
                 "rbac.authorization.k8s.io/v1/clusterrolebindings",
                 "rbac.authorization.k8s.io/v1/clusterroles",
                 "rbac.authorization.k8s.io/v1/rolebindings",

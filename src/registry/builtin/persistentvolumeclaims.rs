@@ -62,7 +62,7 @@ pub struct ClaimStrategy;
 
 /// `SetDefaults_PersistentVolumeClaim(Spec)`, and the data-source normalization kube's strategy
 /// does (`dataSource` and `dataSourceRef` mirror each other when only one is set).
-fn default_claim(claim: &mut Value) {
+pub(crate) fn default_claim(claim: &mut Value) {
     if let Some(spec) = claim.get_mut("spec").and_then(Value::as_object_mut) {
         default_value(spec, "volumeMode", json!("Filesystem"));
         normalize_data_sources(spec);
