@@ -153,8 +153,8 @@ async fn persistent_volumes_are_defaulted_checked_and_fixed() {
     let old_time = json!({"status": {"lastPhaseTransitionTime": "2020-01-01T00:00:00Z"}});
     let kept = ok(patch(&api, &format!("{uri}/status"), old_time).await);
     assert_eq!(kept["status"]["lastPhaseTransitionTime"], "2020-01-01T00:00:00Z");
-    let bound = patch(&api, &format!("{uri}/status"), json!({"status": {"phase": "Available"}}));
-    let bound = ok(bound.await);
+    let status_uri = format!("{uri}/status");
+    let bound = ok(patch(&api, &status_uri, json!({"status": {"phase": "Available"}})).await);
     assert_eq!(bound["status"]["phase"], "Available");
     assert_ne!(bound["status"]["lastPhaseTransitionTime"], "2020-01-01T00:00:00Z");
     assert_eq!(bound["spec"]["capacity"]["storage"], "20Gi");
@@ -288,16 +288,15 @@ async fn csi_objects_and_runtime_classes() {
     let capacity = json!({"metadata": {"name": "cap-1"}, "storageClassName": "fast",
         "capacity": "100Gi", "nodeTopology": {"matchLabels": {"zone": "a"}}});
     created(api.post(&capacities, capacity).await);
-    let moved = patch(&api, &format!("{capacities}/cap-1"), json!({"storageClassName": "slow"}));
-    assert_eq!(
-        causes(&moved.await),
-        ["storageClassName: Invalid value: \"slow\": field is immutable"]
-    );
+    let cap_uri = format!("{capacities}/cap-1");
+    let moved = patch(&api, &cap_uri, json!({"storageClassName": "slow"})).await;
+    assert_eq!(causes(&moved), ["storageClassName: Invalid value: \"slow\": field is immutable"]);
 
     let class = json!({"metadata": {"name": "gvisor"}, "handler": "runsc"});
     created(api.post(RUNTIME_CLASSES, class).await);
-    let changed = patch(&api, &format!("{RUNTIME_CLASSES}/gvisor"), json!({"handler": "kata"}));
-    assert_eq!(causes(&changed.await), ["handler: Invalid value: \"kata\": field is immutable"]);
+    let class_uri = format!("{RUNTIME_CLASSES}/gvisor");
+    let changed = patch(&api, &class_uri, json!({"handler": "kata"})).await;
+    assert_eq!(causes(&changed), ["handler: Invalid value: \"kata\": field is immutable"]);
     let bad = json!({"metadata": {"name": "bad"}, "handler": "Run_SC"});
     let texts = causes(&api.post(RUNTIME_CLASSES, bad).await);
     assert!(texts[0].starts_with("handler: Invalid value: \"Run_SC\": a lowercase RFC 1123 label"));
@@ -353,9 +352,9 @@ async fn flow_control_has_the_mandatory_objects_and_checks_new_ones() {
         causes(&api.post(&schemas, unnamed).await),
         ["spec.priorityLevelConfiguration.name: Required value: must reference a priority level"]
     );
-    let changed =
-        patch(&api, &format!("{schemas}/catch-all"), json!({"spec": {"matchingPrecedence": 5}}));
-    let texts = causes(&changed.await);
+    let catch_all = format!("{schemas}/catch-all");
+    let changed = patch(&api, &catch_all, json!({"spec": {"matchingPrecedence": 5}})).await;
+    let texts = causes(&changed);
     assert_eq!(texts.len(), 1);
     assert!(texts[0].ends_with("spec of 'catch-all' must equal the fixed value"), "{texts:?}");
     // The status is the controller's: written through /status only.

@@ -156,8 +156,10 @@ mod tests {
         assert!(RuntimeClassStrategy.validate(&class).is_empty());
         let table =
             render_table(&table(), &[class.clone()], Default::default(), Default::default());
-        assert_eq!(table["rows"][0]["cells"].as_array().unwrap()[..2],
-            [json!("gvisor"), json!("runsc")]);
+        assert_eq!(
+            table["rows"][0]["cells"].as_array().unwrap()[..2],
+            [json!("gvisor"), json!("runsc")]
+        );
 
         let bad = json!({"metadata": {"name": "x"}, "handler": "Run_SC",
             "overhead": {"podFixed": {"cpu": "-1"}},
