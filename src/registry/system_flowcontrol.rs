@@ -16,7 +16,8 @@ use crate::storage::Verb;
 /// Creates the mandatory objects that do not exist yet; a kind not served
 /// (`--runtime-config`) is skipped.
 pub async fn ensure(store: &Store) -> Result<(), ApiError> {
-    let kinds: [(&str, fn() -> Vec<Value>); 2] = [
+    type Objects = fn() -> Vec<Value>;
+    let kinds: [(&str, Objects); 2] = [
         ("prioritylevelconfigurations", mandatory::priority_levels),
         ("flowschemas", mandatory::flow_schemas),
     ];

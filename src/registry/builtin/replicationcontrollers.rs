@@ -59,12 +59,11 @@ fn non_empty_map(value: Option<&Value>) -> Option<Map<String, Value>> {
 fn default_controller(controller: &mut Value) {
     let template_labels = controller.pointer("/spec/template/metadata/labels").cloned();
     let Some(map) = controller.as_object_mut() else { return };
-    if let Some(labels) = template_labels.as_ref().filter(|l| l.is_object()) {
-        if non_empty_map(map.get("metadata").and_then(|m| m.get("labels"))).is_none()
-            && let Some(meta) = child_object(map, "metadata")
-        {
-            meta.insert("labels".into(), labels.clone());
-        }
+    if let Some(labels) = template_labels.as_ref().filter(|l| l.is_object())
+        && non_empty_map(map.get("metadata").and_then(|m| m.get("labels"))).is_none()
+        && let Some(meta) = child_object(map, "metadata")
+    {
+        meta.insert("labels".into(), labels.clone());
     }
     let Some(spec) = child_object(map, "spec") else { return };
     if let Some(labels) = template_labels.filter(Value::is_object)

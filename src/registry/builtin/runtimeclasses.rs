@@ -154,8 +154,12 @@ mod tests {
                 "tolerations": [{"key": "runtime", "operator": "Equal", "value": "gvisor",
                     "effect": "NoSchedule"}]}});
         assert!(RuntimeClassStrategy.validate(&class).is_empty());
-        let table =
-            render_table(&table(), &[class.clone()], Default::default(), Default::default());
+        let table = render_table(
+            &table(),
+            std::slice::from_ref(&class),
+            Default::default(),
+            Default::default(),
+        );
         assert_eq!(
             table["rows"][0]["cells"].as_array().unwrap()[..2],
             [json!("gvisor"), json!("runsc")]
