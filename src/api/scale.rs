@@ -99,6 +99,12 @@ fn scale_of(spec: &ScaleSubresource, parent: &Value) -> Value {
     let at = |path: &str| parent.pointer(&pointer(path)).cloned();
     let selector = spec.label_selector_path.as_deref().and_then(at).map(|s| match s {
         Value::String(text) => text,
+        Value::Object(set) if is_label_set(&set) => {
+            // A ReplicationController's map of labels: `labels.SelectorFromSet(..).String()`.
+            let labels: std::collections::BTreeMap<&String, &str> =
+                set.iter().filter_map(|(k, v)| Some((k, v.as_str()?))).collect();
+            labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+        }
         structured => {
             LabelSelector::from_structured(&structured).map(|s| s.to_string()).unwrap_or_default()
         }
@@ -118,6 +124,14 @@ fn scale_of(spec: &ScaleSubresource, parent: &Value) -> Value {
         "spec": {"replicas": at(&spec.spec_replicas_path).unwrap_or(json!(0))},
         "status": status,
     })
+}
+
+/// Whether a selector is a plain map of labels (a ReplicationController's `spec.selector`)
+/// rather than a `metav1.LabelSelector`.
+fn is_label_set(selector: &serde_json::Map<String, Value>) -> bool {
+    !selector.contains_key("matchLabels")
+        && !selector.contains_key("matchExpressions")
+        && selector.values().all(Value::is_string)
 }
 
 /// `.spec.replicas` → `/spec/replicas`.

@@ -30,7 +30,9 @@ const LEGACY_SCHEME_GROUPS: &[&str] = &[
     "autoscaling",
     "coordination.k8s.io",
     "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
     "networking.k8s.io",
+    "node.k8s.io",
     "scheduling.k8s.io",
     "storage.k8s.io",
 ];

@@ -14,6 +14,8 @@
 //!   `system:service-account-issuer-discovery` (the OIDC documents) to
 //!   `system:serviceaccounts`, and `system:auth-delegator` (TokenReview and
 //!   SubjectAccessReview, for servers that delegate to this one; bound by whoever needs it);
+//! - `system:persistent-volume-provisioner` (PersistentVolumes and the claims and classes they
+//!   serve, for an external provisioner; bound by whoever runs one, as in kube);
 //! - around CertificateSigningRequests: `system:node-bootstrapper`, the
 //!   `system:certificates.k8s.io:*-approver` roles (`approve` on one signer, bound by whoever
 //!   approves), and `system:controller:certificate-controller` bound to the service account the
@@ -143,6 +145,18 @@ pub fn cluster_roles() -> Vec<Value> {
                     "/readyz/*",
                 ],
             )],
+            None,
+            None,
+        ),
+        cluster_role(
+            "system:persistent-volume-provisioner",
+            &[
+                rule(&["create", "delete", "get", "list", "watch"], &[""], &["persistentvolumes"]),
+                rule(&["get", "list", "update", "watch"], &[""], &["persistentvolumeclaims"]),
+                rule(READ, &["storage.k8s.io"], &["storageclasses"]),
+                rule(&["watch"], &[""], &["events"]),
+                rule(&["create", "patch", "update"], &["", "events.k8s.io"], &["events"]),
+            ],
             None,
             None,
         ),

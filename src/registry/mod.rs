@@ -24,6 +24,7 @@ pub mod reviews;
 pub mod runtime_config;
 pub mod store;
 pub mod strategy;
+pub mod system_flowcontrol;
 pub mod system_priority_classes;
 pub mod table;
 pub mod views;

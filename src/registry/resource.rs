@@ -46,8 +46,9 @@ impl fmt::Display for GroupVersion {
 pub struct ScaleSubresource {
     pub spec_replicas_path: String,
     pub status_replicas_path: String,
-    /// Where a label selector lives: a structured `metav1.LabelSelector` (Deployments) or a
-    /// string (CRDs); rendered as a string in `Scale.status.selector`.
+    /// Where a label selector lives: a structured `metav1.LabelSelector` (Deployments), a map
+    /// of labels (ReplicationControllers) or a string (CRDs); rendered as a string in
+    /// `Scale.status.selector`.
     pub label_selector_path: Option<String>,
 }
 

@@ -25,6 +25,13 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         self.prepare_for_create(object);
     }
 
+    /// Whether a create keeps the `status` the client sent although the kind has a status
+    /// subresource (kube's Node strategy: a kubelet registers its node with its status). The
+    /// store clears it otherwise.
+    fn keeps_status_on_create(&self) -> bool {
+        false
+    }
+
     /// Kind-specific validation of a new object. ObjectMeta is validated by the store.
     fn validate(&self, _object: &Value) -> Vec<FieldCause> {
         Vec::new()

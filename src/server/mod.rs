@@ -124,6 +124,7 @@ impl Server {
         reviews::install(&registry, runtime_config, Arc::new(reviewers));
         namespaces::ensure_built_in(&store).await?;
         crate::registry::system_priority_classes::ensure(&store).await?;
+        crate::registry::system_flowcontrol::ensure(&store).await?;
         namespaces::resume_terminating(&store).await?;
         // kube-controller-manager's resourcequota and serviceaccounts controllers, in process.
         crate::registry::quota::start(store.clone(), shutdown.clone());

@@ -18,9 +18,12 @@ pub mod configmaps;
 pub mod controllerrevisions;
 pub mod cron;
 pub mod cronjobs;
+pub mod csi;
+pub mod csistoragecapacities;
 pub mod daemonsets;
 pub mod deployments;
 pub mod events;
+pub mod flowcontrol;
 pub mod hpa;
 pub mod ingressclasses;
 pub mod ingresses;
@@ -29,20 +32,26 @@ pub mod leases;
 pub mod limitranges;
 pub mod namespaces;
 pub mod networkpolicies;
+pub mod nodes;
 pub mod persistentvolumeclaims;
+pub mod persistentvolumes;
 pub mod poddisruptionbudgets;
 pub mod pods;
 pub mod podspec;
+pub mod podtemplates;
 pub mod priorityclasses;
 pub mod replicasets;
+pub mod replicationcontrollers;
 pub mod resourcequotas;
 pub mod rolebindings;
 pub mod roles;
+pub mod runtimeclasses;
 pub mod secrets;
 pub mod serviceaccounts;
 pub mod services;
 pub mod statefulsets;
 pub mod storageclasses;
+pub mod volumeattachments;
 pub mod webhookconfigurations;
 pub mod workloads;
 
@@ -124,7 +133,17 @@ fn resources() -> Vec<Resource> {
         poddisruptionbudgets::resource(),
         networkpolicies::resource(),
         // core/v1, storage.k8s.io, node.k8s.io, flowcontrol.apiserver.k8s.io (kinds-core):
-        //
+        nodes::resource(),
+        persistentvolumes::resource(),
+        podtemplates::resource(),
+        replicationcontrollers::resource(),
+        csi::driver_resource(),
+        csi::node_resource(),
+        volumeattachments::resource(),
+        csistoragecapacities::resource(),
+        runtimeclasses::resource(),
+        flowcontrol::flowschemas::resource(),
+        flowcontrol::prioritylevels::resource(),
         // endpoints, endpointslices and what kube-apiserver serves by itself (system):
         //
     ]
@@ -566,8 +585,12 @@ mod tests {
                 "v1/events",
                 "v1/limitranges",
                 "v1/namespaces",
+                "v1/nodes",
                 "v1/persistentvolumeclaims",
+                "v1/persistentvolumes",
                 "v1/pods",
+                "v1/podtemplates",
+                "v1/replicationcontrollers",
                 "v1/resourcequotas",
                 "v1/secrets",
                 "v1/serviceaccounts",
@@ -586,16 +609,23 @@ mod tests {
                 "certificates.k8s.io/v1/certificatesigningrequests",
                 "coordination.k8s.io/v1/leases",
                 "events.k8s.io/v1/events",
+                "flowcontrol.apiserver.k8s.io/v1/flowschemas",
+                "flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations",
                 "networking.k8s.io/v1/ingressclasses",
                 "networking.k8s.io/v1/ingresses",
                 "networking.k8s.io/v1/networkpolicies",
+                "node.k8s.io/v1/runtimeclasses",
                 "policy/v1/poddisruptionbudgets",
                 "rbac.authorization.k8s.io/v1/clusterrolebindings",
                 "rbac.authorization.k8s.io/v1/clusterroles",
                 "rbac.authorization.k8s.io/v1/rolebindings",
                 "rbac.authorization.k8s.io/v1/roles",
                 "scheduling.k8s.io/v1/priorityclasses",
+                "storage.k8s.io/v1/csidrivers",
+                "storage.k8s.io/v1/csinodes",
+                "storage.k8s.io/v1/csistoragecapacities",
                 "storage.k8s.io/v1/storageclasses",
+                "storage.k8s.io/v1/volumeattachments",
             ]
         );
         let core = registry.get("", "v1", "events").unwrap();

@@ -361,7 +361,7 @@ impl Strategy for ClaimStrategy {
 }
 
 /// kube's `GetAccessModesAsString`: `RWO,ROX,RWX,RWOP`, in that order, each once.
-fn access_modes_text(modes: &[Value]) -> String {
+pub(crate) fn access_modes_text(modes: &[Value]) -> String {
     let has = |mode: &str| modes.iter().any(|m| m.as_str() == Some(mode));
     [
         ("ReadWriteOnce", "RWO"),

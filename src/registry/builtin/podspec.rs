@@ -593,7 +593,7 @@ fn validate_resources(container: &Value, path: &str, causes: &mut Vec<FieldCause
     }
 }
 
-fn validate_toleration(toleration: &Value, path: &str, causes: &mut Vec<FieldCause>) {
+pub(crate) fn validate_toleration(toleration: &Value, path: &str, causes: &mut Vec<FieldCause>) {
     let key = opt_str(toleration, "key", &format!("{path}.key"), causes).unwrap_or("");
     let operator =
         opt_str(toleration, "operator", &format!("{path}.operator"), causes).unwrap_or("");

@@ -361,6 +361,7 @@ fn prepare_new(resource: &Resource, user: &UserInfo, object: &mut Value) -> Resu
         meta.shift_remove(server_owned);
     }
     if resource.status_subresource
+        && !resource.strategy.keeps_status_on_create()
         && let Some(map) = object.as_object_mut()
     {
         map.shift_remove("status");
