@@ -257,11 +257,13 @@ pub fn error_response(accept: &str, protobuf: bool, error: ApiError) -> Response
     if negotiate_accept(accept, offer) != Ok(Output::Protobuf) {
         return error.into_response();
     }
-    let retry_after = error.retry_after_seconds;
+    let Ok(body) = super::protobuf::encode_object(&error.to_status()) else {
+        return error.into_response();
+    };
     let code = axum::http::StatusCode::from_u16(error.reason.code())
         .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = respond(Output::Protobuf, code, &error.to_status());
-    if let Some(seconds) = retry_after {
+    let mut response = bytes_response(code, PROTOBUF, Bytes::from(body));
+    if let Some(seconds) = error.retry_after_seconds {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
