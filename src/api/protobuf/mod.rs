@@ -25,6 +25,8 @@ mod decode;
 pub mod encode;
 mod envelope;
 mod schema;
+#[cfg(test)]
+mod schema_crosscheck;
 mod wire;
 
 use base64::Engine;
