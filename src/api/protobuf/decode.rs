@@ -104,6 +104,22 @@ fn decode_field(
                 set(object, key, value);
             }
         }
+        Card::Rep if field.wrapped && matches!(field.ty, Ty::Array(_)) => {
+            // Go's named slice (`Verbs`): one message holding the list as its field 1.
+            let W::Bytes(bytes) = wire else {
+                return Err(wire_mismatch(proto_name(id), number, wire));
+            };
+            let mut reader = Reader::new(bytes);
+            while let Some((inner, wire)) = reader.next_field().map_err(ProtobufError::malformed)? {
+                if inner != 1 {
+                    return Err(unsupported(LIST_WRAPPER, inner));
+                }
+                repeated(&field.ty, wire, name, object, depth).map_err(|err| match err {
+                    ValueError::Wire(wire) => wire_mismatch(LIST_WRAPPER, 1, wire),
+                    ValueError::Other(err) => err,
+                })?;
+            }
+        }
         Card::Rep => {
             repeated(&field.ty, wire, name, object, depth).map_err(|err| match err {
                 ValueError::Wire(wire) => wire_mismatch(proto_name(id), number, wire),

@@ -50,6 +50,15 @@ pub fn message(
             continue;
         }
         let Some(value) = object.get(field.json) else { continue };
+        if field.wrapped && matches!(field.ty, Ty::Array(_)) {
+            // Go's named slice (`Verbs`): one message holding the list as its field 1.
+            if !value.is_null() {
+                let start = begin(buf, number);
+                put_field(buf, 1, &field.ty, value, depth + 1)?;
+                end(buf, start);
+            }
+            continue;
+        }
         put_field(buf, number, &field.ty, value, depth)?;
     }
     Ok(())
