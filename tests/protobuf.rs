@@ -99,7 +99,12 @@ async fn get_and_writes_answer_in_protobuf() {
     assert_eq!(cm.binary_data.get("bin"), Some(&vec![0u8, 1, 2, 255]));
 
     // The same object read back, by a client that ranks protobuf above JSON by quality.
-    let read = get(&api, &format!("{CMS}/web"), "application/json;q=0.9, application/vnd.kubernetes.protobuf").await;
+    let read = get(
+        &api,
+        &format!("{CMS}/web"),
+        "application/json;q=0.9, application/vnd.kubernetes.protobuf",
+    )
+    .await;
     assert_eq!(read.status, StatusCode::OK);
     let (_, _, raw) = read.unknown();
     let cm = core::ConfigMap::decode(raw.as_slice()).unwrap();
@@ -157,7 +162,8 @@ async fn a_list_is_the_list_message_with_every_item() {
     let (api_version, kind, raw) = list.unknown();
     assert_eq!((api_version.as_str(), kind.as_str()), ("v1", "ConfigMapList"));
     let list = core::ConfigMapList::decode(raw.as_slice()).unwrap();
-    let names: Vec<_> = list.items.iter().map(|cm| cm.metadata.clone().unwrap().name.unwrap()).collect();
+    let names: Vec<_> =
+        list.items.iter().map(|cm| cm.metadata.clone().unwrap().name.unwrap()).collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert!(list.metadata.unwrap().resource_version.is_some_and(|rv| !rv.is_empty()));
 
@@ -197,7 +203,8 @@ async fn a_watch_is_a_stream_of_length_prefixed_events() {
     let list = get(&api, CMS, "application/json").await.json();
     let rv = list["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
     let watch = {
-        let uri = format!("{CMS}?watch=1&timeoutSeconds=2&allowWatchBookmarks=true&resourceVersion={rv}");
+        let uri =
+            format!("{CMS}?watch=1&timeoutSeconds=2&allowWatchBookmarks=true&resourceVersion={rv}");
         let api_router = api.router.clone();
         tokio::spawn(async move {
             let request = Request::builder()
@@ -268,11 +275,17 @@ async fn metadata_only_forms_in_json_and_protobuf() {
     assert_eq!((api_version.as_str(), kind.as_str()), ("meta.k8s.io/v1", "PartialObjectMetadata"));
     let one = meta::PartialObjectMetadata::decode(raw.as_slice()).unwrap();
     assert_eq!(one.metadata.unwrap().name.as_deref(), Some("m"));
-    let list = get(&api, CMS, &METADATA_CLIENT.replace("PartialObjectMetadata;", "PartialObjectMetadataList;")).await;
+    let list = get(
+        &api,
+        CMS,
+        &METADATA_CLIENT.replace("PartialObjectMetadata;", "PartialObjectMetadataList;"),
+    )
+    .await;
     let (_, kind, raw) = list.unknown();
     assert_eq!(kind, "PartialObjectMetadataList");
     let list = meta::PartialObjectMetadataList::decode(raw.as_slice()).unwrap();
-    let names: Vec<_> = list.items.iter().map(|i| i.metadata.clone().unwrap().name.unwrap()).collect();
+    let names: Vec<_> =
+        list.items.iter().map(|i| i.metadata.clone().unwrap().name.unwrap()).collect();
     assert!(names.contains(&"m".to_owned()), "{names:?}");
 
     // A metadata watch: every event's object is a PartialObjectMetadata.
@@ -284,7 +297,8 @@ async fn metadata_only_forms_in_json_and_protobuf() {
         assert!(meta::PartialObjectMetadata::decode(raw.as_slice()).unwrap().metadata.is_some());
     }
     let watch = get(&api, &format!("{CMS}?watch=1&timeoutSeconds=1"), partial).await;
-    let line: Value = serde_json::from_slice(watch.body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let line: Value =
+        serde_json::from_slice(watch.body.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["object"]["kind"], "PartialObjectMetadata");
 }
 
@@ -322,10 +336,16 @@ async fn custom_resources_answer_json_or_406() {
         "only the following media types are accepted: application/json, application/yaml"
     );
     // Their metadata is served in protobuf all the same (metadata informers on custom resources).
-    let partial = get(&api, gadgets, &METADATA_CLIENT.replace("PartialObjectMetadata;", "PartialObjectMetadataList;")).await;
+    let partial = get(
+        &api,
+        gadgets,
+        &METADATA_CLIENT.replace("PartialObjectMetadata;", "PartialObjectMetadataList;"),
+    )
+    .await;
     let list = meta::PartialObjectMetadataList::decode(partial.unknown().2.as_slice()).unwrap();
     assert_eq!(list.items[0].metadata.clone().unwrap().name.as_deref(), Some("g"));
-    let wrong = get(&api, gadgets, "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1").await;
+    let wrong =
+        get(&api, gadgets, "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1").await;
     assert_eq!(
         wrong.json()["message"],
         "you requested PartialObjectMetadata, but the requested object is a list (*unstructured.UnstructuredList)"

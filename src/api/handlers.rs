@@ -431,9 +431,7 @@ impl Call {
             Output::Partial(partial) if partial.list => {
                 Err(partial.mismatch(&go_type(&self.resource, false)))
             }
-            Output::Partial(partial) => {
-                Ok(negotiate::respond(output, status, &partial.of(value)))
-            }
+            Output::Partial(partial) => Ok(negotiate::respond(output, status, &partial.of(value))),
             Output::Table(version) => {
                 let include = IncludeObject::parse(self.query.value("includeObject"));
                 let mut meta = Map::new();
@@ -532,7 +530,12 @@ impl Call {
 
     /// A list in the negotiated form: the resource's `…List`, or a
     /// `PartialObjectMetadataList`; protobuf concatenates the items' messages.
-    fn list_response(&self, output: Output, meta: Map<String, Value>, items: Vec<Value>) -> Response {
+    fn list_response(
+        &self,
+        output: Output,
+        meta: Map<String, Value>,
+        items: Vec<Value>,
+    ) -> Response {
         let (kind, api_version, items) = match output {
             Output::Partial(partial) => {
                 let items = items.iter().map(|item| partial.of(item)).collect();

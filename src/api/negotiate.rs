@@ -65,7 +65,8 @@ impl Partial {
         let mut partial = serde_json::Map::new();
         partial.insert("kind".into(), "PartialObjectMetadata".into());
         partial.insert("apiVersion".into(), self.version.api_version().into());
-        let metadata = object.get("metadata").cloned().unwrap_or_else(|| Value::Object(Default::default()));
+        let metadata =
+            object.get("metadata").cloned().unwrap_or_else(|| Value::Object(Default::default()));
         partial.insert("metadata".into(), metadata);
         Value::Object(partial)
     }
@@ -74,9 +75,13 @@ impl Partial {
     /// one object of a list. `type_name` stands for the Go type kube names.
     pub fn mismatch(self, type_name: &str) -> ApiError {
         let message = if self.list {
-            format!("you requested PartialObjectMetadataList, but the requested object is not a list ({type_name})")
+            format!(
+                "you requested PartialObjectMetadataList, but the requested object is not a list ({type_name})"
+            )
         } else {
-            format!("you requested PartialObjectMetadata, but the requested object is a list ({type_name})")
+            format!(
+                "you requested PartialObjectMetadata, but the requested object is a list ({type_name})"
+            )
         };
         ApiError::new(Reason::NotAcceptable, message)
     }
@@ -243,7 +248,11 @@ pub fn respond(output: Output, status: axum::http::StatusCode, value: &Value) ->
 }
 
 /// A response of already encoded bytes.
-pub fn bytes_response(status: axum::http::StatusCode, content_type: &'static str, body: Bytes) -> Response {
+pub fn bytes_response(
+    status: axum::http::StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response

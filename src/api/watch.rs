@@ -210,9 +210,12 @@ async fn encode(
             let remote = if o.converts_remotely() { Some(o.served().await) } else { None };
             return o.encoded(encoding_name(output, include), || {
                 let encoded = match remote.unwrap_or_else(|| o.served_now()) {
-                    Ok(served) => {
-                        frame(resource, kind, &served_object(resource, served, output, include), output)
-                    }
+                    Ok(served) => frame(
+                        resource,
+                        kind,
+                        &served_object(resource, served, output, include),
+                        output,
+                    ),
                     // Shared like any encoding: the conversion fails the same way for everyone.
                     Err(error) => frame(resource, "ERROR", &error.to_status(), output),
                 };

@@ -51,7 +51,10 @@ impl ObjectEncodings {
         encode: impl FnOnce() -> Result<Bytes, E>,
     ) -> Result<Bytes, E> {
         let find = |slots: &Vec<((Arc<str>, &'static str), Bytes)>| {
-            slots.iter().find(|((v, e), _)| **v == *version && *e == encoding).map(|(_, b)| b.clone())
+            slots
+                .iter()
+                .find(|((v, e), _)| **v == *version && *e == encoding)
+                .map(|(_, b)| b.clone())
         };
         if let Some(bytes) = find(&self.slots.lock().unwrap_or_else(PoisonError::into_inner)) {
             return Ok(bytes);
@@ -98,7 +101,14 @@ impl Object {
             tracing::warn!(%key, mod_revision, %err, "stored value is not JSON");
             Value::Null
         });
-        Object { key, value, json, create_revision, mod_revision, encodings: ObjectEncodings::default() }
+        Object {
+            key,
+            value,
+            json,
+            create_revision,
+            mod_revision,
+            encodings: ObjectEncodings::default(),
+        }
     }
 
     pub(crate) fn from_stored(stored: StoredObject, decode_errors: &AtomicU64) -> Object {

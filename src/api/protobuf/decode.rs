@@ -25,7 +25,8 @@ const FIELDS_V1: &str = "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1";
 const JSON: &str = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSON";
 const OR_ARRAY: &str =
     "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray";
-const OR_BOOL: &str = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool";
+const OR_BOOL: &str =
+    "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool";
 const OR_STRINGS: &str =
     "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray";
 const MAP_ENTRY: &str = "map entry";
@@ -280,7 +281,8 @@ fn value<'a>(ty: &Ty, wire: W<'a>, depth: usize) -> Result<(Option<Value>, bool)
         (Ty::Array(_) | Ty::Map(_), W::Bytes(bytes)) => {
             let mut wrapper = Map::new();
             let mut reader = Reader::new(bytes);
-            while let Some((number, wire)) = reader.next_field().map_err(ProtobufError::malformed)?
+            while let Some((number, wire)) =
+                reader.next_field().map_err(ProtobufError::malformed)?
             {
                 if number != 1 {
                     return Err(unsupported(LIST_WRAPPER, number).into());
@@ -351,7 +353,8 @@ fn special(wire: Wire, bytes: &[u8], depth: usize) -> Result<Option<Value>, Prot
             let mut allows = false;
             let mut schema = None;
             let mut reader = Reader::new(bytes);
-            while let Some((number, wire)) = reader.next_field().map_err(ProtobufError::malformed)?
+            while let Some((number, wire)) =
+                reader.next_field().map_err(ProtobufError::malformed)?
             {
                 match (number, wire) {
                     (1, W::Varint(v)) => allows = v != 0,
@@ -443,7 +446,8 @@ fn small_message<'a, const N: usize>(
         let Some(&is_varint) = varint.get(index) else {
             return Err(unsupported(name, number));
         };
-        if is_varint != matches!(wire, W::Varint(_)) || matches!(wire, W::Fixed32(_) | W::Fixed64(_))
+        if is_varint != matches!(wire, W::Varint(_))
+            || matches!(wire, W::Fixed32(_) | W::Fixed64(_))
         {
             return Err(wire_mismatch(name, number, wire));
         }

@@ -183,9 +183,10 @@ fn put_scalar(
 }
 
 fn integer(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| value.as_u64().map(|n| n as i64)).or_else(|| {
-        value.as_f64().filter(|x| x.fract() == 0.0).map(|x| x as i64)
-    })
+    value
+        .as_i64()
+        .or_else(|| value.as_u64().map(|n| n as i64))
+        .or_else(|| value.as_f64().filter(|x| x.fract() == 0.0).map(|x| x as i64))
 }
 
 fn put_ref(
@@ -220,8 +221,10 @@ fn put_wire(
     match wire {
         Wire::Time | Wire::MicroTime => {
             let Some(text) = value.as_str() else { return Ok(()) };
-            let (seconds, nanos) = parse_rfc3339(text)
-                .ok_or_else(|| EncodeError::Invalid { what: "RFC 3339 time", value: text.into() })?;
+            let (seconds, nanos) = parse_rfc3339(text).ok_or_else(|| EncodeError::Invalid {
+                what: "RFC 3339 time",
+                value: text.into(),
+            })?;
             // `Time` keeps whole seconds on the wire (kube leaves its nanos at 0); `MicroTime`
             // microseconds.
             let nanos = if wire == Wire::MicroTime { nanos / 1000 * 1000 } else { 0 };
@@ -304,7 +307,8 @@ fn put_wire(
     Ok(())
 }
 
-pub(super) const JSON_SCHEMA_PROPS: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
+pub(super) const JSON_SCHEMA_PROPS: &str =
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
 
 fn put_json_schema_props(
     buf: &mut Vec<u8>,
@@ -432,7 +436,10 @@ mod tests {
     fn times_parse_as_go_parses_them() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some((0, 0)));
         assert_eq!(parse_rfc3339("2024-01-02T03:04:05Z"), Some((1_704_164_645, 0)));
-        assert_eq!(parse_rfc3339("2024-01-02T03:04:05.123456Z"), Some((1_704_164_645, 123_456_000)));
+        assert_eq!(
+            parse_rfc3339("2024-01-02T03:04:05.123456Z"),
+            Some((1_704_164_645, 123_456_000))
+        );
         assert_eq!(parse_rfc3339("2024-01-02T05:04:05+02:00"), Some((1_704_164_645, 0)));
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), Some((-1, 0)));
         assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some((951_782_400, 0)));

@@ -119,9 +119,16 @@ pub fn has_encoding(api_version: &str, kind: &str) -> bool {
 
 /// An object's own message (no envelope): a list item. The kind and apiVersion are the
 /// arguments', not the object's (a list's items may leave theirs out).
-pub fn encode_message(api_version: &str, kind: &str, object: &Value) -> Result<Vec<u8>, ProtobufError> {
+pub fn encode_message(
+    api_version: &str,
+    kind: &str,
+    object: &Value,
+) -> Result<Vec<u8>, ProtobufError> {
     let Value::Object(object) = object else {
-        return Err(ProtobufError::UnknownKind { api_version: api_version.into(), kind: kind.into() });
+        return Err(ProtobufError::UnknownKind {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        });
     };
     if kind == "PartialObjectMetadata" && api_version.starts_with("meta.k8s.io/") {
         return partial_message(object);
@@ -1167,7 +1174,10 @@ mod tests {
         }
         // Go's time.Unix normalises nanoseconds out of range.
         let bytes = meta::Time { seconds: Some(T0), nanos: Some(-1) }.encode_to_vec();
-        assert_eq!(super::decode::time(&bytes, true).unwrap(), Some(json!("2024-01-02T03:04:04.999999Z")));
+        assert_eq!(
+            super::decode::time(&bytes, true).unwrap(),
+            Some(json!("2024-01-02T03:04:04.999999Z"))
+        );
         assert_eq!(super::decode::time(&[], false).unwrap(), None);
         for seconds in [253_402_300_800, -62_167_219_201, i64::MAX, i64::MIN] {
             let bytes = meta::Time { seconds: Some(seconds), nanos: Some(0) }.encode_to_vec();
