@@ -38,8 +38,11 @@ pub struct Object {
 /// `CachingObject`, for lists). Clones start empty; equality ignores the cache.
 #[derive(Default)]
 pub struct ObjectEncodings {
-    slots: Mutex<Vec<((Arc<str>, &'static str), Bytes)>>,
+    slots: Mutex<Vec<EncodingSlot>>,
 }
+
+/// One cached encoding: (served version, encoding) and its bytes.
+type EncodingSlot = ((Arc<str>, &'static str), Bytes);
 
 impl ObjectEncodings {
     /// The bytes for `(version, encoding)`: cached, or `encode`'s (then cached). Two readers
@@ -50,7 +53,7 @@ impl ObjectEncodings {
         encoding: &'static str,
         encode: impl FnOnce() -> Result<Bytes, E>,
     ) -> Result<Bytes, E> {
-        let find = |slots: &Vec<((Arc<str>, &'static str), Bytes)>| {
+        let find = |slots: &Vec<EncodingSlot>| {
             slots
                 .iter()
                 .find(|((v, e), _)| **v == *version && *e == encoding)
