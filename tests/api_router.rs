@@ -177,7 +177,7 @@ async fn bad_input_gets_the_right_status_and_stores_nothing() {
             Method::POST,
             CMS.into(),
             "application/vnd.kubernetes.protobuf",
-            b"k8s\0\x0a\x0a\x0a\x02v1\x12\x04Node".to_vec(), // an envelope of kind Node
+            b"k8s\0\x0a\x0a\x0a\x02v1\x12\x04Nope".to_vec(), // an envelope of a kind without protobuf
             415,
             "UnsupportedMediaType",
         ),

@@ -297,6 +297,30 @@ async fn the_same_commands_on_etcd_and_across_a_restart() {
     assert!(server.fails(&["get", "cm", "cfg", "-n", "team"]).contains("not found"));
 }
 
+/// kubectl's typed clients ask for protobuf (`application/vnd.kubernetes.protobuf, */*`) and
+/// decode the server's protobuf answers: the created Deployment, the Scale of `kubectl scale`,
+/// and a protobuf Status for an error. `-v=8` prints each response's Content-Type.
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_commands_read_protobuf_answers() {
+    let server = TestServer::embedded().await;
+    let out = server.kubectl(&["create", "deployment", "pb", "--image=nginx:1.27", "-v=8"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployment.apps/pb created"));
+    assert!(
+        log.contains("Content-Type: application/vnd.kubernetes.protobuf"),
+        "the create's answer is protobuf: {log}"
+    );
+    server.ok(&["scale", "deployment", "pb", "--replicas=4"]);
+    let deploy = json(&server.ok(&["get", "deploy", "pb", "-o", "json"]));
+    assert_eq!(deploy["spec"]["replicas"], 4);
+    // An error in protobuf: kubectl prints the Status' message.
+    let out = server.kubectl(&["create", "deployment", "pb", "--image=nginx", "-v=8"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(log.contains("deployments.apps \"pb\" already exists"), "{log}");
+}
+
 /// kubectl ≥ 1.32's typed `create` commands send Kubernetes protobuf bodies.
 #[tokio::test(flavor = "multi_thread")]
 async fn typed_create_commands_send_protobuf_and_work() {

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::negotiate::{self, BodyType, Output};
+use super::negotiate::{self, BodyType, Offer, Output};
 use super::request::{Query, ResourcePath, Target, parse_path};
 use super::status::{ApiError, Reason};
 use super::{ApiState, discovery, scale, typemeta, watch};
@@ -70,6 +70,10 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
             // A deprecated (custom resource) version warns on every request, errors included.
             let warning = resource.strategy.request_warning().map(str::to_owned);
             let requester = Requester::of(&parts);
+            // Errors in the negotiated encoding: protobuf for a built-in kind's client that
+            // prefers it, as kube's `ErrorNegotiated`.
+            let accept = negotiate::accept_of(&parts.headers).to_owned();
+            let protobuf = has_protobuf(&resource);
             let call = Call {
                 state,
                 resource,
@@ -80,13 +84,13 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
                 method: parts.method,
                 body,
             };
-            let response = call.dispatch().await;
+            let response = call
+                .dispatch()
+                .await
+                .unwrap_or_else(|error| negotiate::error_response(&accept, protobuf, error));
             match warning {
-                Some(text) => {
-                    let response = response.unwrap_or_else(IntoResponse::into_response);
-                    Ok(with_warnings(response, &[text]))
-                }
-                None => response,
+                Some(text) => Ok(with_warnings(response, &[text])),
+                None => Ok(response),
             }
         }
         other => {
@@ -96,6 +100,23 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
             discovery_response(&state, other, &parts.headers)
         }
     }
+}
+
+/// Whether a resource's objects have a protobuf encoding: built-in kinds do, custom resources
+/// do not (kube serves them as JSON, YAML or CBOR).
+fn has_protobuf(resource: &Resource) -> bool {
+    crate::api::protobuf::has_encoding(&resource.gv.api_version(), &resource.kind)
+}
+
+/// The Go type kube names in a `PartialObjectMetadata` 406: its internal type for a built-in
+/// (`*core.ConfigMapList`), `*unstructured.Unstructured(List)` for a custom resource.
+fn go_type(resource: &Resource, list: bool) -> String {
+    let suffix = if list { "List" } else { "" };
+    if !has_protobuf(resource) {
+        return format!("*unstructured.Unstructured{suffix}");
+    }
+    let group = resource.gv.group.split('.').next().filter(|g| !g.is_empty()).unwrap_or("core");
+    format!("*{group}.{}{suffix}", resource.kind)
 }
 
 /// Adds `Warning: 299 - "<text>"` headers (RFC 7234 warn-code 299, as kube-apiserver sends
@@ -340,7 +361,7 @@ impl Call {
     ) -> Result<Response, ApiError> {
         let response = match result.and_then(|value| self.respond(status, &value)) {
             Ok(response) => response,
-            Err(error) => error.into_response(),
+            Err(error) => self.error_response(error),
         };
         Ok(with_warnings(response, &op.warnings()))
     }
@@ -375,6 +396,7 @@ impl Call {
             continue_token: self.query.value("continue").map(str::to_owned),
             resource_version: self.query.value("resourceVersion").map(str::to_owned),
             resource_version_match: self.query.value("resourceVersionMatch").map(str::to_owned),
+            wants_view_objects: false,
         })
     }
 
@@ -392,9 +414,24 @@ impl Call {
         }
     }
 
+    /// An error as a `Status` in the negotiated encoding.
+    fn error_response(&self, error: ApiError) -> Response {
+        let accept = negotiate::accept_of(&self.headers);
+        negotiate::error_response(accept, has_protobuf(&self.resource), error)
+    }
+
+    /// What this resource's endpoints can answer with.
+    fn offer(&self, table: bool) -> Offer {
+        Offer { table, protobuf: has_protobuf(&self.resource), partial: true }
+    }
+
     fn respond(&self, status: StatusCode, value: &Value) -> Result<Response, ApiError> {
-        let output = negotiate::output(&self.headers, true)?;
+        let output = negotiate::negotiate(&self.headers, self.offer(true))?;
         match output {
+            Output::Partial(partial) if partial.list => {
+                Err(partial.mismatch(&go_type(&self.resource, false)))
+            }
+            Output::Partial(partial) => Ok(negotiate::respond(output, status, &partial.of(value))),
             Output::Table(version) => {
                 let include = IncludeObject::parse(self.query.value("includeObject"));
                 let mut meta = Map::new();
@@ -422,8 +459,15 @@ impl Call {
     }
 
     async fn list(&self) -> Result<Response, ApiError> {
-        let params = self.list_params()?;
-        let output = negotiate::output(&self.headers, true)?;
+        let mut params = self.list_params()?;
+        let output = negotiate::negotiate(&self.headers, self.offer(true))?;
+        // Protobuf items come from the encodings the view's objects cache.
+        params.wants_view_objects = output == Output::Protobuf;
+        if let Output::Partial(partial) = output
+            && !partial.list
+        {
+            return Err(partial.mismatch(&go_type(&self.resource, true)));
+        }
         let list = self.state.store.list(&self.resource, self.namespace(), &params).await?;
         let mut meta = Map::new();
         meta.insert("resourceVersion".into(), list.resource_version.to_string().into());
@@ -439,13 +483,73 @@ impl Call {
             table["apiVersion"] = version.api_version().into();
             return Ok(negotiate::respond(Output::Json, StatusCode::OK, &table));
         }
+        if let Some(objects) = &list.view_objects {
+            return self.cached_protobuf_list(&meta, objects);
+        }
+        Ok(self.list_response(output, meta, list.items))
+    }
+
+    /// A protobuf LIST from the view: each item's message encoded once per revision of the
+    /// object and served version, cached on the view's object, and copied into every later
+    /// list — the route to a LIST well faster than JSON's, which encodes every item every time.
+    fn cached_protobuf_list(
+        &self,
+        meta: &Map<String, Value>,
+        objects: &[Arc<::watch::Object>],
+    ) -> Result<Response, ApiError> {
+        let resource = &self.resource;
+        let version = resource.gv.api_version();
+        let items = objects
+            .iter()
+            .map(|object| {
+                object.encodings.get_or_encode(&version, "protobuf", || {
+                    if object.json.is_null() {
+                        return Err(ApiError::internal("a stored object could not be decoded"));
+                    }
+                    let converted = resource.conversion.to_served_version(object.json.clone());
+                    let mut served = converted.now().unwrap_or_else(|| {
+                        Err(ApiError::internal("the conversion of a list item did not answer"))
+                    })?;
+                    crate::registry::object::set_resource_version(&mut served, object.mod_revision);
+                    let message =
+                        crate::api::protobuf::encode_message(&version, &resource.kind, &served)
+                            .map_err(|err| ApiError::internal(err.to_string()))?;
+                    Ok(bytes::Bytes::from(message))
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        let list_meta = crate::api::protobuf::list_meta(meta);
+        let body = crate::api::protobuf::list(
+            &version,
+            &resource.list_kind(),
+            &list_meta,
+            items.iter().map(|item| &item[..]),
+        );
+        Ok(negotiate::bytes_response(StatusCode::OK, negotiate::PROTOBUF, body.into()))
+    }
+
+    /// A list in the negotiated form: the resource's `…List`, or a
+    /// `PartialObjectMetadataList`; protobuf concatenates the items' messages.
+    fn list_response(
+        &self,
+        output: Output,
+        meta: Map<String, Value>,
+        items: Vec<Value>,
+    ) -> Response {
+        let (kind, api_version, items) = match output {
+            Output::Partial(partial) => {
+                let items = items.iter().map(|item| partial.of(item)).collect();
+                (partial.kind().to_owned(), partial.version.api_version().to_owned(), items)
+            }
+            _ => (self.resource.list_kind(), self.resource.gv.api_version(), items),
+        };
         let document = json!({
-            "kind": self.resource.list_kind(),
-            "apiVersion": self.resource.gv.api_version(),
+            "kind": kind,
+            "apiVersion": api_version,
             "metadata": meta,
-            "items": list.items,
+            "items": items,
         });
-        Ok(negotiate::respond(output, StatusCode::OK, &document))
+        negotiate::respond(output, StatusCode::OK, &document)
     }
 
     async fn watch(&self) -> Result<Response, ApiError> {
@@ -577,7 +681,7 @@ impl Call {
         let (options, op) = self.delete_options(name)?;
         let deleted = self.state.store.delete(&self.resource, &op, &options).await;
         let response = self.respond_to_delete(&options, deleted);
-        let response = response.unwrap_or_else(IntoResponse::into_response);
+        let response = response.unwrap_or_else(|error| self.error_response(error));
         Ok(with_warnings(response, &op.warnings()))
     }
 
@@ -599,8 +703,9 @@ impl Call {
             }
             Deletion::Deleted(object) => {
                 let status = self.success_status(&object);
+                let offer = Offer { protobuf: has_protobuf(&self.resource), ..Offer::default() };
                 Ok(negotiate::respond(
-                    negotiate::output(&self.headers, false)?,
+                    negotiate::negotiate(&self.headers, offer)?,
                     StatusCode::OK,
                     &status,
                 ))
@@ -631,20 +736,19 @@ impl Call {
         let store = &self.state.store;
         let list = match store.delete_collection(&self.resource, &op, &params, &options).await {
             Ok(list) => list,
-            Err(error) => return Ok(with_warnings(error.into_response(), &op.warnings())),
+            Err(error) => return Ok(with_warnings(self.error_response(error), &op.warnings())),
         };
         let mut meta = Map::new();
         meta.insert("resourceVersion".into(), list.resource_version.to_string().into());
         if let Some(token) = &list.continue_token {
             meta.insert("continue".into(), token.clone().into());
         }
-        let document = json!({
-            "kind": self.resource.list_kind(),
-            "apiVersion": self.resource.gv.api_version(),
-            "metadata": meta,
-            "items": list.items,
-        });
-        let output = negotiate::output(&self.headers, false)?;
-        Ok(with_warnings(negotiate::respond(output, StatusCode::OK, &document), &op.warnings()))
+        let output = negotiate::negotiate(&self.headers, self.offer(false))?;
+        if let Output::Partial(partial) = output
+            && !partial.list
+        {
+            return Err(partial.mismatch(&go_type(&self.resource, true)));
+        }
+        Ok(with_warnings(self.list_response(output, meta, list.items), &op.warnings()))
     }
 }

@@ -16,10 +16,78 @@ use crate::patch::PatchType;
 pub enum Output {
     Json,
     Yaml,
+    /// Kubernetes protobuf: built-in kinds only, as kube (`application/vnd.kubernetes.protobuf`).
+    Protobuf,
     /// A `Table` in the given `meta.k8s.io` version (`v1` or `v1beta1`), JSON-encoded.
     Table(TableVersion),
+    /// The object's metadata alone: `as=PartialObjectMetadata` (`list: false`) or
+    /// `as=PartialObjectMetadataList` (`list: true`), what metadata informers ask for.
+    Partial(Partial),
 }
 
+/// The metadata-only form of a response: a `meta.k8s.io` `PartialObjectMetadata(List)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partial {
+    /// `PartialObjectMetadataList` was asked for.
+    pub list: bool,
+    /// The `meta.k8s.io` version.
+    pub version: TableVersion,
+    /// JSON, YAML or protobuf (kube serves it in each, for custom resources too).
+    pub encoding: Encoding,
+}
+
+/// The encoding of a transformed response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Yaml,
+    Protobuf,
+}
+
+impl Encoding {
+    /// The plain output of this encoding.
+    pub fn output(self) -> Output {
+        match self {
+            Encoding::Json => Output::Json,
+            Encoding::Yaml => Output::Yaml,
+            Encoding::Protobuf => Output::Protobuf,
+        }
+    }
+}
+
+impl Partial {
+    pub fn kind(self) -> &'static str {
+        if self.list { "PartialObjectMetadataList" } else { "PartialObjectMetadata" }
+    }
+
+    /// An object's metadata as `PartialObjectMetadata` (kube's `asPartialObjectMetadata`).
+    pub fn of(self, object: &Value) -> Value {
+        let mut partial = serde_json::Map::new();
+        partial.insert("kind".into(), "PartialObjectMetadata".into());
+        partial.insert("apiVersion".into(), self.version.api_version().into());
+        let metadata =
+            object.get("metadata").cloned().unwrap_or_else(|| Value::Object(Default::default()));
+        partial.insert("metadata".into(), metadata);
+        Value::Object(partial)
+    }
+
+    /// kube's 406 when the form does not fit the response: a list asked for of one object, or
+    /// one object of a list. `type_name` stands for the Go type kube names.
+    pub fn mismatch(self, type_name: &str) -> ApiError {
+        let message = if self.list {
+            format!(
+                "you requested PartialObjectMetadataList, but the requested object is not a list ({type_name})"
+            )
+        } else {
+            format!(
+                "you requested PartialObjectMetadata, but the requested object is a list ({type_name})"
+            )
+        };
+        ApiError::new(Reason::NotAcceptable, message)
+    }
+}
+
+/// The `meta.k8s.io` version of a Table or a `PartialObjectMetadata`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableVersion {
     V1,
@@ -33,7 +101,29 @@ impl TableVersion {
             TableVersion::V1Beta1 => "meta.k8s.io/v1beta1",
         }
     }
+
+    fn parse(version: Option<&str>) -> Option<TableVersion> {
+        match version {
+            Some("v1") => Some(TableVersion::V1),
+            Some("v1beta1") => Some(TableVersion::V1Beta1),
+            _ => None,
+        }
+    }
 }
+
+/// What an endpoint can answer with, besides JSON and YAML.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Offer {
+    /// `as=Table` (resource reads).
+    pub table: bool,
+    /// Plain protobuf: the kind is a built-in one.
+    pub protobuf: bool,
+    /// `as=PartialObjectMetadata(List)` (resource reads and writes), in any encoding.
+    pub partial: bool,
+}
+
+/// The media type of protobuf bodies.
+pub const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
 /// One media range of an Accept header: type, parameters, quality.
 #[derive(Debug)]
@@ -53,6 +143,7 @@ fn media_ranges(accept: &str) -> Vec<MediaRange<'_>> {
             let mut params = Vec::new();
             for p in parts {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                let (k, v) = (k.trim(), v.trim());
                 if k == "q" {
                     q = v.parse().unwrap_or(0.0);
                 } else {
@@ -67,10 +158,25 @@ fn media_ranges(accept: &str) -> Vec<MediaRange<'_>> {
     ranges
 }
 
-/// Picks the response encoding from `Accept`; 406 when nothing offered is supported.
-/// `table_allowed` is false where kube-apiserver does not serve tables (e.g. watch of YAML).
+/// The request's `Accept`, `""` when absent.
+pub fn accept_of(headers: &HeaderMap) -> &str {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// Picks the response encoding from `Accept` (JSON or YAML only); 406 when nothing offered is
+/// supported. `table_allowed` is false where kube-apiserver does not serve tables.
 pub fn output(headers: &HeaderMap, table_allowed: bool) -> Result<Output, ApiError> {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    negotiate(headers, Offer { table: table_allowed, ..Offer::default() })
+}
+
+/// Picks the response encoding from `Accept` among what `offer` allows, in the client's order
+/// of preference (quality, then position), as kube's `NegotiateOutputMediaType`; 406 in kube's
+/// words when nothing offered is acceptable.
+pub fn negotiate(headers: &HeaderMap, offer: Offer) -> Result<Output, ApiError> {
+    negotiate_accept(accept_of(headers), offer)
+}
+
+pub fn negotiate_accept(accept: &str, offer: Offer) -> Result<Output, ApiError> {
     if accept.trim().is_empty() {
         return Ok(Output::Json);
     }
@@ -79,44 +185,96 @@ pub fn output(headers: &HeaderMap, table_allowed: bool) -> Result<Output, ApiErr
             continue;
         }
         let param = |name: &str| range.params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-        let json_like = matches!(range.essence, "application/json" | "*/*" | "application/*");
+        let encoding = match range.essence.to_ascii_lowercase().as_str() {
+            "application/json" | "*/*" | "application/*" => Encoding::Json,
+            "application/yaml" | "application/x-yaml" | "text/yaml" => Encoding::Yaml,
+            PROTOBUF => Encoding::Protobuf,
+            _ => continue,
+        };
+        let meta_group = param("g") == Some("meta.k8s.io");
         match param("as") {
-            Some("Table") if json_like && table_allowed && param("g") == Some("meta.k8s.io") => {
-                match param("v") {
-                    Some("v1") => return Ok(Output::Table(TableVersion::V1)),
-                    Some("v1beta1") => return Ok(Output::Table(TableVersion::V1Beta1)),
-                    _ => continue,
+            None if encoding == Encoding::Protobuf && !offer.protobuf => continue,
+            None => return Ok(encoding.output()),
+            Some("Table") if encoding == Encoding::Json && offer.table && meta_group => {
+                match TableVersion::parse(param("v")) {
+                    Some(version) => return Ok(Output::Table(version)),
+                    None => continue,
                 }
             }
-            Some(_) => continue, // PartialObjectMetadata and friends: not served; try the next.
-            None => {}
+            Some(kind @ ("PartialObjectMetadata" | "PartialObjectMetadataList"))
+                if offer.partial && meta_group =>
+            {
+                match TableVersion::parse(param("v")) {
+                    Some(version) => {
+                        let list = kind == "PartialObjectMetadataList";
+                        return Ok(Output::Partial(Partial { list, version, encoding }));
+                    }
+                    None => continue,
+                }
+            }
+            Some(_) => continue, // Another transformation, or one not offered here.
         }
-        if json_like {
-            return Ok(Output::Json);
-        }
-        if matches!(range.essence, "application/yaml" | "application/x-yaml" | "text/yaml") {
-            return Ok(Output::Yaml);
-        }
+    }
+    let mut accepted = vec!["application/json", "application/yaml"];
+    if offer.protobuf {
+        accepted.push(PROTOBUF);
     }
     Err(ApiError::new(
         Reason::NotAcceptable,
-        format!(
-            "only the following media types are accepted: application/json, application/yaml (asked for {accept:?})"
-        ),
+        format!("only the following media types are accepted: {}", accepted.join(", ")),
     ))
 }
 
-/// Writes `value` in the chosen encoding with `status`.
+/// Writes `value` in the chosen encoding with `status`. For protobuf, `value` is a document of a
+/// kind with a protobuf encoding (the negotiation offered it); a `PartialObjectMetadata(List)`
+/// is written in its own encoding.
 pub fn respond(output: Output, status: axum::http::StatusCode, value: &Value) -> Response {
+    let output = match output {
+        Output::Partial(partial) => partial.encoding.output(),
+        output => output,
+    };
     let (content_type, body) = match output {
         Output::Yaml => match serde_norway::to_string(value) {
             Ok(yaml) => ("application/yaml", Bytes::from(yaml)),
             Err(err) => return ApiError::internal(format!("encoding YAML: {err}")).into_response(),
         },
+        Output::Protobuf => match super::protobuf::encode_object(value) {
+            Ok(body) => (PROTOBUF, Bytes::from(body)),
+            Err(err) => return ApiError::internal(err.to_string()).into_response(),
+        },
         _ => ("application/json", Bytes::from(serde_json::to_vec(value).unwrap_or_default())),
     };
+    bytes_response(status, content_type, body)
+}
+
+/// A response of already encoded bytes.
+pub fn bytes_response(
+    status: axum::http::StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// An error as a `Status` in the encoding `accept` prefers: protobuf when the endpoint serves
+/// it (`protobuf`) and the client prefers it, else JSON. As kube's `ErrorNegotiated`, an
+/// `Accept` nothing matches still gets the error (as JSON), never a 406 in its place.
+pub fn error_response(accept: &str, protobuf: bool, error: ApiError) -> Response {
+    let offer = Offer { protobuf, ..Offer::default() };
+    if negotiate_accept(accept, offer) != Ok(Output::Protobuf) {
+        return error.into_response();
+    }
+    let Ok(body) = super::protobuf::encode_object(&error.to_status()) else {
+        return error.into_response();
+    };
+    let code = axum::http::StatusCode::from_u16(error.reason.code())
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = bytes_response(code, PROTOBUF, Bytes::from(body));
+    if let Some(seconds) = error.retry_after_seconds {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 

@@ -1,6 +1,9 @@
 //! Watch responses: the store's [`WatchEvent`]s encoded as a chunked stream of JSON lines
 //! (`{"type":"ADDED","object":{…}}`), the encoding kubectl, client-go, kube-rs and the Python
-//! client read. The stream ends at `timeoutSeconds` (default: a random 30–60 minutes, like
+//! client read, or for a built-in kind's client that prefers protobuf as kube's protobuf stream
+//! (`application/vnd.kubernetes.protobuf;stream=watch`): frames of a 4-byte big-endian length and
+//! a `k8s\0` `WatchEvent` whose object is the object's own `k8s\0` encoding. With
+//! `as=PartialObjectMetadata` every object is its metadata alone. The stream ends at `timeoutSeconds` (default: a random 30–60 minutes, like
 //! kube-apiserver), when the server shuts down, or after an `ERROR` event. Each object line is
 //! encoded once per (served version, format, event type) and its bytes shared by every watcher
 //! of the same write ([`crate::registry::store::WatchObject::encoded`]).
@@ -18,7 +21,7 @@ use metrics::{Counter, Gauge};
 use serde_json::{Map, Value, json};
 
 use super::ApiState;
-use super::negotiate::{self, Output, TableVersion};
+use super::negotiate::{self, Encoding, Offer, Output, TableVersion};
 use super::request::Query;
 use super::status::ApiError;
 use crate::registry::Resource;
@@ -37,12 +40,20 @@ pub async fn respond(
     query: &Query,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let output = negotiate::output(headers, true)?;
-    if output == Output::Yaml {
-        return Err(ApiError::new(
-            super::status::Reason::NotAcceptable,
-            "watch streams are served as application/json",
-        ));
+    let protobuf = super::protobuf::has_encoding(&resource.gv.api_version(), &resource.kind);
+    let output = negotiate::negotiate(headers, Offer { table: true, protobuf, partial: true })?;
+    match output {
+        Output::Yaml | Output::Partial(negotiate::Partial { encoding: Encoding::Yaml, .. }) => {
+            return Err(ApiError::new(
+                super::status::Reason::NotAcceptable,
+                "watch streams are served as application/json",
+            ));
+        }
+        // Every event's object is one object, never a list.
+        Output::Partial(partial) if partial.list => {
+            return Err(partial.mismatch("*metav1.WatchEvent"));
+        }
+        _ => {}
     }
     let timeout = match query.number("timeoutSeconds")? {
         Some(seconds) => Duration::from_secs(seconds as u64),
@@ -107,9 +118,11 @@ pub async fn respond(
         });
     let mut response = Response::new(Body::from_stream(lines));
     *response.status_mut() = StatusCode::OK;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let content_type = match protobuf_stream(output) {
+        true => "application/vnd.kubernetes.protobuf;stream=watch",
+        false => "application/json",
+    };
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
@@ -162,8 +175,23 @@ fn encoding_name(output: Output, include: IncludeObject) -> &'static str {
         (Output::Table(TableVersion::V1Beta1), IncludeObject::None) => "table-v1beta1-none",
         (Output::Table(TableVersion::V1Beta1), IncludeObject::Metadata) => "table-v1beta1-metadata",
         (Output::Table(TableVersion::V1Beta1), IncludeObject::Object) => "table-v1beta1-object",
+        (Output::Protobuf, _) => "protobuf",
+        (Output::Partial(partial), _) => match (partial.version, protobuf_stream(output)) {
+            (TableVersion::V1, false) => "partial-v1-json",
+            (TableVersion::V1, true) => "partial-v1-protobuf",
+            (TableVersion::V1Beta1, false) => "partial-v1beta1-json",
+            (TableVersion::V1Beta1, true) => "partial-v1beta1-protobuf",
+        },
         (Output::Json | Output::Yaml, _) => "json",
     }
+}
+
+/// Whether the stream is protobuf frames rather than JSON lines.
+fn protobuf_stream(output: Output) -> bool {
+    matches!(
+        output,
+        Output::Protobuf | Output::Partial(negotiate::Partial { encoding: Encoding::Protobuf, .. })
+    )
 }
 
 /// One event as a JSON line. An object's line is encoded once per served version and format and
@@ -182,9 +210,14 @@ async fn encode(
             let remote = if o.converts_remotely() { Some(o.served().await) } else { None };
             return o.encoded(encoding_name(output, include), || {
                 let encoded = match remote.unwrap_or_else(|| o.served_now()) {
-                    Ok(served) => line(kind, &served_object(resource, served, output, include)),
+                    Ok(served) => frame(
+                        resource,
+                        kind,
+                        &served_object(resource, served, output, include),
+                        output,
+                    ),
                     // Shared like any encoding: the conversion fails the same way for everyone.
-                    Err(error) => line("ERROR", &error.to_status()),
+                    Err(error) => frame(resource, "ERROR", &error.to_status(), output),
                 };
                 event_size(resource, encoded.len());
                 encoded
@@ -196,11 +229,32 @@ async fn encode(
             if initial_events_end {
                 metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
             }
-            json!({"kind": resource.kind, "apiVersion": resource.gv.api_version(), "metadata": metadata})
+            let bookmark = json!({"kind": resource.kind, "apiVersion": resource.gv.api_version(), "metadata": metadata});
+            match output {
+                Output::Partial(partial) => partial.of(&bookmark),
+                _ => bookmark,
+            }
         }
         WatchEvent::Error(error) => error.to_status(),
     };
-    line(kind, &object)
+    frame(resource, kind, &object, output)
+}
+
+/// One event in the stream's encoding: a JSON line, or a protobuf frame (an object that cannot
+/// be encoded becomes an `ERROR` event with a 500 Status, which ends the client's watch).
+fn frame(resource: &Resource, kind: &str, object: &Value, output: Output) -> Bytes {
+    if !protobuf_stream(output) {
+        return line(kind, object);
+    }
+    let api_version = resource.gv.api_version();
+    let encoded = super::protobuf::encode_object(object).map(|raw| (kind, raw)).or_else(|err| {
+        let status = ApiError::internal(err.to_string()).to_status();
+        super::protobuf::encode_object(&status).map(|raw| ("ERROR", raw))
+    });
+    match encoded {
+        Ok((kind, raw)) => Bytes::from(super::protobuf::watch_frame(&api_version, kind, &raw)),
+        Err(_) => Bytes::new(),
+    }
 }
 
 /// `apiserver_watch_events_sizes`, recorded once per encoding: every watcher of that encoding is
@@ -231,7 +285,8 @@ fn served_object(resource: &Resource, o: Value, output: Output, include: Include
             table["apiVersion"] = version.api_version().into();
             table
         }
-        Output::Json | Output::Yaml => o,
+        Output::Partial(partial) => partial.of(&o),
+        Output::Json | Output::Yaml | Output::Protobuf => o,
     }
 }
 

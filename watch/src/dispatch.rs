@@ -395,6 +395,7 @@ mod tests {
             json,
             create_revision: 1,
             mod_revision: 1,
+            encodings: Default::default(),
         });
         let metrics = Arc::new(ViewMetrics::default());
         let event = Arc::new(ViewEvent::new(

@@ -28,6 +28,65 @@ pub struct Object {
     /// The revision of the last write to the key: the object's resourceVersion. 0 when unknown:
     /// for a previous object that only a log entry's `prev_value` told of.
     pub mod_revision: i64,
+    /// What readers encoded of this revision of the object (a LIST's protobuf items), kept for
+    /// as long as the view holds it.
+    pub encodings: ObjectEncodings,
+}
+
+/// The encodings of one object, by the caller's key (served version, encoding): a LIST's item,
+/// encoded by the first lister that asks and copied by every later one (kube-apiserver's
+/// `CachingObject`, for lists). Clones start empty; equality ignores the cache.
+#[derive(Default)]
+pub struct ObjectEncodings {
+    slots: Mutex<Vec<EncodingSlot>>,
+}
+
+/// One cached encoding: (served version, encoding) and its bytes.
+type EncodingSlot = ((Arc<str>, &'static str), Bytes);
+
+impl ObjectEncodings {
+    /// The bytes for `(version, encoding)`: cached, or `encode`'s (then cached). Two readers
+    /// missing at once may both encode; the bytes are the same.
+    pub fn get_or_encode<E>(
+        &self,
+        version: &str,
+        encoding: &'static str,
+        encode: impl FnOnce() -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        let find = |slots: &Vec<EncodingSlot>| {
+            slots
+                .iter()
+                .find(|((v, e), _)| **v == *version && *e == encoding)
+                .map(|(_, b)| b.clone())
+        };
+        if let Some(bytes) = find(&self.slots.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(bytes);
+        }
+        let bytes = encode()?;
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if find(&slots).is_none() {
+            slots.push(((version.into(), encoding), bytes.clone()));
+        }
+        Ok(bytes)
+    }
+}
+
+impl Clone for ObjectEncodings {
+    fn clone(&self) -> Self {
+        ObjectEncodings::default()
+    }
+}
+
+impl PartialEq for ObjectEncodings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ObjectEncodings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ObjectEncodings")
+    }
 }
 
 impl Object {
@@ -45,7 +104,14 @@ impl Object {
             tracing::warn!(%key, mod_revision, %err, "stored value is not JSON");
             Value::Null
         });
-        Object { key, value, json, create_revision, mod_revision }
+        Object {
+            key,
+            value,
+            json,
+            create_revision,
+            mod_revision,
+            encodings: ObjectEncodings::default(),
+        }
     }
 
     pub(crate) fn from_stored(stored: StoredObject, decode_errors: &AtomicU64) -> Object {

@@ -70,7 +70,7 @@ mod state;
 mod view;
 mod watcher;
 
-pub use event::{EncodingKey, Object, ViewEvent, WatchEventType};
+pub use event::{EncodingKey, Object, ObjectEncodings, ViewEvent, WatchEventType};
 pub use index::{IndexKey, IndexValue, IndexedField};
 pub use metrics::ViewMetrics;
 pub use source::{

@@ -1,6 +1,6 @@
-//! The protobuf wire format, just enough to walk a message: each field is a key varint
-//! (`number << 3 | wire type`) followed by a varint, 8 bytes, 4 bytes or a length-prefixed run.
-//! Groups (wire types 3 and 4) are not used by Kubernetes and are rejected.
+//! The protobuf wire format, just enough to walk a message and to write one: each field is a key
+//! varint (`number << 3 | wire type`) followed by a varint, 8 bytes, 4 bytes or a length-prefixed
+//! run. Groups (wire types 3 and 4) are not used by Kubernetes and are rejected.
 
 /// One field's payload, still undecoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,61 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Appends a base-128 varint.
+pub(super) fn put_varint(buf: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        buf.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    buf.push(value as u8);
+}
+
+/// Appends a field's key.
+pub(super) fn put_key(buf: &mut Vec<u8>, number: u32, wire_type: u8) {
+    put_varint(buf, u64::from(number) << 3 | u64::from(wire_type));
+}
+
+/// A varint field (int32, int64, bool, enum). A negative int32 is sign-extended to ten bytes, as
+/// Go's `uint64(int32)` does.
+pub(super) fn put_varint_field(buf: &mut Vec<u8>, number: u32, value: u64) {
+    put_key(buf, number, 0);
+    put_varint(buf, value);
+}
+
+/// A length-delimited field (string, bytes, an encoded message).
+pub(super) fn put_bytes_field(buf: &mut Vec<u8>, number: u32, bytes: &[u8]) {
+    put_key(buf, number, 2);
+    put_varint(buf, bytes.len() as u64);
+    buf.extend_from_slice(bytes);
+}
+
+/// Starts a length-delimited field whose length is not known yet: the key and a one-byte length
+/// placeholder. [`end`] fills it in.
+pub(super) fn begin(buf: &mut Vec<u8>, number: u32) -> usize {
+    put_key(buf, number, 2);
+    buf.push(0);
+    buf.len()
+}
+
+/// Ends a field [`begin`] started at `start`: its length goes in the placeholder, which grows
+/// (shifting the contents) when the length needs more than one byte.
+pub(super) fn end(buf: &mut Vec<u8>, start: usize) {
+    let len = buf.len() - start;
+    if len < 0x80 {
+        buf[start - 1] = len as u8;
+        return;
+    }
+    let mut prefix = Vec::with_capacity(5);
+    put_varint(&mut prefix, len as u64);
+    buf[start - 1] = prefix[0];
+    buf.splice(start..start, prefix[1..].iter().copied());
+}
+
+/// The size of a varint.
+pub(super) fn varint_len(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +159,27 @@ mod tests {
             out.push(field);
         }
         Ok(out)
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let mut buf = Vec::new();
+        put_varint_field(&mut buf, 1, 150);
+        put_bytes_field(&mut buf, 3, b"hi");
+        let start = begin(&mut buf, 4);
+        buf.extend([7u8; 300]);
+        end(&mut buf, start);
+        put_varint_field(&mut buf, 5, -1i64 as u64);
+        let got = fields(&buf).unwrap();
+        assert_eq!(got[0], (1, Wire::Varint(150)));
+        assert_eq!(got[1], (3, Wire::Bytes(b"hi")));
+        assert_eq!(got[2], (4, Wire::Bytes(&[7u8; 300][..])));
+        assert_eq!(got[3], (5, Wire::Varint(u64::MAX)));
+        for value in [0, 1, 127, 128, 16_383, 16_384, u64::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, value);
+            assert_eq!(buf.len(), varint_len(value), "{value}");
+        }
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct ListParams {
     pub continue_token: Option<String>,
     pub resource_version: Option<String>,
     pub resource_version_match: Option<String>,
+    /// The caller encodes the items itself from the view's objects ([`ListResult::view_objects`],
+    /// with the encodings they cache), when the page comes from the view and converts in-process.
+    pub wants_view_objects: bool,
 }
 
 impl Default for ListParams {
@@ -42,6 +45,7 @@ impl Default for ListParams {
             continue_token: None,
             resource_version: None,
             resource_version_match: None,
+            wants_view_objects: false,
         }
     }
 }
@@ -54,6 +58,9 @@ pub struct ListResult {
     pub continue_token: Option<String>,
     /// Only without selectors, as kube-apiserver.
     pub remaining_item_count: Option<u64>,
+    /// With [`ListParams::wants_view_objects`], a page from the view: its objects as stored (not
+    /// converted, no resourceVersion set) in place of `items`, which is left empty.
+    pub view_objects: Option<Vec<std::sync::Arc<::watch::Object>>>,
 }
 
 /// kube-apiserver's continue token: base64url of `{"v":"meta.k8s.io/v1","rv":…,"start":…}`,
@@ -258,7 +265,13 @@ impl Store {
         };
         let remaining_item_count =
             (continue_token.is_some() && !params.has_selectors()).then_some(remaining);
-        Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count })
+        Ok(ListResult {
+            items,
+            resource_version: revision,
+            continue_token,
+            remaining_item_count,
+            view_objects: None,
+        })
     }
 }
 
@@ -286,7 +299,11 @@ async fn list_from_view(
     let limit = params.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
     let more = objects.len().saturating_sub(limit);
     let page = &objects[..objects.len().min(limit)];
-    let items = all_served_from_view(resource, page).await?;
+    let (items, view_objects) = if params.wants_view_objects && !resource.conversion.is_remote() {
+        (Vec::new(), Some(page.to_vec()))
+    } else {
+        (all_served_from_view(resource, page).await?, None)
+    };
     let continue_token = match (more > 0, page.last()) {
         (true, Some(last)) => Some(
             ContinueToken {
@@ -300,7 +317,13 @@ async fn list_from_view(
     };
     let remaining_item_count =
         (continue_token.is_some() && !params.has_selectors()).then_some(more as u64);
-    Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count })
+    Ok(ListResult {
+        items,
+        resource_version: revision,
+        continue_token,
+        remaining_item_count,
+        view_objects,
+    })
 }
 
 /// Whether a stored object passes a list's (or watch's) label and field selectors.
