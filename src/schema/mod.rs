@@ -16,7 +16,9 @@
 //! protobuf numbers and no patch strategies.
 
 mod builtin;
+pub mod check;
 pub mod model;
+pub mod unknown;
 
 pub use model::{
     DefId, Definition, Field, Gvk, ListType, MapType, Patch, Scalar, Shape, Ty, Wire, ZeroRule,
