@@ -137,7 +137,8 @@ async fn unknown_and_duplicate_fields_of_a_built_in_by_mode() {
 
     // An update says the same.
     let uri = format!("{DEPLOYMENTS}/ignore?fieldValidation=Strict");
-    let put = send(&api, Method::PUT, &uri, "application/json", &invalid_deployment("ignore")).await;
+    let put =
+        send(&api, Method::PUT, &uri, "application/json", &invalid_deployment("ignore")).await;
     assert_eq!(put.status, 400, "{}", put.body);
     assert!(put.body["message"].as_str().unwrap().ends_with(&EXPECTED.join(", ")));
 
@@ -150,7 +151,10 @@ async fn unknown_and_duplicate_fields_of_a_built_in_by_mode() {
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(
         answer.warnings,
-        [r#"unknown field "spec.template.spec.containers[0].bogus""#, r#"unknown field "spec.zeta""#]
+        [
+            r#"unknown field "spec.template.spec.containers[0].bogus""#,
+            r#"unknown field "spec.zeta""#
+        ]
     );
 }
 
@@ -172,8 +176,7 @@ async fn patches_report_repeated_keys_then_unknown_fields() {
         r#"unknown field "spec.unknown1""#,
         r#"unknown field "spec.unknownDupe""#,
     ];
-    for content_type in ["application/merge-patch+json", "application/strategic-merge-patch+json"]
-    {
+    for content_type in ["application/merge-patch+json", "application/strategic-merge-patch+json"] {
         let uri = format!("{DEPLOYMENTS}/p?fieldValidation=Strict");
         let strict = send(&api, Method::PATCH, &uri, content_type, patch).await;
         assert_eq!(strict.status, 422, "{content_type}: {}", strict.body);

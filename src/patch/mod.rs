@@ -453,7 +453,8 @@ mod tests {
         let original = json!({});
         for patch_type in [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge] {
             let schema = StrategicSchema::for_kind("", "v1", "ConfigMap");
-            let err = apply_patch(&original, patch_type, b"{not json", schema.as_ref()).unwrap_err();
+            let err =
+                apply_patch(&original, patch_type, b"{not json", schema.as_ref()).unwrap_err();
             assert_eq!(err.code(), 400, "{patch_type:?}");
             assert_eq!(err.reason(), "BadRequest");
         }

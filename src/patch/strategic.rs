@@ -1278,12 +1278,18 @@ mod tests {
         let pod = pod_schema();
         let by_key = |key| Some(ListStrategy::MergeByKey(key));
         assert_eq!(pod.list_strategy(&["spec", "containers"]), by_key("name"));
-        assert_eq!(pod.list_strategy(&["spec", "initContainers", "volumeMounts"]), by_key("mountPath"));
+        assert_eq!(
+            pod.list_strategy(&["spec", "initContainers", "volumeMounts"]),
+            by_key("mountPath")
+        );
         // The patch merge key is `containerPort` alone; `protocol` is a list-map key for
         // server-side apply only.
         assert_eq!(pod.list_strategy(&["spec", "containers", "ports"]), by_key("containerPort"));
         assert_eq!(pod.list_strategy(&["spec", "tolerations"]), None);
-        assert_eq!(pod.list_strategy(&["metadata", "finalizers"]), Some(ListStrategy::MergePrimitives));
+        assert_eq!(
+            pod.list_strategy(&["metadata", "finalizers"]),
+            Some(ListStrategy::MergePrimitives)
+        );
         // `hostIPs` merges by `ip` for strategic merge patch though its list type is atomic.
         assert_eq!(pod.list_strategy(&["status", "hostIPs"]), by_key("ip"));
         let volumes = schema::builtin()
@@ -1294,8 +1300,14 @@ mod tests {
         let cron = schema_of("batch", "v1", "CronJob");
         let env = ["spec", "jobTemplate", "spec", "template", "spec", "containers", "env"];
         assert_eq!(cron.list_strategy(&env), by_key("name"));
-        assert_eq!(schema_of("", "v1", "Service").list_strategy(&["spec", "ports"]), by_key("port"));
-        assert_eq!(schema_of("", "v1", "ServiceAccount").list_strategy(&["secrets"]), by_key("name"));
+        assert_eq!(
+            schema_of("", "v1", "Service").list_strategy(&["spec", "ports"]),
+            by_key("port")
+        );
+        assert_eq!(
+            schema_of("", "v1", "ServiceAccount").list_strategy(&["secrets"]),
+            by_key("name")
+        );
         let deployment = schema_of("apps", "v1", "Deployment");
         assert_eq!(deployment.list_strategy(&["status", "conditions"]), by_key("type"));
         // A CertificateSigningRequest's conditions have no merge key in Go: they are replaced.

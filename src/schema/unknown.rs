@@ -206,8 +206,7 @@ fn walk(
             let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
             for (key, value) in entries {
                 let first = seen.insert(key.as_str());
-                if check == Check::PatchUnknowns && (key.starts_with('$') || *value == Raw::Null)
-                {
+                if check == Check::PatchUnknowns && (key.starts_with('$') || *value == Raw::Null) {
                     continue;
                 }
                 let child = match node {
@@ -365,7 +364,11 @@ mod tests {
         let found = issues(builtin(), Node::Struct(config_map()), &raw, Check::PatchUnknowns);
         assert_eq!(
             shown(&found),
-            [r#"unknown field "alpha""#, r#"unknown field "metadata.odd""#, r#"unknown field "zeta""#]
+            [
+                r#"unknown field "alpha""#,
+                r#"unknown field "metadata.odd""#,
+                r#"unknown field "zeta""#
+            ]
         );
     }
 
