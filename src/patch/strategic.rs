@@ -1313,6 +1313,8 @@ mod tests {
         // A CertificateSigningRequest's conditions have no merge key in Go: they are replaced.
         let csr = schema_of("certificates.k8s.io", "v1", "CertificateSigningRequest");
         assert_eq!(csr.list_strategy(&["status", "conditions"]), None);
+        let crd = schema_of("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
+        assert_eq!(crd.list_strategy(&["status", "conditions"]), None);
         assert!(StrategicSchema::for_kind("networking.k8s.io", "v1", "Ingress").is_some());
         assert!(StrategicSchema::for_kind("example.com", "v1", "Widget").is_none());
         // Untyped: maps merge, lists are replaced.
