@@ -23,12 +23,14 @@ use crate::authn::UserInfo;
 use crate::filters::{PeerAddr, RequestInfo};
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
+use crate::patch::PatchType;
 use crate::registry::operation::FieldValidation;
 use crate::registry::store::delete::Deletion;
 use crate::registry::store::write::Part;
 use crate::registry::store::{DeleteOptions, ListParams, WatchParams};
 use crate::registry::table::{IncludeObject, render_table};
 use crate::registry::{Operation, Resource};
+use crate::schema::unknown::{self, Node};
 use crate::storage::Verb;
 
 /// kube-apiserver's request body limit.
@@ -171,6 +173,35 @@ fn discovery_response(
         response.headers_mut().insert(axum::http::header::CONTENT_TYPE, value);
     }
     Ok(response)
+}
+
+/// The strict decoding findings of a JSON patch's operations, each decoded into kube's
+/// `{op, path, from, value}`: keys repeated or unknown, in document order.
+fn json_patch_issues(raw: Option<&unknown::Raw>) -> Vec<String> {
+    let Some(unknown::Raw::Array(ops)) = raw else { return Vec::new() };
+    let mut issues = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let unknown::Raw::Object(entries) = op else { continue };
+        let mut seen = std::collections::HashSet::new();
+        for (key, _) in entries {
+            let first = seen.insert(key.as_str());
+            let known = ["op", "path", "from", "value"].contains(&key.as_str());
+            if !known && first {
+                issues.push(format!("json patch unknown field \"[{i}].{key}\""));
+            } else if known && !first {
+                issues.push(format!("json patch duplicate field \"[{i}].{key}\""));
+            }
+        }
+    }
+    issues
+}
+
+/// What a write sends, for [`Call::field_validation`].
+enum Written<'a> {
+    /// A create or update body, decoded.
+    Object(&'a mut Value),
+    /// A patch of this type (its body is the request's).
+    Patch(PatchType),
 }
 
 /// Who sent a request, from what the filters put in its extensions.
@@ -326,29 +357,180 @@ impl Call {
         Ok(op)
     }
 
-    /// `fieldValidation` for the fields a write would drop as unknown (the resource's schema
-    /// says which): a 400 under `Strict`, warnings under `Warn` (the default), nothing under
-    /// `Ignore`. `body` is a request object, or a merge patch (a partial object).
-    fn check_unknown_fields(&self, op: &Operation, body: &Value) -> Result<(), ApiError> {
-        if op.field_validation == FieldValidation::Ignore {
-            return Ok(());
+    /// `fieldValidation`, kube's strict decoding of a write's body (`docs/field-validation.md`).
+    ///
+    /// For an object (a create or update body, already decoded into `written`): a built-in's
+    /// values of the wrong JSON type are a 400 in Go's words whatever the mode; then the
+    /// unknown fields (from the kind's built-in schema, or the custom resource's structural
+    /// schema) and the repeated keys of the raw JSON body, in document order, are a 400 under
+    /// `Strict`, `Warning`s under `Warn` (the default), nothing under `Ignore`; a built-in's
+    /// unknown fields are dropped, as decoding into its Go struct does.
+    ///
+    /// For a patch: the repeated keys of the body, then the unknown fields it sets (sorted, as
+    /// kube finds them in the patched object), are a 422 `patch: Invalid value` under `Strict`.
+    /// Returned: the body a built-in's merge or strategic merge patch is to be applied with,
+    /// when dropping its unknown fields changed it.
+    fn field_validation(
+        &self,
+        op: &Operation,
+        written: Written<'_>,
+    ) -> Result<Option<bytes::Bytes>, ApiError> {
+        let schemas = crate::schema::builtin();
+        let root = self.builtin_definition();
+        let mode = op.field_validation;
+        let (issues, replaced, patch) = match written {
+            Written::Object(body) => {
+                if let Some(root) = root
+                    && let Some(why) = crate::schema::check::type_error(schemas, root, body)
+                {
+                    return Err(ApiError::bad_request(self.cannot_be_handled(&why)));
+                }
+                let issues = match mode {
+                    FieldValidation::Ignore => Vec::new(),
+                    _ => self.object_issues(root, body),
+                };
+                if let Some(root) = root {
+                    unknown::prune(schemas, Node::Struct(root), body);
+                }
+                (issues, None, None)
+            }
+            Written::Patch(patch_type) => {
+                let Ok(value) = serde_json::from_slice::<Value>(&self.body) else {
+                    return Ok(None); // the patch's own decoder answers
+                };
+                let mut replaced = None;
+                if let (Some(root), PatchType::Merge | PatchType::StrategicMerge, true) =
+                    (root, patch_type, value.is_object())
+                {
+                    let mut pruned = value.clone();
+                    unknown::prune_patch(schemas, Node::Struct(root), &mut pruned);
+                    if pruned != value {
+                        replaced = Some(serde_json::to_vec(&pruned).unwrap_or_default().into());
+                    }
+                }
+                let issues = match mode {
+                    FieldValidation::Ignore => Vec::new(),
+                    _ => self.patch_issues(root, patch_type, &value),
+                };
+                (issues, replaced, Some((patch_type, value)))
+            }
+        };
+        if issues.is_empty() {
+            return Ok(replaced);
         }
-        let mut unknown = self.resource.strategy.unknown_fields(body);
-        // Strategic merge patch directives (`$patch`, `$setElementOrder/…`) are not fields.
-        unknown.retain(|path| !path.contains('$'));
-        let messages: Vec<String> =
-            unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
-        match op.field_validation {
-            _ if messages.is_empty() => Ok(()),
-            FieldValidation::Strict => Err(ApiError::bad_request(format!(
-                "strict decoding error: {}",
-                messages.join(", ")
-            ))),
-            _ => {
-                messages.into_iter().for_each(|m| op.warn(m));
-                Ok(())
+        if mode == FieldValidation::Warn {
+            issues.into_iter().for_each(|issue| op.warn(issue));
+            return Ok(replaced);
+        }
+        let detail = format!("strict decoding error: {}", issues.join(", "));
+        let Some((patch_type, value)) = patch else {
+            return Err(ApiError::bad_request(self.cannot_be_handled(&detail)));
+        };
+        // kube shows the patched object (a JSON or merge patch) or the patch as a Go map (a
+        // strategic merge patch); this shows the patch.
+        let shown = match patch_type {
+            PatchType::StrategicMerge => crate::patch::strategic::go_fmt(&value),
+            _ => value.to_string(),
+        };
+        let cause = super::status::Cause {
+            reason: "FieldValueInvalid".into(),
+            message: format!("Invalid value: {shown:?}: {detail}"),
+            field: "patch".into(),
+        };
+        Err(ApiError::invalid("", "", "", vec![cause]))
+    }
+
+    /// kube's decode error: `Deployment in version "v1" cannot be handled as a Deployment: …`.
+    fn cannot_be_handled(&self, why: &str) -> String {
+        let kind = &self.resource.kind;
+        let version = &self.resource.gv.version;
+        format!("{kind} in version {version:?} cannot be handled as a {kind}: {why}")
+    }
+
+    /// The built-in definition of the resource's kind; `None` for custom resources (which keep
+    /// their own schema, and whose strategy orders fields as Go maps).
+    fn builtin_definition(&self) -> Option<crate::schema::DefId> {
+        let resource = &self.resource;
+        if resource.strategy.field_order() != crate::registry::object::FieldOrder::Typed {
+            return None;
+        }
+        crate::schema::builtin().by_gvk(&resource.gv.group, &resource.gv.version, &resource.kind)
+    }
+
+    /// The unknown and repeated fields of a create or update body.
+    fn object_issues(&self, root: Option<crate::schema::DefId>, body: &Value) -> Vec<String> {
+        let schemas = crate::schema::builtin();
+        let raw = match negotiate::body_type(&self.headers) {
+            Ok(BodyType::Json) => unknown::Raw::parse(&self.body),
+            _ => None,
+        };
+        match (root, raw) {
+            // JSON: both kinds in document order, as kube's strict JSON decoder finds them.
+            (Some(root), Some(raw)) => unknown::object_issues(schemas, root, &raw)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            // YAML (read through Go maps: sorted) or protobuf (no repeated keys).
+            (Some(root), None) => {
+                let raw = unknown::Raw::from_value(body, true);
+                unknown::issues(schemas, Node::Struct(root), &raw, unknown::Check::PatchUnknowns)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            }
+            // A custom resource: repeated keys, then what pruning drops.
+            (None, raw) => {
+                let duplicates = raw.map(|raw| {
+                    unknown::issues(schemas, Node::Untyped, &raw, unknown::Check::DuplicatesOnly)
+                });
+                let pruned = self.resource.strategy.unknown_fields(body);
+                duplicates
+                    .into_iter()
+                    .flatten()
+                    .map(|issue| issue.to_string())
+                    .chain(pruned.iter().map(|path| format!("unknown field {path:?}")))
+                    .collect()
             }
         }
+    }
+
+    /// The repeated keys of a patch body, then the unknown fields it sets; for a JSON patch,
+    /// its operations' repeated and unknown keys, in document order.
+    fn patch_issues(
+        &self,
+        root: Option<crate::schema::DefId>,
+        patch_type: PatchType,
+        patch: &Value,
+    ) -> Vec<String> {
+        let schemas = crate::schema::builtin();
+        let raw = unknown::Raw::parse(&self.body);
+        if patch_type == PatchType::Json {
+            return json_patch_issues(raw.as_ref());
+        }
+        let check = unknown::Check::DuplicatesOnly;
+        let mut issues: Vec<String> = raw
+            .iter()
+            .flat_map(|raw| unknown::issues(schemas, Node::Untyped, raw, check))
+            .map(|issue| issue.to_string())
+            .collect();
+        if !patch.is_object() {
+            return issues;
+        }
+        match root {
+            Some(root) => {
+                let raw = unknown::Raw::from_value(patch, true);
+                let check = unknown::Check::PatchUnknowns;
+                let found = unknown::issues(schemas, Node::Struct(root), &raw, check);
+                issues.extend(found.iter().map(ToString::to_string));
+            }
+            None => {
+                let mut unknown = self.resource.strategy.unknown_fields(patch);
+                // Strategic merge patch directives (`$patch`, …) are not fields.
+                unknown.retain(|path| !path.contains('$'));
+                issues.extend(unknown.iter().map(|f| format!("unknown field {f:?}")));
+            }
+        }
+        issues
     }
 
     /// The response to a write: `status` with the object, or the error; either way with the
@@ -582,18 +764,18 @@ impl Call {
 
     async fn create(&self) -> Result<Response, ApiError> {
         self.require_namespace()?;
-        let body = self.decode_body()?;
+        let mut body = self.decode_body()?;
         let op = self.operation(Verb::Create, "", "CreateOptions")?;
-        self.check_unknown_fields(&op, &body)?;
+        self.field_validation(&op, Written::Object(&mut body))?;
         let created = self.state.store.create(&self.resource, &op, body).await;
         self.respond_to_write(&op, StatusCode::CREATED, created)
     }
 
     async fn update(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
-        let body = self.decode_body()?;
+        let mut body = self.decode_body()?;
         let op = self.operation(Verb::Update, name, "UpdateOptions")?;
-        self.check_unknown_fields(&op, &body)?;
+        self.field_validation(&op, Written::Object(&mut body))?;
         let updated = self.state.store.update(&self.resource, &op, body).await;
         self.respond_to_write(&op, StatusCode::OK, updated)
     }
@@ -602,13 +784,10 @@ impl Call {
         self.require_namespace()?;
         let patch_type = negotiate::patch_type(&self.headers)?;
         let op = self.operation(Verb::Patch, name, "PatchOptions")?;
-        if let Ok(partial) = serde_json::from_slice::<Value>(&self.body)
-            && partial.is_object()
-        {
-            self.check_unknown_fields(&op, &partial)?;
-        }
+        let pruned = self.field_validation(&op, Written::Patch(patch_type))?;
+        let body = pruned.as_ref().unwrap_or(&self.body);
         let store = &self.state.store;
-        let patched = store.patch(&self.resource, &op, patch_type, &self.body).await;
+        let patched = store.patch(&self.resource, &op, patch_type, body).await;
         self.respond_to_write(&op, StatusCode::OK, patched)
     }
 

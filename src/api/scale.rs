@@ -50,8 +50,7 @@ pub async fn handle(
         Method::PATCH => {
             let patch_type = negotiate::patch_type(&headers)?;
             crate::registry::store::apply_patch_to_kind(
-                "autoscaling",
-                "Scale",
+                ("autoscaling", "v1", "Scale"),
                 name,
                 patch_type,
                 &current,

@@ -22,10 +22,6 @@ use serde_json::Value;
 
 pub use strategic::{ListStrategy, StrategicSchema, apply_strategic_merge_patch};
 
-/// Stands in where a schema is needed but cannot be missing (see [`apply_patch`]).
-static EMPTY_SCHEMA: std::sync::LazyLock<StrategicSchema> =
-    std::sync::LazyLock::new(StrategicSchema::new);
-
 /// kube-apiserver's cap on the operations of one JSON patch.
 pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
 
@@ -151,7 +147,8 @@ pub fn apply_patch(
         (PatchType::Json, _) => apply_json_patch(original, &patch),
         (PatchType::Merge, _) => apply_merge_patch(original, &patch),
         (PatchType::StrategicMerge, schema) => {
-            apply_strategic_merge_patch(original, &patch, schema.unwrap_or(&EMPTY_SCHEMA))
+            let schema = schema.copied().unwrap_or_else(StrategicSchema::untyped);
+            apply_strategic_merge_patch(original, &patch, &schema)
         }
     }
 }
@@ -438,8 +435,8 @@ mod tests {
     fn strategic_merge_and_custom_resources() {
         let original = json!({"spec": {"containers": [{"name": "a", "image": "1"}]}});
         let body = br#"{"spec": {"containers": [{"name": "a", "image": "2"}]}}"#;
-        let schema = StrategicSchema::for_kind("", "Pod");
-        let got = apply_patch(&original, PatchType::StrategicMerge, body, schema).unwrap();
+        let schema = StrategicSchema::for_kind("", "v1", "Pod");
+        let got = apply_patch(&original, PatchType::StrategicMerge, body, schema.as_ref()).unwrap();
         assert_eq!(got, json!({"spec": {"containers": [{"name": "a", "image": "2"}]}}));
         let err = apply_patch(&original, PatchType::StrategicMerge, body, None).unwrap_err();
         assert_eq!(err.code(), 415);
@@ -455,8 +452,9 @@ mod tests {
     fn undecodable_bodies() {
         let original = json!({});
         for patch_type in [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge] {
-            let schema = StrategicSchema::for_kind("", "ConfigMap");
-            let err = apply_patch(&original, patch_type, b"{not json", schema).unwrap_err();
+            let schema = StrategicSchema::for_kind("", "v1", "ConfigMap");
+            let err =
+                apply_patch(&original, patch_type, b"{not json", schema.as_ref()).unwrap_err();
             assert_eq!(err.code(), 400, "{patch_type:?}");
             assert_eq!(err.reason(), "BadRequest");
         }

@@ -18,11 +18,15 @@
 //! and new items go before the live items they are not known to follow. kubectl's client-side
 //! apply sends exactly these directives.
 //!
-//! Which lists merge, and by which key, comes from a [`StrategicSchema`]: a table of field paths
-//! for the kinds this server serves ([`StrategicSchema::for_kind`]). kube reads the same facts
-//! from Go struct tags (`patchStrategy`, `patchMergeKey`). Custom resources have no such tags;
-//! kube refuses strategic merge patch for them with 415, and `for_kind` returns `None` so the
-//! caller can do the same.
+//! Which lists merge, and by which key, comes from the kind's definition in the built-in schema
+//! ([`crate::schema`], generated from kube's own types): the merge walks the schema along the
+//! object, and each field's `patch` (kube's `patchStrategy`/`patchMergeKey` struct tags) says
+//! how its list merges; `patchStrategy:"replace"` replaces a map whole. Go maps (`labels`) merge
+//! key by key; fields the schema does not know merge as untyped JSON (maps merge, lists are
+//! replaced). `$retainKeys` is honoured wherever a patch sends it, as kube's merge does (the
+//! `retainKeys` strategy only tells clients where to send it). A kind without a built-in schema —
+//! a custom resource — has no such tags; kube refuses strategic merge patch for it with 415, and
+//! [`StrategicSchema::for_kind`] returns `None` so the caller can do the same.
 //!
 //! Deliberate differences from kube:
 //! - directives and `null`s never reach the result (kube drops them when it decodes into typed
@@ -35,11 +39,12 @@
 //!   at all (an empty `$setElementOrder` list with nothing to order) simply do nothing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
 use super::PatchError;
+use crate::schema::unknown::Node;
+use crate::schema::{self, DefId, Field, Patch, Schemas};
 
 const DIRECTIVE_MARKER: &str = "$patch";
 const RETAIN_KEYS_DIRECTIVE: &str = "$retainKeys";
@@ -50,160 +55,66 @@ const BAD_PRIMITIVE_LIST: &str = "invalid patch format of primitive list";
 const BAD_RETAIN_KEYS: &str = "invalid patch format of retainKeys";
 const BAD_SET_ELEMENT_ORDER: &str = "invalid patch format of setElementOrder list";
 
-/// How a list field merges. A list with no entry in the schema is replaced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a list field merges. A list whose field has no patch strategy is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListStrategy {
     /// A list of objects merged item by item, matching items by this field
     /// (`patchStrategy:"merge" patchMergeKey:"<key>"`).
-    MergeByKey(String),
+    MergeByKey(&'static str),
     /// A list of scalars merged as a set (`patchStrategy:"merge"` without a key).
     MergePrimitives,
 }
 
-/// The merge facts of one kind: which list fields merge, and how.
-///
-/// Paths are field names from the object's root joined by `.`, with list items transparent:
-/// a container's env is `spec.containers.env`, a Deployment's `spec.template.spec.containers`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl ListStrategy {
+    /// The strategy a field's `+patchStrategy`/`+patchMergeKey` give its list; `None`: replaced.
+    fn of(patch: Option<Patch>) -> Option<ListStrategy> {
+        let patch = patch.filter(|p| p.merge)?;
+        Some(match patch.merge_key {
+            Some(key) => ListStrategy::MergeByKey(key),
+            None => ListStrategy::MergePrimitives,
+        })
+    }
+}
+
+/// The merge facts of one kind: its definition in the built-in schema, whose fields say which
+/// lists merge and by which key (`Field.patch`, kube's `patchStrategy`/`patchMergeKey` struct
+/// tags), looked up along the path as the merge walks the object.
+#[derive(Debug, Clone, Copy)]
 pub struct StrategicSchema {
-    lists: HashMap<String, ListStrategy>,
+    /// `None`: no type at all; maps merge, lists are replaced.
+    root: Option<(&'static Schemas, DefId)>,
 }
 
 impl StrategicSchema {
-    /// A schema with no merging lists: strategic merge patch then behaves like JSON merge patch
-    /// that also understands the directives.
-    pub fn new() -> Self {
-        Self::default()
+    /// The schema of a built-in kind (`group` is `""` for the core group), or `None` for kinds
+    /// the built-in schema does not hold — custom resources — for which kube refuses strategic
+    /// merge patch with 415 ([`apply_patch`](super::apply_patch) does the same given `None`).
+    pub fn for_kind(group: &str, version: &str, kind: &str) -> Option<StrategicSchema> {
+        let schemas = schema::builtin();
+        let root = schemas.by_gvk(group, version, kind)?;
+        Some(StrategicSchema { root: Some((schemas, root)) })
     }
 
-    /// Declares that the list at `path` merges its objects by the field `key`.
-    pub fn merge_key(mut self, path: &str, key: &str) -> Self {
-        self.lists.insert(path.to_owned(), ListStrategy::MergeByKey(key.to_owned()));
-        self
+    /// No type: strategic merge patch then behaves like JSON merge patch that also understands
+    /// the directives (every list is replaced, unless a directive says otherwise).
+    pub fn untyped() -> StrategicSchema {
+        StrategicSchema { root: None }
     }
 
-    /// Declares that the list of scalars at `path` merges as a set.
-    pub fn merge_primitives(mut self, path: &str) -> Self {
-        self.lists.insert(path.to_owned(), ListStrategy::MergePrimitives);
-        self
+    /// How the list at `path` (field names from the object's root, list items transparent:
+    /// `["spec", "containers", "ports"]`) merges; `None` means it is replaced.
+    pub fn list_strategy(&self, path: &[&str]) -> Option<ListStrategy> {
+        let (schemas, root) = self.root?;
+        ListStrategy::of(schemas.field_at(root, path)?.patch)
     }
 
-    /// How the list at `path` merges; `None` means it is replaced.
-    pub fn list_strategy(&self, path: &str) -> Option<&ListStrategy> {
-        self.lists.get(path)
-    }
-
-    /// The schema for a built-in kind (`group` is `""` for the core group), or `None` for kinds
-    /// outside the built-in API groups — custom resources — for which kube refuses strategic
-    /// merge patch with 415 ([`apply_patch`](super::apply_patch) does the same given `None`; a
-    /// caller that prefers leniency can pass [`StrategicSchema::new`] instead, which merges
-    /// maps and replaces lists). Built-in kinds without specific entries get the metadata and
-    /// `status.conditions` rules every kind shares.
-    pub fn for_kind(group: &str, kind: &str) -> Option<&'static StrategicSchema> {
-        if let Some((_, schema)) = SCHEMAS.iter().find(|((g, k), _)| *g == group && *k == kind) {
-            return Some(schema);
+    fn root_node(&self) -> Node {
+        match self.root {
+            Some((_, root)) => Node::Struct(root),
+            None => Node::Untyped,
         }
-        BUILT_IN_GROUPS.contains(&group).then_some(&*BASE_SCHEMA)
     }
 }
-
-/// API groups whose kinds are compiled into kube-apiserver and so support strategic merge patch.
-const BUILT_IN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
-
-/// What every kind shares: `ObjectMeta`'s merging lists and `status.conditions` by `type`.
-fn base() -> StrategicSchema {
-    StrategicSchema::new()
-        .merge_key("metadata.ownerReferences", "uid")
-        .merge_primitives("metadata.finalizers")
-        .merge_key("status.conditions", "type")
-}
-
-/// A `PodSpec`'s merging lists, under `prefix` (`spec`, `spec.template.spec`, …).
-fn with_pod_spec(mut schema: StrategicSchema, prefix: &str) -> StrategicSchema {
-    for containers in ["containers", "initContainers", "ephemeralContainers"] {
-        let c = format!("{prefix}.{containers}");
-        schema = schema
-            .merge_key(&c, "name")
-            .merge_key(&format!("{c}.ports"), "containerPort")
-            .merge_key(&format!("{c}.env"), "name")
-            .merge_key(&format!("{c}.volumeMounts"), "mountPath")
-            .merge_key(&format!("{c}.volumeDevices"), "devicePath");
-    }
-    for (list, key) in [
-        ("volumes", "name"),
-        ("imagePullSecrets", "name"),
-        ("hostAliases", "ip"),
-        ("topologySpreadConstraints", "topologyKey"),
-        ("schedulingGates", "name"),
-        ("resourceClaims", "name"),
-    ] {
-        schema = schema.merge_key(&format!("{prefix}.{list}"), key);
-    }
-    schema
-}
-
-static BASE_SCHEMA: LazyLock<StrategicSchema> = LazyLock::new(base);
-
-/// The kinds with lists beyond [`base`], keyed by (group, kind). Few enough to search linearly.
-static SCHEMAS: LazyLock<Vec<((&'static str, &'static str), StrategicSchema)>> =
-    LazyLock::new(|| {
-        let mut schemas = Vec::new();
-        let pod = with_pod_spec(base(), "spec")
-            .merge_key("status.podIPs", "ip")
-            .merge_key("status.hostIPs", "ip")
-            .merge_key("status.resourceClaimStatuses", "name");
-        schemas.push((("", "Pod"), pod));
-        schemas.push((("", "PodTemplate"), with_pod_spec(base(), "template.spec")));
-        for (group, kind) in [
-            ("", "ReplicationController"),
-            ("apps", "Deployment"),
-            ("apps", "ReplicaSet"),
-            ("apps", "StatefulSet"),
-            ("apps", "DaemonSet"),
-            ("batch", "Job"),
-        ] {
-            schemas.push(((group, kind), with_pod_spec(base(), "spec.template.spec")));
-        }
-        schemas.push((
-            ("batch", "CronJob"),
-            with_pod_spec(base(), "spec.jobTemplate.spec.template.spec"),
-        ));
-        schemas.push((("", "Service"), base().merge_key("spec.ports", "port")));
-        schemas.push((("", "ServiceAccount"), base().merge_key("secrets", "name")));
-        for kind in ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"] {
-            let webhooks = base().merge_key("webhooks", "name");
-            schemas.push((("admissionregistration.k8s.io", kind), webhooks));
-        }
-        schemas.push((
-            ("", "Node"),
-            base().merge_primitives("spec.podCIDRs").merge_key("status.addresses", "type"),
-        ));
-        schemas
-    });
 
 /// Applies a strategic merge patch to an object. `original` must be a JSON object; `patch` must
 /// be an object too, or `null` (which changes nothing, as in kube).
@@ -232,7 +143,8 @@ pub fn apply_strategic_merge_patch(
             )));
         }
     };
-    Ok(Value::Object(Merger { schema }.merge_map(original, patch, "")?))
+    let merger = Merger { schemas: schema.root.map(|(schemas, _)| schemas) };
+    Ok(Value::Object(merger.merge_map(original, patch, schema.root_node())?))
 }
 
 /// The JSON type name Go's decoder uses in its messages.
@@ -284,7 +196,7 @@ fn go_number(value: f64) -> String {
 
 /// Formats a value as Go's `%v` formats decoded JSON (`map[a:1 b:[x y]]`), for messages that
 /// should read like kube's.
-fn go_fmt(value: &Value) -> String {
+pub(crate) fn go_fmt(value: &Value) -> String {
     match value {
         Value::Null => "<nil>".to_owned(),
         Value::Bool(b) => b.to_string(),
@@ -366,10 +278,6 @@ fn strip_map(map: Map<String, Value>) -> Map<String, Value> {
 
 fn strip_list(items: Vec<Value>) -> Vec<Value> {
     items.into_iter().filter_map(strip).collect()
-}
-
-fn child_path(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
 /// The JSON kind shared by the items of the lists being merged; kube requires one.
@@ -479,18 +387,42 @@ fn normalize_order(
     Ok(out)
 }
 
-/// One strategic merge, carrying the schema through the recursion.
-struct Merger<'s> {
-    schema: &'s StrategicSchema,
+/// One strategic merge, carrying the schema through the recursion. Every value merged is at a
+/// place of the schema, a [`Node`]: a struct's fields carry their patch strategy, a Go map's
+/// values and a list's items have their type, and anything the schema does not know is
+/// [`Node::Untyped`] (maps merge, lists are replaced).
+struct Merger {
+    schemas: Option<&'static Schemas>,
 }
 
-impl Merger<'_> {
-    /// Merges `patch` into `original`, the object at `path`.
+impl Merger {
+    /// The field `key` of a map at `at`: its place, and the field when a struct declares it.
+    fn child(&self, at: Node, key: &str) -> (Node, Option<&'static Field>) {
+        let Some(schemas) = self.schemas else { return (Node::Untyped, None) };
+        match at {
+            Node::Struct(id) => match schemas.field(id, key) {
+                Some(field) => (Node::of_field(schemas, field), Some(field)),
+                None => (Node::Untyped, None),
+            },
+            Node::Map(inner) => (Node::of(schemas, inner), None),
+            _ => (Node::Untyped, None),
+        }
+    }
+
+    /// The place of the items of a list at `list`.
+    fn item(&self, list: Node) -> Node {
+        match (self.schemas, list) {
+            (Some(schemas), Node::List(inner)) => Node::of(schemas, inner),
+            _ => Node::Untyped,
+        }
+    }
+
+    /// Merges `patch` into `original`, the object at `at`.
     fn merge_map(
         &self,
         mut original: Map<String, Value>,
         mut patch: Map<String, Value>,
-        path: &str,
+        at: Node,
     ) -> Result<Map<String, Value>, PatchError> {
         if let Some(directive) = patch.shift_remove(DIRECTIVE_MARKER) {
             match directive.as_str() {
@@ -508,14 +440,14 @@ impl Merger<'_> {
             }
         }
         apply_retain_keys(&mut original, &mut patch)?;
-        self.apply_set_element_orders(&mut original, &mut patch, path)?;
+        self.apply_set_element_orders(&mut original, &mut patch, at)?;
 
         let mut deletions = Vec::new();
         for (key, value) in patch {
             if key.starts_with(DELETE_FROM_PRIMITIVE_LIST_PREFIX) {
                 deletions.push((key, value));
             } else {
-                self.merge_field(&mut original, key, value, path)?;
+                self.merge_field(&mut original, key, value, at)?;
             }
         }
         // Deletions run after additions, so a value both added and deleted ends up deleted.
@@ -544,19 +476,21 @@ impl Merger<'_> {
         original: &mut Map<String, Value>,
         key: String,
         patch_value: Value,
-        path: &str,
+        at: Node,
     ) -> Result<(), PatchError> {
         if patch_value.is_null() {
             original.shift_remove(&key);
             return Ok(());
         }
-        let child = child_path(path, &key);
+        let (child, field) = self.child(at, &key);
+        // `patchStrategy:"replace"`: the patch's value replaces the live one whole.
+        let replace = field.and_then(|f| f.patch).is_some_and(|p| p.replace);
         let merged = match (original.get_mut(&key), patch_value) {
-            (Some(Value::Object(live)), Value::Object(patch)) => {
-                Value::Object(self.merge_map(std::mem::take(live), patch, &child)?)
+            (Some(Value::Object(live)), Value::Object(patch)) if !replace => {
+                Value::Object(self.merge_map(std::mem::take(live), patch, child)?)
             }
             (Some(Value::Array(live)), Value::Array(patch)) => {
-                Value::Array(self.merge_list(std::mem::take(live), patch, &child)?)
+                Value::Array(self.merge_list(std::mem::take(live), patch, field, child)?)
             }
             // New field, different type, or a scalar: the patch value wins.
             (_, patch) => match strip(patch) {
@@ -571,20 +505,22 @@ impl Merger<'_> {
         Ok(())
     }
 
-    /// Merges the list at `path` according to the schema.
+    /// Merges the list at `list`, the value of `field`, by the field's patch strategy.
     fn merge_list(
         &self,
         original: Vec<Value>,
         patch: Vec<Value>,
-        path: &str,
+        field: Option<&'static Field>,
+        list: Node,
     ) -> Result<Vec<Value>, PatchError> {
-        match self.schema.list_strategy(path) {
+        let item = self.item(list);
+        match ListStrategy::of(field.and_then(|f| f.patch)) {
             None => Ok(strip_list(patch)),
             Some(ListStrategy::MergePrimitives) => {
-                self.merge_strategic_list(original, patch, None, path)
+                self.merge_strategic_list(original, patch, None, item)
             }
             Some(ListStrategy::MergeByKey(key)) => {
-                self.merge_strategic_list(original, patch, Some(key), path)
+                self.merge_strategic_list(original, patch, Some(key), item)
             }
         }
     }
@@ -594,7 +530,7 @@ impl Merger<'_> {
         original: Vec<Value>,
         patch: Vec<Value>,
         merge_key: Option<&str>,
-        path: &str,
+        item: Node,
     ) -> Result<Vec<Value>, PatchError> {
         if original.is_empty() && patch.is_empty() {
             return Ok(original);
@@ -602,7 +538,7 @@ impl Merger<'_> {
         match list_item_kind(&original, &patch)? {
             ItemKind::Scalar(_) => merge_scalar_list(original, patch),
             ItemKind::Object => match merge_key {
-                Some(key) => self.merge_object_list(original, patch, key, path),
+                Some(key) => self.merge_object_list(original, patch, key, item),
                 None => Err(PatchError::Apply(
                     "cannot merge lists without merge key for type map".to_owned(),
                 )),
@@ -615,7 +551,7 @@ impl Merger<'_> {
         mut original: Vec<Value>,
         patch: Vec<Value>,
         merge_key: &str,
-        path: &str,
+        item: Node,
     ) -> Result<Vec<Value>, PatchError> {
         // Directive items first: deletions apply to the live list, a replace ends the merge.
         let mut plain: Vec<Map<String, Value>> = Vec::with_capacity(patch.len());
@@ -676,7 +612,7 @@ impl Merger<'_> {
                         Value::Object(live) => live,
                         other => return Err(bad_arg_type("map[string]interface {}", &other)),
                     };
-                    original[i] = Value::Object(self.merge_map(live, map, path)?);
+                    original[i] = Value::Object(self.merge_map(live, map, item)?);
                 }
                 None => {
                     if let Some(item) = strip(Value::Object(map)) {
@@ -695,7 +631,7 @@ impl Merger<'_> {
         &self,
         original: &mut Map<String, Value>,
         patch: &mut Map<String, Value>,
-        path: &str,
+        at: Node,
     ) -> Result<(), PatchError> {
         let directives: Vec<String> =
             patch.keys().filter(|k| k.starts_with(SET_ELEMENT_ORDER_PREFIX)).cloned().collect();
@@ -719,9 +655,9 @@ impl Merger<'_> {
                 Some(Value::Array(items)) => Some(items.clone()),
                 Some(other) => return Err(bad_arg_type("[]interface {}", other)),
             };
-            let child = child_path(path, &field);
-            let merge_key = match self.schema.list_strategy(&child) {
-                Some(ListStrategy::MergeByKey(key)) => Some(key.as_str()),
+            let (child, field_schema) = self.child(at, &field);
+            let merge_key = match ListStrategy::of(field_schema.and_then(|f| f.patch)) {
+                Some(ListStrategy::MergeByKey(key)) => Some(key),
                 _ => None,
             };
             validate_patch_with_order(patch_list.as_deref().unwrap_or(&[]), &order, merge_key)?;
@@ -732,7 +668,7 @@ impl Merger<'_> {
                 (Some(live), None) => live,
                 (live, Some(patch_items)) => {
                     patch.shift_remove(&field);
-                    self.merge_list(live.unwrap_or_default(), patch_items, &child)?
+                    self.merge_list(live.unwrap_or_default(), patch_items, field_schema, child)?
                 }
             };
             let order_ids = order
@@ -847,17 +783,21 @@ mod tests {
 
     use super::*;
 
-    fn pod_schema() -> &'static StrategicSchema {
-        StrategicSchema::for_kind("", "Pod").unwrap()
+    fn schema_of(group: &str, version: &str, kind: &str) -> StrategicSchema {
+        StrategicSchema::for_kind(group, version, kind).unwrap_or_else(|| panic!("{kind}"))
+    }
+
+    fn pod_schema() -> StrategicSchema {
+        schema_of("", "v1", "Pod")
     }
 
     fn smp(original: Value, patch: Value) -> Value {
-        apply_strategic_merge_patch(&original, &patch, pod_schema())
+        apply_strategic_merge_patch(&original, &patch, &pod_schema())
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn smp_err(original: Value, patch: Value) -> PatchError {
-        apply_strategic_merge_patch(&original, &patch, pod_schema()).unwrap_err()
+        apply_strategic_merge_patch(&original, &patch, &pod_schema()).unwrap_err()
     }
 
     fn names(list: &Value) -> Vec<&str> {
@@ -1143,7 +1083,7 @@ mod tests {
     fn retain_keys() {
         let original = json!({"spec": {"strategy": {"type": "RollingUpdate",
                                                      "rollingUpdate": {"maxSurge": 1}}}});
-        let schema = StrategicSchema::for_kind("apps", "Deployment").unwrap();
+        let schema = &schema_of("apps", "v1", "Deployment");
         let got = apply_strategic_merge_patch(
             &original,
             &json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate",
@@ -1226,7 +1166,7 @@ mod tests {
 
     #[test]
     fn top_level_shapes() {
-        let schema = pod_schema();
+        let schema = &pod_schema();
         let err = apply_strategic_merge_patch(&json!({}), &json!([1]), schema).unwrap_err();
         assert_eq!(
             err,
@@ -1282,7 +1222,7 @@ mod tests {
                 }}
             }
         });
-        let schema = StrategicSchema::for_kind("apps", "Deployment").unwrap();
+        let schema = &schema_of("apps", "v1", "Deployment");
         let got = apply_strategic_merge_patch(&live, &patch, schema).unwrap();
         let expected = json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
@@ -1331,39 +1271,121 @@ mod tests {
         );
     }
 
+    /// The merge facts come from Go's struct tags (`+patchStrategy`, `+patchMergeKey`), carried
+    /// by the built-in schema; where they differ from the hand table this replaced, Go wins.
     #[test]
-    fn schema_table() {
+    fn merge_facts_come_from_the_schema() {
         let pod = pod_schema();
+        let by_key = |key| Some(ListStrategy::MergeByKey(key));
+        assert_eq!(pod.list_strategy(&["spec", "containers"]), by_key("name"));
         assert_eq!(
-            pod.list_strategy("spec.containers"),
-            Some(&ListStrategy::MergeByKey("name".into()))
+            pod.list_strategy(&["spec", "initContainers", "volumeMounts"]),
+            by_key("mountPath")
+        );
+        // The patch merge key is `containerPort` alone; `protocol` is a list-map key for
+        // server-side apply only.
+        assert_eq!(pod.list_strategy(&["spec", "containers", "ports"]), by_key("containerPort"));
+        assert_eq!(pod.list_strategy(&["spec", "tolerations"]), None);
+        assert_eq!(
+            pod.list_strategy(&["metadata", "finalizers"]),
+            Some(ListStrategy::MergePrimitives)
+        );
+        // `hostIPs` merges by `ip` for strategic merge patch though its list type is atomic.
+        assert_eq!(pod.list_strategy(&["status", "hostIPs"]), by_key("ip"));
+        let volumes = schema::builtin()
+            .field_at(schema::builtin().by_gvk("", "v1", "Pod").unwrap(), &["spec", "volumes"])
+            .and_then(|f| f.patch)
+            .unwrap();
+        assert!(volumes.merge && volumes.retain_keys, "{volumes:?}");
+        let cron = schema_of("batch", "v1", "CronJob");
+        let env = ["spec", "jobTemplate", "spec", "template", "spec", "containers", "env"];
+        assert_eq!(cron.list_strategy(&env), by_key("name"));
+        assert_eq!(
+            schema_of("", "v1", "Service").list_strategy(&["spec", "ports"]),
+            by_key("port")
         );
         assert_eq!(
-            pod.list_strategy("spec.initContainers.volumeMounts"),
-            Some(&ListStrategy::MergeByKey("mountPath".into()))
+            schema_of("", "v1", "ServiceAccount").list_strategy(&["secrets"]),
+            by_key("name")
         );
-        assert_eq!(pod.list_strategy("spec.tolerations"), None);
-        assert_eq!(pod.list_strategy("metadata.finalizers"), Some(&ListStrategy::MergePrimitives));
-        let cron = StrategicSchema::for_kind("batch", "CronJob").unwrap();
-        assert!(cron.list_strategy("spec.jobTemplate.spec.template.spec.containers.env").is_some());
-        let svc = StrategicSchema::for_kind("", "Service").unwrap();
-        assert_eq!(svc.list_strategy("spec.ports"), Some(&ListStrategy::MergeByKey("port".into())));
-        let sa = StrategicSchema::for_kind("", "ServiceAccount").unwrap();
-        assert!(sa.list_strategy("secrets").is_some());
-        let node = StrategicSchema::for_kind("", "Node").unwrap();
-        assert_eq!(node.list_strategy("spec.podCIDRs"), Some(&ListStrategy::MergePrimitives));
-        let cm = StrategicSchema::for_kind("", "ConfigMap").unwrap();
-        assert_eq!(cm, &*BASE_SCHEMA);
-        assert!(StrategicSchema::for_kind("networking.k8s.io", "Ingress").is_some());
-        assert!(StrategicSchema::for_kind("example.com", "Widget").is_none());
-        let custom = StrategicSchema::new().merge_key("items", "id").merge_primitives("tags");
+        let deployment = schema_of("apps", "v1", "Deployment");
+        assert_eq!(deployment.list_strategy(&["status", "conditions"]), by_key("type"));
+        // A CertificateSigningRequest's conditions have no merge key in Go: they are replaced.
+        let csr = schema_of("certificates.k8s.io", "v1", "CertificateSigningRequest");
+        assert_eq!(csr.list_strategy(&["status", "conditions"]), None);
+        let crd = schema_of("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
+        assert_eq!(crd.list_strategy(&["status", "conditions"]), None);
+        assert!(StrategicSchema::for_kind("networking.k8s.io", "v1", "Ingress").is_some());
+        assert!(StrategicSchema::for_kind("example.com", "v1", "Widget").is_none());
+        // Untyped: maps merge, lists are replaced.
         let got = apply_strategic_merge_patch(
-            &json!({"items": [{"id": 1, "v": "a"}], "tags": ["x"]}),
-            &json!({"items": [{"id": 1, "v": "b"}], "tags": ["y"]}),
-            &custom,
+            &json!({"items": [{"id": 1, "v": "a"}], "m": {"a": 1}}),
+            &json!({"items": [{"id": 1, "v": "b"}], "m": {"b": 2}}),
+            &StrategicSchema::untyped(),
         )
         .unwrap();
-        assert_eq!(got, json!({"items": [{"id": 1, "v": "b"}], "tags": ["y", "x"]}));
+        assert_eq!(got, json!({"items": [{"id": 1, "v": "b"}], "m": {"a": 1, "b": 2}}));
+    }
+
+    /// Pod volumes merge by name, and the `$retainKeys` kubectl sends for them (a volume source
+    /// is a union: `emptyDir` replaced by `configMap`) clears the members it does not list.
+    #[test]
+    fn pod_volumes_merge_by_name_and_retain_keys() {
+        let live = json!({"spec": {"volumes": [
+            {"name": "a", "emptyDir": {}},
+            {"name": "b", "secret": {"secretName": "s"}}
+        ]}});
+        let got = smp(
+            live,
+            json!({"spec": {"volumes": [
+                {"name": "a", "$retainKeys": ["configMap", "name"], "configMap": {"name": "cm"}},
+                {"name": "c", "emptyDir": {}}
+            ]}}),
+        );
+        assert_eq!(
+            got["spec"]["volumes"],
+            json!([{"name": "a", "configMap": {"name": "cm"}},
+                   {"name": "c", "emptyDir": {}},
+                   {"name": "b", "secret": {"secretName": "s"}}])
+        );
+    }
+
+    /// Container ports merge by `containerPort` only (Go's patch merge key), so a second
+    /// protocol on the same port updates the item rather than adding one: kube's behaviour
+    /// (kubernetes#39188), which only server-side apply's `containerPort`+`protocol` keys fix.
+    #[test]
+    fn container_ports_merge_by_container_port() {
+        let live = json!({"spec": {"containers": [{"name": "a", "ports": [
+            {"containerPort": 53, "protocol": "TCP"}, {"containerPort": 80, "protocol": "TCP"}
+        ]}]}});
+        let got = smp(
+            live,
+            json!({"spec": {"containers": [{"name": "a", "ports": [
+                {"containerPort": 53, "protocol": "UDP"}, {"containerPort": 8080}
+            ]}]}}),
+        );
+        assert_eq!(
+            got["spec"]["containers"][0]["ports"],
+            json!([{"containerPort": 53, "protocol": "UDP"}, {"containerPort": 8080},
+                   {"containerPort": 80, "protocol": "TCP"}])
+        );
+    }
+
+    /// Service ports merge by `port`.
+    #[test]
+    fn service_ports_merge_by_port() {
+        let service = schema_of("", "v1", "Service");
+        let got = apply_strategic_merge_patch(
+            &json!({"spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080},
+                                       {"name": "https", "port": 443}]}}),
+            &json!({"spec": {"ports": [{"port": 80, "targetPort": 9090}]}}),
+            &service,
+        )
+        .unwrap();
+        assert_eq!(
+            got["spec"]["ports"],
+            json!([{"name": "http", "port": 80, "targetPort": 9090}, {"name": "https", "port": 443}])
+        );
     }
 
     #[test]
@@ -1419,17 +1441,14 @@ mod tests {
                 }
             }
         }
-        let schema = StrategicSchema::for_kind("apps", "Deployment").unwrap();
-        let flat = StrategicSchema::new()
-            .merge_key("containers", "name")
-            .merge_key("spec.containers", "name")
-            .merge_primitives("finalizers")
-            .merge_key("x", "name");
+        let schema = &schema_of("apps", "v1", "Deployment");
+        let pod = &pod_schema();
+        let flat = &StrategicSchema::untyped();
         let mut ok = 0;
         for _ in 0..30_000 {
             let original = random_value(&mut next, &keys, 4);
             let patch = random_value(&mut next, &keys, 4);
-            for schema in [schema, &flat] {
+            for schema in [schema, pod, flat] {
                 if let Ok(result) = apply_strategic_merge_patch(&original, &patch, schema) {
                     ok += 1;
                     fn no_directives(v: &Value) -> bool {

@@ -6,6 +6,8 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
+use crate::schema::unknown::Node;
+use crate::schema::{self, DefId, Schemas};
 use crate::storage::Revision;
 
 pub fn metadata(object: &Value) -> Option<&Map<String, Value>> {
@@ -89,9 +91,13 @@ pub fn set_resource_version(object: &mut Value, revision: Revision) {
 /// How kube-apiserver orders an object's fields when it writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldOrder {
-    /// A built-in kind, a Go struct: `kind`, `apiVersion`, `metadata` (in ObjectMeta's order,
-    /// labels and annotations by key), then the type's fields. The type's own order is not
-    /// known here, so the other fields keep the order they came in.
+    /// A built-in kind, a Go struct: at every depth, a struct's fields in Go's order (from the
+    /// kind's definition in the built-in schema, found by the object's `apiVersion` and
+    /// `kind`: `kind`, `apiVersion`, `metadata`, `spec`, `status`), a Go map's keys sorted (as
+    /// `encoding/json` writes them), list items in place. Fields the schema does not know keep
+    /// their order after the known ones. An object of no known definition gets the top level
+    /// only: `kind`, `apiVersion`, `metadata` in ObjectMeta's order, labels and annotations by
+    /// key, then the other fields as they came.
     Typed,
     /// A custom resource, a Go map: every object's keys sorted, at every depth.
     Sorted,
@@ -122,6 +128,11 @@ pub fn arrange(object: &mut Value, order: FieldOrder) {
     match order {
         FieldOrder::Sorted => sort_keys_deep(object),
         FieldOrder::Typed => {
+            if let Some(root) = builtin_definition(object) {
+                let schemas = schema::builtin();
+                go_order(schemas, Node::Struct(root), object);
+                return;
+            }
             let Some(map) = object.as_object_mut() else { return };
             order_first(map, &["kind", "apiVersion", "metadata"]);
             let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
@@ -134,6 +145,62 @@ pub fn arrange(object: &mut Value, order: FieldOrder) {
                     map.sort_keys();
                 }
             }
+        }
+    }
+}
+
+/// The built-in definition an object is, by its `apiVersion` and `kind`.
+fn builtin_definition(object: &Value) -> Option<DefId> {
+    let kind = object.get("kind")?.as_str()?;
+    let api_version = object.get("apiVersion")?.as_str()?;
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    schema::builtin().by_gvk(group, version, kind)
+}
+
+/// Puts `value`, at the place `node` of the schema, in the order Go writes it.
+fn go_order(schemas: &Schemas, node: Node, value: &mut Value) {
+    match (node, value) {
+        (Node::Struct(id), Value::Object(map)) => {
+            let mut order = Vec::with_capacity(map.len());
+            go_field_names(schemas, id, &mut order);
+            let rank = |key: &str| order.iter().position(|name| *name == key).unwrap_or(usize::MAX);
+            let ranks: Vec<usize> = map.keys().map(|key| rank(key)).collect();
+            if !ranks.is_sorted() {
+                let mut entries: Vec<(usize, String, Value)> = std::mem::take(map)
+                    .into_iter()
+                    .zip(ranks)
+                    .map(|((key, value), rank)| (rank, key, value))
+                    .collect();
+                // Stable: fields the schema does not know keep their order, at the end.
+                entries.sort_by_key(|(rank, _, _)| *rank);
+                map.extend(entries.into_iter().map(|(_, key, value)| (key, value)));
+            }
+            for (key, child) in map.iter_mut() {
+                if let Some(field) = schemas.field(id, key) {
+                    go_order(schemas, Node::of_field(schemas, field), child);
+                }
+            }
+        }
+        (Node::Map(inner), Value::Object(map)) => {
+            map.sort_keys();
+            let inner = Node::of(schemas, inner);
+            map.values_mut().for_each(|child| go_order(schemas, inner, child));
+        }
+        (Node::List(inner), Value::Array(items)) => {
+            let inner = Node::of(schemas, inner);
+            items.iter_mut().for_each(|child| go_order(schemas, inner, child));
+        }
+        _ => {}
+    }
+}
+
+/// A struct's JSON field names in Go's order, a Go-inlined struct's fields in its place.
+fn go_field_names(schemas: &Schemas, id: DefId, out: &mut Vec<&'static str>) {
+    for field in schemas.get(id).fields() {
+        if !field.json.is_empty() {
+            out.push(field.json);
+        } else if let Some(inner) = schema::element(&field.ty) {
+            go_field_names(schemas, inner, out);
         }
     }
 }
@@ -233,6 +300,22 @@ mod tests {
         assert!(parse_timestamp(&now).is_some());
     }
 
+    /// Go's order at every depth, from the built-in schema: structs in field order (a
+    /// Go-inlined struct's fields in its place), Go maps sorted, unknown fields last.
+    #[test]
+    fn built_ins_are_arranged_at_every_depth() {
+        let mut pod = serde_json::json!({"status": {"phase": "Running"},
+            "spec": {"volumes": [{"emptyDir": {}, "name": "v"}],
+                     "containers": [{"resources": {"limits": {"memory": "1", "cpu": "1"}},
+                                     "image": "i", "name": "c"}]},
+            "metadata": {"name": "p"}, "apiVersion": "v1", "kind": "Pod"});
+        arrange(&mut pod, FieldOrder::Typed);
+        assert_eq!(
+            pod.to_string(),
+            r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"volumes":[{"name":"v","emptyDir":{}}],"containers":[{"name":"c","image":"i","resources":{"limits":{"cpu":"1","memory":"1"}}}]},"status":{"phase":"Running"}}"#
+        );
+    }
+
     #[test]
     fn objects_are_arranged_as_kube_writes_them() {
         let mut typed = serde_json::json!({"data": {"z": 1, "a": 2}, "x-extra": true,
@@ -241,7 +324,7 @@ mod tests {
         arrange(&mut typed, FieldOrder::Typed);
         assert_eq!(
             typed.to_string(),
-            r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"n","uid":"u","labels":{"a":"1","b":"2"},"zz":0},"data":{"z":1,"a":2},"x-extra":true}"#
+            r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"n","uid":"u","labels":{"a":"1","b":"2"},"zz":0},"data":{"a":2,"z":1},"x-extra":true}"#
         );
         set_resource_version(&mut typed, 9);
         assert_eq!(

@@ -18,7 +18,9 @@
 mod builtin;
 #[cfg(test)]
 mod builtin_tests;
+pub mod check;
 pub mod model;
+pub mod unknown;
 
 #[cfg(test)]
 mod generator;

@@ -15,20 +15,21 @@ pub(crate) fn apply(
     current: &Value,
     patch: &[u8],
 ) -> Result<Value, ApiError> {
-    apply_to_kind(&resource.gv.group, &resource.kind, name, patch_type, current, patch)
+    let gv = &resource.gv;
+    apply_to_kind((&gv.group, &gv.version, &resource.kind), name, patch_type, current, patch)
 }
 
-/// Patches an object of `group`/`kind` (also used for `Scale` objects of the scale subresource).
+/// Patches an object of `(group, version, kind)` (also used for `Scale` objects of the scale
+/// subresource); strategic merge patch takes its merge keys from the kind's built-in schema.
 pub(crate) fn apply_to_kind(
-    group: &str,
-    kind: &str,
+    (group, version, kind): (&str, &str, &str),
     name: &str,
     patch_type: PatchType,
     current: &Value,
     patch: &[u8],
 ) -> Result<Value, ApiError> {
-    let schema = StrategicSchema::for_kind(group, kind);
-    apply_patch(current, patch_type, patch, schema).map_err(|err| match err {
+    let schema = StrategicSchema::for_kind(group, version, kind);
+    apply_patch(current, patch_type, patch, schema.as_ref()).map_err(|err| match err {
         PatchError::Apply(_) | PatchError::CopyTooLarge { .. } => {
             let detail = err.to_string();
             let cause = Cause {
