@@ -16,10 +16,16 @@
 //! protobuf numbers and no patch strategies.
 
 mod builtin;
+#[cfg(test)]
+mod builtin_tests;
 pub mod model;
 
+#[cfg(test)]
+mod generator;
+
 pub use model::{
-    DefId, Definition, Field, Gvk, ListType, MapType, Patch, Scalar, Shape, Ty, Wire, ZeroRule,
+    DefId, Definition, Field, Gvk, ListType, MapType, Patch, ResourceNames, ResourceScope, Scalar,
+    Shape, Ty, Wire, ZeroRule,
 };
 
 /// A set of definitions, looked up by name or by the kind they are served as.
@@ -34,6 +40,15 @@ pub struct Schemas {
 /// The schemas of every built-in type.
 pub fn builtin() -> &'static Schemas {
     &builtin::SCHEMAS
+}
+
+/// The plural and scope k8s-openapi gives a built-in kind (`group` is `""` for the core group).
+pub fn builtin_resource(group: &str, version: &str, kind: &str) -> Option<&'static ResourceNames> {
+    let resources = builtin::resources();
+    let index = resources
+        .binary_search_by(|r| (r.gvk.group, r.gvk.version, r.gvk.kind).cmp(&(group, version, kind)))
+        .ok()?;
+    resources.get(index)
 }
 
 impl Schemas {

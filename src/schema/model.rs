@@ -31,6 +31,10 @@ pub struct Definition {
     pub gvks: &'static [Gvk],
     /// `+structType=atomic`: the object is replaced as a whole by apply.
     pub struct_atomic: bool,
+    /// kube's OpenAPI has this definition. `false` for a Go-inlined struct that kube's OpenAPI
+    /// folds into its parents' properties (`io.k8s.api.core.v1.VolumeSource`): it is here for
+    /// protobuf, where it is a message of its own; OpenAPI documents leave it out.
+    pub in_openapi: bool,
 }
 
 impl Definition {
@@ -107,6 +111,10 @@ pub struct Field {
     pub embedded_resource: bool,
     /// `x-kubernetes-preserve-unknown-fields`.
     pub preserve_unknown: bool,
+    /// Protobuf carries this list in a message of its own, `{repeated <element> items = 1}`
+    /// (Go's named slice types: `meta.v1.Verbs` for `APIResource.verbs`; the `ExtraValue`s of
+    /// `map[string]ExtraValue`, where the map's values are so wrapped). JSON is a plain array.
+    pub wrapped: bool,
 }
 
 /// A field's type.
@@ -172,4 +180,22 @@ pub enum ZeroRule {
     Omit,
     /// A pointer, or a field without `omitempty`: shown whatever its value.
     Keep,
+}
+
+/// What k8s-openapi's `impl Resource` says of a kind: the plural (the URL path segment; for a
+/// subresource kind such as `Scale`, the subresource's name) and the scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceNames {
+    pub gvk: Gvk,
+    pub plural: &'static str,
+    pub scope: ResourceScope,
+}
+
+/// A kind's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceScope {
+    Namespaced,
+    Cluster,
+    /// Served only under another resource (`Scale`, `Eviction`, `TokenRequest`).
+    Subresource,
 }

@@ -11,6 +11,8 @@
 //! `RawExtension` as its JSON. Responses stay JSON: only decoding is needed.
 
 mod schema;
+#[cfg(test)]
+mod schema_crosscheck;
 mod wire;
 
 use base64::Engine;
