@@ -139,6 +139,10 @@ fn contents(resources: &[Arc<Resource>], flavor: Flavor) -> (Value, Value) {
         index.0.insert(key(resource, &resource.list_kind()), list);
     }
     for id in definitions::closure(schemas, roots) {
+        // The Go-inlined structs kube's OpenAPI folds into their parents have no definition.
+        if !schemas.get(id).in_openapi {
+            continue;
+        }
         definitions
             .insert(schemas.get(id).name.to_owned(), definitions::definition(schemas, id, flavor));
     }
