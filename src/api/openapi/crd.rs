@@ -9,7 +9,7 @@
 //! `not`), no children under `x-kubernetes-preserve-unknown-fields`, and no `type: array`
 //! without `items`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::definitions::{Flavor, sorted};
 use crate::registry::Resource;
@@ -117,7 +117,6 @@ pub fn to_v2(schema: &mut Value) {
     if let Some(additional @ Value::Object(_)) = map.get_mut("additionalProperties") {
         to_v2(additional);
     }
-    let _: &mut Map<String, Value> = map;
 }
 
 #[cfg(test)]

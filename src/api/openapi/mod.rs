@@ -33,8 +33,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 
+use cache::Body;
 pub use cache::Cache;
-use cache::{Body, sha512_hex};
 
 /// The protobuf media type kube-openapi answers with (its request form may also use `@`).
 pub const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
@@ -266,11 +266,6 @@ fn rfc1123(time: SystemTime, zone: &str) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// The ETag `/openapi/v2` would carry for this JSON body (tests).
-pub fn etag_of(json: &[u8]) -> String {
-    format!("\"{}\"", sha512_hex(json))
 }
 
 #[cfg(test)]

@@ -379,21 +379,21 @@ fn operation(mut op: Op, tag: &str, names: &dyn Names, flavor: Flavor) -> Value 
     Value::Object(out)
 }
 
-fn param_type(name: &str) -> (&'static str, &'static str) {
+fn param_type(name: &str) -> &'static str {
     match name {
         "allowWatchBookmarks"
         | "force"
         | "orphanDependents"
         | "sendInitialEvents"
         | "watch"
-        | "ignoreStoreReadErrorWithClusterBreakingPotential" => ("boolean", ""),
-        "gracePeriodSeconds" | "limit" | "timeoutSeconds" => ("integer", ""),
-        _ => ("string", ""),
+        | "ignoreStoreReadErrorWithClusterBreakingPotential" => "boolean",
+        "gracePeriodSeconds" | "limit" | "timeoutSeconds" => "integer",
+        _ => "string",
     }
 }
 
 fn query_param(name: &str, flavor: Flavor) -> Value {
-    let (ty, _) = param_type(name);
+    let ty = param_type(name);
     let description = param_description(name);
     match flavor {
         Flavor::V2 => {
