@@ -395,10 +395,10 @@ async fn v2_negotiation_gzip_etag_and_a_crd() {
         crontab["properties"]["metadata"]["$ref"],
         "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
     );
-    assert!(
-        doc["paths"]["/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}"]["patch"]
-            .is_object()
-    );
+    let item = "/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}";
+    let consumes = doc["paths"][item]["patch"]["consumes"].as_array().unwrap();
+    let smp = json!("application/strategic-merge-patch+json");
+    assert!(!consumes.contains(&smp), "no strategic merge patch for a CRD: {consumes:?}");
     let v3 = get(&server, "/openapi/v3/apis/stable.example.com/v1", &[]).await;
     let v3: Value = v3.json().await.unwrap();
     let image = &v3["components"]["schemas"]["com.example.stable.v1.CronTab"]["properties"]["spec"]
@@ -408,6 +408,8 @@ async fn v2_negotiation_gzip_etag_and_a_crd() {
         &json!({"type": "string", "nullable": true}),
         "v3 keeps the schema as written"
     );
+    let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+    assert!(v3["components"]["schemas"][meta].is_object(), "the CRD's document defines ObjectMeta");
 }
 
 #[tokio::test(flavor = "multi_thread")]

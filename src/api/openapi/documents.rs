@@ -17,6 +17,7 @@ use crate::schema::{self, DefId, Schemas};
 
 /// Definitions the paths refer to besides the kinds.
 const META: &[&str] = &[
+    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
     "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
     "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
     "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",

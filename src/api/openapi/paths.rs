@@ -28,6 +28,8 @@ struct Op {
     response: Option<String>,
     gvk: Value,
     patch: bool,
+    /// Whether PATCH takes a strategic merge patch: built-ins only (a CRD's would be a 415).
+    strategic: bool,
 }
 
 const LIST: &[&str] = &[
@@ -129,6 +131,7 @@ pub fn add(paths: &mut Map<String, Value>, resource: &Resource, names: &dyn Name
         false => ("", ""),
     };
     let tag = tag(resource);
+    let strategic = resource.strategy.openapi_v3_schema().is_none();
     let op = |method,
               verb: &str,
               suffix: &str,
@@ -145,6 +148,7 @@ pub fn add(paths: &mut Map<String, Value>, resource: &Resource, names: &dyn Name
         response,
         gvk: gvk.clone(),
         patch: method == "patch",
+        strategic,
     };
     let base = format!("{prefix}{ns}/{}", resource.plural);
     let mut path_params: Vec<&'static str> =
@@ -310,15 +314,12 @@ fn operation(mut op: Op, tag: &str, names: &dyn Names, flavor: Flavor) -> Value 
         out.insert("consumes".into(), json!(["*/*"]));
     }
     if op.patch {
-        out.insert(
-            "consumes".into(),
-            json!([
-                "application/json-patch+json",
-                "application/merge-patch+json",
-                "application/strategic-merge-patch+json",
-                "application/apply-patch+yaml"
-            ]),
-        );
+        let mut consumes = vec!["application/json-patch+json", "application/merge-patch+json"];
+        if op.strategic {
+            consumes.push("application/strategic-merge-patch+json");
+        }
+        consumes.push("application/apply-patch+yaml");
+        out.insert("consumes".into(), json!(consumes));
     }
     out.insert("description".into(), op.description.into());
     out.insert("operationId".into(), op.id.into());
@@ -356,9 +357,10 @@ fn operation(mut op: Op, tag: &str, names: &dyn Names, flavor: Flavor) -> Value 
         match flavor {
             Flavor::V2 => params.insert(0, json!({"in": "body", "name": "body", "required": op.method != "delete", "schema": reference(body)})),
             Flavor::V3 => {
-                let media: &[&str] = match op.patch {
-                    true => &["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"],
-                    false => &["*/*"],
+                let media: &[&str] = match (op.patch, op.strategic) {
+                    (true, true) => &["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"],
+                    (true, false) => &["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"],
+                    (false, _) => &["*/*"],
                 };
                 let content: Map<String, Value> = media.iter().map(|m| ((*m).to_owned(), json!({"schema": reference(body)}))).collect();
                 out.insert("requestBody".into(), json!({"content": content, "required": op.method != "delete"}));
