@@ -114,6 +114,41 @@ impl Api {
         self.call::<Value>(Method::GET, "/version".to_owned(), None).await.map(drop)
     }
 
+    /// The ETag of `/openapi/v2` (JSON), fetching the document once.
+    pub async fn openapi_v2_etag(&self) -> Result<String> {
+        let what = || "GET /openapi/v2".to_owned();
+        let url = format!("{}/openapi/v2", self.base);
+        let response = self.http.get(url).timeout(REQUEST_TIMEOUT).send().await;
+        let response =
+            response.map_err(|e| Error::Request { what: what(), reason: describe(&e) })?;
+        let etag = response.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok());
+        match (response.status().is_success(), etag) {
+            (true, Some(etag)) => Ok(etag.to_owned()),
+            _ => Err(Error::Request {
+                what: what(),
+                reason: format!("HTTP {} without an ETag", response.status()),
+            }),
+        }
+    }
+
+    /// `GET /openapi/v2` with `If-None-Match: etag`, which must answer 304 (what kubectl and
+    /// client-go's cache send for every command).
+    pub async fn openapi_v2_not_modified(&self, etag: &str) -> Result<()> {
+        let what = || "GET /openapi/v2 (If-None-Match)".to_owned();
+        let url = format!("{}/openapi/v2", self.base);
+        let request = self.http.get(url).timeout(REQUEST_TIMEOUT);
+        let request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        let response = request.send().await;
+        let response =
+            response.map_err(|e| Error::Request { what: what(), reason: describe(&e) })?;
+        match response.status() {
+            reqwest::StatusCode::NOT_MODIFIED => Ok(()),
+            status => {
+                Err(Error::Request { what: what(), reason: format!("HTTP {status}, not 304") })
+            }
+        }
+    }
+
     /// The server's `/metrics` text, if it serves one.
     pub async fn metrics(&self) -> Option<String> {
         let response = self

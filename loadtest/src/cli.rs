@@ -91,6 +91,8 @@ pub enum Command {
         #[arg(long, default_value_t = 512)]
         value_bytes: usize,
     },
+    /// GET /openapi/v2 with a current If-None-Match (a 304) against GET /version.
+    Openapi,
     /// W watchers while a writer updates objects at E events/s.
     WatchFanout {
         #[arg(long, default_value_t = 100)]
@@ -207,6 +209,7 @@ impl Cli {
                 })
             }
             Command::Reads { value_bytes } => Scenario::Reads(config::Reads { value_bytes }),
+            Command::Openapi => Scenario::Openapi,
             Command::WatchFanout {
                 watchers,
                 stalled,

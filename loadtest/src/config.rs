@@ -60,6 +60,8 @@ pub struct Config {
 pub enum Scenario {
     Writes(Writes),
     Reads(Reads),
+    /// `/openapi/v2` answered 304 against `/version`.
+    Openapi,
     WatchFanout(WatchFanout),
     WatchBurst(WatchBurst),
     List(ListParams),
@@ -147,6 +149,7 @@ impl Scenario {
         match self {
             Scenario::Writes(_) => "writes",
             Scenario::Reads(_) => "reads",
+            Scenario::Openapi => "openapi",
             Scenario::WatchFanout(_) => "watch-fanout",
             Scenario::WatchBurst(_) => "watch-burst",
             Scenario::List(_) => "list",
@@ -209,6 +212,7 @@ impl Config {
                 }
             }
             Scenario::Reads(r) => value_bytes(r.value_bytes)?,
+            Scenario::Openapi => {}
             Scenario::WatchFanout(w) => {
                 value_bytes(w.value_bytes)?;
                 objects(w.objects, "--objects")?;

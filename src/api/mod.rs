@@ -45,4 +45,6 @@ pub struct ApiState {
     pub shutdown: signal::Receiver<bool>,
     /// `host:port` clients reach the server on, for `/api`'s address list.
     pub server_address: String,
+    /// The OpenAPI documents, built when the registry changes.
+    pub openapi: Arc<openapi::Cache>,
 }

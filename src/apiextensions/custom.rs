@@ -91,6 +91,7 @@ pub fn resources(
             strategy: Arc::new(CustomStrategy {
                 schema: write_schema,
                 warning: definition.deprecation_warning(version),
+                published: published_schema(version),
             }),
             table: table(&version.additional_printer_columns),
         });
@@ -101,6 +102,12 @@ pub fn resources(
 /// Where a CRD's objects live in the log: `/{group}/{plural}` (kube: `/registry/{group}/{plural}`).
 pub fn storage_prefix(group: &str, plural: &str) -> String {
     format!("/{group}/{plural}")
+}
+
+/// The served version's `openAPIV3Schema` as written, for the OpenAPI documents.
+fn published_schema(version: &Version) -> Value {
+    let raw = version.schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref());
+    raw.cloned().unwrap_or(Value::Null)
 }
 
 fn parse_schema(version: &Version) -> Result<Schema, BuildError> {
@@ -166,6 +173,9 @@ pub struct CustomStrategy {
     schema: Schema,
     /// The deprecation warning of the version, sent with every request to it.
     warning: Option<String>,
+    /// The served version's `openAPIV3Schema` as written (the OpenAPI documents publish it;
+    /// `schema` may be the storage version's, with a conversion webhook).
+    published: Value,
 }
 
 impl CustomStrategy {
@@ -200,6 +210,10 @@ impl Strategy for CustomStrategy {
 
     fn request_warning(&self) -> Option<&str> {
         self.warning.as_deref()
+    }
+
+    fn openapi_v3_schema(&self) -> Option<&Value> {
+        Some(&self.published).filter(|v| v.is_object())
     }
 }
 

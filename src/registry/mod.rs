@@ -30,6 +30,7 @@ pub mod table;
 pub mod views;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub use operation::Operation;
@@ -50,6 +51,10 @@ pub struct Registry {
     /// What those endpoints need from the server's authentication and authorization, set at
     /// start ([`reviews::install`]).
     reviewers: RwLock<Option<Arc<reviews::Reviewers>>>,
+    /// Bumped whenever the served resources change (register, replace, unregister): what is
+    /// derived from the whole set (the OpenAPI documents) is rebuilt when it moves, not per
+    /// request.
+    generation: AtomicU64,
 }
 
 /// Registration failures.
@@ -76,6 +81,7 @@ impl Registry {
         }
         let resource = Arc::new(resource);
         resources.insert(key, resource.clone());
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(resource)
     }
 
@@ -86,13 +92,23 @@ impl Registry {
         let resource = Arc::new(resource);
         let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());
         resources.insert(key, resource.clone());
+        self.generation.fetch_add(1, Ordering::Release);
         resource
     }
 
     /// Stops serving a resource (a CRD version removed). Stored objects are untouched.
     pub fn unregister(&self, gv: &GroupVersion, plural: &str) -> Option<Arc<Resource>> {
         let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());
-        resources.remove(&(gv.group.clone(), gv.version.clone(), plural.to_owned()))
+        let removed = resources.remove(&(gv.group.clone(), gv.version.clone(), plural.to_owned()));
+        self.generation.fetch_add(1, Ordering::Release);
+        removed
+    }
+
+    /// Moves whenever the set of served resources changes (a resource registered, replaced or
+    /// unregistered). Bumped under the resources' write lock, so a reader that sees a value
+    /// and then reads [`Registry::all`] sees at least that state.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn get(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {

@@ -150,6 +150,13 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn create_only(&self) -> bool {
         false
     }
+
+    /// The served version's `openAPIV3Schema` as its CustomResourceDefinition writes it, which
+    /// the OpenAPI documents publish (`crate::api::openapi`); `None` for built-ins, whose
+    /// schema is `crate::schema::builtin()`'s.
+    fn openapi_v3_schema(&self) -> Option<&Value> {
+        None
+    }
 }
 
 /// A kind with no rules beyond ObjectMeta's (and the default for custom resources until their

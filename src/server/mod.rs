@@ -132,8 +132,13 @@ impl Server {
         namespace_objects::start(store.clone(), default_account, shutdown.clone()).await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
         crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
-        let api =
-            ApiState { store, registry, shutdown, server_address: server_address.to_string() };
+        let api = ApiState {
+            store,
+            registry,
+            shutdown,
+            server_address: server_address.to_string(),
+            openapi: Default::default(),
+        };
         let inflight_limits = InflightLimits::default();
         Ok(Server {
             api,

@@ -50,8 +50,9 @@ impl Server {
             .route("/apis/{*rest}", any(handlers::serve))
             .route(oidc::OPENID_CONFIG_PATH, get(issuer_discovery::openid_configuration))
             .route(oidc::JWKS_PATH, get(issuer_discovery::jwks))
-            .route("/openapi/v3", get(openapi::serve_index))
-            .route("/openapi/v3/{*path}", get(openapi::serve_document))
+            .route("/openapi/v2", get(openapi::serve_v2))
+            .route("/openapi/v3", get(openapi::serve_v3_index))
+            .route("/openapi/v3/{*path}", get(openapi::serve_v3_document))
             .with_state(self.api.clone());
         let metrics_route =
             Router::new().route("/metrics", get(serve_metrics)).with_state(self.exporter.clone());

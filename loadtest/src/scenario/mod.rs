@@ -5,6 +5,7 @@
 
 pub mod controller;
 pub mod list;
+pub mod openapi;
 pub mod reads;
 pub mod stream;
 pub mod watch_burst;
@@ -59,6 +60,7 @@ pub async fn run(ctx: &Ctx, config: &Config, report: &mut Report) -> Result<()> 
     match &config.scenario {
         Scenario::Writes(params) => writes::run(ctx, params, report).await,
         Scenario::Reads(params) => reads::run(ctx, params, report).await,
+        Scenario::Openapi => openapi::run(ctx, report).await,
         Scenario::WatchFanout(params) => watch_fanout::run(ctx, params, report).await,
         Scenario::WatchBurst(params) => watch_burst::run(ctx, params, report).await,
         Scenario::List(params) => list::run(ctx, params, report).await,
