@@ -263,6 +263,14 @@ fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
             verbs: SUBRESOURCE_VERBS,
         });
     }
+    for &(name, kind, verbs) in super::kubelet::subresources(resource) {
+        subs.push(Subresource {
+            name: name.to_owned(),
+            response_gv: resource.gv.clone(),
+            response_kind: kind.to_owned(),
+            verbs,
+        });
+    }
     for name in resource.strategy.update_subresources() {
         subs.push(Subresource {
             name: (*name).to_owned(),

@@ -209,6 +209,10 @@ impl Call {
             Some(sub) if self.resource.strategy.update_subresources().contains(&sub) => {
                 Some(Part::Main)
             }
+            Some(sub) if super::kubelet::serves(&self.resource, sub) => {
+                self.path.check_segments()?;
+                return super::kubelet::answer(&self.state, &self.resource, &self.path).await;
+            }
             Some(_) => return Err(ApiError::no_such_path()),
         };
         // A route that exists (404s first, as kube-apiserver's router), then the names in it.

@@ -10,6 +10,7 @@
 //!   creaters in the registry.
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
+//! - [`kubelet`]: the kubelet's subresources (`pods/log`, `exec`, …), answered with a `Status`.
 //! - [`issuer_discovery`]: the ServiceAccount issuer's OIDC discovery documents.
 //! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
 //! - [`openapi`]: the OpenAPI v3 documents kubectl reads before `apply`.
@@ -20,6 +21,7 @@ pub mod discovery;
 pub mod gojson;
 pub mod handlers;
 pub mod issuer_discovery;
+pub mod kubelet;
 pub mod negotiate;
 pub mod openapi;
 pub mod protobuf;

@@ -25,6 +25,10 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         self.prepare_for_create(object);
     }
 
+    /// A create that ran [`Strategy::prepare_for_create`] stored nothing (refused, failed, or a
+    /// dry run): what the prepare claimed for the object (a Service's cluster IP) goes back.
+    fn create_abandoned(&self, _object: &Value) {}
+
     /// Kind-specific validation of a new object. ObjectMeta is validated by the store.
     fn validate(&self, _object: &Value) -> Vec<FieldCause> {
         Vec::new()
@@ -134,6 +138,12 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     /// kube's REST layer for PriorityClasses refuses the system classes this way. A collection
     /// delete does not ask, as kube's generic store does not.
     fn forbid_delete(&self, _name: &str) -> Option<String> {
+        None
+    }
+
+    /// The strategy as its concrete type, for the server's own controllers that need its state
+    /// (the Services strategy's allocators). None by default.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
 

@@ -34,6 +34,7 @@ pub mod secrets;
 pub mod serviceaccounts;
 pub mod services;
 pub mod storageclasses;
+pub mod system;
 pub mod webhookconfigurations;
 
 use std::collections::BTreeMap;
@@ -109,7 +110,8 @@ fn resources() -> Vec<Resource> {
         // core/v1, storage.k8s.io, node.k8s.io, flowcontrol.apiserver.k8s.io (kinds-core):
         //
         // endpoints, endpointslices and what kube-apiserver serves by itself (system):
-        //
+        system::endpoints::resource(),
+        system::endpointslices::resource(),
     ]
 }
 
@@ -515,7 +517,7 @@ pub(crate) fn object_items<'a>(
 }
 
 /// A 64-bit FNV-1a hash: small, and stable across builds (unlike std's hasher), for values the
-/// server derives from a uid (service IPs, node ports).
+/// server derives from a uid (where the service allocators start looking).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
