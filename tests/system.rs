@@ -60,7 +60,10 @@ async fn the_kubernetes_service_endpoints_and_slice_are_kept() {
         svc["spec"]["ports"],
         json!([{"name": "https", "protocol": "TCP", "port": 443, "targetPort": port}])
     );
-    assert_eq!(svc["metadata"]["labels"], json!({"component": "apiserver", "provider": "kubernetes"}));
+    assert_eq!(
+        svc["metadata"]["labels"],
+        json!({"component": "apiserver", "provider": "kubernetes"})
+    );
     let table = rows(&server.ok(&["get", "svc", "kubernetes"]));
     assert_eq!(table[0], ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
     assert_eq!(table[1][..5], ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]);
@@ -74,14 +77,19 @@ async fn the_kubernetes_service_endpoints_and_slice_are_kept() {
     let out = server.kubectl(&["get", "ep,endpointslices"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"),
+        stderr.contains(
+            "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+        ),
         "{stderr}"
     );
     let text = String::from_utf8(out.stdout).unwrap();
     let table = rows(&text);
     assert_eq!(table[0], ["NAME", "ENDPOINTS", "AGE"]);
     assert_eq!(table[1][..2], ["endpoints/kubernetes".to_owned(), format!("127.0.0.1:{port}")]);
-    let slices: Vec<&Vec<String>> = table.iter().filter(|r| r[0].starts_with("endpointslice")).collect();
+    let slices: Vec<&Vec<String>> = table
+        .iter()
+        .filter(|r| r.first().is_some_and(|c| c.starts_with("endpointslice")))
+        .collect();
     assert_eq!(
         slices[0][..4],
         [
@@ -172,13 +180,30 @@ async fn requested_ips_and_ports_are_refused_when_taken_and_held_across_restarts
                "field": "spec.ports[0].nodePort"})
     );
     // kubectl shows the same refusal.
-    let stderr = server.fails(&["create", "service", "clusterip", "dup", "--tcp=53:53", "--clusterip=10.96.0.10"]);
+    let stderr = server.fails(&[
+        "create",
+        "service",
+        "clusterip",
+        "dup",
+        "--tcp=53:53",
+        "--clusterip=10.96.0.10",
+    ]);
     assert!(stderr.contains("provided IP is already allocated"), "{stderr}");
     // A dry run and a refused create hold nothing.
     let dry = format!("{path}?dryRun=All");
-    let (status, _) = post(&server, &dry, service("dry", json!({"clusterIP": "10.96.0.11", "ports": [{"port": 1}]}))).await;
+    let (status, _) = post(
+        &server,
+        &dry,
+        service("dry", json!({"clusterIP": "10.96.0.11", "ports": [{"port": 1}]})),
+    )
+    .await;
     assert_eq!(status, 201);
-    let (status, _) = post(&server, path, service("wet", json!({"clusterIP": "10.96.0.11", "ports": [{"port": 1}]}))).await;
+    let (status, _) = post(
+        &server,
+        path,
+        service("wet", json!({"clusterIP": "10.96.0.11", "ports": [{"port": 1}]})),
+    )
+    .await;
     assert_eq!(status, 201);
 
     // After a restart the allocations are rebuilt from the stored Services.
@@ -202,10 +227,17 @@ async fn requested_ips_and_ports_are_refused_when_taken_and_held_across_restarts
     let (status, body) = post(&server, path, service("np3", node_port)).await;
     assert_eq!(status, 201, "{body}");
     // Changing the type to ClusterIP releases the node port.
-    server.ok(&["patch", "svc", "np3", "-p", r#"{"spec":{"type":"ClusterIP","ports":[{"port":80}]}}"#]);
+    server.ok(&[
+        "patch",
+        "svc",
+        "np3",
+        "-p",
+        r#"{"spec":{"type":"ClusterIP","ports":[{"port":80}]}}"#,
+    ]);
     let mut reused = false;
     for _ in 0..100 {
-        let body = service("np4", json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}));
+        let body =
+            service("np4", json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}));
         if post(&server, path, body).await.0 == 201 {
             reused = true;
             break;
@@ -230,7 +262,8 @@ async fn pods_are_bound_evicted_and_get_ephemeral_containers() {
     // Binding sets the node once.
     let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "web"},
                          "target": {"kind": "Node", "name": "node-1"}});
-    let (status, body) = post(&server, "/api/v1/namespaces/default/pods/web/binding", binding.clone()).await;
+    let (status, body) =
+        post(&server, "/api/v1/namespaces/default/pods/web/binding", binding.clone()).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "Success");
     let pod = json(&server.ok(&["get", "pod", "web", "-o", "json"]));
@@ -270,7 +303,10 @@ async fn pods_are_bound_evicted_and_get_ephemeral_containers() {
     assert_eq!(response.status().as_u16(), 422);
     let body: Value = response.json().await.unwrap();
     assert!(
-        body["message"].as_str().unwrap().contains("existing ephemeral containers \"debugger\" may not be removed"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("existing ephemeral containers \"debugger\" may not be removed"),
         "{body}"
     );
     // The regular path still refuses spec changes.
@@ -285,8 +321,10 @@ async fn pods_are_bound_evicted_and_get_ephemeral_containers() {
     assert_eq!(response.status().as_u16(), 422);
 
     // Eviction deletes the pod (no PodDisruptionBudget here).
-    let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "web"}});
-    let (status, body) = post(&server, "/api/v1/namespaces/default/pods/web/eviction", eviction).await;
+    let eviction =
+        json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "web"}});
+    let (status, body) =
+        post(&server, "/api/v1/namespaces/default/pods/web/eviction", eviction).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "Success");
     let stderr = server.fails(&["get", "pod", "web"]);
@@ -401,7 +439,8 @@ async fn api_resources_match_kube_apiserver_1_33() {
         .lines()
         .filter(|line| {
             let mut fields = line.split('|');
-            let (name, _, version) = (fields.next().unwrap(), fields.next(), fields.next().unwrap());
+            let (name, _, version) =
+                (fields.next().unwrap(), fields.next(), fields.next().unwrap());
             !NOT_YET_SERVED.contains(&format!("{name} {version}").as_str())
         })
         .map(str::to_owned)
@@ -411,10 +450,11 @@ async fn api_resources_match_kube_apiserver_1_33() {
     let text = server.ok(&["api-resources", "-o", "wide"]);
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    let starts: Vec<usize> = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", "VERBS", "CATEGORIES"]
-        .iter()
-        .map(|h| header.find(h).unwrap_or_else(|| panic!("{h} missing in {header}")))
-        .collect();
+    let starts: Vec<usize> =
+        ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", "VERBS", "CATEGORIES"]
+            .iter()
+            .map(|h| header.find(h).unwrap_or_else(|| panic!("{h} missing in {header}")))
+            .collect();
     let served: BTreeSet<String> = lines
         .map(|line| {
             let cell = |i: usize| {
@@ -422,7 +462,16 @@ async fn api_resources_match_kube_apiserver_1_33() {
                 line.get(starts[i]..end).unwrap_or("").trim().to_owned()
             };
             let verbs = cell(5).trim_matches(|c| c == '[' || c == ']').replace(' ', ",");
-            format!("{}|{}|{}|{}|{}|{}|{}", cell(0), cell(1), cell(2), cell(3), cell(4), verbs, cell(6))
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}",
+                cell(0),
+                cell(1),
+                cell(2),
+                cell(3),
+                cell(4),
+                verbs,
+                cell(6)
+            )
         })
         .collect();
     let missing: Vec<&String> = expected.difference(&served).collect();

@@ -255,7 +255,9 @@ impl Call {
             (&Method::DELETE, Some(name), Part::Main) if self.path.subresource.is_none() => {
                 self.delete(&name).await
             }
-            (&Method::DELETE, None, Part::Main) => self.delete_collection().await,
+            (&Method::DELETE, None, Part::Main) if self.resource.strategy.delete_collection() => {
+                self.delete_collection().await
+            }
             (method, _, _) => Err(method_not_allowed(method)),
         }
     }

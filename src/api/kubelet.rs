@@ -27,7 +27,9 @@ const CONNECT_VERBS: &[&str] = &["create", "get"];
 
 /// The kubelet's subresources of a core resource, as discovery lists them: name, the kind its
 /// endpoint takes, verbs.
-pub fn subresources(resource: &Resource) -> &'static [(&'static str, &'static str, &'static [&'static str])] {
+pub fn subresources(
+    resource: &Resource,
+) -> &'static [(&'static str, &'static str, &'static [&'static str])] {
     if !resource.gv.group.is_empty() || resource.gv.version != "v1" {
         return &[];
     }

@@ -230,6 +230,11 @@ impl Resource {
         if self.strategy.create_only() {
             return vec!["create"];
         }
-        vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        let mut verbs =
+            vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+        if !self.strategy.delete_collection() {
+            verbs.retain(|v| *v != "deletecollection");
+        }
+        verbs
     }
 }

@@ -29,6 +29,10 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     /// dry run): what the prepare claimed for the object (a Service's cluster IP) goes back.
     fn create_abandoned(&self, _object: &Value) {}
 
+    /// This server deleted the object from storage (what it held is free at once, as kube's
+    /// REST layer releases a Service's IPs and ports in its delete).
+    fn deleted(&self, _object: &Value) {}
+
     /// Kind-specific validation of a new object. ObjectMeta is validated by the store.
     fn validate(&self, _object: &Value) -> Vec<FieldCause> {
         Vec::new()
@@ -139,6 +143,12 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     /// delete does not ask, as kube's generic store does not.
     fn forbid_delete(&self, _name: &str) -> Option<String> {
         None
+    }
+
+    /// Whether a DELETE of the collection is served (kube's REST storage implements
+    /// `CollectionDeleter`): not for namespaces, whose discovery verbs lack `deletecollection`.
+    fn delete_collection(&self) -> bool {
+        true
     }
 
     /// The strategy as its concrete type, for the server's own controllers that need its state

@@ -548,6 +548,7 @@ mod tests {
             served,
             [
                 "v1/configmaps",
+                "v1/endpoints",
                 "v1/events",
                 "v1/limitranges",
                 "v1/namespaces",
@@ -564,6 +565,7 @@ mod tests {
                 "autoscaling/v2/horizontalpodautoscalers",
                 "certificates.k8s.io/v1/certificatesigningrequests",
                 "coordination.k8s.io/v1/leases",
+                "discovery.k8s.io/v1/endpointslices",
                 "events.k8s.io/v1/events",
                 "networking.k8s.io/v1/ingressclasses",
                 "networking.k8s.io/v1/ingresses",

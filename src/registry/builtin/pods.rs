@@ -150,7 +150,12 @@ impl Strategy for PodStrategy {
         self.prepare_for_update(new, old);
     }
 
-    fn validate_subresource_update(&self, subresource: &str, new: &Value, old: &Value) -> Vec<FieldCause> {
+    fn validate_subresource_update(
+        &self,
+        subresource: &str,
+        new: &Value,
+        old: &Value,
+    ) -> Vec<FieldCause> {
         match subresource {
             ephemeral::SUBRESOURCE => ephemeral::validate_update(new, old),
             binding::SUBRESOURCE => Vec::new(),

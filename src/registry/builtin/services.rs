@@ -277,6 +277,13 @@ impl Strategy for ServiceStrategy {
         Some(self)
     }
 
+    /// A deleted Service's IPs and ports are free at once (the Services' view confirms it).
+    fn deleted(&self, svc: &Value) {
+        if let Some(uid) = object::uid(svc) {
+            self.allocators.forget_deleted(uid);
+        }
+    }
+
     /// The claims of a create that stored nothing are freed at once.
     fn create_abandoned(&self, svc: &Value) {
         if let Some(uid) = object::uid(svc) {
@@ -889,9 +896,9 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
+    use std::net::Ipv4Addr;
 
     fn created(spec: Value) -> Value {
         let mut svc = json!({"metadata": {"name": "web", "namespace": "default", "uid": "u-1"},
@@ -918,7 +925,11 @@ mod tests {
         assert_eq!(spec["clusterIPs"], json!([ip.to_string()]));
         assert!(u32::from(ip) >= u32::from(Ipv4Addr::new(10, 96, 1, 0)), "the dynamic band");
         assert_eq!(svc["status"], json!({"loadBalancer": {}}));
-        assert!(ServiceStrategy::default().validate(&svc).is_empty(), "{:?}", ServiceStrategy::default().validate(&svc));
+        assert!(
+            ServiceStrategy::default().validate(&svc).is_empty(),
+            "{:?}",
+            ServiceStrategy::default().validate(&svc)
+        );
     }
 
     #[test]
@@ -1013,7 +1024,10 @@ mod tests {
             ]
         );
         let empty = created(json!({}));
-        assert_eq!(text(&ServiceStrategy::default().validate(&empty)), ["spec.ports: Required value"]);
+        assert_eq!(
+            text(&ServiceStrategy::default().validate(&empty)),
+            ["spec.ports: Required value"]
+        );
         let bad_type = created(json!({"type": "Magic", "ports": [{"port": 1}]}));
         assert_eq!(
             text(&ServiceStrategy::default().validate(&bad_type)),

@@ -92,17 +92,15 @@ impl Store {
         object::metadata_mut(&mut object).shift_remove("resourceVersion");
         // Only the identity is kept for a failed write (no copy of every object created).
         let claimed = serde_json::json!({"metadata": {"uid": object::uid(&object)}});
-        let stored = match self
-            .storage
-            .create(&key, encode(resource, object), op.provenance(op.verb))
-            .await
-        {
-            Ok(stored) => stored,
-            Err(err) => {
-                abandon(&claimed);
-                return Err(storage_err(resource, &name)(err));
-            }
-        };
+        let stored =
+            match self.storage.create(&key, encode(resource, object), op.provenance(op.verb)).await
+            {
+                Ok(stored) => stored,
+                Err(err) => {
+                    abandon(&claimed);
+                    return Err(storage_err(resource, &name)(err));
+                }
+            };
         self.recent.stored(&stored);
         self.to_served(resource, &stored).await
     }

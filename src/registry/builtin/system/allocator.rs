@@ -9,9 +9,11 @@
 //! *pending* until the Services' view shows the Service holding it ([`Allocators::observe`],
 //! fed by [`super::follow`]): what the stored Services hold is the truth, so a delete, a type
 //! change that drops a port, or a restart (the follower lists every Service before the server
-//! serves) releases or rebuilds the allocations with no bitmap of its own in storage. A pending
-//! claim of a write that failed is dropped at once ([`Allocators::abandon`]) or, if nothing
-//! says so, after [`PENDING_GRACE`] (kube's repair controller frees leaks likewise).
+//! serves) releases or rebuilds the allocations with no bitmap of its own in storage. This
+//! server's own delete of a Service frees its values at once ([`Allocators::forget`], from the
+//! strategy's `deleted`), so a client may take them back right after. A pending claim of a
+//! write that failed is dropped at once ([`Allocators::abandon`]) or, if nothing says so, after
+//! [`PENDING_GRACE`] (kube's repair controller frees leaks likewise).
 //!
 //! Across replicas: each replica sees the others' Services only once they are stored, so two
 //! replicas creating at the same moment could pick the same address; kube avoids it with a
@@ -21,7 +23,7 @@
 //! size/32), 128) ports) is kept for values clients ask for: dynamic allocation takes from the
 //! rest first.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -44,9 +46,8 @@ pub struct IpRange {
 impl IpRange {
     /// Parses `a.b.c.d/n` (IPv4; kube-ledger serves single-stack IPv4 Services).
     pub fn parse(text: &str) -> Result<IpRange, String> {
-        let (ip, bits) = text
-            .split_once('/')
-            .ok_or_else(|| format!("invalid CIDR address: {text}"))?;
+        let (ip, bits) =
+            text.split_once('/').ok_or_else(|| format!("invalid CIDR address: {text}"))?;
         let ip: Ipv4Addr = ip.parse().map_err(|_| format!("invalid CIDR address: {text}"))?;
         let prefix: u32 = bits.parse().map_err(|_| format!("invalid CIDR address: {text}"))?;
         if !(1..=30).contains(&prefix) {
@@ -96,7 +97,9 @@ impl PortRange {
     pub fn parse(text: &str) -> Result<PortRange, String> {
         let bad = || format!("invalid port range {text:?}: must be like 30000-32767");
         let (min, max) = match text.split_once('-') {
-            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+            Some((a, b)) => {
+                (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?)
+            }
             None => {
                 let port = text.trim().parse().map_err(|_| bad())?;
                 (port, port)
@@ -138,6 +141,9 @@ struct Holder {
 struct State {
     owners: HashMap<Alloc, String>,
     holders: HashMap<String, Holder>,
+    /// Services this server deleted whose deletion the view has not shown yet: a late event
+    /// of theirs must not claim their values back.
+    deleted: HashSet<String>,
 }
 
 impl State {
@@ -147,7 +153,9 @@ impl State {
         let expired = match self.holders.get(&uid) {
             Some(h) => {
                 !h.observed.contains(&alloc)
-                    && h.pending.get(&alloc).is_none_or(|at| now.duration_since(*at) > PENDING_GRACE)
+                    && h.pending
+                        .get(&alloc)
+                        .is_none_or(|at| now.duration_since(*at) > PENDING_GRACE)
             }
             None => true,
         };
@@ -274,6 +282,9 @@ impl Allocators {
     /// The stored Service `uid` holds exactly `held` now (the view's add or change).
     pub fn observe(&self, uid: &str, held: BTreeSet<Alloc>) {
         let mut state = self.state();
+        if state.deleted.contains(uid) {
+            return;
+        }
         let holder = state.holders.entry(uid.to_owned()).or_default();
         let released: Vec<Alloc> = holder
             .observed
@@ -295,9 +306,29 @@ impl Allocators {
         }
     }
 
-    /// The stored Service `uid` is gone: everything it held is free.
+    /// The view shows the Service `uid` deleted: everything it held is free.
     pub fn forget(&self, uid: &str) {
         let mut state = self.state();
+        state.deleted.remove(uid);
+        State::release_all(&mut state, uid);
+    }
+
+    /// This server deleted the Service `uid`: everything it held is free now, and the view's
+    /// later events of it are ignored until its deletion shows.
+    pub fn forget_deleted(&self, uid: &str) {
+        let mut state = self.state();
+        state.deleted.insert(uid.to_owned());
+        State::release_all(&mut state, uid);
+    }
+
+    /// A relist: `present` are the Services stored; deletions not among them are done.
+    pub fn retain_deleted(&self, present: &BTreeSet<String>) {
+        self.state().deleted.retain(|uid| present.contains(uid));
+    }
+}
+
+impl State {
+    fn release_all(state: &mut State, uid: &str) {
         let Some(holder) = state.holders.remove(uid) else { return };
         for alloc in holder.observed.iter().chain(holder.pending.keys()) {
             if state.owners.get(alloc).is_some_and(|o| o == uid) {
@@ -305,7 +336,9 @@ impl Allocators {
             }
         }
     }
+}
 
+impl Allocators {
     /// A write by `uid` was not stored (refused, failed, or a dry run): its pending claims go.
     pub fn abandon(&self, uid: &str) {
         let mut state = self.state();
@@ -343,7 +376,12 @@ impl Allocators {
     /// The Services seen stored: for a relist, which must forget the ones gone.
     pub fn known(&self) -> Vec<String> {
         let state = self.state();
-        state.holders.iter().filter(|(_, h)| !h.observed.is_empty()).map(|(uid, _)| uid.clone()).collect()
+        state
+            .holders
+            .iter()
+            .filter(|(_, h)| !h.observed.is_empty())
+            .map(|(uid, _)| uid.clone())
+            .collect()
     }
 }
 
@@ -387,12 +425,22 @@ mod tests {
         a.observe("u4", BTreeSet::from([Alloc::Port(30001), ip("10.96.0.11")]));
         a.observe("u4", BTreeSet::from([ip("10.96.0.11")]));
         assert!(a.claim("u5", Alloc::Port(30001)));
+        // Deleted here: free at once, and a late event of the deleted Service claims nothing.
+        a.observe("u6", BTreeSet::from([ip("10.96.0.12")]));
+        a.forget_deleted("u6");
+        a.observe("u6", BTreeSet::from([ip("10.96.0.12")]));
+        assert!(a.claim("u7", ip("10.96.0.12")));
+        a.forget("u6");
+        assert!(a.held_by_other("u8", ip("10.96.0.12")));
     }
 
     #[test]
     fn dynamic_allocation_is_distinct_and_skips_the_static_band() {
         let small = Allocators::default();
-        small.configure(IpRange::parse("10.0.0.0/27").unwrap(), PortRange::parse("30000-30019").unwrap());
+        small.configure(
+            IpRange::parse("10.0.0.0/27").unwrap(),
+            PortRange::parse("30000-30019").unwrap(),
+        );
         let mut seen = BTreeSet::new();
         // 30 usable addresses: the 16 of the static band come last.
         for n in 0..30 {

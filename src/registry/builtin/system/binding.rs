@@ -114,7 +114,8 @@ impl Creater for Bindings {
         if let Some(spec) = bound.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("nodeName".into(), node.into());
         }
-        if let Some(annotations) = binding.pointer("/metadata/annotations").and_then(Value::as_object)
+        if let Some(annotations) =
+            binding.pointer("/metadata/annotations").and_then(Value::as_object)
         {
             let meta = object::metadata_mut(&mut bound);
             let target = meta.entry("annotations").or_insert_with(|| json!({}));

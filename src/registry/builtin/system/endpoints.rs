@@ -83,10 +83,7 @@ fn validate_subset(subset: &Value, path: &str, causes: &mut Vec<FieldCause>) {
     let not_ready =
         opt_array(subset, "notReadyAddresses", &format!("{path}.notReadyAddresses"), causes);
     if addresses.is_empty() && not_ready.is_empty() {
-        causes.push(FieldCause::required(
-            path,
-            "must specify `addresses` or `notReadyAddresses`",
-        ));
+        causes.push(FieldCause::required(path, "must specify `addresses` or `notReadyAddresses`"));
     }
     for (field, items) in [("addresses", addresses), ("notReadyAddresses", not_ready)] {
         let list = format!("{path}.{field}");
@@ -255,7 +252,8 @@ mod tests {
              "ports": [{"port": 80}, {"port": 443}]},
             {"addresses": [{"ip": "fd00::1"}]}]});
         assert_eq!(format_endpoints(&ep), "10.0.0.1:80,10.0.0.2:80,10.0.0.1:443 + 2 more...");
-        let one = json!({"subsets": [{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 6443}]}]});
+        let one =
+            json!({"subsets": [{"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 6443}]}]});
         assert_eq!(format_endpoints(&one), "[fd00::1]:6443");
         assert_eq!(resource().short_names, ["ep"]);
         assert_eq!(resource().singular, "endpoints");

@@ -142,7 +142,12 @@ fn too_many(field: &str, actual: usize, max: usize) -> FieldCause {
     }
 }
 
-fn validate_endpoint(endpoint: &Value, address_type: &str, path: &str, causes: &mut Vec<FieldCause>) {
+fn validate_endpoint(
+    endpoint: &Value,
+    address_type: &str,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) {
     let list = format!("{path}.addresses");
     let addresses = opt_array(endpoint, "addresses", &list, causes);
     if addresses.is_empty() {
@@ -200,8 +205,7 @@ fn list_with_more(items: impl Iterator<Item = String>) -> String {
 /// kube's `formatDiscoveryPorts`: the port number, else its name, else `*`.
 fn format_ports(slice: &Value) -> String {
     list_with_more(array_at(slice, "/ports").iter().map(|port| {
-        match (port.get("port").and_then(Value::as_i64), port.get("name").and_then(Value::as_str))
-        {
+        match (port.get("port").and_then(Value::as_i64), port.get("name").and_then(Value::as_str)) {
             (Some(number), _) => number.to_string(),
             (None, Some(name)) => name.to_owned(),
             (None, None) => "*".to_owned(),
@@ -286,7 +290,8 @@ mod tests {
         assert_eq!(format_ports(&slice), "80");
         assert_eq!(format_endpoints(&slice), "10.0.0.1,10.0.0.2");
         assert_eq!(format_ports(&json!({})), "<unset>");
-        let many = json!({"endpoints": [{"addresses": ["a", "b"]}, {"addresses": ["c", "d", "e"]}]});
+        let many =
+            json!({"endpoints": [{"addresses": ["a", "b"]}, {"addresses": ["c", "d", "e"]}]});
         assert_eq!(format_endpoints(&many), "a,b,c + 2 more...");
 
         let bad = json!({"addressType": "IPv4", "endpoints": [{"addresses": ["fd00::1"]},

@@ -91,7 +91,10 @@ async fn take_disruption(store: &Store, pdb: &Value, pod_name: &str) -> Result<(
             map.insert(pod_name.to_owned(), object::now_rfc3339().into());
         }
     }
-    let pdbs = store.registry.get("policy", "v1", "poddisruptionbudgets").ok_or_else(ApiError::no_such_path)?;
+    let pdbs = store
+        .registry
+        .get("policy", "v1", "poddisruptionbudgets")
+        .ok_or_else(ApiError::no_such_path)?;
     let namespace = pdb.pointer("/metadata/namespace").and_then(Value::as_str);
     let op = Operation::internal("system:apiserver", Verb::Update, &pdbs)
         .in_namespace(namespace)

@@ -136,11 +136,8 @@ impl Keeper {
             if current.pointer(pointer) == want {
                 continue;
             }
-            let target = if parent.is_empty() {
-                Some(&mut repaired)
-            } else {
-                repaired.pointer_mut(parent)
-            };
+            let target =
+                if parent.is_empty() { Some(&mut repaired) } else { repaired.pointer_mut(parent) };
             if let (Some(Value::Object(map)), Some(want)) = (target, want) {
                 map.insert(field.to_owned(), want.clone());
             }
@@ -212,8 +209,7 @@ impl Keeper {
                     }
                 }
                 Some((object, Next::Changed(o) | Next::Deleted(o))) => {
-                    if o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(NAMESPACE)
-                    {
+                    if o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(NAMESPACE) {
                         self.sync_logged(object).await;
                     }
                 }

@@ -40,6 +40,7 @@ async fn relist(
         observe(allocators, svc);
         present.insert(object::uid(svc).unwrap_or_default().to_owned());
     }
+    allocators.retain_deleted(&present);
     for uid in allocators.known() {
         if !present.contains(&uid) {
             allocators.forget_stored(&uid);
