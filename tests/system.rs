@@ -401,8 +401,6 @@ volumeattachments||storage.k8s.io/v1|false|VolumeAttachment|create,delete,delete
 /// other branches add (kinds-apps, kinds-core) and those kube-ledger has not taken up. Kept
 /// minimal; emptied as the branches merge.
 const NOT_YET_SERVED: &[&str] = &[
-    // system (this branch): computed on each request, not stored; not yet served.
-    "componentstatuses v1",
     // kinds-core:
     "nodes v1",
     "persistentvolumes v1",
@@ -480,6 +478,17 @@ async fn api_resources_match_kube_apiserver_1_33() {
         missing.is_empty() && extra.is_empty(),
         "missing (as kube 1.33 serves them):\n{missing:#?}\nextra or different:\n{extra:#?}"
     );
+    // ComponentStatuses: computed, read-only, deprecated.
+    let out = server.kubectl(&["get", "cs"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("v1 ComponentStatus is deprecated in v1.19+"), "{stderr}");
+    let table = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(table[0], ["NAME", "STATUS", "MESSAGE", "ERROR"]);
+    assert_eq!(table[1], ["controller-manager", "Healthy", "ok"]);
+    assert_eq!(table[2], ["etcd-0", "Healthy", "ok"]);
+    assert_eq!(table[3][..2], ["scheduler", "Unhealthy"]);
+    let stderr = server.fails(&["delete", "cs", "etcd-0"]);
+    assert!(stderr.contains("MethodNotAllowed") || stderr.contains("not allow"), "{stderr}");
     // `kubectl get all` lists the kinds of the `all` category that are served.
     let all = server.ok(&["get", "all", "-A", "-o", "name"]);
     assert!(all.lines().any(|l| l == "service/kubernetes"), "{all}");

@@ -82,7 +82,10 @@ async fn eviction_respects_the_disruption_budget() {
     pdb(&api, 0).await;
     let refused = api.post(&format!("{PODS}/web-1/eviction"), eviction("web-1")).await;
     assert_status(&refused, 429, "TooManyRequests");
-    assert_eq!(refused.1["message"], "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert_eq!(
+        refused.1["message"],
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    );
     assert_eq!(
         refused.1["details"]["causes"],
         json!([{"reason": "DisruptionBudget",
@@ -159,7 +162,10 @@ async fn discovery_lists_what_kube_apiserver_serves_by_itself() {
     };
     assert_eq!(find("bindings")["verbs"], json!(["create"]));
     assert_eq!(find("endpoints")["shortNames"], json!(["ep"]));
-    assert_eq!(find("namespaces")["verbs"], json!(["create", "delete", "get", "list", "patch", "update", "watch"]));
+    assert_eq!(
+        find("namespaces")["verbs"],
+        json!(["create", "delete", "get", "list", "patch", "update", "watch"])
+    );
     assert_eq!(find("pods/binding")["kind"], "Binding");
     assert_eq!(find("pods/eviction")["group"], "policy");
     assert_eq!(find("pods/eviction")["kind"], "Eviction");

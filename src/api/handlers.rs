@@ -201,6 +201,13 @@ impl Call {
         if self.path.namespace.is_some() && !self.resource.namespaced {
             return Err(ApiError::no_such_path());
         }
+        if let Some(computed) = self.resource.strategy.computed() {
+            self.path.check_segments()?;
+            let (state, resource, path) = (&self.state, &self.resource, &self.path);
+            let (query, method, headers) = (&self.query, &self.method, &self.headers);
+            return super::computed::serve(state, resource, computed, path, query, method, headers)
+                .await;
+        }
         // `None`: the scale subresource, served by its own handler.
         let part = match self.path.subresource.as_deref() {
             None => Some(Part::Main),

@@ -230,6 +230,9 @@ impl Resource {
         if self.strategy.create_only() {
             return vec!["create"];
         }
+        if self.strategy.computed().is_some() {
+            return vec!["get", "list"];
+        }
         let mut verbs =
             vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
         if !self.strategy.delete_collection() {

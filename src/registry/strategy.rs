@@ -151,6 +151,12 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         true
     }
 
+    /// A resource computed on each request and never stored (ComponentStatuses): discovery
+    /// shows it with the verbs `get` and `list`, which it answers from these objects.
+    fn computed(&self) -> Option<&dyn Computed> {
+        None
+    }
+
     /// The strategy as its concrete type, for the server's own controllers that need its state
     /// (the Services strategy's allocators). None by default.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -163,6 +169,15 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn create_only(&self) -> bool {
         false
     }
+}
+
+/// The objects of a computed resource ([`Strategy::computed`]), as of the request.
+#[async_trait::async_trait]
+pub trait Computed: Send + Sync + fmt::Debug {
+    async fn objects(
+        &self,
+        store: &super::store::Store,
+    ) -> Result<Vec<Value>, crate::meta::status::ApiError>;
 }
 
 /// A kind with no rules beyond ObjectMeta's (and the default for custom resources until their

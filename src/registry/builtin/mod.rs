@@ -112,6 +112,7 @@ fn resources() -> Vec<Resource> {
         // endpoints, endpointslices and what kube-apiserver serves by itself (system):
         system::endpoints::resource(),
         system::endpointslices::resource(),
+        system::componentstatuses::resource(),
     ]
 }
 
@@ -547,6 +548,7 @@ mod tests {
         assert_eq!(
             served,
             [
+                "v1/componentstatuses",
                 "v1/configmaps",
                 "v1/endpoints",
                 "v1/events",

@@ -2,6 +2,7 @@
 //!
 //! - the kinds of its own controllers' output: `v1` Endpoints ([`endpoints`]) and
 //!   `discovery.k8s.io/v1` EndpointSlices ([`endpointslices`]);
+//! - `v1` ComponentStatuses ([`componentstatuses`]), computed on each request;
 //! - the Service ClusterIP and NodePort allocators ([`allocator`]), shared with the Services
 //!   strategy and kept in step with the stored Services by [`sync`];
 //! - the pods' create-only subresources `binding` ([`binding`], also as `bindings`) and
@@ -16,6 +17,7 @@
 
 pub mod allocator;
 pub mod binding;
+pub mod componentstatuses;
 pub mod endpoints;
 pub mod endpointslices;
 pub mod ephemeral;
