@@ -96,6 +96,8 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     .await?
     .with_root_ca(options.root_ca(&pki)?)
     .await?
+    .with_service_network(options.service_network(address.port()))
+    .await?
     .with_auditor(auditor.clone());
 
     let mut authn_config = options.authn_config(&pki, address);

@@ -102,6 +102,17 @@ pub struct Options {
     #[arg(long, value_name = "URL")]
     pub service_account_jwks_uri: Option<String>,
 
+    /// A CIDR range of IPs from which to assign Service cluster IPs (IPv4; the first IP is the
+    /// `kubernetes` Service's).
+    #[arg(long, value_name = "CIDR", default_value = "10.96.0.0/12",
+          value_parser = crate::registry::builtin::system::allocator::IpRange::parse)]
+    pub service_cluster_ip_range: crate::registry::builtin::system::allocator::IpRange,
+
+    /// The range of ports reserved for Services with NodePort visibility (inclusive).
+    #[arg(long, value_name = "MIN-MAX", default_value = "30000-32767",
+          value_parser = crate::registry::builtin::system::allocator::PortRange::parse)]
+    pub service_node_port_range: crate::registry::builtin::system::allocator::PortRange,
+
     /// etcd endpoints, comma separated (`http://127.0.0.1:2379,…`). When set, the log lives in
     /// etcd instead of the embedded store.
     #[arg(long, value_delimiter = ',')]
@@ -321,6 +332,19 @@ impl Options {
 
     /// What the certificates are made from: `--data-dir`, `--tls-*`, `--client-ca-file`,
     /// `--advertise-address`.
+    /// The Service network: the ranges, and the address and port of the `kubernetes` Service's
+    /// endpoints (`--advertise-address`, else `127.0.0.1`; the port listened on).
+    pub fn service_network(&self, port: u16) -> crate::registry::builtin::system::ServiceNetwork {
+        crate::registry::builtin::system::ServiceNetwork {
+            cluster_ip_range: self.service_cluster_ip_range,
+            node_port_range: self.service_node_port_range,
+            advertise_address: self
+                .advertise_address
+                .unwrap_or_else(|| std::net::IpAddr::from([127, 0, 0, 1])),
+            port,
+        }
+    }
+
     pub fn pki_config(&self) -> PkiConfig {
         PkiConfig {
             data_dir: self.data_dir.clone(),

@@ -263,6 +263,14 @@ fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
             verbs: SUBRESOURCE_VERBS,
         });
     }
+    for &(name, kind, verbs) in super::kubelet::subresources(resource) {
+        subs.push(Subresource {
+            name: name.to_owned(),
+            response_gv: resource.gv.clone(),
+            response_kind: kind.to_owned(),
+            verbs,
+        });
+    }
     for name in resource.strategy.update_subresources() {
         subs.push(Subresource {
             name: (*name).to_owned(),
@@ -658,8 +666,16 @@ mod tests {
 
     #[test]
     fn core_resource_list_has_status_entries_and_omits_empty_lists() {
+        let listed = api_resource_list(&registry(), "", "v1").unwrap();
+        let names: Vec<&str> = listed["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert!(names.contains(&"pods/exec") && names.contains(&"pods/log"), "{names:?}");
         assert_eq!(
-            api_resource_list(&registry(), "", "v1"),
+            Some(without_kubelet(listed)),
             Some(json!({
                 "kind": "APIResourceList",
                 "apiVersion": "v1",
@@ -736,6 +752,35 @@ mod tests {
         );
     }
 
+    /// `document` without the kubelet's subresources of pods (`api::kubelet`), which every core
+    /// `pods` resource has: entries `pods/exec` of a resource list, `subresources` of an
+    /// aggregated document.
+    fn list<'a>(value: &'a mut Value, key: &str) -> Option<&'a mut Vec<Value>> {
+        value.get_mut(key).and_then(Value::as_array_mut)
+    }
+
+    fn without_kubelet(mut document: Value) -> Value {
+        const KUBELET: [&str; 5] = ["attach", "exec", "log", "portforward", "proxy"];
+        if let Some(resources) = document.get_mut("resources").and_then(Value::as_array_mut) {
+            resources.retain(|r| {
+                let name = r["name"].as_str().unwrap_or("");
+                !KUBELET.iter().any(|k| name == format!("pods/{k}"))
+            });
+        }
+        for item in list(&mut document, "items").into_iter().flatten() {
+            for version in list(item, "versions").into_iter().flatten() {
+                for resource in list(version, "resources").into_iter().flatten() {
+                    if let Some(subs) = list(resource, "subresources") {
+                        subs.retain(|s| {
+                            !KUBELET.contains(&s["subresource"].as_str().unwrap_or(""))
+                        });
+                    }
+                }
+            }
+        }
+        document
+    }
+
     #[test]
     fn resource_list_of_unserved_group_versions_is_none() {
         let registry = registry();
@@ -762,7 +807,7 @@ mod tests {
     #[test]
     fn aggregated_core_document_has_only_the_core_group() {
         assert_eq!(
-            aggregated(&registry(), true, AggregatedVersion::V2),
+            without_kubelet(aggregated(&registry(), true, AggregatedVersion::V2)),
             json!({
                 "kind": "APIGroupDiscoveryList",
                 "apiVersion": "apidiscovery.k8s.io/v2",

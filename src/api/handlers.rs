@@ -253,6 +253,13 @@ impl Call {
         if self.path.namespace.is_some() && !self.resource.namespaced {
             return Err(ApiError::no_such_path());
         }
+        if let Some(computed) = self.resource.strategy.computed() {
+            self.path.check_segments()?;
+            let (state, resource, path) = (&self.state, &self.resource, &self.path);
+            let (query, method, headers) = (&self.query, &self.method, &self.headers);
+            return super::computed::serve(state, resource, computed, path, query, method, headers)
+                .await;
+        }
         // `None`: the scale subresource, served by its own handler.
         let part = match self.path.subresource.as_deref() {
             None => Some(Part::Main),
@@ -260,6 +267,10 @@ impl Call {
             Some("scale") if self.resource.scale_subresource.is_some() => None,
             Some(sub) if self.resource.strategy.update_subresources().contains(&sub) => {
                 Some(Part::Main)
+            }
+            Some(sub) if super::kubelet::serves(&self.resource, sub) => {
+                self.path.check_segments()?;
+                return super::kubelet::answer(&self.state, &self.resource, &self.path).await;
             }
             Some(_) => return Err(ApiError::no_such_path()),
         };
@@ -303,7 +314,9 @@ impl Call {
             (&Method::DELETE, Some(name), Part::Main) if self.path.subresource.is_none() => {
                 self.delete(&name).await
             }
-            (&Method::DELETE, None, Part::Main) => self.delete_collection().await,
+            (&Method::DELETE, None, Part::Main) if self.resource.strategy.delete_collection() => {
+                self.delete_collection().await
+            }
             (method, _, _) => Err(method_not_allowed(method)),
         }
     }

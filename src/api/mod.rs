@@ -8,18 +8,22 @@
 //! - [`handlers`]: verbs → the registry's generic store.
 //! - [`create_only`]: POSTs to the create-only resources (reviews, TokenRequest) → their
 //!   creaters in the registry.
+//! - [`computed`]: GET and LIST of the resources computed on each request (ComponentStatuses).
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
+//! - [`kubelet`]: the kubelet's subresources (`pods/log`, `exec`, …), answered with a `Status`.
 //! - [`issuer_discovery`]: the ServiceAccount issuer's OIDC discovery documents.
 //! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
 //! - [`openapi`]: the OpenAPI v3 documents kubectl reads before `apply`.
 //! - [`status`]: errors as `Status`; storage errors mapped in one place.
 
+pub mod computed;
 pub mod create_only;
 pub mod discovery;
 pub mod gojson;
 pub mod handlers;
 pub mod issuer_discovery;
+pub mod kubelet;
 pub mod negotiate;
 pub mod openapi;
 pub mod protobuf;

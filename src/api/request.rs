@@ -69,6 +69,8 @@ pub fn parse_path(path: &str) -> Result<Target, ApiError> {
         [resource] => (*resource, None, None),
         [resource, name] => (*resource, Some(*name), None),
         [resource, name, sub] => (*resource, Some(*name), Some(*sub)),
+        // `…/pods/x/proxy/some/path`: the rest is the proxied path (RequestInfo's extra parts).
+        [resource, name, sub, ..] if *sub == "proxy" => (*resource, Some(*name), Some(*sub)),
         _ => return Err(ApiError::no_such_path()),
     };
     if resource == "namespaces" {

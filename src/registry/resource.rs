@@ -231,6 +231,14 @@ impl Resource {
         if self.strategy.create_only() {
             return vec!["create"];
         }
-        vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        if self.strategy.computed().is_some() {
+            return vec!["get", "list"];
+        }
+        let mut verbs =
+            vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+        if !self.strategy.delete_collection() {
+            verbs.retain(|v| *v != "deletecollection");
+        }
+        verbs
     }
 }

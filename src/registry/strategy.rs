@@ -32,6 +32,14 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         false
     }
 
+    /// A create that ran [`Strategy::prepare_for_create`] stored nothing (refused, failed, or a
+    /// dry run): what the prepare claimed for the object (a Service's cluster IP) goes back.
+    fn create_abandoned(&self, _object: &Value) {}
+
+    /// This server deleted the object from storage (what it held is free at once, as kube's
+    /// REST layer releases a Service's IPs and ports in its delete).
+    fn deleted(&self, _object: &Value) {}
+
     /// Kind-specific validation of a new object. ObjectMeta is validated by the store.
     fn validate(&self, _object: &Value) -> Vec<FieldCause> {
         Vec::new()
@@ -144,6 +152,24 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         None
     }
 
+    /// Whether a DELETE of the collection is served (kube's REST storage implements
+    /// `CollectionDeleter`): not for namespaces, whose discovery verbs lack `deletecollection`.
+    fn delete_collection(&self) -> bool {
+        true
+    }
+
+    /// A resource computed on each request and never stored (ComponentStatuses): discovery
+    /// shows it with the verbs `get` and `list`, which it answers from these objects.
+    fn computed(&self) -> Option<&dyn Computed> {
+        None
+    }
+
+    /// The strategy as its concrete type, for the server's own controllers that need its state
+    /// (the Services strategy's allocators). None by default.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
     /// Whether the resource is create-only and stores nothing (TokenReview, the access reviews):
     /// discovery shows it with the verb `create` alone, and its POSTs are answered by the
     /// registry's [`super::reviews::Creater`] rather than the store.
@@ -157,6 +183,15 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn openapi_v3_schema(&self) -> Option<&Value> {
         None
     }
+}
+
+/// The objects of a computed resource ([`Strategy::computed`]), as of the request.
+#[async_trait::async_trait]
+pub trait Computed: Send + Sync + fmt::Debug {
+    async fn objects(
+        &self,
+        store: &super::store::Store,
+    ) -> Result<Vec<Value>, crate::meta::status::ApiError>;
 }
 
 /// A kind with no rules beyond ObjectMeta's (and the default for custom resources until their

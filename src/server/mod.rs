@@ -122,6 +122,9 @@ impl Server {
         let reviewers = Reviewers::standalone(&store, &server_address.to_string())
             .map_err(crate::api::status::ApiError::internal)?;
         reviews::install(&registry, runtime_config, Arc::new(reviewers));
+        builtin::system::install(&registry);
+        // The Service allocators hold what the stored Services hold before anything is served.
+        builtin::system::sync::start(store.clone(), shutdown.clone()).await?;
         namespaces::ensure_built_in(&store).await?;
         crate::registry::system_priority_classes::ensure(&store).await?;
         crate::registry::system_flowcontrol::ensure(&store).await?;
@@ -244,6 +247,23 @@ impl Server {
         let publisher = Arc::new(root_ca::RootCaConfigMap { ca });
         let shutdown = self.api.shutdown.clone();
         namespace_objects::start(self.api.store.clone(), publisher, shutdown).await?;
+        Ok(self)
+    }
+
+    /// Allocates Service cluster IPs and node ports from `network`'s ranges and keeps the
+    /// `default/kubernetes` Service, Endpoints and EndpointSlice naming this server, as
+    /// kube-apiserver does (`crate::registry::builtin::system`). Call after
+    /// [`Server::with_authorization`] and [`Server::with_admission_options`], whose admission
+    /// chain its writes pass.
+    pub async fn with_service_network(
+        self,
+        network: builtin::system::ServiceNetwork,
+    ) -> Result<Server, crate::api::status::ApiError> {
+        if let Some(allocators) = builtin::system::allocators(&self.api.registry) {
+            allocators.configure(network.cluster_ip_range, network.node_port_range);
+        }
+        let shutdown = self.api.shutdown.clone();
+        builtin::system::kubernetes::start(self.api.store.clone(), network, shutdown).await?;
         Ok(self)
     }
 

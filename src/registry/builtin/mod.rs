@@ -51,6 +51,7 @@ pub mod serviceaccounts;
 pub mod services;
 pub mod statefulsets;
 pub mod storageclasses;
+pub mod system;
 pub mod volumeattachments;
 pub mod webhookconfigurations;
 pub mod workloads;
@@ -145,7 +146,9 @@ fn resources() -> Vec<Resource> {
         flowcontrol::flowschemas::resource(),
         flowcontrol::prioritylevels::resource(),
         // endpoints, endpointslices and what kube-apiserver serves by itself (system):
-        //
+        system::endpoints::resource(),
+        system::endpointslices::resource(),
+        system::componentstatuses::resource(),
     ]
 }
 
@@ -551,7 +554,7 @@ pub(crate) fn object_items<'a>(
 }
 
 /// A 64-bit FNV-1a hash: small, and stable across builds (unlike std's hasher), for values the
-/// server derives from a uid (service IPs, node ports).
+/// server derives from a uid (where the service allocators start looking).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
@@ -581,7 +584,9 @@ mod tests {
         assert_eq!(
             served,
             [
+                "v1/componentstatuses",
                 "v1/configmaps",
+                "v1/endpoints",
                 "v1/events",
                 "v1/limitranges",
                 "v1/namespaces",
@@ -608,6 +613,7 @@ mod tests {
                 "batch/v1/jobs",
                 "certificates.k8s.io/v1/certificatesigningrequests",
                 "coordination.k8s.io/v1/leases",
+                "discovery.k8s.io/v1/endpointslices",
                 "events.k8s.io/v1/events",
                 "flowcontrol.apiserver.k8s.io/v1/flowschemas",
                 "flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations",

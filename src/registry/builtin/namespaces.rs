@@ -49,6 +49,11 @@ fn default_name_label(ns: &mut Value) {
 }
 
 impl Strategy for NamespaceStrategy {
+    /// kube's namespace storage has no `DeleteCollection`.
+    fn delete_collection(&self) -> bool {
+        false
+    }
+
     /// kube-apiserver's namespaces storage sets `ReturnDeletedObject`.
     fn return_deleted_object(&self) -> bool {
         true

@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value, json};
 
 use super::podspec::{default_pod_only, default_pod_spec, qos_class, validate_pod_spec};
+use super::system::{binding, ephemeral};
 use super::{
     Kind, age_column, array_at, column, default_string, default_value, int_at, name_column,
     opt_object, str_at,
@@ -117,6 +118,49 @@ impl Strategy for PodStrategy {
         let old_spec = old.get("spec").unwrap_or(&null);
         causes.extend(validate_spec_update(new_spec, old_spec));
         causes
+    }
+
+    /// `pods/{name}/ephemeralcontainers` (`super::system::ephemeral`).
+    fn update_subresources(&self) -> &'static [&'static str] {
+        &[ephemeral::SUBRESOURCE]
+    }
+
+    /// Through `ephemeralcontainers` only the ephemeral containers move; through `binding`
+    /// (`super::system::binding`, the store's write of a Binding) only `spec.nodeName` and the
+    /// annotations.
+    fn prepare_for_subresource_update(&self, subresource: &str, new: &mut Value, old: &Value) {
+        match subresource {
+            ephemeral::SUBRESOURCE => ephemeral::prepare(new, old),
+            binding::SUBRESOURCE => {
+                let node = new.pointer("/spec/nodeName").cloned();
+                let meta = new.get("metadata").cloned();
+                let mut bound = old.clone();
+                if let (Some(spec), Some(node)) =
+                    (bound.get_mut("spec").and_then(Value::as_object_mut), node)
+                {
+                    spec.insert("nodeName".into(), node);
+                }
+                if let (Some(map), Some(meta)) = (bound.as_object_mut(), meta) {
+                    map.insert("metadata".into(), meta);
+                }
+                *new = bound;
+            }
+            _ => {}
+        }
+        self.prepare_for_update(new, old);
+    }
+
+    fn validate_subresource_update(
+        &self,
+        subresource: &str,
+        new: &Value,
+        old: &Value,
+    ) -> Vec<FieldCause> {
+        match subresource {
+            ephemeral::SUBRESOURCE => ephemeral::validate_update(new, old),
+            binding::SUBRESOURCE => Vec::new(),
+            _ => self.validate_update(new, old),
+        }
     }
 
     fn selectable_fields(&self, pod: &Value) -> BTreeMap<String, String> {

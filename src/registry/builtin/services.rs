@@ -1,15 +1,17 @@
-//! `v1` Services (`pkg/registry/core/service`): DNS-1035 names, kube's service defaulting, a
-//! cluster IP from `10.96.0.0/12` and node ports from `30000-32767` assigned on create (derived
-//! from the uid: stable, but not checked against other services — there is no allocator), the
-//! allocations kept across updates as kube's REST layer keeps them, and kube's validation.
+//! `v1` Services (`pkg/registry/core/service`): DNS-1035 names, kube's service defaulting, cluster
+//! IPs from `--service-cluster-ip-range` and node ports from `--service-node-port-range` given
+//! by the allocators (`system::allocator`: a requested value if free, else a free one; a value
+//! another Service holds is refused with kube's messages), the allocations kept across updates
+//! as kube's REST layer keeps them, and kube's validation.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use super::podspec::{is_valid_port_name, is_valid_port_num, validate_protocol};
+use super::system::allocator::{Alloc, Allocators};
 use super::{
     Kind, age_column, array_at, column, default_string, default_value, format_labels,
     go_string_slice, invalid_rendered, name_column, object_items, object_items_mut, opt_array,
@@ -24,13 +26,6 @@ use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
 use crate::registry::table::{Cell, TableSpec};
 
-/// `--service-cluster-ip-range`'s default.
-pub const CLUSTER_IP_RANGE: &str = "10.96.0.0/12";
-const CLUSTER_IP_BASE: u32 = 0x0a60_0000; // 10.96.0.0
-const CLUSTER_IP_BITS: u32 = 12;
-/// `--service-node-port-range`'s default.
-pub const NODE_PORT_MIN: i64 = 30000;
-pub const NODE_PORT_MAX: i64 = 32767;
 /// The kubelet's port, which a load balancer may not expose.
 const KUBELET_PORT: i64 = 10250;
 /// Session affinity's default client-IP timeout (3 hours) and its maximum (1 day).
@@ -54,13 +49,22 @@ const KIND: Kind = Kind {
     storage_prefix: "/services/specs",
 };
 
+/// Services with allocators of their own (a server's: [`resource_with`]).
 pub fn resource() -> Resource {
-    Resource { status_subresource: true, ..KIND.resource(Arc::new(ServiceStrategy), table()) }
+    resource_with(Arc::default())
 }
 
-/// Service rules.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ServiceStrategy;
+/// Services allocating from `allocators`.
+pub fn resource_with(allocators: Arc<Allocators>) -> Resource {
+    let strategy = Arc::new(ServiceStrategy { allocators });
+    Resource { status_subresource: true, ..KIND.resource(strategy, table()) }
+}
+
+/// Service rules, with the server's allocators.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceStrategy {
+    pub allocators: Arc<Allocators>,
+}
 
 fn service_type(svc: &Value) -> &str {
     str_at(svc, "/spec/type")
@@ -158,36 +162,10 @@ fn default_type_dependent(svc: &mut Value) {
     }
 }
 
-/// A cluster IP for a service with this uid: pseudo-random in the range, never its network or
-/// broadcast address nor the first host address (the `kubernetes` service's).
-pub fn cluster_ip_for(uid: &str) -> Ipv4Addr {
-    let size = 1u64 << (32 - CLUSTER_IP_BITS);
-    let offset = 2 + super::fnv1a(uid.as_bytes()) % (size - 3);
-    Ipv4Addr::from(CLUSTER_IP_BASE + offset as u32)
-}
-
-/// Whether an IPv4 address is in [`CLUSTER_IP_RANGE`].
-pub fn in_cluster_ip_range(ip: Ipv4Addr) -> bool {
-    u32::from(ip) >> (32 - CLUSTER_IP_BITS) == CLUSTER_IP_BASE >> (32 - CLUSTER_IP_BITS)
-}
-
-/// A node port for the `n`th allocation of a service with this uid, avoiding `taken`.
-fn node_port_for(uid: &str, n: usize, taken: &BTreeSet<i64>) -> i64 {
-    let span = (NODE_PORT_MAX - NODE_PORT_MIN + 1) as u64;
-    let mut attempt = 0u64;
-    loop {
-        let seed = format!("{uid}/{n}/{attempt}");
-        let port = NODE_PORT_MIN + (super::fnv1a(seed.as_bytes()) % span) as i64;
-        if !taken.contains(&port) || attempt > span {
-            return port;
-        }
-        attempt += 1;
-    }
-}
-
-/// Assigns what a service of its type needs and does not have: cluster IPs (`None` stays
-/// headless), node ports and the health-check node port.
-fn allocate(svc: &mut Value) {
+/// Assigns what a service of its type needs and does not have — cluster IPs (`None` stays
+/// headless), node ports and the health-check node port — and claims what it asks for, all for
+/// its uid. A requested value another Service holds is left unclaimed: validation refuses it.
+fn allocate(svc: &mut Value, allocators: &Allocators) {
     let uid = object::uid(svc).unwrap_or_default().to_owned();
     let needs_ip = needs_cluster_ip(svc);
     let needs_ports = needs_node_ports(svc);
@@ -201,37 +179,75 @@ fn allocate(svc: &mut Value) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
-        if ip.is_empty() {
-            ip = if first.is_empty() { cluster_ip_for(&uid).to_string() } else { first };
-            spec.insert("clusterIP".into(), ip.clone().into());
+        if ip.is_empty() && !first.is_empty() {
+            ip = first;
         }
-        if spec.get("clusterIPs").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-            spec.insert("clusterIPs".into(), json!([ip]));
+        if ip.is_empty() {
+            if let Some(chosen) = allocators.allocate_ip(&uid) {
+                ip = chosen.to_string();
+            }
+        } else if let Ok(IpAddr::V4(requested)) = ip.parse::<IpAddr>()
+            && allocators.ip_range().contains(requested)
+        {
+            allocators.claim(&uid, Alloc::Ip(IpAddr::V4(requested)));
+        }
+        if !ip.is_empty() {
+            spec.insert("clusterIP".into(), ip.clone().into());
+            if spec.get("clusterIPs").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+                spec.insert("clusterIPs".into(), json!([ip]));
+            }
         }
     }
+    let range = allocators.port_range();
     let mut taken: BTreeSet<i64> = BTreeSet::new();
+    let mut requested: Vec<i64> = Vec::new();
     for port in object_items_mut(spec, "ports") {
         if let Some(n) = port.get("nodePort").and_then(Value::as_i64).filter(|n| *n != 0) {
             taken.insert(n);
+            requested.push(n);
         }
     }
     let health = spec.get("healthCheckNodePort").and_then(Value::as_i64).unwrap_or(0);
-    taken.insert(health);
-    let mut n = 0;
+    if health != 0 {
+        taken.insert(health);
+        requested.push(health);
+    }
+    for n in requested.into_iter().filter(|n| range.contains(*n)) {
+        allocators.claim(&uid, Alloc::Port(n));
+    }
     if needs_ports {
         for port in object_items_mut(spec, "ports") {
-            if port.get("nodePort").and_then(Value::as_i64).unwrap_or(0) == 0 {
-                let chosen = node_port_for(&uid, n, &taken);
-                n += 1;
+            if port.get("nodePort").and_then(Value::as_i64).unwrap_or(0) == 0
+                && let Some(chosen) = allocators.allocate_port(&uid, &taken)
+            {
                 taken.insert(chosen);
                 port.insert("nodePort".into(), chosen.into());
             }
         }
     }
-    if needs_health && health == 0 {
-        let chosen = node_port_for(&uid, n, &taken);
+    if needs_health
+        && health == 0
+        && let Some(chosen) = allocators.allocate_port(&uid, &taken)
+    {
         spec.insert("healthCheckNodePort".into(), chosen.into());
     }
+}
+
+/// What a stored Service holds: its cluster IPs and node ports.
+pub fn held(svc: &Value) -> BTreeSet<Alloc> {
+    let mut held: BTreeSet<Alloc> = array_at(svc, "/spec/clusterIPs")
+        .iter()
+        .chain(svc.pointer("/spec/clusterIP"))
+        .filter_map(|ip| ip.as_str()?.parse::<IpAddr>().ok())
+        .map(Alloc::Ip)
+        .collect();
+    let ports = array_at(svc, "/spec/ports").iter().filter_map(|p| p.get("nodePort"));
+    for port in ports.chain(svc.pointer("/spec/healthCheckNodePort")) {
+        if let Some(n) = port.as_i64().filter(|n| *n != 0) {
+            held.insert(Alloc::Port(n));
+        }
+    }
+    held
 }
 
 impl Strategy for ServiceStrategy {
@@ -243,7 +259,7 @@ impl Strategy for ServiceStrategy {
     fn prepare_for_create(&self, svc: &mut Value) {
         default_service(svc);
         default_type_dependent(svc);
-        allocate(svc);
+        allocate(svc, &self.allocators);
         if let Some(map) = svc.as_object_mut() {
             map.insert("status".into(), json!({"loadBalancer": {}}));
         }
@@ -254,7 +270,25 @@ impl Strategy for ServiceStrategy {
         keep_allocations(svc, old);
         drop_type_dependent_fields(svc, old);
         default_type_dependent(svc);
-        allocate(svc);
+        allocate(svc, &self.allocators);
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
+    /// A deleted Service's IPs and ports are free at once (the Services' view confirms it).
+    fn deleted(&self, svc: &Value) {
+        if let Some(uid) = object::uid(svc) {
+            self.allocators.forget_deleted(uid);
+        }
+    }
+
+    /// The claims of a create that stored nothing are freed at once.
+    fn create_abandoned(&self, svc: &Value) {
+        if let Some(uid) = object::uid(svc) {
+            self.allocators.abandon(uid);
+        }
     }
 
     fn validate(&self, svc: &Value) -> Vec<FieldCause> {
@@ -265,7 +299,7 @@ impl Strategy for ServiceStrategy {
             }
             return causes;
         }
-        validate_spec(svc, &mut causes);
+        validate_spec(svc, &self.allocators, &mut causes);
         causes
     }
 
@@ -425,8 +459,10 @@ fn go_service_port_key(protocol: &str, port: i64) -> String {
     )
 }
 
-fn validate_spec(svc: &Value, causes: &mut Vec<FieldCause>) {
+fn validate_spec(svc: &Value, allocators: &Allocators, causes: &mut Vec<FieldCause>) {
     let spec = &svc["spec"];
+    let uid = object::uid(svc).unwrap_or_default();
+    let (ip_range, port_range) = (allocators.ip_range(), allocators.port_range());
     let kind = opt_str(spec, "type", "spec.type", causes).unwrap_or("");
     let cluster_ip = opt_str(spec, "clusterIP", "spec.clusterIP", causes).unwrap_or("");
     let headless = cluster_ip == "None";
@@ -536,14 +572,20 @@ fn validate_spec(svc: &Value, causes: &mut Vec<FieldCause>) {
                     node_port_path.clone(),
                     "may not be used when `type` is 'ClusterIP'",
                 ));
-            } else if !(NODE_PORT_MIN..=NODE_PORT_MAX).contains(&node_port) {
+            } else if !port_range.contains(node_port) {
                 causes.push(FieldCause::invalid(
                     node_port_path.clone(),
                     node_port,
                     &format!(
                         "provided port is not in the valid range. The range of valid ports is \
-                         {NODE_PORT_MIN}-{NODE_PORT_MAX}"
+                         {port_range}"
                     ),
+                ));
+            } else if allocators.held_by_other(uid, Alloc::Port(node_port)) {
+                causes.push(FieldCause::invalid(
+                    node_port_path.clone(),
+                    node_port,
+                    "provided port is already allocated",
                 ));
             }
             if !node_ports.insert((protocol.clone(), node_port)) {
@@ -592,14 +634,21 @@ fn validate_spec(svc: &Value, causes: &mut Vec<FieldCause>) {
                 cluster_ip,
                 "must be empty, 'None', or a valid IP address",
             )),
-            Ok(IpAddr::V4(ip)) if !in_cluster_ip_range(ip) => causes.push(invalid_rendered(
+            Ok(IpAddr::V4(ip)) if !ip_range.contains(ip) => causes.push(invalid_rendered(
                 "spec.clusterIPs",
                 &go_string_slice(spec.get("clusterIPs")),
                 &format!(
                     "failed to allocate IP {ip}: provided IP ({ip}) is not in the valid range. The \
-                     range of valid IPs is {CLUSTER_IP_RANGE}"
+                     range of valid IPs is {ip_range}"
                 ),
             )),
+            Ok(IpAddr::V4(ip)) if allocators.held_by_other(uid, Alloc::Ip(IpAddr::V4(ip))) => {
+                causes.push(invalid_rendered(
+                    "spec.clusterIPs",
+                    &go_string_slice(spec.get("clusterIPs")),
+                    &format!("failed to allocate IP {ip}: provided IP is already allocated"),
+                ))
+            }
             Ok(IpAddr::V6(ip)) => causes.push(invalid_rendered(
                 "spec.clusterIPs",
                 &go_string_slice(spec.get("clusterIPs")),
@@ -681,6 +730,12 @@ fn validate_spec(svc: &Value, causes: &mut Vec<FieldCause>) {
             "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is \
                  'Local'",
         ));
+    } else if let Some(port) = spec.get("healthCheckNodePort").and_then(Value::as_i64)
+        && port != 0
+        && port_range.contains(port)
+        && allocators.held_by_other(uid, Alloc::Port(port))
+    {
+        causes.push(FieldCause::invalid(health_path, port, "provided port is already allocated"));
     }
     let policy = opt_str(spec, "ipFamilyPolicy", "spec.ipFamilyPolicy", causes);
     match policy {
@@ -843,11 +898,12 @@ mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
+    use std::net::Ipv4Addr;
 
     fn created(spec: Value) -> Value {
         let mut svc = json!({"metadata": {"name": "web", "namespace": "default", "uid": "u-1"},
                              "spec": spec});
-        ServiceStrategy.prepare_for_create(&mut svc);
+        ServiceStrategy::default().prepare_for_create(&mut svc);
         svc
     }
 
@@ -863,13 +919,17 @@ mod tests {
         assert_eq!(spec["ipFamilyPolicy"], "SingleStack");
         assert!(spec.get("externalTrafficPolicy").is_none());
         let ip: Ipv4Addr = spec["clusterIP"].as_str().unwrap().parse().unwrap();
-        assert!(in_cluster_ip_range(ip));
+        assert!(Allocators::default().ip_range().contains(ip));
         assert_ne!(ip, Ipv4Addr::new(10, 96, 0, 0));
         assert_ne!(ip, Ipv4Addr::new(10, 96, 0, 1));
         assert_eq!(spec["clusterIPs"], json!([ip.to_string()]));
-        assert_eq!(ip, cluster_ip_for("u-1"), "derived from the uid");
+        assert!(u32::from(ip) >= u32::from(Ipv4Addr::new(10, 96, 1, 0)), "the dynamic band");
         assert_eq!(svc["status"], json!({"loadBalancer": {}}));
-        assert!(ServiceStrategy.validate(&svc).is_empty(), "{:?}", ServiceStrategy.validate(&svc));
+        assert!(
+            ServiceStrategy::default().validate(&svc).is_empty(),
+            "{:?}",
+            ServiceStrategy::default().validate(&svc)
+        );
     }
 
     #[test]
@@ -877,16 +937,16 @@ mod tests {
         let svc = created(json!({"clusterIP": "None", "selector": {"app": "db"}}));
         assert_eq!(svc["spec"]["clusterIPs"], json!(["None"]));
         assert_eq!(svc["spec"]["ipFamilyPolicy"], "SingleStack");
-        assert!(ServiceStrategy.validate(&svc).is_empty());
+        assert!(ServiceStrategy::default().validate(&svc).is_empty());
         let bare = created(json!({"clusterIP": "None"}));
         assert_eq!(bare["spec"]["ipFamilyPolicy"], "RequireDualStack");
-        assert!(ServiceStrategy.validate(&bare).is_empty());
+        assert!(ServiceStrategy::default().validate(&bare).is_empty());
         let given =
             created(json!({"clusterIP": "10.96.0.10", "ports": [{"port": 53, "protocol": "UDP"}]}));
         assert_eq!(given["spec"]["clusterIPs"], json!(["10.96.0.10"]));
         let outside = created(json!({"clusterIP": "192.168.0.1", "ports": [{"port": 1}]}));
         assert_eq!(
-            text(&ServiceStrategy.validate(&outside)),
+            text(&ServiceStrategy::default().validate(&outside)),
             ["spec.clusterIPs: Invalid value: []string{\"192.168.0.1\"}: failed to allocate IP \
               192.168.0.1: provided IP (192.168.0.1) is not in the valid range. The range of valid \
               IPs is 10.96.0.0/12"]
@@ -898,17 +958,17 @@ mod tests {
         let svc = created(json!({"type": "NodePort", "ports": [
             {"name": "http", "port": 80}, {"name": "https", "port": 443, "nodePort": 30443}]}));
         let first = svc["spec"]["ports"][0]["nodePort"].as_i64().unwrap();
-        assert!((NODE_PORT_MIN..=NODE_PORT_MAX).contains(&first));
+        assert!((30000..=32767).contains(&first));
         assert_ne!(first, 30443);
         assert_eq!(svc["spec"]["ports"][1]["nodePort"], 30443);
         assert_eq!(svc["spec"]["externalTrafficPolicy"], "Cluster");
-        assert!(ServiceStrategy.validate(&svc).is_empty());
+        assert!(ServiceStrategy::default().validate(&svc).is_empty());
         let lb = created(json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local",
                                 "ports": [{"port": 80}]}));
         assert_eq!(lb["spec"]["allocateLoadBalancerNodePorts"], true);
         assert!(lb["spec"]["ports"][0]["nodePort"].as_i64().is_some());
         assert!(lb["spec"]["healthCheckNodePort"].as_i64().is_some());
-        assert!(ServiceStrategy.validate(&lb).is_empty());
+        assert!(ServiceStrategy::default().validate(&lb).is_empty());
     }
 
     #[test]
@@ -916,16 +976,16 @@ mod tests {
         let old = created(json!({"type": "NodePort", "ports": [{"name": "http", "port": 80}]}));
         let mut new = json!({"metadata": old["metadata"].clone(),
                              "spec": {"type": "NodePort", "ports": [{"name": "http", "port": 80}]}});
-        ServiceStrategy.prepare_for_update(&mut new, &old);
+        ServiceStrategy::default().prepare_for_update(&mut new, &old);
         assert_eq!(new["spec"]["clusterIP"], old["spec"]["clusterIP"]);
         assert_eq!(new["spec"]["ports"][0]["nodePort"], old["spec"]["ports"][0]["nodePort"]);
-        assert!(ServiceStrategy.validate_update(&new, &old).is_empty());
+        assert!(ServiceStrategy::default().validate_update(&new, &old).is_empty());
 
         let mut moved = new.clone();
         moved["spec"]["clusterIP"] = "10.96.0.99".into();
         moved["spec"]["clusterIPs"] = json!(["10.96.0.99"]);
         assert_eq!(
-            text(&ServiceStrategy.validate_update(&moved, &old)),
+            text(&ServiceStrategy::default().validate_update(&moved, &old)),
             [
                 "spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.99\"}: may not change once set"
             ]
@@ -934,10 +994,10 @@ mod tests {
         // Back to ClusterIP: the node ports the client left alone are released.
         let mut plain = new.clone();
         plain["spec"]["type"] = "ClusterIP".into();
-        ServiceStrategy.prepare_for_update(&mut plain, &old);
+        ServiceStrategy::default().prepare_for_update(&mut plain, &old);
         assert!(plain["spec"]["ports"][0].get("nodePort").is_none());
         assert!(plain["spec"].get("externalTrafficPolicy").is_none());
-        assert!(ServiceStrategy.validate_update(&plain, &old).is_empty());
+        assert!(ServiceStrategy::default().validate_update(&plain, &old).is_empty());
     }
 
     #[test]
@@ -947,7 +1007,7 @@ mod tests {
             {"name": "a", "port": 0, "protocol": "HTTP", "nodePort": 31000},
             {"name": "a", "port": 80}]}));
         assert_eq!(
-            text(&ServiceStrategy.validate(&svc)),
+            text(&ServiceStrategy::default().validate(&svc)),
             [
                 "spec.ports[0].name: Required value",
                 "spec.ports[0].targetPort: Invalid value: \"Web\": must contain only \
@@ -964,17 +1024,20 @@ mod tests {
             ]
         );
         let empty = created(json!({}));
-        assert_eq!(text(&ServiceStrategy.validate(&empty)), ["spec.ports: Required value"]);
+        assert_eq!(
+            text(&ServiceStrategy::default().validate(&empty)),
+            ["spec.ports: Required value"]
+        );
         let bad_type = created(json!({"type": "Magic", "ports": [{"port": 1}]}));
         assert_eq!(
-            text(&ServiceStrategy.validate(&bad_type)),
+            text(&ServiceStrategy::default().validate(&bad_type)),
             ["spec.type: Unsupported value: \"Magic\": supported values: \"ClusterIP\", \
               \"ExternalName\", \"LoadBalancer\", \"NodePort\""]
         );
         let out_of_range =
             created(json!({"type": "NodePort", "ports": [{"port": 1, "nodePort": 80}]}));
         assert_eq!(
-            text(&ServiceStrategy.validate(&out_of_range)),
+            text(&ServiceStrategy::default().validate(&out_of_range)),
             [
                 "spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. \
               The range of valid ports is 30000-32767"
@@ -987,10 +1050,10 @@ mod tests {
         let svc = created(json!({"type": "ExternalName", "externalName": "db.example.com"}));
         assert!(svc["spec"].get("clusterIP").is_none());
         assert!(svc["spec"].get("ipFamilies").is_none());
-        assert!(ServiceStrategy.validate(&svc).is_empty());
+        assert!(ServiceStrategy::default().validate(&svc).is_empty());
         let bad = created(json!({"type": "ExternalName", "clusterIP": "10.96.0.5"}));
         assert_eq!(
-            text(&ServiceStrategy.validate(&bad)),
+            text(&ServiceStrategy::default().validate(&bad)),
             [
                 "spec.clusterIP: Forbidden: must be empty for ExternalName services",
                 "spec.externalName: Required value",
@@ -1000,9 +1063,9 @@ mod tests {
 
     #[test]
     fn names_are_dns1035_and_fields_selectable() {
-        assert!(!ServiceStrategy.name_validator()("1web", false).is_empty());
+        assert!(!ServiceStrategy::default().name_validator()("1web", false).is_empty());
         let svc = created(json!({"ports": [{"port": 80}]}));
-        let fields = ServiceStrategy.selectable_fields(&svc);
+        let fields = ServiceStrategy::default().selectable_fields(&svc);
         assert_eq!(fields["spec.type"], "ClusterIP");
         assert_eq!(fields["spec.clusterIP"], svc["spec"]["clusterIP"].as_str().unwrap());
         let r = resource();

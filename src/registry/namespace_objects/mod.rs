@@ -245,7 +245,7 @@ enum Step {
 
 /// What a followed watch brings.
 #[derive(Debug)]
-enum Next {
+pub(crate) enum Next {
     /// Added or modified (or listed): the object in the served version.
     Changed(Value),
     Deleted(Value),
@@ -253,8 +253,9 @@ enum Next {
     Relist,
 }
 
-/// One resource's watch across namespaces, reopened from the last revision seen when it ends.
-struct Follow {
+/// One resource's watch across namespaces, reopened from the last revision seen when it ends
+/// (also used by `builtin::system`'s allocators and `kubernetes` Service).
+pub(crate) struct Follow {
     resource: Arc<Resource>,
     selector: FieldSelector,
     revision: i64,
@@ -262,18 +263,18 @@ struct Follow {
 }
 
 impl Follow {
-    fn new(resource: Arc<Resource>, selector: FieldSelector) -> Follow {
+    pub(crate) fn new(resource: Arc<Resource>, selector: FieldSelector) -> Follow {
         Follow { resource, selector, revision: 0, events: None }
     }
 
     /// From now on, events after `revision`.
-    fn restart_at(&mut self, revision: i64) {
+    pub(crate) fn restart_at(&mut self, revision: i64) {
         self.revision = revision;
         self.events = None;
     }
 
     /// The next event with an object. Cancel-safe: state changes only once an event is had.
-    async fn next(&mut self, store: &Store) -> Next {
+    pub(crate) async fn next(&mut self, store: &Store) -> Next {
         loop {
             let events = match &mut self.events {
                 Some(events) => events,

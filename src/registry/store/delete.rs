@@ -171,6 +171,7 @@ impl Store {
             {
                 Ok(_) => {
                     self.recent.deleted(&current.key);
+                    resource.strategy.deleted(&last);
                     return Ok(Deletion::Deleted(last));
                 }
                 Err(StorageError::Conflict { .. }) if from_view || attempts < MAX_RETRIES => {

@@ -68,10 +68,21 @@ impl Store {
         self.admit(resource, op, Action::Create, None, Some(&mut object)).await?;
         settle_namespace(resource, namespace, &mut object)?;
         // Strategy prepare and validation.
-        prepare_new(resource, &op.user, &mut object)?;
+        let prepared = prepare_new(resource, &op.user, &mut object);
+        // What the strategy claimed for an object that is not stored goes back.
+        let abandon = |object: &Value| resource.strategy.create_abandoned(object);
+        if let Err(err) = prepared {
+            abandon(&object);
+            return Err(err);
+        }
         // Validating admission.
-        self.validate_admission(resource, op, Action::Create, None, Some(&object)).await?;
+        let admitted = self.validate_admission(resource, op, Action::Create, None, Some(&object));
+        if let Err(err) = admitted.await {
+            abandon(&object);
+            return Err(err);
+        }
         if op.dry_run {
+            abandon(&object);
             object::arrange(&mut object, resource.strategy.field_order());
             return resource.conversion.to_served_version(object).await;
         }
@@ -79,11 +90,17 @@ impl Store {
         let name = object::name(&object).unwrap_or_default().to_owned();
         let key = resource.key(namespace, &name);
         object::metadata_mut(&mut object).shift_remove("resourceVersion");
-        let stored = self
-            .storage
-            .create(&key, encode(resource, object), op.provenance(op.verb))
-            .await
-            .map_err(storage_err(resource, &name))?;
+        // Only the identity is kept for a failed write (no copy of every object created).
+        let claimed = serde_json::json!({"metadata": {"uid": object::uid(&object)}});
+        let stored =
+            match self.storage.create(&key, encode(resource, object), op.provenance(op.verb)).await
+            {
+                Ok(stored) => stored,
+                Err(err) => {
+                    abandon(&claimed);
+                    return Err(storage_err(resource, &name)(err));
+                }
+            };
         self.recent.stored(&stored);
         self.to_served(resource, &stored).await
     }
