@@ -1,47 +1,15 @@
 //! What kube-apiserver serves by itself, in-process: pod eviction against a
-//! PodDisruptionBudget (read generically from the store; registered here as kube's
-//! `policy/v1` resource would be), binding's refusals, the kubelet's subresources, and
-//! discovery of these resources and subresources.
+//! PodDisruptionBudget (`policy/v1`, read generically from the store), binding's refusals,
+//! the kubelet's subresources, and discovery of these resources and subresources.
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::http::{Method, StatusCode};
-use kube_ledger::registry::builtin;
-use kube_ledger::registry::resource::{GroupVersion, Resource, SameVersion};
-use kube_ledger::registry::strategy::NoRules;
 use serde_json::{Value, json};
 use support::router::{Api, api, assert_status};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 const PDBS: &str = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
-
-/// `policy/v1` PodDisruptionBudgets with no rules of their own: what eviction reads and writes.
-fn register_pdbs(api: &Api) {
-    let gv = GroupVersion::new("policy", "v1");
-    api.registry
-        .register(Resource {
-            gv: gv.clone(),
-            kind: "PodDisruptionBudget".into(),
-            plural: "poddisruptionbudgets".into(),
-            singular: "poddisruptionbudget".into(),
-            short_names: vec!["pdb".into()],
-            categories: vec![],
-            namespaced: true,
-            status_subresource: true,
-            scale_subresource: None,
-            storage_prefix: "/poddisruptionbudgets".into(),
-            storage_gv: gv,
-            conversion: Arc::new(SameVersion {
-                api_version: "policy/v1".into(),
-                kind: "PodDisruptionBudget".into(),
-            }),
-            strategy: Arc::new(NoRules),
-            table: builtin::default_table(),
-        })
-        .unwrap();
-}
 
 async fn running_pod(api: &Api, name: &str) {
     let pod = json!({"apiVersion": "v1", "kind": "Pod",
@@ -77,7 +45,6 @@ fn eviction(name: &str) -> Value {
 #[tokio::test]
 async fn eviction_respects_the_disruption_budget() {
     let api = api().await;
-    register_pdbs(&api);
     running_pod(&api, "web-1").await;
     pdb(&api, 0).await;
     let refused = api.post(&format!("{PODS}/web-1/eviction"), eviction("web-1")).await;
