@@ -153,11 +153,7 @@ mod tests {
 
     #[test]
     fn scale_view_of_a_deployment() {
-        let spec = ScaleSubresource {
-            spec_replicas_path: ".spec.replicas".into(),
-            status_replicas_path: ".status.replicas".into(),
-            label_selector_path: Some(".spec.selector".into()),
-        };
+        let spec = ScaleSubresource::workload();
         let deployment = json!({
             "metadata": {"name": "web", "namespace": "default", "uid": "u", "resourceVersion": "7", "labels": {"x": "y"}},
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}},

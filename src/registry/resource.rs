@@ -52,6 +52,19 @@ pub struct ScaleSubresource {
     pub label_selector_path: Option<String>,
 }
 
+impl ScaleSubresource {
+    /// The scale of kube's replicated workloads (Deployments, ReplicaSets, StatefulSets,
+    /// ReplicationControllers): `.spec.replicas`, `.status.replicas`, the selector at
+    /// `.spec.selector`.
+    pub fn workload() -> Self {
+        ScaleSubresource {
+            spec_replicas_path: ".spec.replicas".to_owned(),
+            status_replicas_path: ".status.replicas".to_owned(),
+            label_selector_path: Some(".spec.selector".to_owned()),
+        }
+    }
+}
+
 /// Converts objects between the version a client speaks and the version they are stored in.
 /// Objects are `serde_json::Value`s carrying `apiVersion` and `kind`.
 ///

@@ -37,11 +37,7 @@ const KIND: Kind = Kind {
 pub fn resource() -> Resource {
     Resource {
         status_subresource: true,
-        scale_subresource: Some(ScaleSubresource {
-            spec_replicas_path: ".spec.replicas".to_owned(),
-            status_replicas_path: ".status.replicas".to_owned(),
-            label_selector_path: Some(".spec.selector".to_owned()),
-        }),
+        scale_subresource: Some(ScaleSubresource::workload()),
         ..KIND.resource(Arc::new(ControllerStrategy), table())
     }
 }
