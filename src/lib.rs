@@ -25,6 +25,8 @@
 //! - [`schema`]: one schema per built-in type (JSON names and types, descriptions, list/map/patch
 //!   semantics, protobuf numbers), generated at build time from k8s-openapi and k8s-pb; OpenAPI,
 //!   protobuf, strategic merge and field validation are derived from it.
+//! - [`apply`]: server-side apply and `metadata.managedFields` — which manager owns which
+//!   field, computed by the object's type schema; pure, called by the store on every write.
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -34,6 +36,7 @@
 pub mod admission;
 pub mod api;
 pub mod apiextensions;
+pub mod apply;
 pub mod audit;
 pub mod authn;
 pub mod authz;
