@@ -257,18 +257,50 @@ impl Api {
         Ok(response)
     }
 
-    /// Sends one request and decodes a successful JSON answer.
+    /// PATCHes ConfigMap `name` with a body of `content_type` (`application/merge-patch+json`,
+    /// `application/apply-patch+yaml`); `query` is appended as is (`fieldManager=bench`).
+    pub async fn patch_configmap(
+        &self,
+        namespace: &str,
+        name: &str,
+        content_type: &'static str,
+        query: &str,
+        body: &[u8],
+    ) -> Result<Meta> {
+        let mut path = format!("{}/{name}", Self::configmaps(namespace));
+        if !query.is_empty() {
+            path = format!("{path}?{query}");
+        }
+        let body = Body::Raw(content_type, body.to_vec());
+        Ok(self.send::<Object>(Method::PATCH, path, Some(body)).await?.metadata)
+    }
+
+    /// Sends one request with a JSON body and decodes a successful JSON answer.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: String,
         body: Option<&Value>,
     ) -> Result<T> {
+        self.send(method, path, body.map(Body::Json)).await
+    }
+
+    /// Sends one request and decodes a successful JSON answer.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        body: Option<Body<'_>>,
+    ) -> Result<T> {
         let what = || format!("{method} {path}");
         let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
         request = request.timeout(REQUEST_TIMEOUT).header("Accept", "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
+        match body {
+            Some(Body::Json(body)) => request = request.json(body),
+            Some(Body::Raw(content_type, bytes)) => {
+                request = request.header("Content-Type", content_type).body(bytes)
+            }
+            None => {}
         }
         let response = request
             .send()
@@ -286,6 +318,13 @@ impl Api {
         serde_json::from_slice(&bytes)
             .map_err(|e| Error::Decode { what: what(), reason: e.to_string() })
     }
+}
+
+/// A request body.
+enum Body<'a> {
+    Json(&'a Value),
+    /// Bytes of this content type.
+    Raw(&'static str, Vec<u8>),
 }
 
 /// A ConfigMap body: `data.value` holds `value`; `resource_version` makes an update conditional.

@@ -93,6 +93,13 @@ pub enum Command {
     },
     /// GET /openapi/v2 with a current If-None-Match (a 304) against GET /version.
     Openapi,
+    /// An unchanged server-side apply of a ConfigMap against a merge patch of the same keys.
+    Apply {
+        #[arg(long, default_value_t = 50)]
+        keys: usize,
+        #[arg(long, default_value_t = 32)]
+        value_bytes: usize,
+    },
     /// W watchers while a writer updates objects at E events/s.
     WatchFanout {
         #[arg(long, default_value_t = 100)]
@@ -210,6 +217,9 @@ impl Cli {
             }
             Command::Reads { value_bytes } => Scenario::Reads(config::Reads { value_bytes }),
             Command::Openapi => Scenario::Openapi,
+            Command::Apply { keys, value_bytes } => {
+                Scenario::Apply(config::ApplyParams { keys, value_bytes })
+            }
             Command::WatchFanout {
                 watchers,
                 stalled,

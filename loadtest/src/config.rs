@@ -62,6 +62,8 @@ pub enum Scenario {
     Reads(Reads),
     /// `/openapi/v2` answered 304 against `/version`.
     Openapi,
+    /// An unchanged server-side apply against a merge patch of the same object.
+    Apply(ApplyParams),
     WatchFanout(WatchFanout),
     WatchBurst(WatchBurst),
     List(ListParams),
@@ -82,6 +84,13 @@ pub struct Writes {
 /// GET of one object against GET of `/version`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reads {
+    pub value_bytes: usize,
+}
+
+/// `apply`: one ConfigMap of `keys` data keys of `value_bytes` each.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyParams {
+    pub keys: usize,
     pub value_bytes: usize,
 }
 
@@ -150,6 +159,7 @@ impl Scenario {
             Scenario::Writes(_) => "writes",
             Scenario::Reads(_) => "reads",
             Scenario::Openapi => "openapi",
+            Scenario::Apply(_) => "apply",
             Scenario::WatchFanout(_) => "watch-fanout",
             Scenario::WatchBurst(_) => "watch-burst",
             Scenario::List(_) => "list",
@@ -213,6 +223,12 @@ impl Config {
             }
             Scenario::Reads(r) => value_bytes(r.value_bytes)?,
             Scenario::Openapi => {}
+            Scenario::Apply(a) => {
+                value_bytes(a.value_bytes)?;
+                if a.keys == 0 || a.keys > 10_000 {
+                    return bad("--keys must be between 1 and 10000".to_owned());
+                }
+            }
             Scenario::WatchFanout(w) => {
                 value_bytes(w.value_bytes)?;
                 objects(w.objects, "--objects")?;

@@ -3,6 +3,7 @@
 //! patterns several scenarios share: creating objects with the run's clients, and alternating
 //! timed slices of two kinds of request so neither gets the warmer half of the run.
 
+pub mod apply;
 pub mod controller;
 pub mod list;
 pub mod openapi;
@@ -61,6 +62,7 @@ pub async fn run(ctx: &Ctx, config: &Config, report: &mut Report) -> Result<()> 
         Scenario::Writes(params) => writes::run(ctx, params, report).await,
         Scenario::Reads(params) => reads::run(ctx, params, report).await,
         Scenario::Openapi => openapi::run(ctx, report).await,
+        Scenario::Apply(params) => apply::run(ctx, params, report).await,
         Scenario::WatchFanout(params) => watch_fanout::run(ctx, params, report).await,
         Scenario::WatchBurst(params) => watch_burst::run(ctx, params, report).await,
         Scenario::List(params) => list::run(ctx, params, report).await,
