@@ -371,3 +371,56 @@ async fn kubectl_apply_validates_on_the_server() {
     assert_eq!(stored["spec"]["replicas"], 2);
     assert!(stored["spec"].get("other").is_none(), "{}", stored["spec"]);
 }
+
+/// A YAML body's repeated keys, as kube's strict YAML step reports them: one error for the
+/// body, each repeat on its own line, before the unknown fields.
+#[tokio::test]
+async fn repeated_keys_of_a_yaml_body_by_mode() {
+    let api = api().await;
+    let yaml = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels: {{app: a}}\n  \
+             labels: {{app: b}}\nspec:\n  paused: true\n  paused: false\n  bogus: 1\n  \
+             selector: {{matchLabels: {{app: a}}}}\n  template:\n    metadata: {{labels: {{app: a}}}}\n    \
+             spec: {{containers: [{{name: a, image: a}}]}}\n"
+        )
+    };
+    let duplicates = "yaml: unmarshal errors:\n  line 6: key \"labels\" already set in map\n  \
+                      line 9: key \"paused\" already set in map";
+    let uri = |mode: &str| format!("{DEPLOYMENTS}?fieldValidation={mode}");
+
+    let strict = send(&api, Method::POST, &uri("Strict"), "application/yaml", &yaml("s")).await;
+    assert_eq!(strict.status, 400, "{}", strict.body);
+    assert_eq!(strict.body["reason"], "BadRequest");
+    assert_eq!(
+        strict.body["message"],
+        format!(
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding \
+             error: {duplicates}, unknown field \"spec.bogus\""
+        )
+    );
+    assert_eq!(send(&api, Method::GET, &format!("{DEPLOYMENTS}/s"), "", "").await.status, 404);
+
+    // Warn: the multi-line text is one warning; the last of the repeated keys wins.
+    let warn = send(&api, Method::POST, &uri("Warn"), "application/yaml", &yaml("w")).await;
+    assert_eq!(warn.status, 201, "{}", warn.body);
+    assert_eq!(warn.warnings, [duplicates, "unknown field \"spec.bogus\""]);
+    assert_eq!(warn.body["spec"]["paused"], false);
+    assert_eq!(warn.body["metadata"]["labels"]["app"], "b");
+
+    let ignore = send(&api, Method::POST, &uri("Ignore"), "application/yaml", &yaml("i")).await;
+    assert_eq!(ignore.status, 201, "{}", ignore.body);
+    assert!(ignore.warnings.is_empty(), "{:?}", ignore.warnings);
+
+    // An update body is checked the same way.
+    let put = send(
+        &api,
+        Method::PUT,
+        &format!("{DEPLOYMENTS}/i?fieldValidation=Strict"),
+        "application/yaml",
+        &yaml("i"),
+    )
+    .await;
+    assert_eq!(put.status, 400, "{}", put.body);
+    assert!(put.body["message"].as_str().unwrap().contains(duplicates), "{}", put.body);
+}
