@@ -5,7 +5,7 @@
 //! as kube's REST layer keeps them, and kube's validation.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -162,11 +162,27 @@ fn default_type_dependent(svc: &mut Value) {
     }
 }
 
+/// Whether `svc` is `default/kubernetes`, whose address is the cluster IP range's first.
+fn is_kubernetes_service(svc: &Value) -> bool {
+    object::namespace(svc) == Some(super::system::kubernetes::NAMESPACE)
+        && object::name(svc) == Some(super::system::kubernetes::NAME)
+}
+
+/// Another Service asking for the `kubernetes` Service's address (the range's first), which is
+/// refused as taken even while that Service is being recreated. One that holds it already
+/// (stored before the address was reserved) keeps it.
+fn taken_from_kubernetes(svc: &Value, allocators: &Allocators, uid: &str, ip: Ipv4Addr) -> bool {
+    allocators.reserved_for_kubernetes(ip)
+        && !is_kubernetes_service(svc)
+        && !allocators.holds(uid, Alloc::Ip(IpAddr::V4(ip)))
+}
+
 /// Assigns what a service of its type needs and does not have — cluster IPs (`None` stays
 /// headless), node ports and the health-check node port — and claims what it asks for, all for
 /// its uid. A requested value another Service holds is left unclaimed: validation refuses it.
 fn allocate(svc: &mut Value, allocators: &Allocators) {
     let uid = object::uid(svc).unwrap_or_default().to_owned();
+    let is_kubernetes = is_kubernetes_service(svc);
     let needs_ip = needs_cluster_ip(svc);
     let needs_ports = needs_node_ports(svc);
     let needs_health = needs_health_check_port(svc);
@@ -188,6 +204,7 @@ fn allocate(svc: &mut Value, allocators: &Allocators) {
             }
         } else if let Ok(IpAddr::V4(requested)) = ip.parse::<IpAddr>()
             && allocators.ip_range().contains(requested)
+            && (is_kubernetes || !allocators.reserved_for_kubernetes(requested))
         {
             allocators.claim(&uid, Alloc::Ip(IpAddr::V4(requested)));
         }
@@ -627,6 +644,14 @@ fn validate_spec(svc: &Value, allocators: &Allocators, causes: &mut Vec<FieldCau
         Some(_) => {}
     }
 
+    if cluster_ip.is_empty() && needs_cluster_ip(svc) {
+        // Nothing was free. kube answers a 500 in these words; a strategy refuses with a cause.
+        causes.push(invalid_rendered(
+            "spec.clusterIPs",
+            "[]string(nil)",
+            "failed to allocate a serviceIP: range is full",
+        ));
+    }
     if !cluster_ip.is_empty() && !headless {
         match cluster_ip.parse::<IpAddr>() {
             Err(_) => causes.push(FieldCause::invalid(
@@ -642,7 +667,10 @@ fn validate_spec(svc: &Value, allocators: &Allocators, causes: &mut Vec<FieldCau
                      range of valid IPs is {ip_range}"
                 ),
             )),
-            Ok(IpAddr::V4(ip)) if allocators.held_by_other(uid, Alloc::Ip(IpAddr::V4(ip))) => {
+            Ok(IpAddr::V4(ip))
+                if allocators.held_by_other(uid, Alloc::Ip(IpAddr::V4(ip)))
+                    || taken_from_kubernetes(svc, allocators, uid, ip) =>
+            {
                 causes.push(invalid_rendered(
                     "spec.clusterIPs",
                     &go_string_slice(spec.get("clusterIPs")),
