@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::ApplyError;
 use super::path::{Path, PathElement};
 use super::set::Set;
-use super::types::{ListKind, MapKeys, Shape, TypeRef};
+use super::types::{ListKind, Shape, TypeRef};
 
 /// The paths that changed from one object to another.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +45,16 @@ pub fn fieldset(value: &Value, ty: TypeRef<'_>) -> Result<Set, ApplyError> {
     walk.finish().map(|()| set)
 }
 
+/// Refuses the fields `value` sets that its type does not declare, as structured-merge-diff
+/// refuses them when it types an applied configuration (kube: `failed to create typed patch
+/// object (…): .spec.foo: field not declared in schema`). Structs that keep unknown fields
+/// ([`TypeRef::keeps_unknown_fields`]) and atomic values are not looked into.
+pub fn check_declared(value: &Value, ty: TypeRef<'_>) -> Result<(), ApplyError> {
+    let mut walk = Walk::default();
+    walk.check_declared(value, ty);
+    walk.finish()
+}
+
 /// What changed from `old` to `new` (both of type `ty`). `Value::Null` for `old` is an
 /// object that did not exist: everything `new` sets is added.
 pub fn compare(old: &Value, new: &Value, ty: TypeRef<'_>) -> Result<Comparison, ApplyError> {
@@ -54,9 +64,15 @@ pub fn compare(old: &Value, new: &Value, ty: TypeRef<'_>) -> Result<Comparison, 
     walk.finish().map(|()| out)
 }
 
-/// The path element of item `index` of a list of kind `kind`, or why it has none (in
+/// The path element of item `index` of a list of kind `kind` whose items are of type
+/// `item_ty` (which gives key fields their defaults), or why it has none (in
 /// structured-merge-diff's words).
-pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<PathElement, String> {
+pub fn item_element(
+    kind: ListKind<'_>,
+    item_ty: TypeRef<'_>,
+    index: usize,
+    item: &Value,
+) -> Result<PathElement, String> {
     match kind {
         ListKind::Atomic => Ok(PathElement::Index(index as u32)),
         ListKind::Set => match item {
@@ -79,7 +95,7 @@ pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<Pa
             };
             let mut fields = Vec::new();
             for key in keys.iter() {
-                match object.get(key).cloned().or_else(|| key_default(keys, key)) {
+                match object.get(key).cloned().or_else(|| item_ty.key_default(key)) {
                     Some(value) => fields.push((key.into(), value)),
                     None => {
                         return Err(format!(
@@ -92,12 +108,6 @@ pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<Pa
             Ok(PathElement::key(fields))
         }
     }
-}
-
-/// The default of a key field the schema gives one: kube's OpenAPI defaults `protocol` of
-/// container and service ports (keyed by port and protocol) to `TCP`.
-fn key_default(keys: MapKeys<'_>, key: &str) -> Option<Value> {
-    (matches!(keys, MapKeys::Builtin(_)) && key == "protocol").then(|| Value::from("TCP"))
 }
 
 /// JSON equality as structured-merge-diff compares values: numbers by value (`1` equals
@@ -172,13 +182,14 @@ impl Walk {
     fn index_items<'v>(
         &mut self,
         kind: ListKind<'_>,
+        item_ty: TypeRef<'_>,
         items: &'v [Value],
         report_duplicates: bool,
     ) -> Vec<(PathElement, &'v Value)> {
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            match item_element(kind, index, item) {
+            match item_element(kind, item_ty, index, item) {
                 Ok(element) => {
                     if !seen.insert(element.clone()) {
                         if report_duplicates {
@@ -208,7 +219,7 @@ impl Walk {
                     Err(message) => return self.error(message),
                 };
                 let item_ty = ty.item();
-                for (element, item) in self.index_items(kind, items, true) {
+                for (element, item) in self.index_items(kind, item_ty, items, true) {
                     self.path.push(element);
                     self.fieldset(item, item_ty, set);
                     set.insert(&self.path);
@@ -231,6 +242,38 @@ impl Walk {
                     self.path.pop();
                 }
             }
+        }
+    }
+
+    fn check_declared(&mut self, value: &Value, ty: TypeRef<'_>) {
+        let shape = ty.shape_of(value);
+        if is_atomic(shape) {
+            return;
+        }
+        match (shape, value) {
+            (Shape::List(kind), Value::Array(items)) => {
+                let item_ty = ty.item();
+                for (index, item) in items.iter().enumerate() {
+                    if let Ok(element) = item_element(kind, item_ty, index, item) {
+                        self.path.push(element);
+                        self.check_declared(item, item_ty);
+                        self.path.pop();
+                    }
+                }
+            }
+            (shape, Value::Object(object)) => {
+                let closed = matches!(shape, Shape::Struct { .. }) && !ty.keeps_unknown_fields();
+                for (key, child) in object {
+                    self.path.push(PathElement::field(key));
+                    if closed && !ty.declares(key) {
+                        self.error("field not declared in schema");
+                    } else {
+                        self.check_declared(child, ty.field(key));
+                    }
+                    self.path.pop();
+                }
+            }
+            _ => {}
         }
     }
 
@@ -357,8 +400,8 @@ impl Walk {
             return false;
         }
         let item_ty = ty.item();
-        let l_items = self.index_items(kind, l.map_or(&[][..], Vec::as_slice), false);
-        let r_items = self.index_items(kind, r.map_or(&[][..], Vec::as_slice), false);
+        let l_items = self.index_items(kind, item_ty, l.map_or(&[][..], Vec::as_slice), false);
+        let r_items = self.index_items(kind, item_ty, r.map_or(&[][..], Vec::as_slice), false);
         let l_map: BTreeMap<&PathElement, &Value> = l_items.iter().map(|(e, v)| (e, *v)).collect();
         let r_map: BTreeMap<&PathElement, &Value> = r_items.iter().map(|(e, v)| (e, *v)).collect();
         for (element, rv) in &r_items {
