@@ -7,7 +7,7 @@
 //! lists `v:` (their value), of atomic lists `i:` (never descended into: an atomic list is one
 //! leaf). The list-item elements come from [`item_element`], which [`super::merge`] shares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -36,8 +36,9 @@ impl Comparison {
 ///
 /// A map's keys are members (as are a struct's fields it does not declare), so a map a value
 /// sets keeps belonging to its writer when other fields join it; a struct field is a member
-/// only when its value is `null` or `{}` (structured-merge-diff owns empty structs since
-/// v4.1); a granular list or struct with content is owned through its content.
+/// only when its value is `null` or `{}` (structured-merge-diff has owned empty structs since
+/// its "fix remove structures" change, PR #184); a granular list or struct with content is
+/// owned through its content, an empty granular list not at all.
 pub fn fieldset(value: &Value, ty: TypeRef<'_>) -> Result<Set, ApplyError> {
     let mut walk = Walk::default();
     let mut set = Set::new();
@@ -140,6 +141,14 @@ pub(crate) fn is_atomic(shape: Shape<'_>) -> bool {
     )
 }
 
+/// An object's entries in path order (by key bytes): sets built in this order grow by
+/// appending, where insertion into their sorted lists is cheapest.
+fn sorted(object: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = object.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
 /// A value as an object, `null` as none; `Err` for anything else.
 fn as_map(value: &Value) -> Result<Option<&Map<String, Value>>, String> {
     match value {
@@ -219,7 +228,9 @@ impl Walk {
                     Err(message) => return self.error(message),
                 };
                 let item_ty = ty.item();
-                for (element, item) in self.index_items(kind, item_ty, items, true) {
+                let mut indexed = self.index_items(kind, item_ty, items, true);
+                indexed.sort_by(|a, b| a.0.cmp(&b.0));
+                for (element, item) in indexed {
                     self.path.push(element);
                     self.fieldset(item, item_ty, set);
                     set.insert(&self.path);
@@ -232,7 +243,7 @@ impl Walk {
                     Ok(None) => return,
                     Err(message) => return self.error(message),
                 };
-                for (key, child) in object {
+                for (key, child) in sorted(object) {
                     self.path.push(PathElement::field(key));
                     self.fieldset(child, ty.field(key), set);
                     let empty = child.is_null() || child.as_object().is_some_and(Map::is_empty);
@@ -370,17 +381,13 @@ impl Walk {
         if l.is_none_or(Map::is_empty) && r.is_none_or(Map::is_empty) {
             return false;
         }
-        for (key, lv) in l.into_iter().flatten() {
+        let mut keys: Vec<&String> = l.into_iter().chain(r).flat_map(Map::keys).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
             self.path.push(PathElement::field(key));
-            self.compare(Some(lv), r.and_then(|r| r.get(key)), ty.field(key), out);
-            self.path.pop();
-        }
-        for (key, rv) in r.into_iter().flatten() {
-            if l.is_some_and(|l| l.contains_key(key)) {
-                continue;
-            }
-            self.path.push(PathElement::field(key));
-            self.compare(None, Some(rv), ty.field(key), out);
+            let (lv, rv) = (l.and_then(|l| l.get(key)), r.and_then(|r| r.get(key)));
+            self.compare(lv, rv, ty.field(key), out);
             self.path.pop();
         }
         true
@@ -404,17 +411,12 @@ impl Walk {
         let r_items = self.index_items(kind, item_ty, r.map_or(&[][..], Vec::as_slice), false);
         let l_map: BTreeMap<&PathElement, &Value> = l_items.iter().map(|(e, v)| (e, *v)).collect();
         let r_map: BTreeMap<&PathElement, &Value> = r_items.iter().map(|(e, v)| (e, *v)).collect();
-        for (element, rv) in &r_items {
+        // Both maps iterate in path order, so the sets grow by appending.
+        let elements: BTreeSet<&PathElement> = l_map.keys().chain(r_map.keys()).copied().collect();
+        for element in elements {
             self.path.push(element.clone());
-            self.compare(l_map.get(element).copied(), Some(rv), item_ty, out);
-            self.path.pop();
-        }
-        for (element, lv) in &l_items {
-            if r_map.contains_key(element) {
-                continue;
-            }
-            self.path.push(element.clone());
-            self.compare(Some(lv), None, item_ty, out);
+            let (lv, rv) = (l_map.get(element).copied(), r_map.get(element).copied());
+            self.compare(lv, rv, item_ty, out);
             self.path.pop();
         }
         true

@@ -261,3 +261,17 @@ fn crd_key_fields_take_their_schema_defaults() {
     let closed = json!({"spec": {"servers": [{"host": "a", "extra": 1}]}, "status": {}});
     assert!(check_declared(&closed, root.at_root()).is_err());
 }
+
+#[test]
+fn large_maps_build_sets_in_order() {
+    // Keys out of byte order (k10 < k2): the walk sorts them, so sets grow by appending.
+    let cm = kind("", "v1", "ConfigMap");
+    let data: serde_json::Map<String, serde_json::Value> =
+        (0..10_000).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let object = json!({"data": data});
+    let set = fieldset(&object, cm.at_root()).unwrap();
+    assert_eq!(set.leaves().len(), 10_000);
+    let c = compare(&serde_json::Value::Null, &object, cm.at_root()).unwrap();
+    assert_eq!(c.added.paths().len(), 10_001, "data and each key");
+    assert!(compare(&object, &object, cm.at_root()).unwrap().is_same());
+}
