@@ -106,7 +106,8 @@ impl<'a> MapKeys<'a> {
 }
 
 impl<'a> TypeRef<'a> {
-    /// What this position is.
+    /// What this position is. A deduced position answers a granular map, the shape of an
+    /// untyped object; [`TypeRef::shape_of`] deduces from the value when it is at hand.
     pub fn shape(&self) -> Shape<'a> {
         types_impl::shape(self)
     }
