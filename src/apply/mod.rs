@@ -29,6 +29,7 @@ pub mod set;
 pub mod types;
 pub mod updater;
 pub mod walk;
+pub mod zero;
 
 use serde_json::Value;
 
