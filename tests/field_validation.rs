@@ -475,6 +475,20 @@ async fn patch_results_are_decoded_strictly() {
     assert!(ignore.body["spec"].get("foo").is_none(), "{}", ignore.body);
     assert!(ignore.body["metadata"].get("bogus").is_none(), "{}", ignore.body);
 
+    // A value of the wrong type fails the decode in any mode, in Go's words.
+    let typed = r#"[{"op": "replace", "path": "/spec/replicas", "value": "3"}]"#;
+    let wrong = send(&api, Method::PATCH, &uri("Ignore"), json_patch, typed).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    let message = wrong.body["message"].as_str().unwrap();
+    assert!(message.starts_with(r#" "" is invalid: patch: Invalid value: "{"#), "{message}");
+    assert!(
+        message.ends_with(
+            "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of \
+             type int32"
+        ),
+        "{message}"
+    );
+
     // A merge patch says the same of what it introduces.
     let merge = send(
         &api,

@@ -1,6 +1,7 @@
 //! Strict decoding of a patch's result, as kube-apiserver decodes the patched object of a JSON,
-//! merge or strategic merge patch into the kind's Go struct: the fields the struct does not
-//! have are `strict decoding error`s under `fieldValidation=Strict` (a 422 `Invalid` on the
+//! merge or strategic merge patch into the kind's Go struct: a value of the wrong JSON type is
+//! a 422 in Go's words in every mode (`json: cannot unmarshal string into Go struct field …`),
+//! and the fields the struct does not have are `strict decoding error`s under `fieldValidation=Strict` (a 422 `Invalid` on the
 //! field `patch`, showing the patched object), warnings under `Warn`, and are dropped in every
 //! mode, so an unknown field never reaches storage through a patch.
 //!
@@ -33,25 +34,32 @@ pub fn check_result(
     let Some(root) = schemas.by_gvk(&gv.group, &gv.version, &resource.kind) else {
         return Ok(patched);
     };
+    // A value of the wrong JSON type fails the decode itself, whatever the mode.
+    if let Some(why) = crate::schema::check::type_error(schemas, root, &patched) {
+        return Err(invalid_patch(&patched, &why));
+    }
     if op.field_validation != FieldValidation::Ignore {
         let raw = Raw::from_value(&patched, true);
         let found = unknown::issues(schemas, Node::Struct(root), &raw, Check::Object);
         if op.field_validation == FieldValidation::Strict && !found.is_empty() {
             let detail = found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            let cause = Cause {
-                reason: "FieldValueInvalid".into(),
-                message: format!(
-                    "Invalid value: {:?}: strict decoding error: {detail}",
-                    sorted(&patched).to_string()
-                ),
-                field: "patch".into(),
-            };
-            return Err(ApiError::invalid("", "", "", vec![cause]));
+            return Err(invalid_patch(&patched, &format!("strict decoding error: {detail}")));
         }
         found.iter().for_each(|issue| op.warn(issue.to_string()));
     }
     unknown::prune(schemas, Node::Struct(root), &mut patched);
     Ok(patched)
+}
+
+/// kube's refusal of a patched object it cannot decode: ` "" is invalid: patch: Invalid
+/// value: "<the patched object>": <why>`.
+fn invalid_patch(patched: &Value, why: &str) -> ApiError {
+    let cause = Cause {
+        reason: "FieldValueInvalid".into(),
+        message: format!("Invalid value: {:?}: {why}", sorted(patched).to_string()),
+        field: "patch".into(),
+    };
+    ApiError::invalid("", "", "", vec![cause])
 }
 
 /// `value` with every object's keys sorted, as Go writes a map.
