@@ -13,10 +13,14 @@
 //! Server-side apply (`application/apply-patch+yaml`) is not a patch format in this sense and is
 //! not handled here.
 //!
+//! A patch's result is then decoded strictly as the kind's type ([`strict`]: `fieldValidation`
+//! on the patched object).
+//!
 //! Every failure is a [`PatchError`] whose [`code`](PatchError::code) and
 //! [`reason`](PatchError::reason) say which `metav1.Status` to answer with.
 
 pub mod strategic;
+pub mod strict;
 
 use serde_json::Value;
 
