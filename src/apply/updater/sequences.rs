@@ -387,3 +387,22 @@ fn an_eleventh_updater_folds_the_oldest_into_ancient_changes() {
     assert_eq!(entries(&live)[0]["fieldsV1"], json!({"f:data": {".": {}, "f:k0": {}, "f:k1": {}}}));
     assert_eq!(managers[9], "writer-10");
 }
+
+#[test]
+fn kubectl_is_forgiven_only_what_its_last_client_side_apply_still_holds() {
+    let fm = configmaps();
+    let mut live = config(json!({"key": "changed-since", "other": "x"}));
+    live["metadata"]["annotations"] = json!({
+        "kubectl.kubernetes.io/last-applied-configuration":
+            "{\"apiVersion\":\"v1\",\"data\":{\"key\":\"old\",\"other\":\"x\"},\"kind\":\"ConfigMap\"}\n"
+    });
+    let live = stored(live);
+    let error = fm
+        .apply(&live, config(json!({"key": "new", "other": "y"})), "kubectl", false, &at(T1))
+        .unwrap_err();
+    assert_eq!(
+        conflict_message(error),
+        "Apply failed with 1 conflict: conflict with \"before-first-apply\" using v1: .data.key",
+        "data.other is forgiven (still as last applied), data.key is not (changed since)"
+    );
+}
