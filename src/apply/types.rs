@@ -136,6 +136,26 @@ impl<'a> TypeRef<'a> {
         }
     }
 
+    /// The default the schema gives field `name` of a struct here, which keys a `map` list's
+    /// item that leaves the field out: a CRD property's `default`; for built-in kinds kube's
+    /// OpenAPI defaults `protocol` (of container, service and endpoint ports) to `TCP`.
+    pub fn key_default(&self, name: &str) -> Option<serde_json::Value> {
+        types_impl::key_default(self, name)
+    }
+
+    /// Whether fields a struct here does not declare are welcome (deduced): untyped values and
+    /// CRD nodes with `x-kubernetes-preserve-unknown-fields`. Built-in structs are closed.
+    pub fn keeps_unknown_fields(&self) -> bool {
+        match *self {
+            TypeRef::Builtin { .. } => false,
+            TypeRef::Crd(types, id) => match types.node(id) {
+                crate::apply::crd_types::CrdNode::Struct { open, .. } => *open,
+                _ => true,
+            },
+            TypeRef::Deduced => true,
+        }
+    }
+
     /// Whether a struct here declares the field `name` (a map's keys and a struct's unknown
     /// fields are not declared: field management owns them as members of their own).
     pub fn declares(&self, name: &str) -> bool {
@@ -263,6 +283,22 @@ mod types_impl {
                 _ => TypeRef::Deduced,
             },
             _ => TypeRef::Deduced,
+        }
+    }
+
+    pub(super) fn key_default(ty: &TypeRef<'_>, name: &str) -> Option<serde_json::Value> {
+        match *ty {
+            TypeRef::Builtin { .. } => {
+                (name == "protocol" && declares(ty, name)).then(|| serde_json::Value::from("TCP"))
+            }
+            TypeRef::Crd(types, id) => match types.node(id) {
+                CrdNode::Struct { fields, .. } => {
+                    let i = fields.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+                    types.default_of(fields[i].1).cloned()
+                }
+                _ => None,
+            },
+            TypeRef::Deduced => None,
         }
     }
 
