@@ -73,3 +73,45 @@ fn an_owner_still_owning_the_scales_replicas_keeps_its_entry() {
     let scale = json!({"metadata": {"managedFields": to_subresource(&parent, REPLICAS)}});
     assert_eq!(to_parent(&parent, &scale, "apps/v1", REPLICAS), deployment_entries());
 }
+
+#[test]
+fn a_scale_write_through_the_scales_field_manager_moves_the_replicas() {
+    use crate::apply::{FieldManager, Now, TypeRoot};
+    let deployments = FieldManager::new(
+        TypeRoot::builtin("apps", "v1", "Deployment").unwrap(),
+        "apps/v1",
+        "",
+        &[&["status"]],
+    );
+    let scales = FieldManager::new(
+        TypeRoot::builtin("autoscaling", "v1", "Scale").unwrap(),
+        SCALE_API_VERSION,
+        "scale",
+        &[],
+    );
+    let config = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"replicas": 1, "paused": false}});
+    let now = Now("2026-12-07T06:00:00Z".into());
+    let mut parent =
+        deployments.apply(&Value::Null, config, "kubectl", false, &now).unwrap().unwrap();
+    parent["metadata"]["uid"] = json!("u-1");
+
+    let old_scale = json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+        "metadata": {"name": "d", "uid": "u-1", "managedFields": to_subresource(&parent, REPLICAS)},
+        "spec": {"replicas": 1}});
+    let mut new_scale = old_scale.clone();
+    new_scale["spec"]["replicas"] = json!(5);
+    scales.update(&old_scale, &mut new_scale, "hpa", &Now("2026-12-07T06:05:00Z".into()));
+
+    assert_eq!(
+        to_parent(&parent, &new_scale, "apps/v1", REPLICAS),
+        json!([
+            {"manager": "kubectl", "operation": "Apply", "apiVersion": "apps/v1",
+             "time": "2026-12-07T06:00:00Z", "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:spec": {"f:paused": {}}}},
+            {"manager": "hpa", "operation": "Update", "apiVersion": "apps/v1",
+             "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}},
+             "subresource": "scale"},
+        ])
+    );
+}
