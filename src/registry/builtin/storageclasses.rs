@@ -189,7 +189,7 @@ impl Strategy for StorageClassStrategy {
 fn table() -> TableSpec {
     TableSpec {
         columns: vec![
-            super::Column {
+            crate::registry::table::Column {
                 // The default class is printed `name (default)`, as kubectl shows it.
                 cell: Cell::Computed(|class| {
                     let name = str_at(class, "/metadata/name");

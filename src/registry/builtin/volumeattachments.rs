@@ -161,7 +161,7 @@ fn table() -> TableSpec {
     TableSpec {
         columns: vec![
             name_column(),
-            super::Column {
+            crate::registry::table::Column {
                 format: "name".to_owned(),
                 ..column(
                     "Attacher",

@@ -1,0 +1,223 @@
+//! How the built-in kinds' printer columns are made, and where their descriptions come from.
+//!
+//! kube's printers (`pkg/printers/internalversion`) describe a column that shows one field with
+//! that field's documentation (`SwaggerDoc()`), which is the description its OpenAPI schema
+//! carries; NAME and AGE are described by `ObjectMeta`'s `name` and `creationTimestamp`. Here
+//! those descriptions are read from the built-in schema ([`crate::schema::builtin`]), not kept by
+//! hand; only the columns kube describes in its own words (READY, CONTAINERS, …) carry a text.
+//!
+//! Data flows one way: each kind's `table()` builds its [`TableSpec`] from these when it is
+//! registered; `registry::table` renders it for each request.
+
+use serde_json::Value;
+
+use super::Kind;
+use crate::registry::table::{Cell, Column, TableSpec};
+use crate::schema::{self, DefId};
+
+/// The definition whose fields describe the NAME and AGE columns.
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// The schema's description of the field at `pointer` (`/status/readyReplicas`; list items and
+/// map values are transparent, so `/spec/containers/image` names a container's image) of the
+/// definition `root`. A pointer the schema does not know is a mistake in a kind's table: debug
+/// builds (every test) stop on it, release builds serve an empty description.
+fn field_doc(root: Option<DefId>, owner: &str, pointer: &str) -> String {
+    let path: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let field = root.and_then(|root| schema::builtin().field_at(root, &path));
+    debug_assert!(field.is_some(), "{owner} has no field {pointer} in its schema");
+    field.map(|f| f.description).unwrap_or_default().to_owned()
+}
+
+/// The description of an `ObjectMeta` field (`name`, `creationTimestamp`).
+pub fn object_meta_doc(field: &str) -> String {
+    field_doc(schema::builtin().by_name(OBJECT_META), OBJECT_META, field)
+}
+
+impl Kind {
+    /// kube's `SwaggerDoc()[field]` for the field at `pointer` of this kind (served version):
+    /// the description its schema gives.
+    pub(crate) fn doc(&self, pointer: &str) -> String {
+        let root = schema::builtin().by_gvk(self.group, self.version, self.kind);
+        field_doc(root, self.kind, pointer)
+    }
+
+    /// A column showing the field at `pointer` through `show`, described by that field's schema.
+    pub(crate) fn field_column(
+        &self,
+        name: &str,
+        kind: &str,
+        priority: i32,
+        pointer: &'static str,
+        show: fn(Option<&Value>) -> Value,
+    ) -> Column {
+        column(name, kind, priority, &self.doc(pointer), Cell::Field { pointer, show })
+    }
+}
+
+/// A printer column.
+pub fn column(name: &str, kind: &str, priority: i32, description: &str, cell: Cell) -> Column {
+    Column {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        format: String::new(),
+        description: description.to_owned(),
+        priority,
+        cell,
+    }
+}
+
+/// The `Name` column every kind starts with.
+pub fn name_column() -> Column {
+    Column {
+        format: "name".to_owned(),
+        ..column("Name", "string", 0, &object_meta_doc("name"), Cell::Name)
+    }
+}
+
+/// The `Age` column of the built-in printers (a string cell, `5m`).
+pub fn age_column() -> Column {
+    column("Age", "string", 0, &object_meta_doc("creationTimestamp"), Cell::Age)
+}
+
+/// The columns of a custom resource whose version declares no `additionalPrinterColumns`:
+/// apiextensions-apiserver serves `Name` and a defaulted `Age` column (type `date`, from
+/// `.metadata.creationTimestamp`).
+pub fn default_table() -> TableSpec {
+    TableSpec {
+        columns: vec![
+            name_column(),
+            column(
+                "Age",
+                "date",
+                0,
+                &object_meta_doc("creationTimestamp"),
+                Cell::JsonPath(".metadata.creationTimestamp".to_owned()),
+            ),
+        ],
+    }
+}
+
+/// k8s.io/apiserver's `DefaultTableConvertor`, for resources with no printer at all: `Name` and
+/// `Created At` (the creation timestamp itself, RFC 3339 in UTC — not an age, although the
+/// column's type is `date`).
+pub fn generic_table() -> TableSpec {
+    TableSpec {
+        columns: vec![
+            name_column(),
+            column(
+                "Created At",
+                "date",
+                0,
+                &object_meta_doc("creationTimestamp"),
+                Cell::Computed(created_at),
+            ),
+        ],
+    }
+}
+
+/// The `Created At` cell: `creationTimestamp` as Go's `time.RFC3339` prints a UTC time (no
+/// fraction); the zero time for an object without one, as kube prints it.
+fn created_at(object: &Value) -> Value {
+    let stamp = object.pointer("/metadata/creationTimestamp").and_then(Value::as_str);
+    match stamp.and_then(crate::registry::object::parse_timestamp) {
+        Some(time) => humantime::format_rfc3339_seconds(time).to_string().into(),
+        None => "0001-01-01T00:00:00Z".into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// How the printers show one field (`show` of [`Kind::field_column`]).
+
+/// An integer, 0 when missing (Go's zero value of a printed `int32`).
+pub(crate) fn count(value: Option<&Value>) -> Value {
+    value.and_then(Value::as_i64).unwrap_or(0).into()
+}
+
+/// A string, `<none>` when missing or empty.
+pub(crate) fn text_or_none(value: Option<&Value>) -> Value {
+    match value.and_then(Value::as_str) {
+        Some(text) if !text.is_empty() => text.into(),
+        _ => "<none>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn name_and_age_are_described_by_object_meta() {
+        let name = name_column();
+        assert_eq!(name.format, "name");
+        assert!(
+            name.description.starts_with("Name must be unique within a namespace."),
+            "{}",
+            name.description
+        );
+        assert!(
+            age_column().description.starts_with(
+                "CreationTimestamp is a timestamp representing the server time when this object \
+                 was created."
+            ),
+            "{}",
+            age_column().description
+        );
+    }
+
+    #[test]
+    fn kinds_describe_fields_through_their_schema() {
+        let deployment = Kind {
+            group: "apps",
+            version: "v1",
+            kind: "Deployment",
+            plural: "deployments",
+            short_names: &[],
+            categories: &[],
+            namespaced: true,
+            storage_prefix: "/deployments",
+        };
+        assert_eq!(
+            deployment.doc("/status/availableReplicas"),
+            "Total number of available non-terminating pods (ready for at least minReadySeconds) \
+             targeted by this deployment."
+        );
+        // Through the pod template and into a list's items.
+        assert!(
+            deployment
+                .doc("/spec/template/spec/containers/image")
+                .starts_with("Container image name.")
+        );
+        let column =
+            deployment.field_column("Available", "string", 0, "/status/availableReplicas", count);
+        let cell = crate::registry::table::cell_value(
+            &column,
+            &json!({"status": {"availableReplicas": 2}}),
+            std::time::SystemTime::now(),
+        );
+        assert_eq!(cell, json!(2));
+    }
+
+    #[test]
+    fn default_tables() {
+        let names: Vec<_> = default_table().columns.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, ["Name", "Age"]);
+        assert_eq!(default_table().columns[1].kind, "date");
+        let names: Vec<_> = generic_table().columns.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, ["Name", "Created At"]);
+        // DefaultTableConvertor prints the timestamp itself, not an age.
+        let objects = [
+            json!({"metadata": {"name": "a", "creationTimestamp": "2024-05-06T07:08:09Z"}}),
+            json!({"metadata": {"name": "b"}}),
+        ];
+        let table = crate::registry::table::render_table(
+            &generic_table(),
+            &objects,
+            Default::default(),
+            Default::default(),
+        );
+        assert_eq!(table["rows"][0]["cells"], json!(["a", "2024-05-06T07:08:09Z"]));
+        assert_eq!(table["rows"][1]["cells"], json!(["b", "0001-01-01T00:00:00Z"]));
+    }
+}
