@@ -388,7 +388,7 @@ fn table() -> TableSpec {
                 "Status",
                 "string",
                 0,
-                "phase represents the current phase of PersistentVolumeClaim.",
+                &KIND.doc("/status/phase"),
                 Cell::Computed(|claim| {
                     if object::deletion_timestamp(claim).is_some() {
                         "Terminating".into()
@@ -401,14 +401,14 @@ fn table() -> TableSpec {
                 "Volume",
                 "string",
                 0,
-                "volumeName is the binding reference to the PersistentVolume backing this claim.",
+                &KIND.doc("/spec/volumeName"),
                 Cell::Computed(|claim| str_at(claim, "/spec/volumeName").into()),
             ),
             column(
                 "Capacity",
                 "string",
                 0,
-                "capacity represents the actual resources of the underlying volume.",
+                &KIND.doc("/status/capacity"),
                 Cell::Computed(|claim| {
                     if !bound(claim) {
                         return "".into();
@@ -424,9 +424,7 @@ fn table() -> TableSpec {
                 "Access Modes",
                 "string",
                 0,
-                "accessModes contains the actual access modes the volume backing the PVC has. \
-                 More info: \
-                 https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1",
+                &KIND.doc("/status/accessModes"),
                 Cell::Computed(|claim| {
                     if bound(claim) {
                         access_modes_text(array_at(claim, "/status/accessModes")).into()
@@ -457,8 +455,7 @@ fn table() -> TableSpec {
                 "VolumeMode",
                 "string",
                 1,
-                "volumeMode defines what type of volume is required by the claim. Value of \
-                 Filesystem is implied when not included in claim spec.",
+                &KIND.doc("/spec/volumeMode"),
                 Cell::Computed(|claim| match str_at(claim, "/spec/volumeMode") {
                     "" => "<unset>".into(),
                     mode => mode.into(),

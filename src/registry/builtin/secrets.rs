@@ -215,18 +215,14 @@ fn table() -> TableSpec {
                 "Type",
                 "string",
                 0,
-                "Used to facilitate programmatic handling of secret data. More info: \
-                 https://kubernetes.io/docs/concepts/configuration/secret/#secret-types",
+                &KIND.doc("/type"),
                 Cell::Computed(|s| str_at(s, "/type").into()),
             ),
             column(
                 "Data",
                 "string",
                 0,
-                "Data contains the secret data. Each key must consist of alphanumeric characters, \
-                 '-', '_' or '.'. The serialized form of the secret data is a base64 encoded \
-                 string, representing the arbitrary (possibly non-string) data value here. \
-                 Described in https://tools.ietf.org/html/rfc4648#section-4",
+                &KIND.doc("/data"),
                 Cell::Computed(|s| {
                     s.get("data").and_then(Value::as_object).map_or(0, Map::len).into()
                 }),

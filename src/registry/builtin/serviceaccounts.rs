@@ -77,14 +77,7 @@ fn table() -> TableSpec {
                 "Secrets",
                 "string",
                 0,
-                "Secrets is a list of the secrets in the same namespace that pods running using \
-                 this ServiceAccount are allowed to use. Pods are only limited to this list if \
-                 this service account has a \"kubernetes.io/enforce-mountable-secrets\" \
-                 annotation set to \"true\". This field should not be used to find \
-                 auto-generated service account token secrets for use outside of pods. Instead, \
-                 tokens can be requested directly using the TokenRequest API, or service account \
-                 token secrets can be manually created. More info: \
-                 https://kubernetes.io/docs/concepts/configuration/secret",
+                &KIND.doc("/secrets"),
                 Cell::Computed(|sa| {
                     sa.get("secrets").and_then(Value::as_array).map_or(0, Vec::len).into()
                 }),
