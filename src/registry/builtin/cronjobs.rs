@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::columns::item_count;
 use super::cron::{load_location, parse_standard};
 use super::jobs::validate_job_spec;
 use super::workloads::{container_columns, default_template, selector_column};
@@ -226,9 +227,7 @@ fn table() -> TableSpec {
                     None => "<unset>".into(),
                 }
             }),
-            KIND.field_column("Active", "integer", 0, "/status/active", |active| {
-                active.and_then(Value::as_array).map_or(0, Vec::len).into()
-            }),
+            KIND.field_column("Active", "integer", 0, "/status/active", item_count),
             KIND.field_column(
                 "Last Schedule",
                 "string",

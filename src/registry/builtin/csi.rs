@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::columns::item_count;
 use super::{
     Kind, age_column, array_at, child_object, column, default_value, invalid_rendered, name_column,
     object_items, opt_array, opt_bool, opt_int, opt_object, opt_str, str_at, validate_nonnegative,
@@ -382,7 +383,7 @@ fn node_table() -> TableSpec {
                 "integer",
                 0,
                 "Drivers indicates the number of CSI drivers registered on the node",
-                Cell::Computed(|n| json!(array_at(n, "/spec/drivers").len())),
+                Cell::Field { pointer: "/spec/drivers", show: item_count },
             ),
             age_column(),
         ],

@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::persistentvolumeclaims::{BETA_STORAGE_CLASS, access_modes_text};
+use super::persistentvolumeclaims::{
+    BETA_STORAGE_CLASS, access_modes_text, attributes_class_column, phase_column,
+    volume_mode_column,
+};
 use super::{
     Kind, age_column, array_at, child_object, column, default_value, name_column, opt_array,
     opt_object, opt_str, str_at,
@@ -430,19 +433,7 @@ fn table() -> TableSpec {
                 &KIND.doc("/spec/persistentVolumeReclaimPolicy"),
                 Cell::Computed(|v| str_at(v, "/spec/persistentVolumeReclaimPolicy").into()),
             ),
-            column(
-                "Status",
-                "string",
-                0,
-                &KIND.doc("/status/phase"),
-                Cell::Computed(|v| {
-                    if object::deletion_timestamp(v).is_some() {
-                        "Terminating".into()
-                    } else {
-                        str_at(v, "/status/phase").into()
-                    }
-                }),
-            ),
+            phase_column(&KIND),
             column(
                 "Claim",
                 "string",
@@ -462,16 +453,7 @@ fn table() -> TableSpec {
                 "StorageClass of the pv",
                 Cell::Computed(|v| volume_class(v).into()),
             ),
-            column(
-                "VolumeAttributesClass",
-                "string",
-                0,
-                "VolumeAttributesClass of the pv",
-                Cell::Computed(|v| match v.pointer("/spec/volumeAttributesClassName") {
-                    Some(Value::String(class)) => class.clone().into(),
-                    _ => "<unset>".into(),
-                }),
-            ),
+            attributes_class_column("pv"),
             column(
                 "Reason",
                 "string",
@@ -480,16 +462,7 @@ fn table() -> TableSpec {
                 Cell::Computed(|v| str_at(v, "/status/reason").into()),
             ),
             age_column(),
-            column(
-                "VolumeMode",
-                "string",
-                1,
-                &KIND.doc("/spec/volumeMode"),
-                Cell::Computed(|v| match str_at(v, "/spec/volumeMode") {
-                    "" => "<unset>".into(),
-                    mode => mode.into(),
-                }),
-            ),
+            volume_mode_column(&KIND),
         ],
     }
 }

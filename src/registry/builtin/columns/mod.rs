@@ -134,6 +134,15 @@ pub(crate) fn count(value: Option<&Value>) -> Value {
     value.and_then(Value::as_i64).unwrap_or(0).into()
 }
 
+/// How many items a list or map has, 0 when missing.
+pub(crate) fn item_count(value: Option<&Value>) -> Value {
+    match value {
+        Some(Value::Array(items)) => items.len().into(),
+        Some(Value::Object(map)) => map.len().into(),
+        _ => 0.into(),
+    }
+}
+
 /// A string, `<none>` when missing or empty.
 pub(crate) fn text_or_none(value: Option<&Value>) -> Value {
     match value.and_then(Value::as_str) {
