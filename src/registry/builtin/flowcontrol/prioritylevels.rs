@@ -282,15 +282,13 @@ impl Strategy for PriorityLevelStrategy {
 }
 
 /// A Limited level's queuing number, `<none>` for other levels or without queuing.
-fn queuing(level: &Value, key: &str) -> Value {
-    level
-        .pointer(&format!("/spec/limited/limitResponse/queuing/{key}"))
-        .filter(|_| level.pointer("/spec/limited").is_some_and(Value::is_object))
-        .cloned()
-        .unwrap_or_else(|| "<none>".into())
-}
-
 fn table() -> TableSpec {
+    // The queuing of a Limited level with a Queue response; `<none>` for the others.
+    let queuing = |name: &str, pointer: &'static str| {
+        KIND.field_column(name, "string", 0, pointer, |value| {
+            value.cloned().unwrap_or_else(|| "<none>".into())
+        })
+    };
     TableSpec {
         columns: vec![
             name_column(),
@@ -316,27 +314,9 @@ fn table() -> TableSpec {
                     _ => "<none>".into(),
                 }),
             ),
-            column(
-                "Queues",
-                "string",
-                0,
-                &KIND.doc("/spec/limited/limitResponse/queuing/queues"),
-                Cell::Computed(|l| queuing(l, "queues")),
-            ),
-            column(
-                "HandSize",
-                "string",
-                0,
-                &KIND.doc("/spec/limited/limitResponse/queuing/handSize"),
-                Cell::Computed(|l| queuing(l, "handSize")),
-            ),
-            column(
-                "QueueLengthLimit",
-                "string",
-                0,
-                &KIND.doc("/spec/limited/limitResponse/queuing/queueLengthLimit"),
-                Cell::Computed(|l| queuing(l, "queueLengthLimit")),
-            ),
+            queuing("Queues", "/spec/limited/limitResponse/queuing/queues"),
+            queuing("HandSize", "/spec/limited/limitResponse/queuing/handSize"),
+            queuing("QueueLengthLimit", "/spec/limited/limitResponse/queuing/queueLengthLimit"),
             age_column(),
         ],
     }
