@@ -58,7 +58,9 @@ fn updated_entries(
         // An existing object nobody tracks stays untracked until it is first applied to.
         return Ok(managed);
     }
-    let old = without_entries(live);
+    // A create compares against kube's zero value of the kind, as kube compares against New().
+    let old =
+        if live.is_null() { super::zero::zero_object(&fm.root) } else { without_entries(live) };
     let new = without_entries(new);
     let comparison = compare(fm, &old, &new)?;
     let writer =

@@ -137,4 +137,56 @@ mod tests {
     fn custom_resources_start_empty() {
         assert_eq!(zero_object(&TypeRoot::crd(None)), json!({}));
     }
+
+    #[test]
+    fn kubectl_create_of_a_deployment_gets_kubes_entry() {
+        // `kubectl create deployment nginx --image=nginx`, as stored after defaulting, and the
+        // entry kube-apiserver 1.33 writes for it (its documented shape: the value-type structs
+        // spec, strategy, template and template.spec carry no ".", the pointer rollingUpdate and
+        // the maps do).
+        let root = TypeRoot::builtin("apps", "v1", "Deployment").expect("Deployment");
+        let fm = crate::apply::FieldManager::new(root, "apps/v1", "", &[&["status"]]);
+        let mut new = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "nginx", "namespace": "default", "labels": {"app": "nginx"}},
+            "spec": {
+                "replicas": 1, "progressDeadlineSeconds": 600, "revisionHistoryLimit": 10,
+                "selector": {"matchLabels": {"app": "nginx"}},
+                "strategy": {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {
+                    "metadata": {"labels": {"app": "nginx"}},
+                    "spec": {
+                        "containers": [{"name": "nginx", "image": "nginx",
+                            "imagePullPolicy": "Always", "resources": {},
+                            "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File"}],
+                        "dnsPolicy": "ClusterFirst", "restartPolicy": "Always",
+                        "schedulerName": "default-scheduler", "securityContext": {},
+                        "terminationGracePeriodSeconds": 30}}},
+            "status": {}});
+        let now = crate::apply::Now("2026-12-07T12:00:00Z".into());
+        fm.update(&Value::Null, &mut new, "kubectl-create", &now);
+        let labels = json!({".": {}, "f:app": {}});
+        assert_eq!(
+            new["metadata"]["managedFields"][0]["fieldsV1"],
+            json!({
+                "f:metadata": {"f:labels": labels},
+                "f:spec": {
+                    "f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {},
+                    "f:selector": {},
+                    "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {},
+                                                       "f:maxUnavailable": {}},
+                                   "f:type": {}},
+                    "f:template": {
+                        "f:metadata": {"f:labels": labels},
+                        "f:spec": {
+                            "f:containers": {"k:{\"name\":\"nginx\"}": {
+                                ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
+                                "f:resources": {}, "f:terminationMessagePath": {},
+                                "f:terminationMessagePolicy": {}}},
+                            "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {},
+                            "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}})
+        );
+    }
 }
