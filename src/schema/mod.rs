@@ -9,6 +9,8 @@
 //!   build.rs ─▶ $OUT_DIR/builtin_schema.rs ─▶ schema::builtin() ─┬▶ OpenAPI v2/v3 (api/openapi)
 //!                                                               ├▶ protobuf codec (api/protobuf)
 //!                                                               ├▶ strategic merge keys (patch)
+//!                                                               ├▶ field ownership (apply)
+//!                                                               ├▶ printer-column descriptions
 //!                                                               └▶ field order, fieldValidation
 //! ```
 //!
