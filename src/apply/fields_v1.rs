@@ -1,9 +1,18 @@
 //! A [`Set`] as `managedFields[].fieldsV1` writes it, and back: nested JSON objects keyed
 //! `f:<field>`, `k:<key fields as JSON>`, `v:<value as JSON>`, `i:<index>`, with `".": {}`
 //! marking an element that is a member and has children — byte for byte as kube writes them.
+//!
+//! Keys come in [`PathElement`] order (fields, then keys, values, indices; each sorted), the
+//! set's own order, with `"."` first; `k:` keys are JSON objects with their fields sorted by
+//! name. Text is compact JSON escaped as Go's `encoding/json` escapes it (`<`, `>`, `&`,
+//! U+2028 and U+2029 as `\u` escapes), so a set written here reads back the same in kube.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::path::PathElement;
 use super::set::Set;
 
 /// A FieldsV1 value that cannot be read.
@@ -13,8 +22,9 @@ pub struct FieldsV1Error(pub String);
 
 /// The set as FieldsV1 JSON text, exactly as kube writes it.
 pub fn to_json(set: &Set) -> String {
-    let _ = set;
-    "{}".to_owned()
+    let mut out = String::new();
+    write_set(set, false, &mut out);
+    out
 }
 
 /// The set as a FieldsV1 JSON value (keys in kube's order).
@@ -25,8 +35,178 @@ pub fn to_value(set: &Set) -> Value {
 /// Reads a FieldsV1 value. Keys with an unknown prefix are skipped, as kube does; a malformed
 /// key is an error.
 pub fn from_value(value: &Value) -> Result<Set, FieldsV1Error> {
-    match value {
-        Value::Object(_) => Ok(Set::new()),
-        _ => Err(FieldsV1Error("FieldsV1 must be a JSON object".into())),
+    let Value::Object(_) = value else {
+        return Err(FieldsV1Error("FieldsV1 must be a JSON object".into()));
+    };
+    let mut set = Set::new();
+    read_into(value, &mut Vec::new(), &mut set)?;
+    Ok(set)
+}
+
+/// The text of one path element as a FieldsV1 key (`f:name`, `k:{"name":"a"}`, `v:"x"`,
+/// `i:3`), before JSON string escaping.
+pub fn element_key(element: &PathElement) -> String {
+    match element {
+        PathElement::Field(name) => format!("f:{name}"),
+        PathElement::Key(fields) => {
+            let object: serde_json::Map<String, Value> =
+                fields.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
+            format!("k:{}", go_json(&Value::Object(object)))
+        }
+        PathElement::Value(value) => format!("v:{}", go_json(value)),
+        PathElement::Index(i) => format!("i:{i}"),
     }
 }
+
+/// Reads one FieldsV1 key; `Ok(None)` for a prefix kube does not know.
+pub fn parse_element(key: &str) -> Result<Option<PathElement>, FieldsV1Error> {
+    let Some((prefix, rest)) = key.split_once(':') else {
+        return Err(FieldsV1Error(format!("unable to parse path element {key:?}: no ':'")));
+    };
+    let bad = |why: &dyn std::fmt::Display| {
+        FieldsV1Error(format!("unable to parse path element {key:?}: {why}"))
+    };
+    Ok(Some(match prefix {
+        "f" => PathElement::field(rest),
+        "k" => {
+            let value: Value = serde_json::from_str(rest).map_err(|e| bad(&e))?;
+            let Value::Object(fields) = value else {
+                return Err(bad(&"a key must be a JSON object"));
+            };
+            let fields: Vec<(Arc<str>, Value)> =
+                fields.into_iter().map(|(n, v)| (Arc::from(n.as_str()), v)).collect();
+            PathElement::key(fields)
+        }
+        "v" => PathElement::Value(serde_json::from_str(rest).map_err(|e| bad(&e))?),
+        "i" => PathElement::Index(rest.parse().map_err(|e| bad(&e))?),
+        _ => return Ok(None),
+    }))
+}
+
+/// Compact JSON with Go's HTML-safe escapes; object fields sorted by name (as Go sorts a
+/// map's keys).
+fn go_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut fields: Vec<_> = map.iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (name, v)) in fields.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(name, out);
+                out.push(':');
+                write_value(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(v, out);
+            }
+            out.push(']');
+        }
+        Value::String(s) => write_string(s, out),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A JSON string as Go's `encoding/json` writes it.
+fn write_string(s: &str, out: &mut String) {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    for c in quoted.chars() {
+        match c {
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// One level: `{`, `".":{}` when the element holding it is a member, then members and
+/// children merged in order (an element in both is written once, as a child).
+fn write_set(set: &Set, member: bool, out: &mut String) {
+    out.push('{');
+    let mut first = true;
+    let mut entry = |out: &mut String, key: &str| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        write_string(key, out);
+        out.push(':');
+    };
+    if member {
+        entry(out, ".");
+        out.push_str("{}");
+    }
+    let (members, children) = (set.members(), set.children());
+    let (mut m, mut c) = (0, 0);
+    while m < members.len() || c < children.len() {
+        let order = match (members.get(m), children.get(c)) {
+            (Some(a), Some((b, _))) => a.cmp(b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                entry(out, &element_key(&members[m]));
+                out.push_str("{}");
+                m += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                entry(out, &element_key(&children[c].0));
+                write_set(&children[c].1, false, out);
+                c += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                entry(out, &element_key(&children[c].0));
+                write_set(&children[c].1, true, out);
+                m += 1;
+                c += 1;
+            }
+        }
+    }
+    out.push('}');
+}
+
+fn read_into(
+    value: &Value,
+    prefix: &mut Vec<PathElement>,
+    set: &mut Set,
+) -> Result<(), FieldsV1Error> {
+    let Value::Object(map) = value else {
+        return Err(FieldsV1Error(format!("expected an object, got {value}")));
+    };
+    for (key, child) in map {
+        if key == "." {
+            continue;
+        }
+        let Some(element) = parse_element(key)? else { continue };
+        let Value::Object(inner) = child else {
+            return Err(FieldsV1Error(format!("{key:?}: expected an object, got {child}")));
+        };
+        prefix.push(element);
+        if inner.is_empty() || inner.contains_key(".") {
+            set.insert(prefix);
+        }
+        read_into(child, prefix, set)?;
+        prefix.pop();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "fields_v1_tests.rs"]
+mod tests;

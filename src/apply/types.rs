@@ -121,21 +121,170 @@ impl<'a> TypeRef<'a> {
     pub fn item(&self) -> TypeRef<'a> {
         types_impl::item(self)
     }
+
+    /// What this position is for `value`: as [`TypeRef::shape`], except that a deduced
+    /// position takes the shape of its value (an object is a granular map, an array an atomic
+    /// list, anything else a leaf), as structured-merge-diff deduces untyped values.
+    pub fn shape_of(&self, value: &serde_json::Value) -> Shape<'a> {
+        match self {
+            TypeRef::Deduced => match value {
+                serde_json::Value::Object(_) => Shape::Map { atomic: false },
+                serde_json::Value::Array(_) => Shape::List(ListKind::Atomic),
+                _ => Shape::Leaf,
+            },
+            _ => self.shape(),
+        }
+    }
+
+    /// Whether a struct here declares the field `name` (a map's keys and a struct's unknown
+    /// fields are not declared: field management owns them as members of their own).
+    pub fn declares(&self, name: &str) -> bool {
+        types_impl::declares(self, name)
+    }
 }
 
-/// The lookups behind [`TypeRef`]'s methods (helper ssa-core fills these in).
+/// The lookups behind [`TypeRef`]'s methods.
 mod types_impl {
     use super::*;
+    use crate::apply::crd_types::{CrdList, CrdNode};
+    use crate::schema::{MapType, Shape as DefShape};
 
-    pub(super) fn shape<'a>(_ty: &TypeRef<'a>) -> Shape<'a> {
-        Shape::Leaf
+    /// A built-in type at a position; kube's OpenAPI gives an opaque definition no structure,
+    /// so it is deduced from its values.
+    fn builtin<'a>(ty: Ty, field: Option<&'static Field>) -> TypeRef<'a> {
+        if let Ty::Ref(id) = ty
+            && matches!(crate::schema::builtin().get(id).shape, DefShape::Opaque)
+        {
+            return TypeRef::Deduced;
+        }
+        TypeRef::Builtin { ty, field }
     }
 
-    pub(super) fn field<'a>(_ty: &TypeRef<'a>, _name: &str) -> TypeRef<'a> {
-        TypeRef::Deduced
+    /// A CRD schema node at a position: built-in types (ObjectMeta) and deduced nodes are
+    /// handed to their own variants.
+    fn crd(types: &CrdTypes, id: NodeId) -> TypeRef<'_> {
+        match types.node(id) {
+            CrdNode::Builtin(def) => builtin(Ty::Ref(*def), None),
+            CrdNode::Deduced => TypeRef::Deduced,
+            _ => TypeRef::Crd(types, id),
+        }
     }
 
-    pub(super) fn item<'a>(_ty: &TypeRef<'a>) -> TypeRef<'a> {
-        TypeRef::Deduced
+    fn atomic(field: Option<&'static Field>) -> bool {
+        field.is_some_and(|f| f.map_type == Some(MapType::Atomic))
+    }
+
+    /// The list kind of a built-in list field: its `x-kubernetes-list-type`, else what its
+    /// patch strategy implies (kube's OpenAPI → structured-merge-diff conversion): `merge`
+    /// with a merge key is a map keyed by it, `merge` on scalars a set; anything else atomic.
+    fn builtin_list(field: Option<&'static Field>, items: &Ty) -> ListKind<'static> {
+        let Some(field) = field else { return ListKind::Atomic };
+        match field.list {
+            Some(crate::schema::ListType::Atomic) => return ListKind::Atomic,
+            Some(crate::schema::ListType::Set) => return ListKind::Set,
+            Some(crate::schema::ListType::Map(keys)) => {
+                return ListKind::Map(MapKeys::Builtin(keys));
+            }
+            None => {}
+        }
+        match &field.patch {
+            Some(patch) if patch.merge => match &patch.merge_key {
+                Some(key) => ListKind::Map(MapKeys::Builtin(std::slice::from_ref(key))),
+                None if matches!(items, Ty::Scalar(_)) => ListKind::Set,
+                None => ListKind::Atomic,
+            },
+            _ => ListKind::Atomic,
+        }
+    }
+
+    pub(super) fn shape<'a>(ty: &TypeRef<'a>) -> Shape<'a> {
+        match *ty {
+            TypeRef::Builtin { ty, field } => match ty {
+                Ty::Scalar(_) => Shape::Leaf,
+                Ty::Ref(id) => {
+                    let def = crate::schema::builtin().get(id);
+                    match def.shape {
+                        DefShape::Object(_) => {
+                            Shape::Struct { atomic: def.struct_atomic || atomic(field) }
+                        }
+                        DefShape::Wire(_) => Shape::Leaf,
+                        DefShape::Opaque => Shape::Map { atomic: false },
+                    }
+                }
+                Ty::Array(items) => Shape::List(builtin_list(field, items)),
+                Ty::Map(_) => Shape::Map { atomic: atomic(field) },
+            },
+            TypeRef::Crd(types, id) => match types.node(id) {
+                CrdNode::Struct { atomic, .. } => Shape::Struct { atomic: *atomic },
+                CrdNode::Map { atomic, .. } => Shape::Map { atomic: *atomic },
+                CrdNode::List { kind, .. } => Shape::List(match kind {
+                    CrdList::Atomic => ListKind::Atomic,
+                    CrdList::Set => ListKind::Set,
+                    CrdList::Map(keys) => ListKind::Map(MapKeys::Crd(keys)),
+                }),
+                CrdNode::Leaf => Shape::Leaf,
+                // Handed to their own variants by `crd`; kept total for a root.
+                CrdNode::Deduced => Shape::Map { atomic: false },
+                CrdNode::Builtin(def) => builtin(Ty::Ref(*def), None).shape(),
+            },
+            TypeRef::Deduced => Shape::Map { atomic: false },
+        }
+    }
+
+    pub(super) fn field<'a>(ty: &TypeRef<'a>, name: &str) -> TypeRef<'a> {
+        match *ty {
+            TypeRef::Builtin { ty: Ty::Ref(id), .. } => {
+                match crate::schema::builtin().field(id, name) {
+                    Some(field) => builtin(field.ty, Some(field)),
+                    None => TypeRef::Deduced,
+                }
+            }
+            TypeRef::Builtin { ty: Ty::Map(values), .. } => builtin(*values, None),
+            TypeRef::Builtin { .. } | TypeRef::Deduced => TypeRef::Deduced,
+            TypeRef::Crd(types, id) => match types.node(id) {
+                CrdNode::Struct { fields, .. } => {
+                    match fields.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+                        Ok(i) => crd(types, fields[i].1),
+                        Err(_) => TypeRef::Deduced,
+                    }
+                }
+                CrdNode::Map { values, .. } => crd(types, *values),
+                CrdNode::Builtin(def) => field(&builtin(Ty::Ref(*def), None), name),
+                _ => TypeRef::Deduced,
+            },
+        }
+    }
+
+    pub(super) fn item<'a>(ty: &TypeRef<'a>) -> TypeRef<'a> {
+        match *ty {
+            TypeRef::Builtin { ty: Ty::Array(items), .. } => builtin(*items, None),
+            TypeRef::Crd(types, id) => match types.node(id) {
+                CrdNode::List { items, .. } => crd(types, *items),
+                _ => TypeRef::Deduced,
+            },
+            _ => TypeRef::Deduced,
+        }
+    }
+
+    pub(super) fn declares(ty: &TypeRef<'_>, name: &str) -> bool {
+        match *ty {
+            TypeRef::Builtin { ty: Ty::Ref(id), .. } => {
+                let schemas = crate::schema::builtin();
+                matches!(schemas.get(id).shape, DefShape::Object(_))
+                    && schemas.field(id, name).is_some()
+            }
+            TypeRef::Crd(types, id) => match types.node(id) {
+                CrdNode::Struct { fields, .. } => {
+                    fields.binary_search_by(|(n, _)| n.as_str().cmp(name)).is_ok()
+                }
+                CrdNode::Builtin(def) => declares(&builtin(Ty::Ref(*def), None), name),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "types_tests.rs"]
+mod tests;

@@ -1,11 +1,20 @@
 //! Reading field paths out of objects by their type: every field a value sets
-//! ([`fieldset`]), and what changed between two versions of an object ([`compare`]).
+//! ([`fieldset`]), and what changed between two versions of an object ([`compare`]) —
+//! structured-merge-diff's `ToFieldSet` and `Compare`.
+//!
+//! Both walk a value and its [`TypeRef`] together, one path element at a time: struct fields
+//! and map keys are `f:` elements, items of `map` lists `k:` (their key fields), of `set`
+//! lists `v:` (their value), of atomic lists `i:` (never descended into: an atomic list is one
+//! leaf). The list-item elements come from [`item_element`], which [`super::merge`] shares.
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
 
 use super::ApplyError;
+use super::path::{Path, PathElement};
 use super::set::Set;
-use super::types::TypeRef;
+use super::types::{ListKind, MapKeys, Shape, TypeRef};
 
 /// The paths that changed from one object to another.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,13 +33,351 @@ impl Comparison {
 /// Every path `value` sets: its leaves, the items of keyed and set lists (with their key
 /// fields), and the structs and maps it holds as members. A duplicate key in a `map` or `set`
 /// list is an error.
+///
+/// A map's keys are members (as are a struct's fields it does not declare), so a map a value
+/// sets keeps belonging to its writer when other fields join it; a struct field is a member
+/// only when its value is `null` or `{}` (structured-merge-diff owns empty structs since
+/// v4.1); a granular list or struct with content is owned through its content.
 pub fn fieldset(value: &Value, ty: TypeRef<'_>) -> Result<Set, ApplyError> {
-    let _ = (value, ty);
-    Ok(Set::new())
+    let mut walk = Walk::default();
+    let mut set = Set::new();
+    walk.fieldset(value, ty, &mut set);
+    walk.finish().map(|()| set)
 }
 
-/// What changed from `old` to `new` (both of type `ty`).
+/// What changed from `old` to `new` (both of type `ty`). `Value::Null` for `old` is an
+/// object that did not exist: everything `new` sets is added.
 pub fn compare(old: &Value, new: &Value, ty: TypeRef<'_>) -> Result<Comparison, ApplyError> {
-    let _ = (old, new, ty);
-    Ok(Comparison::default())
+    let mut walk = Walk::default();
+    let mut out = Comparison::default();
+    walk.compare(Some(old), Some(new), ty, &mut out);
+    walk.finish().map(|()| out)
 }
+
+/// The path element of item `index` of a list of kind `kind`, or why it has none (in
+/// structured-merge-diff's words).
+pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<PathElement, String> {
+    match kind {
+        ListKind::Atomic => Ok(PathElement::Index(index as u32)),
+        ListKind::Set => match item {
+            Value::Object(_) => {
+                Err("associative list without keys has an element that's a map type".into())
+            }
+            Value::Array(_) => Err("not supported: associative list with lists as elements".into()),
+            Value::Null => {
+                Err("associative list without keys has an element that's an explicit null".into())
+            }
+            scalar => Ok(PathElement::Value(scalar.clone())),
+        },
+        ListKind::Map(keys) => {
+            let object = match item {
+                Value::Object(object) => object,
+                Value::Null => {
+                    return Err("associative list with keys may not have a null element".into());
+                }
+                _ => return Err("associative list with keys may not have non-map elements".into()),
+            };
+            let mut fields = Vec::new();
+            for key in keys.iter() {
+                match object.get(key).cloned().or_else(|| key_default(keys, key)) {
+                    Some(value) => fields.push((key.into(), value)),
+                    None => {
+                        return Err(format!(
+                            "associative list with keys has an element that omits key field \
+                             {key:?} (and doesn't have default value)"
+                        ));
+                    }
+                }
+            }
+            Ok(PathElement::key(fields))
+        }
+    }
+}
+
+/// The default of a key field the schema gives one: kube's OpenAPI defaults `protocol` of
+/// container and service ports (keyed by port and protocol) to `TCP`.
+fn key_default(keys: MapKeys<'_>, key: &str) -> Option<Value> {
+    (matches!(keys, MapKeys::Builtin(_)) && key == "protocol").then(|| Value::from("TCP"))
+}
+
+/// JSON equality as structured-merge-diff compares values: numbers by value (`1` equals
+/// `1.0`), objects whatever their key order.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| values_equal(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether `shape` is one value as a whole (a leaf, or an atomic struct, map or list).
+pub(crate) fn is_atomic(shape: Shape<'_>) -> bool {
+    matches!(
+        shape,
+        Shape::Leaf
+            | Shape::Struct { atomic: true }
+            | Shape::Map { atomic: true }
+            | Shape::List(ListKind::Atomic)
+    )
+}
+
+/// A value as an object, `null` as none; `Err` for anything else.
+fn as_map(value: &Value) -> Result<Option<&Map<String, Value>>, String> {
+    match value {
+        Value::Object(object) => Ok(Some(object)),
+        Value::Null => Ok(None),
+        other => Err(format!("expected map, got {other}")),
+    }
+}
+
+fn as_list(value: &Value) -> Result<Option<&Vec<Value>>, String> {
+    match value {
+        Value::Array(items) => Ok(Some(items)),
+        Value::Null => Ok(None),
+        other => Err(format!("expected list, got {other}")),
+    }
+}
+
+/// The walk's position and the errors it met.
+#[derive(Default)]
+struct Walk {
+    path: Vec<PathElement>,
+    errors: Vec<String>,
+}
+
+impl Walk {
+    fn error(&mut self, message: impl std::fmt::Display) {
+        self.errors.push(format!("{}: {message}", Path(self.path.clone())));
+    }
+
+    fn finish(self) -> Result<(), ApplyError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyError::BadRequest(self.errors.join("\n")))
+        }
+    }
+
+    /// The list's items with their path elements, duplicates and items without one
+    /// reported (`report_duplicates`) or skipped.
+    fn index_items<'v>(
+        &mut self,
+        kind: ListKind<'_>,
+        items: &'v [Value],
+        report_duplicates: bool,
+    ) -> Vec<(PathElement, &'v Value)> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            match item_element(kind, index, item) {
+                Ok(element) => {
+                    if !seen.insert(element.clone()) {
+                        if report_duplicates {
+                            self.error(format_args!("duplicate entries for key {element}"));
+                        }
+                        continue;
+                    }
+                    out.push((element, item));
+                }
+                Err(message) => self.error(format_args!("element {index}: {message}")),
+            }
+        }
+        out
+    }
+
+    fn fieldset(&mut self, value: &Value, ty: TypeRef<'_>, set: &mut Set) {
+        let shape = ty.shape_of(value);
+        if is_atomic(shape) {
+            set.insert(&self.path);
+            return;
+        }
+        match shape {
+            Shape::List(kind) => {
+                let items = match as_list(value) {
+                    Ok(Some(items)) => items,
+                    Ok(None) => return,
+                    Err(message) => return self.error(message),
+                };
+                let item_ty = ty.item();
+                for (element, item) in self.index_items(kind, items, true) {
+                    self.path.push(element);
+                    self.fieldset(item, item_ty, set);
+                    set.insert(&self.path);
+                    self.path.pop();
+                }
+            }
+            _ => {
+                let object = match as_map(value) {
+                    Ok(Some(object)) => object,
+                    Ok(None) => return,
+                    Err(message) => return self.error(message),
+                };
+                for (key, child) in object {
+                    self.path.push(PathElement::field(key));
+                    self.fieldset(child, ty.field(key), set);
+                    let empty = child.is_null() || child.as_object().is_some_and(Map::is_empty);
+                    if empty || !ty.declares(key) {
+                        set.insert(&self.path);
+                    }
+                    self.path.pop();
+                }
+            }
+        }
+    }
+
+    /// One position of [`compare`]: `None` is absent, `Some(Value::Null)` an explicit null.
+    fn compare(
+        &mut self,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        ty: TypeRef<'_>,
+        out: &mut Comparison,
+    ) {
+        let (Some(shape), other) = (match (lhs, rhs) {
+            (_, Some(r)) => (Some(ty.shape_of(r)), lhs.map(|l| ty.shape_of(l))),
+            (Some(l), None) => (Some(ty.shape_of(l)), None),
+            (None, None) => (None, None),
+        }) else {
+            return;
+        };
+        // A deduced value that changed its kind (an object became a string): the old
+        // content is removed and the position modified.
+        if let (Some(other), Some(l)) = (other, lhs)
+            && std::mem::discriminant(&other) != std::mem::discriminant(&shape)
+        {
+            let contents = |v: &Value| {
+                let mut set = Set::new();
+                Walk { path: self.path.clone(), errors: Vec::new() }.fieldset(v, ty, &mut set);
+                set
+            };
+            if !is_atomic(other) {
+                out.removed = out.removed.union(&contents(l));
+            }
+            if !is_atomic(shape)
+                && let Some(r) = rhs
+            {
+                out.added = out.added.union(&contents(r));
+            }
+            out.modified.insert(&self.path);
+            return;
+        }
+        if is_atomic(shape) {
+            return self.compare_leaf(lhs, rhs, out);
+        }
+        let descended = match shape {
+            Shape::List(kind) => self.compare_lists(lhs, rhs, kind, ty, out),
+            _ => self.compare_maps(lhs, rhs, ty, out),
+        };
+        if !descended {
+            return self.compare_leaf(lhs, rhs, out);
+        }
+        if lhs.is_none() {
+            out.added.insert(&self.path);
+        } else if rhs.is_none() {
+            out.removed.insert(&self.path);
+        }
+    }
+
+    /// One side of a comparison as a container, `None` when absent or null (a value of
+    /// another kind is reported).
+    fn side<'v, T>(
+        &mut self,
+        value: Option<&'v Value>,
+        read: fn(&'v Value) -> Result<Option<&'v T>, String>,
+        which: &str,
+    ) -> Option<&'v T> {
+        match read(value?) {
+            Ok(container) => container,
+            Err(message) => {
+                self.error(format_args!("{which}: {message}"));
+                None
+            }
+        }
+    }
+
+    fn compare_leaf(&mut self, lhs: Option<&Value>, rhs: Option<&Value>, out: &mut Comparison) {
+        match (lhs, rhs) {
+            (None, Some(_)) => out.added.insert(&self.path),
+            (Some(_), None) => out.removed.insert(&self.path),
+            (Some(l), Some(r)) if !values_equal(l, r) => out.modified.insert(&self.path),
+            _ => {}
+        }
+    }
+
+    /// Compares two granular maps or structs item by item; `false` when both are empty or
+    /// null, which compare as leaves (keeping the `{}`/`null` distinction).
+    fn compare_maps(
+        &mut self,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        ty: TypeRef<'_>,
+        out: &mut Comparison,
+    ) -> bool {
+        let l = self.side(lhs, as_map, "lhs");
+        let r = self.side(rhs, as_map, "rhs");
+        if l.is_none_or(Map::is_empty) && r.is_none_or(Map::is_empty) {
+            return false;
+        }
+        for (key, lv) in l.into_iter().flatten() {
+            self.path.push(PathElement::field(key));
+            self.compare(Some(lv), r.and_then(|r| r.get(key)), ty.field(key), out);
+            self.path.pop();
+        }
+        for (key, rv) in r.into_iter().flatten() {
+            if l.is_some_and(|l| l.contains_key(key)) {
+                continue;
+            }
+            self.path.push(PathElement::field(key));
+            self.compare(None, Some(rv), ty.field(key), out);
+            self.path.pop();
+        }
+        true
+    }
+
+    fn compare_lists(
+        &mut self,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        kind: ListKind<'_>,
+        ty: TypeRef<'_>,
+        out: &mut Comparison,
+    ) -> bool {
+        let l = self.side(lhs, as_list, "lhs");
+        let r = self.side(rhs, as_list, "rhs");
+        if l.is_none_or(Vec::is_empty) && r.is_none_or(Vec::is_empty) {
+            return false;
+        }
+        let item_ty = ty.item();
+        let l_items = self.index_items(kind, l.map_or(&[][..], Vec::as_slice), false);
+        let r_items = self.index_items(kind, r.map_or(&[][..], Vec::as_slice), false);
+        let l_map: BTreeMap<&PathElement, &Value> = l_items.iter().map(|(e, v)| (e, *v)).collect();
+        let r_map: BTreeMap<&PathElement, &Value> = r_items.iter().map(|(e, v)| (e, *v)).collect();
+        for (element, rv) in &r_items {
+            self.path.push(element.clone());
+            self.compare(l_map.get(element).copied(), Some(rv), item_ty, out);
+            self.path.pop();
+        }
+        for (element, lv) in &l_items {
+            if r_map.contains_key(element) {
+                continue;
+            }
+            self.path.push(element.clone());
+            self.compare(Some(lv), None, item_ty, out);
+            self.path.pop();
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+#[path = "walk_tests.rs"]
+mod tests;
