@@ -184,7 +184,7 @@ fn deployment(name: &str, replicas: i64) -> Value {
 }
 
 #[tokio::test]
-async fn apply_to_status() {
+async fn apply_to_status_and_scale() {
     let api = api().await;
     let (code, created) =
         apply(&api, &format!("{DEPLOYS}/web?fieldManager=deployer"), &deployment("web", 2)).await;
@@ -202,4 +202,17 @@ async fn apply_to_status() {
     assert_eq!(code, StatusCode::OK, "{got}");
     assert_eq!(got["status"]["replicas"], 1);
     assert_eq!(got["spec"]["replicas"], 2);
+    // /scale takes a Scale; its replicas go to the Deployment.
+    let scale = json!({"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "web"},
+        "spec": {"replicas": 4}});
+    let uri = format!("{DEPLOYS}/web/scale?fieldManager=autoscaler&force=true");
+    let (code, got) = apply(&api, &uri, &scale).await;
+    assert_eq!(code, StatusCode::OK, "{got}");
+    assert_eq!(got["kind"], "Scale");
+    assert_eq!(got["spec"]["replicas"], 4);
+    assert_eq!(api.get(&format!("{DEPLOYS}/web")).await.1["spec"]["replicas"], 4);
+    let wrong = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}});
+    let got = apply(&api, &format!("{DEPLOYS}/web/scale?fieldManager=m"), &wrong).await;
+    assert_status(&got, 400, "BadRequest");
+    assert_eq!(got.1["message"], "invalid object type: apps/v1, Kind=Deployment");
 }
