@@ -216,3 +216,182 @@ async fn apply_to_status_and_scale() {
     assert_status(&got, 400, "BadRequest");
     assert_eq!(got.1["message"], "invalid object type: apps/v1, Kind=Deployment");
 }
+
+/// Two appliers, a conflict in kube's exact Status, `force=true` taking the field over, and a
+/// field one manager stops applying removed (kept while another manager still owns it).
+#[tokio::test]
+async fn two_managers_conflict_and_force() {
+    let api = api().await;
+    let alice = format!("{CMS}/shared?fieldManager=alice");
+    let bob = format!("{CMS}/shared?fieldManager=bob");
+    let (code, _) = apply(&api, &alice, &cm_config("shared", json!({"a": "1", "s": "x"}))).await;
+    assert_eq!(code, StatusCode::CREATED);
+    // Bob applies the same value of `s` (shared ownership) and a key of his own.
+    let (code, got) = apply(&api, &bob, &cm_config("shared", json!({"b": "1", "s": "x"}))).await;
+    assert_eq!(code, StatusCode::OK, "{got}");
+    let managers: Vec<&str> = got["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["manager"].as_str().unwrap())
+        .collect();
+    assert_eq!(managers, ["alice", "bob"]);
+
+    // Bob changes `a`, which alice owns: 409, nothing written.
+    let before = revision(&api).await;
+    let got = apply(&api, &bob, &cm_config("shared", json!({"a": "2", "b": "1", "s": "x"}))).await;
+    assert_eq!(
+        got.1,
+        json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "Apply failed with 1 conflict: conflict with \"alice\": .data.a",
+            "reason": "Conflict",
+            "details": {"causes": [{"reason": "FieldManagerConflict",
+                                    "message": "conflict with \"alice\"", "field": ".data.a"}]},
+            "code": 409
+        })
+    );
+    assert_eq!(revision(&api).await, before);
+
+    // Forced, bob takes `a` over.
+    let uri = format!("{bob}&force=true");
+    let (code, got) =
+        apply(&api, &uri, &cm_config("shared", json!({"a": "2", "b": "1", "s": "x"}))).await;
+    assert_eq!(code, StatusCode::OK, "{got}");
+    assert_eq!(got["data"], json!({"a": "2", "b": "1", "s": "x"}));
+    let entries = got["metadata"]["managedFields"].as_array().unwrap();
+    let alice_fields = &entries.iter().find(|e| e["manager"] == "alice").unwrap()["fieldsV1"];
+    assert_eq!(alice_fields, &json!({"f:data": {"f:s": {}}}));
+
+    // Alice stops applying `s`: bob still owns it, so it stays; bob stops applying `b`: gone.
+    apply(&api, &alice, &cm_config("shared", json!({}))).await;
+    let (_, got) = apply(&api, &bob, &cm_config("shared", json!({"a": "2", "s": "x"}))).await;
+    assert_eq!(got["data"], json!({"a": "2", "s": "x"}));
+}
+
+/// `managedFields` of a create, an update and each patch type, in kube's shape: one Update
+/// entry per manager (the `fieldManager` or the User-Agent's name), `time`, FieldsV1.
+#[tokio::test]
+async fn managed_fields_on_every_write() {
+    let api = api().await;
+    let (code, created) = api.post(&format!("{CMS}?fieldManager=creator"), configmap_kv()).await;
+    assert_eq!(code, StatusCode::CREATED);
+    let entry = &created["metadata"]["managedFields"][0];
+    let keys: Vec<&String> = entry.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["manager", "operation", "apiVersion", "time", "fieldsType", "fieldsV1"]);
+    assert_eq!(entry["manager"], "creator");
+    assert_eq!(entry["operation"], "Update");
+    assert_eq!(entry["apiVersion"], "v1");
+    assert_eq!(entry["fieldsType"], "FieldsV1");
+    assert_eq!(entry["fieldsV1"], json!({"f:data": {".": {}, "f:k": {}}}));
+
+    let merge = json!({"data": {"m": "1"}}).to_string().into_bytes();
+    let uri = format!("{CMS}/kv?fieldManager=merger");
+    let (_, got) = api.call(Method::PATCH, &uri, "application/merge-patch+json", merge).await;
+    let json_patch = json!([{"op": "add", "path": "/data/j", "value": "1"}]).to_string();
+    let uri = format!("{CMS}/kv?fieldManager=jsonpatcher");
+    api.call(Method::PATCH, &uri, "application/json-patch+json", json_patch.into_bytes()).await;
+    let strategic = json!({"data": {"s": "1"}}).to_string().into_bytes();
+    let uri = format!("{CMS}/kv?fieldManager=strategic");
+    api.call(Method::PATCH, &uri, "application/strategic-merge-patch+json", strategic).await;
+    let merger = got["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["manager"] == "merger");
+    assert_eq!(merger.unwrap()["fieldsV1"], json!({"f:data": {"f:m": {}}}));
+    let (_, mut current) = api.get(&format!("{CMS}/kv")).await;
+    current["data"]["u"] = "1".into();
+    let uri = format!("{CMS}/kv?fieldManager=updater");
+    let (_, got) =
+        api.call(Method::PUT, &uri, "application/json", current.to_string().into()).await;
+    // kube's order: by time, then by manager (all of these fall in a second or two).
+    let mut owners: Vec<(&str, &Value)> = got["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["manager"].as_str().unwrap(), &e["fieldsV1"]))
+        .collect();
+    owners.sort_by_key(|(manager, _)| *manager);
+    assert_eq!(
+        owners,
+        [
+            ("creator", &json!({"f:data": {".": {}, "f:k": {}}})),
+            ("jsonpatcher", &json!({"f:data": {"f:j": {}}})),
+            ("merger", &json!({"f:data": {"f:m": {}}})),
+            ("strategic", &json!({"f:data": {"f:s": {}}})),
+            ("updater", &json!({"f:data": {"f:u": {}}})),
+        ]
+    );
+}
+
+fn configmap_kv() -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kv"}, "data": {"k": "v"}})
+}
+
+fn gadget_crd() -> Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.lab.example.com"},
+        "spec": {
+            "group": "lab.example.com", "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "subresources": {"status": {}},
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {
+                        "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                            "x-kubernetes-list-map-keys": ["name"],
+                            "items": {"type": "object", "required": ["name"], "properties": {
+                                "name": {"type": "string"}, "port": {"type": "integer"}}}}}},
+                    "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}}}}]
+        }
+    })
+}
+
+/// A CRD's list-map merges by key across managers; /status is owned apart.
+#[tokio::test]
+async fn custom_resource_list_map_merged_by_key() {
+    let api = api().await;
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    assert_eq!(api.post(crds, gadget_crd()).await.0, StatusCode::CREATED);
+    let gadgets = "/apis/lab.example.com/v1/namespaces/default/gadgets";
+    let config = |ports: Value| {
+        json!({"apiVersion": "lab.example.com/v1", "kind": "Gadget", "metadata": {"name": "g"},
+               "spec": {"ports": ports}})
+    };
+    let first = config(json!([{"name": "http", "port": 80}]));
+    let created = loop {
+        let got = apply(&api, &format!("{gadgets}/g?fieldManager=one"), &first).await;
+        if got.0 != StatusCode::NOT_FOUND {
+            break got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let second = config(json!([{"name": "metrics", "port": 9090}]));
+    let (code, got) = apply(&api, &format!("{gadgets}/g?fieldManager=two"), &second).await;
+    assert_eq!(code, StatusCode::OK, "{got}");
+    assert_eq!(
+        got["spec"]["ports"],
+        json!([{"name": "http", "port": 80}, {"name": "metrics", "port": 9090}])
+    );
+    let entry = |object: &Value, manager: &str| -> Value {
+        let entries = object["metadata"]["managedFields"].as_array().unwrap().clone();
+        entries.into_iter().find(|e| e["manager"] == manager).unwrap()
+    };
+    let two = entry(&got, "two");
+    assert_eq!(
+        two["fieldsV1"],
+        json!({"f:spec": {"f:ports": {"k:{\"name\":\"metrics\"}": {".": {}, "f:name": {}, "f:port": {}}}}})
+    );
+    let status = json!({"apiVersion": "lab.example.com/v1", "kind": "Gadget",
+        "metadata": {"name": "g"}, "status": {"ready": true}});
+    let uri = format!("{gadgets}/g/status?fieldManager=ctrl");
+    let (code, got) = apply(&api, &uri, &status).await;
+    assert_eq!(code, StatusCode::OK, "{got}");
+    let ctrl = entry(&got, "ctrl");
+    assert_eq!((&ctrl["manager"], &ctrl["subresource"]), (&json!("ctrl"), &json!("status")));
+    assert_eq!(ctrl["fieldsV1"], json!({"f:status": {"f:ready": {}}}));
+    assert_eq!(got["spec"]["ports"].as_array().unwrap().len(), 2);
+}
