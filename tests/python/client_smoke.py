@@ -3,6 +3,7 @@
 Run by tests/python_client.rs with the server's kubeconfig as the only argument; every check is an
 assert, so a failure exits non-zero with the failing line.
 """
+import json
 import sys
 import threading
 
@@ -116,7 +117,9 @@ try:
     raise AssertionError("expected a 409 conflict")
 except ApiException as e:
     assert e.status == 409, e
-    assert 'conflict with "py-one"' in e.body and ".data.a" in e.body, e.body
+    # The body is the Status JSON, whose message quotes the owner ("py-one") escaped.
+    message = json.loads(e.body)["message"]
+    assert message == 'Apply failed with 1 conflict: conflict with "py-one": .data.a', message
 forced = applied("py-two", {"a": "changed", "b": "2"}, force=True)
 assert forced.data.a == "changed" and forced.data.b == "2", forced
 managers = {(m.manager, m.operation) for m in core.read_namespaced_config_map("ssa", "py").metadata.managed_fields}
