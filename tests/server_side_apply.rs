@@ -395,3 +395,26 @@ async fn custom_resource_list_map_merged_by_key() {
     assert_eq!(ctrl["fieldsV1"], json!({"f:status": {"f:ready": {}}}));
     assert_eq!(got["spec"]["ports"].as_array().unwrap().len(), 2);
 }
+
+/// `managedFields` in a request body: entries that cannot be read are replaced by the
+/// server's (as kube's field manager does), and an apply configuration may carry none (400,
+/// nothing stored).
+#[tokio::test]
+async fn managed_fields_in_bodies() {
+    let api = api().await;
+    let mut unreadable = configmap_kv();
+    unreadable["metadata"]["managedFields"] = json!([{"manager": "m", "operation": "Bogus"}]);
+    let (code, created) = api.post(&format!("{CMS}?fieldManager=creator"), unreadable).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let entries = created["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{created}");
+    assert_eq!(entries[0]["manager"], "creator");
+
+    let before = revision(&api).await;
+    let mut config = cm_config("kv", json!({"k": "v"}));
+    config["metadata"]["managedFields"] = json!([]);
+    let got = apply(&api, &format!("{CMS}/kv?fieldManager=m"), &config).await;
+    assert_status(&got, 400, "BadRequest");
+    assert_eq!(got.1["message"], "metadata.managedFields must be nil");
+    assert_eq!(revision(&api).await, before);
+}
