@@ -131,3 +131,50 @@ pub(crate) fn apply_error(resource: &Resource, name: &str, err: ApplyError) -> A
         ApplyError::Invalid(causes) => invalid(resource, name, causes),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::Set;
+    use crate::registry::{Registry, builtin};
+
+    fn resource(group: &str, plural: &str) -> Arc<Resource> {
+        let registry = Registry::new();
+        builtin::register_enabled(&registry, &Default::default());
+        registry.get(group, "v1", plural).unwrap()
+    }
+
+    fn fields(set: &Set) -> Vec<String> {
+        set.paths().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn reset_fields_follow_the_status_subresource() {
+        let deployments = resource("apps", "deployments");
+        assert_eq!(fields(&build(&deployments, "").reset), [".status"]);
+        let on_status = fields(&build(&deployments, "status").reset);
+        assert_eq!(on_status, [".apiVersion", ".kind", ".metadata", ".spec"]);
+        assert!(fields(&build(&deployments, "scale").reset).is_empty());
+        // A kind without /status resets nothing on its main resource.
+        assert!(fields(&build(&resource("", "configmaps"), "").reset).is_empty());
+    }
+
+    #[tokio::test]
+    async fn one_field_manager_per_resource_and_subresource() {
+        use crate::storage::Storage;
+        use crate::storage::embedded::EmbeddedStorage;
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
+        let registry = Arc::new(Registry::new());
+        builtin::register_all(&registry);
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        let views =
+            crate::registry::views::Views::new(storage.clone(), Default::default(), stopped);
+        let store = Store::new(storage, registry, views);
+        let deployments = resource("apps", "deployments");
+        let main = store.field_manager(&deployments, "");
+        assert!(Arc::ptr_eq(&main, &store.field_manager(&deployments, "")));
+        assert!(!Arc::ptr_eq(&main, &store.field_manager(&deployments, "status")));
+        assert_eq!(main.api_version, "apps/v1");
+    }
+}
