@@ -6,8 +6,9 @@
 mod support;
 
 use axum::http::{Method, StatusCode};
+use kube_ledger::authn::UserInfo;
 use serde_json::{Value, json};
-use support::router::{Api, CMS, api, assert_status};
+use support::router::{Api, CMS, api, api_with, assert_status};
 
 const APPLY: &str = "application/apply-patch+yaml";
 const DEPLOYS: &str = "/apis/apps/v1/namespaces/default/deployments";
@@ -416,5 +417,68 @@ async fn managed_fields_in_bodies() {
     let got = apply(&api, &format!("{CMS}/kv?fieldManager=m"), &config).await;
     assert_status(&got, 400, "BadRequest");
     assert_eq!(got.1["message"], "metadata.managedFields must be nil");
+    assert_eq!(revision(&api).await, before);
+}
+
+/// An apply as `user` (in the request's extensions, where authentication leaves it).
+async fn apply_as(api: &Api, user: &UserInfo, uri: &str, body: &Value) -> (StatusCode, Value) {
+    let mut request = axum::http::Request::builder()
+        .method(Method::PATCH)
+        .uri(uri)
+        .header("content-type", APPLY)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    request.extensions_mut().insert(user.clone());
+    let response = tower::ServiceExt::oneshot(api.router.clone(), request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Create by apply needs `create` as well as `patch` (kube authorizes it when the apply finds
+/// no object); an apply to an existing object needs only `patch`.
+#[tokio::test]
+async fn create_by_apply_needs_create_permission() {
+    let api = api_with(Some("RBAC")).await;
+    let admin = UserInfo::new("kubernetes-admin", &["system:masters", "system:authenticated"]);
+    let patcher = UserInfo::new("patcher", &["system:authenticated"]);
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "patch-cms", "namespace": "default"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "patch"]}]});
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "patcher", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "patch-cms"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "patcher"}]});
+    let rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/default";
+    for (uri, body) in [(format!("{rbac}/roles"), role), (format!("{rbac}/rolebindings"), binding)]
+    {
+        let got = api.call_as(Some(&admin), Method::POST, &uri, Some(body)).await;
+        assert_eq!(got.0, StatusCode::CREATED, "{}", got.1);
+    }
+    let existing = format!("{CMS}/existing?fieldManager=p");
+    let config = cm_config("existing", json!({"k": "v"}));
+    assert_eq!(apply_as(&api, &admin, &existing, &config).await.0, StatusCode::CREATED);
+
+    // RBAC follows its objects' views: wait (bounded) until the binding counts.
+    let changed = cm_config("existing", json!({"k": "w"}));
+    let mut got = apply_as(&api, &patcher, &existing, &changed).await;
+    for _ in 0..200 {
+        if got.0 != StatusCode::FORBIDDEN {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        got = apply_as(&api, &patcher, &existing, &changed).await;
+    }
+    assert_eq!(got.0, StatusCode::OK, "{}", got.1);
+
+    let before = revision(&api).await;
+    let uri = format!("{CMS}/fresh?fieldManager=p");
+    let got = apply_as(&api, &patcher, &uri, &cm_config("fresh", json!({}))).await;
+    assert_status(&got, 403, "Forbidden");
+    assert!(
+        got.1["message"].as_str().unwrap().starts_with("configmaps \"fresh\" is forbidden"),
+        "{}",
+        got.1
+    );
     assert_eq!(revision(&api).await, before);
 }
