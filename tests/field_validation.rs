@@ -371,3 +371,134 @@ async fn kubectl_apply_validates_on_the_server() {
     assert_eq!(stored["spec"]["replicas"], 2);
     assert!(stored["spec"].get("other").is_none(), "{}", stored["spec"]);
 }
+
+/// A YAML body's repeated keys, as kube's strict YAML step reports them: one error for the
+/// body, each repeat on its own line, before the unknown fields.
+#[tokio::test]
+async fn repeated_keys_of_a_yaml_body_by_mode() {
+    let api = api().await;
+    let yaml = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels: {{app: a}}\n  \
+             labels: {{app: b}}\nspec:\n  paused: true\n  paused: false\n  bogus: 1\n  \
+             selector: {{matchLabels: {{app: a}}}}\n  template:\n    metadata: {{labels: {{app: a}}}}\n    \
+             spec: {{containers: [{{name: a, image: a}}]}}\n"
+        )
+    };
+    let duplicates = "yaml: unmarshal errors:\n  line 6: key \"labels\" already set in map\n  \
+                      line 9: key \"paused\" already set in map";
+    let uri = |mode: &str| format!("{DEPLOYMENTS}?fieldValidation={mode}");
+
+    let strict = send(&api, Method::POST, &uri("Strict"), "application/yaml", &yaml("s")).await;
+    assert_eq!(strict.status, 400, "{}", strict.body);
+    assert_eq!(strict.body["reason"], "BadRequest");
+    assert_eq!(
+        strict.body["message"],
+        format!(
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding \
+             error: {duplicates}, unknown field \"spec.bogus\""
+        )
+    );
+    assert_eq!(send(&api, Method::GET, &format!("{DEPLOYMENTS}/s"), "", "").await.status, 404);
+
+    // Warn: the multi-line text is one warning; the last of the repeated keys wins.
+    let warn = send(&api, Method::POST, &uri("Warn"), "application/yaml", &yaml("w")).await;
+    assert_eq!(warn.status, 201, "{}", warn.body);
+    assert_eq!(warn.warnings, [duplicates, "unknown field \"spec.bogus\""]);
+    assert_eq!(warn.body["spec"]["paused"], false);
+    assert_eq!(warn.body["metadata"]["labels"]["app"], "b");
+
+    let ignore = send(&api, Method::POST, &uri("Ignore"), "application/yaml", &yaml("i")).await;
+    assert_eq!(ignore.status, 201, "{}", ignore.body);
+    assert!(ignore.warnings.is_empty(), "{:?}", ignore.warnings);
+
+    // An update body is checked the same way.
+    let put = send(
+        &api,
+        Method::PUT,
+        &format!("{DEPLOYMENTS}/i?fieldValidation=Strict"),
+        "application/yaml",
+        &yaml("i"),
+    )
+    .await;
+    assert_eq!(put.status, 400, "{}", put.body);
+    assert!(put.body["message"].as_str().unwrap().contains(duplicates), "{}", put.body);
+}
+
+/// A JSON patch's result is decoded strictly, as kube decodes the patched object into its Go
+/// struct: unknown fields it introduces (sorted, as the patched JSON has them) are a 422
+/// showing the patched object under Strict, warnings under Warn (after the operations' own),
+/// dropped either way.
+#[tokio::test]
+async fn patch_results_are_decoded_strictly() {
+    let api = api().await;
+    let created = post(&api, "", &valid_deployment("r").to_string()).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let rv = created.body["metadata"]["resourceVersion"].clone();
+    let json_patch = "application/json-patch+json";
+    let ops = r#"[{"op": "add", "path": "/spec/foo", "value": 1},
+                  {"op": "add", "path": "/metadata/bogus", "value": "x"},
+                  {"op": "add", "path": "/spec/paused", "value": true}]"#;
+    let uri = |mode: &str| format!("{DEPLOYMENTS}/r?fieldValidation={mode}");
+
+    let strict = send(&api, Method::PATCH, &uri("Strict"), json_patch, ops).await;
+    assert_eq!(strict.status, 422, "{}", strict.body);
+    assert_eq!(strict.body["reason"], "Invalid");
+    let message = strict.body["message"].as_str().unwrap();
+    assert!(message.starts_with(r#" "" is invalid: patch: Invalid value: "{"#), "{message}");
+    assert!(message.contains(r#"\"foo\":1"#), "the patched object is shown: {message}");
+    assert!(
+        message.ends_with(
+            r#"strict decoding error: unknown field "metadata.bogus", unknown field "spec.foo""#
+        ),
+        "{message}"
+    );
+    assert_eq!(strict.body["details"]["causes"][0]["field"], "patch");
+    let stored = send(&api, Method::GET, &format!("{DEPLOYMENTS}/r"), "", "").await.body;
+    assert_eq!(stored["metadata"]["resourceVersion"], rv, "nothing written");
+
+    // Warn: the operations' own findings, then the result's; the unknown fields dropped.
+    let warn_ops = r#"[{"op": "add", "path": "/spec/foo", "value": 1, "extra": 0},
+                       {"op": "add", "path": "/spec/paused", "value": true}]"#;
+    let warn = send(&api, Method::PATCH, &uri("Warn"), json_patch, warn_ops).await;
+    assert_eq!(warn.status, 200, "{}", warn.body);
+    assert_eq!(
+        warn.warnings,
+        [r#"json patch unknown field "[0].extra""#, r#"unknown field "spec.foo""#]
+    );
+    assert!(warn.body["spec"].get("foo").is_none(), "{}", warn.body);
+    assert_eq!(warn.body["spec"]["paused"], true);
+
+    let ignore = send(&api, Method::PATCH, &uri("Ignore"), json_patch, ops).await;
+    assert_eq!(ignore.status, 200, "{}", ignore.body);
+    assert!(ignore.warnings.is_empty(), "{:?}", ignore.warnings);
+    assert!(ignore.body["spec"].get("foo").is_none(), "{}", ignore.body);
+    assert!(ignore.body["metadata"].get("bogus").is_none(), "{}", ignore.body);
+
+    // A value of the wrong type fails the decode in any mode, in Go's words.
+    let typed = r#"[{"op": "replace", "path": "/spec/replicas", "value": "3"}]"#;
+    let wrong = send(&api, Method::PATCH, &uri("Ignore"), json_patch, typed).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    let message = wrong.body["message"].as_str().unwrap();
+    assert!(message.starts_with(r#" "" is invalid: patch: Invalid value: "{"#), "{message}");
+    assert!(
+        message.ends_with(
+            "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of \
+             type int32"
+        ),
+        "{message}"
+    );
+
+    // A merge patch says the same of what it introduces.
+    let merge = send(
+        &api,
+        Method::PATCH,
+        &uri("Strict"),
+        "application/merge-patch+json",
+        r#"{"spec": {"foo": 1}}"#,
+    )
+    .await;
+    assert_eq!(merge.status, 422, "{}", merge.body);
+    let message = merge.body["message"].as_str().unwrap();
+    assert!(message.ends_with(r#"strict decoding error: unknown field "spec.foo""#), "{message}");
+}

@@ -344,3 +344,187 @@ async fn typed_create_commands_send_protobuf_and_work() {
     assert_eq!(table[1][4], "80/TCP");
     assert!(server.ok(&["get", "sa", "robot", "-o", "name"]).contains("serviceaccount/robot"));
 }
+
+const WORKLOADS: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: app, image: "nginx:1.25"}
+      - {name: side, image: "busybox:1.36"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - {name: pg, image: "postgres:16"}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: logs}
+spec:
+  selector: {matchLabels: {app: logs}}
+  template:
+    metadata: {labels: {app: logs}}
+    spec:
+      nodeSelector: {kubernetes.io/os: linux}
+      containers:
+      - {name: agent, image: "fluent-bit:3"}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: pi}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: pi, image: "perl:5.34"}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "@daily"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - {name: backup, image: "restic:0.16"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec:
+  selector: {app: api}
+  ports:
+  - {port: 80}
+"#;
+
+/// `kubectl get -o wide` of the workload kinds and Services prints kube's columns, wide ones
+/// included, and the cells kube's printers compute (AGE, which moves, left out).
+#[tokio::test(flavor = "multi_thread")]
+async fn wide_tables_show_kubes_columns() {
+    let server = TestServer::embedded().await;
+    let out = server.ok_stdin(&["create", "-f", "-"], WORKLOADS);
+    assert!(out.contains("cronjob.batch/nightly created"), "{out}");
+    let wide = |kind: &str| {
+        let table = rows(&server.ok(&["get", kind, "-o", "wide"]));
+        assert_eq!(table.len(), 2, "{kind}: {table:?}");
+        table
+    };
+    // Every row but AGE (at `age` in the row): the header, then the cells.
+    let without_age = |row: &[String], age: usize| {
+        let mut cells = row.to_vec();
+        cells.remove(age);
+        cells
+    };
+
+    let t = wide("deployments");
+    assert_eq!(
+        t[0],
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+    );
+    assert_eq!(
+        without_age(&t[1], 4),
+        ["web", "0/2", "0", "0", "app,side", "nginx:1.25,busybox:1.36", "app=web"]
+    );
+
+    let t = wide("statefulsets");
+    assert_eq!(t[0], ["NAME", "READY", "AGE", "CONTAINERS", "IMAGES"]);
+    assert_eq!(without_age(&t[1], 2), ["db", "0/1", "pg", "postgres:16"]);
+
+    let t = wide("daemonsets");
+    assert_eq!(
+        t[0],
+        [
+            "NAME",
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "NODE",
+            "SELECTOR",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ]
+    );
+    assert_eq!(
+        without_age(&t[1], 7),
+        [
+            "logs",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "kubernetes.io/os=linux",
+            "agent",
+            "fluent-bit:3",
+            "app=logs"
+        ]
+    );
+
+    let t = wide("jobs");
+    assert_eq!(
+        t[0],
+        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+    );
+    // No pod ran, so DURATION is empty: read the row from both ends.
+    assert_eq!(t[1][..3], ["pi", "Running", "0/1"]);
+    let tail = &t[1][t[1].len() - 3..];
+    assert_eq!(tail[..2], ["pi", "perl:5.34"]);
+    assert!(tail[2].starts_with("batch.kubernetes.io/controller-uid="), "{tail:?}");
+
+    let t = wide("cronjobs");
+    assert_eq!(
+        t[0],
+        [
+            "NAME",
+            "SCHEDULE",
+            "TIMEZONE",
+            "SUSPEND",
+            "ACTIVE",
+            "LAST",
+            "SCHEDULE",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ]
+    );
+    assert_eq!(
+        without_age(&t[1], 6),
+        ["nightly", "@daily", "<none>", "False", "0", "<none>", "backup", "restic:0.16", "<none>"]
+    );
+
+    let table = rows(&server.ok(&["get", "services", "api", "-o", "wide"]));
+    assert_eq!(
+        table[0],
+        ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"]
+    );
+    let service = json(&server.ok(&["get", "service", "api", "-o", "json"]));
+    let cluster_ip = service["spec"]["clusterIP"].as_str().unwrap();
+    assert_eq!(
+        without_age(&table[1], 5),
+        ["api", "ClusterIP", cluster_ip, "<none>", "80/TCP", "app=api"]
+    );
+}

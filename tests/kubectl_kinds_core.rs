@@ -244,6 +244,10 @@ async fn the_rest_of_the_api_with_kubectl() {
     let table = rows(&server.ok(&["get", "rc"]));
     assert_eq!(table[0], ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]);
     assert_eq!(table[1][..4], ["web", "2", "0", "0"]);
+    let wide = rows(&server.ok(&["get", "rc", "-o", "wide"]));
+    assert_eq!(wide[0][4..], ["AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);
+    // The selector kube defaulted from the template's labels, printed as a plain label map.
+    assert_eq!(wide[1][5..], ["nginx", "nginx:1.25", "app=web"]);
     server.ok(&["scale", "rc", "web", "--replicas=3"]);
     let rc = json(&server.ok(&["get", "rc", "web", "-o", "json"]));
     assert_eq!(rc["spec"]["replicas"], 3);

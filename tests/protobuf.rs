@@ -351,3 +351,200 @@ async fn custom_resources_answer_json_or_406() {
         "you requested PartialObjectMetadata, but the requested object is a list (*unstructured.UnstructuredList)"
     );
 }
+
+/// A `k8s\0` request body: `message` in its `runtime.Unknown`, as client-go writes it.
+fn envelope(api_version: &str, kind: &str, message: &impl Message) -> Vec<u8> {
+    let unknown = Unknown {
+        type_meta: Some(k8s_pb::apimachinery::pkg::runtime::TypeMeta {
+            api_version: Some(api_version.into()),
+            kind: Some(kind.into()),
+        }),
+        raw: Some(message.encode_to_vec()),
+        content_encoding: Some(String::new()),
+        content_type: Some(String::new()),
+    };
+    let mut body = b"k8s\0".to_vec();
+    body.extend(unknown.encode_to_vec());
+    body
+}
+
+/// A request with raw bytes for a body.
+async fn send_raw(
+    api: &Api,
+    method: Method,
+    uri: &str,
+    accept: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Answer {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("accept", accept)
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
+    Answer { status, content_type, body }
+}
+
+fn failure(answer: &Answer) -> meta::Status {
+    let (api_version, kind, raw) = answer.unknown();
+    assert_eq!((api_version.as_str(), kind.as_str()), ("v1", "Status"));
+    meta::Status::decode(raw.as_slice()).unwrap()
+}
+
+#[tokio::test]
+async fn the_scale_subresource_speaks_protobuf() {
+    use k8s_pb::api::autoscaling::v1 as autoscaling;
+    let api = api().await;
+    let deployments = "/apis/apps/v1/namespaces/default/deployments";
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
+    assert_eq!(api.post(deployments, deployment).await.0, StatusCode::CREATED);
+    let scale_uri = format!("{deployments}/web/scale");
+    let decode = |answer: &Answer| {
+        let (api_version, kind, raw) = answer.unknown();
+        assert_eq!((api_version.as_str(), kind.as_str()), ("autoscaling/v1", "Scale"));
+        autoscaling::Scale::decode(raw.as_slice()).unwrap()
+    };
+
+    // GET, as kubectl scale's typed client asks for it.
+    let read = get(&api, &scale_uri, CLIENT_GO).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let scale = decode(&read);
+    assert_eq!(scale.spec.as_ref().unwrap().replicas, Some(2));
+    assert_eq!(scale.status.as_ref().unwrap().selector.as_deref(), Some("app=web"));
+    let metadata = scale.metadata.clone().unwrap();
+    assert_eq!(metadata.name.as_deref(), Some("web"));
+    assert!(metadata.resource_version.as_deref().is_some_and(|rv| !rv.is_empty()));
+
+    // PUT of a protobuf body, answered in protobuf.
+    let mut desired = scale.clone();
+    desired.spec = Some(autoscaling::ScaleSpec { replicas: Some(5) });
+    desired.status = None;
+    let body = envelope("autoscaling/v1", "Scale", &desired);
+    let put = send_raw(&api, Method::PUT, &scale_uri, CLIENT_GO, PROTOBUF, body).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", String::from_utf8_lossy(&put.body));
+    assert_eq!(decode(&put).spec.unwrap().replicas, Some(5));
+    let stored = api.get(&format!("{deployments}/web")).await.1;
+    assert_eq!(stored["spec"]["replicas"], 5);
+
+    // PATCH answers in protobuf.
+    let patch = br#"{"spec":{"replicas":7}}"#.to_vec();
+    let merge = "application/merge-patch+json";
+    let patched = send_raw(&api, Method::PATCH, &scale_uri, PROTOBUF, merge, patch).await;
+    assert_eq!(patched.status, StatusCode::OK);
+    assert_eq!(decode(&patched).spec.unwrap().replicas, Some(7));
+
+    // A stale resourceVersion in the PUT body: the 409 as a protobuf Status.
+    let stale = send_raw(
+        &api,
+        Method::PUT,
+        &scale_uri,
+        CLIENT_GO,
+        PROTOBUF,
+        envelope("autoscaling/v1", "Scale", &desired),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let status = failure(&stale);
+    assert_eq!((status.code, status.reason.as_deref()), (Some(409), Some("Conflict")));
+    // JSON for a JSON client, as before.
+    let json = get(&api, &scale_uri, "application/json").await;
+    assert_eq!(json.json()["spec"]["replicas"], 7);
+}
+
+#[tokio::test]
+async fn create_only_kinds_answer_in_protobuf() {
+    use k8s_pb::api::authentication::v1 as authentication;
+    use k8s_pb::api::authorization::v1 as authorization;
+    let api = api().await;
+
+    // SelfSubjectReview: a JSON body, a protobuf answer.
+    let reviews = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let answer = send(&api, Method::POST, reviews, CLIENT_GO, Some(review)).await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    let (api_version, kind, raw) = answer.unknown();
+    assert_eq!(
+        (api_version.as_str(), kind.as_str()),
+        ("authentication.k8s.io/v1", "SelfSubjectReview")
+    );
+    let review = authentication::SelfSubjectReview::decode(raw.as_slice()).unwrap();
+    let user = review.status.unwrap().user_info.unwrap();
+    assert_eq!(user.username.as_deref(), Some("kubernetes-admin"));
+    assert!(user.groups.contains(&"system:masters".to_owned()), "{:?}", user.groups);
+
+    // SubjectAccessReview: a protobuf body and a protobuf answer.
+    let request = authorization::SubjectAccessReview {
+        spec: Some(authorization::SubjectAccessReviewSpec {
+            resource_attributes: Some(authorization::ResourceAttributes {
+                namespace: Some("default".into()),
+                verb: Some("get".into()),
+                resource: Some("configmaps".into()),
+                ..Default::default()
+            }),
+            user: Some("alice".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let body = envelope("authorization.k8s.io/v1", "SubjectAccessReview", &request);
+    let sars = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
+    let answer = send_raw(&api, Method::POST, sars, PROTOBUF, PROTOBUF, body).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&answer.body));
+    let (_, kind, raw) = answer.unknown();
+    assert_eq!(kind, "SubjectAccessReview");
+    let review = authorization::SubjectAccessReview::decode(raw.as_slice()).unwrap();
+    assert_eq!(review.spec.unwrap().user.as_deref(), Some("alice"));
+    assert!(review.status.unwrap().allowed.is_some());
+
+    // Eviction and Binding answer a Status.
+    let pods = "/api/v1/namespaces/default/pods";
+    for name in ["evicted", "bound"] {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+        assert_eq!(api.post(pods, pod).await.0, StatusCode::CREATED);
+    }
+    let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction",
+        "metadata": {"name": "evicted"}});
+    let uri = format!("{pods}/evicted/eviction");
+    let evicted = send(&api, Method::POST, &uri, CLIENT_GO, Some(eviction)).await;
+    assert_eq!(evicted.status, StatusCode::CREATED);
+    let status = failure(&evicted);
+    assert_eq!((status.status.as_deref(), status.code), (Some("Success"), Some(201)));
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bound"},
+        "target": {"kind": "Node", "name": "node-1"}});
+    let bound =
+        send(&api, Method::POST, &format!("{pods}/bound/binding"), PROTOBUF, Some(binding)).await;
+    assert_eq!(bound.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&bound.body));
+    assert_eq!(failure(&bound).status.as_deref(), Some("Success"));
+
+    // TokenRequest for a missing service account: the 404 as a protobuf Status; another
+    // method, the 405 likewise.
+    let uri = "/api/v1/namespaces/default/serviceaccounts/nobody/token";
+    let token = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+        "spec": {"audiences": ["x"]}});
+    let missing = send(&api, Method::POST, uri, CLIENT_GO, Some(token)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(failure(&missing).reason.as_deref(), Some("NotFound"));
+    let wrong = send(&api, Method::GET, reviews, CLIENT_GO, None).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(failure(&wrong).code, Some(405));
+    // JSON clients still get JSON.
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let json = send(&api, Method::POST, reviews, "application/json", Some(review)).await;
+    assert_eq!(json.json()["status"]["userInfo"]["username"], "kubernetes-admin");
+}

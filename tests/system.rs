@@ -474,3 +474,65 @@ async fn api_resources_match_kube_apiserver_1_33() {
     let all = server.ok(&["get", "all", "-A", "-o", "name"]);
     assert!(all.lines().any(|l| l == "service/kubernetes"), "{all}");
 }
+
+/// The `kubernetes` Service's address (the range's first) is its own: kept (same object, same
+/// address) across restarts, never handed to another Service even with the range full, refused
+/// to one that asks for it while the Service is being recreated, and the same after the keeper
+/// puts the Service back and the server restarts again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kubernetes_service_keeps_its_cluster_ip_across_restarts() {
+    let mut server = TestServer::embedded_with(&["--service-cluster-ip-range=10.0.0.0/29"]).await;
+    let path = "/api/v1/namespaces/default/services";
+    let kubernetes =
+        |server: &TestServer| json(&server.ok(&["get", "svc", "kubernetes", "-o", "json"]));
+    let before = kubernetes(&server);
+    assert_eq!(before["spec"]["clusterIP"], "10.0.0.1");
+    // Six usable addresses: five Services take the other five.
+    let mut ips = BTreeSet::new();
+    for n in 0..5 {
+        let (status, body) =
+            post(&server, path, service(&format!("s{n}"), json!({"ports": [{"port": 80}]}))).await;
+        assert_eq!(status, 201, "{body}");
+        ips.insert(body["spec"]["clusterIP"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ips.len(), 5);
+    assert!(!ips.contains("10.0.0.1"), "{ips:?}");
+    let (status, body) =
+        post(&server, path, service("full", json!({"ports": [{"port": 80}]}))).await;
+    assert_eq!(status, 422, "the range is full: {body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("failed to allocate a serviceIP: range is full"), "{body}");
+
+    server.restart().await;
+    let after = kubernetes(&server);
+    assert_eq!(after["spec"]["clusterIP"], "10.0.0.1");
+    assert_eq!(
+        after["metadata"]["uid"], before["metadata"]["uid"],
+        "the same object, not a new one"
+    );
+    let (status, _) = post(&server, path, service("full", json!({"ports": [{"port": 80}]}))).await;
+    assert_ne!(status, 201, "still full after the restart");
+
+    // Deleted: nobody takes its address meanwhile; the keeper puts it back with it.
+    server.ok(&["delete", "svc", "kubernetes"]);
+    let thief = service("thief", json!({"clusterIP": "10.0.0.1", "ports": [{"port": 80}]}));
+    let (status, body) = post(&server, path, thief).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("failed to allocate IP 10.0.0.1: provided IP is already allocated"),
+        "{body}"
+    );
+    let (status, body) =
+        post(&server, path, service("late", json!({"ports": [{"port": 80}]}))).await;
+    assert_ne!(status, 201, "the first address is not free for others: {body}");
+    let back = eventually(&server, &["get", "svc", "kubernetes", "-o", "json"], |_| true).await;
+    assert_eq!(json(&back)["spec"]["clusterIP"], "10.0.0.1");
+
+    server.restart().await;
+    let again = kubernetes(&server);
+    assert_eq!(again["spec"]["clusterIP"], "10.0.0.1");
+    assert_eq!(again["metadata"]["uid"], json(&back)["metadata"]["uid"]);
+}

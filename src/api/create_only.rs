@@ -3,7 +3,9 @@
 //! the subresource) only — another method is a 405, a name on a review's path a 404. The body
 //! is decoded as the creater's kind, the requesting user comes from the request's extensions
 //! (`crate::authn::UserInfo`, set by the authentication and impersonation filters; anonymous
-//! without one), and the creater's answer is a 201 in the negotiated encoding.
+//! without one), and the creater's answer is a 201 in the negotiated encoding: JSON, YAML or
+//! protobuf (each creater's kind is a built-in one), errors included, as kube's
+//! `ErrorNegotiated` writes them.
 
 use std::sync::Arc;
 
@@ -27,8 +29,29 @@ pub fn creater_for(state: &ApiState, path: &ResourcePath) -> Option<Arc<dyn Crea
     state.registry.creater(&path.group, &path.version, &path.resource, subresource)
 }
 
-/// Serves one request to `creater`.
+/// Serves one request to `creater`; an error is a `Status` in the encoding the client prefers.
 pub async fn serve(
+    state: ApiState,
+    creater: Arc<dyn Creater>,
+    parts: Parts,
+    path: ResourcePath,
+    query: Query,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let accept = negotiate::accept_of(&parts.headers).to_owned();
+    let protobuf = has_protobuf(creater.as_ref());
+    Ok(create(state, creater, parts, path, query, body)
+        .await
+        .unwrap_or_else(|error| negotiate::error_response(&accept, protobuf, error)))
+}
+
+/// Whether the creater's kind has a protobuf encoding (every built-in kind does).
+fn has_protobuf(creater: &dyn Creater) -> bool {
+    let (group, version, kind) = creater.kind();
+    super::protobuf::has_encoding(&GroupVersion::new(group, version).api_version(), kind)
+}
+
+async fn create(
     state: ApiState,
     creater: Arc<dyn Creater>,
     parts: Parts,
@@ -53,6 +76,9 @@ pub async fn serve(
             ),
         ));
     }
+    // Negotiated before anything happens: a 406 never follows an eviction or a new token.
+    let offer = negotiate::Offer { protobuf: has_protobuf(creater.as_ref()), ..Default::default() };
+    let output = negotiate::negotiate(&parts.headers, offer)?;
     query.dry_run()?;
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         ApiError::new(Reason::RequestEntityTooLarge, "the request body is too large (limit 3 MiB)")
@@ -85,7 +111,6 @@ pub async fn serve(
         warnings: &mut warnings,
     };
     let answer = creater.create(&reviewers, request).await?;
-    let output = negotiate::output(&parts.headers, false)?;
     let response = negotiate::respond(output, StatusCode::CREATED, &answer);
     Ok(super::handlers::with_warnings(response, &warnings))
 }

@@ -129,7 +129,14 @@ fn go_type(resource: &Resource, list: bool) -> String {
 /// them; kubectl prints each as `Warning: <text>`).
 pub(super) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
     for text in warnings {
-        let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+        // Quoted as Go's strconv.Quote (kube's NewWarningHeader): a multi-line text (a YAML
+        // body's repeated keys) stays one header.
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+            .replace('\t', "\\t");
         if let Ok(value) = format!("299 - \"{escaped}\"").parse() {
             response.headers_mut().append(axum::http::header::WARNING, value);
         }
@@ -523,11 +530,17 @@ impl Call {
     /// The unknown and repeated fields of a create or update body.
     fn object_issues(&self, root: Option<crate::schema::DefId>, body: &Value) -> Vec<String> {
         let schemas = crate::schema::builtin();
-        let raw = match negotiate::body_type(&self.headers) {
-            Ok(BodyType::Json) => unknown::Raw::parse(&self.body),
+        let body_type = negotiate::body_type(&self.headers).ok();
+        let raw = match body_type {
+            Some(BodyType::Json) => unknown::Raw::parse(&self.body),
             _ => None,
         };
-        match (root, raw) {
+        // A YAML body's repeated keys first, as kube's strict YAML step finds them.
+        let yaml_duplicates = match body_type {
+            Some(BodyType::Yaml) => unknown::yaml_duplicates(&self.body),
+            _ => None,
+        };
+        let issues: Vec<String> = match (root, raw) {
             // JSON: both kinds in document order, as kube's strict JSON decoder finds them.
             (Some(root), Some(raw)) => unknown::object_issues(schemas, root, &raw)
                 .iter()
@@ -554,7 +567,8 @@ impl Call {
                     .chain(pruned.iter().map(|path| format!("unknown field {path:?}")))
                     .collect()
             }
-        }
+        };
+        yaml_duplicates.into_iter().chain(issues).collect()
     }
 
     /// The repeated keys of a patch body, then the unknown fields it sets; for a JSON patch,

@@ -3,7 +3,8 @@
 //!
 //! GET builds a `Scale` from the parent object; PUT and PATCH compute the desired replicas and
 //! write them into the parent through the store's patch path, so the parent's strategy,
-//! validation and optimistic concurrency all apply.
+//! validation and optimistic concurrency all apply. The `Scale` is read and written in JSON,
+//! YAML or protobuf (a PUT body too), as kube-apiserver serves it.
 
 use std::sync::Arc;
 
@@ -38,7 +39,9 @@ pub async fn handle(
     }
     let (namespace, name) = (op.namespace.as_deref(), op.name.as_str());
     let store = &state.store;
-    let output = negotiate::output(&headers, false)?;
+    // `autoscaling/v1` `Scale` is a built-in kind: JSON, YAML or protobuf, as kube serves it.
+    let offer = negotiate::Offer { protobuf: true, ..negotiate::Offer::default() };
+    let output = negotiate::negotiate(&headers, offer)?;
     let parent = store.get(&resource, namespace, name, None).await?;
     let current = scale_of(&spec, &parent);
     let desired = match method {
@@ -91,7 +94,8 @@ pub async fn handle(
     let updated = store.patch(&resource, &op, PatchType::Merge, &patch).await;
     let response = match updated {
         Ok(updated) => negotiate::respond(output, StatusCode::OK, &scale_of(&spec, &updated)),
-        Err(error) => axum::response::IntoResponse::into_response(error),
+        // In the negotiated encoding, warnings kept (the caller's negotiation sees only `Err`).
+        Err(error) => negotiate::error_response(negotiate::accept_of(&headers), true, error),
     };
     Ok(super::handlers::with_warnings(response, &op.warnings()))
 }

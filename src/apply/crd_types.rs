@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::schema::DefId;
 
 /// An index into [`CrdTypes`]' nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
 
 /// The compiled schema of one custom resource version.
@@ -21,14 +21,18 @@ pub struct NodeId(pub u32);
 pub struct CrdTypes {
     /// The compiled nodes; the root is the first.
     pub(crate) nodes: Vec<CrdNode>,
+    /// The `default` of the nodes that have one, by node (sorted): a `map` list's items may
+    /// leave out a key field with a default, which then keys them.
+    pub(crate) defaults: Vec<(NodeId, Value)>,
 }
 
 /// One schema node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum CrdNode {
     /// `properties`: named fields, sorted by name; `atomic` for `x-kubernetes-map-type:
-    /// atomic`. Fields it does not name (`x-kubernetes-preserve-unknown-fields`) are deduced.
-    Struct { fields: Vec<(String, NodeId)>, atomic: bool },
+    /// atomic`; `open` for `x-kubernetes-preserve-unknown-fields`, whose fields it does not
+    /// name are deduced (in a closed struct they are not declared in the schema).
+    Struct { fields: Vec<(String, NodeId)>, atomic: bool, open: bool },
     /// `additionalProperties`: any keys, each value of one type.
     Map { values: NodeId, atomic: bool },
     /// `items`, with `x-kubernetes-list-type` (atomic when absent).
@@ -56,7 +60,7 @@ const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 impl CrdTypes {
     /// Compiles a served version's `openAPIV3Schema`.
     pub fn compile(schema: &Value) -> CrdTypes {
-        let mut types = CrdTypes { nodes: vec![CrdNode::Deduced] };
+        let mut types = CrdTypes { nodes: vec![CrdNode::Deduced], defaults: Vec::new() };
         let root = types.compile_node(schema, true);
         types.nodes[0] = root;
         types
@@ -73,9 +77,20 @@ impl CrdTypes {
         self.nodes.get(id.0 as usize).unwrap_or(&DEDUCED)
     }
 
+    /// The schema's `default` of node `id`.
+    pub fn default_of(&self, id: NodeId) -> Option<&Value> {
+        let i = self.defaults.binary_search_by_key(&id.0, |(n, _)| n.0).ok()?;
+        Some(&self.defaults[i].1)
+    }
+
     fn add(&mut self, schema: &Value) -> NodeId {
         let node = self.compile_node(schema, false);
-        self.push(node)
+        let id = self.push(node);
+        if let Some(default) = schema.get("default") {
+            // Ids grow as nodes are pushed, so the list stays sorted.
+            self.defaults.push((id, default.clone()));
+        }
+        id
     }
 
     fn push(&mut self, node: CrdNode) -> NodeId {
@@ -105,7 +120,8 @@ impl CrdTypes {
                 self.resource_fields(&mut fields);
             }
             fields.sort_by(|a, b| a.0.cmp(&b.0));
-            return CrdNode::Struct { fields, atomic };
+            let open = flag("x-kubernetes-preserve-unknown-fields");
+            return CrdNode::Struct { fields, atomic, open };
         }
         if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
             let values = self.add(values);
@@ -134,7 +150,7 @@ impl CrdTypes {
                 CrdNode::List { items, kind }
             }
             Some("object") if !flag("x-kubernetes-preserve-unknown-fields") => {
-                CrdNode::Struct { fields: Vec::new(), atomic }
+                CrdNode::Struct { fields: Vec::new(), atomic, open: false }
             }
             Some("object") | None => CrdNode::Deduced,
             Some(_) => CrdNode::Leaf,
@@ -175,7 +191,8 @@ mod tests {
             "properties": {"spec": {"type": "object", "properties": {
                 "b": {"type": "string"}, "a": {"type": "integer"}}}}
         }));
-        let CrdNode::Struct { fields, atomic: false } = types.node(types.root()) else {
+        let CrdNode::Struct { fields, atomic: false, open: false } = types.node(types.root())
+        else {
             panic!("the root is a struct: {:?}", types.node(types.root()));
         };
         let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
@@ -203,7 +220,10 @@ mod tests {
         // A map list without keys cannot be keyed: atomic.
         assert!(matches!(node("m"), CrdNode::List { kind: CrdList::Atomic, .. }));
         assert_eq!(node("free"), &CrdNode::Deduced);
-        assert_eq!(node("nothing"), &CrdNode::Struct { fields: vec![], atomic: false });
+        assert_eq!(
+            node("nothing"),
+            &CrdNode::Struct { fields: vec![], atomic: false, open: false }
+        );
         assert_eq!(node("weird"), &CrdNode::Deduced);
         assert_eq!(types.node(NodeId(9999)), &CrdNode::Deduced);
     }

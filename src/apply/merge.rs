@@ -134,7 +134,7 @@ impl Merger {
         let mut rhs = Vec::with_capacity(config_items.len());
         let mut rhs_map = BTreeMap::new();
         for (index, item) in config_items.iter().enumerate() {
-            match item_element(kind, index, item) {
+            match item_element(kind, item_ty, index, item) {
                 Ok(element) => {
                     if rhs_map.insert(element.clone(), item).is_some() {
                         self.error(format_args!("duplicate entries for key {element}"));
@@ -150,7 +150,7 @@ impl Merger {
         let mut lhs = Vec::with_capacity(live_items.len());
         let mut lhs_map = BTreeMap::new();
         for (index, item) in live_items.iter().enumerate() {
-            if let Ok(element) = item_element(kind, index, item) {
+            if let Ok(element) = item_element(kind, item_ty, index, item) {
                 lhs_map.entry(element.clone()).or_insert(item);
                 lhs.push((element, item));
             }
@@ -251,7 +251,7 @@ fn remove(value: &Value, set: &Set, ty: TypeRef<'_>) -> Option<Value> {
                 .iter()
                 .enumerate()
                 .filter_map(|(index, item)| {
-                    let Ok(element) = item_element(kind, index, item) else {
+                    let Ok(element) = item_element(kind, item_ty, index, item) else {
                         return Some(item.clone());
                     };
                     if set.members().binary_search(&element).is_ok() {
@@ -296,7 +296,7 @@ fn extract(value: &Value, set: &Set, ty: TypeRef<'_>) -> Option<Value> {
                 .iter()
                 .enumerate()
                 .filter_map(|(index, item)| {
-                    let element = item_element(kind, index, item).ok()?;
+                    let element = item_element(kind, item_ty, index, item).ok()?;
                     let member = set.members().binary_search(&element).is_ok();
                     extract_member(item, member, set.child(&element), item_ty, kind)
                 })

@@ -196,3 +196,41 @@ fn extract_items_keeps_the_keys_of_owned_items_and_empties_owned_structs() {
             "template": {"spec": {"containers": [{"args": ["x"], "name": "a"}]}}}})
     );
 }
+
+#[test]
+fn live_duplicates_survive_unless_the_configuration_names_them() {
+    let deploy = kind("apps", "v1", "Deployment");
+    let env = |items: Value| pod(json!([{"name": "c", "env": items}]));
+    let env_of =
+        |object: &Value| object["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+    let live =
+        env(json!([{"name": "a", "value": "1"}, {"name": "b"}, {"name": "a", "value": "2"}]));
+    let merged =
+        merge(&live, &env(json!([{"name": "b", "value": "x"}])), deploy.at_root()).unwrap();
+    assert_eq!(
+        env_of(&merged),
+        json!([{"name": "a", "value": "1"}, {"name": "b", "value": "x"}, {"name": "a", "value": "2"}])
+    );
+    let merged =
+        merge(&live, &env(json!([{"name": "a", "value": "3"}])), deploy.at_root()).unwrap();
+    assert_eq!(env_of(&merged), json!([{"name": "a", "value": "3"}, {"name": "b"}]));
+}
+
+#[test]
+fn applying_what_is_live_changes_nothing() {
+    let deploy = kind("apps", "v1", "Deployment");
+    let live = json!({"metadata": {"name": "d", "labels": {"a": "1"}, "finalizers": ["x"]},
+        "spec": {"replicas": 2, "template": {"spec": {"containers": [
+            {"name": "a", "image": "1", "ports": [{"containerPort": 80, "protocol": "TCP"}]},
+            {"name": "b", "image": "2"}]}}}});
+    let config = json!({"spec": {"replicas": 2, "template": {"spec": {"containers": [
+        {"name": "b", "image": "2"}, {"name": "a", "ports": [{"containerPort": 80}]}]}}}});
+    let merged = merge(&live, &config, deploy.at_root()).unwrap();
+    // The configuration names b before a, so they swap; nothing else changes.
+    assert_eq!(names(&merged), ["b", "a"]);
+    let same = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"replicas": 2}});
+    assert_eq!(merge(&live, &same, deploy.at_root()).unwrap(), live);
+    let config_set = crate::apply::walk::fieldset(&config, deploy.at_root()).unwrap();
+    let merged_set = crate::apply::walk::fieldset(&merged, deploy.at_root()).unwrap();
+    assert!(config_set.difference(&merged_set).is_empty(), "the merge keeps all the config sets");
+}

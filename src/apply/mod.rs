@@ -29,6 +29,7 @@ pub mod set;
 pub mod types;
 pub mod updater;
 pub mod walk;
+pub mod zero;
 
 use serde_json::Value;
 
@@ -120,6 +121,12 @@ impl FieldManager {
     /// exist yet): the merged object with its entries, `None` when the apply changes nothing
     /// (no write, no new revision), or why it cannot be applied. `force` takes the conflicting
     /// fields over instead of refusing.
+    ///
+    /// As kube: `config` must be in this endpoint's version (else 400 `invalid object type`;
+    /// its kind is the caller's to check) and carry no `metadata.managedFields` (400); an
+    /// object nobody tracks yet is first owned by `before-first-apply`; for the manager
+    /// `kubectl`, conflicts on what its last client-side apply set and the object still holds
+    /// are forgiven, and its last-applied annotation is kept current.
     pub fn apply(
         &self,
         live: &Value,

@@ -106,7 +106,8 @@ impl<'a> MapKeys<'a> {
 }
 
 impl<'a> TypeRef<'a> {
-    /// What this position is.
+    /// What this position is. A deduced position answers a granular map, the shape of an
+    /// untyped object; [`TypeRef::shape_of`] deduces from the value when it is at hand.
     pub fn shape(&self) -> Shape<'a> {
         types_impl::shape(self)
     }
@@ -133,6 +134,26 @@ impl<'a> TypeRef<'a> {
                 _ => Shape::Leaf,
             },
             _ => self.shape(),
+        }
+    }
+
+    /// The default the schema gives field `name` of a struct here, which keys a `map` list's
+    /// item that leaves the field out: a CRD property's `default`; for built-in kinds kube's
+    /// OpenAPI defaults `protocol` (of container, service and endpoint ports) to `TCP`.
+    pub fn key_default(&self, name: &str) -> Option<serde_json::Value> {
+        types_impl::key_default(self, name)
+    }
+
+    /// Whether fields a struct here does not declare are welcome (deduced): untyped values and
+    /// CRD nodes with `x-kubernetes-preserve-unknown-fields`. Built-in structs are closed.
+    pub fn keeps_unknown_fields(&self) -> bool {
+        match *self {
+            TypeRef::Builtin { .. } => false,
+            TypeRef::Crd(types, id) => match types.node(id) {
+                crate::apply::crd_types::CrdNode::Struct { open, .. } => *open,
+                _ => true,
+            },
+            TypeRef::Deduced => true,
         }
     }
 
@@ -263,6 +284,22 @@ mod types_impl {
                 _ => TypeRef::Deduced,
             },
             _ => TypeRef::Deduced,
+        }
+    }
+
+    pub(super) fn key_default(ty: &TypeRef<'_>, name: &str) -> Option<serde_json::Value> {
+        match *ty {
+            TypeRef::Builtin { .. } => {
+                (name == "protocol" && declares(ty, name)).then(|| serde_json::Value::from("TCP"))
+            }
+            TypeRef::Crd(types, id) => match types.node(id) {
+                CrdNode::Struct { fields, .. } => {
+                    let i = fields.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+                    types.default_of(fields[i].1).cloned()
+                }
+                _ => None,
+            },
+            TypeRef::Deduced => None,
         }
     }
 

@@ -191,9 +191,11 @@ fn apply_to(
     let applier = Entry::new(manager, Operation::Apply, &fm.api_version, &fm.subresource);
     let last = managed.find(&applier).map(|e| e.fields.clone()).unwrap_or_default();
     let applied = walk::fieldset(config, ty)?.recursive_difference(&fm.reset);
+    // Nothing the applier applied last time is missing now: nothing to prune.
+    let stopped_applying = !last.difference(&applied).is_empty();
     let time = managed.find(&applier).and_then(|e| e.time.clone());
     managed.put(Entry { fields: applied, time, ..applier.clone() });
-    let new = prune(fm, merged, &managed, &last)?;
+    let new = if stopped_applying { prune(fm, merged, &managed, &last)? } else { merged };
     let comparison = compare(fm, old, &new)?;
     apply_entries(&mut managed, &applier, &comparison, force)?;
     let changed = new != *old;
@@ -256,9 +258,6 @@ fn prune(
     managed: &Managed,
     last: &Set,
 ) -> Result<Value, ApplyError> {
-    if last.is_empty() {
-        return Ok(merged);
-    }
     let ty = fm.root.at_root();
     let owned = managed
         .entries
@@ -303,3 +302,6 @@ fn manager_name(manager: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sequences;

@@ -7,14 +7,14 @@
 //! lists `v:` (their value), of atomic lists `i:` (never descended into: an atomic list is one
 //! leaf). The list-item elements come from [`item_element`], which [`super::merge`] shares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
 use super::ApplyError;
 use super::path::{Path, PathElement};
 use super::set::Set;
-use super::types::{ListKind, MapKeys, Shape, TypeRef};
+use super::types::{ListKind, Shape, TypeRef};
 
 /// The paths that changed from one object to another.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,13 +36,24 @@ impl Comparison {
 ///
 /// A map's keys are members (as are a struct's fields it does not declare), so a map a value
 /// sets keeps belonging to its writer when other fields join it; a struct field is a member
-/// only when its value is `null` or `{}` (structured-merge-diff owns empty structs since
-/// v4.1); a granular list or struct with content is owned through its content.
+/// only when its value is `null` or `{}` (structured-merge-diff has owned empty structs since
+/// its "fix remove structures" change, PR #184); a granular list or struct with content is
+/// owned through its content, an empty granular list not at all.
 pub fn fieldset(value: &Value, ty: TypeRef<'_>) -> Result<Set, ApplyError> {
     let mut walk = Walk::default();
     let mut set = Set::new();
     walk.fieldset(value, ty, &mut set);
     walk.finish().map(|()| set)
+}
+
+/// Refuses the fields `value` sets that its type does not declare, as structured-merge-diff
+/// refuses them when it types an applied configuration (kube: `failed to create typed patch
+/// object (…): .spec.foo: field not declared in schema`). Structs that keep unknown fields
+/// ([`TypeRef::keeps_unknown_fields`]) and atomic values are not looked into.
+pub fn check_declared(value: &Value, ty: TypeRef<'_>) -> Result<(), ApplyError> {
+    let mut walk = Walk::default();
+    walk.check_declared(value, ty);
+    walk.finish()
 }
 
 /// What changed from `old` to `new` (both of type `ty`). `Value::Null` for `old` is an
@@ -54,9 +65,15 @@ pub fn compare(old: &Value, new: &Value, ty: TypeRef<'_>) -> Result<Comparison, 
     walk.finish().map(|()| out)
 }
 
-/// The path element of item `index` of a list of kind `kind`, or why it has none (in
+/// The path element of item `index` of a list of kind `kind` whose items are of type
+/// `item_ty` (which gives key fields their defaults), or why it has none (in
 /// structured-merge-diff's words).
-pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<PathElement, String> {
+pub fn item_element(
+    kind: ListKind<'_>,
+    item_ty: TypeRef<'_>,
+    index: usize,
+    item: &Value,
+) -> Result<PathElement, String> {
     match kind {
         ListKind::Atomic => Ok(PathElement::Index(index as u32)),
         ListKind::Set => match item {
@@ -79,7 +96,7 @@ pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<Pa
             };
             let mut fields = Vec::new();
             for key in keys.iter() {
-                match object.get(key).cloned().or_else(|| key_default(keys, key)) {
+                match object.get(key).cloned().or_else(|| item_ty.key_default(key)) {
                     Some(value) => fields.push((key.into(), value)),
                     None => {
                         return Err(format!(
@@ -92,12 +109,6 @@ pub fn item_element(kind: ListKind<'_>, index: usize, item: &Value) -> Result<Pa
             Ok(PathElement::key(fields))
         }
     }
-}
-
-/// The default of a key field the schema gives one: kube's OpenAPI defaults `protocol` of
-/// container and service ports (keyed by port and protocol) to `TCP`.
-fn key_default(keys: MapKeys<'_>, key: &str) -> Option<Value> {
-    (matches!(keys, MapKeys::Builtin(_)) && key == "protocol").then(|| Value::from("TCP"))
 }
 
 /// JSON equality as structured-merge-diff compares values: numbers by value (`1` equals
@@ -128,6 +139,14 @@ pub(crate) fn is_atomic(shape: Shape<'_>) -> bool {
             | Shape::Map { atomic: true }
             | Shape::List(ListKind::Atomic)
     )
+}
+
+/// An object's entries in path order (by key bytes): sets built in this order grow by
+/// appending, where insertion into their sorted lists is cheapest.
+fn sorted(object: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = object.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
 }
 
 /// A value as an object, `null` as none; `Err` for anything else.
@@ -172,13 +191,14 @@ impl Walk {
     fn index_items<'v>(
         &mut self,
         kind: ListKind<'_>,
+        item_ty: TypeRef<'_>,
         items: &'v [Value],
         report_duplicates: bool,
     ) -> Vec<(PathElement, &'v Value)> {
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            match item_element(kind, index, item) {
+            match item_element(kind, item_ty, index, item) {
                 Ok(element) => {
                     if !seen.insert(element.clone()) {
                         if report_duplicates {
@@ -208,7 +228,9 @@ impl Walk {
                     Err(message) => return self.error(message),
                 };
                 let item_ty = ty.item();
-                for (element, item) in self.index_items(kind, items, true) {
+                let mut indexed = self.index_items(kind, item_ty, items, true);
+                indexed.sort_by(|a, b| a.0.cmp(&b.0));
+                for (element, item) in indexed {
                     self.path.push(element);
                     self.fieldset(item, item_ty, set);
                     set.insert(&self.path);
@@ -221,7 +243,7 @@ impl Walk {
                     Ok(None) => return,
                     Err(message) => return self.error(message),
                 };
-                for (key, child) in object {
+                for (key, child) in sorted(object) {
                     self.path.push(PathElement::field(key));
                     self.fieldset(child, ty.field(key), set);
                     let empty = child.is_null() || child.as_object().is_some_and(Map::is_empty);
@@ -231,6 +253,38 @@ impl Walk {
                     self.path.pop();
                 }
             }
+        }
+    }
+
+    fn check_declared(&mut self, value: &Value, ty: TypeRef<'_>) {
+        let shape = ty.shape_of(value);
+        if is_atomic(shape) {
+            return;
+        }
+        match (shape, value) {
+            (Shape::List(kind), Value::Array(items)) => {
+                let item_ty = ty.item();
+                for (index, item) in items.iter().enumerate() {
+                    if let Ok(element) = item_element(kind, item_ty, index, item) {
+                        self.path.push(element);
+                        self.check_declared(item, item_ty);
+                        self.path.pop();
+                    }
+                }
+            }
+            (shape, Value::Object(object)) => {
+                let closed = matches!(shape, Shape::Struct { .. }) && !ty.keeps_unknown_fields();
+                for (key, child) in object {
+                    self.path.push(PathElement::field(key));
+                    if closed && !ty.declares(key) {
+                        self.error("field not declared in schema");
+                    } else {
+                        self.check_declared(child, ty.field(key));
+                    }
+                    self.path.pop();
+                }
+            }
+            _ => {}
         }
     }
 
@@ -327,17 +381,13 @@ impl Walk {
         if l.is_none_or(Map::is_empty) && r.is_none_or(Map::is_empty) {
             return false;
         }
-        for (key, lv) in l.into_iter().flatten() {
+        let mut keys: Vec<&String> = l.into_iter().chain(r).flat_map(Map::keys).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
             self.path.push(PathElement::field(key));
-            self.compare(Some(lv), r.and_then(|r| r.get(key)), ty.field(key), out);
-            self.path.pop();
-        }
-        for (key, rv) in r.into_iter().flatten() {
-            if l.is_some_and(|l| l.contains_key(key)) {
-                continue;
-            }
-            self.path.push(PathElement::field(key));
-            self.compare(None, Some(rv), ty.field(key), out);
+            let (lv, rv) = (l.and_then(|l| l.get(key)), r.and_then(|r| r.get(key)));
+            self.compare(lv, rv, ty.field(key), out);
             self.path.pop();
         }
         true
@@ -357,21 +407,16 @@ impl Walk {
             return false;
         }
         let item_ty = ty.item();
-        let l_items = self.index_items(kind, l.map_or(&[][..], Vec::as_slice), false);
-        let r_items = self.index_items(kind, r.map_or(&[][..], Vec::as_slice), false);
+        let l_items = self.index_items(kind, item_ty, l.map_or(&[][..], Vec::as_slice), false);
+        let r_items = self.index_items(kind, item_ty, r.map_or(&[][..], Vec::as_slice), false);
         let l_map: BTreeMap<&PathElement, &Value> = l_items.iter().map(|(e, v)| (e, *v)).collect();
         let r_map: BTreeMap<&PathElement, &Value> = r_items.iter().map(|(e, v)| (e, *v)).collect();
-        for (element, rv) in &r_items {
+        // Both maps iterate in path order, so the sets grow by appending.
+        let elements: BTreeSet<&PathElement> = l_map.keys().chain(r_map.keys()).copied().collect();
+        for element in elements {
             self.path.push(element.clone());
-            self.compare(l_map.get(element).copied(), Some(rv), item_ty, out);
-            self.path.pop();
-        }
-        for (element, lv) in &l_items {
-            if r_map.contains_key(element) {
-                continue;
-            }
-            self.path.push(element.clone());
-            self.compare(Some(lv), None, item_ty, out);
+            let (lv, rv) = (l_map.get(element).copied(), r_map.get(element).copied());
+            self.compare(lv, rv, item_ty, out);
             self.path.pop();
         }
         true

@@ -208,3 +208,70 @@ fn values_compare_by_value() {
     assert!(!values_equal(&json!([1, 2]), &json!([2, 1])));
     assert!(!values_equal(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
 }
+
+#[test]
+fn undeclared_fields_are_refused_where_the_schema_is_closed() {
+    let deploy = kind("apps", "v1", "Deployment");
+    let value = json!({"spec": {"replicaz": 1, "template": {"spec": {"containers": [
+        {"name": "a", "imagee": "x"}]}}}, "metadata": {"labels": {"any": "key"}}});
+    match check_declared(&value, deploy.at_root()) {
+        Err(ApplyError::BadRequest(message)) => assert_eq!(
+            message,
+            concat!(
+                ".spec.replicaz: field not declared in schema\n",
+                r#".spec.template.spec.containers[name="a"].imagee: field not declared in schema"#
+            )
+        ),
+        other => panic!("expected a bad request, got {other:?}"),
+    }
+    let fine =
+        json!({"apiVersion": "apps/v1", "spec": {"replicas": 1, "selector": {"whatever": 1}}});
+    assert_eq!(
+        check_declared(&fine, deploy.at_root()),
+        Ok(()),
+        "atomic values are not looked into"
+    );
+    assert_eq!(check_declared(&json!({"x": {"y": 1}}), TypeRef::Deduced), Ok(()));
+}
+
+#[test]
+fn crd_key_fields_take_their_schema_defaults() {
+    let root = TypeRoot::crd(Some(&json!({
+        "type": "object",
+        "properties": {"spec": {"type": "object", "properties": {
+            "servers": {"type": "array", "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["host", "port"],
+                        "items": {"type": "object", "properties": {
+                            "host": {"type": "string"},
+                            "port": {"type": "integer", "default": 443}}}},
+            "open": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                     "properties": {"known": {"type": "string"}}}}}}
+    })));
+    let value = json!({"spec": {"servers": [{"host": "a"}, {"host": "a", "port": 80}],
+                                "open": {"known": "k", "other": {"x": 1}}}});
+    assert_eq!(
+        to_json(&fieldset(&value, root.at_root()).unwrap()),
+        concat!(
+            r#"{"f:spec":{"f:open":{"f:known":{},"f:other":{".":{},"f:x":{}}},"f:servers":{"#,
+            r#""k:{\"host\":\"a\",\"port\":80}":{".":{},"f:host":{},"f:port":{}},"#,
+            r#""k:{\"host\":\"a\",\"port\":443}":{".":{},"f:host":{}}}}}"#
+        )
+    );
+    assert_eq!(check_declared(&value, root.at_root()), Ok(()));
+    let closed = json!({"spec": {"servers": [{"host": "a", "extra": 1}]}, "status": {}});
+    assert!(check_declared(&closed, root.at_root()).is_err());
+}
+
+#[test]
+fn large_maps_build_sets_in_order() {
+    // Keys out of byte order (k10 < k2): the walk sorts them, so sets grow by appending.
+    let cm = kind("", "v1", "ConfigMap");
+    let data: serde_json::Map<String, serde_json::Value> =
+        (0..10_000).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let object = json!({"data": data});
+    let set = fieldset(&object, cm.at_root()).unwrap();
+    assert_eq!(set.leaves().len(), 10_000);
+    let c = compare(&serde_json::Value::Null, &object, cm.at_root()).unwrap();
+    assert_eq!(c.added.paths().len(), 10_001, "data and each key");
+    assert!(compare(&object, &object, cm.at_root()).unwrap().is_same());
+}

@@ -15,10 +15,14 @@
 //! configuration merged by the field manager ([`crate::apply`]), which the store calls
 //! (`registry::store::apply`); [`apply_patch`] refuses it.
 //!
+//! A patch's result is then decoded strictly as the kind's type ([`strict`]: `fieldValidation`
+//! on the patched object).
+//!
 //! Every failure is a [`PatchError`] whose [`code`](PatchError::code) and
 //! [`reason`](PatchError::reason) say which `metav1.Status` to answer with.
 
 pub mod strategic;
+pub mod strict;
 
 use serde_json::Value;
 

@@ -16,6 +16,9 @@ pub enum Cell {
     JsonPath(String),
     /// Computed by the kind (pods' READY, STATUS, RESTARTS, …).
     Computed(fn(&Value) -> Value),
+    /// Shown from the value at a JSON pointer (`/status/readyReplicas`), `None` when it is
+    /// missing: the columns that print one field, described by that field's schema.
+    Field { pointer: &'static str, show: fn(Option<&Value>) -> Value },
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +150,7 @@ pub fn cell_value(column: &Column, object: &Value, now: SystemTime) -> Value {
         }
         Cell::JsonPath(path) => json_path_cell(&column.kind, json_path(object, path), now),
         Cell::Computed(compute) => compute(object),
+        Cell::Field { pointer, show } => show(object.pointer(pointer)),
     }
 }
 

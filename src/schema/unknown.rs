@@ -317,6 +317,142 @@ pub fn prune_patch(schemas: &Schemas, node: Node, patch: &mut Value) {
     }
 }
 
+/// The keys a YAML body repeats, as kube's strict YAML step (sigs.k8s.io/yaml's
+/// `YAMLToJSONStrict`, go-yaml v2's `UnmarshalStrict`) reports them: one error for the whole
+/// body, `yaml: unmarshal errors:` then a line `  line N: key "x" already set in map` per repeat,
+/// where N is the line of the repeated key's value. Keys are compared as go-yaml resolves them
+/// (`true` and `yes` are the same bool, `1` an int, `"1"` a string). go-yaml decodes a value
+/// before it sets its key, so repeats inside a value come before the repeat of its key. Only
+/// the first document counts, as kube decodes only that one. `None` when nothing repeats, or
+/// the body is not YAML (its decoder reports that).
+pub fn yaml_duplicates(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut found = Vec::new();
+    let mut stack: Vec<YamlFrame> = Vec::new();
+    for event in granit_parser::Parser::new_from_str(text) {
+        let (event, span) = event.ok()?;
+        let line = span.start.line();
+        match event {
+            granit_parser::Event::Scalar(value, style, _, _) => {
+                let key = YamlKey::resolve(&value, style == granit_parser::ScalarStyle::Plain);
+                node_started(&mut stack, line, Some(key));
+                node_ended(&mut stack, &mut found);
+            }
+            granit_parser::Event::Alias(_) => {
+                node_started(&mut stack, line, None);
+                node_ended(&mut stack, &mut found);
+            }
+            granit_parser::Event::MappingStart(..) | granit_parser::Event::SequenceStart(..) => {
+                node_started(&mut stack, line, None);
+                let map = matches!(event, granit_parser::Event::MappingStart(..));
+                stack.push(if map { YamlFrame::map() } else { YamlFrame::Seq });
+            }
+            granit_parser::Event::MappingEnd | granit_parser::Event::SequenceEnd => {
+                stack.pop();
+                node_ended(&mut stack, &mut found);
+            }
+            granit_parser::Event::DocumentEnd => break,
+            _ => {}
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    Some(format!("yaml: unmarshal errors:\n  {}", found.join("\n  ")))
+}
+
+/// A YAML mapping or sequence being read by [`yaml_duplicates`].
+enum YamlFrame {
+    Seq,
+    Map {
+        /// The keys set so far.
+        seen: Vec<YamlKey>,
+        /// The key whose value is being read, and the line its value starts on; `None` while a
+        /// key is expected, `Some((None, _))` for a key that is not a scalar.
+        pending: Option<(Option<YamlKey>, usize)>,
+        /// The key just read, before its value starts.
+        key: Option<Option<YamlKey>>,
+    },
+}
+
+impl YamlFrame {
+    fn map() -> Self {
+        YamlFrame::Map { seen: Vec::new(), pending: None, key: None }
+    }
+}
+
+/// A node starts at `line`; `scalar` is its resolved value when it is a scalar.
+fn node_started(stack: &mut [YamlFrame], line: usize, scalar: Option<YamlKey>) {
+    if let Some(YamlFrame::Map { pending, key, .. }) = stack.last_mut() {
+        match key.take() {
+            None => *key = Some(scalar),
+            Some(read) => *pending = Some((read, line)),
+        }
+    }
+}
+
+/// A node ended: if it was a mapping's value, its key is set (or found set already).
+fn node_ended(stack: &mut [YamlFrame], found: &mut Vec<String>) {
+    let Some(YamlFrame::Map { seen, pending, .. }) = stack.last_mut() else { return };
+    let Some((key, line)) = pending.take() else { return };
+    // `<<` merges another mapping in: not a key of its own.
+    let Some(key) = key.filter(|k| *k != YamlKey::Str("<<".into())) else { return };
+    if seen.contains(&key) {
+        found.push(format!("line {line}: key {} already set in map", key.go_syntax()));
+    } else {
+        seen.push(key);
+    }
+}
+
+/// A scalar key as go-yaml v2 resolves it (YAML 1.1 booleans, ints, floats, null).
+#[derive(Debug, Clone, PartialEq)]
+enum YamlKey {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+impl YamlKey {
+    fn resolve(text: &str, plain: bool) -> YamlKey {
+        if !plain {
+            return YamlKey::Str(text.to_owned());
+        }
+        match text {
+            "" | "~" | "null" | "Null" | "NULL" => YamlKey::Null,
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+                YamlKey::Bool(true)
+            }
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False"
+            | "FALSE" => YamlKey::Bool(false),
+            _ => {
+                let digits = text.replace('_', "");
+                if let Ok(i) = digits.parse::<i64>() {
+                    YamlKey::Int(i)
+                } else if text.bytes().any(|b| b.is_ascii_digit())
+                    && let Ok(f) = digits.parse::<f64>()
+                {
+                    YamlKey::Float(f)
+                } else {
+                    YamlKey::Str(text.to_owned())
+                }
+            }
+        }
+    }
+
+    /// Go's `%#v` of the key.
+    fn go_syntax(&self) -> String {
+        match self {
+            YamlKey::Null => "<nil>".to_owned(),
+            YamlKey::Bool(b) => b.to_string(),
+            YamlKey::Int(i) => i.to_string(),
+            YamlKey::Float(f) => f.to_string(),
+            YamlKey::Str(s) => format!("{s:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -370,6 +506,27 @@ mod tests {
                 r#"unknown field "zeta""#
             ]
         );
+    }
+
+    #[test]
+    fn repeated_yaml_keys_as_go_yaml_reports_them() {
+        let body = b"kind: ConfigMap\nmetadata:\n  name: a\n  name: b\ndata:\n  k: '1'\n\
+            data:\n  x: '2'\n  x: '3'\nlist:\n- {a: 1, a: 2}\n";
+        assert_eq!(
+            yaml_duplicates(body).unwrap(),
+            "yaml: unmarshal errors:\n  line 4: key \"name\" already set in map\n  \
+             line 9: key \"x\" already set in map\n  line 8: key \"data\" already set in map\n  \
+             line 11: key \"a\" already set in map"
+        );
+        // Resolved as go-yaml resolves them: `yes` is `true`, `'1'` is not `1`.
+        let keys = b"true: 1\nyes: 2\n'1': 3\n1: 4\nnull: 5\n~: 6\n";
+        assert_eq!(
+            yaml_duplicates(keys).unwrap(),
+            "yaml: unmarshal errors:\n  line 2: key true already set in map\n  \
+             line 6: key <nil> already set in map"
+        );
+        assert_eq!(yaml_duplicates(b"a: 1\nb: {a: 1}\n---\na: 2\n"), None);
+        assert_eq!(yaml_duplicates(b"a: [1\n"), None, "not YAML: its decoder says so");
     }
 
     #[test]

@@ -614,8 +614,7 @@ fn table() -> TableSpec {
                 "SignerName",
                 "string",
                 0,
-                "Requested signer for the request. It is a qualified name in the form: \
-                 `scope-hostname.io/name`.",
+                &KIND.doc("/spec/signerName"),
                 Cell::Computed(|csr| match str_at(csr, "/spec/signerName") {
                     "" => "<none>".into(),
                     signer => signer.into(),
@@ -625,15 +624,14 @@ fn table() -> TableSpec {
                 "Requestor",
                 "string",
                 0,
-                "Base64-encoded PKCS#10 CSR data",
+                &KIND.doc("/spec/request"),
                 Cell::Computed(|csr| str_at(csr, "/spec/username").into()),
             ),
             column(
                 "RequestedDuration",
                 "string",
                 0,
-                "expirationSeconds is the requested duration of validity of the issued \
-                 certificate.",
+                &KIND.doc("/spec/expirationSeconds"),
                 Cell::Computed(|csr| match int_at(csr, "/spec/expirationSeconds") {
                     Some(secs) => human_duration(Duration::from_secs(secs.max(0) as u64)).into(),
                     None => "<none>".into(),
@@ -643,7 +641,7 @@ fn table() -> TableSpec {
                 "Condition",
                 "string",
                 0,
-                "Conditions applied to the request, such as approval or denial.",
+                &KIND.doc("/status/conditions"),
                 Cell::Computed(condition_column),
             ),
         ],

@@ -165,10 +165,7 @@ fn table() -> TableSpec {
                 "Data",
                 "string",
                 0,
-                "Data contains the configuration data. Each key must consist of alphanumeric \
-                 characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the \
-                 BinaryData field. The keys stored in Data must not overlap with the keys in the \
-                 BinaryData field, this is enforced during validation process.",
+                &KIND.doc("/data"),
                 Cell::Computed(|cm| {
                     let count =
                         |field: &str| cm.get(field).and_then(Value::as_object).map_or(0, Map::len);

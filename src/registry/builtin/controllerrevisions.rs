@@ -85,7 +85,7 @@ fn table() -> TableSpec {
                 "Revision",
                 "string",
                 0,
-                "Revision indicates the revision of the state represented by Data.",
+                &KIND.doc("/revision"),
                 Cell::Computed(|r| r.get("revision").and_then(Value::as_i64).unwrap_or(0).into()),
             ),
             age_column(),

@@ -9,17 +9,18 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::columns::item_count;
 use super::cron::{load_location, parse_standard};
 use super::jobs::validate_job_spec;
-use super::workloads::{container_cells, default_template, format_label_selector};
+use super::workloads::{container_columns, default_template, selector_column};
 use super::{
-    Kind, age_column, column, default_string, default_value, name_column, opt_int, opt_object,
-    opt_str, str_at, validate_nonnegative,
+    Kind, age_column, default_string, default_value, name_column, opt_int, opt_object, opt_str,
+    str_at, validate_nonnegative,
 };
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec, age_since};
+use crate::registry::table::{TableSpec, age_since};
 
 const KIND: Kind = Kind {
     group: "batch",
@@ -208,94 +209,39 @@ fn validate_time_zone(zone: &str, causes: &mut Vec<FieldCause>) {
 }
 
 fn table() -> TableSpec {
-    const TEMPLATE: &str = "/spec/jobTemplate/spec/template/spec/containers";
+    let [containers, images] =
+        container_columns(1, "/spec/jobTemplate/spec/template/spec/containers");
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Schedule",
-                "string",
-                0,
-                "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.",
-                Cell::Computed(|c| str_at(c, "/spec/schedule").into()),
-            ),
-            column(
-                "Timezone",
-                "string",
-                0,
-                "The time zone name for the given schedule, see \
-                 https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, \
-                 this will default to the time zone of the kube-controller-manager process. The \
-                 set of valid time zone names and the time zone offset is loaded from the system-wide \
-                 time zone database by the API server during CronJob validation and the controller \
-                 manager during execution. If no system-wide time zone database can be found a \
-                 bundled version of the database is used instead. If the time zone name becomes \
-                 invalid during the lifetime of a CronJob or due to a change in host configuration, \
-                 the controller will stop creating new new Jobs and will create a system event with \
-                 the reason UnknownTimeZone. More information can be found in \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones",
-                Cell::Computed(|c| match c.pointer("/spec/timeZone").and_then(Value::as_str) {
-                    Some(zone) => zone.into(),
-                    None => "<none>".into(),
-                }),
-            ),
-            column(
-                "Suspend",
-                "boolean",
-                0,
-                "This flag tells the controller to suspend subsequent executions, it does not \
-                 apply to already started executions.  Defaults to false.",
-                Cell::Computed(|c| match c.pointer("/spec/suspend").and_then(Value::as_bool) {
+            KIND.field_column("Schedule", "string", 0, "/spec/schedule", |s| {
+                s.and_then(Value::as_str).unwrap_or("").into()
+            }),
+            KIND.field_column("Timezone", "string", 0, "/spec/timeZone", |zone| {
+                zone.and_then(Value::as_str).unwrap_or("<none>").into()
+            }),
+            KIND.field_column("Suspend", "boolean", 0, "/spec/suspend", |s| {
+                match s.and_then(Value::as_bool) {
                     Some(true) => "True".into(),
                     Some(false) => "False".into(),
                     None => "<unset>".into(),
-                }),
-            ),
-            column(
-                "Active",
-                "integer",
-                0,
-                "A list of pointers to currently running jobs.",
-                Cell::Computed(|c| super::array_at(c, "/status/active").len().into()),
-            ),
-            column(
+                }
+            }),
+            KIND.field_column("Active", "integer", 0, "/status/active", item_count),
+            KIND.field_column(
                 "Last Schedule",
                 "string",
                 0,
-                "Information when was the last time the job was successfully scheduled.",
-                Cell::Computed(|c| {
-                    match c.pointer("/status/lastScheduleTime").and_then(Value::as_str) {
-                        Some(time) => age_since(Some(time), std::time::SystemTime::now()).into(),
-                        None => "<none>".into(),
-                    }
-                }),
+                "/status/lastScheduleTime",
+                |t| match t.and_then(Value::as_str) {
+                    Some(time) => age_since(Some(time), std::time::SystemTime::now()).into(),
+                    None => "<none>".into(),
+                },
             ),
             age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|c| container_cells(c, TEMPLATE).0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|c| container_cells(c, TEMPLATE).1.into()),
-            ),
-            column(
-                "Selector",
-                "string",
-                1,
-                "A label query over pods that should match the pod count. Normally, the system \
-                 sets this field for you. More info: \
-                 https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-                Cell::Computed(|c| {
-                    format_label_selector(c.pointer("/spec/jobTemplate/spec/selector")).into()
-                }),
-            ),
+            containers,
+            images,
+            selector_column(&KIND, "/spec/jobTemplate/spec/selector"),
         ],
     }
 }

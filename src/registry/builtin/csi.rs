@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::columns::item_count;
 use super::{
     Kind, age_column, array_at, child_object, column, default_value, invalid_rendered, name_column,
     object_items, opt_array, opt_bool, opt_int, opt_object, opt_str, str_at, validate_nonnegative,
@@ -211,13 +212,6 @@ fn flag(driver: &Value, key: &str, default: bool) -> Value {
     json!(driver.pointer(&format!("/spec/{key}")).and_then(Value::as_bool).unwrap_or(default))
 }
 
-const ATTACH_REQUIRED: &str = "attachRequired indicates this CSI volume driver requires an attach operation (because it implements the CSI ControllerPublishVolume() method), and that the Kubernetes attach detach controller should call the attach volume interface which checks the volumeattachment status and waits until the volume is attached before proceeding to mounting. The CSI external-attacher coordinates with CSI volume driver and updates the volumeattachment status when the attach operation is complete. If the CSIDriverRegistry feature gate is enabled and the value is specified to false, the attach operation will be skipped. Otherwise the attach operation will be called.\n\nThis field is immutable.";
-const POD_INFO_ON_MOUNT: &str = "podInfoOnMount indicates this CSI volume driver requires additional pod information (like podName, podUID, etc.) during mount operations, if set to true. If set to false, pod information will not be passed on mount. Default is false.\n\nThe CSI driver specifies podInfoOnMount as part of driver deployment. If true, Kubelet will pass pod information as VolumeContext in the CSI NodePublishVolume() calls. The CSI driver is responsible for parsing and validating the information passed in as VolumeContext.\n\nThe following VolumeContext will be passed if podInfoOnMount is set to true. This list might grow, but the prefix will be used. \"csi.storage.k8s.io/pod.name\": pod.Name \"csi.storage.k8s.io/pod.namespace\": pod.Namespace \"csi.storage.k8s.io/pod.uid\": string(pod.UID) \"csi.storage.k8s.io/ephemeral\": \"true\" if the volume is an ephemeral inline volume\n                                defined by a CSIVolumeSource, otherwise \"false\"\n\n\"csi.storage.k8s.io/ephemeral\" is a new feature in Kubernetes 1.16. It is only required for drivers which support both the \"Persistent\" and \"Ephemeral\" VolumeLifecycleMode. Other drivers can leave pod info disabled and/or ignore this field. As Kubernetes 1.15 doesn't support this field, drivers can only support one mode when deployed on such a cluster and the deployment determines which mode that is, for example via a command line parameter of the driver.\n\nThis field was immutable in Kubernetes < 1.29 and now is mutable.";
-const STORAGE_CAPACITY: &str = "storageCapacity indicates that the CSI volume driver wants pod scheduling to consider the storage capacity that the driver deployment will report by creating CSIStorageCapacity objects with capacity information, if set to true.\n\nThe check can be enabled immediately when deploying a driver. In that case, provisioning new volumes with late binding will pause until the driver deployment has published some suitable CSIStorageCapacity object.\n\nAlternatively, the driver can be deployed with the field unset or false and it can be flipped later when storage capacity information has been published.\n\nThis field was immutable in Kubernetes <= 1.22 and now is mutable.";
-const TOKEN_REQUESTS: &str = "tokenRequests indicates the CSI driver needs pods' service account tokens it is mounting volume for to do necessary authentication. Kubelet will pass the tokens in VolumeContext in the CSI NodePublishVolume calls. The CSI driver should parse and validate the following VolumeContext: \"csi.storage.k8s.io/serviceAccount.tokens\": {\n  \"<audience>\": {\n    \"token\": <token>,\n    \"expirationTimestamp\": <expiration timestamp in RFC3339>,\n  },\n  ...\n}\n\nNote: Audience in each TokenRequest should be different and at most one token is empty string. To receive a new token after expiry, RequiresRepublish can be used to trigger NodePublishVolume periodically.";
-const REQUIRES_REPUBLISH: &str = "requiresRepublish indicates the CSI driver wants `NodePublishVolume` being periodically called to reflect any possible change in the mounted volume. This field defaults to false.\n\nNote: After a successful initial NodePublishVolume call, subsequent calls to NodePublishVolume should only update the contents of the volume. New mount points will not be seen by a running container.";
-const MODES: &str = "volumeLifecycleModes defines what kind of volumes this CSI volume driver supports. The default if the list is empty is \"Persistent\", which is the usage defined by the CSI specification and implemented in Kubernetes via the usual PV/PVC mechanism.\n\nThe other mode is \"Ephemeral\". In this mode, volumes are defined inline inside the pod spec with CSIVolumeSource and their lifecycle is tied to the lifecycle of that pod. A driver has to be aware of this because it is only going to get a NodePublishVolume call for such a volume.\n\nFor more information about implementing this mode, see https://kubernetes-csi.github.io/docs/ephemeral-local-volumes.html A driver can support one or more of these modes and more modes may be added in the future.\n\nThis field is beta. This field is immutable.";
-
 fn driver_table() -> TableSpec {
     TableSpec {
         columns: vec![
@@ -226,28 +220,28 @@ fn driver_table() -> TableSpec {
                 "AttachRequired",
                 "boolean",
                 0,
-                ATTACH_REQUIRED,
+                &DRIVER.doc("/spec/attachRequired"),
                 Cell::Computed(|d| flag(d, "attachRequired", true)),
             ),
             column(
                 "PodInfoOnMount",
                 "boolean",
                 0,
-                POD_INFO_ON_MOUNT,
+                &DRIVER.doc("/spec/podInfoOnMount"),
                 Cell::Computed(|d| flag(d, "podInfoOnMount", false)),
             ),
             column(
                 "StorageCapacity",
                 "boolean",
                 0,
-                STORAGE_CAPACITY,
+                &DRIVER.doc("/spec/storageCapacity"),
                 Cell::Computed(|d| flag(d, "storageCapacity", false)),
             ),
             column(
                 "TokenRequests",
                 "string",
                 0,
-                TOKEN_REQUESTS,
+                &DRIVER.doc("/spec/tokenRequests"),
                 Cell::Computed(|d| {
                     match d.pointer("/spec/tokenRequests").and_then(Value::as_array) {
                         None => "<unset>".into(),
@@ -264,14 +258,14 @@ fn driver_table() -> TableSpec {
                 "RequiresRepublish",
                 "boolean",
                 0,
-                REQUIRES_REPUBLISH,
+                &DRIVER.doc("/spec/requiresRepublish"),
                 Cell::Computed(|d| flag(d, "requiresRepublish", false)),
             ),
             column(
                 "Modes",
                 "string",
                 0,
-                MODES,
+                &DRIVER.doc("/spec/volumeLifecycleModes"),
                 Cell::Computed(|d| {
                     let modes: Vec<&str> = array_at(d, "/spec/volumeLifecycleModes")
                         .iter()
@@ -389,7 +383,7 @@ fn node_table() -> TableSpec {
                 "integer",
                 0,
                 "Drivers indicates the number of CSI drivers registered on the node",
-                Cell::Computed(|n| json!(array_at(n, "/spec/drivers").len())),
+                Cell::Field { pointer: "/spec/drivers", show: item_count },
             ),
             age_column(),
         ],

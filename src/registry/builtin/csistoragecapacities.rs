@@ -95,22 +95,14 @@ fn table() -> TableSpec {
                 "StorageClassName",
                 "string",
                 0,
-                "storageClassName represents the name of the StorageClass that the reported \
-                 capacity applies to. It must meet the same requirements as the name of a \
-                 StorageClass object (non-empty, DNS subdomain). If that object no longer exists, \
-                 the CSIStorageCapacity object is obsolete and should be removed by its creator. \
-                 This field is immutable.",
+                &KIND.doc("/storageClassName"),
                 Cell::Computed(|c| str_at(c, "/storageClassName").into()),
             ),
             column(
                 "Capacity",
                 "string",
                 0,
-                "capacity is the value reported by the CSI driver in its GetCapacityResponse for \
-                 a GetCapacityRequest with topology and parameters that match the previous \
-                 fields.\n\nThe semantic is currently (CSI spec 1.2) defined as: The available \
-                 capacity, in bytes, of the storage that can be used to provision volumes. If not \
-                 set, that information is currently unavailable.",
+                &KIND.doc("/capacity"),
                 Cell::Computed(|c| {
                     let amount = c.get("capacity").and_then(Quantity::from_json);
                     amount.map_or_else(|| "<unset>".to_owned(), |q| q.canonical()).into()

@@ -8,22 +8,23 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::columns::count as count_cell;
 use super::deployments::go_label_selector;
 use super::replicasets::validate_status;
 use super::workloads::{
-    container_cells, count, default_template, format_label_selector, parse_selector, selector_size,
-    validate_always_running_template, validate_positive_int_or_percent,
+    TEMPLATE_CONTAINERS, container_columns, default_template, parse_selector, selector_column,
+    selector_size, validate_always_running_template, validate_positive_int_or_percent,
     validate_selector_unchanged, validate_template_labels,
 };
 use super::{
-    Kind, age_column, child_object, column, default_string, default_value, format_labels,
-    invalid_rendered, name_column, opt_int, opt_object, opt_str, validate_nonnegative,
+    Kind, age_column, child_object, default_string, default_value, format_labels, invalid_rendered,
+    name_column, opt_int, opt_object, opt_str, validate_nonnegative,
 };
 use crate::meta::labels::validate_label_selector;
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 const KIND: Kind = Kind {
     group: "apps",
@@ -225,80 +226,29 @@ fn validate_update_strategy(spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 fn table() -> TableSpec {
-    let ds_count = |name: &str, description: &str, cell: fn(&Value) -> Value| {
-        column(name, "integer", 0, description, Cell::Computed(cell))
+    let status = |name: &str, pointer: &'static str| {
+        KIND.field_column(name, "integer", 0, pointer, count_cell)
     };
+    let [containers, images] = container_columns(1, TEMPLATE_CONTAINERS);
     TableSpec {
         columns: vec![
             name_column(),
-            ds_count(
-                "Desired",
-                "The total number of nodes that should be running the daemon pod (including nodes \
-                 correctly running the daemon pod). More info: \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
-                |d| count(d, "/status/desiredNumberScheduled").into(),
-            ),
-            ds_count(
-                "Current",
-                "The number of nodes that are running at least 1 daemon pod and are supposed to \
-                 run the daemon pod. More info: \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/",
-                |d| count(d, "/status/currentNumberScheduled").into(),
-            ),
-            ds_count(
-                "Ready",
-                "numberReady is the number of nodes that should be running the daemon pod and \
-                 have one or more of the daemon pod running with a Ready Condition.",
-                |d| count(d, "/status/numberReady").into(),
-            ),
-            ds_count(
-                "Up-to-date",
-                "The total number of nodes that are running updated daemon pod",
-                |d| count(d, "/status/updatedNumberScheduled").into(),
-            ),
-            ds_count(
-                "Available",
-                "The number of nodes that should be running the daemon pod and have one or more \
-                 of the daemon pod running and available (ready for at least \
-                 spec.minReadySeconds)",
-                |d| count(d, "/status/numberAvailable").into(),
-            ),
-            column(
+            status("Desired", "/status/desiredNumberScheduled"),
+            status("Current", "/status/currentNumberScheduled"),
+            status("Ready", "/status/numberReady"),
+            status("Up-to-date", "/status/updatedNumberScheduled"),
+            status("Available", "/status/numberAvailable"),
+            KIND.field_column(
                 "Node Selector",
                 "string",
                 0,
-                "NodeSelector is a selector which must be true for the pod to fit on a node. \
-                 Selector which must match a node's labels for the pod to be scheduled on that \
-                 node. More info: \
-                 https://kubernetes.io/docs/concepts/configuration/assign-pod-node/",
-                Cell::Computed(|d| {
-                    format_labels(d.pointer("/spec/template/spec/nodeSelector")).into()
-                }),
+                "/spec/template/spec/nodeSelector",
+                |s| format_labels(s).into(),
             ),
             age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|d| container_cells(d, "/spec/template/spec/containers").0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|d| container_cells(d, "/spec/template/spec/containers").1.into()),
-            ),
-            column(
-                "Selector",
-                "string",
-                1,
-                "A label query over pods that are managed by the daemon set. Must match in order \
-                 to be controlled. It must match the pod template's labels. More info: \
-                 https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-                Cell::Computed(|d| format_label_selector(d.pointer("/spec/selector")).into()),
-            ),
+            containers,
+            images,
+            selector_column(&KIND, "/spec/selector"),
         ],
     }
 }

@@ -7,16 +7,18 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use super::columns::count as count_cell;
 use super::podspec::{default_pod_spec, validate_pod_template};
+use super::workloads::{TEMPLATE_CONTAINERS, container_columns, ready_column};
 use super::{
-    Kind, age_column, array_at, child_object, column, default_string, default_value, go_string_map,
+    Kind, age_column, array_at, child_object, default_string, default_value, go_string_map,
     invalid_rendered, name_column, opt_int, opt_object, opt_str, str_at, validate_nonnegative,
 };
 use crate::meta::labels::{LabelSelector, validate_label_selector};
 use crate::meta::validation::{FieldCause, go_quote};
 use crate::registry::resource::{Resource, ScaleSubresource};
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 const KIND: Kind = Kind {
     group: "apps",
@@ -337,77 +339,25 @@ pub(crate) fn go_label_selector(selector: Option<&Value>) -> String {
 }
 
 /// kube's `layoutContainerCells`: names and images, comma-separated.
-fn containers(deployment: &Value) -> (String, String) {
-    let containers = array_at(deployment, "/spec/template/spec/containers");
-    let names: Vec<&str> = containers.iter().map(|c| str_at(c, "/name")).collect();
-    let images: Vec<&str> = containers.iter().map(|c| str_at(c, "/image")).collect();
-    (names.join(","), images.join(","))
-}
-
-fn count(deployment: &Value, pointer: &str) -> i64 {
-    deployment.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
-}
-
 fn table() -> TableSpec {
+    let [containers, images] = container_columns(1, TEMPLATE_CONTAINERS);
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Ready",
-                "string",
-                0,
-                "Number of the pod with ready state",
-                Cell::Computed(|d| {
-                    format!("{}/{}", count(d, "/status/readyReplicas"), count(d, "/spec/replicas"))
-                        .into()
-                }),
-            ),
-            column(
-                "Up-to-date",
-                "string",
-                0,
-                "Total number of non-terminated pods targeted by this deployment that have the \
-                 desired template spec.",
-                Cell::Computed(|d| count(d, "/status/updatedReplicas").into()),
-            ),
-            column(
-                "Available",
-                "string",
-                0,
-                "Total number of available pods (ready for at least minReadySeconds) targeted by \
-                 this deployment.",
-                Cell::Computed(|d| count(d, "/status/availableReplicas").into()),
-            ),
+            ready_column(),
+            KIND.field_column("Up-to-date", "string", 0, "/status/updatedReplicas", count_cell),
+            KIND.field_column("Available", "string", 0, "/status/availableReplicas", count_cell),
             age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|d| containers(d).0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|d| containers(d).1.into()),
-            ),
-            column(
-                "Selector",
-                "string",
-                1,
-                "Label selector for pods. Existing ReplicaSets whose pods are selected by this \
-                 will be the ones affected by this deployment.",
-                Cell::Computed(|d| {
-                    match LabelSelector::from_structured(
-                        d.pointer("/spec/selector").unwrap_or(&Value::Null),
-                    ) {
-                        Ok(selector) => selector.to_string().into(),
-                        Err(_) => "<invalid>".into(),
-                    }
-                }),
-            ),
+            containers,
+            images,
+            // kube prints the parsed selector's `String()` here (empty when it selects
+            // everything), not `FormatLabelSelector` as the other workloads do.
+            KIND.field_column("Selector", "string", 1, "/spec/selector", |selector| {
+                match LabelSelector::from_structured(selector.unwrap_or(&Value::Null)) {
+                    Ok(selector) => selector.to_string().into(),
+                    Err(_) => "<invalid>".into(),
+                }
+            }),
         ],
     }
 }

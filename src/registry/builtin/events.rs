@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
-use super::{Kind, NAME_DESCRIPTION, column, int_at, str_at};
+use super::{Kind, column, int_at, name_column, str_at};
 use crate::meta::status::ApiError;
 use crate::meta::validation::{FieldCause, is_dns1123_subdomain, is_qualified_name};
 use crate::registry::object;
@@ -406,79 +406,34 @@ fn count(event: &Value) -> Value {
     }
 }
 
-fn name(event: &Value) -> Value {
-    str_at(event, "/metadata/name").into()
-}
-
 type CellFn = fn(&Value) -> Value;
 
-/// The event columns with the given cell functions, in kube's order.
-fn event_table(cells: [CellFn; 10]) -> TableSpec {
-    let [last, kind, why, object, sub, src, msg, first, times, named] = cells;
-    let col = |name: &str, priority: i32, description: &str, cell: CellFn| -> Column {
-        column(name, "string", priority, description, Cell::Computed(cell))
+/// The event columns with the given cell functions, in kube's order. kube prints both APIs'
+/// events with the core printer, so core/v1 Event's fields describe the columns of both.
+fn event_table(cells: [CellFn; 9]) -> TableSpec {
+    let [last, kind, why, object, sub, src, msg, first, times] = cells;
+    let col = |name: &str, priority: i32, field: &str, cell: CellFn| -> Column {
+        column(name, "string", priority, &CORE.doc(field), Cell::Computed(cell))
     };
-    let mut name_col = col("Name", 1, NAME_DESCRIPTION, named);
-    name_col.format = "name".to_owned();
     TableSpec {
         columns: vec![
-            col(
-                "Last Seen",
-                0,
-                "The time at which the most recent occurrence of this event was recorded.",
-                last,
-            ),
-            col(
-                "Type",
-                0,
-                "Type of this event (Normal, Warning), new types could be added in the future",
-                kind,
-            ),
-            col(
-                "Reason",
-                0,
-                "This should be a short, machine understandable string that gives the reason for \
-                 the transition into the object's current status.",
-                why,
-            ),
-            col("Object", 0, "The object that this event is about.", object),
-            col(
-                "Subobject",
-                1,
-                "If referring to a piece of an object instead of an entire object, this string \
-                 should contain a valid JSON/Go field access statement, such as \
-                 desiredState.manifest.containers[2]. For example, if the object reference is to \
-                 a container within a pod, this would take on a value like: \
-                 \"spec.containers{name}\" (where \"name\" refers to the name of the container \
-                 that triggered the event) or if no container name is specified \
-                 \"spec.containers[2]\" (container with index 2 in this pod). This syntax is \
-                 chosen only to have some well-defined way of referencing a part of an object.",
-                sub,
-            ),
-            col(
-                "Source",
-                1,
-                "The component reporting this event. Should be a short machine understandable \
-                 string.",
-                src,
-            ),
-            col("Message", 0, "A human-readable description of the status of this operation.", msg),
-            col(
-                "First Seen",
-                1,
-                "The time at which the event was first recorded. (Time of server receipt is in \
-                 TypeMeta.)",
-                first,
-            ),
-            col("Count", 1, "The number of times this event has occurred.", times),
-            name_col,
+            col("Last Seen", 0, "/lastTimestamp", last),
+            col("Type", 0, "/type", kind),
+            col("Reason", 0, "/reason", why),
+            col("Object", 0, "/involvedObject", object),
+            col("Subobject", 1, "/involvedObject/fieldPath", sub),
+            col("Source", 1, "/source", src),
+            col("Message", 0, "/message", msg),
+            col("First Seen", 1, "/firstTimestamp", first),
+            col("Count", 1, "/count", times),
+            Column { priority: 1, ..name_column() },
         ],
     }
 }
 
 fn core_table() -> TableSpec {
     event_table([
-        last_seen, event_type, reason, target, subobject, source, message, first_seen, count, name,
+        last_seen, event_type, reason, target, subobject, source, message, first_seen, count,
     ])
 }
 
@@ -501,7 +456,6 @@ on_core_shape! {
     v1_message => message,
     v1_first_seen => first_seen,
     v1_count => count,
-    v1_name => name,
 }
 
 fn events_v1_table() -> TableSpec {
@@ -515,7 +469,6 @@ fn events_v1_table() -> TableSpec {
         v1_message,
         v1_first_seen,
         v1_count,
-        v1_name,
     ])
 }
 

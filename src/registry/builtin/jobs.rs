@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::deployments::go_label_selector;
 use super::replicasets::validate_status;
 use super::workloads::{
-    container_cells, default_template, format_label_selector, parse_selector,
+    TEMPLATE_CONTAINERS, container_columns, default_template, parse_selector, selector_column,
     validate_selector_unchanged, validate_template_labels,
 };
 use super::{
@@ -446,6 +446,7 @@ fn duration_cell(job: &Value) -> Value {
 }
 
 fn table() -> TableSpec {
+    let [containers, images] = container_columns(1, TEMPLATE_CONTAINERS);
     TableSpec {
         columns: vec![
             name_column(),
@@ -454,9 +455,7 @@ fn table() -> TableSpec {
                 "Completions",
                 "string",
                 0,
-                "The number of pods which reached phase Succeeded. The value increases \
-                 monotonically for a given spec. However, it may decrease in reaction to \
-                 scale down of elastic indexed jobs.",
+                &KIND.doc("/status/succeeded"),
                 Cell::Computed(completions_cell),
             ),
             column(
@@ -467,29 +466,9 @@ fn table() -> TableSpec {
                 Cell::Computed(duration_cell),
             ),
             age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|j| container_cells(j, "/spec/template/spec/containers").0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|j| container_cells(j, "/spec/template/spec/containers").1.into()),
-            ),
-            column(
-                "Selector",
-                "string",
-                1,
-                "A label query over pods that should match the pod count. Normally, the system \
-                 sets this field for you. More info: \
-                 https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-                Cell::Computed(|j| format_label_selector(j.pointer("/spec/selector")).into()),
-            ),
+            containers,
+            images,
+            selector_column(&KIND, "/spec/selector"),
         ],
     }
 }

@@ -107,9 +107,7 @@ fn table() -> TableSpec {
                 "Holder",
                 "string",
                 0,
-                "holderIdentity contains the identity of the holder of a current lease. If \
-                 Coordinated Leader Election is used, the holder identity must be equal to the \
-                 elected LeaseCandidate.metadata.name field.",
+                &KIND.doc("/spec/holderIdentity"),
                 Cell::Computed(|lease| str_at(lease, "/spec/holderIdentity").into()),
             ),
             age_column(),

@@ -14,6 +14,7 @@
 pub mod certificatesigningrequests;
 pub mod clusterrolebindings;
 pub mod clusterroles;
+pub mod columns;
 pub mod configmaps;
 pub mod controllerrevisions;
 pub mod cron;
@@ -56,6 +57,8 @@ pub mod volumeattachments;
 pub mod webhookconfigurations;
 pub mod workloads;
 
+pub use columns::{age_column, column, default_table, generic_table, name_column};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -65,7 +68,7 @@ use super::Registry;
 use super::resource::{GroupVersion, Resource, SameVersion};
 use super::runtime_config::RuntimeConfig;
 use super::strategy::Strategy;
-use super::table::{Cell, Column, TableSpec};
+use super::table::TableSpec;
 use crate::meta::validation::{CauseType, FieldCause, go_quote};
 
 /// Serves every built-in resource. A resource served twice is a programming error.
@@ -192,93 +195,6 @@ impl Kind {
             strategy,
             table,
         }
-    }
-}
-
-/// `metav1.ObjectMeta`'s documentation of `name`: the description of every Name column.
-pub const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when \
-     creating resources, although some resources may allow a client to request the generation \
-     of an appropriate name automatically. Name is primarily intended for creation idempotence \
-     and configuration definition. Cannot be updated. More info: \
-     https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
-
-/// `metav1.ObjectMeta`'s documentation of `creationTimestamp`: the description of every Age
-/// column.
-pub const CREATION_TIMESTAMP_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing \
-     the server time when this object was created. It is not guaranteed to be set in \
-     happens-before order across separate operations. Clients may not set this value. It is \
-     represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for \
-     lists. More info: \
-     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
-
-/// A printer column.
-pub fn column(name: &str, kind: &str, priority: i32, description: &str, cell: Cell) -> Column {
-    Column {
-        name: name.to_owned(),
-        kind: kind.to_owned(),
-        format: String::new(),
-        description: description.to_owned(),
-        priority,
-        cell,
-    }
-}
-
-/// The `Name` column every kind starts with.
-pub fn name_column() -> Column {
-    Column {
-        format: "name".to_owned(),
-        ..column("Name", "string", 0, NAME_DESCRIPTION, Cell::Name)
-    }
-}
-
-/// The `Age` column of the built-in printers (a string cell, `5m`).
-pub fn age_column() -> Column {
-    column("Age", "string", 0, CREATION_TIMESTAMP_DESCRIPTION, Cell::Age)
-}
-
-/// The columns of a custom resource whose version declares no `additionalPrinterColumns`:
-/// apiextensions-apiserver serves `Name` and a defaulted `Age` column (type `date`, from
-/// `.metadata.creationTimestamp`).
-pub fn default_table() -> TableSpec {
-    TableSpec {
-        columns: vec![
-            name_column(),
-            column(
-                "Age",
-                "date",
-                0,
-                CREATION_TIMESTAMP_DESCRIPTION,
-                Cell::JsonPath(".metadata.creationTimestamp".to_owned()),
-            ),
-        ],
-    }
-}
-
-/// k8s.io/apiserver's `DefaultTableConvertor`, for resources with no printer at all: `Name` and
-/// `Created At` (the creation timestamp itself, RFC 3339 in UTC — not an age, although the
-/// column's type is `date`).
-pub fn generic_table() -> TableSpec {
-    TableSpec {
-        columns: vec![
-            name_column(),
-            column(
-                "Created At",
-                "date",
-                0,
-                CREATION_TIMESTAMP_DESCRIPTION,
-                Cell::Computed(created_at),
-            ),
-        ],
-    }
-}
-
-/// The `Created At` cell: `creationTimestamp` as Go's `time.RFC3339` prints a UTC time (no
-/// fraction); the zero time for an object without one, as kube prints it.
-fn created_at(object: &Value) -> Value {
-    let stamp = object.pointer("/metadata/creationTimestamp").and_then(Value::as_str);
-    match stamp.and_then(super::object::parse_timestamp) {
-        Some(time) => humantime::format_rfc3339_seconds(time).to_string().into(),
-        None => "0001-01-01T00:00:00Z".into(),
     }
 }
 
@@ -669,27 +585,5 @@ mod tests {
         assert_eq!(go_string_slice(Some(&json!(["x", "y"]))), "[]string{\"x\", \"y\"}");
         assert_eq!(format_labels(Some(&json!({"b": "2", "a": "1"}))), "a=1,b=2");
         assert_eq!(format_labels(None), "<none>");
-    }
-
-    #[test]
-    fn default_tables() {
-        let names: Vec<_> = default_table().columns.iter().map(|c| c.name.clone()).collect();
-        assert_eq!(names, ["Name", "Age"]);
-        assert_eq!(default_table().columns[1].kind, "date");
-        let names: Vec<_> = generic_table().columns.iter().map(|c| c.name.clone()).collect();
-        assert_eq!(names, ["Name", "Created At"]);
-        // DefaultTableConvertor prints the timestamp itself, not an age.
-        let objects = [
-            json!({"metadata": {"name": "a", "creationTimestamp": "2024-05-06T07:08:09Z"}}),
-            json!({"metadata": {"name": "b"}}),
-        ];
-        let table = crate::registry::table::render_table(
-            &generic_table(),
-            &objects,
-            Default::default(),
-            Default::default(),
-        );
-        assert_eq!(table["rows"][0]["cells"], json!(["a", "2024-05-06T07:08:09Z"]));
-        assert_eq!(table["rows"][1]["cells"], json!(["b", "0001-01-01T00:00:00Z"]));
     }
 }

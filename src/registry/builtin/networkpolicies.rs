@@ -265,12 +265,7 @@ fn table() -> TableSpec {
                 "Pod-Selector",
                 "string",
                 0,
-                "Selects the pods to which this NetworkPolicy object applies. The array of \
-                 ingress rules is applied to any pods selected by this field. Multiple network \
-                 policies can select the same set of pods. In this case, the ingress rules for \
-                 each are combined additively. This field is NOT optional and follows standard \
-                 label selector semantics. An empty podSelector matches all pods in this \
-                 namespace.",
+                &KIND.doc("/spec/podSelector"),
                 Cell::Computed(|n| format_label_selector(n.pointer("/spec/podSelector")).into()),
             ),
             age_column(),

@@ -314,23 +314,14 @@ fn address(node: &Value, kind: &str) -> Value {
         .map_or("<none>".into(), |a| str_at(a, "/address").into())
 }
 
-fn info_or_unknown(node: &Value, key: &str) -> Value {
-    match str_at(node, &format!("/status/nodeInfo/{key}")) {
-        "" => "<unknown>".into(),
-        text => text.into(),
-    }
-}
-
-const ADDRESSES: &str = "List of addresses reachable to the node. Queried from cloud provider, if \
-     available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: \
-     This field is declared as mergeable, but the merge key is not sufficiently unique, which can \
-     cause data corruption when it is merged. Callers should instead use a full-replacement \
-     patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses \
-     can change during the lifetime of a Node. However, there are some exceptions where this may \
-     not be possible, such as Pods that inherit a Node's address in its own status or consumers \
-     of the downward API (status.hostIP).";
-
 fn table() -> TableSpec {
+    // What the node reports about itself, `<unknown>` when it has not.
+    let info = |name: &str, pointer: &'static str| {
+        KIND.field_column(name, "string", 1, pointer, |text| match text.and_then(Value::as_str) {
+            None | Some("") => "<unknown>".into(),
+            Some(text) => text.into(),
+        })
+    };
     TableSpec {
         columns: vec![
             name_column(),
@@ -353,47 +344,26 @@ fn table() -> TableSpec {
                 "Version",
                 "string",
                 0,
-                "Kubelet Version reported by the node.",
+                &KIND.doc("/status/nodeInfo/kubeletVersion"),
                 Cell::Computed(|n| str_at(n, "/status/nodeInfo/kubeletVersion").into()),
             ),
             column(
                 "Internal-IP",
                 "string",
                 1,
-                ADDRESSES,
+                &KIND.doc("/status/addresses"),
                 Cell::Computed(|n| address(n, "InternalIP")),
             ),
             column(
                 "External-IP",
                 "string",
                 1,
-                ADDRESSES,
+                &KIND.doc("/status/addresses"),
                 Cell::Computed(|n| address(n, "ExternalIP")),
             ),
-            column(
-                "OS-Image",
-                "string",
-                1,
-                "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 \
-                 (wheezy)).",
-                Cell::Computed(|n| info_or_unknown(n, "osImage")),
-            ),
-            column(
-                "Kernel-Version",
-                "string",
-                1,
-                "Kernel Version reported by the node from 'uname -r' (e.g. \
-                 3.16.0-0.bpo.4-amd64).",
-                Cell::Computed(|n| info_or_unknown(n, "kernelVersion")),
-            ),
-            column(
-                "Container-Runtime",
-                "string",
-                1,
-                "ContainerRuntime Version reported by the node through runtime remote API (e.g. \
-                 containerd://1.4.2).",
-                Cell::Computed(|n| info_or_unknown(n, "containerRuntimeVersion")),
-            ),
+            info("OS-Image", "/status/nodeInfo/osImage"),
+            info("Kernel-Version", "/status/nodeInfo/kernelVersion"),
+            info("Container-Runtime", "/status/nodeInfo/containerRuntimeVersion"),
         ],
     }
 }

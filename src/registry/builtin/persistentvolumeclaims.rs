@@ -20,7 +20,7 @@ use crate::meta::validation::{FieldCause, is_dns1123_subdomain};
 use crate::registry::object;
 use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::{Cell, Column, TableSpec};
 
 pub const PLURAL: &str = "persistentvolumeclaims";
 /// The storage class annotation from before `spec.storageClassName`; it still wins.
@@ -380,35 +380,69 @@ fn bound(claim: &Value) -> bool {
     !str_at(claim, "/spec/volumeName").is_empty()
 }
 
+/// STATUS of PersistentVolumes and their claims: `Terminating` once deleted, else the phase.
+pub(crate) fn phase_column(kind: &Kind) -> Column {
+    column(
+        "Status",
+        "string",
+        0,
+        &kind.doc("/status/phase"),
+        Cell::Computed(|object| {
+            if object::deletion_timestamp(object).is_some() {
+                "Terminating".into()
+            } else {
+                str_at(object, "/status/phase").into()
+            }
+        }),
+    )
+}
+
+/// VOLUMEATTRIBUTESCLASS of PersistentVolumes (`what` = `pv`) and claims (`pvc`), in kube's
+/// words; `<unset>` without a class.
+pub(crate) fn attributes_class_column(what: &str) -> Column {
+    let pointer = "/spec/volumeAttributesClassName";
+    column(
+        "VolumeAttributesClass",
+        "string",
+        0,
+        &format!("VolumeAttributesClass of the {what}"),
+        Cell::Field { pointer, show: |class| text_or_unset(class, false) },
+    )
+}
+
+/// The wide VOLUMEMODE of PersistentVolumes and claims, `<unset>` when not set.
+pub(crate) fn volume_mode_column(kind: &Kind) -> Column {
+    kind.field_column("VolumeMode", "string", 1, "/spec/volumeMode", |mode| {
+        text_or_unset(mode, true)
+    })
+}
+
+/// A string field, `<unset>` when absent (or, if `empty_unset`, empty).
+fn text_or_unset(value: Option<&Value>, empty_unset: bool) -> Value {
+    match value.and_then(Value::as_str) {
+        Some("") if empty_unset => "<unset>".into(),
+        Some(text) => text.into(),
+        None => "<unset>".into(),
+    }
+}
+
 fn table() -> TableSpec {
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Status",
-                "string",
-                0,
-                "phase represents the current phase of PersistentVolumeClaim.",
-                Cell::Computed(|claim| {
-                    if object::deletion_timestamp(claim).is_some() {
-                        "Terminating".into()
-                    } else {
-                        str_at(claim, "/status/phase").into()
-                    }
-                }),
-            ),
+            phase_column(&KIND),
             column(
                 "Volume",
                 "string",
                 0,
-                "volumeName is the binding reference to the PersistentVolume backing this claim.",
+                &KIND.doc("/spec/volumeName"),
                 Cell::Computed(|claim| str_at(claim, "/spec/volumeName").into()),
             ),
             column(
                 "Capacity",
                 "string",
                 0,
-                "capacity represents the actual resources of the underlying volume.",
+                &KIND.doc("/status/capacity"),
                 Cell::Computed(|claim| {
                     if !bound(claim) {
                         return "".into();
@@ -424,9 +458,7 @@ fn table() -> TableSpec {
                 "Access Modes",
                 "string",
                 0,
-                "accessModes contains the actual access modes the volume backing the PVC has. \
-                 More info: \
-                 https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1",
+                &KIND.doc("/status/accessModes"),
                 Cell::Computed(|claim| {
                     if bound(claim) {
                         access_modes_text(array_at(claim, "/status/accessModes")).into()
@@ -442,28 +474,9 @@ fn table() -> TableSpec {
                 "StorageClass of the pvc",
                 Cell::Computed(|claim| claim_class(claim).into()),
             ),
-            column(
-                "VolumeAttributesClass",
-                "string",
-                0,
-                "VolumeAttributesClass of the pvc",
-                Cell::Computed(|claim| match claim.pointer("/spec/volumeAttributesClassName") {
-                    Some(Value::String(class)) => class.clone().into(),
-                    _ => "<unset>".into(),
-                }),
-            ),
+            attributes_class_column("pvc"),
             age_column(),
-            column(
-                "VolumeMode",
-                "string",
-                1,
-                "volumeMode defines what type of volume is required by the claim. Value of \
-                 Filesystem is implied when not included in claim spec.",
-                Cell::Computed(|claim| match str_at(claim, "/spec/volumeMode") {
-                    "" => "<unset>".into(),
-                    mode => mode.into(),
-                }),
-            ),
+            volume_mode_column(&KIND),
         ],
     }
 }

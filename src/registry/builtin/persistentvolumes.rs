@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::persistentvolumeclaims::{BETA_STORAGE_CLASS, access_modes_text};
+use super::persistentvolumeclaims::{
+    BETA_STORAGE_CLASS, access_modes_text, attributes_class_column, phase_column,
+    volume_mode_column,
+};
 use super::{
     Kind, age_column, array_at, child_object, column, default_value, name_column, opt_array,
     opt_object, opt_str, str_at,
@@ -410,8 +413,7 @@ fn table() -> TableSpec {
                 "Capacity",
                 "string",
                 0,
-                "capacity is the description of the persistent volume's resources and capacity. \
-                 More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity",
+                &KIND.doc("/spec/capacity"),
                 Cell::Computed(|v| {
                     let amount = v.pointer("/spec/capacity/storage").and_then(Quantity::from_json);
                     amount.map_or_else(|| "0".to_owned(), |q| q.canonical()).into()
@@ -421,44 +423,22 @@ fn table() -> TableSpec {
                 "Access Modes",
                 "string",
                 0,
-                "accessModes contains all ways the volume can be mounted. More info: \
-                 https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes",
+                &KIND.doc("/spec/accessModes"),
                 Cell::Computed(|v| access_modes_text(array_at(v, "/spec/accessModes")).into()),
             ),
             column(
                 "Reclaim Policy",
                 "string",
                 0,
-                "persistentVolumeReclaimPolicy defines what happens to a persistent volume when \
-                 released from its claim. Valid options are Retain (default for manually created \
-                 PersistentVolumes), Delete (default for dynamically provisioned \
-                 PersistentVolumes), and Recycle (deprecated). Recycle must be supported by the \
-                 volume plugin underlying this PersistentVolume. More info: \
-                 https://kubernetes.io/docs/concepts/storage/persistent-volumes#reclaiming",
+                &KIND.doc("/spec/persistentVolumeReclaimPolicy"),
                 Cell::Computed(|v| str_at(v, "/spec/persistentVolumeReclaimPolicy").into()),
             ),
-            column(
-                "Status",
-                "string",
-                0,
-                "phase indicates if a volume is available, bound to a claim, or released by a \
-                 claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#phase",
-                Cell::Computed(|v| {
-                    if object::deletion_timestamp(v).is_some() {
-                        "Terminating".into()
-                    } else {
-                        str_at(v, "/status/phase").into()
-                    }
-                }),
-            ),
+            phase_column(&KIND),
             column(
                 "Claim",
                 "string",
                 0,
-                "claimRef is part of a bi-directional binding between PersistentVolume and \
-                 PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the \
-                 authoritative bind between PV and PVC. More info: \
-                 https://kubernetes.io/docs/concepts/storage/persistent-volumes#binding",
+                &KIND.doc("/spec/claimRef"),
                 Cell::Computed(|v| match v.pointer("/spec/claimRef") {
                     Some(claim) if claim.is_object() => {
                         format!("{}/{}", str_at(claim, "/namespace"), str_at(claim, "/name")).into()
@@ -473,37 +453,16 @@ fn table() -> TableSpec {
                 "StorageClass of the pv",
                 Cell::Computed(|v| volume_class(v).into()),
             ),
-            column(
-                "VolumeAttributesClass",
-                "string",
-                0,
-                "VolumeAttributesClass of the pv",
-                Cell::Computed(|v| match v.pointer("/spec/volumeAttributesClassName") {
-                    Some(Value::String(class)) => class.clone().into(),
-                    _ => "<unset>".into(),
-                }),
-            ),
+            attributes_class_column("pv"),
             column(
                 "Reason",
                 "string",
                 0,
-                "reason is a brief CamelCase string that describes any failure and is meant for \
-                 machine parsing and tidy display in the CLI.",
+                &KIND.doc("/status/reason"),
                 Cell::Computed(|v| str_at(v, "/status/reason").into()),
             ),
             age_column(),
-            column(
-                "VolumeMode",
-                "string",
-                1,
-                "volumeMode defines if a volume is intended to be used with a formatted \
-                 filesystem or to remain in raw block state. Value of Filesystem is implied when \
-                 not included in spec.",
-                Cell::Computed(|v| match str_at(v, "/spec/volumeMode") {
-                    "" => "<unset>".into(),
-                    mode => mode.into(),
-                }),
-            ),
+            volume_mode_column(&KIND),
         ],
     }
 }

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
+use super::columns::text_or_none;
 use super::podspec::{default_pod_only, default_pod_spec, qos_class, validate_pod_spec};
 use super::system::{binding, ephemeral};
 use super::{
@@ -545,44 +546,22 @@ fn table() -> TableSpec {
                 "IP",
                 "string",
                 1,
-                "podIP address allocated to the pod. Routable at least within the cluster. Empty \
-                 if not yet allocated.",
+                &KIND.doc("/status/podIP"),
                 Cell::Computed(|pod| or_none(primary_pod_ip(pod))),
             ),
-            column(
-                "Node",
-                "string",
-                1,
-                "NodeName indicates in which node this pod is scheduled. If empty, this pod is a \
-                 candidate for scheduling by the scheduler defined in schedulerName. Once this \
-                 field is set, the kubelet for this node becomes responsible for the lifecycle of \
-                 this pod. This field should not be used to express a desire for the pod to be \
-                 scheduled on a specific node. \
-                 https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename",
-                Cell::Computed(|pod| or_none(str_at(pod, "/spec/nodeName"))),
-            ),
-            column(
+            KIND.field_column("Node", "string", 1, "/spec/nodeName", text_or_none),
+            KIND.field_column(
                 "Nominated Node",
                 "string",
                 1,
-                "nominatedNodeName is set only when this pod preempts other pods on the node, but \
-                 it cannot be scheduled right away as preemption victims receive their graceful \
-                 termination periods. This field does not guarantee that the pod will be \
-                 scheduled on this node. Scheduler may decide to place the pod elsewhere if other \
-                 nodes become available sooner. Scheduler may also decide to give the resources \
-                 on this node to a higher priority pod that is created after preemption. As a \
-                 result, this field may be different than PodSpec.nodeName when the pod is \
-                 scheduled.",
-                Cell::Computed(|pod| or_none(str_at(pod, "/status/nominatedNodeName"))),
+                "/status/nominatedNodeName",
+                text_or_none,
             ),
             column(
                 "Readiness Gates",
                 "string",
                 1,
-                "If specified, all readiness gates will be evaluated for pod readiness. A pod is \
-                 ready when all its containers are ready AND all conditions specified in the \
-                 readiness gates have status equal to \"True\" More info: \
-                 https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates",
+                &KIND.doc("/spec/readinessGates"),
                 Cell::Computed(readiness_gates),
             ),
         ],

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::podspec::{default_pod_spec, validate_pod_template};
-use super::{Kind, array_at, column, format_labels, name_column, str_at};
+use super::workloads::container_columns;
+use super::{Kind, column, format_labels, name_column};
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
@@ -58,43 +59,22 @@ impl Strategy for PodTemplateStrategy {
     }
 }
 
-/// kube's `layoutContainerCells`: names and images, comma-separated.
-pub(crate) fn containers(template: &Value) -> (String, String) {
-    let containers = array_at(template, "/spec/containers");
-    let names: Vec<&str> = containers.iter().map(|c| str_at(c, "/name")).collect();
-    let images: Vec<&str> = containers.iter().map(|c| str_at(c, "/image")).collect();
-    (names.join(","), images.join(","))
-}
-
-/// The template of a PodTemplate (`null` when missing).
-fn template(object: &Value) -> &Value {
-    object.get("template").unwrap_or(&Value::Null)
-}
-
 fn table() -> TableSpec {
+    let [containers, images] = container_columns(0, "/template/spec/containers");
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Containers",
-                "string",
-                0,
-                "Names of each container in the template.",
-                Cell::Computed(|t| containers(template(t)).0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                0,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|t| containers(template(t)).1.into()),
-            ),
+            containers,
+            images,
             column(
                 "Pod Labels",
                 "string",
                 0,
                 "The labels for the pod template.",
-                Cell::Computed(|t| format_labels(t.pointer("/template/metadata/labels")).into()),
+                Cell::Field {
+                    pointer: "/template/metadata/labels",
+                    show: |l| format_labels(l).into(),
+                },
             ),
         ],
     }

@@ -196,9 +196,7 @@ fn table() -> TableSpec {
                 "Value",
                 "integer",
                 0,
-                "value represents the integer value of this priority class. This is the actual \
-                 priority that pods receive when they have the name of this class in their pod \
-                 spec.",
+                &KIND.doc("/value"),
                 Cell::Computed(|class| {
                     json!(class.get("value").and_then(Value::as_i64).unwrap_or(0))
                 }),
@@ -207,12 +205,7 @@ fn table() -> TableSpec {
                 "Global-Default",
                 "boolean",
                 0,
-                "globalDefault specifies whether this PriorityClass should be considered as the \
-                 default priority for pods that do not have any priority class. Only one \
-                 PriorityClass can be marked as `globalDefault`. However, if more than one \
-                 PriorityClasses exists with their `globalDefault` field set to true, the \
-                 smallest value of such global default PriorityClasses will be used as the \
-                 default priority.",
+                &KIND.doc("/globalDefault"),
                 Cell::Computed(|class| {
                     json!(class.get("globalDefault").and_then(Value::as_bool).unwrap_or(false))
                 }),
@@ -222,8 +215,7 @@ fn table() -> TableSpec {
                 "PreemptionPolicy",
                 "string",
                 0,
-                "preemptionPolicy is the Policy for preempting pods with lower priority. One of \
-                 Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.",
+                &KIND.doc("/preemptionPolicy"),
                 Cell::Computed(|class| super::str_at(class, "/preemptionPolicy").into()),
             ),
         ],

@@ -8,17 +8,17 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::workloads::{
-    container_cells, count, default_template, format_label_selector,
+    TEMPLATE_CONTAINERS, container_columns, default_template, replica_columns, selector_column,
     validate_always_running_template, validate_required_selector, validate_selector_unchanged,
     validate_template_labels,
 };
 use super::{
-    Kind, age_column, column, default_value, name_column, opt_int, opt_object, validate_nonnegative,
+    Kind, age_column, default_value, name_column, opt_int, opt_object, validate_nonnegative,
 };
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::{Resource, ScaleSubresource};
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 const KIND: Kind = Kind {
     group: "apps",
@@ -128,59 +128,18 @@ pub(crate) fn validate_status(object: &Value, counters: &[&str]) -> Vec<FieldCau
 }
 
 fn table() -> TableSpec {
+    let [desired, current, ready] = replica_columns(&KIND);
+    let [containers, images] = container_columns(1, TEMPLATE_CONTAINERS);
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Desired",
-                "integer",
-                0,
-                "Replicas is the number of desired pods. This is a pointer to distinguish between \
-                 explicit zero and unspecified. Defaults to 1. More info: \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/replicaset",
-                Cell::Computed(|r| count(r, "/spec/replicas").into()),
-            ),
-            column(
-                "Current",
-                "integer",
-                0,
-                "Replicas is the most recently observed number of replicas. More info: \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/replicaset",
-                Cell::Computed(|r| count(r, "/status/replicas").into()),
-            ),
-            column(
-                "Ready",
-                "integer",
-                0,
-                "The number of ready replicas for this replica set. A pod is ready when no \
-                 containers are failing.",
-                Cell::Computed(|r| count(r, "/status/readyReplicas").into()),
-            ),
+            desired,
+            current,
+            ready,
             age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|r| container_cells(r, "/spec/template/spec/containers").0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|r| container_cells(r, "/spec/template/spec/containers").1.into()),
-            ),
-            column(
-                "Selector",
-                "string",
-                1,
-                "Selector is a label query over pods that should match the replica count. Label \
-                 keys and values that must match in order to be controlled by this replica set. \
-                 It must match the pod template's labels. More info: \
-                 https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-                Cell::Computed(|r| format_label_selector(r.pointer("/spec/selector")).into()),
-            ),
+            containers,
+            images,
+            selector_column(&KIND, "/spec/selector"),
         ],
     }
 }

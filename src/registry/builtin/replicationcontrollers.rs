@@ -11,16 +11,15 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::podspec::{default_pod_spec, validate_pod_template};
-use super::podtemplates::containers;
+use super::workloads::{TEMPLATE_CONTAINERS, container_columns, replica_columns};
 use super::{
-    Kind, age_column, child_object, column, default_value, format_labels, go_string_map,
-    invalid_rendered, name_column, opt_int, opt_object, opt_string_map, str_at,
-    validate_nonnegative,
+    Kind, age_column, child_object, default_value, format_labels, go_string_map, invalid_rendered,
+    name_column, opt_int, opt_object, opt_string_map, str_at, validate_nonnegative,
 };
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::{Resource, ScaleSubresource};
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 const KIND: Kind = Kind {
     group: "",
@@ -205,68 +204,22 @@ impl Strategy for ControllerStrategy {
     }
 }
 
-fn count(controller: &Value, pointer: &str) -> i64 {
-    controller.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
-}
-
-fn template(controller: &Value) -> &Value {
-    controller.pointer("/spec/template").unwrap_or(&Value::Null)
-}
-
 fn table() -> TableSpec {
+    let [desired, current, ready] = replica_columns(&KIND);
+    let [containers, images] = container_columns(1, TEMPLATE_CONTAINERS);
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Desired",
-                "integer",
-                0,
-                "Replicas is the number of desired replicas. This is a pointer to distinguish \
-                 between explicit zero and unspecified. Defaults to 1. More info: \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller",
-                Cell::Computed(|c| count(c, "/spec/replicas").into()),
-            ),
-            column(
-                "Current",
-                "integer",
-                0,
-                "Replicas is the most recently observed number of replicas. More info: \
-                 https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller",
-                Cell::Computed(|c| count(c, "/status/replicas").into()),
-            ),
-            column(
-                "Ready",
-                "integer",
-                0,
-                "The number of ready replicas for this replication controller.",
-                Cell::Computed(|c| count(c, "/status/readyReplicas").into()),
-            ),
+            desired,
+            current,
+            ready,
             age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|c| containers(template(c)).0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|c| containers(template(c)).1.into()),
-            ),
-            column(
-                "Selector",
-                "string",
-                1,
-                "Selector is a label query over pods that should match the Replicas count. If \
-                 Selector is empty, it is defaulted to the labels present on the Pod template. \
-                 Label keys and values that must match in order to be controlled by this \
-                 replication controller, if empty defaulted to labels on Pod template. More \
-                 info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-                Cell::Computed(|c| format_labels(c.pointer("/spec/selector")).into()),
-            ),
+            containers,
+            images,
+            // A ReplicationController's selector is a plain map of labels.
+            KIND.field_column("Selector", "string", 1, "/spec/selector", |s| {
+                format_labels(s).into()
+            }),
         ],
     }
 }

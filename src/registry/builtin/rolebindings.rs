@@ -210,20 +210,13 @@ fn subjects_of(binding: &Value, kind: &str) -> String {
 
 /// The printer of `kubectl get rolebindings` / `clusterrolebindings`.
 pub(crate) fn table(namespaced: bool) -> TableSpec {
-    let (type_name, role_ref_doc) = if namespaced {
-        (
-            "roleBinding",
-            "RoleRef can reference a Role in the current namespace or a ClusterRole in the \
-             global namespace. If the RoleRef cannot be resolved, the Authorizer must return an \
-             error.",
-        )
+    // kube describes ROLE by the binding kind's `roleRef`.
+    let (type_name, kind) = if namespaced {
+        ("roleBinding", KIND)
     } else {
-        (
-            "clusterRoleBinding",
-            "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef \
-             cannot be resolved, the Authorizer must return an error.",
-        )
+        ("clusterRoleBinding", Kind { kind: "ClusterRoleBinding", ..KIND })
     };
+    let role_ref_doc = kind.doc("/roleRef");
     let wide = |name: &str, what: &str, cell: fn(&Value) -> Value| -> Column {
         column(name, "string", 1, &format!("{what} in the {type_name}"), Cell::Computed(cell))
     };
@@ -234,7 +227,7 @@ pub(crate) fn table(namespaced: bool) -> TableSpec {
                 "Role",
                 "string",
                 0,
-                role_ref_doc,
+                &role_ref_doc,
                 Cell::Computed(|b| {
                     format!("{}/{}", role_ref_str(b, "kind"), role_ref_str(b, "name")).into()
                 }),

@@ -7,14 +7,15 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::columns::item_count;
 use super::configmaps::{MAX_SIZE, decode_base64, decoded_len, immutable_changes, validate_key};
-use super::{Kind, age_column, child_object, column, immutable, name_column, opt_object, str_at};
+use super::{Kind, age_column, child_object, immutable, name_column, opt_object, str_at};
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 pub const TYPE_OPAQUE: &str = "Opaque";
 pub const TYPE_SERVICE_ACCOUNT_TOKEN: &str = "kubernetes.io/service-account-token";
@@ -211,26 +212,10 @@ fn table() -> TableSpec {
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Type",
-                "string",
-                0,
-                "Used to facilitate programmatic handling of secret data. More info: \
-                 https://kubernetes.io/docs/concepts/configuration/secret/#secret-types",
-                Cell::Computed(|s| str_at(s, "/type").into()),
-            ),
-            column(
-                "Data",
-                "string",
-                0,
-                "Data contains the secret data. Each key must consist of alphanumeric characters, \
-                 '-', '_' or '.'. The serialized form of the secret data is a base64 encoded \
-                 string, representing the arbitrary (possibly non-string) data value here. \
-                 Described in https://tools.ietf.org/html/rfc4648#section-4",
-                Cell::Computed(|s| {
-                    s.get("data").and_then(Value::as_object).map_or(0, Map::len).into()
-                }),
-            ),
+            KIND.field_column("Type", "string", 0, "/type", |t| {
+                t.and_then(Value::as_str).unwrap_or("").into()
+            }),
+            KIND.field_column("Data", "string", 0, "/data", item_count),
             age_column(),
         ],
     }

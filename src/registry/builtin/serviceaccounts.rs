@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Kind, age_column, column, name_column, object_items, opt_array, opt_bool};
+use super::columns::item_count;
+use super::{Kind, age_column, name_column, object_items, opt_array, opt_bool};
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 const KIND: Kind = Kind {
     group: "",
@@ -73,22 +74,7 @@ fn table() -> TableSpec {
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Secrets",
-                "string",
-                0,
-                "Secrets is a list of the secrets in the same namespace that pods running using \
-                 this ServiceAccount are allowed to use. Pods are only limited to this list if \
-                 this service account has a \"kubernetes.io/enforce-mountable-secrets\" \
-                 annotation set to \"true\". This field should not be used to find \
-                 auto-generated service account token secrets for use outside of pods. Instead, \
-                 tokens can be requested directly using the TokenRequest API, or service account \
-                 token secrets can be manually created. More info: \
-                 https://kubernetes.io/docs/concepts/configuration/secret",
-                Cell::Computed(|sa| {
-                    sa.get("secrets").and_then(Value::as_array).map_or(0, Vec::len).into()
-                }),
-            ),
+            KIND.field_column("Secrets", "string", 0, "/secrets", item_count),
             age_column(),
         ],
     }

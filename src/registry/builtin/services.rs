@@ -5,7 +5,7 @@
 //! as kube's REST layer keeps them, and kube's validation.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -162,11 +162,27 @@ fn default_type_dependent(svc: &mut Value) {
     }
 }
 
+/// Whether `svc` is `default/kubernetes`, whose address is the cluster IP range's first.
+fn is_kubernetes_service(svc: &Value) -> bool {
+    object::namespace(svc) == Some(super::system::kubernetes::NAMESPACE)
+        && object::name(svc) == Some(super::system::kubernetes::NAME)
+}
+
+/// Another Service asking for the `kubernetes` Service's address (the range's first), which is
+/// refused as taken even while that Service is being recreated. One that holds it already
+/// (stored before the address was reserved) keeps it.
+fn taken_from_kubernetes(svc: &Value, allocators: &Allocators, uid: &str, ip: Ipv4Addr) -> bool {
+    allocators.reserved_for_kubernetes(ip)
+        && !is_kubernetes_service(svc)
+        && !allocators.holds(uid, Alloc::Ip(IpAddr::V4(ip)))
+}
+
 /// Assigns what a service of its type needs and does not have — cluster IPs (`None` stays
 /// headless), node ports and the health-check node port — and claims what it asks for, all for
 /// its uid. A requested value another Service holds is left unclaimed: validation refuses it.
 fn allocate(svc: &mut Value, allocators: &Allocators) {
     let uid = object::uid(svc).unwrap_or_default().to_owned();
+    let is_kubernetes = is_kubernetes_service(svc);
     let needs_ip = needs_cluster_ip(svc);
     let needs_ports = needs_node_ports(svc);
     let needs_health = needs_health_check_port(svc);
@@ -188,6 +204,7 @@ fn allocate(svc: &mut Value, allocators: &Allocators) {
             }
         } else if let Ok(IpAddr::V4(requested)) = ip.parse::<IpAddr>()
             && allocators.ip_range().contains(requested)
+            && (is_kubernetes || !allocators.reserved_for_kubernetes(requested))
         {
             allocators.claim(&uid, Alloc::Ip(IpAddr::V4(requested)));
         }
@@ -627,6 +644,14 @@ fn validate_spec(svc: &Value, allocators: &Allocators, causes: &mut Vec<FieldCau
         Some(_) => {}
     }
 
+    if cluster_ip.is_empty() && needs_cluster_ip(svc) {
+        // Nothing was free. kube answers a 500 in these words; a strategy refuses with a cause.
+        causes.push(invalid_rendered(
+            "spec.clusterIPs",
+            "[]string(nil)",
+            "failed to allocate a serviceIP: range is full",
+        ));
+    }
     if !cluster_ip.is_empty() && !headless {
         match cluster_ip.parse::<IpAddr>() {
             Err(_) => causes.push(FieldCause::invalid(
@@ -642,7 +667,10 @@ fn validate_spec(svc: &Value, allocators: &Allocators, causes: &mut Vec<FieldCau
                      range of valid IPs is {ip_range}"
                 ),
             )),
-            Ok(IpAddr::V4(ip)) if allocators.held_by_other(uid, Alloc::Ip(IpAddr::V4(ip))) => {
+            Ok(IpAddr::V4(ip))
+                if allocators.held_by_other(uid, Alloc::Ip(IpAddr::V4(ip)))
+                    || taken_from_kubernetes(svc, allocators, uid, ip) =>
+            {
                 causes.push(invalid_rendered(
                     "spec.clusterIPs",
                     &go_string_slice(spec.get("clusterIPs")),
@@ -820,39 +848,14 @@ fn table() -> TableSpec {
                 "Type",
                 "string",
                 0,
-                "type determines how the Service is exposed. Defaults to ClusterIP. Valid options \
-                 are ExternalName, ClusterIP, NodePort, and LoadBalancer. \"ClusterIP\" allocates \
-                 a cluster-internal IP address for load-balancing to endpoints. Endpoints are \
-                 determined by the selector or if that is not specified, by manual construction \
-                 of an Endpoints object or EndpointSlice objects. If clusterIP is \"None\", no \
-                 virtual IP is allocated and the endpoints are published as a set of endpoints \
-                 rather than a virtual IP. \"NodePort\" builds on ClusterIP and allocates a port \
-                 on every node which routes to the same endpoints as the clusterIP. \
-                 \"LoadBalancer\" builds on NodePort and creates an external load-balancer (if \
-                 supported in the current cloud) which routes to the same endpoints as the \
-                 clusterIP. \"ExternalName\" aliases this service to the specified externalName. \
-                 Several other fields do not apply to ExternalName services. More info: \
-                 https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types",
+                &KIND.doc("/spec/type"),
                 Cell::Computed(|svc| service_type(svc).into()),
             ),
             column(
                 "Cluster-IP",
                 "string",
                 0,
-                "clusterIP is the IP address of the service and is usually assigned randomly. If \
-                 an address is specified manually, is in-range (as per system configuration), and \
-                 is not in use, it will be allocated to the service; otherwise creation of the \
-                 service will fail. This field may not be changed through updates unless the type \
-                 field is also being changed to ExternalName (which requires this field to be \
-                 blank) or the type field is being changed from ExternalName (in which case this \
-                 field may optionally be specified, as describe above).  Valid values are \
-                 \"None\", empty string (\"\"), or a valid IP address. Setting this to \"None\" \
-                 makes a \"headless service\" (no virtual IP), which is useful when direct \
-                 endpoint connections are preferred and proxying is not required.  Only applies \
-                 to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when \
-                 creating a Service of type ExternalName, creation will fail. This field will be \
-                 wiped when updating a Service to type ExternalName. More info: \
-                 https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies",
+                &KIND.doc("/spec/clusterIP"),
                 Cell::Computed(|svc| match str_at(svc, "/spec/clusterIPs/0") {
                     "" => "<none>".into(),
                     ip => ip.into(),
@@ -862,19 +865,14 @@ fn table() -> TableSpec {
                 "External-IP",
                 "string",
                 0,
-                "externalIPs is a list of IP addresses for which nodes in the cluster will also \
-                 accept traffic for this service.  These IPs are not managed by Kubernetes.  The \
-                 user is responsible for ensuring that traffic arrives at a node with this IP.  A \
-                 common example is external load-balancers that are not part of the Kubernetes \
-                 system.",
+                &KIND.doc("/spec/externalIPs"),
                 Cell::Computed(|svc| external_ip(svc).into()),
             ),
             column(
                 "Port(s)",
                 "string",
                 0,
-                "The list of ports that are exposed by this service. More info: \
-                 https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies",
+                &KIND.doc("/spec/ports"),
                 Cell::Computed(|svc| ports(svc).into()),
             ),
             age_column(),
@@ -882,11 +880,7 @@ fn table() -> TableSpec {
                 "Selector",
                 "string",
                 1,
-                "Route service traffic to pods with label keys and values matching this selector. \
-                 If empty or not present, the service is assumed to have an external process \
-                 managing its endpoints, which Kubernetes will not modify. Only applies to types \
-                 ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More \
-                 info: https://kubernetes.io/docs/concepts/services-networking/service/",
+                &KIND.doc("/spec/selector"),
                 Cell::Computed(|svc| format_labels(svc.pointer("/spec/selector")).into()),
             ),
         ],

@@ -12,17 +12,17 @@ use serde_json::{Map, Value, json};
 use super::persistentvolumeclaims::default_claim;
 use super::replicasets::validate_status;
 use super::workloads::{
-    container_cells, count, default_template, validate_required_selector, validate_restart_always,
-    validate_template_labels,
+    TEMPLATE_CONTAINERS, container_columns, default_template, ready_column,
+    validate_required_selector, validate_restart_always, validate_template_labels,
 };
 use super::{
-    Kind, age_column, child_object, column, default_string, default_value, name_column, opt_int,
+    Kind, age_column, child_object, default_string, default_value, name_column, opt_int,
     opt_object, opt_str, opt_string_map, validate_nonnegative,
 };
 use crate::meta::validation::{FieldCause, validate_annotations, validate_labels};
 use crate::registry::resource::{Resource, ScaleSubresource};
 use crate::registry::strategy::Strategy;
-use crate::registry::table::{Cell, TableSpec};
+use crate::registry::table::TableSpec;
 
 const KIND: Kind = Kind {
     group: "apps",
@@ -269,36 +269,8 @@ fn validate_retention_policy(spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 fn table() -> TableSpec {
-    TableSpec {
-        columns: vec![
-            name_column(),
-            column(
-                "Ready",
-                "string",
-                0,
-                "Number of the pod with ready state",
-                Cell::Computed(|s| {
-                    format!("{}/{}", count(s, "/status/readyReplicas"), count(s, "/spec/replicas"))
-                        .into()
-                }),
-            ),
-            age_column(),
-            column(
-                "Containers",
-                "string",
-                1,
-                "Names of each container in the template.",
-                Cell::Computed(|s| container_cells(s, "/spec/template/spec/containers").0.into()),
-            ),
-            column(
-                "Images",
-                "string",
-                1,
-                "Images referenced by each container in the template.",
-                Cell::Computed(|s| container_cells(s, "/spec/template/spec/containers").1.into()),
-            ),
-        ],
-    }
+    let [containers, images] = container_columns(1, TEMPLATE_CONTAINERS);
+    TableSpec { columns: vec![name_column(), ready_column(), age_column(), containers, images] }
 }
 
 #[cfg(test)]

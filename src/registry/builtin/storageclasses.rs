@@ -189,7 +189,7 @@ impl Strategy for StorageClassStrategy {
 fn table() -> TableSpec {
     TableSpec {
         columns: vec![
-            super::Column {
+            crate::registry::table::Column {
                 // The default class is printed `name (default)`, as kubectl shows it.
                 cell: Cell::Computed(|class| {
                     let name = str_at(class, "/metadata/name");
@@ -206,15 +206,14 @@ fn table() -> TableSpec {
                 "Provisioner",
                 "string",
                 0,
-                "Indicates the type of the provisioner.",
+                &KIND.doc("/provisioner"),
                 Cell::Computed(|class| str_at(class, "/provisioner").into()),
             ),
             column(
                 "ReclaimPolicy",
                 "string",
                 0,
-                "Dynamically provisioned PersistentVolumes of this storage class are created with \
-                 this reclaimPolicy. Defaults to Delete.",
+                &KIND.doc("/reclaimPolicy"),
                 Cell::Computed(|class| match str_at(class, "/reclaimPolicy") {
                     "" => "Delete".into(),
                     policy => policy.into(),
@@ -224,9 +223,7 @@ fn table() -> TableSpec {
                 "VolumeBindingMode",
                 "string",
                 0,
-                "VolumeBindingMode indicates how PersistentVolumeClaims should be provisioned and \
-                 bound. When unset, VolumeBindingImmediate is used. This field is only honored \
-                 by servers that enable the VolumeScheduling feature.",
+                &KIND.doc("/volumeBindingMode"),
                 Cell::Computed(|class| match str_at(class, "/volumeBindingMode") {
                     "" => "Immediate".into(),
                     mode => mode.into(),
@@ -236,7 +233,7 @@ fn table() -> TableSpec {
                 "AllowVolumeExpansion",
                 "string",
                 0,
-                "AllowVolumeExpansion shows whether the storage class allow volume expand.",
+                &KIND.doc("/allowVolumeExpansion"),
                 Cell::Computed(|class| {
                     json!(class.get("allowVolumeExpansion").and_then(Value::as_bool) == Some(true))
                 }),

@@ -161,14 +161,13 @@ fn table() -> TableSpec {
     TableSpec {
         columns: vec![
             name_column(),
-            super::Column {
+            crate::registry::table::Column {
                 format: "name".to_owned(),
                 ..column(
                     "Attacher",
                     "string",
                     0,
-                    "attacher indicates the name of the volume driver that MUST handle this \
-                     request. This is the name returned by GetPluginName().",
+                    &KIND.doc("/spec/attacher"),
                     Cell::Computed(|a| str_at(a, "/spec/attacher").into()),
                 )
             },
@@ -176,22 +175,21 @@ fn table() -> TableSpec {
                 "PV",
                 "string",
                 0,
-                "persistentVolumeName represents the name of the persistent volume to attach.",
+                &KIND.doc("/spec/source/persistentVolumeName"),
                 Cell::Computed(|a| str_at(a, "/spec/source/persistentVolumeName").into()),
             ),
             column(
                 "Node",
                 "string",
                 0,
-                "nodeName represents the node that the volume should be attached to.",
+                &KIND.doc("/spec/nodeName"),
                 Cell::Computed(|a| str_at(a, "/spec/nodeName").into()),
             ),
             column(
                 "Attached",
                 "boolean",
                 0,
-                "attached indicates the volume is successfully attached. This field must only be \
-                 set by the entity completing the attach operation, i.e. the external-attacher.",
+                &KIND.doc("/status/attached"),
                 Cell::Computed(|a| {
                     json!(a.pointer("/status/attached").and_then(Value::as_bool).unwrap_or(false))
                 }),

@@ -1,16 +1,20 @@
-//! What the workload kinds share (`apps/v1` ReplicaSets, StatefulSets, DaemonSets, `batch/v1`
-//! Jobs and CronJobs): pod-template defaults, the selector and its match against the template's
-//! labels as kube's apps validation words them, the immutable selector, and the printer cells
-//! every workload shows (containers, images, selector). Data flows one way: each kind's
-//! strategy calls these on the object it is defaulting or validating.
+//! What the workload kinds share (`apps/v1` Deployments, ReplicaSets, StatefulSets, DaemonSets,
+//! `batch/v1` Jobs and CronJobs, core ReplicationControllers and PodTemplates): pod-template
+//! defaults, the selector and its match against the template's labels as kube's apps validation
+//! words them, the immutable selector, and the printer columns they have in common (READY,
+//! DESIRED/CURRENT/READY, CONTAINERS, IMAGES, SELECTOR), each written once. Data flows one way:
+//! each kind's strategy calls these on the object it is defaulting or validating, and its
+//! `table()` takes its columns from here.
 
 use serde_json::{Map, Value};
 
+use super::columns::count as count_cell;
 use super::deployments::go_label_selector;
 use super::podspec::{default_pod_spec, validate_pod_template};
-use super::{array_at, go_string_map, invalid_rendered, str_at};
+use super::{Kind, array_at, column, go_string_map, invalid_rendered, str_at};
 use crate::meta::labels::{LabelSelector, validate_label_selector};
 use crate::meta::validation::FieldCause;
+use crate::registry::table::{Cell, Column};
 
 /// `spec.template.spec` of a workload (`pointer` to the template), pod-spec defaults applied.
 pub(crate) fn default_template(object: &mut Value, pointer: &str) {
@@ -164,14 +168,6 @@ pub(crate) fn validate_selector_unchanged(
     }
 }
 
-/// kube's `layoutContainerCells`: the template's container names and images, comma-separated.
-pub(crate) fn container_cells(object: &Value, containers_pointer: &str) -> (String, String) {
-    let containers = array_at(object, containers_pointer);
-    let names: Vec<&str> = containers.iter().map(|c| str_at(c, "/name")).collect();
-    let images: Vec<&str> = containers.iter().map(|c| str_at(c, "/image")).collect();
-    (names.join(","), images.join(","))
-}
-
 /// `metav1.FormatLabelSelector`: the selector's string form, `<none>` when empty or absent,
 /// `<error>` when it does not parse.
 pub(crate) fn format_label_selector(selector: Option<&Value>) -> String {
@@ -214,6 +210,71 @@ pub(crate) fn validate_positive_int_or_percent(
         ));
     }
     Some(number)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printer columns.
+
+/// Where a workload's pod template keeps its containers.
+pub(crate) const TEMPLATE_CONTAINERS: &str = "/spec/template/spec/containers";
+
+/// The READY column of Deployments and StatefulSets: ready replicas over desired (`2/3`), in
+/// kube's words (no field documents it).
+pub(crate) fn ready_column() -> Column {
+    column(
+        "Ready",
+        "string",
+        0,
+        "Number of the pod with ready state",
+        Cell::Computed(|workload| {
+            let ready = count(workload, "/status/readyReplicas");
+            format!("{ready}/{}", count(workload, "/spec/replicas")).into()
+        }),
+    )
+}
+
+/// DESIRED, CURRENT and READY of ReplicaSets and ReplicationControllers: `spec.replicas`,
+/// `status.replicas` and `status.readyReplicas`, described by those fields.
+pub(crate) fn replica_columns(kind: &Kind) -> [Column; 3] {
+    [
+        kind.field_column("Desired", "integer", 0, "/spec/replicas", count_cell),
+        kind.field_column("Current", "integer", 0, "/status/replicas", count_cell),
+        kind.field_column("Ready", "integer", 0, "/status/readyReplicas", count_cell),
+    ]
+}
+
+/// CONTAINERS and IMAGES of the pod template whose containers are at `containers` (kube's
+/// `layoutContainerCells`: names and images, comma-separated), in kube's words; `priority` 1
+/// (wide) for workloads, 0 for PodTemplates.
+pub(crate) fn container_columns(priority: i32, containers: &'static str) -> [Column; 2] {
+    [
+        column(
+            "Containers",
+            "string",
+            priority,
+            "Names of each container in the template.",
+            Cell::Field { pointer: containers, show: |c| joined(c, "/name") },
+        ),
+        column(
+            "Images",
+            "string",
+            priority,
+            "Images referenced by each container in the template.",
+            Cell::Field { pointer: containers, show: |c| joined(c, "/image") },
+        ),
+    ]
+}
+
+/// One string field of each container, comma-separated.
+fn joined(containers: Option<&Value>, field: &str) -> Value {
+    let containers = containers.and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    containers.iter().map(|c| str_at(c, field)).collect::<Vec<_>>().join(",").into()
+}
+
+/// The wide SELECTOR of a kind with a structured label selector at `pointer`, as
+/// `metav1.FormatLabelSelector` prints it, described by that field.
+pub(crate) fn selector_column(kind: &Kind, pointer: &'static str) -> Column {
+    kind.field_column("Selector", "string", 1, pointer, |s| format_label_selector(s).into())
 }
 
 #[cfg(test)]

@@ -198,6 +198,7 @@ impl Store {
             let mut patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
             check_type(resource, &patched)?;
             check_name(name, &patched)?;
+            let patched = crate::patch::strict::check_result(resource, op, patched)?;
             let pinned = object::resource_version(&patched).map(str::to_owned);
             if pinned.as_deref().is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                 return Err(Retry::Fail(conflict(resource, name)));

@@ -403,11 +403,6 @@ impl Strategy for FlowSchemaStrategy {
     }
 }
 
-const PRIORITY_LEVEL: &str =
-    "`name` is the name of the priority level configuration being referenced Required.";
-const MATCHING_PRECEDENCE: &str = "`matchingPrecedence` is used to choose among the FlowSchemas that match a given request. The chosen FlowSchema is among those with the numerically lowest (which we take to be logically highest) MatchingPrecedence.  Each MatchingPrecedence value must be ranged in [1,10000]. Note that if the precedence is not specified, it will be set to 1000 as default.";
-const DISTINGUISHER_METHOD: &str = "`distinguisherMethod` defines how to compute the flow distinguisher for requests that match this schema. `nil` specifies that the distinguisher is disabled and thus will always be the empty string.";
-
 /// MissingPL: the status of the `Dangling` condition kube's APF controller sets, `?` without.
 fn missing_priority_level(schema: &Value) -> Value {
     array_at(schema, "/status/conditions")
@@ -424,14 +419,14 @@ fn table() -> TableSpec {
                 "PriorityLevel",
                 "string",
                 0,
-                PRIORITY_LEVEL,
+                &KIND.doc("/spec/priorityLevelConfiguration/name"),
                 Cell::Computed(|s| str_at(s, "/spec/priorityLevelConfiguration/name").into()),
             ),
             column(
                 "MatchingPrecedence",
                 "string",
                 0,
-                MATCHING_PRECEDENCE,
+                &KIND.doc("/spec/matchingPrecedence"),
                 Cell::Computed(|s| {
                     json!(
                         s.pointer("/spec/matchingPrecedence").and_then(Value::as_i64).unwrap_or(0)
@@ -442,7 +437,7 @@ fn table() -> TableSpec {
                 "DistinguisherMethod",
                 "string",
                 0,
-                DISTINGUISHER_METHOD,
+                &KIND.doc("/spec/distinguisherMethod"),
                 Cell::Computed(|s| match s.pointer("/spec/distinguisherMethod") {
                     Some(method) if method.is_object() => str_at(method, "/type").into(),
                     _ => "<none>".into(),

@@ -281,31 +281,29 @@ impl Strategy for PriorityLevelStrategy {
     }
 }
 
-const TYPE: &str = "`type` indicates whether this priority level is subject to limitation on request execution.  A value of `\"Exempt\"` means that requests of this priority level are not subject to a limit (and thus are never queued) and do not detract from the capacity made available to other priority levels.  A value of `\"Limited\"` means that (a) requests of this priority level _are_ subject to limits and (b) some of the server's limited capacity is made available exclusively to this priority level. Required.";
-const NOMINAL_SHARES: &str = "`nominalConcurrencyShares` (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats available at this priority level. This is used both for requests dispatched from this priority level as well as requests dispatched from other priority levels borrowing seats from this level. The server's concurrency limit (ServerCL) is divided among the Limited priority levels in proportion to their NCS values:\n\nNominalCL(i)  = ceil( ServerCL * NCS(i) / sum_ncs ) sum_ncs = sum[priority level k] NCS(k)\n\nBigger numbers mean a larger nominal concurrency limit, at the expense of every other priority level.\n\nIf not specified, this field defaults to a value of 30.\n\nSetting this field to zero supports the construction of a \"jail\" for this priority level that is used to hold some request(s)";
-const QUEUES: &str = "`queues` is the number of queues for this priority level. The queues exist independently at each apiserver. The value must be positive.  Setting it to 1 effectively precludes shufflesharding and thus makes the distinguisher method of associated flow schemas irrelevant.  This field has a default value of 64.";
-const HAND_SIZE: &str = "`handSize` is a small positive number that configures the shuffle sharding of requests into queues.  When enqueuing a request at this priority level the request's flow identifier (a string pair) is hashed and the hash value is used to shuffle the list of queues and deal a hand of the size specified here.  The request is put into one of the shortest queues in that hand. `handSize` must be no larger than `queues`, and should be significantly smaller (so that a few heavy flows do not saturate most of the queues).  See the user-facing documentation for more extensive guidance on setting this field.  This field has a default value of 8.";
-const QUEUE_LENGTH_LIMIT: &str = "`queueLengthLimit` is the maximum number of requests allowed to be waiting in a given queue of this priority level at a time; excess requests are rejected.  This value must be positive.  If not specified, it will be defaulted to 50.";
-
 /// A Limited level's queuing number, `<none>` for other levels or without queuing.
-fn queuing(level: &Value, key: &str) -> Value {
-    level
-        .pointer(&format!("/spec/limited/limitResponse/queuing/{key}"))
-        .filter(|_| level.pointer("/spec/limited").is_some_and(Value::is_object))
-        .cloned()
-        .unwrap_or_else(|| "<none>".into())
-}
-
 fn table() -> TableSpec {
+    // The queuing of a Limited level with a Queue response; `<none>` for the others.
+    let queuing = |name: &str, pointer: &'static str| {
+        KIND.field_column(name, "string", 0, pointer, |value| {
+            value.cloned().unwrap_or_else(|| "<none>".into())
+        })
+    };
     TableSpec {
         columns: vec![
             name_column(),
-            column("Type", "string", 0, TYPE, Cell::Computed(|l| str_at(l, "/spec/type").into())),
+            column(
+                "Type",
+                "string",
+                0,
+                &KIND.doc("/spec/type"),
+                Cell::Computed(|l| str_at(l, "/spec/type").into()),
+            ),
             column(
                 "NominalConcurrencyShares",
                 "string",
                 0,
-                NOMINAL_SHARES,
+                &KIND.doc("/spec/limited/nominalConcurrencyShares"),
                 Cell::Computed(|l| match l.pointer("/spec/limited") {
                     Some(limited) if limited.is_object() => json!(
                         limited
@@ -316,15 +314,9 @@ fn table() -> TableSpec {
                     _ => "<none>".into(),
                 }),
             ),
-            column("Queues", "string", 0, QUEUES, Cell::Computed(|l| queuing(l, "queues"))),
-            column("HandSize", "string", 0, HAND_SIZE, Cell::Computed(|l| queuing(l, "handSize"))),
-            column(
-                "QueueLengthLimit",
-                "string",
-                0,
-                QUEUE_LENGTH_LIMIT,
-                Cell::Computed(|l| queuing(l, "queueLengthLimit")),
-            ),
+            queuing("Queues", "/spec/limited/limitResponse/queuing/queues"),
+            queuing("HandSize", "/spec/limited/limitResponse/queuing/handSize"),
+            queuing("QueueLengthLimit", "/spec/limited/limitResponse/queuing/queueLengthLimit"),
             age_column(),
         ],
     }

@@ -282,59 +282,18 @@ fn table(v1: bool) -> TableSpec {
         [reference, targets, min_pods, max_pods, replicas]
     };
     let [reference, targets, min_pods, max_pods, replicas] = cells;
+    // kube prints both versions with one printer, described by the v2 fields.
+    let described = |name: &str, pointer: &str, cell: fn(&Value) -> Value| {
+        column(name, "string", 0, &V2.doc(pointer), Cell::Computed(cell))
+    };
     TableSpec {
         columns: vec![
             name_column(),
-            column(
-                "Reference",
-                "string",
-                0,
-                "scaleTargetRef points to the target resource to scale, and is used to the pods \
-                 for which metrics should be collected, as well as to actually change the replica \
-                 count.",
-                Cell::Computed(reference),
-            ),
-            column(
-                "Targets",
-                "string",
-                0,
-                "metrics contains the specifications for which to use to calculate the desired \
-                 replica count (the maximum replica count across all metrics will be used).  The \
-                 desired replica count is calculated multiplying the ratio between the target \
-                 value and the current value by the current number of pods.  Ergo, metrics used \
-                 must decrease as the pod count is increased, and vice-versa.  See the individual \
-                 metric source types for more information about how each type of metric must \
-                 respond. If not set, the default metric will be set to 80% average CPU \
-                 utilization.",
-                Cell::Computed(targets),
-            ),
-            column(
-                "MinPods",
-                "string",
-                0,
-                "minReplicas is the lower limit for the number of replicas to which the \
-                 autoscaler can scale down.  It defaults to 1 pod.  minReplicas is allowed to be \
-                 0 if the alpha feature gate HPAScaleToZero is enabled and at least one Object or \
-                 External metric is configured.  Scaling is active as long as at least one metric \
-                 value is available.",
-                Cell::Computed(min_pods),
-            ),
-            column(
-                "MaxPods",
-                "string",
-                0,
-                "maxReplicas is the upper limit for the number of replicas to which the \
-                 autoscaler can scale up. It cannot be less that minReplicas.",
-                Cell::Computed(max_pods),
-            ),
-            column(
-                "Replicas",
-                "string",
-                0,
-                "currentReplicas is current number of replicas of pods managed by this \
-                 autoscaler, as last seen by the autoscaler.",
-                Cell::Computed(replicas),
-            ),
+            described("Reference", "/spec/scaleTargetRef", reference),
+            described("Targets", "/spec/metrics", targets),
+            described("MinPods", "/spec/minReplicas", min_pods),
+            described("MaxPods", "/spec/maxReplicas", max_pods),
+            described("Replicas", "/status/currentReplicas", replicas),
             age_column(),
         ],
     }

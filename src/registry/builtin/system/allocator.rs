@@ -19,6 +19,11 @@
 //! replicas creating at the same moment could pick the same address; kube avoids it with a
 //! RangeAllocation object written by compare-and-swap. One replica is race-free.
 //!
+//! The range's first address is the `default/kubernetes` Service's ([`IpRange::first`]): it is
+//! never handed out, whether or not that Service is stored at the moment (it is recreated
+//! after a delete, and a restart lists it again), and the Services strategy refuses it to any
+//! other Service that asks for it ([`Allocators::reserved_for_kubernetes`]).
+//!
 //! As in kube, the bottom of each range (min(max(16, size/16), 256) addresses; min(max(16,
 //! size/32), 128) ports) is kept for values clients ask for: dynamic allocation takes from the
 //! rest first.
@@ -224,6 +229,17 @@ impl Allocators {
         self.state().claim(alloc, uid, Instant::now())
     }
 
+    /// Whether `ip` is the `default/kubernetes` Service's: the range's first address, which no
+    /// other Service gets.
+    pub fn reserved_for_kubernetes(&self, ip: Ipv4Addr) -> bool {
+        ip == self.ip_range().first()
+    }
+
+    /// Whether `uid` holds `alloc` (stored or claimed).
+    pub fn holds(&self, uid: &str, alloc: Alloc) -> bool {
+        self.state().owner(alloc, Instant::now()) == Some(uid)
+    }
+
     /// The Service holding `alloc`, if it is not `uid`.
     pub fn held_by_other(&self, uid: &str, alloc: Alloc) -> bool {
         !self.state().is_free_for(alloc, uid, Instant::now())
@@ -247,6 +263,9 @@ impl Allocators {
             for step in 0..span {
                 let offset = from + (start + step) % span;
                 let ip = Ipv4Addr::from(range.base + offset as u32);
+                if ip == range.first() {
+                    continue; // the `kubernetes` Service's, always
+                }
                 if state.claim(Alloc::Ip(IpAddr::V4(ip)), uid, now) {
                     return Some(ip);
                 }
@@ -435,6 +454,27 @@ mod tests {
     }
 
     #[test]
+    fn the_first_address_is_never_handed_out() {
+        let allocators = Allocators::default();
+        // A /29: six usable addresses, the first reserved, so five Services fit.
+        let ports = PortRange::parse(DEFAULT_NODE_PORT_RANGE).unwrap();
+        allocators.configure(IpRange::parse("10.0.0.0/29").unwrap(), ports);
+        let first = allocators.ip_range().first();
+        assert!(allocators.reserved_for_kubernetes(first));
+        let mut got = BTreeSet::new();
+        for n in 0..5 {
+            let uid = format!("uid-{n}");
+            let ip = allocators.allocate_ip(&uid).expect("an address");
+            assert_ne!(ip, first);
+            assert!(allocators.holds(&uid, Alloc::Ip(IpAddr::V4(ip))));
+            got.insert(ip);
+        }
+        assert_eq!(got.len(), 5);
+        assert_eq!(allocators.allocate_ip("uid-5"), None, "full: the first stays reserved");
+        assert!(!allocators.holds("uid-5", Alloc::Ip(IpAddr::V4(first))));
+    }
+
+    #[test]
     fn dynamic_allocation_is_distinct_and_skips_the_static_band() {
         let small = Allocators::default();
         small.configure(
@@ -442,11 +482,11 @@ mod tests {
             PortRange::parse("30000-30019").unwrap(),
         );
         let mut seen = BTreeSet::new();
-        // 30 usable addresses: the 16 of the static band come last.
-        for n in 0..30 {
+        // 30 usable addresses, the first the `kubernetes` Service's: the static band comes last.
+        for n in 0..29 {
             let got = small.allocate_ip(&format!("u{n}")).expect("room left");
             let offset = u32::from(got) - u32::from(Ipv4Addr::new(10, 0, 0, 0));
-            assert!((1..=30).contains(&offset), "{got}");
+            assert!((2..=30).contains(&offset), "{got}");
             if n < 14 {
                 assert!(offset >= 16, "dynamic band first: {got}");
             }
