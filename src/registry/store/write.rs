@@ -195,10 +195,10 @@ impl Store {
         let name = op.name.as_str();
         self.guaranteed_update(resource, op, true, |current| async move {
             let served = self.to_served(resource, &current.object).await?;
-            let mut patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
+            let patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
             check_type(resource, &patched)?;
             check_name(name, &patched)?;
-            let patched = crate::patch::strict::check_result(resource, op, patched)?;
+            let mut patched = crate::patch::strict::check_result(resource, op, patched)?;
             let pinned = object::resource_version(&patched).map(str::to_owned);
             if pinned.as_deref().is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                 return Err(Retry::Fail(conflict(resource, name)));
