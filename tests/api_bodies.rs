@@ -423,16 +423,21 @@ async fn bodies_are_written_in_kubes_field_order() {
     );
 
     // A created object in Go's order at every depth (the built-in schema's): kind, apiVersion,
-    // metadata in ObjectMeta's order with labels by key (a Go map), then ConfigMap's `immutable`
-    // before `data`, whose keys are sorted (a Go map); GET and LIST say the same.
+    // metadata in ObjectMeta's order with labels by key (a Go map) and the creator's
+    // `managedFields` entry (ManagedFieldsEntry's order; a client without a User-Agent is
+    // `unknown`), then ConfigMap's `immutable` before `data`, whose keys are sorted (a Go map);
+    // GET and LIST say the same.
     let sent = br#"{"data":{"z":"1","a":"2"},"metadata":{"labels":{"b":"2","a":"1"},"name":"ordered"},"apiVersion":"v1","kind":"ConfigMap","immutable":false}"#;
     let (code, body) = api.call_raw(Method::POST, CMS, "application/json", sent.to_vec()).await;
     assert_eq!(code.as_u16(), 201);
     let created: Value = serde_json::from_slice(&body).unwrap();
     let meta = &created["metadata"];
     let expected = format!(
-        r#"{{"kind":"ConfigMap","apiVersion":"v1","metadata":{{"name":"ordered","namespace":"default","uid":{},"resourceVersion":{},"generation":1,"creationTimestamp":{},"labels":{{"a":"1","b":"2"}}}},"immutable":false,"data":{{"a":"2","z":"1"}}}}"#,
-        meta["uid"], meta["resourceVersion"], meta["creationTimestamp"]
+        r#"{{"kind":"ConfigMap","apiVersion":"v1","metadata":{{"name":"ordered","namespace":"default","uid":{},"resourceVersion":{},"generation":1,"creationTimestamp":{},"labels":{{"a":"1","b":"2"}},"managedFields":[{{"manager":"unknown","operation":"Update","apiVersion":"v1","time":{},"fieldsType":"FieldsV1","fieldsV1":{{"f:data":{{".":{{}},"f:a":{{}},"f:z":{{}}}},"f:immutable":{{}},"f:metadata":{{"f:labels":{{".":{{}},"f:a":{{}},"f:b":{{}}}}}}}}}}]}},"immutable":false,"data":{{"a":"2","z":"1"}}}}"#,
+        meta["uid"],
+        meta["resourceVersion"],
+        meta["creationTimestamp"],
+        meta["managedFields"][0]["time"]
     );
     assert_eq!(text(body), expected);
     let (_, body) = api.call_raw(Method::GET, &format!("{CMS}/ordered"), "", vec![]).await;
@@ -497,8 +502,11 @@ async fn custom_resources_are_written_with_sorted_keys() {
     assert_eq!(
         String::from_utf8(body).unwrap(),
         format!(
-            r#"{{"apiVersion":"shop.example.com/v1","kind":"Widget","metadata":{{"creationTimestamp":{},"generation":1,"name":"w","namespace":"default","resourceVersion":{},"uid":{}}},"spec":{{"color":"red","size":1}}}}"#,
-            meta["creationTimestamp"], meta["resourceVersion"], meta["uid"]
+            r#"{{"apiVersion":"shop.example.com/v1","kind":"Widget","metadata":{{"creationTimestamp":{},"generation":1,"managedFields":[{{"apiVersion":"shop.example.com/v1","fieldsType":"FieldsV1","fieldsV1":{{"f:spec":{{".":{{}},"f:color":{{}},"f:size":{{}}}}}},"manager":"unknown","operation":"Update","time":{}}}],"name":"w","namespace":"default","resourceVersion":{},"uid":{}}},"spec":{{"color":"red","size":1}}}}"#,
+            meta["creationTimestamp"],
+            meta["managedFields"][0]["time"],
+            meta["resourceVersion"],
+            meta["uid"]
         )
     );
 }

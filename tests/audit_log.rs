@@ -155,6 +155,8 @@ async fn the_policy_decides_what_the_log_records_and_audit_ids_match() {
     assert!(cm_event.get("impersonatedUser").is_none(), "{cm_event}");
     assert_eq!(cm_event["userAgent"], "audit-test/1.0");
     assert_eq!(cm_event["annotations"]["authorization.k8s.io/decision"], "allow");
+    // The write's field manager: no fieldManager, so the User-Agent's name.
+    assert_eq!(cm_event["annotations"]["kube-ledger.io/field-manager"], "audit-test");
 
     let [as_alice] = of(&events, &impersonated_id)[..] else { panic!("{events:#?}") };
     assert_eq!(as_alice["user"]["username"], "kubernetes-admin", "{as_alice}");

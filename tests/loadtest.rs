@@ -9,7 +9,9 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use loadtest::config::{Controller, ListParams, Reads, TlsFiles, WatchBurst, WatchFanout, Writes};
+use loadtest::config::{
+    ApplyParams, Controller, ListParams, Reads, TlsFiles, WatchBurst, WatchFanout, Writes,
+};
 use loadtest::{Config, Error, Scenario, Target};
 use serde_json::Value;
 use support::etcd::TestEtcd;
@@ -217,6 +219,23 @@ async fn list_whole_and_paginated() {
     let paged = report.measurement("list paged (50/page)").unwrap();
     assert!(whole.ok > 0 && paged.ok > 0, "{}", report.table());
     assert_eq!((whole.errors, paged.errors), (0, 0), "{}", report.table());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_apply_and_merge_patch_never_write() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::embedded().await;
+    let scenario = Scenario::Apply(ApplyParams { keys: 50, value_bytes: 16 });
+    let mut config = config(&server, scenario, 1);
+    config.clients = 2;
+    // The scenario itself fails the run if the object's resourceVersion moved.
+    let report = loadtest::run(config).await.unwrap();
+    println!("{}", report.table());
+    let applies = report.measurement("apply (unchanged)").unwrap();
+    let merges = report.measurement("merge patch (unchanged)").unwrap();
+    assert!(applies.ok > 0 && merges.ok > 0, "{}", report.table());
+    assert_eq!((applies.errors, merges.errors), (0, 0), "{}", report.table());
+    assert!(report.ratios.contains_key("apply/merge-patch"), "{}", report.table());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,5 +1,6 @@
 //! The Python `kubernetes` client (PyPI) against the real binary: create, list with selectors
-//! and pages, watch and resume from a resourceVersion, a Deployment scaled via `/scale`, as the
+//! and pages, watch and resume from a resourceVersion, a Deployment scaled via `/scale`, server-side apply
+//! with two managers, a conflict and `force_conflicts` (the dynamic client), as the
 //! admin (client certificate) and as a ServiceAccount (bearer token). The checks live in
 //! `tests/python/client_smoke.py`.
 

@@ -23,8 +23,9 @@ use crate::authn::UserInfo;
 use crate::filters::{PeerAddr, RequestInfo};
 use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
+use crate::meta::validation::FieldCause;
 use crate::patch::PatchType;
-use crate::registry::operation::FieldValidation;
+use crate::registry::operation::{CreateCheck, FieldValidation};
 use crate::registry::store::delete::Deletion;
 use crate::registry::store::write::Part;
 use crate::registry::store::{DeleteOptions, ListParams, WatchParams};
@@ -32,6 +33,9 @@ use crate::registry::table::{IncludeObject, render_table};
 use crate::registry::{Operation, Resource};
 use crate::schema::unknown::{self, Node};
 use crate::storage::Verb;
+
+/// The audit annotation naming the field manager of a write.
+pub const FIELD_MANAGER_ANNOTATION: &str = "kube-ledger.io/field-manager";
 
 /// kube-apiserver's request body limit.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -203,6 +207,39 @@ fn json_patch_issues(raw: Option<&unknown::Raw>) -> Vec<String> {
     issues
 }
 
+/// [`Call::patch_options`]: sets `op.force` and the PatchOptions' `force`, or the 422.
+pub(crate) fn patch_options(
+    query: &Query,
+    op: &mut Operation,
+    patch_type: PatchType,
+) -> Result<(), ApiError> {
+    let force = query.get("force").map(|_| query.flag("force")).transpose()?;
+    let mut causes = Vec::new();
+    if patch_type != PatchType::Apply {
+        if force.is_some() {
+            causes.push(FieldCause::forbidden("force", "may not be specified for non-apply patch"));
+        }
+    } else if op.field_manager.as_deref().is_none_or(str::is_empty) {
+        causes.push(FieldCause::required("fieldManager", "is required for apply patch"));
+    }
+    if !causes.is_empty() {
+        let causes = causes
+            .into_iter()
+            .map(|c| super::status::Cause {
+                reason: c.reason.as_str().to_owned(),
+                message: c.message,
+                field: c.field,
+            })
+            .collect();
+        return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", causes));
+    }
+    op.force = force.unwrap_or(false);
+    if let (Some(force), Some(options)) = (force, op.options.as_mut()) {
+        options["force"] = force.into();
+    }
+    Ok(())
+}
+
 /// What a write sends, for [`Call::field_validation`].
 enum Written<'a> {
     /// A create or update body, decoded.
@@ -218,6 +255,8 @@ struct Requester {
     user_agent: String,
     source: Option<std::net::SocketAddr>,
     audit: Option<AuditHandle>,
+    /// For an apply: whether the user may also create (the authorization filter's).
+    create_check: Option<CreateCheck>,
 }
 
 impl Requester {
@@ -239,6 +278,7 @@ impl Requester {
             user_agent: header("user-agent").unwrap_or_default().to_owned(),
             source: extensions.get::<PeerAddr>().map(|PeerAddr(addr)| *addr),
             audit: extensions.get::<AuditHandle>().cloned(),
+            create_check: extensions.get::<CreateCheck>().cloned(),
         }
     }
 }
@@ -287,7 +327,12 @@ impl Call {
             let name = self.path.name.clone().unwrap_or_default();
             let op = match self.method {
                 Method::PUT => self.operation(Verb::Update, &name, "UpdateOptions")?,
-                Method::PATCH => self.operation(Verb::Patch, &name, "PatchOptions")?,
+                Method::PATCH => {
+                    let mut op = self.operation(Verb::Patch, &name, "PatchOptions")?;
+                    let patch_type = negotiate::patch_type(&self.headers, true)?;
+                    self.patch_options(&mut op, patch_type)?;
+                    op
+                }
                 _ => self.base_operation(Verb::Update, &name),
             };
             return scale::handle(
@@ -368,6 +413,11 @@ impl Call {
             op = op.with_field_manager(self.query.value("fieldManager"), options_kind)?;
             if let Some(manager) = &op.field_manager {
                 options["fieldManager"] = manager.clone().into();
+            }
+            // Who wrote, for the audit log (kube's events have no field of their own for it).
+            let manager = op.manager();
+            if !manager.is_empty() {
+                op.annotate(FIELD_MANAGER_ANNOTATION, &manager);
             }
             if let Some(mode) = self.query.value("fieldValidation") {
                 options["fieldValidation"] = mode.into();
@@ -809,13 +859,43 @@ impl Call {
 
     async fn patch(&self, name: &str) -> Result<Response, ApiError> {
         self.require_namespace()?;
-        let patch_type = negotiate::patch_type(&self.headers)?;
-        let op = self.operation(Verb::Patch, name, "PatchOptions")?;
+        let patch_type = negotiate::patch_type(&self.headers, self.takes_strategic())?;
+        let mut op = self.operation(Verb::Patch, name, "PatchOptions")?;
+        self.patch_options(&mut op, patch_type)?;
+        if patch_type == PatchType::Apply {
+            return self.apply(op).await;
+        }
         let pruned = self.field_validation(&op, Written::Patch(patch_type))?;
         let body = pruned.as_ref().unwrap_or(&self.body);
         let store = &self.state.store;
         let patched = store.patch(&self.resource, &op, patch_type, body).await;
         self.respond_to_write(&op, StatusCode::OK, patched)
+    }
+
+    /// Server-side apply: the body is a configuration (YAML or JSON) merged by field
+    /// ownership; 201 when it created the object.
+    async fn apply(&self, mut op: Operation) -> Result<Response, ApiError> {
+        let config = negotiate::decode_apply_config(&self.body)?;
+        op.create_check = self.requester.create_check.clone();
+        let applied = self.state.store.apply(&self.resource, &op, config).await;
+        let (status, result) = match applied {
+            Ok(applied) if applied.created => (StatusCode::CREATED, Ok(applied.object)),
+            Ok(applied) => (StatusCode::OK, Ok(applied.object)),
+            Err(err) => (StatusCode::OK, Err(err)),
+        };
+        self.respond_to_write(&op, status, result)
+    }
+
+    /// Whether the resource takes strategic merge patch (built-in kinds).
+    fn takes_strategic(&self) -> bool {
+        let (gv, kind) = (&self.resource.gv, &self.resource.kind);
+        crate::patch::StrategicSchema::for_kind(&gv.group, &gv.version, kind).is_some()
+    }
+
+    /// kube's `ValidatePatchOptions` for what PATCH adds to the other writes' options: `force`
+    /// only with an apply patch, and an apply patch only with a `fieldManager` (422).
+    fn patch_options(&self, op: &mut Operation, patch_type: PatchType) -> Result<(), ApiError> {
+        patch_options(&self.query, op, patch_type)
     }
 
     /// The DeleteOptions of the query and body, and the operation with the body's `dryRun`.

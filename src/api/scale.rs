@@ -51,7 +51,10 @@ pub async fn handle(
             negotiate::decode_object(&body, kind, "Scale")?
         }
         Method::PATCH => {
-            let patch_type = negotiate::patch_type(&headers)?;
+            let patch_type = negotiate::patch_type(&headers, true)?;
+            if patch_type == PatchType::Apply {
+                return apply(&state, &resource, &spec, op, output, &body).await;
+            }
             crate::registry::store::apply_patch_to_kind(
                 ("autoscaling", "v1", "Scale"),
                 name,
@@ -93,6 +96,45 @@ pub async fn handle(
         Ok(updated) => negotiate::respond(output, StatusCode::OK, &scale_of(&spec, &updated)),
         // In the negotiated encoding, warnings kept (the caller's negotiation sees only `Err`).
         Err(error) => negotiate::error_response(negotiate::accept_of(&headers), true, error),
+    };
+    Ok(super::handlers::with_warnings(response, &op.warnings()))
+}
+
+/// Server-side apply of a `Scale` (helper ssa-wire's addition): the configuration's
+/// `spec.replicas` applied to the parent by the same manager through the subresource `scale`,
+/// so that the parent's entries record it (`subresource: scale`) and conflict with its other
+/// owners of the replicas field.
+async fn apply(
+    state: &ApiState,
+    resource: &Resource,
+    spec: &ScaleSubresource,
+    op: Operation,
+    output: negotiate::Output,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let config = negotiate::decode_apply_config(body)?;
+    let text = |field: &str| config.get(field).and_then(Value::as_str).unwrap_or_default();
+    let (api_version, kind) = (text("apiVersion"), text("kind"));
+    if (api_version, kind) != ("autoscaling/v1", "Scale") {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        return Err(ApiError::bad_request(format!(
+            "invalid object type: {group}/{version}, Kind={kind}"
+        )));
+    }
+    let mut parent = match config.pointer("/spec/replicas") {
+        Some(replicas) => nested(&spec.spec_replicas_path, replicas.clone()),
+        None => json!({}),
+    };
+    parent["apiVersion"] = resource.gv.api_version().into();
+    parent["kind"] = resource.kind.clone().into();
+    parent["metadata"] = json!({"name": op.name});
+    if let Some(rv) = object::resource_version(&config) {
+        parent["metadata"]["resourceVersion"] = rv.into();
+    }
+    let applied = state.store.apply(resource, &op, parent).await;
+    let response = match applied {
+        Ok(applied) => negotiate::respond(output, StatusCode::OK, &scale_of(spec, &applied.object)),
+        Err(error) => axum::response::IntoResponse::into_response(error),
     };
     Ok(super::handlers::with_warnings(response, &op.warnings()))
 }

@@ -26,6 +26,8 @@ use crate::api::request::Target;
 use crate::audit::AuditHandle;
 use crate::authn::UserInfo;
 use crate::authz::{Attributes, Authorizer, Forbidden};
+use crate::meta::status::ApiError;
+use crate::registry::operation::CreateCheck;
 
 /// The filter's state: the chain `--authorization-mode` built.
 #[derive(Debug, Clone)]
@@ -48,11 +50,32 @@ pub async fn authorize(
         audit.add_annotation("authorization.k8s.io/reason", decision.reason());
     }
     if decision.is_allowed() {
+        let mut request = request;
+        if request.extensions().get::<RequestInfo>().is_some_and(|info| info.apply) {
+            // An apply may create its object: kube authorizes `create` too, then.
+            let check = create_check(state.authorizer.clone(), attributes);
+            request.extensions_mut().insert(check);
+        }
         return next.run(request).await;
     }
     tracing::debug!(user = %attributes.user.name, verb = %attributes.verb, path = %attributes.path,
         reason = decision.reason(), "forbidden");
     forbidden(&Forbidden::for_request(&attributes, decision.reason()))
+}
+
+/// The `create` authorization of an apply that finds no object (kube's `withAuthorization`
+/// of a patch's create): the request's attributes with the verb `create`; a refusal is
+/// `<resource> "<name>" is forbidden: <reason>`.
+fn create_check(authorizer: Arc<dyn Authorizer>, request: Attributes) -> CreateCheck {
+    CreateCheck(Arc::new(move || {
+        let attributes = Attributes { verb: "create".to_owned(), ..request.clone() };
+        let decision = authorizer.authorize(&attributes);
+        if decision.is_allowed() {
+            return Ok(());
+        }
+        let (group, resource) = (&attributes.api_group, &attributes.resource);
+        Err(ApiError::forbidden(group, resource, &attributes.name, decision.reason()))
+    }))
 }
 
 /// The 403 response.

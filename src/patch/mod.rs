@@ -10,8 +10,10 @@
 //! - `application/strategic-merge-patch+json`: Kubernetes' strategic merge patch
 //!   ([`strategic`]), for built-in kinds only — custom resources get 415, as in kube.
 //!
-//! Server-side apply (`application/apply-patch+yaml`) is not a patch format in this sense and is
-//! not handled here.
+//! Server-side apply (`application/apply-patch+yaml`, [`PatchType::Apply`]) is named here with
+//! the other PATCH content types, but it is not a patch format in this sense: its body is a
+//! configuration merged by the field manager ([`crate::apply`]), which the store calls
+//! (`registry::store::apply`); [`apply_patch`] refuses it.
 //!
 //! A patch's result is then decoded strictly as the kind's type ([`strict`]: `fieldValidation`
 //! on the patched object).
@@ -102,6 +104,8 @@ pub enum PatchType {
     Merge,
     /// Kubernetes strategic merge patch.
     StrategicMerge,
+    /// Server-side apply: a (partial) object in YAML or JSON, merged by field ownership.
+    Apply,
 }
 
 impl PatchType {
@@ -111,14 +115,16 @@ impl PatchType {
             PatchType::Json => "application/json-patch+json",
             PatchType::Merge => "application/merge-patch+json",
             PatchType::StrategicMerge => "application/strategic-merge-patch+json",
+            PatchType::Apply => "application/apply-patch+yaml",
         }
     }
 
     /// The format named by a `Content-Type` header value; parameters (`; charset=utf-8`) and
-    /// case are ignored. `None` for anything else, including server-side apply.
+    /// case are ignored. `None` for anything else — `application/apply-patch+cbor` included, as
+    /// kube-apiserver without its CBOR feature gate.
     pub fn from_content_type(content_type: &str) -> Option<Self> {
         let media_type = content_type.split(';').next().unwrap_or("").trim();
-        [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge]
+        [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge, PatchType::Apply]
             .into_iter()
             .find(|t| t.media_type().eq_ignore_ascii_case(media_type))
     }
@@ -128,7 +134,8 @@ impl PatchType {
 ///
 /// `schema` is the kind's [`StrategicSchema`] (from [`StrategicSchema::for_kind`]); strategic
 /// merge patch without one is refused with [`PatchError::UnsupportedMediaType`], listing the
-/// types that are accepted for such a kind.
+/// types that are accepted for such a kind. An apply body is not a patch: the store hands it to
+/// the field manager, and here it is a [`PatchError::Decode`].
 pub fn apply_patch(
     original: &Value,
     patch_type: PatchType,
@@ -139,8 +146,17 @@ pub fn apply_patch(
     let strategic_schema = match (patch_type, schema) {
         (PatchType::StrategicMerge, None) => {
             return Err(PatchError::UnsupportedMediaType {
-                accepted: vec![PatchType::Json.media_type(), PatchType::Merge.media_type()],
+                accepted: vec![
+                    PatchType::Json.media_type(),
+                    PatchType::Merge.media_type(),
+                    PatchType::Apply.media_type(),
+                ],
             });
+        }
+        (PatchType::Apply, _) => {
+            return Err(PatchError::Decode(
+                "an apply patch is merged by the field manager, not patched".to_owned(),
+            ));
         }
         (_, schema) => schema,
     };
@@ -153,6 +169,9 @@ pub fn apply_patch(
         (PatchType::StrategicMerge, schema) => {
             let schema = schema.copied().unwrap_or_else(StrategicSchema::untyped);
             apply_strategic_merge_patch(original, &patch, &schema)
+        }
+        (PatchType::Apply, _) => {
+            Err(PatchError::Decode("an apply patch is merged by the field manager".to_owned()))
         }
     }
 }
@@ -278,7 +297,11 @@ mod tests {
             PatchType::from_content_type(" application/strategic-merge-patch+json "),
             Some(PatchType::StrategicMerge)
         );
-        assert_eq!(PatchType::from_content_type("application/apply-patch+yaml"), None);
+        assert_eq!(
+            PatchType::from_content_type("application/apply-patch+yaml; charset=utf-8"),
+            Some(PatchType::Apply)
+        );
+        assert_eq!(PatchType::from_content_type("application/apply-patch+cbor"), None);
         assert_eq!(PatchType::from_content_type("application/json"), None);
         assert_eq!(PatchType::from_content_type(""), None);
     }
@@ -448,8 +471,11 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "the body of the request was in an unknown format - accepted media types include: \
-             application/json-patch+json, application/merge-patch+json"
+             application/json-patch+json, application/merge-patch+json, \
+             application/apply-patch+yaml"
         );
+        let err = apply_patch(&original, PatchType::Apply, body, None).unwrap_err();
+        assert_eq!(err.code(), 400);
     }
 
     #[test]

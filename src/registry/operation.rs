@@ -75,6 +75,11 @@ pub struct Operation {
     pub dry_run: bool,
     /// `fieldManager`, validated as kube-apiserver does (≤ 128 bytes, printable).
     pub field_manager: Option<String>,
+    /// `force` of an apply patch: take the conflicting fields over.
+    pub force: bool,
+    /// For an apply patch: whether the user may create the object, asked only when the apply
+    /// would create it (kube authorizes `create` then, on top of the request's `patch`).
+    pub create_check: Option<CreateCheck>,
     pub field_validation: FieldValidation,
     /// CreateOptions / UpdateOptions / PatchOptions / DeleteOptions as AdmissionReview sends
     /// them.
@@ -108,6 +113,8 @@ impl Operation {
             subresource: String::new(),
             dry_run: false,
             field_manager: None,
+            force: false,
+            create_check: None,
             field_validation: FieldValidation::default(),
             options: None,
             warnings: Arc::default(),
@@ -196,6 +203,13 @@ impl Operation {
         }
     }
 
+    /// The manager of this write's fields: `fieldManager`, else the client's name from its
+    /// User-Agent, as kube-apiserver derives it.
+    pub fn manager(&self) -> String {
+        let given = self.field_manager.as_deref().filter(|m| !m.is_empty());
+        crate::apply::manager::manager_or_user_agent(given, &self.user_agent)
+    }
+
     /// What the ledger records with a write of this operation, as `verb`.
     pub fn provenance(&self, verb: Verb) -> Provenance {
         let source_ip = self.source.map(|addr| addr.ip().to_string()).unwrap_or_default();
@@ -207,7 +221,7 @@ impl Operation {
         let user_agent = &self.user_agent[..end];
         Provenance::now(&self.user.name, verb, &self.audit_id)
             .with_identity(&self.user.uid, &self.user.groups, user_agent, source_ip)
-            .with_field_manager(self.field_manager.as_deref().unwrap_or_default())
+            .with_field_manager(self.manager())
     }
 
     /// Adds a warning for the client, once.
@@ -238,6 +252,23 @@ impl Operation {
     /// The warnings raised so far.
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// The authorization of a create by apply, asked when the apply finds no object: `Ok`, or the
+/// 403 to answer with.
+#[derive(Clone)]
+pub struct CreateCheck(pub Arc<dyn Fn() -> Result<(), ApiError> + Send + Sync>);
+
+impl CreateCheck {
+    pub fn check(&self) -> Result<(), ApiError> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for CreateCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CreateCheck")
     }
 }
 
@@ -308,6 +339,8 @@ mod tests {
         assert_eq!(provenance.source_ip, "127.0.0.7");
         assert_eq!(provenance.field_manager, "kubectl-edit");
         assert_eq!(provenance.audit_id, op.audit_id);
+        op.field_manager = None;
+        assert_eq!(op.provenance(Verb::Update).field_manager, "kubectl");
         op.user_agent = "é".repeat(1000);
         assert_eq!(op.provenance(Verb::Update).user_agent, "é".repeat(512));
     }

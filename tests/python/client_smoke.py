@@ -3,6 +3,7 @@
 Run by tests/python_client.rs with the server's kubeconfig as the only argument; every check is an
 assert, so a failure exits non-zero with the failing line.
 """
+import json
 import sys
 import threading
 
@@ -95,4 +96,37 @@ assert deleted.kind == "ServiceAccount" and deleted.metadata.name == "robot", de
 status = core.delete_namespaced_config_map("late", "py")  # untyped: a dict
 assert status["kind"] == "Status" and status["status"] == "Success", status
 assert status["details"]["name"] == "late" and status["details"]["kind"] == "configmaps", status
+# Server-side apply through the dynamic client: create by apply, a second manager owning
+# another key, a conflict (409) on a field the first owns, and force taking it over.
+from kubernetes import dynamic  # noqa: E402
+
+dyn = dynamic.DynamicClient(client.ApiClient())
+cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+
+
+def applied(manager, data, force=None):
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "namespace": "py"}, "data": data}
+    return cms.server_side_apply(body=body, namespace="py", field_manager=manager, force_conflicts=force)
+
+
+created = applied("py-one", {"a": "1", "c": "3"})
+assert created.data.a == "1", created
+applied("py-two", {"b": "2"})
+try:
+    applied("py-two", {"a": "changed"})
+    raise AssertionError("expected a 409 conflict")
+except ApiException as e:
+    assert e.status == 409, e
+    # The body is the Status JSON, whose message quotes the owner ("py-one") escaped.
+    message = json.loads(e.body)["message"]
+    assert message == 'Apply failed with 1 conflict: conflict with "py-one": .data.a', message
+forced = applied("py-two", {"a": "changed", "b": "2"}, force=True)
+assert forced.data.a == "changed" and forced.data.b == "2", forced
+managers = {(m.manager, m.operation) for m in core.read_namespaced_config_map("ssa", "py").metadata.managed_fields}
+assert managers == {("py-one", "Apply"), ("py-two", "Apply")}, managers
+# py-two took a over; py-one keeps c.
+owners = [m.manager for m in core.read_namespaced_config_map("ssa", "py").metadata.managed_fields
+          if "f:data" in (m.fields_v1 or {}) and "f:a" in m.fields_v1["f:data"]]
+assert owners == ["py-two"], owners
+
 print("python client: all checks passed")

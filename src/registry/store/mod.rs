@@ -6,7 +6,9 @@
 //! stages, in this order:
 //!
 //! 1. **decode** — the served version converted to the storage version, the namespace settled
-//!    from the URL ([`write`]);
+//!    from the URL ([`write`]); just before the conversion, **field ownership**: the write's
+//!    manager recorded in `metadata.managedFields`, or an apply's configuration merged by
+//!    ownership into the live object, a 409 on conflicts ([`manage`], [`apply`]);
 //! 2. **mutating admission** — `admission::Chain::admit` ([`admit`]);
 //! 3. **strategy prepare** — ObjectMeta rules (names, uid, timestamps, generation, what a client
 //!    may not change) and the resource's [`Strategy`](super::Strategy) defaulting ([`write`]);
@@ -23,8 +25,10 @@
 //! `metadata.resourceVersion`: the log revision is the resourceVersion, set on the way out.
 
 mod admit;
+mod apply;
 pub mod delete;
 mod list;
+mod manage;
 mod patch;
 mod read;
 mod recent;
@@ -37,6 +41,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 pub use crate::patch::PatchType;
+pub use apply::Applied;
 pub use delete::DeleteOptions;
 pub use list::{ContinueToken, ListParams, ListResult};
 pub use watch::{WatchEvent, WatchObject, WatchParams};
@@ -63,6 +68,8 @@ pub struct Store {
     admission: Arc<Chain>,
     /// The objects this server's own writes stored lately (see [`recent`]).
     recent: Arc<recent::RecentWrites>,
+    /// The field managers of the resources written so far (see [`manage`]).
+    field_managers: Arc<manage::FieldManagers>,
 }
 
 /// How many times a write re-reads and retries after losing an optimistic-concurrency race it
@@ -73,7 +80,8 @@ const MAX_RETRIES: usize = 16;
 impl Store {
     pub fn new(storage: Arc<dyn Storage>, registry: Arc<Registry>, views: Views) -> Self {
         let admission = Arc::default();
-        Store { storage, registry, views, admission, recent: Arc::default() }
+        let (recent, field_managers) = (Arc::default(), Arc::default());
+        Store { storage, registry, views, admission, recent, field_managers }
     }
 
     /// The admission plugins every write passes.

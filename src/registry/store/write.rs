@@ -57,11 +57,24 @@ impl Store {
         &self,
         resource: &Resource,
         op: &Operation,
+        mut body: Value,
+    ) -> Result<Value, ApiError> {
+        check_type(resource, &body)?;
+        // Field ownership: the creator owns what it set.
+        self.manage_update(resource, op, &Value::Null, &mut body);
+        self.create_managed(resource, op, body).await
+    }
+
+    /// [`Store::create`] of a body whose `managedFields` are settled (a create, or an apply
+    /// that creates), from its conversion to the storage version on.
+    pub(super) async fn create_managed(
+        &self,
+        resource: &Resource,
+        op: &Operation,
         body: Value,
     ) -> Result<Value, ApiError> {
         let namespace = op.namespace.as_deref();
         // Decode.
-        check_type(resource, &body)?;
         let mut object = resource.conversion.to_storage_version(body).await?;
         settle_namespace(resource, namespace, &mut object)?;
         // Mutating admission (before the object is named, as in kube-apiserver).
@@ -115,16 +128,20 @@ impl Store {
         check_type(resource, &body)?;
         check_name(&op.name, &body)?;
         let precondition = object::resource_version(&body).map(str::to_owned);
-        let desired = resource.conversion.to_storage_version(body).await?;
         // With a client-supplied resourceVersion a lost race is the client's 409.
         let retry_conflicts = precondition.is_none();
         let precondition = precondition.as_deref();
+        let body = &body;
         self.guaranteed_update(resource, op, retry_conflicts, |current| {
-            let mut desired = desired.clone();
+            let mut desired = body.clone();
             async move {
                 if precondition.is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                     return Err(Retry::Fail(conflict(resource, &op.name)));
                 }
+                // Field ownership, in the served version, against the object it replaces.
+                let live = self.live_served(resource, &current).await?;
+                self.manage_update(resource, op, &live, &mut desired);
+                let mut desired = resource.conversion.to_storage_version(desired).await?;
                 settle_namespace(resource, op.namespace.as_deref(), &mut desired)?;
                 self.commit_update(resource, op, &current, desired, op.part()).await
             }
@@ -181,11 +198,12 @@ impl Store {
             let patched = super::patch::apply(resource, name, patch_type, &served, patch)?;
             check_type(resource, &patched)?;
             check_name(name, &patched)?;
-            let patched = crate::patch::strict::check_result(resource, op, patched)?;
+            let mut patched = crate::patch::strict::check_result(resource, op, patched)?;
             let pinned = object::resource_version(&patched).map(str::to_owned);
             if pinned.as_deref().is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                 return Err(Retry::Fail(conflict(resource, name)));
             }
+            self.manage_update(resource, op, &served, &mut patched);
             let mut desired = resource.conversion.to_storage_version(patched).await?;
             settle_namespace(resource, op.namespace.as_deref(), &mut desired)?;
             self.commit_update(resource, op, &current, desired, op.part()).await
@@ -217,17 +235,22 @@ impl Store {
         match part {
             Part::Main if declared => {}
             Part::Status => {
-                // Only the status moves; everything else stays as stored.
+                // Only the status moves (and the entries recording who moved it); everything
+                // else stays as stored.
                 let status = desired.get("status").cloned();
+                let managed = object::metadata_mut(&mut desired).shift_remove("managedFields");
                 desired = old.clone();
                 set_or_remove(&mut desired, "status", status);
+                set_managed_fields(&mut desired, managed);
             }
             Part::Finalize => {
                 let finalizers = desired.pointer("/spec/finalizers").cloned();
+                let managed = object::metadata_mut(&mut desired).shift_remove("managedFields");
                 desired = old.clone();
                 if let Some(spec) = desired.get_mut("spec") {
                     set_or_remove(spec, "finalizers", finalizers);
                 }
+                set_managed_fields(&mut desired, managed);
             }
             Part::Main if resource.status_subresource => {
                 set_or_remove(&mut desired, "status", old.get("status").cloned());
@@ -346,6 +369,19 @@ impl Store {
         }
     }
 
+    /// The object a write starts from, in the served version: the decoded stored value itself
+    /// when the resource is served in its storage version.
+    pub(super) async fn live_served<'a>(
+        &self,
+        resource: &Resource,
+        current: &'a Current,
+    ) -> Result<std::borrow::Cow<'a, Value>, ApiError> {
+        if resource.gv == resource.storage_gv {
+            return Ok(std::borrow::Cow::Borrowed(&current.old));
+        }
+        Ok(std::borrow::Cow::Owned(self.to_served(resource, &current.object).await?))
+    }
+
     /// A storage-version object → served, with `revision` as its resourceVersion.
     async fn served(
         &self,
@@ -396,6 +432,15 @@ fn prepare_new(resource: &Resource, user: &UserInfo, object: &mut Value) -> Resu
         return Err(invalid(resource, &name, causes));
     }
     Ok(())
+}
+
+/// Sets an object's `metadata.managedFields`, or removes them when `None`.
+fn set_managed_fields(object: &mut Value, managed: Option<Value>) {
+    let meta = metadata_mut(object);
+    match managed {
+        Some(managed) => meta.insert("managedFields".into(), managed),
+        None => meta.shift_remove("managedFields"),
+    };
 }
 
 /// Sets `field` of an object to `value`, or removes it when `None`.
@@ -450,7 +495,7 @@ fn keep_server_owned_metadata(old: &Value, desired: &mut Value, by_server: bool)
 }
 
 /// A body's `apiVersion`/`kind`, when present, must be what the URL addresses.
-fn check_type(resource: &Resource, body: &Value) -> Result<(), ApiError> {
+pub(super) fn check_type(resource: &Resource, body: &Value) -> Result<(), ApiError> {
     if !body.is_object() {
         return Err(bad_request("the request body must be a JSON or YAML object"));
     }
@@ -476,7 +521,7 @@ fn check_type(resource: &Resource, body: &Value) -> Result<(), ApiError> {
 }
 
 /// The body's name, when present, must be the URL's.
-fn check_name(name: &str, body: &Value) -> Result<(), ApiError> {
+pub(super) fn check_name(name: &str, body: &Value) -> Result<(), ApiError> {
     match object::meta_str(body, "name") {
         Some(body_name) if !body_name.is_empty() && body_name != name => Err(bad_request(format!(
             "the name of the object ({body_name}) does not match the name on the URL ({name})"
@@ -487,7 +532,7 @@ fn check_name(name: &str, body: &Value) -> Result<(), ApiError> {
 
 /// Sets the object's namespace from the URL (400 when the body names another one); clears it
 /// for cluster-scoped resources.
-fn settle_namespace(
+pub(super) fn settle_namespace(
     resource: &Resource,
     namespace: Option<&str>,
     object: &mut Value,
