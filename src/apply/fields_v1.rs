@@ -7,10 +7,11 @@
 //! name. Text is compact JSON escaped as Go's `encoding/json` escapes it (`<`, `>`, `&`,
 //! U+2028 and U+2029 as `\u` escapes), so a set written here reads back the same in kube.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde_json::Value;
+
+use crate::meta::gojson;
 
 use super::path::PathElement;
 use super::set::Set;
@@ -51,9 +52,9 @@ pub fn element_key(element: &PathElement) -> String {
         PathElement::Key(fields) => {
             let object: serde_json::Map<String, Value> =
                 fields.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
-            format!("k:{}", go_json(&Value::Object(object)))
+            format!("k:{}", gojson::sorted(&Value::Object(object)))
         }
-        PathElement::Value(value) => format!("v:{}", go_json(value)),
+        PathElement::Value(value) => format!("v:{}", gojson::sorted(value)),
         PathElement::Index(i) => format!("i:{i}"),
     }
 }
@@ -83,58 +84,6 @@ pub fn parse_element(key: &str) -> Result<Option<PathElement>, FieldsV1Error> {
     }))
 }
 
-/// Compact JSON with Go's HTML-safe escapes; object fields sorted by name (as Go sorts a
-/// map's keys).
-fn go_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_value(value, &mut out);
-    out
-}
-
-fn write_value(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut fields: Vec<_> = map.iter().collect();
-            fields.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (name, v)) in fields.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(name, out);
-                out.push(':');
-                write_value(v, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(v, out);
-            }
-            out.push(']');
-        }
-        Value::String(s) => write_string(s, out),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-/// A JSON string as Go's `encoding/json` writes it.
-fn write_string(s: &str, out: &mut String) {
-    let quoted = serde_json::to_string(s).unwrap_or_default();
-    for c in quoted.chars() {
-        match c {
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-}
-
 /// One level: `{`, `".":{}` when the element holding it is a member, then members and
 /// children merged in order (an element in both is written once, as a child).
 fn write_set(set: &Set, member: bool, out: &mut String) {
@@ -144,7 +93,7 @@ fn write_set(set: &Set, member: bool, out: &mut String) {
         if !std::mem::take(&mut first) {
             out.push(',');
         }
-        write_string(key, out);
+        gojson::write_string(key, out);
         out.push(':');
     };
     if member {

@@ -64,49 +64,10 @@ pub fn keep_current(object: &mut Value, config: &Value) {
     if let Some(Value::Object(annotations)) = config.pointer_mut("/metadata/annotations") {
         annotations.shift_remove(LAST_APPLIED_ANNOTATION);
     }
-    let mut text = go_json(&config);
+    let mut text = crate::meta::gojson::sorted(&config);
     text.push('\n');
     if let Some(Value::Object(annotations)) = object.pointer_mut("/metadata/annotations") {
         annotations.insert(LAST_APPLIED_ANNOTATION.to_owned(), Value::String(text));
-    }
-}
-
-/// `value` as Go's `encoding/json` writes a decoded object: compact, object keys sorted,
-/// `<`, `>` and `&` escaped.
-pub fn go_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_go_json(value, &mut out);
-    out
-}
-
-fn write_go_json(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&super::managed::go_json_string(key));
-                out.push(':');
-                write_go_json(&map[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::String(s) => out.push_str(&super::managed::go_json_string(s)),
-        other => out.push_str(&other.to_string()),
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::UNIX_EPOCH;
 
 use serde_json::{Map, Value};
 
+use crate::meta::gojson;
 use crate::meta::validation::FieldCause;
 
 use super::fields_v1;
@@ -104,14 +105,14 @@ impl Entry {
     pub fn identifier(&self) -> String {
         let mut out = format!(
             "{{\"manager\":{},\"operation\":\"{}\"",
-            go_json_string(&self.manager),
+            gojson::string(&self.manager),
             self.operation.as_str()
         );
         if self.operation == Operation::Update && !self.api_version.is_empty() {
-            out.push_str(&format!(",\"apiVersion\":{}", go_json_string(&self.api_version)));
+            out.push_str(&format!(",\"apiVersion\":{}", gojson::string(&self.api_version)));
         }
         if !self.subresource.is_empty() {
-            out.push_str(&format!(",\"subresource\":{}", go_json_string(&self.subresource)));
+            out.push_str(&format!(",\"subresource\":{}", gojson::string(&self.subresource)));
         }
         out.push('}');
         out
@@ -291,7 +292,7 @@ fn decode_entry(i: usize, item: &Value) -> Result<Entry, ManagedError> {
         other => {
             return Err(ManagedError(format!(
                 "invalid fieldsType {} in managed fields entry {i}",
-                go_json_string(other)
+                gojson::string(other)
             )));
         }
     }
@@ -391,24 +392,6 @@ pub fn validate(object: &Value) -> Vec<FieldCause> {
 
 /// kube's limit on `managedFields[].subresource`.
 pub const MAX_SUBRESOURCE_NAME_LENGTH: usize = 256;
-
-/// A string as Go's `encoding/json` writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped as
-/// `\u003c`…, so identifiers sort exactly as kube's do.
-pub(crate) fn go_json_string(s: &str) -> String {
-    let plain = serde_json::to_string(s).unwrap_or_default();
-    let mut out = String::with_capacity(plain.len());
-    for c in plain.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests;

@@ -7,12 +7,14 @@
 //!   computes per kind.
 //! - [`status`]: the API error type ([`status::ApiError`], a `metav1.Status`) every layer from
 //!   the registry up returns; the endpoints render it.
+//! - [`gojson`]: JSON text as Go's `encoding/json` writes it (escapes, sorted keys).
 //! - [`validation`]: kube's name and value validators and `metadata` validation, producing the
 //!   `details.causes` of a 422 `Invalid` status.
 //!
 //! Error messages follow kube-apiserver's wording, because clients and their tests read them.
 
 pub mod fields;
+pub mod gojson;
 pub mod labels;
 pub mod quantity;
 pub mod status;

@@ -43,7 +43,9 @@ impl Slot {
 
 /// The value of a mutation annotation.
 pub fn mutation(hook: &Hook, mutated: bool) -> String {
-    go_json(&json!({"configuration": hook.configuration, "webhook": hook.name, "mutated": mutated}))
+    crate::meta::gojson::in_order(
+        &json!({"configuration": hook.configuration, "webhook": hook.name, "mutated": mutated}),
+    )
 }
 
 /// The value of a patch annotation: the patch's operations as Go marshals them (each
@@ -53,8 +55,10 @@ pub fn patch(hook: &Hook, patch: &Value) -> String {
         Value::Array(operations) => operations.iter().map(sorted_keys).collect(),
         other => vec![other.clone()],
     };
-    go_json(&json!({"configuration": hook.configuration, "webhook": hook.name,
-                    "patch": operations, "patchType": "JSONPatch"}))
+    crate::meta::gojson::in_order(
+        &json!({"configuration": hook.configuration, "webhook": hook.name,
+                    "patch": operations, "patchType": "JSONPatch"}),
+    )
 }
 
 /// A JSON patch operation decodes, in kube, into a Go map: it marshals with its keys sorted.
@@ -69,24 +73,6 @@ fn sorted_keys(operation: &Value) -> Value {
         }
         other => other.clone(),
     }
-}
-
-/// `value` as Go's `json.Marshal` writes it: compact, with `<`, `>`, `&`, U+2028 and U+2029
-/// escaped (they only occur inside strings, so replacing the characters is exact).
-pub fn go_json(value: &Value) -> String {
-    let text = value.to_string();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
