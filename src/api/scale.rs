@@ -156,8 +156,16 @@ fn scale_of(spec: &ScaleSubresource, parent: &Value) -> Value {
     });
     let meta = object::metadata(parent).cloned().unwrap_or_default();
     let keep = ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"];
-    let metadata: serde_json::Map<String, Value> =
+    let mut metadata: serde_json::Map<String, Value> =
         meta.into_iter().filter(|(k, _)| keep.contains(&k.as_str())).collect();
+    // The parent's owners of its replicas, as owners of the Scale's `spec.replicas` (kube's
+    // scale handler shows them so).
+    let replicas_path: Vec<&str> =
+        spec.spec_replicas_path.trim_start_matches('.').split('.').collect();
+    let entries = crate::apply::scale::to_subresource(parent, &replicas_path);
+    if entries.as_array().is_some_and(|e| !e.is_empty()) {
+        metadata.insert("managedFields".into(), entries);
+    }
     let mut status = json!({"replicas": at(&spec.status_replicas_path).unwrap_or(json!(0))});
     if let Some(selector) = selector {
         status["selector"] = selector.into();
@@ -211,5 +219,29 @@ mod tests {
         assert_eq!(scale["metadata"]["resourceVersion"], "7");
         assert!(scale["metadata"].get("labels").is_none());
         assert_eq!(nested(".spec.replicas", json!(5)), json!({"spec": {"replicas": 5}}));
+        assert!(scale["metadata"].get("managedFields").is_none(), "nobody owns the replicas");
+    }
+
+    #[test]
+    fn the_scale_shows_the_owners_of_its_parents_replicas() {
+        let spec = ScaleSubresource::workload();
+        let deployment = json!({
+            "metadata": {"name": "web", "managedFields": [
+                {"manager": "kubectl", "operation": "Apply", "apiVersion": "apps/v1",
+                 "time": "2026-12-07T12:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:replicas": {}, "f:paused": {}}}},
+                {"manager": "other", "operation": "Update", "apiVersion": "apps/v1",
+                 "time": "2026-12-07T12:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:paused": {}}}}]},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}},
+            "status": {"replicas": 3}
+        });
+        let scale = scale_of(&spec, &deployment);
+        assert_eq!(
+            scale["metadata"]["managedFields"],
+            json!([{"manager": "kubectl", "operation": "Apply", "apiVersion": "autoscaling/v1",
+                    "time": "2026-12-07T12:00:00Z", "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {"f:replicas": {}}}}])
+        );
     }
 }
