@@ -279,6 +279,21 @@ pub fn check_rules(table: &Table) -> Result<(), String> {
             }
         }
     }
+    for (definition, json) in rules::ZERO_OMITTED {
+        let found =
+            table.definitions.iter().find(|d| d.name == *definition).and_then(|d| match &d.shape {
+                Shape::Object(fields) => fields.iter().find(|f| f.json == *json),
+                _ => None,
+            });
+        match found {
+            Some(field) if !field.required && !field.keep_zero => {}
+            _ => {
+                return Err(format!(
+                    "rules::ZERO_OMITTED: {definition}.{json} is not an optional number or boolean"
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -559,7 +574,8 @@ impl<'a> Joiner<'a> {
         let keep_zero = match &ty {
             _ if required => true,
             Ty::Scalar("String" | "Bytes") => rules::EMPTY_STRING_KEPT.contains(&(owner, json)),
-            Ty::Scalar(_) | Ty::Ref(_) => true,
+            Ty::Scalar(_) => !rules::ZERO_OMITTED.contains(&(owner, json)),
+            Ty::Ref(_) => true,
             Ty::Array(_) | Ty::Map(_) => false,
         };
         Ok(Field {

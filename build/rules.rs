@@ -35,6 +35,63 @@ pub const EMPTY_STRING_KEPT: &[(&str, &str)] = &[
     ("io.k8s.api.networking.v1.IngressSpec", "ingressClassName"),
 ];
 
+/// Optional numbers and booleans declared as Go values with `omitempty` (not pointers): a Go
+/// client's protobuf always carries them, zero or not, and kube's JSON leaves a zero out, so a
+/// zero decoded from protobuf is dropped (`ZeroRule::Omit`) where the derived rule keeps it (a
+/// set pointer such as `replicas: 0` must show). Each entry is a Go fact; the list covers the
+/// fields kubectl's typed commands and controllers' status writes send.
+pub const ZERO_OMITTED: &[(&str, &str)] = &[
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "generation"),
+    ("io.k8s.api.apps.v1.DeploymentSpec", "minReadySeconds"),
+    ("io.k8s.api.apps.v1.DeploymentSpec", "paused"),
+    ("io.k8s.api.apps.v1.ReplicaSetSpec", "minReadySeconds"),
+    ("io.k8s.api.apps.v1.DaemonSetSpec", "minReadySeconds"),
+    ("io.k8s.api.apps.v1.StatefulSetSpec", "minReadySeconds"),
+    ("io.k8s.api.apps.v1.DeploymentStatus", "observedGeneration"),
+    ("io.k8s.api.apps.v1.DeploymentStatus", "replicas"),
+    ("io.k8s.api.apps.v1.DeploymentStatus", "updatedReplicas"),
+    ("io.k8s.api.apps.v1.DeploymentStatus", "readyReplicas"),
+    ("io.k8s.api.apps.v1.DeploymentStatus", "availableReplicas"),
+    ("io.k8s.api.apps.v1.DeploymentStatus", "unavailableReplicas"),
+    ("io.k8s.api.apps.v1.ReplicaSetStatus", "fullyLabeledReplicas"),
+    ("io.k8s.api.apps.v1.ReplicaSetStatus", "readyReplicas"),
+    ("io.k8s.api.apps.v1.ReplicaSetStatus", "availableReplicas"),
+    ("io.k8s.api.apps.v1.ReplicaSetStatus", "observedGeneration"),
+    ("io.k8s.api.apps.v1.StatefulSetStatus", "observedGeneration"),
+    ("io.k8s.api.apps.v1.StatefulSetStatus", "readyReplicas"),
+    ("io.k8s.api.apps.v1.StatefulSetStatus", "currentReplicas"),
+    ("io.k8s.api.apps.v1.StatefulSetStatus", "updatedReplicas"),
+    ("io.k8s.api.apps.v1.DaemonSetStatus", "observedGeneration"),
+    ("io.k8s.api.apps.v1.DaemonSetStatus", "updatedNumberScheduled"),
+    ("io.k8s.api.apps.v1.DaemonSetStatus", "numberAvailable"),
+    ("io.k8s.api.apps.v1.DaemonSetStatus", "numberUnavailable"),
+    ("io.k8s.api.core.v1.ReplicationControllerStatus", "fullyLabeledReplicas"),
+    ("io.k8s.api.core.v1.ReplicationControllerStatus", "readyReplicas"),
+    ("io.k8s.api.core.v1.ReplicationControllerStatus", "availableReplicas"),
+    ("io.k8s.api.core.v1.ReplicationControllerStatus", "observedGeneration"),
+    ("io.k8s.api.batch.v1.JobStatus", "active"),
+    ("io.k8s.api.batch.v1.JobStatus", "succeeded"),
+    ("io.k8s.api.batch.v1.JobStatus", "failed"),
+    ("io.k8s.api.core.v1.PodSpec", "hostNetwork"),
+    ("io.k8s.api.core.v1.PodSpec", "hostPID"),
+    ("io.k8s.api.core.v1.PodSpec", "hostIPC"),
+    ("io.k8s.api.core.v1.Container", "stdin"),
+    ("io.k8s.api.core.v1.Container", "stdinOnce"),
+    ("io.k8s.api.core.v1.Container", "tty"),
+    ("io.k8s.api.core.v1.EphemeralContainerCommon", "stdin"),
+    ("io.k8s.api.core.v1.EphemeralContainerCommon", "stdinOnce"),
+    ("io.k8s.api.core.v1.EphemeralContainerCommon", "tty"),
+    ("io.k8s.api.core.v1.VolumeMount", "readOnly"),
+    ("io.k8s.api.core.v1.ContainerPort", "hostPort"),
+    ("io.k8s.api.core.v1.ServicePort", "nodePort"),
+    ("io.k8s.api.core.v1.Probe", "initialDelaySeconds"),
+    ("io.k8s.api.core.v1.Probe", "timeoutSeconds"),
+    ("io.k8s.api.core.v1.Probe", "periodSeconds"),
+    ("io.k8s.api.core.v1.Probe", "successThreshold"),
+    ("io.k8s.api.core.v1.Probe", "failureThreshold"),
+    ("io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource", "readOnly"),
+];
+
 /// Definitions served as `DeleteOptions` and `WatchEvent` in every group/version (kube's
 /// `x-kubernetes-group-version-kind` lists them all): request and stream envelopes. Both are
 /// also registered in their own group, `meta.k8s.io/v1` (clients send `DeleteOptions` there).
