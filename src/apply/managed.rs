@@ -12,10 +12,8 @@ use std::time::UNIX_EPOCH;
 use serde_json::{Map, Value};
 
 use crate::meta::gojson;
-use crate::meta::validation::FieldCause;
 
 use super::fields_v1;
-use super::manager::validate_field_manager;
 use super::path::PathElement;
 use super::set::Set;
 
@@ -358,40 +356,6 @@ pub fn remove_from(object: &mut Value) {
         metadata.shift_remove("managedFields");
     }
 }
-
-/// kube's validation of `metadata.managedFields` in an object (`ValidateManagedFields`):
-/// each entry's operation is `Apply` or `Update`, its fieldsType empty or `FieldsV1`, its
-/// manager a valid field manager and its subresource at most 256 bytes.
-pub fn validate(object: &Value) -> Vec<FieldCause> {
-    let Some(Value::Array(items)) = raw_entries(object) else {
-        return Vec::new();
-    };
-    let mut causes = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let at = |key: &str| format!("metadata.managedFields[{i}].{key}");
-        let text = |key: &str| item.get(key).and_then(Value::as_str).unwrap_or_default();
-        let operation = text("operation");
-        if operation != "Apply" && operation != "Update" {
-            causes.push(FieldCause::invalid(
-                at("operation"),
-                operation,
-                "must be `Apply` or `Update`",
-            ));
-        }
-        let fields_type = text("fieldsType");
-        if !fields_type.is_empty() && fields_type != "FieldsV1" {
-            causes.push(FieldCause::invalid(at("fieldsType"), fields_type, "must be `FieldsV1`"));
-        }
-        causes.extend(validate_field_manager(text("manager"), &at("manager")));
-        if text("subresource").len() > MAX_SUBRESOURCE_NAME_LENGTH {
-            causes.push(FieldCause::too_long(at("subresource"), MAX_SUBRESOURCE_NAME_LENGTH));
-        }
-    }
-    causes
-}
-
-/// kube's limit on `managedFields[].subresource`.
-pub const MAX_SUBRESOURCE_NAME_LENGTH: usize = 256;
 
 #[cfg(test)]
 mod tests;

@@ -3,10 +3,8 @@
 //! an explicit `fieldManager` (at most 128 bytes, printable characters only), which the store
 //! reports as a 422.
 
-use crate::meta::validation::FieldCause;
-
 /// kube's limit on a field manager's length, in bytes (`FieldManagerMaxLength`).
-pub const FIELD_MANAGER_MAX_LENGTH: usize = 128;
+pub use crate::meta::validation::FIELD_MANAGER_MAX_LENGTH;
 
 /// The manager of a write: `field_manager` when given and not empty, else the User-Agent up to
 /// its first `/`, without its unprintable characters, cut to at most 128 bytes at a character
@@ -28,24 +26,6 @@ fn prefix_from_user_agent(user_agent: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// kube's check of a `fieldManager` (`ValidateFieldManager`), its causes reported at `field`
-/// (`fieldManager` for a query parameter, `metadata.managedFields[0].manager` in an object):
-/// longer than 128 bytes is `Too long`, each unprintable character an `Invalid value` naming
-/// it and its byte position. The empty name passes (it means "not given").
-pub fn validate_field_manager(name: &str, field: &str) -> Vec<FieldCause> {
-    let mut causes = Vec::new();
-    if name.len() > FIELD_MANAGER_MAX_LENGTH {
-        causes.push(FieldCause::too_long(field, FIELD_MANAGER_MAX_LENGTH));
-    }
-    for (position, c) in name.char_indices() {
-        if !is_printable(c) {
-            let detail = format!("invalid character U+{:04X} (at position {position})", c as u32);
-            causes.push(FieldCause::invalid(field, name, &detail));
-        }
-    }
-    causes
 }
 
 /// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space;
@@ -90,6 +70,7 @@ pub fn is_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::validation::FieldCause;
 
     #[test]
     fn an_explicit_manager_wins_over_the_user_agent() {
@@ -130,20 +111,26 @@ mod tests {
         assert_eq!(manager_or_user_agent(None, &edge), "b".repeat(127));
     }
 
+    fn check(name: &str) -> Vec<FieldCause> {
+        let mut causes = Vec::new();
+        crate::meta::validation::validate_field_manager(name, "fieldManager", &mut causes);
+        causes
+    }
+
     #[test]
     fn a_field_manager_longer_than_128_bytes_is_too_long() {
-        let causes = validate_field_manager(&"m".repeat(129), "fieldManager");
+        let causes = check(&"m".repeat(129));
         assert_eq!(causes.len(), 1);
         assert_eq!(causes[0].field, "fieldManager");
         assert_eq!(causes[0].reason.as_str(), "FieldValueTooLong");
         assert_eq!(causes[0].message, "Too long: may not be more than 128 bytes");
-        assert!(validate_field_manager(&"m".repeat(128), "fieldManager").is_empty());
-        assert!(validate_field_manager("", "fieldManager").is_empty());
+        assert!(check(&"m".repeat(128)).is_empty());
+        assert!(check("").is_empty());
     }
 
     #[test]
     fn each_unprintable_character_of_a_field_manager_is_named_with_its_byte_position() {
-        let causes = validate_field_manager("é\tx\n", "fieldManager");
+        let causes = check("é\tx\n");
         let messages: Vec<&str> = causes.iter().map(|c| c.message.as_str()).collect();
         assert_eq!(
             messages,

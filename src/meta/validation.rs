@@ -755,7 +755,7 @@ pub fn validate_field_manager(manager: &str, path: &str, causes: &mut Vec<FieldC
         causes.push(FieldCause::too_long(path, FIELD_MANAGER_MAX_LENGTH));
     }
     for (position, c) in manager.char_indices() {
-        if c.is_control() {
+        if !crate::apply::manager::is_printable(c) {
             causes.push(FieldCause::invalid(
                 path,
                 manager,

@@ -204,40 +204,6 @@ fn clearing_is_an_empty_list_or_one_empty_entry() {
 }
 
 #[test]
-fn validation_names_each_bad_field_of_each_entry() {
-    let object = json!({"metadata": {"managedFields": [
-        {"manager": "ok", "operation": "Apply", "fieldsType": "FieldsV1"},
-        {"manager": "bad\tname", "operation": "Patch", "fieldsType": "FieldsV2",
-         "subresource": "s".repeat(257)},
-    ]}});
-    let causes = validate(&object);
-    let summary: Vec<(String, String)> =
-        causes.iter().map(|c| (c.field.clone(), c.message.clone())).collect();
-    assert_eq!(
-        summary,
-        vec![
-            (
-                "metadata.managedFields[1].operation".into(),
-                "Invalid value: \"Patch\": must be `Apply` or `Update`".into()
-            ),
-            (
-                "metadata.managedFields[1].fieldsType".into(),
-                "Invalid value: \"FieldsV2\": must be `FieldsV1`".into()
-            ),
-            (
-                "metadata.managedFields[1].manager".into(),
-                "Invalid value: \"bad\\tname\": invalid character U+0009 (at position 3)".into()
-            ),
-            (
-                "metadata.managedFields[1].subresource".into(),
-                "Too long: may not be more than 256 bytes".into()
-            ),
-        ]
-    );
-    assert!(validate(&json!({"metadata": {}})).is_empty());
-}
-
-#[test]
 fn identity_fields_are_exactly_stripmetas() {
     let strip = identity_fields();
     assert!(strip.has(&Path::fields(&["metadata"]).0));
