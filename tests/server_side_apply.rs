@@ -418,6 +418,23 @@ async fn managed_fields_in_bodies() {
     assert_status(&got, 400, "BadRequest");
     assert_eq!(got.1["message"], "metadata.managedFields must be nil");
     assert_eq!(revision(&api).await, before);
+
+    // Entries that can be read but are invalid are kept, so the object's validation refuses
+    // them: a manager over 128 bytes is a 422 naming the entry, and nothing is stored.
+    let (_, live) = api.get(&format!("{CMS}/kv")).await;
+    let mut update = live.clone();
+    update["metadata"]["managedFields"][0]["manager"] = json!("m".repeat(129));
+    update["data"] = json!({"k": "changed"});
+    let body = update.to_string().into_bytes();
+    let got = api.call(Method::PUT, &format!("{CMS}/kv"), "application/json", body).await;
+    assert_status(&got, 422, "Invalid");
+    assert_eq!(got.1["details"]["causes"][0]["field"], "metadata.managedFields[0].manager");
+    assert_eq!(
+        got.1["details"]["causes"][0]["message"],
+        "Too long: may not be more than 128 bytes"
+    );
+    assert_eq!(revision(&api).await, before);
+    assert_eq!(api.get(&format!("{CMS}/kv")).await.1["data"], json!({"k": "v"}));
 }
 
 /// An apply as `user` (in the request's extensions, where authentication leaves it).
