@@ -125,9 +125,13 @@ impl Operation {
     /// A write the server makes itself, as `user` (`system:apiserver`, a controller's service
     /// account).
     /// Each gets an audit ID of its own, so that its writes can be told apart in the ledger.
+    /// Its User-Agent is the component's kube would make it from: kube-apiserver's own, or
+    /// kube-controller-manager's for a controller's service account — so its managedFields
+    /// entries are those managers', as kube's.
     pub fn internal(user: &str, verb: Verb, resource: &Resource) -> Operation {
         let mut op = Operation::new(internal_user(user), verb, resource);
         op.audit_id = super::object::new_uid();
+        op.user_agent = internal_user_agent(user);
         op
     }
 
@@ -291,6 +295,18 @@ fn internal_user(name: &str) -> UserInfo {
 /// The server itself (start-up writes).
 pub const APISERVER: &str = "system:apiserver";
 
+/// The User-Agent of a write the server makes as `user`: `kube-controller-manager/…` for the
+/// service accounts of the controllers kube runs there (`system:serviceaccount:kube-system:…`),
+/// else `kube-apiserver/…`.
+fn internal_user_agent(user: &str) -> String {
+    let component = if user.starts_with("system:serviceaccount:kube-system:") {
+        "kube-controller-manager"
+    } else {
+        "kube-apiserver"
+    };
+    format!("{component}/v{} (kube-ledger)", env!("CARGO_PKG_VERSION"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +370,16 @@ mod tests {
         assert_eq!(op.warnings(), ["careful"]);
         assert_eq!(item.namespace(), "default");
         assert_eq!(op.namespace(), "");
+    }
+
+    #[test]
+    fn internal_writes_are_managed_by_kubes_components() {
+        let configmaps = configmaps();
+        let op = Operation::internal(APISERVER, Verb::Create, &configmaps);
+        assert_eq!(op.manager(), "kube-apiserver");
+        let controller = "system:serviceaccount:kube-system:namespace-controller";
+        let op = Operation::internal(controller, Verb::Update, &configmaps);
+        assert_eq!(op.manager(), "kube-controller-manager");
     }
 
     #[test]
