@@ -113,14 +113,7 @@ async fn apply(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let config = negotiate::decode_apply_config(body)?;
-    let text = |field: &str| config.get(field).and_then(Value::as_str).unwrap_or_default();
-    let (api_version, kind) = (text("apiVersion"), text("kind"));
-    if (api_version, kind) != ("autoscaling/v1", "Scale") {
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        return Err(ApiError::bad_request(format!(
-            "invalid object type: {group}/{version}, Kind={kind}"
-        )));
-    }
+    crate::registry::store::check_config_type(&config, "autoscaling/v1", "Scale")?;
     let mut parent = match config.pointer("/spec/replicas") {
         Some(replicas) => nested(&spec.spec_replicas_path, replicas.clone()),
         None => json!({}),

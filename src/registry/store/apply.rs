@@ -124,9 +124,18 @@ impl Store {
 /// kube's check that an apply configuration is of the endpoint's kind: its `apiVersion` and
 /// `kind` must both be there and be the resource's (a 400 naming what was sent).
 fn check_applied_type(resource: &Resource, config: &Value) -> Result<(), ApiError> {
+    check_config_type(config, &resource.gv.api_version(), &resource.kind)
+}
+
+/// The same check against a given type (the `autoscaling/v1` `Scale` of `/scale`).
+pub fn check_config_type(
+    config: &Value,
+    expected_version: &str,
+    expected_kind: &str,
+) -> Result<(), ApiError> {
     let text = |field: &str| config.get(field).and_then(Value::as_str).unwrap_or_default();
     let (api_version, kind) = (text("apiVersion"), text("kind"));
-    if api_version == resource.gv.api_version() && kind == resource.kind {
+    if api_version == expected_version && kind == expected_kind {
         return Ok(());
     }
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));

@@ -41,7 +41,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 pub use crate::patch::PatchType;
-pub use apply::Applied;
+pub use apply::{Applied, check_config_type};
 pub use delete::DeleteOptions;
 pub use list::{ContinueToken, ListParams, ListResult};
 pub use watch::{WatchEvent, WatchObject, WatchParams};
