@@ -83,6 +83,9 @@ pub struct FieldManager {
     /// `/status`, `spec` on `/status`): never compared, never owned.
     pub(crate) reset: Set,
     pub(crate) max_update_managers: usize,
+    /// kube's zero value of the type ([`zero`]), the object a create is compared against;
+    /// built once here rather than on every create.
+    pub(crate) zero: Value,
 }
 
 impl FieldManager {
@@ -101,6 +104,7 @@ impl FieldManager {
             reset.insert(&path);
         }
         Self {
+            zero: zero::zero_object(&root),
             root,
             api_version: api_version.to_owned(),
             subresource: subresource.to_owned(),

@@ -59,8 +59,7 @@ fn updated_entries(
         return Ok(managed);
     }
     // A create compares against kube's zero value of the kind, as kube compares against New().
-    let old =
-        if live.is_null() { super::zero::zero_object(&fm.root) } else { without_entries(live) };
+    let old = if live.is_null() { fm.zero.clone() } else { without_entries(live) };
     let new = without_entries(new);
     let comparison = compare(fm, &old, &new)?;
     let writer =
