@@ -223,15 +223,7 @@ pub(crate) fn patch_options(
         causes.push(FieldCause::required("fieldManager", "is required for apply patch"));
     }
     if !causes.is_empty() {
-        let causes = causes
-            .into_iter()
-            .map(|c| super::status::Cause {
-                reason: c.reason.as_str().to_owned(),
-                message: c.message,
-                field: c.field,
-            })
-            .collect();
-        return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", causes));
+        return Err(crate::registry::operation::options_invalid("PatchOptions", causes));
     }
     op.force = force.unwrap_or(false);
     if let (Some(force), Some(options)) = (force, op.options.as_mut()) {

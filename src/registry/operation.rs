@@ -19,7 +19,7 @@ use super::store::Part;
 use crate::audit::{AuditHandle, Level};
 use crate::authn::UserInfo;
 use crate::meta::status::{ApiError, Cause};
-use crate::meta::validation::validate_field_manager;
+use crate::meta::validation::{FieldCause, validate_field_manager};
 use crate::storage::{Provenance, Verb};
 
 /// `fieldValidation`: what to do with fields the resource's schema does not know.
@@ -166,15 +166,7 @@ impl Operation {
             let mut causes = Vec::new();
             validate_field_manager(manager, "fieldManager", &mut causes);
             if !causes.is_empty() {
-                let causes = causes
-                    .into_iter()
-                    .map(|c| Cause {
-                        reason: c.reason.as_str().to_owned(),
-                        message: c.message,
-                        field: c.field,
-                    })
-                    .collect();
-                return Err(ApiError::invalid("meta.k8s.io", options_kind, "", causes));
+                return Err(options_invalid(options_kind, causes));
             }
         }
         self.field_manager = manager.map(str::to_owned);
@@ -257,6 +249,15 @@ impl Operation {
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
+}
+
+/// The 422 for a request's options (`PatchOptions.meta.k8s.io "" is invalid: …`).
+pub(crate) fn options_invalid(options_kind: &str, causes: Vec<FieldCause>) -> ApiError {
+    let causes = causes
+        .into_iter()
+        .map(|c| Cause { reason: c.reason.as_str().to_owned(), message: c.message, field: c.field })
+        .collect();
+    ApiError::invalid("meta.k8s.io", options_kind, "", causes)
 }
 
 /// The authorization of a create by apply, asked when the apply finds no object: `Ok`, or the
