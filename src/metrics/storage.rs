@@ -18,8 +18,8 @@ use metrics::{counter, gauge, histogram};
 use super::group_resource;
 use crate::registry::Registry;
 use crate::storage::{
-    Deleted, Event, ListOptions, ListPage, Object, Provenance, Result, Revision, Storage,
-    StorageError, WatchStream,
+    Deleted, Event, EventStream, ListOptions, ListPage, Object, Provenance, Result, Revision,
+    Storage, StorageError, WatchStream,
 };
 
 /// A [`Storage`] that records metrics of every call to the one it wraps.
@@ -145,6 +145,18 @@ impl Storage for Instrumented {
 
     async fn history(&self, key: &str) -> Result<Vec<Event>> {
         self.timed("history", key, self.inner.history(key)).await
+    }
+
+    async fn history_page(&self, key: &str, after: Revision, limit: usize) -> Result<Vec<Event>> {
+        self.timed("history", key, self.inner.history_page(key, after, limit)).await
+    }
+
+    async fn replay(&self, prefix: &str, from: Revision, to: Revision) -> Result<EventStream> {
+        self.timed("replay", prefix, self.inner.replay(prefix, from, to)).await
+    }
+
+    async fn revision_at(&self, timestamp_micros: i64) -> Result<Option<Revision>> {
+        self.timed("revision_at", "", self.inner.revision_at(timestamp_micros)).await
     }
 
     fn backend_name(&self) -> &'static str {

@@ -103,6 +103,9 @@ pub struct Provenance {
     /// agent), empty until server-side apply and managed fields record one (issue 14).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub field_manager: String,
+    /// For a restore (issue 15): the revision whose object this write brought back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<Revision>,
     /// The API verb that caused the write.
     pub verb: Verb,
     /// The request's audit ID (kube-apiserver's `Audit-ID` header), empty when unknown.
@@ -126,6 +129,7 @@ impl Provenance {
             user_agent: String::new(),
             source_ip: String::new(),
             field_manager: String::new(),
+            restored_from: None,
             verb,
             audit_id: audit_id.into(),
             timestamp_micros,
@@ -151,6 +155,12 @@ impl Provenance {
     /// Adds the field manager of the write.
     pub fn with_field_manager(mut self, field_manager: impl Into<String>) -> Self {
         self.field_manager = field_manager.into();
+        self
+    }
+
+    /// Marks the write as a restore of the object as it was at `revision`.
+    pub fn with_restored_from(mut self, revision: Revision) -> Self {
+        self.restored_from = Some(revision);
         self
     }
 }
@@ -209,6 +219,9 @@ pub enum WatchItem {
 /// `Err` when it can no longer continue (for example [`StorageError::Compacted`]); the consumer
 /// may resume from the last revision it saw.
 pub type WatchStream = BoxStream<'static, Result<WatchItem>>;
+
+/// A bounded stream of events ([`Storage::replay`]): it ends by itself after its last event.
+pub type EventStream = BoxStream<'static, Result<Event>>;
 
 /// Options of [`Storage::list`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -293,6 +306,33 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// Every retained event of `key`, oldest first, across deletes and re-creates, each with
     /// its whole [`Provenance`] (an event written before a field existed has it empty).
     async fn history(&self, key: &str) -> Result<Vec<Event>>;
+
+    /// At most `limit` retained events of `key` with a revision greater than `after`, oldest
+    /// first: one page of [`Storage::history`]. The first page of a key with many revisions must
+    /// not read them all.
+    async fn history_page(&self, key: &str, after: Revision, limit: usize) -> Result<Vec<Event>> {
+        // Interim: backends override this with a bounded read (issue 15, storage helper).
+        let all = self.history(key).await?;
+        Ok(all.into_iter().filter(|e| e.revision > after).take(limit).collect())
+    }
+
+    /// Every event under `prefix` with `from <= revision <= to`, in revision order, each with its
+    /// previous object and provenance; the stream ends after the last such event. Memory stays
+    /// bounded whatever the range: events are read in batches as the consumer pulls.
+    /// Fails with [`StorageError::Compacted`] when `from` is older than the retained history and
+    /// [`StorageError::FutureRevision`] when `to` is newer than the head.
+    async fn replay(&self, prefix: &str, from: Revision, to: Revision) -> Result<EventStream> {
+        let _ = (prefix, from, to);
+        Err(StorageError::Internal("replay: not implemented by this backend".to_owned()))
+    }
+
+    /// The newest revision whose event was accepted at or before `timestamp_micros` (µs since
+    /// the epoch): the log's position at that time. `Ok(None)` when the log had no event yet
+    /// then; [`StorageError::Compacted`] when that position is older than the retained history.
+    async fn revision_at(&self, timestamp_micros: i64) -> Result<Option<Revision>> {
+        let _ = timestamp_micros;
+        Err(StorageError::Internal("revision_at: not implemented by this backend".to_owned()))
+    }
 
     /// The backend's name, as metrics label it: `embedded` or `etcd`.
     fn backend_name(&self) -> &'static str;

@@ -195,6 +195,8 @@ pub(super) fn decode_event(row: &Row<'_>) -> Result<Event> {
         user_agent: row.get(15)?,
         source_ip: row.get(16)?,
         field_manager: row.get(17)?,
+        // Not stored by the embedded backend yet (issue 15: migration 0003).
+        restored_from: None,
         verb,
         audit_id: row.get(5)?,
         timestamp_micros: row.get(6)?,
