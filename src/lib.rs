@@ -41,6 +41,7 @@ pub mod audit;
 pub mod authn;
 pub mod authz;
 pub mod filters;
+pub mod history;
 pub mod meta;
 pub mod metrics;
 pub mod options;

@@ -1,0 +1,16 @@
+//! Object history and audit replay (issue 15): the log's retained events read back as the kinds
+//! of `ledger.kube-ledger.io/v1` (docs/history.md has the API).
+//!
+//! Data flows up: storage events ([`crate::storage::Storage::history_page`], `replay`) → the
+//! registry's conversion to the served version → [`record`] items → the endpoints under
+//! `src/api`. Nothing here writes, except a restore, which goes through the registry's store
+//! like any write.
+
+pub mod record;
+
+/// The API group of the history kinds.
+pub const GROUP: &str = "ledger.kube-ledger.io";
+/// Its only version.
+pub const VERSION: &str = "v1";
+/// `apiVersion` of the history kinds.
+pub const API_VERSION: &str = "ledger.kube-ledger.io/v1";
