@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
@@ -40,6 +40,8 @@ pub struct RetentionWindow {
     samples: VecDeque<(Instant, Revision)>,
     /// The last revision handed out for compaction, so the same one is not compacted twice.
     compacted: Revision,
+    /// When the head was last sampled at or below `compacted` (None: not sampled by this window).
+    compacted_at: Option<Instant>,
 }
 
 impl RetentionWindow {
@@ -49,6 +51,7 @@ impl RetentionWindow {
             max_revisions: retention.max_revisions,
             samples: VecDeque::new(),
             compacted: 0,
+            compacted_at: None,
         }
     }
 
@@ -62,10 +65,19 @@ impl RetentionWindow {
         let target = self.by_time(now).unwrap_or(0).max(by_size);
         if target > self.compacted {
             self.compacted = target;
+            self.compacted_at =
+                self.samples.iter().rev().find(|(_, head)| *head <= target).map(|(at, _)| *at);
             Some(target)
         } else {
             None
         }
+    }
+
+    /// The last revision handed out for compaction and when the head was last sampled at or
+    /// below it: about when its event was written (to within a tick). `None` before the first
+    /// compaction, or when no sample lies that far back.
+    pub fn compacted_at(&self) -> Option<(Revision, Instant)> {
+        self.compacted_at.map(|at| (self.compacted, at))
     }
 
     /// The newest sampled head at least `retention` old, if any.
@@ -94,6 +106,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) {
     let mut window = RetentionWindow::new(retention);
+    let mut span = crate::metrics::history::RetainedSpan::default();
     let mut ticker = tokio::time::interval(tick_interval(retention.time));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -115,7 +128,10 @@ pub async fn run(
                 Err(err) => tracing::warn!(%err, revision = target, "compaction failed"),
             }
         }
-        if let Err(err) = crate::metrics::history::record_retained(storage.as_ref(), head).await {
+        let sampled = window.compacted_at().map(|(revision, at)| {
+            (revision, SystemTime::now() - Instant::now().saturating_duration_since(at))
+        });
+        if let Err(err) = span.record(storage.as_ref(), head, sampled).await {
             tracing::debug!(%err, "compactor: cannot measure the retained history");
         }
     }
@@ -150,6 +166,7 @@ mod tests {
         assert_eq!(idle.observe(minutes(0), 7), None);
         assert_eq!(idle.observe(minutes(61), 7), Some(7));
         assert_eq!(idle.observe(minutes(122), 7), None, "revision 7 was already compacted");
+        assert_eq!(idle.compacted_at(), Some((7, minutes(61))), "the last sample at revision 7");
     }
 
     #[tokio::test(start_paused = true)]
@@ -163,6 +180,7 @@ mod tests {
         assert_eq!(window.observe(minutes(1), 1000), None);
         // A burst: everything more than 1000 revisions behind the head goes.
         assert_eq!(window.observe(minutes(2), 5000), Some(4000));
+        assert_eq!(window.compacted_at(), Some((4000, minutes(1))), "the head was 1000 then");
         assert_eq!(window.observe(minutes(3), 5000), None, "already compacted there");
         assert_eq!(window.observe(minutes(4), 5500), Some(4500));
         // Once the window passes the bound's point, time decides again.
@@ -170,6 +188,9 @@ mod tests {
         // A bound of 0 keeps only the head.
         let mut nothing = RetentionWindow::new(Retention { time: hour, max_revisions: 0 });
         assert_eq!(nothing.observe(minutes(0), 42), Some(42));
+        let mut fresh = RetentionWindow::new(Retention { time: hour, max_revisions: 10 });
+        assert_eq!(fresh.observe(minutes(0), 100), Some(90));
+        assert_eq!(fresh.compacted_at(), None, "never sampled at or below 90");
     }
 
     #[test]

@@ -593,6 +593,7 @@ macro_rules! conformance_suite {
             replay_refuses_compacted_and_future_ranges,
             revision_at_finds_the_log_position_at_a_time,
             compaction_keeps_every_live_object,
+            size_bound_compaction_keeps_every_live_object,
         );
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
