@@ -43,7 +43,11 @@ async fn replayed(
         });
         match item {
             Some(event) => events.push(event.unwrap()),
-            None => return events,
+            None => {
+                // Ended for good: polling again is allowed and yields nothing.
+                assert!(stream.next().await.is_none(), "a replay went on after its end");
+                return events;
+            }
         }
     }
 }

@@ -50,7 +50,8 @@ pub(super) async fn replay(
         pending: VecDeque::new(),
         done: from > to,
     };
-    Ok(stream::unfold(replay, Replay::next).boxed())
+    // Fused: a consumer may poll again after the end (an unfold would panic).
+    Ok(stream::unfold(replay, Replay::next).fuse().boxed())
 }
 
 #[derive(Debug)]

@@ -56,7 +56,9 @@ impl EtcdStorage {
         let stream = self.open_watch(start, options).await?;
         let replay =
             Replay { storage: self.clone(), stream, last, pending: VecDeque::new(), done: false };
+        // Fused: a consumer may poll again after the end (an unfold would panic).
         Ok(futures::stream::unfold(replay, |mut r| async move { r.next().await.map(|i| (i, r)) })
+            .fuse()
             .boxed())
     }
 
