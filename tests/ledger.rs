@@ -41,6 +41,7 @@ async fn scenario(server: TestServer) {
 
     let (at, names) = point_in_time(&server).await;
     kube_rs_reads_the_past(&server, &at, &names).await;
+    custom_resources_at_a_revision(&server);
     log_position(&server).await;
     deleted_objects(&server, &since).await;
     replay(&server).await;
@@ -158,6 +159,56 @@ async fn kube_rs_reads_the_past(server: &TestServer, at: &str, names: &[String])
     }
     let all: Vec<String> = list.items.iter().map(|cm| cm.name_any()).collect();
     assert_eq!(paged, all);
+}
+
+const WIDGETS: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+"#;
+
+/// Custom resources read at a revision as built-ins are: labels selected, pages continued.
+fn custom_resources_at_a_revision(server: &TestServer) {
+    server.ok_stdin(&["apply", "-f", "-"], WIDGETS);
+    server.ok(&["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"]);
+    let widget = |name: &str, size: u32, color: &str| {
+        format!(
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: {name}, namespace: {NS}, labels: {{color: {color}}}}}\nspec: {{size: {size}}}\n"
+        )
+    };
+    for (name, color) in [("w1", "red"), ("w2", "blue"), ("w3", "red")] {
+        server.ok_stdin(&["apply", "-f", "-"], &widget(name, 1, color));
+    }
+    let path = format!("/apis/example.com/v1/namespaces/{NS}/widgets");
+    let at = raw(server, &path)["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+    server.ok_stdin(&["apply", "-f", "-"], &widget("w1", 9, "red"));
+    server.ok(&["-n", NS, "delete", "widget", "w3"]);
+
+    let exact = format!("resourceVersion={at}&resourceVersionMatch=Exact");
+    let then = raw(server, &format!("{path}?{exact}"));
+    assert_eq!(item_names(&then), ["w1", "w2", "w3"]);
+    assert_eq!(then["items"][0]["spec"]["size"], 1);
+    let red = raw(server, &format!("{path}?{exact}&labelSelector=color%3Dred"));
+    assert_eq!(item_names(&red), ["w1", "w3"]);
+    let first = raw(server, &format!("{path}?{exact}&limit=2"));
+    assert_eq!(item_names(&first), ["w1", "w2"]);
+    let token = first["metadata"]["continue"].as_str().expect("a continue token");
+    let rest = raw(server, &format!("{path}?limit=2&continue={token}"));
+    assert_eq!(item_names(&rest), ["w3"]);
+    assert_eq!(rest["metadata"]["resourceVersion"], at.as_str());
 }
 
 async fn log_position(server: &TestServer) {

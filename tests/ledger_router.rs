@@ -492,3 +492,29 @@ async fn point_in_time_lists_page_and_select_at_the_revision() {
     assert_status(&future, 504, "Timeout");
     assert_eq!(future.1["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
 }
+
+#[tokio::test]
+async fn every_stored_resource_lists_at_an_exact_revision() {
+    let api = api().await;
+    let cm = created(&api, CMS, configmap("x")).await;
+    let revision = rv(&cm);
+    created(&api, CMS, configmap("y")).await;
+    let exact = format!("resourceVersion={revision}&resourceVersionMatch=Exact");
+    let mut listed = 0;
+    for resource in api.registry.all().into_iter().filter(|r| r.stored()) {
+        let base = match resource.gv.group.is_empty() {
+            true => format!("/api/{}", resource.gv.version),
+            false => format!("/apis/{}/{}", resource.gv.group, resource.gv.version),
+        };
+        let (code, list) = api.get(&format!("{base}/{}?{exact}", resource.plural)).await;
+        assert_eq!(code, StatusCode::OK, "{} {list}", resource.plural);
+        assert_eq!(
+            list["metadata"]["resourceVersion"],
+            revision.to_string(),
+            "{}",
+            resource.plural
+        );
+        listed += 1;
+    }
+    assert!(listed > 40, "only {listed} resources listed");
+}
