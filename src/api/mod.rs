@@ -9,6 +9,8 @@
 //! - [`create_only`]: POSTs to the create-only resources (reviews, TokenRequest) → their
 //!   creaters in the registry.
 //! - [`computed`]: GET and LIST of the resources computed on each request (ComponentStatuses).
+//! - [`ledger`]: the resources of `ledger.kube-ledger.io/v1` read across objects from the log
+//!   (log positions, deleted objects, replay).
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
 //! - [`kubelet`]: the kubelet's subresources (`pods/log`, `exec`, …), answered with a `Status`.
@@ -24,6 +26,7 @@ pub mod gojson;
 pub mod handlers;
 pub mod issuer_discovery;
 pub mod kubelet;
+pub mod ledger;
 pub mod negotiate;
 pub mod openapi;
 pub mod protobuf;
