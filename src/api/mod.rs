@@ -11,6 +11,7 @@
 //! - [`computed`]: GET and LIST of the resources computed on each request (ComponentStatuses).
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
+//! - [`history`]: the `history` subresource of every stored resource (issue 15).
 //! - [`kubelet`]: the kubelet's subresources (`pods/log`, `exec`, …), answered with a `Status`.
 //! - [`issuer_discovery`]: the ServiceAccount issuer's OIDC discovery documents.
 //! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
@@ -22,6 +23,7 @@ pub mod create_only;
 pub mod discovery;
 pub mod gojson;
 pub mod handlers;
+pub mod history;
 pub mod issuer_discovery;
 pub mod kubelet;
 pub mod negotiate;

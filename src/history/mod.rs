@@ -6,7 +6,10 @@
 //! `src/api`. Nothing here writes, except a restore, which goes through the registry's store
 //! like any write.
 
+pub mod blame;
+pub mod diff;
 pub mod record;
+pub mod restore;
 
 /// The API group of the history kinds.
 pub const GROUP: &str = "ledger.kube-ledger.io";

@@ -239,6 +239,12 @@ impl Resource {
         }
     }
 
+    /// Whether the resource's objects are stored in the log (so they have a history): not the
+    /// create-only resources (reviews) nor the ones computed on each request.
+    pub fn is_stored(&self) -> bool {
+        !self.strategy.create_only() && self.strategy.computed().is_none()
+    }
+
     /// The verbs discovery advertises: `create` alone for a create-only resource.
     pub fn verbs(&self) -> Vec<&'static str> {
         if self.strategy.create_only() {
