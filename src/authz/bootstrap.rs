@@ -19,7 +19,9 @@
 //! - around CertificateSigningRequests: `system:node-bootstrapper`, the
 //!   `system:certificates.k8s.io:*-approver` roles (`approve` on one signer, bound by whoever
 //!   approves), and `system:controller:certificate-controller` bound to the service account the
-//!   in-process signer acts as (`sign` on the `kubernetes.io` signers).
+//!   in-process signer acts as (`sign` on the `kubernetes.io` signers);
+//! - kube-ledger's own `kube-ledger:timeline-viewer` (the history timeline page under
+//!   `/ledger/ui`), bound to `system:authenticated`.
 
 use serde_json::{Value, json};
 
@@ -34,6 +36,9 @@ pub const BOOTSTRAPPING_LABEL: (&str, &str) = ("kubernetes.io/bootstrapping", "r
 pub const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoupdate";
 /// The label prefix of the aggregated roles: `rbac.authorization.k8s.io/aggregate-to-`.
 pub const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
+
+/// The ClusterRole (and binding to `system:authenticated`) that lets users load the timeline page.
+pub const TIMELINE_VIEWER: &str = "kube-ledger:timeline-viewer";
 
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
@@ -179,6 +184,14 @@ pub fn cluster_roles() -> Vec<Value> {
             None,
         ),
         cluster_role("view", &[], Some("edit"), Some("view")),
+        // kube-ledger's own: the history timeline page (src/ui). The page reads the API with the
+        // viewer's credentials, so loading it shows nothing the viewer may not read.
+        cluster_role(
+            TIMELINE_VIEWER,
+            &[PolicyRule::urls(&["get"], &[crate::ui::PATH, &format!("{}/*", crate::ui::PATH)])],
+            None,
+            None,
+        ),
     ]
     .into_iter()
     .chain(certificate_roles())
@@ -444,6 +457,7 @@ pub fn cluster_role_bindings() -> Vec<Value> {
         cluster_role_binding("cluster-admin", &[SYSTEM_PRIVILEGED_GROUP]),
         cluster_role_binding("system:basic-user", &[ALL_AUTHENTICATED]),
         cluster_role_binding("system:discovery", &[ALL_AUTHENTICATED]),
+        cluster_role_binding(TIMELINE_VIEWER, &[ALL_AUTHENTICATED]),
         cluster_role_binding("system:monitoring", &["system:monitoring"]),
         cluster_role_binding(
             "system:public-info-viewer",
