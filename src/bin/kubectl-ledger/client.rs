@@ -101,7 +101,8 @@ impl Client {
     /// GET `path` and hand back the body as it arrives (replay's JSON lines), once the answer
     /// is known to be a success.
     pub async fn stream(&self, path: &str) -> Result<Incoming, Error> {
-        let response = self.send(Method::GET, path, "application/jsonl, application/json", None).await?;
+        let response =
+            self.send(Method::GET, path, "application/jsonl, application/json", None).await?;
         if response.status().is_success() {
             return Ok(response.into_body());
         }
@@ -187,14 +188,24 @@ pub fn status_error(status: StatusCode, body: &[u8]) -> Error {
         401 => ("Unauthorized", "the server has asked for the client to provide credentials"),
         403 => ("Forbidden", "the server does not allow access to the requested resource"),
         404 => ("NotFound", "the server could not find the requested resource"),
-        405 => ("MethodNotAllowed", "the server does not allow this method on the requested resource"),
+        405 => {
+            ("MethodNotAllowed", "the server does not allow this method on the requested resource")
+        }
         409 => ("Conflict", "the server reported a conflict"),
         410 => ("Expired", "the server could not find the requested resource"),
         422 => ("Invalid", "the server rejected our request due to an error in our request"),
-        429 => ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
-        500 => ("InternalError", "an error on the server has prevented the request from succeeding"),
+        429 => (
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later",
+        ),
+        500 => {
+            ("InternalError", "an error on the server has prevented the request from succeeding")
+        }
         503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
-        504 => ("Timeout", "the server was unable to return a response in the time allotted, but may still be processing the request"),
+        504 => (
+            "Timeout",
+            "the server was unable to return a response in the time allotted, but may still be processing the request",
+        ),
         _ => ("", "an error on the server has prevented the request from succeeding"),
     };
     let text = String::from_utf8_lossy(body).trim().to_owned();
@@ -327,7 +338,11 @@ mod tests {
     #[test]
     fn queries_are_encoded() {
         assert_eq!(
-            query(&[("time", "2026-12-07T14:03:05+01:00"), ("x", ""), ("fieldSelector", "metadata.name=a b")]),
+            query(&[
+                ("time", "2026-12-07T14:03:05+01:00"),
+                ("x", ""),
+                ("fieldSelector", "metadata.name=a b")
+            ]),
             "?time=2026-12-07T14%3A03%3A05%2B01%3A00&fieldSelector=metadata.name%3Da%20b"
         );
         assert_eq!(query(&[("a", "")]), "");

@@ -78,7 +78,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Diff { object, from, to } => session.diff(&object, from, to).await,
         Command::Blame { object, revision } => session.blame(&object, revision).await,
         Command::At { resource, revision, time } => session.at(&resource, revision, time).await,
-        Command::Deleted { since, until, resource } => session.deleted(since, until, resource).await,
+        Command::Deleted { since, until, resource } => {
+            session.deleted(since, until, resource).await
+        }
         Command::Restore { object, revision, resource_version, dry_run } => {
             session.restore(&object, &revision, resource_version, dry_run).await
         }
@@ -96,9 +98,17 @@ impl Session {
         self.print(&list, render::history(&list))
     }
 
-    async fn diff(&self, words: &[String], from: Option<String>, to: Option<String>) -> Result<(), Error> {
+    async fn diff(
+        &self,
+        words: &[String],
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<(), Error> {
         let (resource, name) = self.named(words, "diff").await?;
-        let q = query(&[("from", from.as_deref().unwrap_or_default()), ("to", to.as_deref().unwrap_or_default())]);
+        let q = query(&[
+            ("from", from.as_deref().unwrap_or_default()),
+            ("to", to.as_deref().unwrap_or_default()),
+        ]);
         let path = format!("{}/history/diff{q}", resource.object(&self.namespace, &name));
         let diff = self.client.get(&path).await?;
         let unified = diff["unified"].as_str().unwrap_or_default();
@@ -113,18 +123,27 @@ impl Session {
         self.print(&blame, render::blame(&blame))
     }
 
-    async fn at(&self, words: &[String], revision: Option<String>, time: Option<String>) -> Result<(), Error> {
+    async fn at(
+        &self,
+        words: &[String],
+        revision: Option<String>,
+        time: Option<String>,
+    ) -> Result<(), Error> {
         let arg = resource::parse(words).map_err(Error::Usage)?;
         let resource = self.resolve(&arg).await?;
         let revision = match (revision, time) {
             (Some(revision), _) => revision,
             (None, time) => {
                 let time = since_now(time.as_deref().unwrap_or_default());
-                let position = self.client.get(&format!("{LEDGER}/logpositions{}", query(&[("time", &time)]))).await?;
+                let position = self
+                    .client
+                    .get(&format!("{LEDGER}/logpositions{}", query(&[("time", &time)])))
+                    .await?;
                 position["revision"].as_str().unwrap_or_default().to_owned()
             }
         };
-        let namespace = (!self.all_namespaces || arg.name.is_some()).then_some(self.namespace.as_str());
+        let namespace =
+            (!self.all_namespaces || arg.name.is_some()).then_some(self.namespace.as_str());
         let path = resource.collection(namespace);
         let selector = arg.name.as_ref().map(|n| format!("metadata.name={n}")).unwrap_or_default();
         let exact = [
@@ -144,7 +163,8 @@ impl Session {
                 object["apiVersion"] = resource.api_version().into();
                 object["kind"] = resource.kind.clone().into();
                 // Put kind and apiVersion first, as the API prints them.
-                let mut ordered = json!({"apiVersion": object["apiVersion"], "kind": object["kind"]});
+                let mut ordered =
+                    json!({"apiVersion": object["apiVersion"], "kind": object["kind"]});
                 if let (Some(into), Some(from)) = (ordered.as_object_mut(), object.as_object()) {
                     into.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
@@ -163,9 +183,16 @@ impl Session {
         self.print(&list, render::server_table(&list, self.all_namespaces && resource.namespaced))
     }
 
-    async fn deleted(&self, since: Option<String>, until: Option<String>, only: Option<String>) -> Result<(), Error> {
+    async fn deleted(
+        &self,
+        since: Option<String>,
+        until: Option<String>,
+        only: Option<String>,
+    ) -> Result<(), Error> {
         let only = match only {
-            Some(word) => Some(self.resolve(&resource::parse(&[word]).map_err(Error::Usage)?).await?),
+            Some(word) => {
+                Some(self.resolve(&resource::parse(&[word]).map_err(Error::Usage)?).await?)
+            }
             None => None,
         };
         let scope = if self.all_namespaces {
@@ -175,11 +202,20 @@ impl Session {
         };
         let since = since.as_deref().map(since_now).unwrap_or_default();
         let until = until.as_deref().map(since_now).unwrap_or_default();
-        let only = only.map(|r| r.group_resource()).unwrap_or_default();
-        let q = query(&[("since", &since), ("until", &until), ("resource", &only)]);
-        let list = self.client.get(&format!("{scope}{q}")).await?;
+        let (plural, group) = only.map(|r| (r.resource, r.group)).unwrap_or_default();
+        let q = [
+            ("since", since.as_str()),
+            ("until", &until),
+            ("resource", &plural),
+            ("group", &group),
+        ];
+        let list = self.all_pages(&scope, &q, "application/json").await?;
         if list["items"].as_array().is_none_or(Vec::is_empty) && self.output.is_none() {
-            let scope = if self.all_namespaces { String::new() } else { format!(" in {} namespace", self.namespace) };
+            let scope = if self.all_namespaces {
+                String::new()
+            } else {
+                format!(" in {} namespace", self.namespace)
+            };
             eprintln!("No deleted objects found{scope}.");
             return Ok(());
         }
@@ -194,8 +230,13 @@ impl Session {
         dry_run: bool,
     ) -> Result<(), Error> {
         let (resource, name) = self.named(words, "restore").await?;
-        let path = format!("{}/history/restore{}", resource.object(&self.namespace, &name), query(&[("revision", revision)]));
-        let mut options = json!({"kind": "RestoreOptions", "apiVersion": "ledger.kube-ledger.io/v1"});
+        let path = format!(
+            "{}/history/restore{}",
+            resource.object(&self.namespace, &name),
+            query(&[("revision", revision)])
+        );
+        let mut options =
+            json!({"kind": "RestoreOptions", "apiVersion": "ledger.kube-ledger.io/v1"});
         if let Some(rv) = &resource_version {
             options["resourceVersion"] = rv.as_str().into();
         }
@@ -210,7 +251,11 @@ impl Session {
         let line = format!(
             "{}/{name} {how} from revision {revision}{}{dry}\n",
             resource.type_name(),
-            if written.is_empty() || dry_run { String::new() } else { format!(" as revision {written}") }
+            if written.is_empty() || dry_run {
+                String::new()
+            } else {
+                format!(" as revision {written}")
+            }
         );
         self.print(&object, line)
     }
@@ -223,16 +268,20 @@ impl Session {
         format: &str,
     ) -> Result<(), Error> {
         let resource = match resource {
-            Some(word) => Some(self.resolve(&resource::parse(&[word]).map_err(Error::Usage)?).await?),
+            Some(word) => {
+                Some(self.resolve(&resource::parse(&[word]).map_err(Error::Usage)?).await?)
+            }
             None => None,
         };
         let namespaced = resource.as_ref().is_none_or(|r| r.namespaced);
-        let namespace = if self.all_namespaces || !namespaced { "" } else { self.namespace.as_str() };
-        let only = resource.map(|r| r.group_resource()).unwrap_or_default();
+        let namespace =
+            if self.all_namespaces || !namespaced { "" } else { self.namespace.as_str() };
+        let (plural, group) = resource.map(|r| (r.resource, r.group)).unwrap_or_default();
         let q = query(&[
             ("from", from.as_deref().unwrap_or_default()),
             ("to", to.as_deref().unwrap_or_default()),
-            ("resource", &only),
+            ("resource", &plural),
+            ("group", &group),
             ("namespace", namespace),
             ("format", format),
         ]);
@@ -241,7 +290,8 @@ impl Session {
         let mut out = stdout.lock();
         let mut pending = Vec::new();
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| client::Error::Transport(format!("reading the replay: {e}")))?;
+            let frame =
+                frame.map_err(|e| client::Error::Transport(format!("reading the replay: {e}")))?;
             let Ok(data) = frame.into_data() else { continue };
             let written = match self.output {
                 Some(Format::Yaml) => {
@@ -264,7 +314,9 @@ impl Session {
     async fn named(&self, words: &[String], command: &str) -> Result<(ApiResource, String), Error> {
         let arg = resource::parse(words).map_err(Error::Usage)?;
         let Some(name) = arg.name.clone() else {
-            return Err(Error::Usage(format!("{command} needs one object: TYPE/NAME or TYPE NAME")));
+            return Err(Error::Usage(format!(
+                "{command} needs one object: TYPE/NAME or TYPE NAME"
+            )));
         };
         Ok((self.resolve(&arg).await?, name))
     }
@@ -272,13 +324,21 @@ impl Session {
     async fn resolve(&self, arg: &resource::ResourceArg) -> Result<ApiResource, Error> {
         match resource::resolve(&self.client, arg).await? {
             Some(found) => Ok(found),
-            None => Err(Error::Usage(format!("the server doesn't have a resource type \"{}\"", arg.typed()))),
+            None => Err(Error::Usage(format!(
+                "the server doesn't have a resource type \"{}\"",
+                arg.typed()
+            ))),
         }
     }
 
     /// Every page of a list at `path` (`limit` and `continue`), as one list; the first page's
     /// query (a resourceVersion) is not repeated on later pages, as kube requires.
-    async fn all_pages(&self, path: &str, first: &[(&str, &str)], accept: &str) -> Result<Value, Error> {
+    async fn all_pages(
+        &self,
+        path: &str,
+        first: &[(&str, &str)],
+        accept: &str,
+    ) -> Result<Value, Error> {
         let mut list: Option<Value> = None;
         let mut token = String::new();
         loop {
@@ -363,7 +423,11 @@ mod tests {
     #[test]
     fn server_errors_read_as_kubectl_prints_them() {
         let status = |reason: &str, message: &str| {
-            Error::Api(client::Error::Status { code: 403, reason: reason.into(), message: message.into() })
+            Error::Api(client::Error::Status {
+                code: 403,
+                reason: reason.into(),
+                message: message.into(),
+            })
         };
         assert_eq!(
             status("Forbidden", "configmaps \"cm\" is forbidden: no").to_string(),

@@ -219,7 +219,8 @@ impl Config {
             (None, Some(file)) => Some(read(&cluster.dir, file)?),
             (None, None) => None,
         };
-        let client_cert_pem = match data("client-certificate-data", &user.client_certificate_data)? {
+        let client_cert_pem = match data("client-certificate-data", &user.client_certificate_data)?
+        {
             Some(pem) => Some(pem),
             None => user.client_certificate.as_deref().map(|f| read(&user.dir, f)).transpose()?,
         };
@@ -244,7 +245,11 @@ impl Config {
             client_cert_pem,
             client_key_pem,
             token,
-            namespace: context.namespace.clone().filter(|n| !n.is_empty()).unwrap_or("default".into()),
+            namespace: context
+                .namespace
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or("default".into()),
         })
     }
 }
@@ -265,7 +270,8 @@ fn decode(what: &'static str, user: &str, text: &str) -> Result<Vec<u8>, ConfigE
 /// A file a kubeconfig names, relative to that kubeconfig's directory.
 fn read(dir: &Path, file: &str) -> Result<Vec<u8>, ConfigError> {
     let path = dir.join(file);
-    std::fs::read(&path).map_err(|source| ConfigError::Read { path: path.display().to_string(), source })
+    std::fs::read(&path)
+        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]
@@ -358,7 +364,9 @@ mod tests {
             config.target(Some("nope")).unwrap_err().to_string(),
             "context \"nope\" does not exist"
         );
-        assert!(matches!(config.target(Some("a")), Err(ConfigError::UnknownCluster(c)) if c == "gone"));
+        assert!(
+            matches!(config.target(Some("a")), Err(ConfigError::UnknownCluster(c)) if c == "gone")
+        );
         let mut bad = Config::default();
         assert!(bad.merge("clusters: {", Path::new("/")).is_err());
     }

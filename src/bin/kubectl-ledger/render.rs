@@ -126,11 +126,12 @@ pub fn deleted(list: &Value, all_namespaces: bool) -> String {
 pub fn server_table(table_value: &Value, all_namespaces: bool) -> String {
     let empty = Vec::new();
     let columns = table_value["columnDefinitions"].as_array().unwrap_or(&empty);
-    let shown: Vec<usize> = (0..columns.len())
-        .filter(|&i| columns[i]["priority"].as_i64().unwrap_or(0) == 0)
+    let shown: Vec<usize> =
+        (0..columns.len()).filter(|&i| columns[i]["priority"].as_i64().unwrap_or(0) == 0).collect();
+    let mut headers: Vec<String> = shown
+        .iter()
+        .map(|&i| columns[i]["name"].as_str().unwrap_or_default().to_uppercase())
         .collect();
-    let mut headers: Vec<String> =
-        shown.iter().map(|&i| columns[i]["name"].as_str().unwrap_or_default().to_uppercase()).collect();
     if all_namespaces {
         headers.insert(0, "NAMESPACE".into());
     }
@@ -215,7 +216,12 @@ pub fn blame(blame: &Value) -> String {
     let mut out = String::new();
     for (line, cells) in lines.iter().zip(&columns) {
         let [rev, user, when] = cells.clone().unwrap_or_default();
-        let left = format!("{rev:>w0$} {user:<w1$} {when:<w2$}", w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+        let left = format!(
+            "{rev:>w0$} {user:<w1$} {when:<w2$}",
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
         out.push_str(&format!("{left} | {}", line.text).trim_end().to_owned());
         out.push('\n');
     }
@@ -279,7 +285,13 @@ fn yaml_lines(value: &Value, indent: usize, pointer: &str, out: &mut Vec<YamlLin
 
 /// A scalar after `prefix`; continuation lines of a block scalar indented under it, all
 /// showing the same field.
-fn scalar_lines(value: &Value, prefix: &str, indent: usize, pointer: &str, out: &mut Vec<YamlLine>) {
+fn scalar_lines(
+    value: &Value,
+    prefix: &str,
+    indent: usize,
+    pointer: &str,
+    out: &mut Vec<YamlLine>,
+) {
     let mut parts = yaml_scalar(value).into_iter();
     let first = parts.next().unwrap_or_default();
     out.push(YamlLine { pointer: Some(pointer.to_owned()), text: format!("{prefix}{first}") });
@@ -350,7 +362,10 @@ REVISION   TIME                   USER               VERB                     FI
             {"name": "Age", "type": "string", "priority": 0}],
             "rows": [{"cells": ["cm", 2, "x", "5m"], "object": {"metadata": {"name": "cm", "namespace": "ns"}}}]});
         assert_eq!(server_table(&t, false), "NAME   DATA   AGE\ncm     2      5m\n");
-        assert_eq!(server_table(&t, true), "NAMESPACE   NAME   DATA   AGE\nns          cm     2      5m\n");
+        assert_eq!(
+            server_table(&t, true),
+            "NAMESPACE   NAME   DATA   AGE\nns          cm     2      5m\n"
+        );
     }
 
     #[test]
@@ -406,13 +421,19 @@ REVISION   TIME                   USER               VERB                     FI
         let unified = "--- cm@12\n+++ cm@15\n@@ -1,2 +1,2 @@\n data:\n-  a: x\n+  a: y\n";
         assert_eq!(diff(unified, false), unified);
         let colored = diff(unified, true);
-        assert!(colored.contains("\x1b[31m-  a: x\x1b[0m\n") && colored.contains("\x1b[32m+  a: y\x1b[0m\n"));
+        assert!(
+            colored.contains("\x1b[31m-  a: x\x1b[0m\n")
+                && colored.contains("\x1b[32m+  a: y\x1b[0m\n")
+        );
         assert!(colored.contains("\x1b[1m--- cm@12\x1b[0m") && colored.contains("\x1b[36m@@"));
         assert!(colored.contains("\n data:\n"), "context lines are plain");
     }
 
     #[test]
     fn json_is_indented_as_kubectl_does() {
-        assert_eq!(object(&json!({"a": [1]}), Format::Json), "{\n    \"a\": [\n        1\n    ]\n}\n");
+        assert_eq!(
+            object(&json!({"a": [1]}), Format::Json),
+            "{\n    \"a\": [\n        1\n    ]\n}\n"
+        );
     }
 }

@@ -40,12 +40,18 @@ pub fn parse(words: &[String]) -> Result<ResourceArg, String> {
         }
     };
     if kind.is_empty() {
-        return Err(format!("arguments in resource/name form must have a single resource and name: {:?}", words.join(" ")));
+        return Err(format!(
+            "arguments in resource/name form must have a single resource and name: {:?}",
+            words.join(" ")
+        ));
     }
     if let Some(name) = name
         && (name.is_empty() || name.contains('/'))
     {
-        return Err(format!("arguments in resource/name form must have a single resource and name: {:?}", words.join(" ")));
+        return Err(format!(
+            "arguments in resource/name form must have a single resource and name: {:?}",
+            words.join(" ")
+        ));
     }
     let kind = kind.to_ascii_lowercase();
     let (resource, group) = match kind.split_once('.') {
@@ -119,7 +125,11 @@ impl ApiResource {
 
     /// `apiVersion` of its objects.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// The collection in `namespace` (all namespaces, or a cluster-scoped resource: `None`).
@@ -137,7 +147,11 @@ impl ApiResource {
 
     /// `configmaps` or `deployments.apps`: how kube names the resource in messages.
     pub fn group_resource(&self) -> String {
-        if self.group.is_empty() { self.resource.clone() } else { format!("{}.{}", self.resource, self.group) }
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
     }
 
     /// `configmap` or `deployment.apps`: how kubectl names an object's type in its output.
@@ -287,7 +301,13 @@ mod tests {
             assert_eq!(resolve(form), cm, "{form}");
         }
         let web = ("deployments.apps".to_owned(), Some("web".to_owned()));
-        for form in ["deploy/web", "deployments.apps/web", "deployment.apps/web", "deployment.v1.apps/web", "deployment web"] {
+        for form in [
+            "deploy/web",
+            "deployments.apps/web",
+            "deployment.apps/web",
+            "deployment.v1.apps/web",
+            "deployment web",
+        ] {
             assert_eq!(resolve(form), web, "{form}");
         }
         assert_eq!(resolve("pod/p").0, "pods", "the kind names a resource without singularName");
@@ -315,6 +335,10 @@ mod tests {
         let ns = pick(&all, &parse(&words("ns")).unwrap()).unwrap();
         assert_eq!(ns.collection(Some("x")), "/api/v1/namespaces", "cluster-scoped");
         assert_eq!(ns.type_name(), "namespace");
-        assert!(looks_like_version("v2beta1") && !looks_like_version("apps") && !looks_like_version("v1x"));
+        assert!(
+            looks_like_version("v2beta1")
+                && !looks_like_version("apps")
+                && !looks_like_version("v1x")
+        );
     }
 }
