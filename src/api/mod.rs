@@ -13,6 +13,7 @@
 //!   (log positions, deleted objects, replay).
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
+//! - [`history`]: the `history` subresource of every stored resource (issue 15).
 //! - [`kubelet`]: the kubelet's subresources (`pods/log`, `exec`, …), answered with a `Status`.
 //! - [`issuer_discovery`]: the ServiceAccount issuer's OIDC discovery documents.
 //! - [`discovery`]: `/api`, `/apis` and the aggregated discovery documents.
@@ -24,6 +25,7 @@ pub mod create_only;
 pub mod discovery;
 pub mod gojson;
 pub mod handlers;
+pub mod history;
 pub mod issuer_discovery;
 pub mod kubelet;
 pub mod ledger;

@@ -24,7 +24,8 @@
 //!   approves), and `system:controller:certificate-controller` bound to the service account the
 //!   in-process signer acts as (`sign` on the `kubernetes.io` signers);
 //! - kube-ledger's own `kube-ledger:timeline-viewer` (the history timeline page under
-//!   `/ledger/ui`), bound to `system:authenticated`.
+//!   `/ledger/ui`), bound to `system:authenticated`, and the roles that aggregate reading and
+//!   restoring object history into `view`, `edit` and `admin` ([`super::history_roles`]).
 
 use serde_json::{Value, json};
 
@@ -53,7 +54,7 @@ fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
 }
 
 /// A bootstrap ClusterRole: its rules, extra labels, and the label its aggregation selects.
-fn cluster_role(
+pub(super) fn cluster_role(
     name: &str,
     rules: &[PolicyRule],
     aggregate_to: Option<&str>,
@@ -213,6 +214,7 @@ pub fn cluster_roles() -> Vec<Value> {
     ]
     .into_iter()
     .chain(certificate_roles())
+    .chain(super::history_roles::cluster_roles())
     .collect()
 }
 
@@ -283,14 +285,14 @@ fn certificate_roles() -> Vec<Value> {
     ]
 }
 
-fn aggregate_to_admin() -> Vec<PolicyRule> {
+pub(super) fn aggregate_to_admin() -> Vec<PolicyRule> {
     vec![
         rule(&["create"], &["authorization.k8s.io"], &["localsubjectaccessreviews"]),
         rule(READ_WRITE, &[GROUP], &["rolebindings", "roles"]),
     ]
 }
 
-fn aggregate_to_edit() -> Vec<PolicyRule> {
+pub(super) fn aggregate_to_edit() -> Vec<PolicyRule> {
     vec![
         rule(
             READ,
@@ -360,7 +362,7 @@ fn aggregate_to_edit() -> Vec<PolicyRule> {
     ]
 }
 
-fn aggregate_to_view() -> Vec<PolicyRule> {
+pub(super) fn aggregate_to_view() -> Vec<PolicyRule> {
     vec![
         rule(
             READ,
