@@ -5,8 +5,25 @@
 //! registry's conversion to the served version → [`record`] items → the endpoints under
 //! `src/api`. Nothing here writes, except a restore, which goes through the registry's store
 //! like any write.
+//!
+//! Across objects: [`position`] (a time → the log's revision then), [`deleted`] (the deletes of a
+//! time range), [`replay`] (every event of a range as JSON lines or audit events), with
+//! [`scope`] saying what each key is and whether the caller may see it, and [`time`] reading
+//! the query's times.
 
+<<<<<<< HEAD
+pub mod deleted;
+pub mod position;
 pub mod record;
+pub mod replay;
+pub mod scope;
+pub mod time;
+=======
+pub mod blame;
+pub mod diff;
+pub mod record;
+pub mod restore;
+>>>>>>> objhist
 
 /// The API group of the history kinds.
 pub const GROUP: &str = "ledger.kube-ledger.io";
