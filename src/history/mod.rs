@@ -11,19 +11,15 @@
 //! [`scope`] saying what each key is and whether the caller may see it, and [`time`] reading
 //! the query's times.
 
-<<<<<<< HEAD
+pub mod blame;
 pub mod deleted;
+pub mod diff;
 pub mod position;
 pub mod record;
 pub mod replay;
+pub mod restore;
 pub mod scope;
 pub mod time;
-=======
-pub mod blame;
-pub mod diff;
-pub mod record;
-pub mod restore;
->>>>>>> objhist
 
 /// The API group of the history kinds.
 pub const GROUP: &str = "ledger.kube-ledger.io";
