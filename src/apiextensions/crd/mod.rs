@@ -116,8 +116,11 @@ fn record_storage_version(crd: &mut Value) {
 }
 
 impl Strategy for CrdStrategy {
-    fn prepare_for_create(&self, crd: &mut Value) {
+    fn set_defaults(&self, crd: &mut Value) {
         default_crd(crd);
+    }
+
+    fn prepare_for_create(&self, crd: &mut Value) {
         if let Some(map) = crd.as_object_mut() {
             let mut status = Map::new();
             status.insert("acceptedNames".into(), json!({"plural": "", "kind": ""}));
@@ -128,7 +131,6 @@ impl Strategy for CrdStrategy {
     }
 
     fn prepare_for_update(&self, crd: &mut Value, _old: &Value) {
-        default_crd(crd);
         record_storage_version(crd);
     }
 

@@ -58,16 +58,18 @@ fn default_cron_job(object: &mut Value) {
 }
 
 impl Strategy for CronJobStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
-            map.insert("status".into(), json!({}));
         }
         default_cron_job(object);
     }
 
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
-        default_cron_job(object);
+    fn prepare_for_create(&self, object: &mut Value) {
+        if let Some(map) = object.as_object_mut() {
+            map.insert("status".into(), json!({}));
+        }
     }
 
     fn validate(&self, object: &Value) -> Vec<FieldCause> {

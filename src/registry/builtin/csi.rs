@@ -168,11 +168,7 @@ fn go_modes(modes: Option<&Value>) -> String {
 }
 
 impl Strategy for CsiDriverStrategy {
-    fn prepare_for_create(&self, driver: &mut Value) {
-        default_driver(driver);
-    }
-
-    fn prepare_for_update(&self, driver: &mut Value, _old: &Value) {
+    fn set_defaults(&self, driver: &mut Value) {
         default_driver(driver);
     }
 

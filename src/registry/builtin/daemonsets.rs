@@ -82,22 +82,27 @@ fn set_template_generation(object: &mut Value, generation: i64) {
 }
 
 impl Strategy for DaemonSetStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
+        }
+        default_daemon_set(object);
+    }
+
+    fn prepare_for_create(&self, object: &mut Value) {
+        if let Some(map) = object.as_object_mut() {
             map.insert(
                 "status".into(),
                 json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
                        "desiredNumberScheduled": 0, "numberReady": 0}),
             );
         }
-        default_daemon_set(object);
         let generation = template_generation(object).max(1);
         set_template_generation(object, generation);
     }
 
     fn prepare_for_update(&self, object: &mut Value, old: &Value) {
-        default_daemon_set(object);
         let mut generation = template_generation(old);
         if object.pointer("/spec/template") != old.pointer("/spec/template") {
             generation += 1;

@@ -72,15 +72,14 @@ fn default_deployment(deployment: &mut Value) {
 }
 
 impl Strategy for DeploymentStrategy {
-    fn prepare_for_create(&self, deployment: &mut Value) {
+    fn set_defaults(&self, deployment: &mut Value) {
         default_deployment(deployment);
+    }
+
+    fn prepare_for_create(&self, deployment: &mut Value) {
         if let Some(map) = deployment.as_object_mut() {
             map.insert("status".into(), json!({}));
         }
-    }
-
-    fn prepare_for_update(&self, deployment: &mut Value, _old: &Value) {
-        default_deployment(deployment);
     }
 
     fn validate(&self, deployment: &Value) -> Vec<FieldCause> {

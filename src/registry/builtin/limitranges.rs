@@ -43,11 +43,7 @@ const CONTAINER_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage"];
 pub struct LimitRangeStrategy;
 
 impl Strategy for LimitRangeStrategy {
-    fn prepare_for_create(&self, range: &mut Value) {
-        default_items(range);
-    }
-
-    fn prepare_for_update(&self, range: &mut Value, _old: &Value) {
+    fn set_defaults(&self, range: &mut Value) {
         default_items(range);
     }
 

@@ -67,6 +67,12 @@ impl Strategy for NamespaceStrategy {
         object::finalizers(ns).is_empty() && spec_finalizers.is_none_or(Vec::is_empty)
     }
 
+    fn set_defaults(&self, ns: &mut Value) {
+        default_name_label(ns);
+    }
+
+    /// kube's `PrepareForCreate`, with its `Canonicalize`: the name label once more, for a
+    /// namespace named from its `generateName` after defaulting.
     fn prepare_for_create(&self, ns: &mut Value) {
         default_name_label(ns);
         let Some(map) = ns.as_object_mut() else { return };

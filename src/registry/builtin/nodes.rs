@@ -214,11 +214,7 @@ fn validate_status(node: &Value, causes: &mut Vec<FieldCause>) {
 impl Strategy for NodeStrategy {
     /// Nodes keep the status they are created with: the store is told so by
     /// [`Strategy::keeps_status_on_create`].
-    fn prepare_for_create(&self, node: &mut Value) {
-        default_node(node);
-    }
-
-    fn prepare_for_update(&self, node: &mut Value, _old: &Value) {
+    fn set_defaults(&self, node: &mut Value) {
         default_node(node);
     }
 

@@ -308,6 +308,10 @@ fn source_diff(new: &Map<String, Value>, old: &Map<String, Value>) -> String {
 impl Strategy for VolumeStrategy {
     /// kube's `PrepareForCreate`: the status is the server's (`Pending`, stamped now); the
     /// VolumeAttributesClass field is dropped (its feature is off by default in 1.33).
+    fn set_defaults(&self, volume: &mut Value) {
+        default_volume(volume);
+    }
+
     fn prepare_for_create(&self, volume: &mut Value) {
         if let Some(spec) = volume.get_mut("spec").and_then(Value::as_object_mut) {
             spec.shift_remove("volumeAttributesClassName");
@@ -318,7 +322,6 @@ impl Strategy for VolumeStrategy {
                 json!({"phase": "Pending", "lastPhaseTransitionTime": object::now_rfc3339()}),
             );
         }
-        default_volume(volume);
     }
 
     fn prepare_for_update(&self, volume: &mut Value, old: &Value) {
@@ -327,7 +330,6 @@ impl Strategy for VolumeStrategy {
         {
             spec.shift_remove("volumeAttributesClassName");
         }
-        default_volume(volume);
     }
 
     /// A status write that moves the phase stamps the time, unless the writer set it.

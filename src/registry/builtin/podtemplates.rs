@@ -45,11 +45,7 @@ fn default_template(object: &mut Value) {
 }
 
 impl Strategy for PodTemplateStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
-        default_template(object);
-    }
-
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
+    fn set_defaults(&self, object: &mut Value) {
         default_template(object);
     }
 

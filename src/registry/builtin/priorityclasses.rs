@@ -123,11 +123,7 @@ pub(crate) fn validate_preemption_policy(
 }
 
 impl Strategy for PriorityClassStrategy {
-    fn prepare_for_create(&self, class: &mut Value) {
-        default_class(class);
-    }
-
-    fn prepare_for_update(&self, class: &mut Value, _old: &Value) {
+    fn set_defaults(&self, class: &mut Value) {
         default_class(class);
     }
 

@@ -43,11 +43,7 @@ pub struct BindingStrategy {
 }
 
 impl Strategy for BindingStrategy {
-    fn prepare_for_create(&self, binding: &mut Value) {
-        default_binding(binding);
-    }
-
-    fn prepare_for_update(&self, binding: &mut Value, _old: &Value) {
+    fn set_defaults(&self, binding: &mut Value) {
         default_binding(binding);
     }
 

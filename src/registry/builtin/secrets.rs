@@ -75,11 +75,7 @@ fn default_secret(secret: &mut Value) {
 }
 
 impl Strategy for SecretStrategy {
-    fn prepare_for_create(&self, secret: &mut Value) {
-        default_secret(secret);
-    }
-
-    fn prepare_for_update(&self, secret: &mut Value, _old: &Value) {
+    fn set_defaults(&self, secret: &mut Value) {
         default_secret(secret);
     }
 

@@ -103,8 +103,15 @@ fn externally_accessible(svc: &Value) -> bool {
     }
 }
 
-/// kube's `SetDefaults_Service`.
+/// kube's `SetDefaults_Service`: affinity, type, ports, then the traffic policies of
+/// [`default_traffic_policies`].
 fn default_service(svc: &mut Value) {
+    default_spec(svc);
+    default_traffic_policies(svc);
+}
+
+/// The type-independent part of `SetDefaults_Service`.
+fn default_spec(svc: &mut Value) {
     let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
     default_string(spec, "sessionAffinity", "None");
     match spec.get("sessionAffinity").and_then(Value::as_str) {
@@ -137,18 +144,33 @@ fn default_service(svc: &mut Value) {
     }
 }
 
-/// Defaults that depend on the type, applied after allocation decisions.
-fn default_type_dependent(svc: &mut Value) {
+/// The part of `SetDefaults_Service` that depends on the type: the external traffic policy of
+/// an externally accessible Service, the internal one, and a load balancer's node ports.
+fn default_traffic_policies(svc: &mut Value) {
     let accessible = externally_accessible(svc);
     let kind = service_type(svc).to_owned();
-    let headless_without_selector = is_headless(svc)
-        && svc.pointer("/spec/selector").and_then(Value::as_object).is_none_or(Map::is_empty);
     let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
     if accessible {
         default_string(spec, "externalTrafficPolicy", "Cluster");
     }
     if matches!(kind.as_str(), "ClusterIP" | "NodePort" | "LoadBalancer") {
         default_value(spec, "internalTrafficPolicy", json!("Cluster"));
+    }
+    if kind == "LoadBalancer" {
+        default_value(spec, "allocateLoadBalancerNodePorts", json!(true));
+    }
+}
+
+/// What kube's REST layer sets once it has decided the type (after field management, so that
+/// nobody owns it): the IP family policy and families; then the traffic policies again, for a
+/// type that dropping its old fields left without them.
+fn default_type_dependent(svc: &mut Value) {
+    default_traffic_policies(svc);
+    let kind = service_type(svc).to_owned();
+    let headless_without_selector = is_headless(svc)
+        && svc.pointer("/spec/selector").and_then(Value::as_object).is_none_or(Map::is_empty);
+    let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
+    if matches!(kind.as_str(), "ClusterIP" | "NodePort" | "LoadBalancer") {
         let policy = if headless_without_selector { "RequireDualStack" } else { "SingleStack" };
         default_value(spec, "ipFamilyPolicy", json!(policy));
         let families =
@@ -156,9 +178,6 @@ fn default_type_dependent(svc: &mut Value) {
         if !families {
             spec.insert("ipFamilies".into(), json!(["IPv4"]));
         }
-    }
-    if kind == "LoadBalancer" {
-        default_value(spec, "allocateLoadBalancerNodePorts", json!(true));
     }
 }
 
@@ -273,8 +292,11 @@ impl Strategy for ServiceStrategy {
         true
     }
 
-    fn prepare_for_create(&self, svc: &mut Value) {
+    fn set_defaults(&self, svc: &mut Value) {
         default_service(svc);
+    }
+
+    fn prepare_for_create(&self, svc: &mut Value) {
         default_type_dependent(svc);
         allocate(svc, &self.allocators);
         if let Some(map) = svc.as_object_mut() {
@@ -283,7 +305,6 @@ impl Strategy for ServiceStrategy {
     }
 
     fn prepare_for_update(&self, svc: &mut Value, old: &Value) {
-        default_service(svc);
         keep_allocations(svc, old);
         drop_type_dependent_fields(svc, old);
         default_type_dependent(svc);

@@ -107,11 +107,7 @@ fn validate_allowed_topologies(class: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for StorageClassStrategy {
-    fn prepare_for_create(&self, class: &mut Value) {
-        default_class(class);
-    }
-
-    fn prepare_for_update(&self, class: &mut Value, _old: &Value) {
+    fn set_defaults(&self, class: &mut Value) {
         default_class(class);
     }
 

@@ -362,11 +362,7 @@ fn validate_spec(name: &str, spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for FlowSchemaStrategy {
-    fn prepare_for_create(&self, schema: &mut Value) {
-        default_schema(schema);
-    }
-
-    fn prepare_for_update(&self, schema: &mut Value, _old: &Value) {
+    fn set_defaults(&self, schema: &mut Value) {
         default_schema(schema);
     }
 

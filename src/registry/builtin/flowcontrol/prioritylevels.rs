@@ -248,11 +248,7 @@ fn validate_mandatory(name: &str, spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for PriorityLevelStrategy {
-    fn prepare_for_create(&self, level: &mut Value) {
-        default_level(level);
-    }
-
-    fn prepare_for_update(&self, level: &mut Value, _old: &Value) {
+    fn set_defaults(&self, level: &mut Value) {
         default_level(level);
     }
 

@@ -56,11 +56,7 @@ fn default_endpoints(endpoints: &mut Value) {
 }
 
 impl Strategy for EndpointsStrategy {
-    fn prepare_for_create(&self, endpoints: &mut Value) {
-        default_endpoints(endpoints);
-    }
-
-    fn prepare_for_update(&self, endpoints: &mut Value, _old: &Value) {
+    fn set_defaults(&self, endpoints: &mut Value) {
         default_endpoints(endpoints);
     }
 

@@ -60,11 +60,7 @@ fn default_slice(slice: &mut Value) {
 }
 
 impl Strategy for EndpointSliceStrategy {
-    fn prepare_for_create(&self, slice: &mut Value) {
-        default_slice(slice);
-    }
-
-    fn prepare_for_update(&self, slice: &mut Value, _old: &Value) {
+    fn set_defaults(&self, slice: &mut Value) {
         default_slice(slice);
     }
 

@@ -84,11 +84,7 @@ pub struct WebhookConfigurationStrategy {
 }
 
 impl Strategy for WebhookConfigurationStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
-        default_webhooks(object, self.mutating);
-    }
-
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
+    fn set_defaults(&self, object: &mut Value) {
         default_webhooks(object, self.mutating);
     }
 
