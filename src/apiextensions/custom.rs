@@ -233,6 +233,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::{IncludeObject, render_table};
 
     fn definition() -> Definition {
@@ -302,7 +303,7 @@ mod tests {
         let mut object = json!({"apiVersion": "example.com/v1", "kind": "Foo",
             "metadata": {"name": "a"}, "spec": {"extra": 1}});
         assert_eq!(strategy.unknown_fields(&object), ["spec.extra"]);
-        strategy.prepare_for_create(&mut object);
+        strategy.decoded_create(&mut object);
         assert_eq!(object["spec"], json!({"replicas": 1}));
         assert!(strategy.validate(&object).is_empty());
         object["spec"]["replicas"] = json!("three");

@@ -222,3 +222,26 @@ pub trait Computed: Send + Sync + fmt::Debug {
 pub struct NoRules;
 
 impl Strategy for NoRules {}
+
+/// What the store does with a strategy's hooks on a write, for the kinds' unit tests: the body
+/// defaulted as the store decodes it ([`Strategy::set_defaults`]), then prepared.
+#[cfg(test)]
+pub(crate) trait DecodedWrite: Strategy {
+    fn decoded_create(&self, object: &mut Value) {
+        self.set_defaults(object);
+        self.prepare_for_create(object);
+    }
+
+    fn decoded_update(&self, new: &mut Value, old: &Value) {
+        self.set_defaults(new);
+        self.prepare_for_update(new, old);
+    }
+
+    fn decoded_subresource_update(&self, subresource: &str, new: &mut Value, old: &Value) {
+        self.set_defaults(new);
+        self.prepare_for_subresource_update(subresource, new, old);
+    }
+}
+
+#[cfg(test)]
+impl<S: Strategy + ?Sized> DecodedWrite for S {}

@@ -251,6 +251,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
@@ -261,7 +262,7 @@ mod tests {
     }
 
     fn created(mut c: Value) -> Value {
-        CronJobStrategy.prepare_for_create(&mut c);
+        CronJobStrategy.decoded_create(&mut c);
         c
     }
 

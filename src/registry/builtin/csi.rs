@@ -389,12 +389,13 @@ fn node_table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
     fn driver(spec: Value) -> Value {
         let mut d = json!({"metadata": {"name": "ebs.csi.aws.com"}, "spec": spec});
-        CsiDriverStrategy.prepare_for_create(&mut d);
+        CsiDriverStrategy.decoded_create(&mut d);
         d
     }
 
@@ -443,7 +444,7 @@ mod tests {
         let old = driver(json!({}));
         let mut new = driver(json!({"attachRequired": false, "podInfoOnMount": true,
             "volumeLifecycleModes": ["Persistent", "Ephemeral"]}));
-        CsiDriverStrategy.prepare_for_update(&mut new, &old);
+        CsiDriverStrategy.decoded_update(&mut new, &old);
         assert_eq!(
             cause_texts(&CsiDriverStrategy.validate_update(&new, &old)),
             [

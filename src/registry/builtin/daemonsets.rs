@@ -261,6 +261,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
@@ -273,7 +274,7 @@ mod tests {
     }
 
     fn created(mut d: Value) -> Value {
-        DaemonSetStrategy.prepare_for_create(&mut d);
+        DaemonSetStrategy.decoded_create(&mut d);
         d
     }
 
@@ -290,10 +291,10 @@ mod tests {
         assert!(DaemonSetStrategy.validate(&d).is_empty(), "{:?}", DaemonSetStrategy.validate(&d));
         let mut new = d.clone();
         new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("agent:2");
-        DaemonSetStrategy.prepare_for_update(&mut new, &d);
+        DaemonSetStrategy.decoded_update(&mut new, &d);
         assert_eq!(new["metadata"]["annotations"][TEMPLATE_GENERATION], "2");
         let mut same = new.clone();
-        DaemonSetStrategy.prepare_for_update(&mut same, &new);
+        DaemonSetStrategy.decoded_update(&mut same, &new);
         assert_eq!(same["metadata"]["annotations"][TEMPLATE_GENERATION], "2");
     }
 

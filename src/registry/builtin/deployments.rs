@@ -364,6 +364,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
@@ -375,7 +376,7 @@ mod tests {
     }
 
     fn created(mut d: Value) -> Value {
-        DeploymentStrategy.prepare_for_create(&mut d);
+        DeploymentStrategy.decoded_create(&mut d);
         d
     }
 
@@ -482,7 +483,7 @@ mod tests {
         let mut new = old.clone();
         new["spec"]["replicas"] = json!(3);
         new["spec"]["selector"]["matchExpressions"] = json!([]);
-        DeploymentStrategy.prepare_for_update(&mut new, &old);
+        DeploymentStrategy.decoded_update(&mut new, &old);
         assert!(DeploymentStrategy.validate_update(&new, &old).is_empty());
         new["spec"]["selector"] = json!({"matchLabels": {"app": "web", "v": "2"}});
         new["spec"]["template"]["metadata"]["labels"]["v"] = json!("2");

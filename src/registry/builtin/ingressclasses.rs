@@ -218,12 +218,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
     fn class(spec: Value) -> Value {
         let mut c = json!({"metadata": {"name": "nginx"}, "spec": spec});
-        IngressClassStrategy.prepare_for_create(&mut c);
+        IngressClassStrategy.decoded_create(&mut c);
         c
     }
 

@@ -479,6 +479,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
@@ -489,7 +490,7 @@ mod tests {
     }
 
     fn created(mut j: Value) -> Value {
-        JobStrategy.prepare_for_create(&mut j);
+        JobStrategy.decoded_create(&mut j);
         j
     }
 

@@ -286,6 +286,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
 
     #[test]
@@ -294,7 +295,7 @@ mod tests {
             {"type": "Container", "max": {"cpu": "2"}, "min": {"memory": "64Mi"},
              "default": {"memory": "256Mi"}},
             {"type": "Pod", "max": {"cpu": "4"}}]}});
-        LimitRangeStrategy.prepare_for_create(&mut range);
+        LimitRangeStrategy.decoded_create(&mut range);
         assert_eq!(range["spec"]["limits"][0]["default"], json!({"memory": "256Mi", "cpu": "2"}));
         assert_eq!(
             range["spec"]["limits"][0]["defaultRequest"],

@@ -191,11 +191,12 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn created(body: Value) -> Value {
         let mut ns = body;
-        NamespaceStrategy.prepare_for_create(&mut ns);
+        NamespaceStrategy.decoded_create(&mut ns);
         ns
     }
 
@@ -218,7 +219,7 @@ mod tests {
     fn update_keeps_spec_finalizers() {
         let old = created(json!({"metadata": {"name": "a"}}));
         let mut new = json!({"metadata": {"name": "a"}, "spec": {"finalizers": []}});
-        NamespaceStrategy.prepare_for_update(&mut new, &old);
+        NamespaceStrategy.decoded_update(&mut new, &old);
         assert_eq!(new["spec"]["finalizers"], json!(["kubernetes"]));
     }
 

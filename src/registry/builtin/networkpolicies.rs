@@ -273,11 +273,12 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
     fn created(mut n: Value) -> Value {
-        NetworkPolicyStrategy.prepare_for_create(&mut n);
+        NetworkPolicyStrategy.decoded_create(&mut n);
         n
     }
 

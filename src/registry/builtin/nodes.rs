@@ -367,6 +367,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
@@ -375,7 +376,7 @@ mod tests {
         if let (Some(map), Some(extra)) = (n.as_object_mut(), extra.as_object()) {
             map.extend(extra.clone());
         }
-        NodeStrategy.prepare_for_create(&mut n);
+        NodeStrategy.decoded_create(&mut n);
         n
     }
 

@@ -500,12 +500,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
     fn claim(spec: Value) -> Value {
         let mut c = json!({"metadata": {"name": "data", "namespace": "default"}, "spec": spec});
-        ClaimStrategy.prepare_for_create(&mut c);
+        ClaimStrategy.decoded_create(&mut c);
         c
     }
 

@@ -472,12 +472,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
     fn volume(spec: Value) -> Value {
         let mut v = json!({"metadata": {"name": "pv-1"}, "spec": spec});
-        VolumeStrategy.prepare_for_create(&mut v);
+        VolumeStrategy.decoded_create(&mut v);
         v
     }
 
@@ -560,7 +561,7 @@ mod tests {
         old["status"]["lastPhaseTransitionTime"] = json!("2020-01-01T00:00:00Z");
         let mut bound = old.clone();
         bound["status"]["phase"] = json!("Available");
-        VolumeStrategy.prepare_for_subresource_update("status", &mut bound, &old);
+        VolumeStrategy.decoded_subresource_update("status", &mut bound, &old);
         assert_ne!(bound["status"]["lastPhaseTransitionTime"], "2020-01-01T00:00:00Z");
     }
 

@@ -581,12 +581,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
     use std::time::Duration;
 
     fn created(mut pod: Value) -> Value {
-        PodStrategy.prepare_for_create(&mut pod);
+        PodStrategy.decoded_create(&mut pod);
         pod
     }
 
@@ -670,12 +671,12 @@ mod tests {
         new["spec"]["activeDeadlineSeconds"] = 60.into();
         new["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
         new["metadata"]["labels"] = json!({"a": "b"});
-        PodStrategy.prepare_for_update(&mut new, &old);
+        PodStrategy.decoded_update(&mut new, &old);
         assert!(PodStrategy.validate_update(&new, &old).is_empty());
 
         let mut changed = old.clone();
         changed["spec"]["containers"][0]["ports"][0]["containerPort"] = 8080.into();
-        PodStrategy.prepare_for_update(&mut changed, &old);
+        PodStrategy.decoded_update(&mut changed, &old);
         let causes = PodStrategy.validate_update(&changed, &old);
         assert_eq!(causes.len(), 1);
         assert_eq!(causes[0].field, "spec");
@@ -685,7 +686,7 @@ mod tests {
 
         let mut more = old.clone();
         more["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "b", "image": "b"}));
-        PodStrategy.prepare_for_update(&mut more, &old);
+        PodStrategy.decoded_update(&mut more, &old);
         assert_eq!(
             text(&PodStrategy.validate_update(&more, &old)),
             ["spec.containers: Forbidden: pod updates may not add or remove containers"]
@@ -721,7 +722,7 @@ mod tests {
         let old = nginx();
         let mut new = old.clone();
         new["status"] = json!({"phase": "Running"});
-        PodStrategy.prepare_for_update(&mut new, &old);
+        PodStrategy.decoded_update(&mut new, &old);
         assert_eq!(new["status"], json!({"phase": "Running", "qosClass": "BestEffort"}));
     }
 

@@ -79,6 +79,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
     use serde_json::json;
@@ -88,7 +89,7 @@ mod tests {
         let mut t = json!({"metadata": {"name": "web"}, "template": {
             "metadata": {"labels": {"app": "web"}},
             "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}});
-        PodTemplateStrategy.prepare_for_create(&mut t);
+        PodTemplateStrategy.decoded_create(&mut t);
         assert_eq!(t["template"]["spec"]["restartPolicy"], "Always");
         assert_eq!(t["template"]["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent");
         assert!(PodTemplateStrategy.validate(&t).is_empty());

@@ -149,6 +149,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
@@ -160,7 +161,7 @@ mod tests {
     }
 
     fn created(mut r: Value) -> Value {
-        ReplicaSetStrategy.prepare_for_create(&mut r);
+        ReplicaSetStrategy.decoded_create(&mut r);
         r
     }
 

@@ -226,6 +226,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
@@ -236,7 +237,7 @@ mod tests {
     }
 
     fn created(mut c: Value) -> Value {
-        ControllerStrategy.prepare_for_create(&mut c);
+        ControllerStrategy.decoded_create(&mut c);
         c
     }
 

@@ -239,6 +239,7 @@ pub(crate) fn table(namespaced: bool) -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
     use serde_json::json;
@@ -247,7 +248,7 @@ mod tests {
     const CRB: BindingStrategy = BindingStrategy { namespaced: false };
 
     fn defaulted(mut binding: Value) -> Value {
-        RB.prepare_for_create(&mut binding);
+        RB.decoded_create(&mut binding);
         binding
     }
 

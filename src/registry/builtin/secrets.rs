@@ -220,12 +220,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
     use serde_json::json;
 
     fn prepared(mut secret: Value) -> Value {
-        SecretStrategy.prepare_for_create(&mut secret);
+        SecretStrategy.decoded_create(&mut secret);
         secret
     }
 
@@ -238,7 +239,7 @@ mod tests {
         assert!(s.get("stringData").is_none());
         assert!(SecretStrategy.validate(&s).is_empty());
         let mut updated = json!({"type": "", "stringData": {"x": "y"}});
-        SecretStrategy.prepare_for_update(&mut updated, &s);
+        SecretStrategy.decoded_update(&mut updated, &s);
         assert_eq!(updated, json!({"type": "Opaque", "data": {"x": "eQ=="}}));
     }
 

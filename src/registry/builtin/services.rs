@@ -911,6 +911,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
     use std::net::Ipv4Addr;
@@ -918,7 +919,7 @@ mod tests {
     fn created(spec: Value) -> Value {
         let mut svc = json!({"metadata": {"name": "web", "namespace": "default", "uid": "u-1"},
                              "spec": spec});
-        ServiceStrategy::default().prepare_for_create(&mut svc);
+        ServiceStrategy::default().decoded_create(&mut svc);
         svc
     }
 
@@ -991,7 +992,7 @@ mod tests {
         let old = created(json!({"type": "NodePort", "ports": [{"name": "http", "port": 80}]}));
         let mut new = json!({"metadata": old["metadata"].clone(),
                              "spec": {"type": "NodePort", "ports": [{"name": "http", "port": 80}]}});
-        ServiceStrategy::default().prepare_for_update(&mut new, &old);
+        ServiceStrategy::default().decoded_update(&mut new, &old);
         assert_eq!(new["spec"]["clusterIP"], old["spec"]["clusterIP"]);
         assert_eq!(new["spec"]["ports"][0]["nodePort"], old["spec"]["ports"][0]["nodePort"]);
         assert!(ServiceStrategy::default().validate_update(&new, &old).is_empty());
@@ -1009,7 +1010,7 @@ mod tests {
         // Back to ClusterIP: the node ports the client left alone are released.
         let mut plain = new.clone();
         plain["spec"]["type"] = "ClusterIP".into();
-        ServiceStrategy::default().prepare_for_update(&mut plain, &old);
+        ServiceStrategy::default().decoded_update(&mut plain, &old);
         assert!(plain["spec"]["ports"][0].get("nodePort").is_none());
         assert!(plain["spec"].get("externalTrafficPolicy").is_none());
         assert!(ServiceStrategy::default().validate_update(&plain, &old).is_empty());

@@ -278,6 +278,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use crate::registry::table::render_table;
 
@@ -293,7 +294,7 @@ mod tests {
     }
 
     fn created(mut s: Value) -> Value {
-        StatefulSetStrategy.prepare_for_create(&mut s);
+        StatefulSetStrategy.decoded_create(&mut s);
         s
     }
 

@@ -242,6 +242,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
@@ -255,7 +256,7 @@ mod tests {
 
     fn prepared(extra: Value) -> Value {
         let mut c = class(extra);
-        StorageClassStrategy.prepare_for_create(&mut c);
+        StorageClassStrategy.decoded_create(&mut c);
         c
     }
 

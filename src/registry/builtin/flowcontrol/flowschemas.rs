@@ -454,12 +454,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
     fn schema(name: &str, spec: Value) -> Value {
         let mut s = json!({"metadata": {"name": name}, "spec": spec});
-        FlowSchemaStrategy.prepare_for_create(&mut s);
+        FlowSchemaStrategy.decoded_create(&mut s);
         s
     }
 
@@ -546,7 +547,7 @@ mod tests {
     fn mandatory_schemas_are_fixed() {
         for object in mandatory::flow_schemas() {
             let mut object = object.clone();
-            FlowSchemaStrategy.prepare_for_create(&mut object);
+            FlowSchemaStrategy.decoded_create(&mut object);
             assert!(FlowSchemaStrategy.validate(&object).is_empty(), "{object}");
         }
         let mut changed = mandatory::flow_schemas()[1].clone();

@@ -321,12 +321,13 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
     use crate::registry::table::render_table;
 
     fn level(name: &str, spec: Value) -> Value {
         let mut l = json!({"metadata": {"name": name}, "spec": spec});
-        PriorityLevelStrategy.prepare_for_create(&mut l);
+        PriorityLevelStrategy.decoded_create(&mut l);
         l
     }
 
@@ -417,7 +418,7 @@ mod tests {
     fn mandatory_levels_are_fixed_but_exempt_shares() {
         for object in mandatory::priority_levels() {
             let mut object = object.clone();
-            PriorityLevelStrategy.prepare_for_create(&mut object);
+            PriorityLevelStrategy.decoded_create(&mut object);
             assert!(PriorityLevelStrategy.validate(&object).is_empty(), "{object}");
         }
         let mut exempt = mandatory::priority_levels()[0].clone();

@@ -1,9 +1,10 @@
 use super::*;
+use crate::registry::strategy::DecodedWrite as _;
 use crate::registry::builtin::cause_texts as text;
 use crate::registry::table::render_table;
 
 fn created(mut hpa: Value) -> Value {
-    HpaStrategy::V2.prepare_for_create(&mut hpa);
+    HpaStrategy::V2.decoded_create(&mut hpa);
     hpa
 }
 
@@ -40,7 +41,7 @@ fn defaults() {
     let mut kept = hpa.clone();
     kept["spec"]["behavior"]["scaleUp"]["tolerance"] = json!("0.1");
     let mut update = kept.clone();
-    HpaStrategy::V2.prepare_for_update(&mut update, &kept);
+    HpaStrategy::V2.decoded_update(&mut update, &kept);
     assert_eq!(update["spec"]["behavior"]["scaleUp"]["tolerance"], "0.1", "kept once in use");
 }
 

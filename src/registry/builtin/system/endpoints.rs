@@ -204,6 +204,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
     use serde_json::json;
 
@@ -211,7 +212,7 @@ mod tests {
     fn defaults_and_validation() {
         let mut ep = json!({"metadata": {"name": "web"}, "subsets": [
             {"addresses": [{"ip": "10.1.2.3"}], "ports": [{"port": 80}]}]});
-        EndpointsStrategy.prepare_for_create(&mut ep);
+        EndpointsStrategy.decoded_create(&mut ep);
         assert_eq!(ep["subsets"][0]["ports"][0]["protocol"], "TCP");
         assert!(EndpointsStrategy.validate(&ep).is_empty());
         let bad = json!({"subsets": [{}, {"addresses": [{"ip": "nope", "hostname": "A_B"}],

@@ -261,6 +261,7 @@ pub fn ready_endpoint(address: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
 
     #[test]
@@ -268,7 +269,7 @@ mod tests {
         let mut slice = json!({"metadata": {"name": "web-abc"}, "addressType": "IPv4",
             "endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}],
             "ports": [{"port": 80}]});
-        EndpointSliceStrategy.prepare_for_create(&mut slice);
+        EndpointSliceStrategy.decoded_create(&mut slice);
         assert_eq!(slice["ports"][0], json!({"port": 80, "name": "", "protocol": "TCP"}));
         assert_eq!(slice["endpoints"][0]["conditions"], json!({}));
         assert!(EndpointSliceStrategy.validate(&slice).is_empty());
