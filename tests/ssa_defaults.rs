@@ -154,7 +154,8 @@ async fn an_applier_owns_what_it_applied_not_the_defaults() {
                          "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}
         }
     });
-    let (code, created) = apply(&api, &format!("{DEPLOYS}/web?fieldManager=platform"), &config).await;
+    let (code, created) =
+        apply(&api, &format!("{DEPLOYS}/web?fieldManager=platform"), &config).await;
     assert_eq!(code, StatusCode::CREATED, "{created}");
     // The merged object is defaulted, but the entry holds only the configuration.
     let nginx = &created["spec"]["template"]["spec"]["containers"][0];
@@ -183,7 +184,8 @@ async fn the_creator_of_a_namespace_owns_its_name_label() {
     let api = api().await;
     let body = json!({"kind": "Namespace", "apiVersion": "v1",
         "metadata": {"name": "team-a", "creationTimestamp": null}, "spec": {}, "status": {}});
-    let (code, created) = api.post(&format!("{NAMESPACES}?fieldManager=kubectl-create"), body).await;
+    let (code, created) =
+        api.post(&format!("{NAMESPACES}?fieldManager=kubectl-create"), body).await;
     assert_eq!(code, StatusCode::CREATED, "{created}");
     assert_eq!(created["metadata"]["labels"], json!({"kubernetes.io/metadata.name": "team-a"}));
     // What kube 1.33 records for `kubectl create namespace team-a`.

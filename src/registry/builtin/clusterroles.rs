@@ -86,8 +86,8 @@ fn validate_aggregation_rule(role: &Value, causes: &mut Vec<FieldCause>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use serde_json::json;
 
     fn causes(role: Value) -> Vec<String> {

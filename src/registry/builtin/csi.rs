@@ -389,8 +389,8 @@ fn node_table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn driver(spec: Value) -> Value {

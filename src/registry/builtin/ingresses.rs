@@ -432,8 +432,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn ingress(spec: Value) -> Value {

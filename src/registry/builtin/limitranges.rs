@@ -286,8 +286,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
 
     #[test]
     fn container_items_are_defaulted_as_kube_does() {

@@ -180,8 +180,8 @@ pub(crate) fn string_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 

@@ -911,8 +911,8 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use std::net::Ipv4Addr;
 

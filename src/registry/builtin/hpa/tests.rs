@@ -1,6 +1,6 @@
 use super::*;
-use crate::registry::strategy::DecodedWrite as _;
 use crate::registry::builtin::cause_texts as text;
+use crate::registry::strategy::DecodedWrite as _;
 use crate::registry::table::render_table;
 
 fn created(mut hpa: Value) -> Value {

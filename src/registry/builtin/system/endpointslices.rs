@@ -261,8 +261,8 @@ pub fn ready_endpoint(address: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
 
     #[test]
     fn defaults_validation_and_columns() {
