@@ -186,6 +186,13 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         None
     }
 
+    /// A resource served by an endpoint of its own under `src/api` (the kinds of
+    /// `ledger.kube-ledger.io`, read from the log), never by the store: the verbs discovery
+    /// shows for it. Such a resource stores nothing.
+    fn own_endpoint(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
     /// The strategy as its concrete type, for the server's own controllers that need its state
     /// (the Services strategy's allocators). None by default.
     fn as_any(&self) -> Option<&dyn std::any::Any> {

@@ -33,6 +33,7 @@ pub mod ingressclasses;
 pub mod ingresses;
 pub mod jobs;
 pub mod leases;
+pub mod ledger;
 pub mod limitranges;
 pub mod namespaces;
 pub mod networkpolicies;
@@ -156,6 +157,10 @@ fn resources() -> Vec<Resource> {
         system::endpointslices::resource(),
         system::componentstatuses::resource(),
     ]
+    .into_iter()
+    // ledger.kube-ledger.io/v1: the log read across objects (issue 15).
+    .chain(ledger::resources())
+    .collect()
 }
 
 /// The names and placement of a built-in kind served in its storage version.
@@ -536,6 +541,9 @@ mod tests {
                 "events.k8s.io/v1/events",
                 "flowcontrol.apiserver.k8s.io/v1/flowschemas",
                 "flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations",
+                "ledger.kube-ledger.io/v1/deletedobjects",
+                "ledger.kube-ledger.io/v1/logpositions",
+                "ledger.kube-ledger.io/v1/replay",
                 "networking.k8s.io/v1/ingressclasses",
                 "networking.k8s.io/v1/ingresses",
                 "networking.k8s.io/v1/networkpolicies",
