@@ -52,3 +52,4 @@ pub mod registry;
 pub mod schema;
 pub mod server;
 pub mod storage;
+pub mod ui;

@@ -25,7 +25,7 @@ use crate::meta::fields::FieldSelector;
 use crate::meta::labels::LabelSelector;
 use crate::meta::validation::FieldCause;
 use crate::patch::PatchType;
-use crate::registry::operation::{CreateCheck, FieldValidation};
+use crate::registry::operation::{CreateCheck, FieldValidation, ResourceCheck};
 use crate::registry::store::delete::Deletion;
 use crate::registry::store::write::Part;
 use crate::registry::store::{DeleteOptions, ListParams, WatchParams};
@@ -34,8 +34,7 @@ use crate::registry::{Operation, Resource};
 use crate::schema::unknown::{self, Node};
 use crate::storage::Verb;
 
-/// The audit annotation naming the field manager of a write.
-pub const FIELD_MANAGER_ANNOTATION: &str = "kube-ledger.io/field-manager";
+pub use crate::audit::FIELD_MANAGER_ANNOTATION;
 
 /// kube-apiserver's request body limit.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -67,6 +66,10 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
                 .registry
                 .get(&path.group, &path.version, &path.resource)
                 .ok_or_else(ApiError::no_such_path)?;
+            // The ledger's resources read the log: their own endpoint.
+            if resource.strategy.own_endpoint().is_some() {
+                return super::ledger::serve(state, resource, parts, path, query).await;
+            }
             let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
                 ApiError::new(
                     Reason::RequestEntityTooLarge,
@@ -249,6 +252,8 @@ struct Requester {
     audit: Option<AuditHandle>,
     /// For an apply: whether the user may also create (the authorization filter's).
     create_check: Option<CreateCheck>,
+    /// For a history restore: whether the user may write the object itself (the filter's).
+    resource_check: Option<ResourceCheck>,
 }
 
 impl Requester {
@@ -271,6 +276,7 @@ impl Requester {
             source: extensions.get::<PeerAddr>().map(|PeerAddr(addr)| *addr),
             audit: extensions.get::<AuditHandle>().cloned(),
             create_check: extensions.get::<CreateCheck>().cloned(),
+            resource_check: extensions.get::<ResourceCheck>().cloned(),
         }
     }
 }
@@ -298,6 +304,9 @@ impl Call {
             let (query, method, headers) = (&self.query, &self.method, &self.headers);
             return super::computed::serve(state, resource, computed, path, query, method, headers)
                 .await;
+        }
+        if self.path.subresource.as_deref() == Some("history") && self.resource.stored() {
+            return self.history().await;
         }
         // `None`: the scale subresource, served by its own handler.
         let part = match self.path.subresource.as_deref() {
@@ -367,6 +376,29 @@ impl Call {
 
     fn namespace(&self) -> Option<&str> {
         self.path.namespace.as_deref()
+    }
+
+    /// The `history` subresource ([`super::history`]); a restore is an update of the object
+    /// with the query's write options (a create when the object is gone).
+    async fn history(&self) -> Result<Response, ApiError> {
+        self.path.check_segments()?;
+        let name = self.path.name.clone().unwrap_or_default();
+        let restore = match self.method {
+            Method::POST => Some(self.operation(Verb::Update, &name, "UpdateOptions")?),
+            _ => None,
+        };
+        super::history::serve(super::history::HistoryRequest {
+            state: &self.state,
+            resource: &self.resource,
+            path: &self.path,
+            query: &self.query,
+            headers: &self.headers,
+            method: &self.method,
+            body: &self.body,
+            restore,
+            resource_check: self.requester.resource_check.clone(),
+        })
+        .await
     }
 
     /// Writes to a namespaced resource need a namespace in the path.

@@ -29,6 +29,9 @@ pub struct ResourcePath {
     pub resource: String,
     pub name: Option<String>,
     pub subresource: Option<String>,
+    /// The path segment after a `history` subresource (kube's `RequestInfo.Parts[3]`): a
+    /// revision, `diff`, `blame` or `restore`.
+    pub history_route: Option<String>,
 }
 
 /// Subresources of a namespace that are not namespaced resources (`/namespaces/x/status`).
@@ -65,10 +68,15 @@ pub fn parse_path(path: &str) -> Result<Target, ApiError> {
             rest.drain(..2);
         }
     }
+    let mut history_route = None;
     let (resource, name, subresource) = match rest.as_slice() {
         [resource] => (*resource, None, None),
         [resource, name] => (*resource, Some(*name), None),
         [resource, name, sub] => (*resource, Some(*name), Some(*sub)),
+        [resource, name, sub, route] if *sub == "history" => {
+            history_route = Some((*route).to_owned());
+            (*resource, Some(*name), Some(*sub))
+        }
         // `…/pods/x/proxy/some/path`: the rest is the proxied path (RequestInfo's extra parts).
         [resource, name, sub, ..] if *sub == "proxy" => (*resource, Some(*name), Some(*sub)),
         _ => return Err(ApiError::no_such_path()),
@@ -84,6 +92,7 @@ pub fn parse_path(path: &str) -> Result<Target, ApiError> {
         resource: resource.to_owned(),
         name: name.map(str::to_owned),
         subresource: subresource.map(str::to_owned),
+        history_route,
     }))
 }
 
@@ -223,6 +232,12 @@ mod tests {
         assert_eq!(r.subresource.as_deref(), Some("scale"));
         let r = resource("/api/v1/pods");
         assert_eq!((r.namespace, r.resource.as_str(), r.name), (None, "pods", None));
+        let r = resource("/apis/apps/v1/namespaces/ns/deployments/web/history/diff");
+        assert_eq!(
+            (r.name.as_deref(), r.subresource.as_deref(), r.history_route.as_deref()),
+            (Some("web"), Some("history"), Some("diff"))
+        );
+        assert_eq!(resource("/api/v1/namespaces/ns/configmaps/cm/history").history_route, None);
         let r = resource("/api/v1/namespaces/kube-system");
         assert_eq!(
             (r.namespace, r.resource.as_str(), r.name.as_deref()),
@@ -238,9 +253,14 @@ mod tests {
             (r.namespace.as_deref(), r.resource.as_str(), r.name),
             (Some("x"), "pods", None)
         );
-        for bad in
-            ["/", "/healthz", "/api//v1", "/api/v1/a/b/c/d", "/apis/g/v/namespaces/n/r/x/y/z"]
-        {
+        for bad in [
+            "/",
+            "/healthz",
+            "/api//v1",
+            "/api/v1/a/b/c/d",
+            "/apis/g/v/namespaces/n/r/x/y/z",
+            "/api/v1/namespaces/n/configmaps/x/history/diff/more",
+        ] {
             assert_eq!(parse_path(bad).unwrap_err().to_status()["code"], 404, "{bad}");
         }
     }

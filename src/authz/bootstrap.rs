@@ -10,6 +10,9 @@
 //! - `system:discovery` and `system:basic-user` bound to `system:authenticated`;
 //!   `system:public-info-viewer` (health and version) to `system:authenticated` and
 //!   `system:unauthenticated` — what anonymous requests may reach;
+//! - `kube-ledger:ledger-reader` (kube-ledger's: `deletedobjects`, `logpositions` and `replay` of
+//!   `ledger.kube-ledger.io`, which show only what the user's `get` on `<resource>/history`
+//!   allows) bound to `system:authenticated`;
 //! - `system:monitoring` (health and `/metrics`) bound to the group `system:monitoring`,
 //!   `system:service-account-issuer-discovery` (the OIDC documents) to
 //!   `system:serviceaccounts`, and `system:auth-delegator` (TokenReview and
@@ -19,7 +22,10 @@
 //! - around CertificateSigningRequests: `system:node-bootstrapper`, the
 //!   `system:certificates.k8s.io:*-approver` roles (`approve` on one signer, bound by whoever
 //!   approves), and `system:controller:certificate-controller` bound to the service account the
-//!   in-process signer acts as (`sign` on the `kubernetes.io` signers).
+//!   in-process signer acts as (`sign` on the `kubernetes.io` signers);
+//! - kube-ledger's own `kube-ledger:timeline-viewer` (the history timeline page under
+//!   `/ledger/ui`), bound to `system:authenticated`, and the roles that aggregate reading and
+//!   restoring object history into `view`, `edit` and `admin` ([`super::history_roles`]).
 
 use serde_json::{Value, json};
 
@@ -35,6 +41,9 @@ pub const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoup
 /// The label prefix of the aggregated roles: `rbac.authorization.k8s.io/aggregate-to-`.
 pub const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
 
+/// The ClusterRole (and binding to `system:authenticated`) that lets users load the timeline page.
+pub const TIMELINE_VIEWER: &str = "kube-ledger:timeline-viewer";
+
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
 const READ_WRITE: &[&str] =
@@ -45,7 +54,7 @@ fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
 }
 
 /// A bootstrap ClusterRole: its rules, extra labels, and the label its aggregation selects.
-fn cluster_role(
+pub(super) fn cluster_role(
     name: &str,
     rules: &[PolicyRule],
     aggregate_to: Option<&str>,
@@ -74,6 +83,11 @@ fn cluster_role(
 }
 
 /// The bootstrap ClusterRoles.
+/// kube-ledger's role for the resources of `ledger.kube-ledger.io` that read across objects,
+/// bound to every authenticated user: what each answer shows is limited by the user's `get` on
+/// each resource's `history` subresource, which the endpoints ask themselves.
+pub const LEDGER_READER: &str = "kube-ledger:ledger-reader";
+
 pub fn cluster_roles() -> Vec<Value> {
     vec![
         cluster_role("admin", &[], None, Some("admin")),
@@ -161,6 +175,16 @@ pub fn cluster_roles() -> Vec<Value> {
             None,
         ),
         cluster_role(
+            LEDGER_READER,
+            &[rule(
+                &["get", "list"],
+                &[crate::history::GROUP],
+                &["deletedobjects", "logpositions", "replay"],
+            )],
+            None,
+            None,
+        ),
+        cluster_role(
             "system:public-info-viewer",
             &[PolicyRule::urls(
                 &["get"],
@@ -179,9 +203,18 @@ pub fn cluster_roles() -> Vec<Value> {
             None,
         ),
         cluster_role("view", &[], Some("edit"), Some("view")),
+        // kube-ledger's own: the history timeline page (src/ui). The page reads the API with the
+        // viewer's credentials, so loading it shows nothing the viewer may not read.
+        cluster_role(
+            TIMELINE_VIEWER,
+            &[PolicyRule::urls(&["get"], &[crate::ui::PATH, &format!("{}/*", crate::ui::PATH)])],
+            None,
+            None,
+        ),
     ]
     .into_iter()
     .chain(certificate_roles())
+    .chain(super::history_roles::cluster_roles())
     .collect()
 }
 
@@ -252,14 +285,14 @@ fn certificate_roles() -> Vec<Value> {
     ]
 }
 
-fn aggregate_to_admin() -> Vec<PolicyRule> {
+pub(super) fn aggregate_to_admin() -> Vec<PolicyRule> {
     vec![
         rule(&["create"], &["authorization.k8s.io"], &["localsubjectaccessreviews"]),
         rule(READ_WRITE, &[GROUP], &["rolebindings", "roles"]),
     ]
 }
 
-fn aggregate_to_edit() -> Vec<PolicyRule> {
+pub(super) fn aggregate_to_edit() -> Vec<PolicyRule> {
     vec![
         rule(
             READ,
@@ -329,7 +362,7 @@ fn aggregate_to_edit() -> Vec<PolicyRule> {
     ]
 }
 
-fn aggregate_to_view() -> Vec<PolicyRule> {
+pub(super) fn aggregate_to_view() -> Vec<PolicyRule> {
     vec![
         rule(
             READ,
@@ -444,6 +477,8 @@ pub fn cluster_role_bindings() -> Vec<Value> {
         cluster_role_binding("cluster-admin", &[SYSTEM_PRIVILEGED_GROUP]),
         cluster_role_binding("system:basic-user", &[ALL_AUTHENTICATED]),
         cluster_role_binding("system:discovery", &[ALL_AUTHENTICATED]),
+        cluster_role_binding(LEDGER_READER, &[ALL_AUTHENTICATED]),
+        cluster_role_binding(TIMELINE_VIEWER, &[ALL_AUTHENTICATED]),
         cluster_role_binding("system:monitoring", &["system:monitoring"]),
         cluster_role_binding(
             "system:public-info-viewer",

@@ -51,12 +51,19 @@ impl Forbidden {
     /// The 403 of the authorization filter for a refused request; `reason` is the chain's
     /// (appended after `: ` when not empty).
     pub fn for_request(attributes: &Attributes, reason: &str) -> Forbidden {
+        let cause = Forbidden::cause(attributes, reason);
+        Forbidden::new(&attributes.api_group, &attributes.resource, &attributes.name, &cause)
+    }
+
+    /// What follows `is forbidden: ` in [`Forbidden::for_request`]'s message: `User "bob"
+    /// cannot update resource "configmaps" in API group "" in the namespace "ns"[: reason]`.
+    pub fn cause(attributes: &Attributes, reason: &str) -> String {
         let mut cause = sanitize(&forbidden_message(attributes));
         if !reason.is_empty() {
             cause.push_str(": ");
             cause.push_str(reason);
         }
-        Forbidden::new(&attributes.api_group, &attributes.resource, &attributes.name, &cause)
+        cause
     }
 
     /// The `metav1.Status` body (code 403, reason `Forbidden`; `details` holds only what is

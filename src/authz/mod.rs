@@ -30,6 +30,7 @@ pub mod bootstrap;
 pub mod cache;
 pub mod escalation;
 pub mod forbidden;
+pub mod history_roles;
 pub mod mode;
 pub mod rbac;
 pub mod reconcile;

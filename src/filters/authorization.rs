@@ -27,13 +27,19 @@ use crate::audit::AuditHandle;
 use crate::authn::UserInfo;
 use crate::authz::{Attributes, Authorizer, Forbidden};
 use crate::meta::status::ApiError;
-use crate::registry::operation::CreateCheck;
+use crate::registry::operation::{CreateCheck, ResourceCheck};
 
 /// The filter's state: the chain `--authorization-mode` built.
 #[derive(Debug, Clone)]
 pub struct Authorization {
     pub authorizer: Arc<dyn Authorizer>,
 }
+
+/// The authorizer that allowed the request, in its extensions: for the handlers that authorize
+/// more than the request itself (the ledger's endpoints ask, for each resource whose events they
+/// show, whether the user may `get` its `history`). A handler that finds none refuses.
+#[derive(Debug, Clone)]
+pub struct RequestAuthorizer(pub Arc<dyn Authorizer>);
 
 /// The filter: `axum::middleware::from_fn_with_state(Authorization { … }, authorize)`.
 pub async fn authorize(
@@ -51,9 +57,15 @@ pub async fn authorize(
     }
     if decision.is_allowed() {
         let mut request = request;
+        request.extensions_mut().insert(RequestAuthorizer(state.authorizer.clone()));
         if request.extensions().get::<RequestInfo>().is_some_and(|info| info.apply) {
             // An apply may create its object: kube authorizes `create` too, then.
-            let check = create_check(state.authorizer.clone(), attributes);
+            let check = create_check(state.authorizer.clone(), attributes.clone());
+            request.extensions_mut().insert(check);
+        }
+        if attributes.subresource == "history" && attributes.verb == "create" {
+            // A restore writes the object itself: its handler asks for that verb too.
+            let check = resource_check(state.authorizer.clone(), attributes);
             request.extensions_mut().insert(check);
         }
         return next.run(request).await;
@@ -75,6 +87,26 @@ fn create_check(authorizer: Arc<dyn Authorizer>, request: Attributes) -> CreateC
         }
         let (group, resource) = (&attributes.api_group, &attributes.resource);
         Err(ApiError::forbidden(group, resource, &attributes.name, decision.reason()))
+    }))
+}
+
+/// The authorization of a verb on the request's resource itself (the request's attributes
+/// without their subresource); a refusal is the filter's 403 for such a request.
+fn resource_check(authorizer: Arc<dyn Authorizer>, request: Attributes) -> ResourceCheck {
+    ResourceCheck(Arc::new(move |verb| {
+        let attributes =
+            Attributes { verb: verb.to_owned(), subresource: String::new(), ..request.clone() };
+        let decision = authorizer.authorize(&attributes);
+        if decision.is_allowed() {
+            return Ok(());
+        }
+        let cause = Forbidden::cause(&attributes, decision.reason());
+        Err(ApiError::forbidden(
+            &attributes.api_group,
+            &attributes.resource,
+            &attributes.name,
+            &cause,
+        ))
     }))
 }
 

@@ -84,6 +84,9 @@ pub struct Operation {
     /// CreateOptions / UpdateOptions / PatchOptions / DeleteOptions as AdmissionReview sends
     /// them.
     pub options: Option<Value>,
+    /// For a history restore: the revision whose object the write brings back (the ledger
+    /// records it with the write).
+    pub restored_from: Option<crate::storage::Revision>,
     /// Warnings raised on the way (admission, unknown fields), shared by the clones of an
     /// operation (a collection delete's items) and sent as `Warning` headers.
     warnings: Arc<Mutex<Vec<String>>>,
@@ -117,6 +120,7 @@ impl Operation {
             create_check: None,
             field_validation: FieldValidation::default(),
             options: None,
+            restored_from: None,
             warnings: Arc::default(),
             audit: None,
         }
@@ -215,9 +219,13 @@ impl Operation {
             end -= 1;
         }
         let user_agent = &self.user_agent[..end];
-        Provenance::now(&self.user.name, verb, &self.audit_id)
+        let provenance = Provenance::now(&self.user.name, verb, &self.audit_id)
             .with_identity(&self.user.uid, &self.user.groups, user_agent, source_ip)
-            .with_field_manager(self.manager())
+            .with_field_manager(self.manager());
+        match self.restored_from {
+            Some(revision) => provenance.with_restored_from(revision),
+            None => provenance,
+        }
     }
 
     /// Adds a warning for the client, once.
@@ -274,6 +282,25 @@ impl CreateCheck {
 impl std::fmt::Debug for CreateCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("CreateCheck")
+    }
+}
+
+/// The authorization of `verb` on the object a request's subresource belongs to (the resource
+/// itself, no subresource), asked by an endpoint that writes the object on the request's
+/// behalf: a history restore is authorized as `create` on `<resource>/history` by the filter,
+/// and as `update` (or `create` when it re-creates) on the resource by this. `Ok`, or the 403.
+#[derive(Clone)]
+pub struct ResourceCheck(pub Arc<dyn Fn(&str) -> Result<(), ApiError> + Send + Sync>);
+
+impl ResourceCheck {
+    pub fn check(&self, verb: &str) -> Result<(), ApiError> {
+        (self.0)(verb)
+    }
+}
+
+impl std::fmt::Debug for ResourceCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResourceCheck")
     }
 }
 

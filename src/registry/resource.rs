@@ -239,6 +239,14 @@ impl Resource {
         }
     }
 
+    /// Whether objects of this resource live in the log under its storage prefix: not for the
+    /// create-only (reviews), computed (ComponentStatuses) and own-endpoint (ledger) resources.
+    pub fn stored(&self) -> bool {
+        !self.strategy.create_only()
+            && self.strategy.computed().is_none()
+            && self.strategy.own_endpoint().is_none()
+    }
+
     /// The verbs discovery advertises: `create` alone for a create-only resource.
     pub fn verbs(&self) -> Vec<&'static str> {
         if self.strategy.create_only() {
@@ -246,6 +254,9 @@ impl Resource {
         }
         if self.strategy.computed().is_some() {
             return vec!["get", "list"];
+        }
+        if let Some(verbs) = self.strategy.own_endpoint() {
+            return verbs.to_vec();
         }
         let mut verbs =
             vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

@@ -1,6 +1,6 @@
 //! The routes: health (`/healthz`, `/livez`, `/readyz`), `/version`, `/metrics`, the Kubernetes
-//! API under `/api` and `/apis`, the OpenAPI documents, and gzip for large bodies. Everything
-//! else is a 404 `Status`.
+//! API under `/api` and `/apis`, the OpenAPI documents, the history timeline page
+//! (`/ledger/ui/`), and gzip for large bodies. Everything else is a 404 `Status`.
 
 use std::sync::Arc;
 
@@ -62,6 +62,7 @@ impl Server {
             .merge(health_routes)
             .merge(api_routes)
             .merge(metrics_route)
+            .merge(crate::ui::routes())
             .fallback(not_found);
         filters::chain(routes, self.api.registry.clone(), self.inflight_limits, &self.security)
             .layer(CompressionLayer::new().gzip(true).compress_when(LargeBodies))
