@@ -787,8 +787,10 @@ mod tests {
                             let name = s["subresource"].as_str().unwrap_or("");
                             !KUBELET.contains(&name) && name != "history"
                         });
-                        if subs.is_empty() {
-                            resource.as_object_mut().map(|r| r.remove("subresources"));
+                        if subs.is_empty()
+                            && let Some(resource) = resource.as_object_mut()
+                        {
+                            resource.shift_remove("subresources");
                         }
                     }
                 }
