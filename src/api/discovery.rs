@@ -162,8 +162,9 @@ fn legacy_resource(resource: &Resource) -> Value {
     entry.insert("verbs".into(), resource.verbs().into());
     insert_non_empty(&mut entry, "shortNames", &resource.short_names);
     insert_non_empty(&mut entry, "categories", &resource.categories);
-    // A create-only resource (a review) stores nothing: no storage version to fingerprint.
-    if !resource.strategy.create_only() {
+    // A create-only resource (a review) or one of the ledger's stores nothing: no storage
+    // version to fingerprint.
+    if !resource.strategy.create_only() && resource.strategy.own_endpoint().is_none() {
         entry.insert("storageVersionHash".into(), storage_version_hash(resource).into());
     }
     Value::Object(entry)
@@ -275,7 +276,7 @@ fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
             verbs,
         });
     }
-    if resource.is_stored() {
+    if resource.stored() {
         subs.push(Subresource {
             name: "history".to_owned(),
             response_gv: GroupVersion::new(crate::history::GROUP, crate::history::VERSION),

@@ -34,8 +34,7 @@ use crate::registry::{Operation, Resource};
 use crate::schema::unknown::{self, Node};
 use crate::storage::Verb;
 
-/// The audit annotation naming the field manager of a write.
-pub const FIELD_MANAGER_ANNOTATION: &str = "kube-ledger.io/field-manager";
+pub use crate::audit::FIELD_MANAGER_ANNOTATION;
 
 /// kube-apiserver's request body limit.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -67,6 +66,10 @@ async fn handle(state: ApiState, request: Request) -> Result<Response, ApiError>
                 .registry
                 .get(&path.group, &path.version, &path.resource)
                 .ok_or_else(ApiError::no_such_path)?;
+            // The ledger's resources read the log: their own endpoint.
+            if resource.strategy.own_endpoint().is_some() {
+                return super::ledger::serve(state, resource, parts, path, query).await;
+            }
             let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
                 ApiError::new(
                     Reason::RequestEntityTooLarge,
@@ -302,7 +305,7 @@ impl Call {
             return super::computed::serve(state, resource, computed, path, query, method, headers)
                 .await;
         }
-        if self.path.subresource.as_deref() == Some("history") && self.resource.is_stored() {
+        if self.path.subresource.as_deref() == Some("history") && self.resource.stored() {
             return self.history().await;
         }
         // `None`: the scale subresource, served by its own handler.

@@ -9,6 +9,8 @@
 //! - [`create_only`]: POSTs to the create-only resources (reviews, TokenRequest) → their
 //!   creaters in the registry.
 //! - [`computed`]: GET and LIST of the resources computed on each request (ComponentStatuses).
+//! - [`ledger`]: the resources of `ledger.kube-ledger.io/v1` read across objects from the log
+//!   (log positions, deleted objects, replay).
 //! - [`watch`]: watch event streams.
 //! - [`scale`]: the `scale` subresource.
 //! - [`history`]: the `history` subresource of every stored resource (issue 15).
@@ -26,6 +28,7 @@ pub mod handlers;
 pub mod history;
 pub mod issuer_discovery;
 pub mod kubelet;
+pub mod ledger;
 pub mod negotiate;
 pub mod openapi;
 pub mod protobuf;

@@ -35,6 +35,10 @@ pub mod webhook;
 
 use std::sync::Arc;
 
+/// The annotation naming the field manager of a write: on the write's own audit event (the
+/// handler adds it) and on the events a replay rebuilds from the log.
+pub const FIELD_MANAGER_ANNOTATION: &str = "kube-ledger.io/field-manager";
+
 pub use self::handle::AuditHandle;
 use self::log::LogBackend;
 pub use self::options::AuditOptions;

@@ -10,6 +10,9 @@
 //! - `system:discovery` and `system:basic-user` bound to `system:authenticated`;
 //!   `system:public-info-viewer` (health and version) to `system:authenticated` and
 //!   `system:unauthenticated` — what anonymous requests may reach;
+//! - `kube-ledger:ledger-reader` (kube-ledger's: `deletedobjects`, `logpositions` and `replay` of
+//!   `ledger.kube-ledger.io`, which show only what the user's `get` on `<resource>/history`
+//!   allows) bound to `system:authenticated`;
 //! - `system:monitoring` (health and `/metrics`) bound to the group `system:monitoring`,
 //!   `system:service-account-issuer-discovery` (the OIDC documents) to
 //!   `system:serviceaccounts`, and `system:auth-delegator` (TokenReview and
@@ -80,6 +83,11 @@ pub(super) fn cluster_role(
 }
 
 /// The bootstrap ClusterRoles.
+/// kube-ledger's role for the resources of `ledger.kube-ledger.io` that read across objects,
+/// bound to every authenticated user: what each answer shows is limited by the user's `get` on
+/// each resource's `history` subresource, which the endpoints ask themselves.
+pub const LEDGER_READER: &str = "kube-ledger:ledger-reader";
+
 pub fn cluster_roles() -> Vec<Value> {
     vec![
         cluster_role("admin", &[], None, Some("admin")),
@@ -163,6 +171,16 @@ pub fn cluster_roles() -> Vec<Value> {
                 rule(&["watch"], &[""], &["events"]),
                 rule(&["create", "patch", "update"], &["", "events.k8s.io"], &["events"]),
             ],
+            None,
+            None,
+        ),
+        cluster_role(
+            LEDGER_READER,
+            &[rule(
+                &["get", "list"],
+                &[crate::history::GROUP],
+                &["deletedobjects", "logpositions", "replay"],
+            )],
             None,
             None,
         ),
@@ -459,6 +477,7 @@ pub fn cluster_role_bindings() -> Vec<Value> {
         cluster_role_binding("cluster-admin", &[SYSTEM_PRIVILEGED_GROUP]),
         cluster_role_binding("system:basic-user", &[ALL_AUTHENTICATED]),
         cluster_role_binding("system:discovery", &[ALL_AUTHENTICATED]),
+        cluster_role_binding(LEDGER_READER, &[ALL_AUTHENTICATED]),
         cluster_role_binding(TIMELINE_VIEWER, &[ALL_AUTHENTICATED]),
         cluster_role_binding("system:monitoring", &["system:monitoring"]),
         cluster_role_binding(

@@ -35,6 +35,12 @@ pub struct Authorization {
     pub authorizer: Arc<dyn Authorizer>,
 }
 
+/// The authorizer that allowed the request, in its extensions: for the handlers that authorize
+/// more than the request itself (the ledger's endpoints ask, for each resource whose events they
+/// show, whether the user may `get` its `history`). A handler that finds none refuses.
+#[derive(Debug, Clone)]
+pub struct RequestAuthorizer(pub Arc<dyn Authorizer>);
+
 /// The filter: `axum::middleware::from_fn_with_state(Authorization { … }, authorize)`.
 pub async fn authorize(
     State(state): State<Authorization>,
@@ -51,6 +57,7 @@ pub async fn authorize(
     }
     if decision.is_allowed() {
         let mut request = request;
+        request.extensions_mut().insert(RequestAuthorizer(state.authorizer.clone()));
         if request.extensions().get::<RequestInfo>().is_some_and(|info| info.apply) {
             // An apply may create its object: kube authorizes `create` too, then.
             let check = create_check(state.authorizer.clone(), attributes.clone());

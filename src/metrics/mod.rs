@@ -8,6 +8,7 @@
 //! `/metrics` is scraped, by [`Exporter::render`], which then renders everything as Prometheus
 //! text.
 
+pub mod history;
 pub mod http;
 mod process;
 pub mod storage;
@@ -149,6 +150,19 @@ fn describe() {
     describe_gauge!(
         "ledger_log_compacted_revision",
         "History at or below this revision has been compacted away."
+    );
+    describe_gauge!(
+        "ledger_history_retained_revisions",
+        "Revisions between the oldest readable revision and the head (history kept)."
+    );
+    describe_gauge!(
+        "ledger_history_retained_seconds",
+        metrics::Unit::Seconds,
+        "Age of the oldest retained event: how far back history can be read."
+    );
+    describe_counter!(
+        "ledger_replay_events_total",
+        "Events streamed by history replays (the replay endpoint), by backend."
     );
     describe_histogram!("ledger_append_batch_size", "Writes committed by one transaction.");
     describe_histogram!(

@@ -145,8 +145,9 @@ async fn delete_contents(store: &Store, namespace: &str) -> Result<usize, ApiErr
     let mut found = 0;
     for resource in store.registry.all() {
         // Several versions (and API groups) may serve one stored resource: visit it once.
-        // Create-only resources (LocalSubjectAccessReview) hold nothing to delete.
-        let stored = resource.namespaced && !resource.strategy.create_only();
+        // Create-only resources (LocalSubjectAccessReview) and the ledger's (deletedobjects)
+        // hold nothing to delete.
+        let stored = resource.namespaced && resource.stored();
         if !stored || !seen_prefixes.insert(resource.storage_prefix.clone()) {
             continue;
         }

@@ -46,7 +46,7 @@ fn served(store: &Store, group: &str, plural: &str) -> Option<Arc<Resource>> {
         .registry
         .all()
         .into_iter()
-        .filter(|r| r.gv.group == group && r.plural == plural && !r.strategy.create_only())
+        .filter(|r| r.gv.group == group && r.plural == plural && r.stored())
         .collect();
     all.iter().find(|r| r.gv == r.storage_gv).cloned().or_else(|| all.into_iter().next())
 }

@@ -239,10 +239,12 @@ impl Resource {
         }
     }
 
-    /// Whether the resource's objects are stored in the log (so they have a history): not the
-    /// create-only resources (reviews) nor the ones computed on each request.
-    pub fn is_stored(&self) -> bool {
-        !self.strategy.create_only() && self.strategy.computed().is_none()
+    /// Whether objects of this resource live in the log under its storage prefix: not for the
+    /// create-only (reviews), computed (ComponentStatuses) and own-endpoint (ledger) resources.
+    pub fn stored(&self) -> bool {
+        !self.strategy.create_only()
+            && self.strategy.computed().is_none()
+            && self.strategy.own_endpoint().is_none()
     }
 
     /// The verbs discovery advertises: `create` alone for a create-only resource.
@@ -252,6 +254,9 @@ impl Resource {
         }
         if self.strategy.computed().is_some() {
             return vec!["get", "list"];
+        }
+        if let Some(verbs) = self.strategy.own_endpoint() {
+            return verbs.to_vec();
         }
         let mut verbs =
             vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

@@ -25,6 +25,7 @@ pub mod embedded;
 pub mod error;
 pub mod etcd;
 mod key;
+pub mod position;
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -12,6 +12,7 @@ pub mod proxy;
 pub mod router;
 pub mod server;
 pub mod suite;
+pub mod suite_history;
 pub mod suite_provenance;
 pub mod tls;
 pub mod webhook;

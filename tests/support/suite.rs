@@ -586,6 +586,20 @@ macro_rules! conformance_suite {
             history_replays_a_key_with_who_did_what,
             bad_keys_and_values_are_refused_without_writing,
         );
+        $crate::conformance_suite!(@history $harness;
+            history_pages_walk_a_key_oldest_first,
+            replay_streams_a_range_in_order_with_prev_objects,
+            replay_of_an_empty_range_ends_empty,
+            replay_refuses_compacted_and_future_ranges,
+            revision_at_finds_the_log_position_at_a_time,
+            compaction_keeps_every_live_object,
+        );
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn restored_from_round_trips_durably() {
+            let mut harness = <$harness as $crate::support::suite::Harness>::start().await;
+            $crate::support::suite_history::restored_from_round_trips_durably(&mut harness).await;
+        }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn every_provenance_field_round_trips_durably() {
@@ -606,6 +620,17 @@ macro_rules! conformance_suite {
             let mut harness = <$harness as $crate::support::suite::Harness>::start().await;
             $crate::support::suite::restart_keeps_every_acknowledged_write(&mut harness).await;
         }
+    };
+    (@history $harness:ty; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let harness = <$harness as $crate::support::suite::Harness>::start().await;
+                $crate::support::suite_history::$case(
+                    $crate::support::suite::Harness::storage(&harness),
+                ).await;
+            }
+        )*
     };
     (@cases $harness:ty; $($case:ident),* $(,)?) => {
         $(

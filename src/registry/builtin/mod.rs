@@ -8,8 +8,11 @@
 //! tests read those. Objects are JSON in the storage version; a field of the wrong JSON type is
 //! reported as a `FieldValueTypeInvalid` cause where kube-apiserver would fail to decode.
 //!
-//! Defaulting that kube does in its versioned `SetDefaults_*` functions runs in
-//! `prepare_for_create` and `prepare_for_update`, since kube applies it on every decode.
+//! Defaulting that kube does in its versioned `SetDefaults_*` functions (and the conversions to
+//! the internal version that fold fields, as a Secret's `stringData`) is each strategy's
+//! `set_defaults`, which the store runs on every body it decodes, before field ownership, as
+//! kube's decoder does; `prepare_for_create` / `prepare_for_update` keep what kube's strategies
+//! and REST layer do after it (status, generated selectors, allocations, dropped fields).
 
 pub mod certificatesigningrequests;
 pub mod clusterrolebindings;
@@ -30,6 +33,7 @@ pub mod ingressclasses;
 pub mod ingresses;
 pub mod jobs;
 pub mod leases;
+pub mod ledger;
 pub mod limitranges;
 pub mod namespaces;
 pub mod networkpolicies;
@@ -153,6 +157,10 @@ fn resources() -> Vec<Resource> {
         system::endpointslices::resource(),
         system::componentstatuses::resource(),
     ]
+    .into_iter()
+    // ledger.kube-ledger.io/v1: the log read across objects (issue 15).
+    .chain(ledger::resources())
+    .collect()
 }
 
 /// The names and placement of a built-in kind served in its storage version.
@@ -533,6 +541,9 @@ mod tests {
                 "events.k8s.io/v1/events",
                 "flowcontrol.apiserver.k8s.io/v1/flowschemas",
                 "flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations",
+                "ledger.kube-ledger.io/v1/deletedobjects",
+                "ledger.kube-ledger.io/v1/logpositions",
+                "ledger.kube-ledger.io/v1/replay",
                 "networking.k8s.io/v1/ingressclasses",
                 "networking.k8s.io/v1/ingresses",
                 "networking.k8s.io/v1/networkpolicies",

@@ -226,6 +226,9 @@ impl Store {
                 Err(StorageError::Compacted { .. }) if params.continue_token.is_some() => {
                     return Err(expired_continue());
                 }
+                Err(StorageError::Compacted { compacted, .. }) => {
+                    return Err(expired_list(compacted));
+                }
                 Err(err) => return Err(to_api(err)),
             };
             revision = Some(page.revision);
@@ -344,6 +347,17 @@ pub fn field_set(resource: &Resource, stored: &Value) -> BTreeMap<String, String
         );
     }
     fields
+}
+
+/// kube's 410 for a list at a revision the log no longer holds (etcd3's `interpretListError`),
+/// naming the oldest retained revision.
+fn expired_list(oldest: Revision) -> ApiError {
+    ApiError::new(
+        Reason::Expired,
+        format!(
+            "The resourceVersion for the provided list is too old (the oldest retained revision is {oldest})."
+        ),
+    )
 }
 
 fn expired_continue() -> ApiError {

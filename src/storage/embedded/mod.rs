@@ -6,6 +6,7 @@
 //!   it commits requests in batches (group commit) and publishes each batch's events.
 //! - `read`: a pool of read connections and the queries behind get, list, history and replay.
 //! - `watch`: watch streams, replaying from the database and then following the writer's feed.
+//! - `replay`: bounded replays of a prefix between two revisions, page by page.
 //! - `schema`: the versioned migrations applied at open (SQL under `migrations/embedded/`).
 //! - `sqlite`: connection setup, error mapping and row decoding shared by the above.
 //!
@@ -20,6 +21,7 @@
 //! record may be on disk although the fsync after it failed.
 
 mod read;
+mod replay;
 mod schema;
 mod sqlite;
 mod watch;
@@ -40,8 +42,8 @@ use tokio::sync::broadcast;
 use self::read::ReadPool;
 use self::writer::{Applied, Batch, Op, Writer};
 use super::{
-    Deleted, Event, ListOptions, ListPage, Object, Provenance, Result, Revision, Storage,
-    StorageError, WatchStream, validate_key, validate_prefix, validate_value,
+    Deleted, Event, EventStream, ListOptions, ListPage, Object, Provenance, Result, Revision,
+    Storage, StorageError, WatchStream, validate_key, validate_prefix, validate_value,
 };
 
 /// The database file's name inside the data directory.
@@ -181,6 +183,20 @@ impl Storage for EmbeddedStorage {
         validate_key(key)?;
         let key = key.to_owned();
         self.inner.reads.run(move |conn| read::history(conn, &key)).await
+    }
+
+    async fn history_page(&self, key: &str, after: Revision, limit: usize) -> Result<Vec<Event>> {
+        validate_key(key)?;
+        let key = key.to_owned();
+        self.inner.reads.run(move |conn| read::history_page(conn, &key, after, limit)).await
+    }
+
+    async fn replay(&self, prefix: &str, from: Revision, to: Revision) -> Result<EventStream> {
+        replay::replay(Arc::clone(&self.inner.reads), prefix, from, to).await
+    }
+
+    async fn revision_at(&self, timestamp_micros: i64) -> Result<Option<Revision>> {
+        self.inner.reads.run(move |conn| read::revision_at(conn, timestamp_micros)).await
     }
 
     fn backend_name(&self) -> &'static str {

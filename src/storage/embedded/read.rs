@@ -9,13 +9,15 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{CachedStatement, Connection, ToSql, params};
+use futures::FutureExt;
+use rusqlite::{CachedStatement, Connection, OptionalExtension, ToSql, params};
 
 use super::sqlite::{
     Meta, decode_event, object_at, open_reader, read_meta, select_events, type_code,
 };
 use crate::storage::{
-    Event, EventType, ListOptions, ListPage, Object, Result, Revision, StorageError, prefix_end,
+    Event, EventType, ListOptions, ListPage, Object, Result, Revision, StorageError, position,
+    prefix_end,
 };
 
 /// Idle connections kept for reuse; more may be open at once under load, the extra ones are
@@ -203,6 +205,105 @@ pub(super) fn history(conn: &mut Connection, key: &str) -> Result<Vec<Event>> {
         events.push(decode_event(row)?);
     }
     Ok(events)
+}
+
+/// At most `limit` events of `key` with a revision greater than `after`, oldest first: a seek in
+/// the `(key, revision)` index, so a page costs its own size whatever the key's history.
+pub(super) fn history_page(
+    conn: &mut Connection,
+    key: &str,
+    after: Revision,
+    limit: usize,
+) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(concat!(
+        select_events!(),
+        " WHERE e.key = ?1 AND e.revision > ?2 ORDER BY e.revision LIMIT ?3"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![key, after, limit])?;
+    let mut events = Vec::new();
+    while let Some(row) = rows.next()? {
+        events.push(decode_event(row)?);
+    }
+    Ok(events)
+}
+
+/// One page of a replay: events in `[prefix, end)` with `after < revision <= to`, in revision
+/// order, at most `limit` of them and no more than about `max_bytes` of values (the event that
+/// crosses it is the page's last). Fails with [`StorageError::Compacted`] when compaction has
+/// dropped revisions after `after` since the replay started.
+pub(super) fn replay_page(
+    conn: &mut Connection,
+    range: (&str, &str),
+    after: Revision,
+    to: Revision,
+    (limit, max_bytes): (usize, usize),
+) -> Result<Vec<Event>> {
+    let tx = conn.transaction()?;
+    let meta = read_meta(&tx)?;
+    if after + 1 < meta.compacted {
+        return Err(StorageError::Compacted { requested: after + 1, compacted: meta.compacted });
+    }
+    // As in `events_after`: walk the revision range, filter keys.
+    let mut stmt = tx.prepare_cached(concat!(
+        select_events!(),
+        " WHERE e.revision > ?1 AND e.revision <= ?2 AND +e.key >= ?3 AND +e.key < ?4 \
+          ORDER BY e.revision LIMIT ?5"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![after, to, range.0, range.1, limit])?;
+    let (mut events, mut bytes) = (Vec::new(), 0);
+    while let Some(row) = rows.next()? {
+        let event = decode_event(row)?;
+        bytes += event.object.as_ref().map_or(0, |o| o.value.len())
+            + event.prev_object.as_ref().map_or(0, |o| o.value.len());
+        events.push(event);
+        if bytes >= max_bytes {
+            break;
+        }
+    }
+    Ok(events)
+}
+
+/// The first event in `[from, to]` and its time: a probe of the position search.
+pub(super) fn first_stamp(
+    conn: &Connection,
+    from: Revision,
+    to: Revision,
+) -> Result<Option<(Revision, i64)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT revision, ts_micros FROM events WHERE revision >= ?1 AND revision <= ?2 \
+             ORDER BY revision LIMIT 1",
+        )?
+        .query_row(params![from, to], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+/// The log's position at `timestamp_micros`: the shared bisection over the retained revisions,
+/// each probe one rowid seek, all in one snapshot.
+pub(super) fn revision_at(
+    conn: &mut Connection,
+    timestamp_micros: i64,
+) -> Result<Option<Revision>> {
+    let tx = conn.transaction()?;
+    let meta = read_meta(&tx)?;
+    let probe = |from, to| std::future::ready(first_stamp(&tx, from, to));
+    let search =
+        position::newest_at_or_before(meta.compacted.max(1), meta.head, timestamp_micros, probe);
+    // Every probe is ready at once: the search completes on its first poll.
+    let found = search.now_or_never().ok_or_else(|| {
+        StorageError::Internal("the position search waited on a synchronous probe".to_owned())
+    })??;
+    match found {
+        Some(revision) => Ok(Some(revision)),
+        // The log's position then is below the oldest retained revision.
+        None if meta.compacted > 1 => Err(StorageError::Compacted {
+            requested: meta.compacted - 1,
+            compacted: meta.compacted,
+        }),
+        None => Ok(None),
+    }
 }
 
 /// Up to `limit` events in `[prefix, end)` with a revision greater than `after`, in revision

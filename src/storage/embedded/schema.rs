@@ -32,6 +32,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "provenance_identity",
         sql: include_str!("../../../migrations/embedded/0002_provenance_identity.sql"),
     },
+    Migration {
+        version: 3,
+        name: "restored_from",
+        sql: include_str!("../../../migrations/embedded/0003_restored_from.sql"),
+    },
 ];
 
 /// Brings the database up to the last of `migrations` and returns that version.
@@ -174,7 +179,7 @@ mod tests {
             [],
         )
         .unwrap();
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 2);
+        assert_eq!(migrate(&mut conn, &MIGRATIONS[..2]).unwrap(), 2);
         let row: (String, String, String, i64, String, String, String, String, String) = conn
             .query_row(
                 "SELECT user, verb, audit_id, ts_micros, \
@@ -211,5 +216,30 @@ mod tests {
                 empty()
             )
         );
+    }
+
+    /// Version 3 adds `restored_from`: an event written at version 2 reads back as no restore,
+    /// and the column holds a revision once written.
+    #[test]
+    fn version_3_reads_earlier_events_as_no_restore() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, &MIGRATIONS[..2]).unwrap();
+        conn.execute(
+            "INSERT INTO events (revision, key, type, value, create_revision, prev_revision, \
+                                 user, verb, audit_id, ts_micros) \
+             VALUES (1, '/pods/a', 0, x'7b7d', 1, NULL, 'alice', 'create', 'a1', 42)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 3);
+        let restored: Option<i64> = conn
+            .query_row("SELECT restored_from FROM events WHERE revision = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(restored, None);
+        conn.execute("UPDATE events SET restored_from = 7 WHERE revision = 1", []).unwrap();
+        let restored: Option<i64> = conn
+            .query_row("SELECT restored_from FROM events WHERE revision = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(restored, Some(7));
     }
 }

@@ -171,7 +171,7 @@ macro_rules! select_events {
         "SELECT e.revision, e.key, e.type, e.user, e.verb, e.audit_id, e.ts_micros, \
                 e.value, e.create_revision, e.revision, \
                 p.value, p.create_revision, p.revision, \
-                e.uid, e.groups, e.user_agent, e.source_ip, e.field_manager \
+                e.uid, e.groups, e.user_agent, e.source_ip, e.field_manager, e.restored_from \
          FROM events AS e LEFT JOIN events AS p ON p.revision = e.prev_revision"
     };
 }
@@ -195,8 +195,7 @@ pub(super) fn decode_event(row: &Row<'_>) -> Result<Event> {
         user_agent: row.get(15)?,
         source_ip: row.get(16)?,
         field_manager: row.get(17)?,
-        // Not stored by the embedded backend yet (issue 15: migration 0003).
-        restored_from: None,
+        restored_from: row.get(18)?,
         verb,
         audit_id: row.get(5)?,
         timestamp_micros: row.get(6)?,

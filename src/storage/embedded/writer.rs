@@ -335,8 +335,8 @@ fn append(
     tx.prepare_cached(
         "INSERT INTO events (revision, key, type, value, create_revision, prev_revision, \
                              user, verb, audit_id, ts_micros, \
-                             uid, groups, user_agent, source_ip, field_manager) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                             uid, groups, user_agent, source_ip, field_manager, restored_from) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         object.mod_revision,
@@ -354,6 +354,7 @@ fn append(
         who.user_agent,
         who.source_ip,
         who.field_manager,
+        who.restored_from,
     ])?;
     Ok(())
 }

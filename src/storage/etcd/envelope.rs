@@ -39,7 +39,7 @@ pub(super) fn decode(stored: Bytes) -> Result<Decoded> {
 /// with serde defaults without a new format.
 ///
 /// Fields added so far, each omitted when empty and read as empty when absent: `uid`, `groups`,
-/// `user_agent`, `source_ip`, `field_manager` (issue 12). So a value written before them reads
+/// `user_agent`, `source_ip`, `field_manager` (issue 12), `restored_from` (issue 15). So a value written before them reads
 /// with those fields empty, a provenance without them encodes byte for byte as before, and an
 /// older kube-ledger reading a newer value ignores the fields it does not know.
 mod v1 {
@@ -101,6 +101,7 @@ mod tests {
                 "2001:db8::7",
             )
             .with_field_manager("kubectl-client-side-apply")
+            .with_restored_from(41)
     }
 
     /// How the first release wrote the provenance of [`who`], byte for byte.
@@ -134,6 +135,7 @@ mod tests {
         let p = decoded.provenance.unwrap();
         assert!(p.uid.is_empty() && p.groups.is_empty() && p.user_agent.is_empty());
         assert!(p.source_ip.is_empty() && p.field_manager.is_empty());
+        assert_eq!(p.restored_from, None);
         assert_eq!(decoded.value, &b"{\"kind\":\"Pod\"}"[..]);
     }
 
@@ -163,6 +165,20 @@ mod tests {
                 timestamp_micros: 1_700_000_000_000_000,
             }
         );
+    }
+
+    /// A restore's revision is a JSON number beside the other fields, and only a restore has it.
+    #[test]
+    fn restored_from_is_stored_only_for_restores() {
+        let header = |who: &Provenance| {
+            let stored = encode(who, b"v").unwrap();
+            let len = u32::from_be_bytes(stored[4..8].try_into().unwrap()) as usize;
+            String::from_utf8(stored[8..8 + len].to_vec()).unwrap()
+        };
+        assert!(header(&everyone()).contains(r#""restored_from":41"#), "{}", header(&everyone()));
+        assert!(!header(&who()).contains("restored_from"));
+        let decoded = decode(Bytes::from(encode(&everyone(), b"v").unwrap())).unwrap();
+        assert_eq!(decoded.provenance.unwrap().restored_from, Some(41));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! History of one key: etcd's retained events of that key, replayed by a watch on exactly that key
-//! from the oldest retained revision.
+//! from the oldest retained revision (or from just after the previous page).
 //!
 //! A watch never ends by itself, so the replay needs to know when it has seen everything. The
 //! last event of a key is either its current value's write or, for a deleted key, its delete,
@@ -30,18 +30,34 @@ enum Replay {
 
 impl EtcdStorage {
     pub(super) async fn key_history(&self, key: &str) -> Result<Vec<Event>> {
+        self.key_history_page(key, 0, usize::MAX).await
+    }
+
+    /// At most `limit` events of `key` after `after`: one watch on exactly that key from the
+    /// later of `after + 1` and the compacted revision, closed once the page is full or the key's
+    /// last event is in, so a page reads its own events and never the rest of the history.
+    pub(super) async fn key_history_page(
+        &self,
+        key: &str,
+        after: Revision,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
         validate_key(key)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let (last, deleted) = self.last_event(key).await?;
-        let mut from = self.recorded_compaction().await?.max(1);
+        let mut compacted = self.recorded_compaction().await?.max(1);
         for _ in 0..ATTEMPTS {
-            if last < from || (deleted && last == from) {
-                // Never written, every event compacted away, or only a delete at the compacted
-                // revision, which etcd does not keep.
+            let from = compacted.max(after.saturating_add(1));
+            if last < from || (deleted && last == compacted && from == compacted) {
+                // Nothing after `after`, every event compacted away, or only a delete at the
+                // compacted revision, which etcd does not keep.
                 return Ok(Vec::new());
             }
-            match self.replay(key, from, last).await? {
+            match self.replay_key(key, from, last, limit).await? {
                 Replay::Done(events) => return Ok(events),
-                Replay::Compacted(compacted) => from = compacted,
+                Replay::Compacted(revision) => compacted = revision,
             }
         }
         Err(StorageError::Unavailable(format!(
@@ -75,8 +91,14 @@ impl EtcdStorage {
         })
     }
 
-    /// The events of `key` from `from` through `last`.
-    async fn replay(&self, key: &str, from: Revision, last: Revision) -> Result<Replay> {
+    /// The events of `key` from `from` through `last`, at most `limit` of them.
+    async fn replay_key(
+        &self,
+        key: &str,
+        from: Revision,
+        last: Revision,
+        limit: usize,
+    ) -> Result<Replay> {
         let options = WatchOptions::new().with_start_revision(from).with_prev_key();
         let mut stream = self.open_watch(self.layout.data_key(key), options).await?;
         let mut events = Vec::new();
@@ -101,7 +123,7 @@ impl EtcdStorage {
                 }
                 let reached = event.revision == last;
                 events.push(event);
-                if reached {
+                if reached || events.len() >= limit {
                     return Ok(Replay::Done(events));
                 }
             }

@@ -45,6 +45,11 @@ impl Layout {
         format!("{}-ledger/deleted{key}", self.prefix)
     }
 
+    /// The range of the tombstones of the keys under a validated prefix.
+    pub fn tombstone_prefix_range(&self, prefix: &str) -> (String, String) {
+        (self.tombstone_key(prefix), self.tombstone_key(&prefix_end(prefix)))
+    }
+
     /// The range of every tombstone.
     pub fn tombstone_range(&self) -> (String, String) {
         let start = format!("{}-ledger/deleted/", self.prefix);
@@ -116,6 +121,13 @@ mod tests {
         assert_eq!(
             layout.data_range("/pods/"),
             ("/registry/pods/".to_owned(), "/registry/pods0".to_owned())
+        );
+        assert_eq!(
+            layout.tombstone_prefix_range("/pods/"),
+            (
+                "/registry-ledger/deleted/pods/".to_owned(),
+                "/registry-ledger/deleted/pods0".to_owned()
+            )
         );
         assert_eq!(layout.object_key(b"/registry/pods/a").unwrap(), "/pods/a");
         assert!(layout.object_key(b"/registryx/pods/a").is_err());

@@ -13,7 +13,9 @@
 //! - `write`: create, update, delete, one conditional transaction each.
 //! - `read`: get and list pages, and etcd's revision errors in contract terms.
 //! - `compaction`: etcd compaction plus the compacted-revision record and tombstone clean-up.
-//! - `watch`: the watch stream; `history`: one key's events, replayed by a watch.
+//! - `watch`: the watch stream; `history`: one key's events, replayed by a watch; `replay`: a
+//!   prefix's events between two revisions, by a watch that stops at the last one; `position`:
+//!   the log's position at a time, probing with watches.
 //! - `errors`: the one place etcd client errors are translated, and what each failure proves.
 //! - `members`, `health`, `probe`: which etcd member each request goes to (below).
 //!
@@ -53,8 +55,10 @@ mod health;
 mod history;
 mod layout;
 mod members;
+mod position;
 mod probe;
 mod read;
+mod replay;
 mod watch;
 mod write;
 
@@ -71,8 +75,8 @@ use self::errors::{EtcdResult, Kind};
 use self::layout::Layout;
 use self::members::{Clients, Members};
 use super::{
-    Deleted, Event, ListOptions, ListPage, Object, Provenance, Result, Revision, Storage,
-    WatchStream,
+    Deleted, Event, EventStream, ListOptions, ListPage, Object, Provenance, Result, Revision,
+    Storage, WatchStream,
 };
 
 /// How to reach etcd.
@@ -254,6 +258,18 @@ impl Storage for EtcdStorage {
 
     async fn history(&self, key: &str) -> Result<Vec<Event>> {
         self.key_history(key).await
+    }
+
+    async fn history_page(&self, key: &str, after: Revision, limit: usize) -> Result<Vec<Event>> {
+        self.key_history_page(key, after, limit).await
+    }
+
+    async fn replay(&self, prefix: &str, from: Revision, to: Revision) -> Result<EventStream> {
+        self.replay_prefix(prefix, from, to).await
+    }
+
+    async fn revision_at(&self, timestamp_micros: i64) -> Result<Option<Revision>> {
+        self.position_at(timestamp_micros).await
     }
 
     fn backend_name(&self) -> &'static str {

@@ -70,7 +70,7 @@ impl EtcdStorage {
     }
 
     /// A range read at revision `at` (0: current), with etcd's revision errors mapped.
-    async fn read(
+    pub(super) async fn read(
         &self,
         what: &str,
         at: Revision,
