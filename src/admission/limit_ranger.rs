@@ -143,8 +143,8 @@ fn default_pod(range: &Value, pod: &mut Value) {
 }
 
 /// `mergeContainerResources`. kube decodes a pod with its requests defaulted from its limits
-/// before the plugin sees it; here that happens in the pod strategy, after admission, so a
-/// limit counts as a request already given.
+/// before the plugin sees it, and so does the store (`Strategy::set_defaults`); a limit still
+/// counts as a request already given, for a pod handed to the plugin undefaulted.
 fn merge_container(
     container: &mut Map<String, Value>,
     requests: &Map<String, Value>,

@@ -1,9 +1,11 @@
 //! The custom resources of one CRD as registry [`Resource`]s: one per served version, sharing
 //! the storage prefix `/{group}/{plural}` and storing objects in the `storage: true` version.
 //!
-//! Data flow on a write: body in the served version → [`VersionConversion`] (apiVersion
-//! rewritten: conversion strategy `None`) → [`CustomStrategy`] prunes unknown fields, applies
-//! defaults and validates with the served version's schema → the store writes it. On a read the
+//! Data flow on a write: body in the served version, defaulted with that version's schema
+//! ([`CustomStrategy`]'s `set_defaults`, before field ownership, as apiextensions-apiserver defaults
+//! while decoding) → [`VersionConversion`] (apiVersion rewritten: conversion strategy `None`) →
+//! [`CustomStrategy`] prunes unknown fields, applies the written version's defaults (the storage
+//! version's, after a conversion webhook) and validates → the store writes it. On a read the
 //! stored object is converted to the served version and defaulted and pruned with that version's
 //! schema, as apiextensions-apiserver does when it decodes from storage.
 
@@ -89,6 +91,7 @@ pub fn resources(
             storage_gv: storage_gv.clone(),
             conversion,
             strategy: Arc::new(CustomStrategy {
+                served: schema,
                 schema: write_schema,
                 warning: definition.deprecation_warning(version),
                 published: published_schema(version),
@@ -170,6 +173,10 @@ impl Conversion for VersionConversion {
 /// One served version's rules: its schema prunes, defaults and validates every write.
 #[derive(Debug)]
 pub struct CustomStrategy {
+    /// The served version's schema, whose `default`s a request body gets.
+    served: Schema,
+    /// The schema of the version written (the served one, or the storage version's with a
+    /// conversion webhook).
     schema: Schema,
     /// The deprecation warning of the version, sent with every request to it.
     warning: Option<String>,
@@ -189,6 +196,10 @@ impl Strategy for CustomStrategy {
     /// Custom resources are Go maps in kube-apiserver, written with their keys sorted.
     fn field_order(&self) -> crate::registry::object::FieldOrder {
         crate::registry::object::FieldOrder::Sorted
+    }
+
+    fn set_defaults(&self, object: &mut Value) {
+        self.served.apply_defaults(object);
     }
 
     fn prepare_for_create(&self, object: &mut Value) {
@@ -222,6 +233,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::{IncludeObject, render_table};
 
     fn definition() -> Definition {
@@ -291,7 +303,7 @@ mod tests {
         let mut object = json!({"apiVersion": "example.com/v1", "kind": "Foo",
             "metadata": {"name": "a"}, "spec": {"extra": 1}});
         assert_eq!(strategy.unknown_fields(&object), ["spec.extra"]);
-        strategy.prepare_for_create(&mut object);
+        strategy.decoded_create(&mut object);
         assert_eq!(object["spec"], json!({"replicas": 1}));
         assert!(strategy.validate(&object).is_empty());
         object["spec"]["replicas"] = json!("three");

@@ -35,6 +35,13 @@ pub const VALUE_STRUCTS: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.NodeDaemonEndpoints", "kubeletEndpoint"),
 ];
 
+/// Optional value-type fields whose Go zero value `encoding/json` writes as `null`: a
+/// `metav1.Time` struct (not a pointer), so the zero value of every ObjectMeta — a pod
+/// template's too — holds `creationTimestamp: null`, and a body that sends it (kubectl does)
+/// changes nothing there.
+pub const NULL_VALUE_FIELDS: &[(&str, &str)] =
+    &[("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "creationTimestamp")];
+
 /// Nesting beyond which a zero value stops (the built-in types are not recursive through value
 /// structs, but `JSONSchemaProps` is through pointers; this bounds any surprise).
 const MAX_DEPTH: usize = 16;
@@ -71,6 +78,7 @@ fn fill(id: DefId, depth: usize, object: &mut Map<String, Value>) {
                 if depth < MAX_DEPTH { Some(zero_struct(inner, depth + 1)) } else { None }
             }
             _ if field.required => Some(zero_leaf(&field.ty)),
+            _ if NULL_VALUE_FIELDS.contains(&(definition.name, field.json)) => Some(Value::Null),
             _ => None,
         };
         if let Some(zero) = zero {
@@ -116,7 +124,8 @@ mod tests {
         let deployment = zero("apps", "v1", "Deployment");
         assert_eq!(deployment["spec"]["strategy"], json!({}), "{deployment}");
         assert_eq!(deployment["spec"]["template"]["spec"]["containers"], Value::Null);
-        assert!(deployment["spec"]["template"]["metadata"].is_object(), "{deployment}");
+        let template_meta = &deployment["spec"]["template"]["metadata"];
+        assert_eq!(template_meta, &json!({"creationTimestamp": null}), "{deployment}");
         assert!(deployment["status"].is_object());
         // Pointers and omitted collections are absent.
         assert!(deployment["spec"].get("replicas").is_none());
@@ -130,7 +139,7 @@ mod tests {
         assert!(service["spec"].get("ports").is_none(), "{service}");
         assert_eq!(service["status"]["loadBalancer"], json!({}));
         let configmap = zero("", "v1", "ConfigMap");
-        assert_eq!(configmap, json!({"metadata": {}}));
+        assert_eq!(configmap, json!({"metadata": {"creationTimestamp": null}}));
     }
 
     #[test]
@@ -155,7 +164,7 @@ mod tests {
                 "strategy": {"type": "RollingUpdate",
                              "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
                 "template": {
-                    "metadata": {"labels": {"app": "nginx"}},
+                    "metadata": {"creationTimestamp": null, "labels": {"app": "nginx"}},
                     "spec": {
                         "containers": [{"name": "nginx", "image": "nginx",
                             "imagePullPolicy": "Always", "resources": {},

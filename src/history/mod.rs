@@ -6,6 +6,9 @@
 //! `src/api`. Nothing here writes, except a restore, which goes through the registry's store
 //! like any write.
 //!
+//! One object: [`diff`] (two revisions as RFC 6902 and a unified YAML diff), [`blame`] (who last
+//! set each field) and [`restore`] (an old revision written back as a new write).
+//!
 //! Across objects: [`position`] (a time → the log's revision then), [`deleted`] (the deletes of a
 //! time range), [`replay`] (every event of a range as JSON lines or audit events), with
 //! [`scope`] saying what each key is and whether the caller may see it, and [`time`] reading

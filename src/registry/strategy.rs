@@ -3,7 +3,16 @@
 //! ([`super::store`]) calls these hooks; everything common to all kinds (names, uid, timestamps,
 //! generation, resourceVersion, finalizers, namespaces) is the store's job, not a strategy's.
 //!
-//! Objects are `serde_json::Value`s in the **storage** version.
+//! Two kinds of hook change an object, at two places of a write, as in kube-apiserver:
+//! [`Strategy::set_defaults`] is the scheme's defaulting (kube's `SetDefaults_*`, a CRD's schema
+//! `default`s), which kube applies when it decodes a body — so the store runs it on the request
+//! body (and on the result of a patch or an apply) *before* field ownership is computed, and the
+//! writer owns what it defaulted. The `prepare_for_*` hooks are kube's `PrepareForCreate` /
+//! `PrepareForUpdate` (status cleared or kept, fields dropped, values allocated), which run after
+//! field management and admission: nobody owns what they set.
+//!
+//! Objects are `serde_json::Value`s in the **storage** version, but for [`Strategy::set_defaults`],
+//! which sees the resource's served version.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,8 +23,20 @@ use crate::authn::UserInfo;
 use crate::meta::validation::{FieldCause, NameValidator, name_is_dns_subdomain};
 
 pub trait Strategy: Send + Sync + fmt::Debug {
-    /// Defaults fields and clears what a client may not set on create (for example `status`
-    /// of a kind with a status subresource — the store clears that one itself).
+    /// kube's scheme defaulting (`SetDefaults_*` of the served version, with the conversions
+    /// to the internal version that fold one field into another, as a Secret's `stringData`):
+    /// fills what the object leaves unset. `object` is in the resource's **served** version (a
+    /// strategy serves one version, or knows which). The store calls it on every body a write
+    /// decodes — a create's, an update's, a patch's result, an apply's merged object — before
+    /// field ownership, and again after mutating admission (kube defaults what a mutating
+    /// webhook returns) when the served version is the storage version. Must be idempotent.
+    /// (Kube's `Defaulter.Default`; not named `default`, which every strategy deriving
+    /// `Default` would have to call as `<S as Default>::default()`.)
+    fn set_defaults(&self, _object: &mut Value) {}
+
+    /// Clears or sets what a client may not decide on create (for example `status` of a kind
+    /// with a status subresource — the store clears that one itself): kube's `PrepareForCreate`,
+    /// after [`Strategy::set_defaults`].
     fn prepare_for_create(&self, _object: &mut Value) {}
 
     /// [`Strategy::prepare_for_create`] knowing who creates the object, for kinds that record
@@ -45,7 +66,8 @@ pub trait Strategy: Send + Sync + fmt::Debug {
         Vec::new()
     }
 
-    /// Defaulting on update; `old` is the stored object.
+    /// kube's `PrepareForUpdate`: what an update may not change, after [`Strategy::set_defaults`];
+    /// `old` is the stored object.
     fn prepare_for_update(&self, _new: &mut Value, _old: &Value) {}
 
     /// Kind-specific validation of an update (immutable fields and the like).
@@ -207,3 +229,26 @@ pub trait Computed: Send + Sync + fmt::Debug {
 pub struct NoRules;
 
 impl Strategy for NoRules {}
+
+/// What the store does with a strategy's hooks on a write, for the kinds' unit tests: the body
+/// defaulted as the store decodes it ([`Strategy::set_defaults`]), then prepared.
+#[cfg(test)]
+pub(crate) trait DecodedWrite: Strategy {
+    fn decoded_create(&self, object: &mut Value) {
+        self.set_defaults(object);
+        self.prepare_for_create(object);
+    }
+
+    fn decoded_update(&self, new: &mut Value, old: &Value) {
+        self.set_defaults(new);
+        self.prepare_for_update(new, old);
+    }
+
+    fn decoded_subresource_update(&self, subresource: &str, new: &mut Value, old: &Value) {
+        self.set_defaults(new);
+        self.prepare_for_subresource_update(subresource, new, old);
+    }
+}
+
+#[cfg(test)]
+impl<S: Strategy + ?Sized> DecodedWrite for S {}

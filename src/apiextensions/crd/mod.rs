@@ -116,8 +116,11 @@ fn record_storage_version(crd: &mut Value) {
 }
 
 impl Strategy for CrdStrategy {
-    fn prepare_for_create(&self, crd: &mut Value) {
+    fn set_defaults(&self, crd: &mut Value) {
         default_crd(crd);
+    }
+
+    fn prepare_for_create(&self, crd: &mut Value) {
         if let Some(map) = crd.as_object_mut() {
             let mut status = Map::new();
             status.insert("acceptedNames".into(), json!({"plural": "", "kind": ""}));
@@ -128,7 +131,6 @@ impl Strategy for CrdStrategy {
     }
 
     fn prepare_for_update(&self, crd: &mut Value, _old: &Value) {
-        default_crd(crd);
         record_storage_version(crd);
     }
 
@@ -148,6 +150,7 @@ impl Strategy for CrdStrategy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
 
     #[test]
     fn defaults_and_stored_versions() {
@@ -155,7 +158,7 @@ mod tests {
         let mut crd = json!({"spec": {"names": {"kind": "Foo"}, "versions": [
             {"name": "v1", "storage": true, "additionalPrinterColumns": [{"name": "x"}]},
             {"name": "v2", "storage": false}]}});
-        strategy.prepare_for_create(&mut crd);
+        strategy.decoded_create(&mut crd);
         assert_eq!(crd["spec"]["names"]["singular"], "foo");
         assert_eq!(crd["spec"]["names"]["listKind"], "FooList");
         assert_eq!(crd["spec"]["conversion"]["strategy"], "None");
@@ -164,7 +167,7 @@ mod tests {
         let old = crd.clone();
         crd["spec"]["versions"][0]["storage"] = json!(false);
         crd["spec"]["versions"][1]["storage"] = json!(true);
-        strategy.prepare_for_update(&mut crd, &old);
+        strategy.decoded_update(&mut crd, &old);
         assert_eq!(crd["status"]["storedVersions"], json!(["v1", "v2"]));
         assert_eq!(strategy.finalizers_on_delete(), [CLEANUP_FINALIZER]);
     }

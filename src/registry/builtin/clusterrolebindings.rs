@@ -28,6 +28,7 @@ pub fn resource() -> Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 
@@ -40,7 +41,7 @@ mod tests {
         let mut binding = json!({"metadata": {"name": "cluster-admin"},
             "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
             "subjects": [{"kind": "Group", "name": "system:masters"}]});
-        r.strategy.prepare_for_create(&mut binding);
+        r.strategy.decoded_create(&mut binding);
         assert!(r.strategy.validate(&binding).is_empty());
         let table = render_table(&r.table, &[binding], Default::default(), Default::default());
         assert_eq!(table["rows"][0]["cells"][1], "ClusterRole/cluster-admin");

@@ -87,6 +87,7 @@ fn validate_aggregation_rule(role: &Value, causes: &mut Vec<FieldCause>) {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use serde_json::json;
 
     fn causes(role: Value) -> Vec<String> {
@@ -140,7 +141,7 @@ mod tests {
         assert!(!r.namespaced);
         assert_eq!(r.key(None, "view"), "/clusterroles/view");
         let mut aggregated = json!({"aggregationRule": {"clusterRoleSelectors": [{}]}});
-        ClusterRoleStrategy.prepare_for_create(&mut aggregated);
+        ClusterRoleStrategy.decoded_create(&mut aggregated);
         assert_eq!(aggregated["rules"], Value::Null);
     }
 }

@@ -58,16 +58,18 @@ fn default_cron_job(object: &mut Value) {
 }
 
 impl Strategy for CronJobStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
-            map.insert("status".into(), json!({}));
         }
         default_cron_job(object);
     }
 
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
-        default_cron_job(object);
+    fn prepare_for_create(&self, object: &mut Value) {
+        if let Some(map) = object.as_object_mut() {
+            map.insert("status".into(), json!({}));
+        }
     }
 
     fn validate(&self, object: &Value) -> Vec<FieldCause> {
@@ -250,6 +252,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn nightly() -> Value {
@@ -259,7 +262,7 @@ mod tests {
     }
 
     fn created(mut c: Value) -> Value {
-        CronJobStrategy.prepare_for_create(&mut c);
+        CronJobStrategy.decoded_create(&mut c);
         c
     }
 

@@ -168,11 +168,7 @@ fn go_modes(modes: Option<&Value>) -> String {
 }
 
 impl Strategy for CsiDriverStrategy {
-    fn prepare_for_create(&self, driver: &mut Value) {
-        default_driver(driver);
-    }
-
-    fn prepare_for_update(&self, driver: &mut Value, _old: &Value) {
+    fn set_defaults(&self, driver: &mut Value) {
         default_driver(driver);
     }
 
@@ -394,11 +390,12 @@ fn node_table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn driver(spec: Value) -> Value {
         let mut d = json!({"metadata": {"name": "ebs.csi.aws.com"}, "spec": spec});
-        CsiDriverStrategy.prepare_for_create(&mut d);
+        CsiDriverStrategy.decoded_create(&mut d);
         d
     }
 
@@ -447,7 +444,7 @@ mod tests {
         let old = driver(json!({}));
         let mut new = driver(json!({"attachRequired": false, "podInfoOnMount": true,
             "volumeLifecycleModes": ["Persistent", "Ephemeral"]}));
-        CsiDriverStrategy.prepare_for_update(&mut new, &old);
+        CsiDriverStrategy.decoded_update(&mut new, &old);
         assert_eq!(
             cause_texts(&CsiDriverStrategy.validate_update(&new, &old)),
             [

@@ -82,22 +82,27 @@ fn set_template_generation(object: &mut Value, generation: i64) {
 }
 
 impl Strategy for DaemonSetStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
+        }
+        default_daemon_set(object);
+    }
+
+    fn prepare_for_create(&self, object: &mut Value) {
+        if let Some(map) = object.as_object_mut() {
             map.insert(
                 "status".into(),
                 json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
                        "desiredNumberScheduled": 0, "numberReady": 0}),
             );
         }
-        default_daemon_set(object);
         let generation = template_generation(object).max(1);
         set_template_generation(object, generation);
     }
 
     fn prepare_for_update(&self, object: &mut Value, old: &Value) {
-        default_daemon_set(object);
         let mut generation = template_generation(old);
         if object.pointer("/spec/template") != old.pointer("/spec/template") {
             generation += 1;
@@ -257,6 +262,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn agent() -> Value {
@@ -268,7 +274,7 @@ mod tests {
     }
 
     fn created(mut d: Value) -> Value {
-        DaemonSetStrategy.prepare_for_create(&mut d);
+        DaemonSetStrategy.decoded_create(&mut d);
         d
     }
 
@@ -285,10 +291,10 @@ mod tests {
         assert!(DaemonSetStrategy.validate(&d).is_empty(), "{:?}", DaemonSetStrategy.validate(&d));
         let mut new = d.clone();
         new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("agent:2");
-        DaemonSetStrategy.prepare_for_update(&mut new, &d);
+        DaemonSetStrategy.decoded_update(&mut new, &d);
         assert_eq!(new["metadata"]["annotations"][TEMPLATE_GENERATION], "2");
         let mut same = new.clone();
-        DaemonSetStrategy.prepare_for_update(&mut same, &new);
+        DaemonSetStrategy.decoded_update(&mut same, &new);
         assert_eq!(same["metadata"]["annotations"][TEMPLATE_GENERATION], "2");
     }
 

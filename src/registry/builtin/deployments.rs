@@ -72,15 +72,14 @@ fn default_deployment(deployment: &mut Value) {
 }
 
 impl Strategy for DeploymentStrategy {
-    fn prepare_for_create(&self, deployment: &mut Value) {
+    fn set_defaults(&self, deployment: &mut Value) {
         default_deployment(deployment);
+    }
+
+    fn prepare_for_create(&self, deployment: &mut Value) {
         if let Some(map) = deployment.as_object_mut() {
             map.insert("status".into(), json!({}));
         }
-    }
-
-    fn prepare_for_update(&self, deployment: &mut Value, _old: &Value) {
-        default_deployment(deployment);
     }
 
     fn validate(&self, deployment: &Value) -> Vec<FieldCause> {
@@ -366,6 +365,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn nginx() -> Value {
@@ -376,7 +376,7 @@ mod tests {
     }
 
     fn created(mut d: Value) -> Value {
-        DeploymentStrategy.prepare_for_create(&mut d);
+        DeploymentStrategy.decoded_create(&mut d);
         d
     }
 
@@ -483,7 +483,7 @@ mod tests {
         let mut new = old.clone();
         new["spec"]["replicas"] = json!(3);
         new["spec"]["selector"]["matchExpressions"] = json!([]);
-        DeploymentStrategy.prepare_for_update(&mut new, &old);
+        DeploymentStrategy.decoded_update(&mut new, &old);
         assert!(DeploymentStrategy.validate_update(&new, &old).is_empty());
         new["spec"]["selector"] = json!({"matchLabels": {"app": "web", "v": "2"}});
         new["spec"]["template"]["metadata"]["labels"]["v"] = json!("2");

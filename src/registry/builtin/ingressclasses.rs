@@ -145,11 +145,7 @@ fn validate_parameters(spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for IngressClassStrategy {
-    fn prepare_for_create(&self, class: &mut Value) {
-        default_class(class);
-    }
-
-    fn prepare_for_update(&self, class: &mut Value, _old: &Value) {
+    fn set_defaults(&self, class: &mut Value) {
         default_class(class);
     }
 
@@ -223,11 +219,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn class(spec: Value) -> Value {
         let mut c = json!({"metadata": {"name": "nginx"}, "spec": spec});
-        IngressClassStrategy.prepare_for_create(&mut c);
+        IngressClassStrategy.decoded_create(&mut c);
         c
     }
 

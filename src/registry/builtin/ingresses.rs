@@ -433,6 +433,7 @@ mod tests {
 
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn ingress(spec: Value) -> Value {
@@ -459,7 +460,7 @@ mod tests {
             "tls": [{"hosts": ["www.example.com"], "secretName": "tls"}]}));
         assert!(IngressStrategy.validate(&i).is_empty(), "{:?}", IngressStrategy.validate(&i));
         let mut created = i.clone();
-        IngressStrategy.prepare_for_create(&mut created);
+        IngressStrategy.decoded_create(&mut created);
         assert_eq!(created["status"], json!({"loadBalancer": {}}));
     }
 

@@ -135,19 +135,22 @@ fn manual_selector(object: &Value) -> bool {
 }
 
 impl Strategy for JobStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
-            map.insert("status".into(), json!({}));
         }
         default_job(object);
+    }
+
+    /// kube's `PrepareForCreate`: no status, and the selector generated from the uid.
+    fn prepare_for_create(&self, object: &mut Value) {
+        if let Some(map) = object.as_object_mut() {
+            map.insert("status".into(), json!({}));
+        }
         if !manual_selector(object) {
             generate_selector(object);
         }
-    }
-
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
-        default_job(object);
     }
 
     fn validate(&self, object: &Value) -> Vec<FieldCause> {
@@ -477,6 +480,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn pi() -> Value {
@@ -486,7 +490,7 @@ mod tests {
     }
 
     fn created(mut j: Value) -> Value {
-        JobStrategy.prepare_for_create(&mut j);
+        JobStrategy.decoded_create(&mut j);
         j
     }
 

@@ -43,11 +43,7 @@ const CONTAINER_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage"];
 pub struct LimitRangeStrategy;
 
 impl Strategy for LimitRangeStrategy {
-    fn prepare_for_create(&self, range: &mut Value) {
-        default_items(range);
-    }
-
-    fn prepare_for_update(&self, range: &mut Value, _old: &Value) {
+    fn set_defaults(&self, range: &mut Value) {
         default_items(range);
     }
 
@@ -291,6 +287,7 @@ mod tests {
 
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
 
     #[test]
     fn container_items_are_defaulted_as_kube_does() {
@@ -298,7 +295,7 @@ mod tests {
             {"type": "Container", "max": {"cpu": "2"}, "min": {"memory": "64Mi"},
              "default": {"memory": "256Mi"}},
             {"type": "Pod", "max": {"cpu": "4"}}]}});
-        LimitRangeStrategy.prepare_for_create(&mut range);
+        LimitRangeStrategy.decoded_create(&mut range);
         assert_eq!(range["spec"]["limits"][0]["default"], json!({"memory": "256Mi", "cpu": "2"}));
         assert_eq!(
             range["spec"]["limits"][0]["defaultRequest"],

@@ -8,8 +8,11 @@
 //! tests read those. Objects are JSON in the storage version; a field of the wrong JSON type is
 //! reported as a `FieldValueTypeInvalid` cause where kube-apiserver would fail to decode.
 //!
-//! Defaulting that kube does in its versioned `SetDefaults_*` functions runs in
-//! `prepare_for_create` and `prepare_for_update`, since kube applies it on every decode.
+//! Defaulting that kube does in its versioned `SetDefaults_*` functions (and the conversions to
+//! the internal version that fold fields, as a Secret's `stringData`) is each strategy's
+//! `set_defaults`, which the store runs on every body it decodes, before field ownership, as
+//! kube's decoder does; `prepare_for_create` / `prepare_for_update` keep what kube's strategies
+//! and REST layer do after it (status, generated selectors, allocations, dropped fields).
 
 pub mod certificatesigningrequests;
 pub mod clusterrolebindings;

@@ -67,6 +67,12 @@ impl Strategy for NamespaceStrategy {
         object::finalizers(ns).is_empty() && spec_finalizers.is_none_or(Vec::is_empty)
     }
 
+    fn set_defaults(&self, ns: &mut Value) {
+        default_name_label(ns);
+    }
+
+    /// kube's `PrepareForCreate`, with its `Canonicalize`: the name label once more, for a
+    /// namespace named from its `generateName` after defaulting.
     fn prepare_for_create(&self, ns: &mut Value) {
         default_name_label(ns);
         let Some(map) = ns.as_object_mut() else { return };
@@ -185,11 +191,12 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn created(body: Value) -> Value {
         let mut ns = body;
-        NamespaceStrategy.prepare_for_create(&mut ns);
+        NamespaceStrategy.decoded_create(&mut ns);
         ns
     }
 
@@ -212,7 +219,7 @@ mod tests {
     fn update_keeps_spec_finalizers() {
         let old = created(json!({"metadata": {"name": "a"}}));
         let mut new = json!({"metadata": {"name": "a"}, "spec": {"finalizers": []}});
-        NamespaceStrategy.prepare_for_update(&mut new, &old);
+        NamespaceStrategy.decoded_update(&mut new, &old);
         assert_eq!(new["spec"]["finalizers"], json!(["kubernetes"]));
     }
 

@@ -61,14 +61,11 @@ fn default_network_policy(object: &mut Value) {
 }
 
 impl Strategy for NetworkPolicyStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
         }
-        default_network_policy(object);
-    }
-
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
         default_network_policy(object);
     }
 
@@ -277,10 +274,11 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn created(mut n: Value) -> Value {
-        NetworkPolicyStrategy.prepare_for_create(&mut n);
+        NetworkPolicyStrategy.decoded_create(&mut n);
         n
     }
 

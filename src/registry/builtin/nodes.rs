@@ -214,11 +214,7 @@ fn validate_status(node: &Value, causes: &mut Vec<FieldCause>) {
 impl Strategy for NodeStrategy {
     /// Nodes keep the status they are created with: the store is told so by
     /// [`Strategy::keeps_status_on_create`].
-    fn prepare_for_create(&self, node: &mut Value) {
-        default_node(node);
-    }
-
-    fn prepare_for_update(&self, node: &mut Value, _old: &Value) {
+    fn set_defaults(&self, node: &mut Value) {
         default_node(node);
     }
 
@@ -372,6 +368,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn node(extra: Value) -> Value {
@@ -379,7 +376,7 @@ mod tests {
         if let (Some(map), Some(extra)) = (n.as_object_mut(), extra.as_object()) {
             map.extend(extra.clone());
         }
-        NodeStrategy.prepare_for_create(&mut n);
+        NodeStrategy.decoded_create(&mut n);
         n
     }
 

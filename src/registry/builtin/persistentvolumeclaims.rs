@@ -60,17 +60,29 @@ fn claim_class(claim: &Value) -> String {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClaimStrategy;
 
-/// `SetDefaults_PersistentVolumeClaim(Spec)`, and the data-source normalization kube's strategy
-/// does (`dataSource` and `dataSourceRef` mirror each other when only one is set).
+/// [`set_defaults`], and the data-source normalization kube's strategy does (`dataSource` and
+/// `dataSourceRef` mirror each other when only one is set): what a StatefulSet's claim
+/// templates get.
 pub(crate) fn default_claim(claim: &mut Value) {
+    set_defaults(claim);
+    normalize_claim_data_sources(claim);
+}
+
+/// `SetDefaults_PersistentVolumeClaim(Spec)`.
+fn set_defaults(claim: &mut Value) {
     if let Some(spec) = claim.get_mut("spec").and_then(Value::as_object_mut) {
         default_value(spec, "volumeMode", json!("Filesystem"));
-        normalize_data_sources(spec);
     }
     if let Some(map) = claim.as_object_mut()
         && let Some(status) = super::child_object(map, "status")
     {
         default_value(status, "phase", json!("Pending"));
+    }
+}
+
+fn normalize_claim_data_sources(claim: &mut Value) {
+    if let Some(spec) = claim.get_mut("spec").and_then(Value::as_object_mut) {
+        normalize_data_sources(spec);
     }
 }
 
@@ -280,12 +292,16 @@ fn spec_diff(new: &Value, old: &Value) -> String {
 }
 
 impl Strategy for ClaimStrategy {
+    fn set_defaults(&self, claim: &mut Value) {
+        set_defaults(claim);
+    }
+
     fn prepare_for_create(&self, claim: &mut Value) {
         // VolumeAttributesClass is off by default in 1.33: kube drops the field.
         if let Some(spec) = claim.get_mut("spec").and_then(Value::as_object_mut) {
             spec.shift_remove("volumeAttributesClassName");
         }
-        default_claim(claim);
+        normalize_claim_data_sources(claim);
     }
 
     fn prepare_for_update(&self, claim: &mut Value, old: &Value) {
@@ -294,7 +310,7 @@ impl Strategy for ClaimStrategy {
         {
             spec.shift_remove("volumeAttributesClassName");
         }
-        default_claim(claim);
+        normalize_claim_data_sources(claim);
     }
 
     fn validate(&self, claim: &Value) -> Vec<FieldCause> {
@@ -485,11 +501,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn claim(spec: Value) -> Value {
         let mut c = json!({"metadata": {"name": "data", "namespace": "default"}, "spec": spec});
-        ClaimStrategy.prepare_for_create(&mut c);
+        ClaimStrategy.decoded_create(&mut c);
         c
     }
 

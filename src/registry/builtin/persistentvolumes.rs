@@ -308,6 +308,10 @@ fn source_diff(new: &Map<String, Value>, old: &Map<String, Value>) -> String {
 impl Strategy for VolumeStrategy {
     /// kube's `PrepareForCreate`: the status is the server's (`Pending`, stamped now); the
     /// VolumeAttributesClass field is dropped (its feature is off by default in 1.33).
+    fn set_defaults(&self, volume: &mut Value) {
+        default_volume(volume);
+    }
+
     fn prepare_for_create(&self, volume: &mut Value) {
         if let Some(spec) = volume.get_mut("spec").and_then(Value::as_object_mut) {
             spec.shift_remove("volumeAttributesClassName");
@@ -318,7 +322,6 @@ impl Strategy for VolumeStrategy {
                 json!({"phase": "Pending", "lastPhaseTransitionTime": object::now_rfc3339()}),
             );
         }
-        default_volume(volume);
     }
 
     fn prepare_for_update(&self, volume: &mut Value, old: &Value) {
@@ -327,7 +330,6 @@ impl Strategy for VolumeStrategy {
         {
             spec.shift_remove("volumeAttributesClassName");
         }
-        default_volume(volume);
     }
 
     /// A status write that moves the phase stamps the time, unless the writer set it.
@@ -471,11 +473,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn volume(spec: Value) -> Value {
         let mut v = json!({"metadata": {"name": "pv-1"}, "spec": spec});
-        VolumeStrategy.prepare_for_create(&mut v);
+        VolumeStrategy.decoded_create(&mut v);
         v
     }
 
@@ -558,7 +561,7 @@ mod tests {
         old["status"]["lastPhaseTransitionTime"] = json!("2020-01-01T00:00:00Z");
         let mut bound = old.clone();
         bound["status"]["phase"] = json!("Available");
-        VolumeStrategy.prepare_for_subresource_update("status", &mut bound, &old);
+        VolumeStrategy.decoded_subresource_update("status", &mut bound, &old);
         assert_ne!(bound["status"]["lastPhaseTransitionTime"], "2020-01-01T00:00:00Z");
     }
 

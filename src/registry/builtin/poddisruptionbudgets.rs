@@ -152,6 +152,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     #[test]
@@ -159,7 +160,7 @@ mod tests {
         let s = PodDisruptionBudgetStrategy;
         let mut ok =
             json!({"spec": {"minAvailable": "50%", "selector": {"matchLabels": {"a": "b"}}}});
-        s.prepare_for_create(&mut ok);
+        s.decoded_create(&mut ok);
         assert!(s.validate(&ok).is_empty());
         assert_eq!(ok["status"]["expectedPods"], 0);
         let both = json!({"spec": {"minAvailable": 1, "maxUnavailable": "150%",

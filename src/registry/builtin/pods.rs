@@ -63,13 +63,19 @@ pub fn resource() -> Resource {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PodStrategy;
 
-/// Every default a pod gets on each write: kube's pod and pod-spec defaulting, plus what the
-/// default admission chain adds to a pod that names no priority class (the ServiceAccount
-/// plugin, `crate::admission::service_account`, names its account).
+/// kube's pod and pod-spec defaulting (`SetDefaults_Pod`, `SetDefaults_PodSpec` and those of
+/// containers, probes and volumes).
 fn default_pod(pod: &mut Value) {
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else { return };
     default_pod_spec(spec);
     default_pod_only(spec);
+}
+
+/// What the default admission chain adds to a pod that names no priority class (the Priority
+/// plugin; the ServiceAccount plugin, `crate::admission::service_account`, names its account):
+/// set after field management, so nobody owns it.
+fn default_priority(pod: &mut Value) {
+    let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else { return };
     // Priority admission: no class → priority 0, preempting lower priorities.
     default_value(spec, "priority", json!(0));
     default_string(spec, "preemptionPolicy", "PreemptLowerPriority");
@@ -81,8 +87,12 @@ impl Strategy for PodStrategy {
         true
     }
 
-    fn prepare_for_create(&self, pod: &mut Value) {
+    fn set_defaults(&self, pod: &mut Value) {
         default_pod(pod);
+    }
+
+    fn prepare_for_create(&self, pod: &mut Value) {
+        default_priority(pod);
         let qos = pod.get("spec").map_or("BestEffort", qos_class);
         if let Some(map) = pod.as_object_mut() {
             map.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
@@ -90,7 +100,7 @@ impl Strategy for PodStrategy {
     }
 
     fn prepare_for_update(&self, pod: &mut Value, old: &Value) {
-        default_pod(pod);
+        default_priority(pod);
         // The QoS class is fixed at creation; a status writer that drops it gets it back.
         let old_qos = old.pointer("/status/qosClass").cloned();
         if let (Some(qos), Some(status)) =
@@ -572,11 +582,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use std::time::Duration;
 
     fn created(mut pod: Value) -> Value {
-        PodStrategy.prepare_for_create(&mut pod);
+        PodStrategy.decoded_create(&mut pod);
         pod
     }
 
@@ -660,12 +671,12 @@ mod tests {
         new["spec"]["activeDeadlineSeconds"] = 60.into();
         new["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
         new["metadata"]["labels"] = json!({"a": "b"});
-        PodStrategy.prepare_for_update(&mut new, &old);
+        PodStrategy.decoded_update(&mut new, &old);
         assert!(PodStrategy.validate_update(&new, &old).is_empty());
 
         let mut changed = old.clone();
         changed["spec"]["containers"][0]["ports"][0]["containerPort"] = 8080.into();
-        PodStrategy.prepare_for_update(&mut changed, &old);
+        PodStrategy.decoded_update(&mut changed, &old);
         let causes = PodStrategy.validate_update(&changed, &old);
         assert_eq!(causes.len(), 1);
         assert_eq!(causes[0].field, "spec");
@@ -675,7 +686,7 @@ mod tests {
 
         let mut more = old.clone();
         more["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "b", "image": "b"}));
-        PodStrategy.prepare_for_update(&mut more, &old);
+        PodStrategy.decoded_update(&mut more, &old);
         assert_eq!(
             text(&PodStrategy.validate_update(&more, &old)),
             ["spec.containers: Forbidden: pod updates may not add or remove containers"]
@@ -711,7 +722,7 @@ mod tests {
         let old = nginx();
         let mut new = old.clone();
         new["status"] = json!({"phase": "Running"});
-        PodStrategy.prepare_for_update(&mut new, &old);
+        PodStrategy.decoded_update(&mut new, &old);
         assert_eq!(new["status"], json!({"phase": "Running", "qosClass": "BestEffort"}));
     }
 

@@ -45,11 +45,7 @@ fn default_template(object: &mut Value) {
 }
 
 impl Strategy for PodTemplateStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
-        default_template(object);
-    }
-
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
+    fn set_defaults(&self, object: &mut Value) {
         default_template(object);
     }
 
@@ -84,6 +80,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 
@@ -92,7 +89,7 @@ mod tests {
         let mut t = json!({"metadata": {"name": "web"}, "template": {
             "metadata": {"labels": {"app": "web"}},
             "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}});
-        PodTemplateStrategy.prepare_for_create(&mut t);
+        PodTemplateStrategy.decoded_create(&mut t);
         assert_eq!(t["template"]["spec"]["restartPolicy"], "Always");
         assert_eq!(t["template"]["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent");
         assert!(PodTemplateStrategy.validate(&t).is_empty());

@@ -123,11 +123,7 @@ pub(crate) fn validate_preemption_policy(
 }
 
 impl Strategy for PriorityClassStrategy {
-    fn prepare_for_create(&self, class: &mut Value) {
-        default_class(class);
-    }
-
-    fn prepare_for_update(&self, class: &mut Value, _old: &Value) {
+    fn set_defaults(&self, class: &mut Value) {
         default_class(class);
     }
 
@@ -226,6 +222,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn class(name: &str, value: i64) -> Value {
@@ -235,7 +232,7 @@ mod tests {
     #[test]
     fn defaults_and_a_valid_class() {
         let mut c = json!({"metadata": {"name": "high"}, "value": 1000, "globalDefault": false});
-        PriorityClassStrategy.prepare_for_create(&mut c);
+        PriorityClassStrategy.decoded_create(&mut c);
         assert_eq!(c["preemptionPolicy"], "PreemptLowerPriority");
         assert!(c.get("globalDefault").is_none());
         assert!(PriorityClassStrategy.validate(&c).is_empty());
@@ -257,7 +254,7 @@ mod tests {
         );
         for system in SYSTEM_CLASSES {
             let mut object = system.object();
-            PriorityClassStrategy.prepare_for_create(&mut object);
+            PriorityClassStrategy.decoded_create(&mut object);
             assert!(PriorityClassStrategy.validate(&object).is_empty(), "{}", system.name);
         }
         assert_eq!(
@@ -276,7 +273,7 @@ mod tests {
     #[test]
     fn value_and_preemption_policy_are_immutable() {
         let mut old = class("c", 1);
-        PriorityClassStrategy.prepare_for_create(&mut old);
+        PriorityClassStrategy.decoded_create(&mut old);
         let mut new = class("c", 2);
         new["preemptionPolicy"] = json!("Never");
         assert_eq!(
@@ -301,7 +298,7 @@ mod tests {
     fn table_columns() {
         let mut c = class("high", 1000);
         c["globalDefault"] = json!(true);
-        PriorityClassStrategy.prepare_for_create(&mut c);
+        PriorityClassStrategy.decoded_create(&mut c);
         let table = render_table(&table(), &[c], Default::default(), Default::default());
         let cells = table["rows"][0]["cells"].as_array().unwrap();
         assert_eq!(cells[..3], [json!("high"), json!(1000), json!(true)]);

@@ -165,15 +165,14 @@ fn validate_status(controller: &Value) -> Vec<FieldCause> {
 }
 
 impl Strategy for ControllerStrategy {
-    fn prepare_for_create(&self, controller: &mut Value) {
+    fn set_defaults(&self, controller: &mut Value) {
         default_controller(controller);
+    }
+
+    fn prepare_for_create(&self, controller: &mut Value) {
         if let Some(map) = controller.as_object_mut() {
             map.insert("status".into(), json!({"replicas": 0}));
         }
-    }
-
-    fn prepare_for_update(&self, controller: &mut Value, _old: &Value) {
-        default_controller(controller);
     }
 
     fn validate(&self, controller: &Value) -> Vec<FieldCause> {
@@ -228,6 +227,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn nginx() -> Value {
@@ -237,7 +237,7 @@ mod tests {
     }
 
     fn created(mut c: Value) -> Value {
-        ControllerStrategy.prepare_for_create(&mut c);
+        ControllerStrategy.decoded_create(&mut c);
         c
     }
 

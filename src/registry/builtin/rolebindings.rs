@@ -43,11 +43,7 @@ pub struct BindingStrategy {
 }
 
 impl Strategy for BindingStrategy {
-    fn prepare_for_create(&self, binding: &mut Value) {
-        default_binding(binding);
-    }
-
-    fn prepare_for_update(&self, binding: &mut Value, _old: &Value) {
+    fn set_defaults(&self, binding: &mut Value) {
         default_binding(binding);
     }
 
@@ -244,6 +240,7 @@ pub(crate) fn table(namespaced: bool) -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 
@@ -251,7 +248,7 @@ mod tests {
     const CRB: BindingStrategy = BindingStrategy { namespaced: false };
 
     fn defaulted(mut binding: Value) -> Value {
-        RB.prepare_for_create(&mut binding);
+        RB.decoded_create(&mut binding);
         binding
     }
 

@@ -181,6 +181,7 @@ pub(crate) fn string_list(
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 
@@ -244,14 +245,14 @@ mod tests {
     #[test]
     fn empty_lists_read_back_as_kube_encodes_them() {
         let mut role = json!({"rules": []});
-        RoleStrategy.prepare_for_create(&mut role);
+        RoleStrategy.decoded_create(&mut role);
         assert_eq!(role, json!({"rules": null}));
         let mut role = json!({});
-        RoleStrategy.prepare_for_create(&mut role);
+        RoleStrategy.decoded_create(&mut role);
         assert_eq!(role, json!({"rules": null}));
         let mut role = json!({"rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"],
                                          "resourceNames": [], "nonResourceURLs": null}]});
-        RoleStrategy.prepare_for_update(&mut role, &json!({}));
+        RoleStrategy.decoded_update(&mut role, &json!({}));
         assert_eq!(
             role,
             json!({"rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]})

@@ -75,11 +75,7 @@ fn default_secret(secret: &mut Value) {
 }
 
 impl Strategy for SecretStrategy {
-    fn prepare_for_create(&self, secret: &mut Value) {
-        default_secret(secret);
-    }
-
-    fn prepare_for_update(&self, secret: &mut Value, _old: &Value) {
+    fn set_defaults(&self, secret: &mut Value) {
         default_secret(secret);
     }
 
@@ -225,11 +221,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 
     fn prepared(mut secret: Value) -> Value {
-        SecretStrategy.prepare_for_create(&mut secret);
+        SecretStrategy.decoded_create(&mut secret);
         secret
     }
 
@@ -242,7 +239,7 @@ mod tests {
         assert!(s.get("stringData").is_none());
         assert!(SecretStrategy.validate(&s).is_empty());
         let mut updated = json!({"type": "", "stringData": {"x": "y"}});
-        SecretStrategy.prepare_for_update(&mut updated, &s);
+        SecretStrategy.decoded_update(&mut updated, &s);
         assert_eq!(updated, json!({"type": "Opaque", "data": {"x": "eQ=="}}));
     }
 

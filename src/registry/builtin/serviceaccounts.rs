@@ -83,6 +83,7 @@ fn table() -> TableSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use serde_json::json;
 
@@ -90,7 +91,7 @@ mod tests {
     fn secret_references_keep_only_names() {
         let mut sa = json!({"metadata": {"name": "sa"},
                             "secrets": [{"name": "tok", "namespace": "x", "uid": "u"}, {"kind": "Secret"}]});
-        ServiceAccountStrategy.prepare_for_create(&mut sa);
+        ServiceAccountStrategy.decoded_create(&mut sa);
         assert_eq!(sa["secrets"], json!([{"name": "tok"}, {}]));
         assert!(ServiceAccountStrategy.validate(&sa).is_empty());
     }

@@ -103,8 +103,15 @@ fn externally_accessible(svc: &Value) -> bool {
     }
 }
 
-/// kube's `SetDefaults_Service`.
+/// kube's `SetDefaults_Service`: affinity, type, ports, then the traffic policies of
+/// [`default_traffic_policies`].
 fn default_service(svc: &mut Value) {
+    default_spec(svc);
+    default_traffic_policies(svc);
+}
+
+/// The type-independent part of `SetDefaults_Service`.
+fn default_spec(svc: &mut Value) {
     let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
     default_string(spec, "sessionAffinity", "None");
     match spec.get("sessionAffinity").and_then(Value::as_str) {
@@ -137,18 +144,33 @@ fn default_service(svc: &mut Value) {
     }
 }
 
-/// Defaults that depend on the type, applied after allocation decisions.
-fn default_type_dependent(svc: &mut Value) {
+/// The part of `SetDefaults_Service` that depends on the type: the external traffic policy of
+/// an externally accessible Service, the internal one, and a load balancer's node ports.
+fn default_traffic_policies(svc: &mut Value) {
     let accessible = externally_accessible(svc);
     let kind = service_type(svc).to_owned();
-    let headless_without_selector = is_headless(svc)
-        && svc.pointer("/spec/selector").and_then(Value::as_object).is_none_or(Map::is_empty);
     let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
     if accessible {
         default_string(spec, "externalTrafficPolicy", "Cluster");
     }
     if matches!(kind.as_str(), "ClusterIP" | "NodePort" | "LoadBalancer") {
         default_value(spec, "internalTrafficPolicy", json!("Cluster"));
+    }
+    if kind == "LoadBalancer" {
+        default_value(spec, "allocateLoadBalancerNodePorts", json!(true));
+    }
+}
+
+/// What kube's REST layer sets once it has decided the type (after field management, so that
+/// nobody owns it): the IP family policy and families; then the traffic policies again, for a
+/// type that dropping its old fields left without them.
+fn default_type_dependent(svc: &mut Value) {
+    default_traffic_policies(svc);
+    let kind = service_type(svc).to_owned();
+    let headless_without_selector = is_headless(svc)
+        && svc.pointer("/spec/selector").and_then(Value::as_object).is_none_or(Map::is_empty);
+    let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return };
+    if matches!(kind.as_str(), "ClusterIP" | "NodePort" | "LoadBalancer") {
         let policy = if headless_without_selector { "RequireDualStack" } else { "SingleStack" };
         default_value(spec, "ipFamilyPolicy", json!(policy));
         let families =
@@ -156,9 +178,6 @@ fn default_type_dependent(svc: &mut Value) {
         if !families {
             spec.insert("ipFamilies".into(), json!(["IPv4"]));
         }
-    }
-    if kind == "LoadBalancer" {
-        default_value(spec, "allocateLoadBalancerNodePorts", json!(true));
     }
 }
 
@@ -273,8 +292,11 @@ impl Strategy for ServiceStrategy {
         true
     }
 
-    fn prepare_for_create(&self, svc: &mut Value) {
+    fn set_defaults(&self, svc: &mut Value) {
         default_service(svc);
+    }
+
+    fn prepare_for_create(&self, svc: &mut Value) {
         default_type_dependent(svc);
         allocate(svc, &self.allocators);
         if let Some(map) = svc.as_object_mut() {
@@ -283,7 +305,6 @@ impl Strategy for ServiceStrategy {
     }
 
     fn prepare_for_update(&self, svc: &mut Value, old: &Value) {
-        default_service(svc);
         keep_allocations(svc, old);
         drop_type_dependent_fields(svc, old);
         default_type_dependent(svc);
@@ -891,13 +912,14 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
     use std::net::Ipv4Addr;
 
     fn created(spec: Value) -> Value {
         let mut svc = json!({"metadata": {"name": "web", "namespace": "default", "uid": "u-1"},
                              "spec": spec});
-        ServiceStrategy::default().prepare_for_create(&mut svc);
+        ServiceStrategy::default().decoded_create(&mut svc);
         svc
     }
 
@@ -970,7 +992,7 @@ mod tests {
         let old = created(json!({"type": "NodePort", "ports": [{"name": "http", "port": 80}]}));
         let mut new = json!({"metadata": old["metadata"].clone(),
                              "spec": {"type": "NodePort", "ports": [{"name": "http", "port": 80}]}});
-        ServiceStrategy::default().prepare_for_update(&mut new, &old);
+        ServiceStrategy::default().decoded_update(&mut new, &old);
         assert_eq!(new["spec"]["clusterIP"], old["spec"]["clusterIP"]);
         assert_eq!(new["spec"]["ports"][0]["nodePort"], old["spec"]["ports"][0]["nodePort"]);
         assert!(ServiceStrategy::default().validate_update(&new, &old).is_empty());
@@ -988,7 +1010,7 @@ mod tests {
         // Back to ClusterIP: the node ports the client left alone are released.
         let mut plain = new.clone();
         plain["spec"]["type"] = "ClusterIP".into();
-        ServiceStrategy::default().prepare_for_update(&mut plain, &old);
+        ServiceStrategy::default().decoded_update(&mut plain, &old);
         assert!(plain["spec"]["ports"][0].get("nodePort").is_none());
         assert!(plain["spec"].get("externalTrafficPolicy").is_none());
         assert!(ServiceStrategy::default().validate_update(&plain, &old).is_empty());

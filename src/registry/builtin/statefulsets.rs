@@ -88,16 +88,18 @@ fn default_stateful_set(object: &mut Value) {
 }
 
 impl Strategy for StatefulSetStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
+    /// The spec is a struct kube always decodes, so a body without one is defaulted too.
+    fn set_defaults(&self, object: &mut Value) {
         if let Some(map) = object.as_object_mut() {
             map.entry("spec").or_insert_with(|| json!({}));
-            map.insert("status".into(), json!({"replicas": 0}));
         }
         default_stateful_set(object);
     }
 
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
-        default_stateful_set(object);
+    fn prepare_for_create(&self, object: &mut Value) {
+        if let Some(map) = object.as_object_mut() {
+            map.insert("status".into(), json!({"replicas": 0}));
+        }
     }
 
     fn validate(&self, object: &Value) -> Vec<FieldCause> {
@@ -277,6 +279,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn db() -> Value {
@@ -291,7 +294,7 @@ mod tests {
     }
 
     fn created(mut s: Value) -> Value {
-        StatefulSetStrategy.prepare_for_create(&mut s);
+        StatefulSetStrategy.decoded_create(&mut s);
         s
     }
 

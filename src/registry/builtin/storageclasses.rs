@@ -107,11 +107,7 @@ fn validate_allowed_topologies(class: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for StorageClassStrategy {
-    fn prepare_for_create(&self, class: &mut Value) {
-        default_class(class);
-    }
-
-    fn prepare_for_update(&self, class: &mut Value, _old: &Value) {
+    fn set_defaults(&self, class: &mut Value) {
         default_class(class);
     }
 
@@ -247,6 +243,7 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn class(extra: Value) -> Value {
@@ -259,7 +256,7 @@ mod tests {
 
     fn prepared(extra: Value) -> Value {
         let mut c = class(extra);
-        StorageClassStrategy.prepare_for_create(&mut c);
+        StorageClassStrategy.decoded_create(&mut c);
         c
     }
 

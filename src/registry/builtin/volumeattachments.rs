@@ -203,11 +203,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn attachment(spec: Value) -> Value {
         let mut a = json!({"metadata": {"name": "csi-123"}, "spec": spec});
-        AttachmentStrategy.prepare_for_create(&mut a);
+        AttachmentStrategy.decoded_create(&mut a);
         a
     }
 

@@ -68,13 +68,16 @@ impl Store {
                 let live = self.live_served(resource, &current).await?;
                 let applied =
                     field_manager.apply(&live, config.clone(), &manager, op.force, &now());
-                let merged = match applied.map_err(|err| apply_error(resource, name, err))? {
+                let mut merged = match applied.map_err(|err| apply_error(resource, name, err))? {
                     Some(merged) => merged,
                     // Nothing changes: nothing is written (once the log confirms the copy).
                     None if current.from_view => return Err(Retry::Conflict),
                     None => return Ok(self.to_served(resource, &current.object).await?),
                 };
                 check_name(name, &merged)?;
+                // The merged object is defaulted, as kube's field manager does after a merge:
+                // the applier owns what it applied, not the defaults.
+                resource.strategy.set_defaults(&mut merged);
                 let mut desired = resource.conversion.to_storage_version(merged).await?;
                 settle_namespace(resource, namespace, &mut desired)?;
                 self.commit_update(resource, op, &current, desired, op.part()).await
@@ -112,6 +115,8 @@ impl Store {
         if meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
             meta.insert("name".into(), op.name.clone().into());
         }
+        // Defaulted once named (a Namespace's name label), as kube defaults an applied object.
+        resource.strategy.set_defaults(&mut object);
         if let Some(check) = &op.create_check {
             check.check()?;
         }

@@ -1,5 +1,6 @@
 //! Stage 1b of a write: field ownership (`metadata.managedFields`), between decoding and
-//! mutating admission.
+//! mutating admission, on a body its kind's `Strategy::set_defaults` has defaulted already (so
+//! the writer owns the defaults, as in kube).
 //!
 //! Every create, update and non-apply patch records what its manager changed
 //! ([`Store::manage_update`], kube's `UpdateNoErrors`: never fails); an apply merges its

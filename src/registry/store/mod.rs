@@ -5,13 +5,16 @@
 //! object in the served version, and every create, update, patch and delete passes the same
 //! stages, in this order:
 //!
-//! 1. **decode** — the served version converted to the storage version, the namespace settled
-//!    from the URL ([`write`]); just before the conversion, **field ownership**: the write's
-//!    manager recorded in `metadata.managedFields`, or an apply's configuration merged by
-//!    ownership into the live object, a 409 on conflicts ([`manage`], [`apply`]);
+//! 1. **decode** — the body (a patch's result) defaulted in the served version by the
+//!    resource's `Strategy::set_defaults`, as kube's decoder defaults it; then **field
+//!    ownership**: the write's manager recorded in `metadata.managedFields` (owning what its body
+//!    was defaulted to), or an apply's configuration merged by ownership into the live object
+//!    and the result defaulted, a 409 on conflicts ([`manage`], [`apply`]); then the served
+//!    version converted to the storage version, the namespace settled from the URL ([`write`]);
 //! 2. **mutating admission** — `admission::Chain::admit` ([`admit`]);
-//! 3. **strategy prepare** — ObjectMeta rules (names, uid, timestamps, generation, what a client
-//!    may not change) and the resource's [`Strategy`](super::Strategy) defaulting ([`write`]);
+//! 3. **strategy prepare** — the defaults once more (for what admission changed), ObjectMeta
+//!    rules (names, uid, timestamps, generation, what a client may not change) and the
+//!    resource's [`Strategy`](super::Strategy) `prepare_for_*` ([`write`]);
 //! 4. **validation** — ObjectMeta and the strategy's validation, a 422 with causes ([`write`]);
 //! 5. **validating admission** — `admission::Chain::validate` ([`admit`]);
 //! 6. **storage write** — appended to the log with an optimistic precondition, retrying on

@@ -60,7 +60,9 @@ impl Store {
         mut body: Value,
     ) -> Result<Value, ApiError> {
         check_type(resource, &body)?;
-        // Field ownership: the creator owns what it set.
+        // Scheme defaulting, as kube's decoder does, then field ownership: the creator owns what
+        // it set and what its body was defaulted to.
+        resource.strategy.set_defaults(&mut body);
         self.manage_update(resource, op, &Value::Null, &mut body);
         self.create_managed(resource, op, body).await
     }
@@ -138,7 +140,9 @@ impl Store {
                 if precondition.is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                     return Err(Retry::Fail(conflict(resource, &op.name)));
                 }
-                // Field ownership, in the served version, against the object it replaces.
+                // Scheme defaulting, then field ownership, in the served version, against the
+                // object it replaces.
+                resource.strategy.set_defaults(&mut desired);
                 let live = self.live_served(resource, &current).await?;
                 self.manage_update(resource, op, &live, &mut desired);
                 let mut desired = resource.conversion.to_storage_version(desired).await?;
@@ -203,6 +207,8 @@ impl Store {
             if pinned.as_deref().is_some_and(|rv| rv != current.object.mod_revision.to_string()) {
                 return Err(Retry::Fail(conflict(resource, name)));
             }
+            // The patched object is defaulted as kube decodes it, then owned.
+            resource.strategy.set_defaults(&mut patched);
             self.manage_update(resource, op, &served, &mut patched);
             let mut desired = resource.conversion.to_storage_version(patched).await?;
             settle_namespace(resource, op.namespace.as_deref(), &mut desired)?;
@@ -261,6 +267,7 @@ impl Store {
         // A finalize write is the strategy's update minus its own rules: only the finalizers
         // move, as kube's namespace finalize strategy does.
         if part != Part::Finalize {
+            default_admitted(resource, &mut desired);
             resource.strategy.prepare_for_subresource_update(&op.subresource, &mut desired, old);
         }
         let generation = old
@@ -420,6 +427,7 @@ fn prepare_new(resource: &Resource, user: &UserInfo, object: &mut Value) -> Resu
     {
         map.shift_remove("status");
     }
+    default_admitted(resource, object);
     resource.strategy.prepare_for_create_by(object, user);
     let name = object::name(object).unwrap_or_default().to_owned();
     let mut causes = validate_object_meta(
@@ -432,6 +440,17 @@ fn prepare_new(resource: &Resource, user: &UserInfo, object: &mut Value) -> Resu
         return Err(invalid(resource, &name, causes));
     }
     Ok(())
+}
+
+/// The scheme's defaults once more, on an object mutating admission has seen (kube defaults
+/// what a mutating webhook returns): what admission added gets its defaults, what it removed
+/// comes back. Only when the served version is the storage version, the one admission sees, as
+/// [`Strategy::set_defaults`](crate::registry::Strategy::set_defaults) takes a served object; a resource
+/// served in another version defaults its storage version in its prepare.
+fn default_admitted(resource: &Resource, object: &mut Value) {
+    if resource.gv == resource.storage_gv {
+        resource.strategy.set_defaults(object);
+    }
 }
 
 /// Sets an object's `metadata.managedFields`, or removes them when `None`.

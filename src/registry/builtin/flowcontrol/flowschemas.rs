@@ -362,11 +362,7 @@ fn validate_spec(name: &str, spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for FlowSchemaStrategy {
-    fn prepare_for_create(&self, schema: &mut Value) {
-        default_schema(schema);
-    }
-
-    fn prepare_for_update(&self, schema: &mut Value, _old: &Value) {
+    fn set_defaults(&self, schema: &mut Value) {
         default_schema(schema);
     }
 
@@ -459,11 +455,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn schema(name: &str, spec: Value) -> Value {
         let mut s = json!({"metadata": {"name": name}, "spec": spec});
-        FlowSchemaStrategy.prepare_for_create(&mut s);
+        FlowSchemaStrategy.decoded_create(&mut s);
         s
     }
 
@@ -550,7 +547,7 @@ mod tests {
     fn mandatory_schemas_are_fixed() {
         for object in mandatory::flow_schemas() {
             let mut object = object.clone();
-            FlowSchemaStrategy.prepare_for_create(&mut object);
+            FlowSchemaStrategy.decoded_create(&mut object);
             assert!(FlowSchemaStrategy.validate(&object).is_empty(), "{object}");
         }
         let mut changed = mandatory::flow_schemas()[1].clone();

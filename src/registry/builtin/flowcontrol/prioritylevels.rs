@@ -248,11 +248,7 @@ fn validate_mandatory(name: &str, spec: &Value, causes: &mut Vec<FieldCause>) {
 }
 
 impl Strategy for PriorityLevelStrategy {
-    fn prepare_for_create(&self, level: &mut Value) {
-        default_level(level);
-    }
-
-    fn prepare_for_update(&self, level: &mut Value, _old: &Value) {
+    fn set_defaults(&self, level: &mut Value) {
         default_level(level);
     }
 
@@ -326,11 +322,12 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     fn level(name: &str, spec: Value) -> Value {
         let mut l = json!({"metadata": {"name": name}, "spec": spec});
-        PriorityLevelStrategy.prepare_for_create(&mut l);
+        PriorityLevelStrategy.decoded_create(&mut l);
         l
     }
 
@@ -421,7 +418,7 @@ mod tests {
     fn mandatory_levels_are_fixed_but_exempt_shares() {
         for object in mandatory::priority_levels() {
             let mut object = object.clone();
-            PriorityLevelStrategy.prepare_for_create(&mut object);
+            PriorityLevelStrategy.decoded_create(&mut object);
             assert!(PriorityLevelStrategy.validate(&object).is_empty(), "{object}");
         }
         let mut exempt = mandatory::priority_levels()[0].clone();

@@ -44,7 +44,7 @@ pub fn resource() -> Resource {
     Resource {
         status_subresource: true,
         conversion: Arc::new(V2Conversion),
-        ..V2.resource(Arc::new(HpaStrategy), table(false))
+        ..V2.resource(Arc::new(HpaStrategy::V2), table(false))
     }
 }
 
@@ -54,13 +54,17 @@ pub fn v1_resource() -> Resource {
         status_subresource: true,
         storage_gv: GroupVersion::new(V2.group, V2.version),
         conversion: Arc::new(V1Conversion),
-        ..V1.resource(Arc::new(HpaStrategy), table(true))
+        ..V1.resource(Arc::new(HpaStrategy::V1), table(true))
     }
 }
 
-/// HorizontalPodAutoscaler rules, on the stored `autoscaling/v2` shape.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HpaStrategy;
+/// HorizontalPodAutoscaler rules, on the stored `autoscaling/v2` shape; the variant is the
+/// served version, whose defaults a request body gets ([`Strategy::set_defaults`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HpaStrategy {
+    V2,
+    V1,
+}
 
 /// v2's `SetDefaults_HorizontalPodAutoscaler`.
 fn default_hpa(hpa: &mut Value) {
@@ -109,10 +113,34 @@ fn drop_tolerance(hpa: &mut Value) {
     }
 }
 
+/// v1's `SetDefaults_HorizontalPodAutoscaler`: one replica at least.
+fn default_v1(hpa: &mut Value) {
+    let Some(map) = hpa.as_object_mut() else { return };
+    let Some(spec) = child_object(map, "spec") else { return };
+    default_value(spec, "minReplicas", json!(1));
+}
+
+impl HpaStrategy {
+    /// A write through `autoscaling/v1` reaches the store in v2 with only v1's defaults: v2's
+    /// are applied to what is stored, as they always were.
+    fn default_stored(self, hpa: &mut Value) {
+        if self == HpaStrategy::V1 {
+            default_hpa(hpa);
+        }
+    }
+}
+
 impl Strategy for HpaStrategy {
+    fn set_defaults(&self, hpa: &mut Value) {
+        match self {
+            HpaStrategy::V2 => default_hpa(hpa),
+            HpaStrategy::V1 => default_v1(hpa),
+        }
+    }
+
     fn prepare_for_create(&self, hpa: &mut Value) {
         drop_tolerance(hpa);
-        default_hpa(hpa);
+        self.default_stored(hpa);
         if let Some(map) = hpa.as_object_mut() {
             map.insert("status".into(), json!({"desiredReplicas": 0}));
         }
@@ -122,7 +150,7 @@ impl Strategy for HpaStrategy {
         if !uses_tolerance(old) {
             drop_tolerance(hpa);
         }
-        default_hpa(hpa);
+        self.default_stored(hpa);
     }
 
     fn validate(&self, hpa: &Value) -> Vec<FieldCause> {

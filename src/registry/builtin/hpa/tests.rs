@@ -1,9 +1,10 @@
 use super::*;
 use crate::registry::builtin::cause_texts as text;
+use crate::registry::strategy::DecodedWrite as _;
 use crate::registry::table::render_table;
 
 fn created(mut hpa: Value) -> Value {
-    HpaStrategy.prepare_for_create(&mut hpa);
+    HpaStrategy::V2.decoded_create(&mut hpa);
     hpa
 }
 
@@ -20,7 +21,7 @@ fn defaults() {
     assert_eq!(hpa["spec"]["metrics"], json!([default_cpu_metric()]));
     assert!(hpa["spec"].get("behavior").is_none(), "behavior is defaulted only when given");
     assert_eq!(hpa["status"], json!({"desiredReplicas": 0}));
-    assert!(HpaStrategy.validate(&hpa).is_empty(), "{:?}", HpaStrategy.validate(&hpa));
+    assert!(HpaStrategy::V2.validate(&hpa).is_empty(), "{:?}", HpaStrategy::V2.validate(&hpa));
 
     let mut with_behavior = minimal();
     with_behavior["spec"]["behavior"] =
@@ -40,7 +41,7 @@ fn defaults() {
     let mut kept = hpa.clone();
     kept["spec"]["behavior"]["scaleUp"]["tolerance"] = json!("0.1");
     let mut update = kept.clone();
-    HpaStrategy.prepare_for_update(&mut update, &kept);
+    HpaStrategy::V2.decoded_update(&mut update, &kept);
     assert_eq!(update["spec"]["behavior"]["scaleUp"]["tolerance"], "0.1", "kept once in use");
 }
 
@@ -49,7 +50,7 @@ fn spec_validation() {
     let hpa = json!({"spec": {"minReplicas": 0, "maxReplicas": 0,
         "scaleTargetRef": {"kind": "", "name": "a/b"}}});
     assert_eq!(
-        text(&HpaStrategy.validate(&hpa)),
+        text(&HpaStrategy::V2.validate(&hpa)),
         [
             "spec.minReplicas: Invalid value: 0: must be greater than or equal to 1",
             "spec.maxReplicas: Invalid value: 0: must be greater than 0",
@@ -62,11 +63,11 @@ fn spec_validation() {
     let mut hpa = created(minimal());
     hpa["spec"]["minReplicas"] = json!(6);
     assert_eq!(
-        text(&HpaStrategy.validate(&hpa)),
+        text(&HpaStrategy::V2.validate(&hpa)),
         ["spec.maxReplicas: Invalid value: 5: must be greater than or equal to `minReplicas`"]
     );
     assert_eq!(
-        text(&HpaStrategy.validate(&json!({}))),
+        text(&HpaStrategy::V2.validate(&json!({}))),
         [
             "spec.maxReplicas: Invalid value: 0: must be greater than 0",
             "spec.scaleTargetRef.kind: Required value",
@@ -77,8 +78,8 @@ fn spec_validation() {
     zero["spec"]["minReplicas"] = json!(0);
     zero["spec"]["metrics"] = json!([{"type": "External", "external": {"metric": {"name": "q"},
         "target": {"type": "Value", "value": "1"}}}]);
-    assert_eq!(HpaStrategy.validate(&zero).len(), 1, "scale to zero is gated on create");
-    assert!(HpaStrategy.validate_update(&zero, &zero).is_empty(), "but kept once stored");
+    assert_eq!(HpaStrategy::V2.validate(&zero).len(), 1, "scale to zero is gated on create");
+    assert!(HpaStrategy::V2.validate_update(&zero, &zero).is_empty(), "but kept once stored");
 }
 
 #[test]
@@ -97,7 +98,7 @@ fn metric_validation() {
         {"type": "Foo"},
     ]);
     assert_eq!(
-        text(&HpaStrategy.validate(&hpa)),
+        text(&HpaStrategy::V2.validate(&hpa)),
         [
             "spec.metrics[0].resource: Required value: must populate information for the given \
              metric source",
@@ -131,7 +132,7 @@ fn behavior_and_status_validation() {
         "scaleDown": {"policies": []}});
     hpa["status"] = json!({"currentReplicas": -1, "desiredReplicas": 1});
     assert_eq!(
-        text(&HpaStrategy.validate_update(&hpa, &hpa)),
+        text(&HpaStrategy::V2.validate_update(&hpa, &hpa)),
         [
             "spec.behavior.scaleUp.stabilizationWindowSeconds: Invalid value: 4000: must be less \
              than or equal to 3600",
@@ -149,7 +150,7 @@ fn behavior_and_status_validation() {
     let typed = json!({"spec": {"maxReplicas": "5", "metrics": "cpu",
         "scaleTargetRef": {"kind": "Deployment", "name": "w"}}});
     assert_eq!(
-        text(&HpaStrategy.validate(&typed)),
+        text(&HpaStrategy::V2.validate(&typed)),
         [
             "spec.maxReplicas: Invalid value: \"5\": must be an integer",
             "spec.maxReplicas: Invalid value: 0: must be greater than 0",

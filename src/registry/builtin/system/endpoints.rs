@@ -56,11 +56,7 @@ fn default_endpoints(endpoints: &mut Value) {
 }
 
 impl Strategy for EndpointsStrategy {
-    fn prepare_for_create(&self, endpoints: &mut Value) {
-        default_endpoints(endpoints);
-    }
-
-    fn prepare_for_update(&self, endpoints: &mut Value, _old: &Value) {
+    fn set_defaults(&self, endpoints: &mut Value) {
         default_endpoints(endpoints);
     }
 
@@ -209,13 +205,14 @@ fn table() -> TableSpec {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
     use serde_json::json;
 
     #[test]
     fn defaults_and_validation() {
         let mut ep = json!({"metadata": {"name": "web"}, "subsets": [
             {"addresses": [{"ip": "10.1.2.3"}], "ports": [{"port": 80}]}]});
-        EndpointsStrategy.prepare_for_create(&mut ep);
+        EndpointsStrategy.decoded_create(&mut ep);
         assert_eq!(ep["subsets"][0]["ports"][0]["protocol"], "TCP");
         assert!(EndpointsStrategy.validate(&ep).is_empty());
         let bad = json!({"subsets": [{}, {"addresses": [{"ip": "nope", "hostname": "A_B"}],

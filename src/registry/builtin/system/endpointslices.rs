@@ -60,11 +60,7 @@ fn default_slice(slice: &mut Value) {
 }
 
 impl Strategy for EndpointSliceStrategy {
-    fn prepare_for_create(&self, slice: &mut Value) {
-        default_slice(slice);
-    }
-
-    fn prepare_for_update(&self, slice: &mut Value, _old: &Value) {
+    fn set_defaults(&self, slice: &mut Value) {
         default_slice(slice);
     }
 
@@ -266,13 +262,14 @@ pub fn ready_endpoint(address: &str) -> Value {
 mod tests {
     use super::*;
     use crate::registry::builtin::cause_texts as text;
+    use crate::registry::strategy::DecodedWrite as _;
 
     #[test]
     fn defaults_validation_and_columns() {
         let mut slice = json!({"metadata": {"name": "web-abc"}, "addressType": "IPv4",
             "endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}],
             "ports": [{"port": 80}]});
-        EndpointSliceStrategy.prepare_for_create(&mut slice);
+        EndpointSliceStrategy.decoded_create(&mut slice);
         assert_eq!(slice["ports"][0], json!({"port": 80, "name": "", "protocol": "TCP"}));
         assert_eq!(slice["endpoints"][0]["conditions"], json!({}));
         assert!(EndpointSliceStrategy.validate(&slice).is_empty());

@@ -84,11 +84,7 @@ pub struct WebhookConfigurationStrategy {
 }
 
 impl Strategy for WebhookConfigurationStrategy {
-    fn prepare_for_create(&self, object: &mut Value) {
-        default_webhooks(object, self.mutating);
-    }
-
-    fn prepare_for_update(&self, object: &mut Value, _old: &Value) {
+    fn set_defaults(&self, object: &mut Value) {
         default_webhooks(object, self.mutating);
     }
 
@@ -123,6 +119,7 @@ fn default_webhooks(object: &mut Value, mutating: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::strategy::DecodedWrite as _;
     use crate::registry::table::render_table;
 
     #[test]
@@ -131,7 +128,7 @@ mod tests {
             "clientConfig": {"service": {"namespace": "ns", "name": "svc"}},
             "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"],
                        "resources": ["pods"]}]}]});
-        WebhookConfigurationStrategy { mutating: true }.prepare_for_create(&mut config);
+        WebhookConfigurationStrategy { mutating: true }.decoded_create(&mut config);
         let hook = &config["webhooks"][0];
         assert_eq!(hook["failurePolicy"], "Fail");
         assert_eq!(hook["matchPolicy"], "Equivalent");
@@ -143,7 +140,7 @@ mod tests {
         assert_eq!(hook["clientConfig"]["service"]["port"], 443);
         assert_eq!(hook.get("sideEffects"), None, "v1 has no default sideEffects");
         let mut validating = json!({"webhooks": [{"name": "a.example.com"}]});
-        WebhookConfigurationStrategy { mutating: false }.prepare_for_create(&mut validating);
+        WebhookConfigurationStrategy { mutating: false }.decoded_create(&mut validating);
         assert_eq!(validating["webhooks"][0].get("reinvocationPolicy"), None);
     }
 
