@@ -276,7 +276,7 @@ fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
             verbs,
         });
     }
-    if resource.is_stored() {
+    if resource.stored() {
         subs.push(Subresource {
             name: "history".to_owned(),
             response_gv: GroupVersion::new(crate::history::GROUP, crate::history::VERSION),

@@ -115,12 +115,7 @@ impl Replay {
         Ok(futures::stream::unfold(Some((self, events)), |state| async move {
             let (mut replay, mut events) = state?;
             match replay.next_chunk(&mut events).await {
-                // A chunk short of CHUNK_BYTES means the events ran out: the storage stream
-                // must not be polled again after its end (an unfold panics).
-                Ok(Some(chunk)) => {
-                    let more = chunk.len() >= CHUNK_BYTES;
-                    Some((Ok(chunk), more.then_some((replay, events))))
-                }
+                Ok(Some(chunk)) => Some((Ok(chunk), Some((replay, events)))),
                 Ok(None) => None,
                 Err(err) => Some((Err(err), None)),
             }
