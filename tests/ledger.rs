@@ -252,10 +252,18 @@ async fn deleted_objects(server: &TestServer, since: &str) {
     assert_eq!(deleted, ["cm-3", "cm-4", "doomed"]);
 }
 
+/// A client with the admin certificate and no pooled connection: the server closes a
+/// connection idle past its header timeout, and the shared client's may have been idle since
+/// start.
+fn fresh_client(server: &TestServer) -> reqwest::Client {
+    server.client_builder().build().unwrap()
+}
+
 /// Every event of the namespace's ConfigMaps over raw HTTPS, as JSON lines and as audit events.
 async fn replay(server: &TestServer) {
+    let http = fresh_client(server);
     let url = format!("{}{LEDGER}/replay?resource=configmaps&namespace={NS}", server.url);
-    let response = server.http.get(&url).send().await.unwrap();
+    let response = http.get(&url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/jsonl");
     let text = response.text().await.unwrap();
@@ -273,8 +281,7 @@ async fn replay(server: &TestServer) {
         lines.iter().map(|l| l["revision"].as_str().unwrap().parse().unwrap()).collect();
     assert!(revisions.windows(2).all(|w| w[0] < w[1]));
 
-    let audit =
-        server.http.get(format!("{url}&format=audit")).send().await.unwrap().text().await.unwrap();
+    let audit = http.get(format!("{url}&format=audit")).send().await.unwrap().text().await.unwrap();
     let events: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(events.len(), lines.len());
     let delete = events
@@ -289,27 +296,28 @@ async fn replay(server: &TestServer) {
     assert_eq!(delete["requestURI"], format!("/api/v1/namespaces/{NS}/configmaps/doomed"));
 
     // Bad ranges.
-    let bad = send(server.http.get(format!("{url}&from=9&to=3")), 400).await;
+    let bad = send(http.get(format!("{url}&from=9&to=3")), 400).await;
     assert_eq!(bad["reason"], "BadRequest");
-    let future = send(server.http.get(format!("{url}&to=999999999")), 504).await;
+    let future = send(http.get(format!("{url}&to=999999999")), 504).await;
     assert_eq!(future["details"]["causes"][0]["reason"], "ResourceVersionTooLarge");
 }
 
 /// A replay of many events, of which the client reads one chunk and hangs up: the server goes
 /// on serving (and a later replay of the same range is whole).
 async fn a_client_that_goes_away(server: &TestServer) {
+    let http = fresh_client(server);
     let big = "x".repeat(2000);
     let manifest: String = (0..100)
         .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: bulk-{i}, namespace: {NS}}}\ndata: {{v: {big}}}\n---\n"))
         .collect();
     server.ok_stdin(&["apply", "-f", "-"], &manifest);
     let url = format!("{}{LEDGER}/replay?resource=configmaps&namespace={NS}", server.url);
-    let response = server.http.get(&url).send().await.unwrap();
+    let response = http.get(&url).send().await.unwrap();
     let mut body = response.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(!first.is_empty());
     drop(body);
-    let whole = server.http.get(&url).send().await.unwrap().text().await.unwrap();
+    let whole = http.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(whole.lines().filter(|l| l.contains("\"bulk-")).count() >= 100);
     server.ok(&["get", "--raw", "/readyz"]);
 }

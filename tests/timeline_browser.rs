@@ -102,7 +102,7 @@ async fn send(request: reqwest::RequestBuilder) -> Value {
     body
 }
 
-async fn timeline_in_the_browser(server: TestServer) {
+async fn timeline_in_the_browser(server: TestServer, backend: &str) {
     let cm = format!("{}/api/v1/namespaces/default/configmaps", server.url);
     let created = send(server.http.post(&cm).json(&json!({
         "apiVersion": "v1", "kind": "ConfigMap",
@@ -154,7 +154,9 @@ async fn timeline_in_the_browser(server: TestServer) {
     let at = dom.split(r#"id="object""#).nth(1).expect("the object at the revision is shown");
     assert!(at.contains(r#""color": "green""#) && at.contains(r#""size": "small""#), "{at}");
 
-    let shot: PathBuf = profile.path().join("timeline.png");
+    // Kept after the run (Cargo's temp dir for integration tests), for a person to look at.
+    let shot: PathBuf =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("timeline-{backend}.png"));
     chromium(profile.path(), &format!("--screenshot={}", shot.display()), &page);
     // The page's colors (src/ui/timeline.html): added lines, removed lines, the picked revision.
     let added = pixels_of(&shot, [0xda, 0xfb, 0xe1]);
@@ -177,10 +179,10 @@ async fn timeline_in_the_browser(server: TestServer) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeline_in_the_browser_on_the_embedded_store() {
-    timeline_in_the_browser(TestServer::embedded().await).await;
+    timeline_in_the_browser(TestServer::embedded().await, "embedded").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeline_in_the_browser_on_etcd() {
-    timeline_in_the_browser(TestServer::on_etcd().await).await;
+    timeline_in_the_browser(TestServer::on_etcd().await, "etcd").await;
 }

@@ -45,27 +45,46 @@ pub struct Resolver {
     registry: Arc<Registry>,
     /// (group, plural) → the served resource of the group's preferred version.
     preferred: HashMap<(String, String), Arc<Resource>>,
+    /// A key's directory (`/configmaps/ns`, `/minions`) → its served resource in the preferred
+    /// version and its namespace, or `None` when nothing served stores it. A replay meets the
+    /// same few directories again and again: one lookup each, not one per event.
+    directories: HashMap<String, Option<(Arc<Resource>, String)>>,
 }
 
 impl Resolver {
     pub fn new(registry: Arc<Registry>) -> Self {
-        Resolver { registry, preferred: HashMap::new() }
+        Resolver { registry, preferred: HashMap::new(), directories: HashMap::new() }
     }
 
     /// The served resource, namespace and name of `key`; `None` when no served resource stores
     /// it (a custom resource whose definition is gone, the server's own bookkeeping).
     pub fn locate(&mut self, key: &str) -> Option<Located> {
+        // A key is `<storage prefix>[/<namespace>]/<name>`, and names hold no `/`: everything
+        // but the name says which resource and namespace it is.
+        let (directory, name) = key.rsplit_once('/')?;
+        let (resource, namespace) = match self.directories.get(directory) {
+            Some(known) => known.clone()?,
+            None => {
+                let found = self.locate_directory(key);
+                self.directories.insert(directory.to_owned(), found.clone());
+                found?
+            }
+        };
+        Some(Located { resource, namespace, name: name.to_owned() })
+    }
+
+    fn locate_directory(&mut self, key: &str) -> Option<(Arc<Resource>, String)> {
         let found = self.registry.resource_at(key)?;
         if !found.stored() {
             return None;
         }
         let rest = key.get(found.storage_prefix.len() + 1..)?;
-        let (namespace, name) = match found.namespaced {
-            true => rest.split_once('/')?,
-            false => ("", rest),
+        let namespace = match found.namespaced {
+            true => rest.split_once('/')?.0,
+            false if rest.contains('/') => return None,
+            false => "",
         };
-        let resource = self.preferred(&found);
-        Some(Located { resource, namespace: namespace.to_owned(), name: name.to_owned() })
+        Some((self.preferred(&found), namespace.to_owned()))
     }
 
     /// The served version a client of `found`'s group gets by default: the group's preferred
