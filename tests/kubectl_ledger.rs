@@ -299,6 +299,12 @@ async fn history_diff_and_blame_through_kubectl() {
     let json = ledger.json(&["blame", "configmap/cm", "-n", "team", "--revision", &s.bob]);
     assert_eq!(json["kind"], "Blame");
     assert_eq!(json["object"]["data"]["greeting"], "hi");
+    let args = ["blame", "configmap/cm", "-n", "team", "--revision", &s.bob, "-o", "yaml"];
+    let yaml: Value = serde_norway::from_str(&ledger.ok(&args)).unwrap();
+    assert_eq!(yaml, json, "-o yaml is the same Blame");
+    let args = ["diff", "configmap/cm", "-n", "team", "--to", &s.alice, "-o", "yaml"];
+    let yaml: Value = serde_norway::from_str(&ledger.ok(&args)).unwrap();
+    assert_eq!(yaml["from"], s.created.as_str(), "--from defaults to the revision before --to");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -348,6 +354,9 @@ async fn at_deleted_restore_and_replay_through_kubectl() {
     );
     let list = ledger.json(&["deleted", "-A", "--resource", "configmaps"]);
     assert_eq!(list["kind"], "DeletedObjectList");
+    let yaml = ledger.ok(&["deleted", "-n", "team", "-o", "yaml"]);
+    let yaml: Value = serde_norway::from_str(&yaml).unwrap();
+    assert_eq!(yaml["items"][0]["name"], "cm", "{yaml:?}");
     let item =
         list["items"].as_array().unwrap().iter().find(|i| i["name"] == "cm").expect("cm listed");
     assert_eq!(
@@ -373,6 +382,17 @@ async fn at_deleted_restore_and_replay_through_kubectl() {
         line.starts_with(&format!("configmap/cm restored from revision {}", s.alice)),
         "{line}"
     );
+    // A dry run shows the object it would write (-o yaml) and writes nothing.
+    let args =
+        ["restore", "cm/cm", "-n", "team", "--revision", &s.created, "--dry-run", "-o", "yaml"];
+    let dry: Value = serde_norway::from_str(&ledger.ok(&args)).unwrap();
+    assert_eq!(
+        (dry["kind"].as_str(), dry["data"]["greeting"].as_str()),
+        (Some("ConfigMap"), Some("hello"))
+    );
+    let now = ledger.server.ok(&["get", "configmap", "cm", "-n", "team", "-o", "json"]);
+    let now: Value = serde_json::from_str(&now).unwrap();
+    assert_eq!(now["data"]["greeting"], "hi", "the dry run wrote nothing");
 
     // replay: JSON lines, one event each, in revision order; audit events; YAML documents.
     let lines = ledger.ok(&[

@@ -25,7 +25,7 @@ use crate::render::Format;
 
 /// Reads kube-ledger's history: who changed what, when, and what it looked like then.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl ledger", version)]
+#[command(name = "kubectl ledger", bin_name = "kubectl ledger", version)]
 pub struct Cli {
     /// Path to the kubeconfig file (default: every file of KUBECONFIG, else ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
@@ -144,4 +144,33 @@ fn main() {
 fn fail(message: &str) -> ! {
     eprintln!("{message}");
     std::process::exit(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_as_kubectl_passes_them() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["kubectl-ledger"], args].concat());
+        assert!(parse(&["at", "cm"]).is_err(), "at needs --revision or --time");
+        assert!(parse(&["at", "--revision", "3", "--time", "1h", "cm"]).is_err(), "not both");
+        assert!(parse(&["restore", "cm/x"]).is_err(), "restore needs --revision");
+        assert!(parse(&["replay", "--format", "xml"]).is_err());
+        // Global flags go before or after the subcommand.
+        let cli = parse(&["-n", "ns", "history", "cm/x", "-o", "yaml", "--context", "c"]).unwrap();
+        assert_eq!(cli.namespace.as_deref(), Some("ns"));
+        assert_eq!(cli.output, Some(Format::Yaml));
+        assert_eq!(cli.context.as_deref(), Some("c"));
+        assert!(matches!(cli.command, Command::History { object } if object == ["cm/x"]));
+        let cli = parse(&["at", "-A", "--time", "10m", "configmaps"]).unwrap();
+        assert!(cli.all_namespaces);
+    }
 }
