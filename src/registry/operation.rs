@@ -290,7 +290,10 @@ impl std::fmt::Debug for CreateCheck {
 /// behalf: a history restore is authorized as `create` on `<resource>/history` by the filter,
 /// and as `update` (or `create` when it re-creates) on the resource by this. `Ok`, or the 403.
 #[derive(Clone)]
-pub struct ResourceCheck(pub Arc<dyn Fn(&str) -> Result<(), ApiError> + Send + Sync>);
+pub struct ResourceCheck(pub Arc<ResourceCheckFn>);
+
+/// What a [`ResourceCheck`] asks: the authorization of a verb.
+pub type ResourceCheckFn = dyn Fn(&str) -> Result<(), ApiError> + Send + Sync;
 
 impl ResourceCheck {
     pub fn check(&self, verb: &str) -> Result<(), ApiError> {

@@ -222,7 +222,7 @@ pub fn blame(blame: &Value) -> String {
             w1 = widths[1],
             w2 = widths[2]
         );
-        out.push_str(&format!("{left} | {}", line.text).trim_end().to_owned());
+        out.push_str(format!("{left} | {}", line.text).trim_end());
         out.push('\n');
     }
     out
