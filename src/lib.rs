@@ -8,7 +8,8 @@
 //! - [`registry`]: which resources are served ([`registry::Registry`], open to runtime
 //!   registration) and the one generic store with per-kind strategies.
 //! - [`storage`]: the log contract ([`storage::Storage`]) and its backends — embedded SQLite
-//!   (the default) and etcd — plus the compactor that keeps `--history-retention` of history.
+//!   (the default) and etcd — plus the compactor that keeps `--history-retention` of history,
+//!   at most `--history-max-revisions` revisions of it.
 //! - [`meta`] and [`patch`]: object-model building blocks without I/O — selectors, validation,
 //!   JSON/merge/strategic-merge patches.
 //! - [`filters`]: the filter chain before every handler, in kube-apiserver's order (panic

@@ -66,11 +66,12 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let stopped = move |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let compactor = tokio::spawn(compactor::run(
-        storage.clone(),
-        options.history_retention,
-        stopped(stop_rx.clone()),
-    ));
+    let retention = compactor::Retention {
+        time: options.history_retention,
+        max_revisions: options.history_max_revisions,
+    };
+    let compactor =
+        tokio::spawn(compactor::run(storage.clone(), retention, stopped(stop_rx.clone())));
 
     // Audit backends first: a bad policy or log path stops the start, as in kube-apiserver.
     let auditor = kube_ledger::audit::Auditor::start(&options.audit)?.map(std::sync::Arc::new);

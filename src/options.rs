@@ -131,6 +131,16 @@ pub struct Options {
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub history_retention: Duration,
 
+    /// At most this many revisions are kept behind the head, however recent: the log's size
+    /// bound, checked on every compactor tick (a quarter of --history-retention, at most 5 min).
+    /// The default, 10,000,000, is about 10-20 GiB of events of 1-2 KiB: far above an hour of a
+    /// busy cluster's writes (hundreds per second, about a million an hour), so the time window
+    /// is what normally applies, and a write storm cannot fill the disk before the window ends.
+    /// On etcd, its --quota-backend-bytes (2 GiB by default) is the lower limit: size this flag
+    /// to fit it.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub history_max_revisions: u64,
+
     /// How many recent events each resource's watch view keeps for watchers that resume; older
     /// resumes replay from the log. For tests and tuning.
     #[arg(long, default_value_t = ViewConfig::default().window_events, hide = true)]

@@ -270,7 +270,7 @@ async fn bad_requests_are_refused_with_kubes_codes_and_field_paths() {
     let deleted = call_as(&api.router, Some(&admin), Method::DELETE, &approval, None).await;
     assert_eq!(deleted.0, StatusCode::METHOD_NOT_ALLOWED, "{}", deleted.1);
 
-    // Discovery: `csr`, cluster-scoped, with its approval and status subresources.
+    // Discovery: `csr`, cluster-scoped, with its approval, history and status subresources.
     let (_, list) = api.get("/apis/certificates.k8s.io/v1").await;
     let names: Vec<&str> =
         list["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -279,6 +279,7 @@ async fn bad_requests_are_refused_with_kubes_codes_and_field_paths() {
         [
             "certificatesigningrequests",
             "certificatesigningrequests/approval",
+            "certificatesigningrequests/history",
             "certificatesigningrequests/status"
         ]
     );

@@ -36,8 +36,8 @@ const ALERT_TESTS: &str = "dashboards/alerts_test.yaml";
 const CATALOGUE: &str = "docs/metrics.md";
 
 /// The rows of the dashboard, in order.
-const ROWS: [&str; 6] =
-    ["Requests", "Latency", "Watch fan-out", "Storage / log", "Views", "Process"];
+const ROWS: [&str; 7] =
+    ["Requests", "Latency", "Watch fan-out", "Storage / log", "History", "Views", "Process"];
 
 /// What the tests put in place of Grafana's variables: what Grafana would with one Prometheus
 /// scraping every second and "All" selected. Longest names first, so `$__interval` does not eat

@@ -311,7 +311,14 @@ async fn discovery_prefers_v2() {
             .iter()
             .map(|r| r["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["horizontalpodautoscalers", "horizontalpodautoscalers/status"]);
+        assert_eq!(
+            names,
+            [
+                "horizontalpodautoscalers",
+                "horizontalpodautoscalers/history",
+                "horizontalpodautoscalers/status"
+            ]
+        );
         assert_eq!(list["resources"][0]["shortNames"], json!(["hpa"]));
         assert_eq!(list["resources"][0]["categories"], json!(["all"]));
         assert_eq!(list["resources"][0]["kind"], "HorizontalPodAutoscaler");

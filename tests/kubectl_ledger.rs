@@ -123,12 +123,14 @@ impl Ledger {
         (code, response.json().await.unwrap())
     }
 
-    /// A kubectl write as the user of `kubeconfig`; the object's resourceVersion after it.
-    fn write_as(&self, kubeconfig: &Path, args: &[&str]) -> String {
-        let args = [args, &["-n", "team", "-o", "jsonpath={.metadata.resourceVersion}"]].concat();
+    /// A kubectl write in `team` as the user of `kubeconfig`; `object`'s resourceVersion after
+    /// it.
+    fn write_as(&self, kubeconfig: &Path, args: &[&str], object: &str) -> String {
+        let args = [args, &["-n", "team"]].concat();
         let out = self.server.kubectl_as(kubeconfig, &args);
         assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        let get = ["get", object, "-n", "team", "-o", "jsonpath={.metadata.resourceVersion}"];
+        String::from_utf8(self.server.kubectl_as(kubeconfig, &get).stdout).unwrap()
     }
 }
 
@@ -156,16 +158,33 @@ struct Story {
 
 async fn story(ledger: &Ledger) -> Story {
     let admin = ledger.server.kubeconfig.clone();
-    let created =
-        ledger.write_as(&admin, &["create", "configmap", "cm", "--from-literal=greeting=hello"]);
+    let created = ledger.write_as(
+        &admin,
+        &["create", "configmap", "cm", "--from-literal=greeting=hello"],
+        "configmap/cm",
+    );
     let alice = ledger.write_as(
         &ledger.alice,
         &["patch", "configmap", "cm", "-p", r#"{"data":{"greeting":"hi"}}"#],
+        "configmap/cm",
     );
-    let bob = ledger.write_as(&ledger.bob, &["label", "configmap", "cm", "owner=bob"]);
-    ledger.write_as(&admin, &["create", "deployment", "web", "--image=nginx:1.27"]);
-    ledger.write_as(&ledger.alice, &["scale", "deployment", "web", "--replicas=3"]);
-    ledger.write_as(&ledger.bob, &["set", "image", "deployment/web", "nginx=nginx:1.28"]);
+    let bob =
+        ledger.write_as(&ledger.bob, &["label", "configmap", "cm", "owner=bob"], "configmap/cm");
+    ledger.write_as(
+        &admin,
+        &["create", "deployment", "web", "--image=nginx:1.27"],
+        "deployment/web",
+    );
+    ledger.write_as(
+        &ledger.alice,
+        &["scale", "deployment", "web", "--replicas=3"],
+        "deployment/web",
+    );
+    ledger.write_as(
+        &ledger.bob,
+        &["set", "image", "deployment/web", "nginx=nginx:1.28"],
+        "deployment/web",
+    );
     let out = ledger.server.kubectl_as(&ledger.bob, &["delete", "configmap", "cm", "-n", "team"]);
     assert!(out.status.success(), "{out:?}");
     let (_, history) = ledger.get("/api/v1/namespaces/team/configmaps/cm/history").await;
@@ -318,13 +337,6 @@ async fn at_deleted_restore_and_replay_through_kubectl() {
     );
     assert_eq!(gone, "Error from server (NotFound): configmaps \"cm\" not found\n");
 
-    // at --time: the log position of the time alice's change was accepted.
-    let (_, history) = ledger.get("/api/v1/namespaces/team/configmaps/cm/history").await;
-    let alice_time = history["items"][1]["time"].as_str().unwrap().to_owned();
-    let then = ledger.json(&["at", "--time", &alice_time, "configmap/cm", "-n", "team"]);
-    assert_eq!(then["data"]["greeting"], "hi");
-    assert_eq!(then["metadata"]["resourceVersion"], s.alice.as_str());
-
     // deleted: bob's delete, with the last state.
     let table = rows(&ledger.ok(&["deleted", "-n", "team"]));
     assert_eq!(table[0], ["RESOURCE", "NAME", "REVISION", "DELETED", "USER"]);
@@ -397,13 +409,23 @@ async fn at_deleted_restore_and_replay_through_kubectl() {
     let yaml = ledger
         .ok(&["replay", "-n", "team", "--from", &s.created, "--to", &s.deleted, "-o", "yaml"]);
     assert!(yaml.matches("---\n").count() >= 4, "{yaml}");
+
+    // at --time: the log position of the time alice's change was accepted.
+    let (_, history) = ledger.get("/api/v1/namespaces/team/configmaps/cm/history").await;
+    let alice_time = history["items"][1]["time"].as_str().unwrap().to_owned();
+    let then = ledger.json(&["at", "--time", &alice_time, "configmap/cm", "-n", "team"]);
+    assert_eq!(then["data"]["greeting"], "hi");
+    assert_eq!(then["metadata"]["resourceVersion"], s.alice.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn errors_print_as_kubectl_prints_them() {
     let ledger = Ledger::start().await;
-    ledger
-        .write_as(&ledger.server.kubeconfig, &["create", "configmap", "cm", "--from-literal=a=b"]);
+    ledger.write_as(
+        &ledger.server.kubeconfig,
+        &["create", "configmap", "cm", "--from-literal=a=b"],
+        "configmap/cm",
+    );
 
     // A user without access: the server's 403, as kubectl prints it.
     let err = ledger.fails_as(&ledger.carol, &["history", "configmap/cm", "-n", "team"]);
@@ -452,13 +474,21 @@ async fn errors_print_as_kubectl_prints_them() {
 async fn at_a_revision_reads_the_standard_exact_list() {
     let ledger = Ledger::start().await;
     let admin = ledger.server.kubeconfig.clone();
-    let first =
-        ledger.write_as(&admin, &["create", "configmap", "cm", "--from-literal=greeting=hello"]);
+    let first = ledger.write_as(
+        &admin,
+        &["create", "configmap", "cm", "--from-literal=greeting=hello"],
+        "configmap/cm",
+    );
     let second = ledger.write_as(
         &ledger.alice,
         &["patch", "configmap", "cm", "-p", r#"{"data":{"greeting":"hi"}}"#],
+        "configmap/cm",
     );
-    ledger.write_as(&admin, &["create", "deployment", "web", "--image=nginx:1.27"]);
+    ledger.write_as(
+        &admin,
+        &["create", "deployment", "web", "--image=nginx:1.27"],
+        "deployment/web",
+    );
     let at =
         |revision: &str| ledger.json(&["at", "--revision", revision, "configmap/cm", "-n", "team"]);
     assert_eq!(at(&first)["data"]["greeting"], "hello");

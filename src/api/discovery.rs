@@ -230,8 +230,12 @@ const SUBRESOURCE_VERBS: &[&str] = &["get", "patch", "update"];
 /// The verbs of a create-only subresource (`serviceaccounts/token`).
 const CREATE_ONLY_VERBS: &[&str] = &["create"];
 
+/// The verbs of `<resource>/history`: read an object's history, restore it (docs/history.md).
+const HISTORY_VERBS: &[&str] = &["create", "get"];
+
 /// The served subresources of a resource, alphabetically (as kube-apiserver lists them): scale,
-/// status, and the create-only ones registered for it (`serviceaccounts/token`).
+/// status, the create-only ones registered for it (`serviceaccounts/token`), and kube-ledger's
+/// `history` on every stored resource.
 fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
     let mut subs = Vec::new();
     let create_only = registry.create_only_subresources(
@@ -270,6 +274,14 @@ fn subresources(registry: &Registry, resource: &Resource) -> Vec<Subresource> {
             response_gv: resource.gv.clone(),
             response_kind: kind.to_owned(),
             verbs,
+        });
+    }
+    if resource.stored() {
+        subs.push(Subresource {
+            name: "history".to_owned(),
+            response_gv: GroupVersion::new(crate::history::GROUP, crate::history::VERSION),
+            response_kind: "RevisionList".into(),
+            verbs: HISTORY_VERBS,
         });
     }
     for name in resource.strategy.update_subresources() {
@@ -716,7 +728,7 @@ mod tests {
     #[test]
     fn group_resource_list_has_scale_in_autoscaling_v1() {
         assert_eq!(
-            api_resource_list(&registry(), "apps", "v1"),
+            api_resource_list(&registry(), "apps", "v1").map(without_kubelet),
             Some(json!({
                 "kind": "APIResourceList",
                 "apiVersion": "v1",
@@ -754,8 +766,8 @@ mod tests {
     }
 
     /// `document` without the kubelet's subresources of pods (`api::kubelet`), which every core
-    /// `pods` resource has: entries `pods/exec` of a resource list, `subresources` of an
-    /// aggregated document.
+    /// `pods` resource has, and without the `history` every stored resource has (tested on its
+    /// own): entries `pods/exec` of a resource list, `subresources` of an aggregated document.
     fn list<'a>(value: &'a mut Value, key: &str) -> Option<&'a mut Vec<Value>> {
         value.get_mut(key).and_then(Value::as_array_mut)
     }
@@ -765,7 +777,7 @@ mod tests {
         if let Some(resources) = document.get_mut("resources").and_then(Value::as_array_mut) {
             resources.retain(|r| {
                 let name = r["name"].as_str().unwrap_or("");
-                !KUBELET.iter().any(|k| name == format!("pods/{k}"))
+                !KUBELET.iter().any(|k| name == format!("pods/{k}")) && !name.ends_with("/history")
             });
         }
         for item in list(&mut document, "items").into_iter().flatten() {
@@ -773,13 +785,54 @@ mod tests {
                 for resource in list(version, "resources").into_iter().flatten() {
                     if let Some(subs) = list(resource, "subresources") {
                         subs.retain(|s| {
-                            !KUBELET.contains(&s["subresource"].as_str().unwrap_or(""))
+                            let name = s["subresource"].as_str().unwrap_or("");
+                            !KUBELET.contains(&name) && name != "history"
                         });
+                        if subs.is_empty() {
+                            resource.as_object_mut().map(|r| r.remove("subresources"));
+                        }
                     }
                 }
             }
         }
         document
+    }
+
+    #[test]
+    fn every_stored_resource_lists_its_history_subresource() {
+        let registry = registry();
+        let listed = api_resource_list(&registry, "apps", "v1").unwrap();
+        let history = listed["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "deployments/history")
+            .cloned();
+        assert_eq!(
+            history,
+            Some(json!({
+                "name": "deployments/history",
+                "singularName": "",
+                "namespaced": true,
+                "group": "ledger.kube-ledger.io",
+                "version": "v1",
+                "kind": "RevisionList",
+                "verbs": ["create", "get"],
+            }))
+        );
+        let doc = aggregated(&registry, true, AggregatedVersion::V2);
+        let resources = doc["items"][0]["versions"][0]["resources"].as_array().unwrap();
+        for resource in resources {
+            let subs = resource["subresources"].as_array().unwrap();
+            assert!(
+                subs.contains(&json!({
+                    "subresource": "history",
+                    "responseKind": {"group": "ledger.kube-ledger.io", "version": "v1", "kind": "RevisionList"},
+                    "verbs": ["create", "get"],
+                })),
+                "{resource}"
+            );
+        }
     }
 
     #[test]
@@ -850,7 +903,7 @@ mod tests {
 
     #[test]
     fn aggregated_apis_document_has_groups_and_versions_in_preference_order() {
-        let doc = aggregated(&registry(), false, AggregatedVersion::V2);
+        let doc = without_kubelet(aggregated(&registry(), false, AggregatedVersion::V2));
         assert_eq!(doc["kind"], "APIGroupDiscoveryList");
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
         assert_eq!(doc["metadata"], json!({}));

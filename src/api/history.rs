@@ -7,7 +7,7 @@
 //! object's history reads as well), converted to the path's version by the store, and shaped
 //! by `crate::history` (items, diff, blame, restore plan) → JSON or YAML. A restore writes
 //! through the store like any update or create. Every request is counted and timed
-//! (`kube_ledger_history_requests_total`, `…_duration_seconds`).
+//! (`ledger_history_requests_total`, `…_duration_seconds`).
 
 use std::time::Instant;
 
@@ -29,9 +29,9 @@ use crate::registry::operation::{Operation, ResourceCheck};
 use crate::storage::{Event, EventType, Revision, Verb};
 
 /// Requests to the history subresource, by operation and HTTP code.
-pub const REQUESTS: &str = "kube_ledger_history_requests_total";
+pub const REQUESTS: &str = "ledger_history_requests_total";
 /// Their latency, by operation.
-pub const DURATION: &str = "kube_ledger_history_request_duration_seconds";
+pub const DURATION: &str = "ledger_history_request_duration_seconds";
 
 /// The most items a page holds, asked for or not (a client follows `continue`).
 const MAX_PAGE: usize = 1000;

@@ -206,6 +206,11 @@ mod tests {
             (Method::GET, "/healthz", None, "get"),
             (Method::POST, "/metrics", None, "post"),
             (Method::GET, "/apis/apps/v1", None, "get"),
+            // The history subresource and its routes: `get`, and `create` for a restore.
+            (Method::GET, "/api/v1/namespaces/a/configmaps/x/history", None, "get"),
+            (Method::GET, "/apis/apps/v1/namespaces/a/deployments/d/history/12", None, "get"),
+            (Method::GET, "/api/v1/namespaces/a/configmaps/x/history/diff", None, "get"),
+            (Method::POST, "/api/v1/namespaces/a/configmaps/x/history/restore", None, "create"),
         ];
         for (method, path, query, expected) in cases {
             assert_eq!(verb(method, path, query), expected, "{path} {query:?}");
@@ -223,6 +228,21 @@ mod tests {
         assert!(info.dry_run && info.apply);
         assert!(!info.verb.is_read_only());
         assert_eq!(info.resource().map(|r| r.resource.as_str()), Some("configmaps"));
+    }
+
+    #[test]
+    fn a_history_route_is_the_history_subresource_of_the_object() {
+        let info = RequestInfo::classify(
+            &Method::GET,
+            "/api/v1/namespaces/a/configmaps/x/history/blame",
+            None,
+            "",
+        );
+        let resource = info.resource().unwrap();
+        assert_eq!(
+            (resource.resource.as_str(), resource.name.as_deref(), resource.subresource.as_deref()),
+            ("configmaps", Some("x"), Some("history"))
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures::stream::Fuse;
 use futures::{Stream, StreamExt};
 use serde_json::{Map, Value};
 
@@ -109,6 +110,8 @@ impl Replay {
         to: Revision,
     ) -> Result<impl Stream<Item = Result<Bytes, ApiError>> + Send + 'static, ApiError> {
         let events = self.store.storage.replay(prefix, from, to).await.map_err(from_storage)?;
+        // Fused: a chunk ends at the last event, and the next pull must not poll past it.
+        let events = events.fuse();
         Ok(futures::stream::unfold(Some((self, events)), |state| async move {
             let (mut replay, mut events) = state?;
             match replay.next_chunk(&mut events).await {
@@ -120,7 +123,10 @@ impl Replay {
     }
 
     /// The next chunk of lines; `None` after the last event.
-    async fn next_chunk(&mut self, events: &mut EventStream) -> Result<Option<Bytes>, ApiError> {
+    async fn next_chunk(
+        &mut self,
+        events: &mut Fuse<EventStream>,
+    ) -> Result<Option<Bytes>, ApiError> {
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
         while chunk.len() < CHUNK_BYTES {
             let Some(event) = events.next().await else { break };

@@ -8,6 +8,7 @@
 //! `/metrics` is scraped, by [`Exporter::render`], which then renders everything as Prometheus
 //! text.
 
+pub mod history;
 pub mod http;
 mod process;
 pub mod storage;
@@ -53,8 +54,9 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// only what [`Exporter::render`] reads itself.
 pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        let histograms: [(&str, &[f64]); 7] = [
+        let histograms: [(&str, &[f64]); 8] = [
             ("apiserver_request_duration_seconds", &LATENCY_BUCKETS),
+            (crate::api::history::DURATION, &LATENCY_BUCKETS),
             ("etcd_request_duration_seconds", &LATENCY_BUCKETS),
             ("apiserver_response_sizes", &RESPONSE_SIZE_BUCKETS),
             ("apiserver_watch_events_sizes", &WATCH_EVENT_SIZE_BUCKETS),
@@ -149,6 +151,19 @@ fn describe() {
         "ledger_log_compacted_revision",
         "History at or below this revision has been compacted away."
     );
+    describe_gauge!(
+        "ledger_history_retained_revisions",
+        "Revisions between the oldest readable revision and the head (history kept)."
+    );
+    describe_gauge!(
+        "ledger_history_retained_seconds",
+        metrics::Unit::Seconds,
+        "Age of the oldest retained event: how far back history can be read."
+    );
+    describe_counter!(
+        "ledger_replay_events_total",
+        "Events streamed by history replays (the replay endpoint), by backend."
+    );
     describe_histogram!("ledger_append_batch_size", "Writes committed by one transaction.");
     describe_histogram!(
         "ledger_append_duration_seconds",
@@ -194,6 +209,16 @@ fn describe() {
     describe_counter!(
         "ledger_view_log_resumes_total",
         "Times a view re-opened its log subscription after it failed."
+    );
+    describe_counter!(
+        crate::api::history::REQUESTS,
+        "Requests to the history subresource, by operation (list, get, diff, blame, restore) and \
+         HTTP code."
+    );
+    describe_histogram!(
+        crate::api::history::DURATION,
+        metrics::Unit::Seconds,
+        "Time to answer a request to the history subresource, by operation."
     );
     crate::audit::metrics::describe();
 }

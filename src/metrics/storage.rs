@@ -1,8 +1,9 @@
 //! Storage metrics: [`Instrumented`] wraps any [`Storage`] and times every call into
 //! `etcd_request_duration_seconds{operation,type}` (kube-apiserver's name, kept for both backends
 //! so its dashboards work), counts failures in `ledger_storage_errors_total`, times writes from
-//! submission to acknowledgement in `ledger_append_duration_seconds`, and keeps
-//! `ledger_log_head_revision` at the newest revision it has seen.
+//! submission to acknowledgement in `ledger_append_duration_seconds`, keeps
+//! `ledger_log_head_revision` at the newest revision it has seen, and counts the events replays
+//! stream in `ledger_replay_events_total`.
 //!
 //! Calls flow through unchanged: the registry calls `Instrumented`, which calls the backend.
 
@@ -13,6 +14,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::StreamExt;
 use metrics::{counter, gauge, histogram};
 
 use super::group_resource;
@@ -34,6 +36,9 @@ pub struct Instrumented {
 
 impl Instrumented {
     pub fn wrap(inner: Arc<dyn Storage>, registry: Arc<Registry>) -> Arc<dyn Storage> {
+        // Served from the start, at 0 until a replay streams (dashboards rate() it).
+        super::install();
+        counter!("ledger_replay_events_total", "backend" => inner.backend_name()).increment(0);
         Arc::new(Instrumented { inner, registry, head: AtomicI64::new(0) })
     }
 
@@ -151,8 +156,19 @@ impl Storage for Instrumented {
         self.timed("history", key, self.inner.history_page(key, after, limit)).await
     }
 
+    /// Times opening the replay; counts its events in `ledger_replay_events_total` as they go
+    /// out, so the counter's rate is the replay throughput.
     async fn replay(&self, prefix: &str, from: Revision, to: Revision) -> Result<EventStream> {
-        self.timed("replay", prefix, self.inner.replay(prefix, from, to)).await
+        let stream = self.timed("replay", prefix, self.inner.replay(prefix, from, to)).await?;
+        let streamed =
+            counter!("ledger_replay_events_total", "backend" => self.inner.backend_name());
+        Ok(stream
+            .inspect(move |item| {
+                if item.is_ok() {
+                    streamed.increment(1)
+                }
+            })
+            .boxed())
     }
 
     async fn revision_at(&self, timestamp_micros: i64) -> Result<Option<Revision>> {

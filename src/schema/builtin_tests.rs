@@ -50,7 +50,9 @@ fn served() -> Vec<std::sync::Arc<crate::registry::resource::Resource>> {
     let registry = Registry::new();
     crate::registry::builtin::register_all(&registry);
     crate::apiextensions::register(&registry);
-    let mut all = registry.all();
+    // kube-ledger's own resources (ledger.kube-ledger.io) are no Kubernetes types.
+    let mut all: Vec<_> =
+        registry.all().into_iter().filter(|r| r.strategy.own_endpoint().is_none()).collect();
     all.sort_by(|a, b| {
         (&a.gv.group, &a.gv.version, &a.kind).cmp(&(&b.gv.group, &b.gv.version, &b.kind))
     });

@@ -159,6 +159,27 @@ pub fn add(paths: &mut Map<String, Value>, resource: &Resource, names: &dyn Name
         insert(paths, &base, &path_params, vec![create], &tag, names, flavor);
         return;
     }
+    if resource.strategy.own_endpoint().is_some() {
+        // The ledger's resources (src/api/ledger) answer GET of their collection alone, in one
+        // namespace or across all.
+        let mut read = op("get", "read", "", "get", &[], None, object.clone());
+        read.description = format!("read {kind} from the log");
+        insert(paths, &base, &path_params, vec![read], &tag, names, flavor);
+        if resource.namespaced {
+            let mut all = op("get", "read", "ForAllNamespaces", "get", &[], None, object.clone());
+            all.description = format!("read {kind} from the log, across all namespaces");
+            insert(
+                paths,
+                &format!("{prefix}/{}", resource.plural),
+                &[],
+                vec![all],
+                &tag,
+                names,
+                flavor,
+            );
+        }
+        return;
+    }
     let mut ops = vec![
         op("get", "list", "", "list", LIST, None, list.clone()),
         op("post", "create", "", "post", WRITE, object.clone(), object.clone()),

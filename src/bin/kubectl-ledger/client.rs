@@ -225,7 +225,7 @@ fn transport_text(url: &str, error: &(dyn std::error::Error + 'static)) -> Strin
 }
 
 /// rustls over ring: the kubeconfig's CA (or the system's roots), or no verification for
-/// `insecure-skip-tls-verify`; its client certificate if any. ALPN `http/1.1`.
+/// `insecure-skip-tls-verify`; its client certificate if any.
 fn tls_config(target: &Target) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -245,7 +245,8 @@ fn tls_config(target: &Target) -> Result<rustls::ClientConfig, Error> {
         }
         builder.with_root_certificates(roots)
     };
-    let mut config = match (&target.client_cert_pem, &target.client_key_pem) {
+    // hyper-rustls sets ALPN (`http/1.1`) itself.
+    let config = match (&target.client_cert_pem, &target.client_key_pem) {
         (Some(cert), Some(key)) => {
             let chain = CertificateDer::pem_slice_iter(cert)
                 .collect::<Result<Vec<_>, _>>()
@@ -258,7 +259,6 @@ fn tls_config(target: &Target) -> Result<rustls::ClientConfig, Error> {
         }
         _ => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
