@@ -789,7 +789,7 @@ mod tests {
                             !KUBELET.contains(&name) && name != "history"
                         });
                         if subs.is_empty() {
-                            resource.as_object_mut().map(|r| r.remove("subresources"));
+                            resource.as_object_mut().map(|r| r.shift_remove("subresources"));
                         }
                     }
                 }
