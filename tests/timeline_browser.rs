@@ -1,7 +1,8 @@
 //! The history timeline page (`/ledger/ui/`) in a real headless Chromium (Debian's `chromium`),
 //! opened through a real `kubectl proxy` as a user would: the page's script reads the history
 //! API with the proxy's credentials. Two users change a ConfigMap, one restores an old revision;
-//! the test checks the rendered DOM (who, what, when, the diffs, the object at a revision) and
+//! the test checks the rendered DOM (who, what, when, the diffs, the object at a revision, the
+//! namespace's timeline) and
 //! the screenshot's pixels (the added and removed lines of the diffs and the picked revision are
 //! painted), on the embedded store and on etcd.
 
@@ -163,6 +164,16 @@ async fn timeline_in_the_browser(server: TestServer, backend: &str) {
     let removed = pixels_of(&shot, [0xff, 0xeb, 0xe9]);
     let picked = pixels_of(&shot, [0xff, 0xf8, 0xc5]);
     assert!(added > 2_000 && removed > 2_000 && picked > 2_000, "{added} {removed} {picked}");
+
+    // The namespace's timeline: every change in it, newest first, each linked to its object.
+    let namespace = format!("{}/ledger/ui/#/namespaces/default", proxy.url);
+    let dom = chromium(profile.path(), "--dump-dom", &namespace);
+    assert!(dom.contains(r#"data-state="ready""#), "the page did not finish: {dom}");
+    let settings = dom.find("configmaps/settings").expect("the ConfigMap's changes are listed");
+    let restore = dom.find(&format!(">{}<", revision(&restored))).expect("the restore is listed");
+    let create = dom.find(&format!(">{}<", revision(&created))).expect("the create is listed");
+    assert!(restore < create, "newest first: {dom}");
+    assert!(settings > 0 && dom.contains(">alice<") && dom.contains(">patch<"), "{dom}");
 
     // A user may load the page but reads only what RBAC lets them: without any grant, the
     // history API refuses them and the page says so.
