@@ -16,9 +16,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use kube_ledger::filters::Security;
 use kube_ledger::schema::unknown::{Raw, object_issues};
-use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::{Map, Value, json};
@@ -67,12 +65,7 @@ async fn main() {
     let seconds = support::seconds_from_args(1.0);
     let dir = tempfile::tempdir().unwrap();
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
-    let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
-        .await
-        .unwrap()
-        .with_security(Security::fixed(Security::admin_user()));
-    let router = server.router();
+    let (router, _stop) = support::admin_router(storage).await;
     let next = Arc::new(AtomicU64::new(0));
     // Warm up the store and the schema.
     measure(&router, "Ignore", seconds / 4.0, next.clone()).await;

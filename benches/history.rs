@@ -11,6 +11,8 @@
 //! - History: the first page (500 events) of `Storage::history_page` of one key with 10,000
 //!   revisions, written while the other keys were: median of 20 reads, in milliseconds.
 
+mod support;
+
 #[path = "../tests/support/etcd.rs"]
 mod etcd;
 
@@ -21,7 +23,6 @@ use bytes::Bytes;
 use etcd_client::WatchOptions;
 use futures::StreamExt;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
 use kube_ledger::storage::{Provenance, Revision, Storage, Verb};
 
 const VALUE_BYTES: usize = 512;
@@ -32,16 +33,6 @@ const HOT_REVISIONS: usize = 10_000;
 const PAGE: usize = 500;
 const PREFIX: &str = "/bench/";
 const HOT_KEY: &str = "/hot/default/config";
-
-/// The value of `--events` (`cargo bench --bench history -- --events 1000000`), else 200,000.
-fn events_from_args() -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--events")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000)
-}
 
 /// The provenance of a typical API write (see `storage_append`).
 fn who(verb: Verb) -> Provenance {
@@ -186,20 +177,12 @@ async fn first_page(storage: &Arc<dyn Storage>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let events = events_from_args();
+    let events: usize = support::value_from_args("--events", 200_000);
     let etcd = etcd::TestEtcd::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let embedded: Arc<dyn Storage> =
         Arc::new(EmbeddedStorage::open(dir.path()).expect("open embedded store"));
-    let etcd_backend: Arc<dyn Storage> = Arc::new(
-        EtcdStorage::connect(EtcdConfig {
-            endpoints: vec![etcd.endpoint()],
-            prefix: "/registry".to_owned(),
-            request_timeout: Duration::from_secs(30),
-        })
-        .await
-        .expect("connect etcd backend"),
-    );
+    let etcd_backend = support::etcd_backend(etcd.endpoint(), Duration::from_secs(30)).await;
     let raw = etcd_client::Client::connect([etcd.endpoint()], None).await.expect("connect etcd");
 
     println!(

@@ -20,11 +20,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use kube_ledger::filters::Security;
-use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -87,12 +84,7 @@ async fn measure(router: &Router, uri: String, seconds: f64) -> f64 {
 }
 
 async fn bench(name: &str, storage: Arc<dyn Storage>, seconds: f64) {
-    let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
-        .await
-        .unwrap()
-        .with_security(Security::fixed(Security::admin_user()));
-    let router = server.router();
+    let (router, _stop) = support::admin_router(storage).await;
     let past = populate(&router).await;
     // The past really differs from the present: the updated objects had their old value at R.
     let at_past = format!("{CMS}?resourceVersion={past}&resourceVersionMatch=Exact");
@@ -120,12 +112,6 @@ async fn main() {
     bench("embedded", embedded, seconds).await;
 
     let etcd = etcd::TestEtcd::start().await;
-    let config = EtcdConfig {
-        endpoints: vec![etcd.endpoint()],
-        prefix: "/registry".to_owned(),
-        request_timeout: Duration::from_secs(10),
-    };
-    let backend: Arc<dyn Storage> =
-        Arc::new(EtcdStorage::connect(config).await.expect("connect etcd backend"));
+    let backend = support::etcd_backend(etcd.endpoint(), Duration::from_secs(10)).await;
     bench("etcd", backend, seconds).await;
 }

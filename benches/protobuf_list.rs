@@ -12,8 +12,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use kube_ledger::filters::Security;
-use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::json;
@@ -59,12 +57,7 @@ async fn main() {
     let seconds = support::seconds_from_args(1.0);
     let dir = tempfile::tempdir().unwrap();
     let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
-    let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
-        .await
-        .unwrap()
-        .with_security(Security::fixed(Security::admin_user()));
-    let router = server.router();
+    let (router, _stop) = support::admin_router(storage).await;
     // ConfigMaps like a cluster's: a few labels and annotations, a few small data keys. Created
     // 100 at a time (below --max-mutating-requests-inflight).
     for batch in (0..OBJECTS).collect::<Vec<_>>().chunks(100) {

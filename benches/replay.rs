@@ -20,11 +20,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use futures::StreamExt;
-use kube_ledger::filters::Security;
-use kube_ledger::server::Server;
 use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -111,12 +108,7 @@ async fn api(router: &Router, range: (i64, i64), format: &'static str, seconds: 
 }
 
 async fn bench(name: &str, storage: Arc<dyn Storage>, seconds: f64) {
-    let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let server = Server::start(storage.clone(), "127.0.0.1:6443".parse().unwrap(), stopped)
-        .await
-        .unwrap()
-        .with_security(Security::fixed(Security::admin_user()));
-    let router = server.router();
+    let (router, _stop) = support::admin_router(storage.clone()).await;
     let range = populate(&router, storage.as_ref()).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     // Warm every path.
@@ -148,12 +140,6 @@ async fn main() {
     bench("embedded", embedded, seconds).await;
 
     let etcd = etcd::TestEtcd::start().await;
-    let config = EtcdConfig {
-        endpoints: vec![etcd.endpoint()],
-        prefix: "/registry".to_owned(),
-        request_timeout: Duration::from_secs(10),
-    };
-    let backend: Arc<dyn Storage> =
-        Arc::new(EtcdStorage::connect(config).await.expect("connect etcd backend"));
+    let backend = support::etcd_backend(etcd.endpoint(), Duration::from_secs(10)).await;
     bench("etcd", backend, seconds).await;
 }

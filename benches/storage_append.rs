@@ -18,7 +18,6 @@ use bytes::Bytes;
 use etcd_client::{Compare, CompareOp, Txn, TxnOp};
 use futures::future::BoxFuture;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
 use kube_ledger::storage::{Provenance, Storage, Verb};
 
 const VALUE_BYTES: usize = 512;
@@ -80,15 +79,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let embedded: Arc<dyn Storage> =
         Arc::new(EmbeddedStorage::open(dir.path()).expect("open embedded store"));
-    let etcd_backend: Arc<dyn Storage> = Arc::new(
-        EtcdStorage::connect(EtcdConfig {
-            endpoints: vec![etcd.endpoint()],
-            prefix: "/registry".to_owned(),
-            request_timeout: Duration::from_secs(10),
-        })
-        .await
-        .expect("connect etcd backend"),
-    );
+    let etcd_backend = support::etcd_backend(etcd.endpoint(), Duration::from_secs(10)).await;
     let raw = etcd_client::Client::connect([etcd.endpoint()], None).await.expect("connect etcd");
 
     println!("appends/s, {seconds} s per case, {VALUE_BYTES}-byte values, 3 runs each (best kept)");

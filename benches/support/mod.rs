@@ -1,4 +1,6 @@
-//! What the benches share: the `--seconds` argument and the rate of concurrent loops.
+//! What the benches share: the `--seconds` argument, the rate of concurrent loops, the router
+//! of a server in-process as the admin, and the etcd backend over a bench's own etcd.
+#![allow(dead_code)] // Each bench uses its own part.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,9 +9,14 @@ use std::time::{Duration, Instant};
 
 /// The value of `--seconds` (`cargo bench --bench NAME -- --seconds 5`), else `default`.
 pub fn seconds_from_args(default: f64) -> f64 {
+    value_from_args("--seconds", default)
+}
+
+/// The value after `flag` on the bench's command line (`-- --events 50000`), else `default`.
+pub fn value_from_args<T: std::str::FromStr>(flag: &str, default: T) -> T {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
-        .position(|a| a == "--seconds")
+        .position(|a| a == flag)
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
@@ -44,4 +51,35 @@ where
         handle.await.expect("a bench task panicked");
     }
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The server's router over `storage`, every request as the admin (no TLS, no authentication:
+/// the bench measures what is behind them). Keep the returned sender: dropping it stops the
+/// server's background work.
+pub async fn admin_router(
+    storage: std::sync::Arc<dyn kube_ledger::storage::Storage>,
+) -> (axum::Router, tokio::sync::watch::Sender<bool>) {
+    use kube_ledger::filters::Security;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server =
+        kube_ledger::server::Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped)
+            .await
+            .expect("start the server in-process")
+            .with_security(Security::fixed(Security::admin_user()));
+    (server.router(), stop)
+}
+
+/// The etcd backend over the etcd at `endpoint`, with kube's key prefix and a deadline of
+/// `timeout` per request.
+pub async fn etcd_backend(
+    endpoint: String,
+    timeout: Duration,
+) -> std::sync::Arc<dyn kube_ledger::storage::Storage> {
+    use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
+    let config = EtcdConfig {
+        endpoints: vec![endpoint],
+        prefix: "/registry".to_owned(),
+        request_timeout: timeout,
+    };
+    Arc::new(EtcdStorage::connect(config).await.expect("connect the etcd backend"))
 }

@@ -78,7 +78,7 @@ pub async fn deleted_objects(
     let mut events = match store.storage.replay(&prefix, from, to).await {
         Ok(events) => events,
         Err(StorageError::Compacted { .. }) if query.continue_token.is_some() => {
-            return Err(expired_continue());
+            return Err(ApiError::expired_continue());
         }
         Err(err) => return Err(from_storage(err)),
     };
@@ -169,14 +169,6 @@ fn list(items: Vec<Value>, revision: Revision, next: Option<String>) -> Value {
         "metadata": metadata,
         "items": items,
     })
-}
-
-/// kube's 410 for a continue token whose range the compactor has dropped since.
-fn expired_continue() -> ApiError {
-    ApiError::new(
-        Reason::Expired,
-        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
-    )
 }
 
 #[cfg(test)]

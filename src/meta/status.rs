@@ -198,6 +198,15 @@ impl ApiError {
         Self::new(Reason::Expired, format!("too old resource version: {requested} ({oldest})"))
     }
 
+    /// kube's 410 for a continue token whose revision the log no longer holds: the client starts
+    /// its list again without it.
+    pub fn expired_continue() -> Self {
+        Self::new(
+            Reason::Expired,
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+        )
+    }
+
     /// 504 for a resourceVersion newer than the server has, after waiting for it.
     pub fn too_large_resource_version(requested: i64, current: i64) -> Self {
         let mut error = Self::new(

@@ -224,7 +224,7 @@ impl Store {
             let page = match self.storage.list(&prefix, options).await {
                 Ok(page) => page,
                 Err(StorageError::Compacted { .. }) if params.continue_token.is_some() => {
-                    return Err(expired_continue());
+                    return Err(ApiError::expired_continue());
                 }
                 Err(StorageError::Compacted { compacted, .. }) => {
                     return Err(expired_list(compacted));
@@ -357,13 +357,6 @@ fn expired_list(oldest: Revision) -> ApiError {
         format!(
             "The resourceVersion for the provided list is too old (the oldest retained revision is {oldest})."
         ),
-    )
-}
-
-fn expired_continue() -> ApiError {
-    ApiError::new(
-        Reason::Expired,
-        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
     )
 }
 
