@@ -405,7 +405,8 @@ async fn bodies_are_written_in_kubes_field_order() {
         r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"nope\" not found","reason":"NotFound","details":{"name":"nope","kind":"configmaps"},"code":404}"#
     );
 
-    // Discovery documents: APIVersions and APIResourceList (APIResource's field order).
+    // Discovery documents: APIVersions and APIResourceList (APIResource's field order; a
+    // subresource of another group's kind, as kube lists deployments/scale, names that group).
     let (_, body) = api.call_raw(Method::GET, "/api", "", vec![]).await;
     assert_eq!(
         text(body),
@@ -417,7 +418,7 @@ async fn bodies_are_written_in_kubes_field_order() {
     assert_eq!(
         text(body),
         format!(
-            r#"{{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"coordination.k8s.io/v1","resources":[{{"name":"leases","singularName":"lease","namespaced":true,"kind":"Lease","verbs":{},"storageVersionHash":{}}}]}}"#,
+            r#"{{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"coordination.k8s.io/v1","resources":[{{"name":"leases","singularName":"lease","namespaced":true,"kind":"Lease","verbs":{},"storageVersionHash":{}}},{{"name":"leases/history","singularName":"","namespaced":true,"group":"ledger.kube-ledger.io","version":"v1","kind":"RevisionList","verbs":["create","get"]}}]}}"#,
             lease["verbs"], lease["storageVersionHash"]
         )
     );
