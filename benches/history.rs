@@ -23,7 +23,7 @@ use bytes::Bytes;
 use etcd_client::WatchOptions;
 use futures::StreamExt;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::{Provenance, Revision, Storage, Verb};
+use kube_ledger::storage::{Revision, Storage, Verb};
 
 const VALUE_BYTES: usize = 512;
 const WRITERS: usize = 64;
@@ -33,18 +33,6 @@ const HOT_REVISIONS: usize = 10_000;
 const PAGE: usize = 500;
 const PREFIX: &str = "/bench/";
 const HOT_KEY: &str = "/hot/default/config";
-
-/// The provenance of a typical API write (see `storage_append`).
-fn who(verb: Verb) -> Provenance {
-    Provenance::now("kubernetes-admin", verb, "2c4f8a9e-0b1d-4d6f-9a3e-5b7c1d2e3f40")
-        .with_identity(
-            "",
-            ["kubeadm:cluster-admins", "system:authenticated"],
-            "kubectl/v1.31.0 (linux/amd64) kubernetes/9edcffc",
-            "10.0.12.34",
-        )
-        .with_field_manager("kubectl-client-side-apply")
-}
 
 fn value(n: usize) -> Bytes {
     let mut v = format!("{{\"n\":{n}}}").into_bytes();
@@ -59,10 +47,15 @@ async fn fill(storage: &Arc<dyn Storage>, events: usize) -> (Revision, Revision)
     let hot = {
         let storage = storage.clone();
         tokio::spawn(async move {
-            let mut current = storage.create(HOT_KEY, value(0), who(Verb::Create)).await.unwrap();
+            let mut current =
+                storage.create(HOT_KEY, value(0), support::api_write(Verb::Create)).await.unwrap();
             for n in 1..HOT_REVISIONS {
-                let update =
-                    storage.update(HOT_KEY, current.mod_revision, value(n), who(Verb::Update));
+                let update = storage.update(
+                    HOT_KEY,
+                    current.mod_revision,
+                    value(n),
+                    support::api_write(Verb::Update),
+                );
                 current = update.await.unwrap();
             }
         })
@@ -75,15 +68,22 @@ async fn fill(storage: &Arc<dyn Storage>, events: usize) -> (Revision, Revision)
                 let (mut first, mut last) = (Revision::MAX, 0);
                 for k in (w..keys).step_by(WRITERS) {
                     let key = format!("{PREFIX}ns/object-{k}");
-                    let mut object =
-                        storage.create(&key, value(0), who(Verb::Create)).await.unwrap();
+                    let mut object = storage
+                        .create(&key, value(0), support::api_write(Verb::Create))
+                        .await
+                        .unwrap();
                     first = first.min(object.mod_revision);
                     for n in 1..EVENTS_PER_KEY - 1 {
-                        let update =
-                            storage.update(&key, object.mod_revision, value(n), who(Verb::Update));
+                        let update = storage.update(
+                            &key,
+                            object.mod_revision,
+                            value(n),
+                            support::api_write(Verb::Update),
+                        );
                         object = update.await.unwrap();
                     }
-                    let deleted = storage.delete(&key, object.mod_revision, who(Verb::Delete));
+                    let deleted =
+                        storage.delete(&key, object.mod_revision, support::api_write(Verb::Delete));
                     last = last.max(deleted.await.unwrap().revision);
                 }
                 (first, last)

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use etcd_client::{Compare, CompareOp, Txn, TxnOp};
 use futures::future::BoxFuture;
 use kube_ledger::storage::embedded::EmbeddedStorage;
-use kube_ledger::storage::{Provenance, Storage, Verb};
+use kube_ledger::storage::{Storage, Verb};
 
 const VALUE_BYTES: usize = 512;
 
@@ -34,26 +34,15 @@ fn value() -> Bytes {
     Bytes::from(vec![b'x'; VALUE_BYTES])
 }
 
-/// The provenance of a typical API write: a client certificate's user and groups, kubectl's user
-/// agent, an IPv4 client, a field manager and an audit ID, so every case stores what a real
-/// request stores.
-fn who() -> Provenance {
-    Provenance::now("kubernetes-admin", Verb::Create, "2c4f8a9e-0b1d-4d6f-9a3e-5b7c1d2e3f40")
-        .with_identity(
-            "",
-            ["kubeadm:cluster-admins", "system:authenticated"],
-            "kubectl/v1.31.0 (linux/amd64) kubernetes/9edcffc",
-            "10.0.12.34",
-        )
-        .with_field_manager("kubectl-client-side-apply")
-}
-
 fn through_storage(storage: Arc<dyn Storage>, run: usize) -> Append {
     Arc::new(move |w, n| {
         let storage = storage.clone();
         Box::pin(async move {
             let key = format!("/bench/r{run}/w{w}/k{n}");
-            storage.create(&key, value(), who()).await.expect("append failed");
+            storage
+                .create(&key, value(), support::api_write(Verb::Create))
+                .await
+                .expect("append failed");
         })
     })
 }

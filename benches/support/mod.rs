@@ -83,3 +83,20 @@ pub async fn etcd_backend(
     };
     Arc::new(EtcdStorage::connect(config).await.expect("connect the etcd backend"))
 }
+
+/// The provenance of a typical API write: a user in two groups, kubectl's User-Agent, an IPv4
+/// client, a field manager and an audit ID, so every case stores what a real request stores.
+pub fn api_write(verb: kube_ledger::storage::Verb) -> kube_ledger::storage::Provenance {
+    kube_ledger::storage::Provenance::now(
+        "kubernetes-admin",
+        verb,
+        "2c4f8a9e-0b1d-4d6f-9a3e-5b7c1d2e3f40",
+    )
+    .with_identity(
+        "",
+        ["kubeadm:cluster-admins", "system:authenticated"],
+        "kubectl/v1.31.0 (linux/amd64) kubernetes/9edcffc",
+        "10.0.12.34",
+    )
+    .with_field_manager("kubectl-client-side-apply")
+}
