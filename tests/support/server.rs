@@ -85,6 +85,24 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), None, args).await
     }
 
+    /// Another replica of `peer` on the same etcd servers: `peer`'s certificates (CA, serving,
+    /// admin and ServiceAccount keys under `<data-dir>/pki/`) are copied into its fresh data
+    /// directory before it starts, as a deployment shares them between replicas, so one client
+    /// trusts and authenticates to both.
+    pub async fn replica_of(peer: &TestServer, endpoints: &[String], args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let from = peer.dir.path().join("data").join("pki");
+        let to = dir.path().join("data").join("pki");
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(&from).expect("the peer's pki directory") {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--etcd-servers".to_owned(), endpoints.join(",")]);
+        Self::start(dir, None, args).await
+    }
+
     async fn start(dir: TempDir, etcd: Option<TestEtcd>, args: Vec<String>) -> TestServer {
         let mut server = Self::unstarted(dir, etcd, args);
         server.launch("127.0.0.1:0").await;
@@ -190,6 +208,22 @@ impl TestServer {
         let pid = child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap()
+    }
+
+    /// SIGKILLs the server (no graceful shutdown) and reaps it.
+    pub async fn kill(&mut self) {
+        let mut child = self.child.take().expect("server running");
+        tokio::task::spawn_blocking(move || {
+            let _ = child.kill();
+            let _ = child.wait();
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Whether the process runs (it has not been stopped or killed).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     /// Stops and starts the server again on the same port and data.
