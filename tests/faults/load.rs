@@ -40,7 +40,10 @@ pub struct Ack {
     /// answers with a `Status`, which has none).
     pub rv: Option<i64>,
     pub replica: usize,
+    /// The phase when the write started.
     pub phase: u32,
+    /// The phase when its answer came.
+    pub acked_phase: u32,
 }
 
 /// A write the server did not acknowledge (it may or may not have been applied).
@@ -193,7 +196,8 @@ impl Load {
             match answer {
                 Some((200 | 201, _, body)) => {
                     let rv = body["metadata"]["resourceVersion"].as_str().map(|rv| rv.parse().unwrap());
-                    let ack = Ack { name, op, seq, rv, replica, phase };
+                    let acked_phase = self.phase.load(Ordering::SeqCst);
+                    let ack = Ack { name, op, seq, rv, replica, phase, acked_phase };
                     self.acks.lock().unwrap().push(ack);
                     known[k] = Known::State(if op == Op::Delete { None } else { rv });
                     tokio::time::sleep(PACE).await;
