@@ -133,7 +133,14 @@ impl Load {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("fewer than {more} writes were acknowledged in 30 s");
+        let failures = self.failures.lock().unwrap();
+        let last: Vec<_> = failures.iter().rev().take(8).collect();
+        panic!(
+            "fewer than {more} writes were acknowledged in 30 s ({} attempted, {} acknowledged); \
+             the last failures: {last:#?}",
+            self.attempted(),
+            self.acknowledged()
+        );
     }
 
     /// The names every writer writes.
@@ -148,17 +155,20 @@ impl Load {
     }
 
     /// One writer: its objects in turn, a create when absent, else an update, every fifth write
-    /// on an object a delete; each write to the next replica.
+    /// a delete; each write to the next replica.
     async fn write(self, writer: usize) {
         let mut known = [Known::State(None); OBJECTS];
         let mut seq = 0u64;
+        // Writes so far: the next request goes to replica `writes + writer` (mod replicas), so
+        // the read after a failed write goes to the other replica, and so does the write after.
+        let mut writes = 0usize;
         for turn in 0usize.. {
             if self.stop.load(Ordering::SeqCst) {
                 return;
             }
             let k = turn % OBJECTS;
             let name = name(writer, k);
-            let replica = self.replica(turn + writer);
+            let replica = self.replica(writes + writer);
             let base = configmaps(&self.urls[replica]);
             let Known::State(state) = known[k] else {
                 known[k] = match self.read(&base, &name).await {
@@ -171,6 +181,7 @@ impl Load {
                 continue;
             };
             seq += 1;
+            writes += 1;
             let (op, request) = match state {
                 None => (Op::Create, self.http.post(&base).json(&object(&name, seq, None))),
                 Some(_) if seq % 5 == 0 => (Op::Delete, self.http.delete(format!("{base}/{name}"))),
