@@ -135,7 +135,7 @@ impl Run {
         println!(
             "{name}: writes attempted {} acknowledged {} found {found} (failed, by code: {codes:?}); \
              events expected {} received {} duplicated {} out of order {} missing {} unexpected {}; \
-             watchers {} resumed {} times, 410s {}",
+             watchers {} resumed {} times (watches not opened, by cause: {:?}), 410s {}",
             load.attempted(),
             acks.len(),
             events.expected,
@@ -146,6 +146,7 @@ impl Run {
             events.unexpected,
             events.watchers,
             events.resumes,
+            events.not_opened,
             events.expired,
         );
         assert!(missing_acks.is_empty(), "{name}: {missing_acks:#?}");

@@ -115,6 +115,8 @@ pub struct EventFigures {
     pub unexpected: usize,
     pub resumes: u32,
     pub expired: u32,
+    /// Watch requests that did not open, by cause (see [`Record::not_opened`]).
+    pub not_opened: BTreeMap<String, u32>,
 }
 
 pub fn event_figures(records: &[Record], expected: &[Seen]) -> EventFigures {
@@ -126,6 +128,9 @@ pub fn event_figures(records: &[Record], expected: &[Seen]) -> EventFigures {
         figures.received += record.events.len();
         figures.resumes += record.resumes;
         figures.expired += record.expired;
+        for (cause, count) in &record.not_opened {
+            *figures.not_opened.entry(cause.clone()).or_default() += count;
+        }
         let mut seen = HashSet::new();
         let mut highest = 0;
         for event in &record.events {

@@ -39,6 +39,9 @@ pub struct Record {
     pub resumes: u32,
     /// 410 `Expired` answers or ERROR events: a resume that was refused.
     pub expired: u32,
+    /// Watch requests that did not open, by what happened: `connect` (no answer) or the
+    /// HTTP code; each is followed by a resume on the other replica.
+    pub not_opened: std::collections::BTreeMap<String, u32>,
 }
 
 /// The watchers of a scenario.
@@ -156,14 +159,20 @@ async fn raw(targets: Targets, first: usize, record: Arc<Mutex<Record>>, mut sto
 
 /// One raw watch request, its events recorded until it ends.
 async fn raw_watch(http: &reqwest::Client, url: String, record: &Mutex<Record>) -> End {
-    let Ok(response) = http.get(url).send().await else { return End::Failed };
+    let Ok(response) = http.get(url).send().await else {
+        *record.lock().unwrap().not_opened.entry("connect".to_owned()).or_default() += 1;
+        return End::Failed;
+    };
     match response.status().as_u16() {
         200 => {}
         410 => {
             record.lock().unwrap().expired += 1;
             return End::Expired;
         }
-        _ => return End::Failed,
+        code => {
+            *record.lock().unwrap().not_opened.entry(code.to_string()).or_default() += 1;
+            return End::Failed;
+        }
     }
     let mut body = response.bytes_stream();
     let mut buffer = Vec::new();
@@ -231,7 +240,14 @@ async fn kube_watch(api: &Api<ConfigMap>, record: &Mutex<Record>) -> End {
             record.lock().unwrap().expired += 1;
             return End::Expired;
         }
-        Err(_) => return End::Failed,
+        Err(err) => {
+            let what = match err {
+                kube::Error::Api(status) => status.code.to_string(),
+                _ => "connect".to_owned(),
+            };
+            *record.lock().unwrap().not_opened.entry(what).or_default() += 1;
+            return End::Failed;
+        }
     };
     let mut stream = std::pin::pin!(stream);
     loop {
