@@ -85,7 +85,8 @@ impl Run {
         for replica in &deployment.replicas {
             kube_clients.push(kube_client(&replica.kubeconfig).await);
         }
-        let targets = Targets { urls: urls.clone(), http: deployment.client(None), kube: kube_clients };
+        let targets =
+            Targets { urls: urls.clone(), http: deployment.client(None), kube: kube_clients };
         let mut watchers = Watchers::new();
         for replica in 0..urls.len() {
             watchers.raw(&targets, raw, replica, start_rv);
@@ -128,14 +129,15 @@ impl Run {
         let lists = verify::lists(&http, &urls).await;
         let last = verify::last_states(&histories);
 
-        let mut codes = std::collections::BTreeMap::<u16, usize>::new();
+        let mut codes = std::collections::BTreeMap::<String, usize>::new();
         for failure in &failures {
-            *codes.entry(failure.code).or_default() += 1;
+            *codes.entry(format!("{:?} {}", failure.op, failure.code)).or_default() += 1;
         }
+        let kube_rs = records.iter().filter(|r| r.client == "kube-rs").count();
         println!(
-            "{name}: writes attempted {} acknowledged {} found {found} (failed, by code: {codes:?}); \
+            "{name}: writes attempted {} acknowledged {} found {found} (failed, by verb and code: {codes:?}); \
              events expected {} received {} duplicated {} out of order {} missing {} unexpected {}; \
-             watchers {} resumed {} times (watches not opened, by cause: {:?}), 410s {}",
+             watchers {} ({kube_rs} kube-rs) resumed {} times (watches not opened, by cause: {:?}), 410s {}",
             load.attempted(),
             acks.len(),
             events.expected,
@@ -185,7 +187,7 @@ fn assert_retryable(name: &str, failures: &[Failure], connection_loss: bool) {
             ),
             504 => assert_eq!(failure.reason, "Timeout", "{name}: {failure:?}"),
             0 if connection_loss => {}
-            _ => panic!("{name}: not a retryable failure: {failure:?}"),
+            _ => panic!("{name}: {} is not a retryable failure: {failure:?}", failure.name),
         }
     }
 }
@@ -193,7 +195,9 @@ fn assert_retryable(name: &str, failures: &[Failure], connection_loss: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etcd_leader_killed_and_restarted() {
     let _serial = SERIAL.lock().await;
-    let run = Run::start("1. etcd leader SIGKILL + restart", Deployment::start().await, 2, 2, WRITERS).await;
+    let run =
+        Run::start("1. etcd leader SIGKILL + restart", Deployment::start().await, 2, 2, WRITERS)
+            .await;
     let mut run = run;
     run.load.wait_for_acks(100).await;
     let leader = run.deployment.etcd.leader().await;
@@ -212,7 +216,8 @@ async fn etcd_leader_killed_and_restarted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etcd_follower_killed() {
     let _serial = SERIAL.lock().await;
-    let mut run = Run::start("2. etcd follower SIGKILL", Deployment::start().await, 2, 2, WRITERS).await;
+    let mut run =
+        Run::start("2. etcd follower SIGKILL", Deployment::start().await, 2, 2, WRITERS).await;
     run.load.wait_for_acks(100).await;
     let leader = run.deployment.etcd.leader().await;
     run.deployment.etcd.kill((leader + 1) % 3).await;
@@ -225,7 +230,8 @@ async fn etcd_follower_killed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etcd_quorum_lost_for_ten_seconds() {
     let _serial = SERIAL.lock().await;
-    let mut run = Run::start("3. etcd quorum lost 10 s", Deployment::start().await, 2, 2, WRITERS).await;
+    let mut run =
+        Run::start("3. etcd quorum lost 10 s", Deployment::start().await, 2, 2, WRITERS).await;
     run.load.wait_for_acks(100).await;
     let leader = run.deployment.etcd.leader().await;
     let down = [leader, (leader + 1) % 3];
@@ -268,7 +274,8 @@ async fn etcd_quorum_lost_for_ten_seconds() {
 async fn replica_killed_under_500_watchers() {
     let _serial = SERIAL.lock().await;
     // 500 watchers on replica 0 (400 raw, 100 kube-rs), a few on replica 1.
-    let mut run = Run::start("4. replica SIGKILL, 500 watchers", Deployment::start().await, 2, 2, 2).await;
+    let mut run =
+        Run::start("4. replica SIGKILL, 500 watchers", Deployment::start().await, 2, 2, 2).await;
     run.watchers.raw(&run.targets, 398, 0, run.start_rv);
     run.watchers.kube(&run.targets, 98, 0, run.start_rv);
     run.load.wait_for_acks(50).await;
@@ -307,7 +314,8 @@ async fn replica_partitioned_from_etcd() {
 
     run.deployment.partition(1);
     run.load.set_phase(1);
-    let updated = run.http.put(probe(&urls[0])).json(&load::object("probe", 1, Some(rv.parse().unwrap())));
+    let updated =
+        run.http.put(probe(&urls[0])).json(&load::object("probe", 1, Some(rv.parse().unwrap())));
     let updated = updated.send().await.unwrap();
     assert_eq!(updated.status().as_u16(), 200, "replica 0 acknowledges writes");
     let updated: Value = updated.json().await.unwrap();

@@ -184,7 +184,9 @@ impl Load {
             writes += 1;
             let (op, request) = match state {
                 None => (Op::Create, self.http.post(&base).json(&object(&name, seq, None))),
-                Some(_) if seq % 5 == 0 => (Op::Delete, self.http.delete(format!("{base}/{name}"))),
+                Some(_) if seq.is_multiple_of(5) => {
+                    (Op::Delete, self.http.delete(format!("{base}/{name}")))
+                }
                 Some(rv) => (
                     Op::Update,
                     self.http.put(format!("{base}/{name}")).json(&object(&name, seq, Some(rv))),
@@ -206,7 +208,8 @@ impl Load {
             };
             match answer {
                 Some((200 | 201, _, body)) => {
-                    let rv = body["metadata"]["resourceVersion"].as_str().map(|rv| rv.parse().unwrap());
+                    let rv =
+                        body["metadata"]["resourceVersion"].as_str().map(|rv| rv.parse().unwrap());
                     let acked_phase = self.phase.load(Ordering::SeqCst);
                     let ack = Ack { name, op, seq, rv, replica, phase, acked_phase };
                     self.acks.lock().unwrap().push(ack);

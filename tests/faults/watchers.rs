@@ -106,17 +106,13 @@ impl Watchers {
         }
     }
 
-    /// Whether every watcher has a watch open (it received an event or a resume happened
-    /// after its start is not told apart: this waits for `rv` to be seen by all, see above).
+    /// Stops every watcher and returns what each received.
     pub async fn stop(self) -> Vec<Record> {
         self.stop.send_replace(true);
         for task in self.tasks {
             task.await.unwrap();
         }
-        self.records
-            .into_iter()
-            .map(|r| std::mem::take(&mut *r.lock().unwrap()))
-            .collect()
+        self.records.into_iter().map(|r| std::mem::take(&mut *r.lock().unwrap())).collect()
     }
 }
 
@@ -131,7 +127,12 @@ enum End {
     Stopped,
 }
 
-async fn raw(targets: Targets, first: usize, record: Arc<Mutex<Record>>, mut stop: watch::Receiver<bool>) {
+async fn raw(
+    targets: Targets,
+    first: usize,
+    record: Arc<Mutex<Record>>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut replica = first;
     for attempt in 0u32.. {
         if attempt > 0 {
@@ -208,7 +209,12 @@ async fn raw_watch(http: &reqwest::Client, url: String, record: &Mutex<Record>) 
     }
 }
 
-async fn kube_rs(targets: Targets, first: usize, record: Arc<Mutex<Record>>, mut stop: watch::Receiver<bool>) {
+async fn kube_rs(
+    targets: Targets,
+    first: usize,
+    record: Arc<Mutex<Record>>,
+    mut stop: watch::Receiver<bool>,
+) {
     let apis: Vec<Api<ConfigMap>> =
         targets.kube.iter().map(|client| Api::namespaced(client.clone(), NAMESPACE)).collect();
     let mut replica = first;

@@ -35,8 +35,7 @@ impl TcpProxy {
     pub async fn start(upstream: SocketAddr) -> TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let address = listener.local_addr().unwrap();
-        let state =
-            Arc::new(State {
+        let state = Arc::new(State {
             withhold: AtomicBool::new(false),
             partitioned: AtomicBool::new(false),
             cut: watch::Sender::new(0),
