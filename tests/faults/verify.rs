@@ -113,6 +113,8 @@ pub struct EventFigures {
     pub missing: usize,
     /// Received but no revision of the history (another type, or no such revision).
     pub unexpected: usize,
+    /// A few of the unexpected and missing events, for the failure message.
+    pub examples: Vec<String>,
     pub resumes: u32,
     pub expired: u32,
     /// Watch requests that did not open, by cause (see [`Record::not_opened`]).
@@ -145,9 +147,17 @@ pub fn event_figures(records: &[Record], expected: &[Seen]) -> EventFigures {
             highest = highest.max(event.rv);
             if !wanted.contains(&key) {
                 figures.unexpected += 1;
+                if figures.examples.len() < 6 {
+                    figures.examples.push(format!("{} received {event:?}", record.client));
+                }
             }
         }
-        figures.missing += wanted.iter().filter(|key| !seen.contains(*key)).count();
+        for key in wanted.iter().filter(|key| !seen.contains(*key)) {
+            figures.missing += 1;
+            if figures.examples.len() < 6 {
+                figures.examples.push(format!("{} missed {key:?}", record.client));
+            }
+        }
     }
     figures
 }

@@ -1,5 +1,6 @@
 //! The watchers of a fault scenario, as clients behind a load balancer run them: each watches
-//! the scenario's ConfigMaps from a starting resourceVersion on one replica, and on an error or
+//! the scenario's ConfigMaps (label `app=faults`: not the namespace's `kube-root-ca.crt`, which
+//! the replicas' own controllers write) from a starting resourceVersion on one replica, and on an error or
 //! a broken connection resumes from the last resourceVersion it saw on the other replica (on a
 //! clean end of the watch, on the same one). Two kinds: raw HTTP (reqwest, one JSON event per
 //! line) and kube-rs (`Api::watch`). Each records every event it received, in order, and every
@@ -140,7 +141,7 @@ async fn raw(
         }
         let rv = record.lock().unwrap().last_rv;
         let url = format!(
-            "{}?watch=true&allowWatchBookmarks=true&resourceVersion={rv}",
+            "{}?watch=true&allowWatchBookmarks=true&labelSelector=app%3Dfaults&resourceVersion={rv}",
             configmaps(&targets.urls[replica])
         );
         let end = tokio::select! {
@@ -240,7 +241,7 @@ async fn kube_rs(
 /// One kube-rs watch, its events recorded until it ends.
 async fn kube_watch(api: &Api<ConfigMap>, record: &Mutex<Record>) -> End {
     let rv = record.lock().unwrap().last_rv.to_string();
-    let stream = match api.watch(&WatchParams::default(), &rv).await {
+    let stream = match api.watch(&WatchParams::default().labels("app=faults"), &rv).await {
         Ok(stream) => stream,
         Err(kube::Error::Api(status)) if status.code == 410 => {
             record.lock().unwrap().expired += 1;
