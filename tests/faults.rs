@@ -120,6 +120,7 @@ impl Run {
         let acks = load.acks.lock().unwrap().clone();
         let failures = load.failures.lock().unwrap().clone();
         let (found, missing_acks) = verify::found_acks(&acks, &histories);
+        let conflicts = verify::unexplained_conflicts(&failures, &acks, &histories);
 
         let expected = verify::expected_events(&histories, start_rv);
         watchers.wait_until_seen(expected.last().map_or(start_rv, |e| e.rv)).await;
@@ -152,6 +153,7 @@ impl Run {
             events.expired,
         );
         assert!(missing_acks.is_empty(), "{name}: {missing_acks:#?}");
+        assert!(conflicts.is_empty(), "{name}: conflicts on stale objects: {conflicts:#?}");
         assert!(!acks.is_empty(), "{name}: no write was acknowledged");
         assert_eq!(events.expired, 0, "{name}: a watcher was refused its resume with a 410");
         assert_eq!(
@@ -187,6 +189,8 @@ fn assert_retryable(name: &str, failures: &[Failure], connection_loss: bool) {
                 "{name}: a 503 without Retry-After: {failure:?}"
             ),
             504 => assert_eq!(failure.reason, "Timeout", "{name}: {failure:?}"),
+            // Checked against the history by `Run::finish`: a late commit of an earlier write.
+            409 => {}
             0 if connection_loss => {}
             _ => panic!("{name}: {} is not a retryable failure: {failure:?}", failure.name),
         }

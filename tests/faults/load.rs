@@ -57,6 +57,9 @@ pub struct Failure {
     pub code: u16,
     pub reason: String,
     pub retry_after: Option<String>,
+    /// The resourceVersion an update was conditional on.
+    pub base_rv: Option<i64>,
+    pub seq: u64,
 }
 
 /// What every writer shares: where to write, when to stop, the phase, and the records.
@@ -182,6 +185,7 @@ impl Load {
             };
             seq += 1;
             writes += 1;
+            let base_rv = state;
             let (op, request) = match state {
                 None => (Op::Create, self.http.post(&base).json(&object(&name, seq, None))),
                 Some(_) if seq.is_multiple_of(5) => {
@@ -219,7 +223,17 @@ impl Load {
                 answer => {
                     let (code, retry_after, body) = answer.unwrap_or((0, None, Value::Null));
                     let reason = body["reason"].as_str().unwrap_or_default().to_owned();
-                    let failure = Failure { name, op, replica, phase, code, reason, retry_after };
+                    let failure = Failure {
+                        name,
+                        op,
+                        replica,
+                        phase,
+                        code,
+                        reason,
+                        retry_after,
+                        base_rv,
+                        seq,
+                    };
                     self.failures.lock().unwrap().push(failure);
                     known[k] = Known::Unsure;
                     tokio::time::sleep(BACKOFF).await;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::Value;
 
 use super::cluster::configmaps;
-use super::load::{Ack, Op};
+use super::load::{Ack, Failure, Op};
 use super::watchers::{Record, Seen};
 
 /// One revision of one object, from its history.
@@ -192,4 +192,34 @@ pub fn last_states(histories: &Histories) -> BTreeMap<String, (i64, u64)> {
             (last.kind != "DELETED").then(|| (name.clone(), (last.rv, last.seq.unwrap())))
         })
         .collect()
+}
+
+/// A 409 on a conditional update is explained by the writer's own earlier write committed late:
+/// a write that failed without an answer (504, a broken connection) may still be applied after
+/// the writer read the object again, so the object's next revision after the update's base is
+/// a write the writer was not told about. Two other outcomes are defects: the next revision is
+/// an acknowledged write (the writer was given a stale object), or it is the very write that
+/// was answered 409 (a write refused as a conflict was applied). Returns those, described.
+pub fn unexplained_conflicts(
+    failures: &[Failure],
+    acks: &[Ack],
+    histories: &Histories,
+) -> Vec<String> {
+    let acked: HashSet<(&str, u64)> = acks.iter().map(|a| (a.name.as_str(), a.seq)).collect();
+    let mut unexplained = Vec::new();
+    for failure in failures.iter().filter(|f| f.code == 409) {
+        let history = histories.get(&failure.name).map(Vec::as_slice).unwrap_or_default();
+        let base = failure.base_rv.unwrap_or(0);
+        let next = history.iter().find(|r| r.rv > base);
+        let what = match next.and_then(|r| r.seq) {
+            Some(seq) if seq == failure.seq => "the write answered 409 was applied",
+            Some(seq) if acked.contains(&(failure.name.as_str(), seq)) => {
+                "the update rested on a stale object"
+            }
+            Some(_) => continue, // an earlier unanswered write, committed late
+            None => "no later revision explains the conflict",
+        };
+        unexplained.push(format!("{what}: {failure:?}; history {history:?}"));
+    }
+    unexplained
 }
