@@ -43,6 +43,7 @@ pub mod authn;
 pub mod authz;
 pub mod filters;
 pub mod history;
+pub mod leader;
 pub mod meta;
 pub mod metrics;
 pub mod options;

@@ -16,6 +16,7 @@ use crate::audit::AuditOptions;
 use crate::authn::AuthnConfig;
 use crate::authz::{AuthorizationConfig, AuthorizationMode};
 use crate::filters::InflightLimits;
+use crate::leader::LeaderElectionConfig;
 use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
@@ -212,6 +213,36 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub root_ca_file: Option<PathBuf>,
 
+    /// Run the singleton controllers (namespace, quota, service accounts, CRD status, CSR
+    /// signing, ClusterRole aggregation, compaction) only while this replica holds the leader
+    /// election Lease, as kube-controller-manager does. Default: true on etcd (several replicas
+    /// may share it), false on the embedded store (one process).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    pub leader_elect: Option<bool>,
+
+    /// How long other replicas wait, from when they last saw the Lease change, before taking it
+    /// from a leader that stopped renewing.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+
+    /// How long the leader keeps trying to renew before it steps down and stops its
+    /// singletons; shorter than the lease duration.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+
+    /// How long candidates wait between attempts to acquire, and the leader between renewals.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub leader_elect_retry_period: Duration,
+
+    /// The name of the Lease the replicas compete for.
+    #[arg(long, default_value = crate::leader::DEFAULT_LEASE)]
+    pub leader_elect_resource_name: String,
+
+    /// The namespace of that Lease.
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+
     #[command(flatten)]
     pub audit: AuditOptions,
 }
@@ -401,6 +432,23 @@ impl Options {
     /// A one-word name of the selected backend, for logs.
     pub fn backend_name(&self) -> &'static str {
         if self.etcd_servers.is_empty() { "embedded" } else { "etcd" }
+    }
+
+    /// The leader election this replica joins (`--leader-elect-*`), or `None` when the
+    /// singletons simply run; checked as client-go checks it.
+    pub fn leader_election(
+        &self,
+    ) -> std::result::Result<Option<LeaderElectionConfig>, crate::leader::ConfigError> {
+        if !self.leader_elect.unwrap_or(!self.etcd_servers.is_empty()) {
+            return Ok(None);
+        }
+        let mut config = LeaderElectionConfig::new(&self.leader_elect_resource_name);
+        config.namespace = self.leader_elect_resource_namespace.clone();
+        config.lease_duration = self.leader_elect_lease_duration;
+        config.renew_deadline = self.leader_elect_renew_deadline;
+        config.retry_period = self.leader_elect_retry_period;
+        config.validate()?;
+        Ok(Some(config))
     }
 }
 
