@@ -127,10 +127,11 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     // kube-controller-manager's csrsigning controller signs with the generated CA.
     let server = server.with_csr_signer(Arc::new(pki.ca));
     // Compaction is a singleton too: one replica compacts the shared log.
-    let compactor = server.leadership().spawn_singleton("compactor", stop_rx.clone(), move |stop| {
-        tokio::spawn(compactor::run(storage.clone(), retention, stopped(stop)));
-        async { Ok(()) }
-    });
+    let compactor =
+        server.leadership().spawn_singleton("compactor", stop_rx.clone(), move |stop| {
+            tokio::spawn(compactor::run(storage.clone(), retention, stopped(stop)));
+            async { Ok(()) }
+        });
     tracing::info!(%url, ?open_files, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());
 

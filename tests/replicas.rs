@@ -31,7 +31,8 @@ const FAST_ELECTION: [&str; 3] = [
     "--leader-elect-retry-period=500ms",
 ];
 
-const LEASE: &str = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-ledger-controllers";
+const LEASE: &str =
+    "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-ledger-controllers";
 
 /// Hang protection only: how long a poll may wait for what it expects.
 const PATIENCE: Duration = Duration::from_secs(40);
@@ -65,9 +66,9 @@ async fn metrics(server: &TestServer) -> String {
 /// `leader_election_master_status{name="kube-ledger-controllers"}` as the replica reports it.
 async fn master_status(server: &TestServer) -> Option<f64> {
     let text = metrics(server).await;
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("leader_election_master_status{name=\"kube-ledger-controllers\"}"))?;
+    let line = text.lines().find(|l| {
+        l.starts_with("leader_election_master_status{name=\"kube-ledger-controllers\"}")
+    })?;
     line.rsplit(' ').next()?.parse().ok()
 }
 
@@ -208,7 +209,8 @@ async fn writes_on_one_replica_are_read_on_the_other_at_once() {
         assert_eq!(got["data"]["i"], i.to_string());
         let (_, list) = get(&b, path).await;
         let items = list["items"].as_array().unwrap();
-        let ours = items.iter().filter(|o| o["metadata"]["name"].as_str().unwrap().starts_with("cm-"));
+        let ours =
+            items.iter().filter(|o| o["metadata"]["name"].as_str().unwrap().starts_with("cm-"));
         assert_eq!(ours.count(), i + 1, "LIST on B after write {i}");
         let list_rv: i64 = list["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
         assert!(list_rv >= rv.parse::<i64>().unwrap());

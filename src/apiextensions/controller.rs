@@ -30,10 +30,10 @@ use super::crd::{self, CLEANUP_FINALIZER};
 use super::custom;
 use super::definition::{Definition, Names, Spec};
 use super::names;
+use crate::leader::Leadership;
 use crate::meta::status::{ApiError, Reason};
 use crate::patch::PatchType;
 use crate::registry::store::{DeleteOptions, ListParams, Store, WatchEvent, WatchParams};
-use crate::leader::Leadership;
 use crate::registry::{GroupVersion, Operation, Resource, object};
 use crate::storage::Verb;
 

@@ -61,7 +61,8 @@ impl Elector {
             .registry
             .get("coordination.k8s.io", "v1", "leases")
             .ok_or(ElectionError::LeasesNotServed)?;
-        let election = Election::new(&config.identity, config.lease_duration, config.renew_deadline);
+        let election =
+            Election::new(&config.identity, config.lease_duration, config.renew_deadline);
         Ok(Elector { store, leases, config, election, leadership })
     }
 
@@ -112,7 +113,9 @@ impl Elector {
                 self.election.step_down();
                 self.publish(false);
             }
-            Ok(Err(err)) if err.reason == Reason::Conflict || err.reason == Reason::AlreadyExists => {
+            Ok(Err(err))
+                if err.reason == Reason::Conflict || err.reason == Reason::AlreadyExists =>
+            {
                 tracing::debug!(%err, "another replica wrote the lease first");
             }
             Ok(Err(err)) => tracing::warn!(%err, lease = %self.config.name, "lease attempt failed"),

@@ -128,7 +128,8 @@ impl Leadership {
 
     fn report(&self, leading: bool) {
         if let Some(name) = &self.lease {
-            metrics::gauge!(MASTER_STATUS, "name" => name.clone()).set(f64::from(u8::from(leading)));
+            metrics::gauge!(MASTER_STATUS, "name" => name.clone())
+                .set(f64::from(u8::from(leading)));
         }
     }
 

@@ -142,7 +142,8 @@ impl Health {
         match check {
             Check::Ping => Ok(()),
             Check::Etcd => {
-                let read = tokio::time::timeout(ETCD_CHECK_TIMEOUT, self.storage.current_revision());
+                let read =
+                    tokio::time::timeout(ETCD_CHECK_TIMEOUT, self.storage.current_revision());
                 match read.await {
                     Ok(Ok(_)) => Ok(()),
                     Ok(Err(err)) => Err(format!("error getting data from etcd: {err}")),

@@ -185,8 +185,13 @@ impl Server {
             .await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
         let crd_leadership = leadership.clone();
-        crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks, crd_leadership)
-            .await?;
+        crate::apiextensions::controller::start(
+            store.clone(),
+            shutdown.clone(),
+            webhooks,
+            crd_leadership,
+        )
+        .await?;
         let api = ApiState {
             store,
             registry,
