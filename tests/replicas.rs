@@ -5,7 +5,9 @@
 //!   (`kubectl get lease` shows its holder; `leader_election_master_status` says which); after
 //!   a SIGKILL of the leader the other takes the Lease over (one more transition, a new holder)
 //!   and runs the singletons: a namespace deleted there finishes terminating, a new namespace
-//!   gets its `default` ServiceAccount, the compactor reports its retained span;
+//!   gets its `default` ServiceAccount, a deleted CRD is finalized, the compactor reports its
+//!   retained span (and a CRD created through the candidate is served by both and established
+//!   by the leader before);
 //! - consistency: every write acknowledged by one replica is seen by a GET and a LIST without
 //!   resourceVersion on the other right after, and by watches on the other from the revision
 //!   before it; a restarted replica resumes a watch from a revision older than its restart;
@@ -72,6 +74,17 @@ async fn master_status(server: &TestServer) -> Option<f64> {
     line.rsplit(' ').next()?.parse().ok()
 }
 
+/// A cluster-scoped CRD, `regions.geo.example.org`.
+fn region_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "regions.geo.example.org"},
+        "spec": {"group": "geo.example.org", "scope": "Cluster",
+            "names": {"plural": "regions", "kind": "Region"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]}})
+}
+
 async fn lease(server: &TestServer) -> Value {
     send(server.http.get(format!("{}{LEASE}", server.url)), 200).await
 }
@@ -105,6 +118,24 @@ async fn one_replica_leads_and_the_other_takes_over_when_it_dies() {
     })
     .await;
 
+    // A CRD created through B is served by both replicas (each registers its routes) and
+    // established by the leader's controller (its status written by A).
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    send(b.http.post(format!("{}{crds}", b.url)).json(&region_crd()), 201).await;
+    let regions = "/apis/geo.example.org/v1/regions";
+    eventually("the CRD to be established and served by both replicas", || async {
+        let (_, crd) = get(&b, &format!("{crds}/regions.geo.example.org")).await;
+        let conditions = crd["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        let established =
+            conditions.iter().any(|c| c["type"] == "Established" && c["status"] == "True");
+        let served = get(&a, regions).await.0 == 200 && get(&b, regions).await.0 == 200;
+        (established && served).then_some(())
+    })
+    .await;
+    let region =
+        json!({"apiVersion": "geo.example.org/v1", "kind": "Region", "metadata": {"name": "eu"}});
+    send(a.http.post(format!("{}{regions}", a.url)).json(&region), 201).await;
+
     // SIGKILL: A cannot release the Lease; B takes it once it has seen it unrenewed for 4 s.
     let transitions = held["spec"]["leaseTransitions"].as_i64().unwrap_or(0);
     a.kill().await;
@@ -131,6 +162,13 @@ async fn one_replica_leads_and_the_other_takes_over_when_it_dies() {
     b.ok(&["delete", "namespace", "after", "--wait=false"]);
     eventually("the namespace deleted after the takeover to go", || async {
         (get(&b, "/api/v1/namespaces/after").await.0 == 404).then_some(())
+    })
+    .await;
+    // B's CRD controller finalizes a deleted CRD: its objects deleted, then the CRD itself.
+    let crd_path = format!("{}{crds}/regions.geo.example.org", b.url);
+    send(b.http.delete(&crd_path), 200).await;
+    eventually("the deleted CRD to be finalized by B", || async {
+        (get(&b, &format!("{crds}/regions.geo.example.org")).await.0 == 404).then_some(())
     })
     .await;
     eventually("B's compactor to report", || async {
