@@ -466,6 +466,40 @@ mod tests {
     }
 
     #[test]
+    fn leader_election_is_on_by_default_on_etcd_only() {
+        let etcd = "--etcd-servers=http://127.0.0.1:2379";
+        let elected = options(&[etcd]).unwrap().leader_election().unwrap().unwrap();
+        assert_eq!(elected.name, "kube-ledger-controllers");
+        assert_eq!(elected.namespace, "kube-system");
+        assert_eq!(elected.lease_duration, Duration::from_secs(15));
+        assert_eq!(elected.renew_deadline, Duration::from_secs(10));
+        assert_eq!(elected.retry_period, Duration::from_secs(2));
+        assert_eq!(options(&[]).unwrap().leader_election().unwrap(), None);
+        let off = options(&[etcd, "--leader-elect=false"]).unwrap();
+        assert_eq!(off.leader_election().unwrap(), None);
+        let on = options(&["--leader-elect"]).unwrap();
+        assert!(on.leader_election().unwrap().is_some(), "a bare flag means true");
+    }
+
+    #[test]
+    fn leader_election_flags_are_kubes_and_checked() {
+        let args = [
+            "--leader-elect=true",
+            "--leader-elect-lease-duration=30s",
+            "--leader-elect-renew-deadline=20s",
+            "--leader-elect-retry-period=5s",
+            "--leader-elect-resource-name=mine",
+            "--leader-elect-resource-namespace=elsewhere",
+        ];
+        let config = options(&args).unwrap().leader_election().unwrap().unwrap();
+        assert_eq!((config.name.as_str(), config.namespace.as_str()), ("mine", "elsewhere"));
+        assert_eq!(config.lease_duration, Duration::from_secs(30));
+        let too_long = ["--leader-elect", "--leader-elect-renew-deadline=15s"];
+        let err = options(&too_long).unwrap().leader_election().unwrap_err();
+        assert_eq!(err, crate::leader::ConfigError::LeaseNotLongerThanDeadline);
+    }
+
+    #[test]
     fn authorization_mode_defaults_to_rbac_and_is_validated() {
         assert!(options(&[]).unwrap().authorization_mode.uses_rbac());
         let open = options(&["--authorization-mode=AlwaysAllow"]).unwrap();
