@@ -12,7 +12,8 @@
 //!   resourceVersion on the other right after, and by watches on the other from the revision
 //!   before it; a restarted replica resumes a watch from a revision older than its restart;
 //! - health: `/readyz` lists kube's checks and fails (`[-]etcd failed`) while etcd is stopped,
-//!   then recovers; `/livez` answers 200 throughout.
+//!   then recovers; `/livez` answers 200 throughout; the leader, unable to renew, steps down and
+//!   leads again once etcd is back.
 //!
 //! Nothing asserts a duration: waits poll the outcome, bounded only against a hang.
 
@@ -293,7 +294,7 @@ async fn writes_on_one_replica_are_read_on_the_other_at_once() {
 async fn readyz_fails_while_etcd_is_down_and_livez_stays_up() {
     let mut etcd = TestEtcd::start().await;
     let endpoints = vec![etcd.endpoint()];
-    let server = TestServer::on_etcd_servers(&endpoints, &[]).await;
+    let server = TestServer::on_etcd_servers(&endpoints, &FAST_ELECTION).await;
     let health = |path: &'static str| {
         let request = server.http.get(format!("{}{path}", server.url));
         async move {
@@ -327,10 +328,19 @@ async fn readyz_fails_while_etcd_is_down_and_livez_stays_up() {
     let (status, reason) = health("/readyz/etcd").await;
     assert_eq!(status, 500);
     assert!(reason.starts_with("internal server error: "), "{reason}");
+    // Unable to renew its Lease, the leader steps down at the renew deadline.
+    eventually("the leader to step down without etcd", || async {
+        (master_status(&server).await == Some(0.0)).then_some(())
+    })
+    .await;
 
     etcd.restart().await;
     eventually("/readyz to recover with etcd", || async {
         (health("/readyz").await.0 == 200).then_some(())
+    })
+    .await;
+    eventually("the replica to lead again", || async {
+        (master_status(&server).await == Some(1.0)).then_some(())
     })
     .await;
     assert_eq!(health("/livez").await.0, 200);
