@@ -345,3 +345,25 @@ async fn readyz_fails_while_etcd_is_down_and_livez_stays_up() {
     .await;
     assert_eq!(health("/livez").await.0, 200);
 }
+
+#[tokio::test]
+async fn two_replicas_started_at_once_both_come_up_with_one_leader() {
+    let etcd = TestEtcd::start().await;
+    let endpoints = vec![etcd.endpoint()];
+    // Both make kube-apiserver's start-up writes (namespaces, priority classes, flow control,
+    // the bootstrap RBAC policy) and race for the Lease at the same time.
+    let (a, b) = tokio::join!(
+        TestServer::on_etcd_servers(&endpoints, &[]),
+        TestServer::on_etcd_servers(&endpoints, &[])
+    );
+    let statuses = [master_status(&a).await, master_status(&b).await];
+    let mut sorted = statuses.map(|s| s.unwrap_or(-1.0));
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(sorted, [0.0, 1.0], "exactly one leads: {statuses:?}");
+    for server in [&a, &b] {
+        let (status, _) =
+            get(server, "/apis/rbac.authorization.k8s.io/v1/clusterroles/admin").await;
+        assert_eq!(status, 200);
+        assert_eq!(get(server, "/api/v1/namespaces/kube-system").await.0, 200);
+    }
+}
