@@ -307,6 +307,45 @@ mod tests {
         assert!(!*second.borrow(), "a new run gets a fresh stop signal");
     }
 
+    /// Two candidates over one store (the embedded log): the first leads, the second takes over
+    /// once the first's elector is gone (as after a SIGKILL), with one more transition.
+    #[tokio::test]
+    async fn a_candidate_takes_over_from_a_leader_that_stopped_renewing() {
+        use crate::registry::{Registry, builtin, views::Views};
+        use crate::storage::{Storage, embedded::EmbeddedStorage};
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
+        let registry = Arc::new(Registry::new());
+        builtin::register_all(&registry);
+        let (_stop, stopped) = watch::channel(false);
+        let views = Views::new(storage.clone(), Default::default(), stopped.clone());
+        let store = Store::new(storage, registry.clone(), views);
+        let config = |name: &str| LeaderElectionConfig {
+            identity: name.to_owned(),
+            lease_duration: Duration::from_secs(1),
+            renew_deadline: Duration::from_millis(600),
+            retry_period: Duration::from_millis(100),
+            ..LeaderElectionConfig::new("test-controllers")
+        };
+        let a = start(store.clone(), config("a"), stopped.clone()).await.unwrap();
+        let b = start(store.clone(), config("b"), stopped.clone()).await.unwrap();
+        assert!(a.leadership.is_leading());
+        assert!(!b.leadership.is_leading());
+        a.elector.abort();
+        let mut leading = b.leadership.subscribe();
+        tokio::time::timeout(Duration::from_secs(20), leading.wait_for(|l| *l))
+            .await
+            .expect("b leads in time")
+            .unwrap();
+        let leases = registry.get("coordination.k8s.io", "v1", "leases").unwrap();
+        let lease =
+            store.get(&leases, Some("kube-system"), "test-controllers", None).await.unwrap();
+        let record = LeaseRecord::of_lease(&lease);
+        assert_eq!(record.holder_identity, "b");
+        assert_eq!(record.lease_transitions, 1);
+        assert_eq!(record.lease_duration_seconds, 1);
+    }
+
     #[tokio::test]
     async fn a_failed_start_while_leading_is_retried() {
         tokio::time::pause();
