@@ -16,7 +16,9 @@ use futures::{Stream, StreamExt};
 use serde_json::{Map, Value};
 
 use super::position::{Bounds, from_storage};
-use super::record::{revision_item, stored_object};
+use serde::Serialize;
+
+use super::record::{ItemHead, revision_item, stored_object};
 use super::scope::{Located, Resolver};
 use crate::audit::FIELD_MANAGER_ANNOTATION;
 use crate::audit::types::{Event as AuditEvent, Level, ObjectRef, ResponseStatus, Stage, UserInfo};
@@ -161,8 +163,8 @@ impl Replay {
         let start = chunk.len();
         match self.format {
             Format::Json => {
-                serde_json::to_writer(&mut *chunk, &json_line(event, located, None))
-                    .map_err(encoded)?;
+                let head = LineHead { about: About::of(located), item: ItemHead::of(event) };
+                serde_json::to_writer(&mut *chunk, &head).map_err(encoded)?;
                 if let Some(object) = object {
                     // The item ends with its object: `…}` becomes `…,"object":{…}}`.
                     chunk.pop();
@@ -233,26 +235,63 @@ fn splice_response_object(
     Ok(())
 }
 
+/// What a cross-object item is about: `resource`, `namespace` (when namespaced) and `name`, the
+/// members every such item starts with.
+#[derive(Debug, Serialize)]
+pub struct About<'a> {
+    resource: ResourceRef<'a>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    namespace: &'a str,
+    name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct ResourceRef<'a> {
+    group: &'a str,
+    version: &'a str,
+    resource: &'a str,
+}
+
+impl<'a> About<'a> {
+    pub fn of(located: &'a Located) -> About<'a> {
+        let resource = &located.resource;
+        About {
+            resource: ResourceRef {
+                group: &resource.gv.group,
+                version: &resource.gv.version,
+                resource: &resource.plural,
+            },
+            namespace: &located.namespace,
+            name: &located.name,
+        }
+    }
+}
+
+/// A `format=json` line but for its object: [`About`], then the [`ItemHead`].
+#[derive(Debug, Serialize)]
+struct LineHead<'a> {
+    #[serde(flatten)]
+    about: About<'a>,
+    #[serde(flatten)]
+    item: ItemHead<'a>,
+}
+
 /// A `format=json` line: `resource`, `namespace` (when namespaced), `name`, then the `Revision`
 /// item.
 pub fn json_line(event: &Event, located: &Located, object: Option<Value>) -> Value {
-    let mut line = about(located);
-    if let Value::Object(item) = revision_item(event, object) {
+    let mut line = Value::Object(about(located));
+    if let (Value::Object(line), Value::Object(item)) = (&mut line, revision_item(event, object)) {
         line.extend(item);
     }
-    Value::Object(line)
+    line
 }
 
-/// `resource`, `namespace` (when namespaced) and `name`, the members every cross-object item
-/// starts with.
+/// [`About`] as a map, for items that add members of their own.
 pub fn about(located: &Located) -> Map<String, Value> {
-    let mut line = Map::new();
-    line.insert("resource".into(), located.resource_ref());
-    if !located.namespace.is_empty() {
-        line.insert("namespace".into(), located.namespace.clone().into());
+    match serde_json::to_value(About::of(located)) {
+        Ok(Value::Object(about)) => about,
+        _ => Map::new(),
     }
-    line.insert("name".into(), located.name.clone().into());
-    line
 }
 
 /// A `format=audit` line: the write as kube-apiserver's audit log would have recorded it at
@@ -458,7 +497,8 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&chunk[start..]), String::from_utf8_lossy(&whole));
 
         let whole = serde_json::to_vec(&json_line(&event, &at, Some(object))).unwrap();
-        let mut line = serde_json::to_vec(&json_line(&event, &at, None)).unwrap();
+        let head = LineHead { about: About::of(&at), item: ItemHead::of(&event) };
+        let mut line = serde_json::to_vec(&head).unwrap();
         line.pop();
         line.extend_from_slice(b",\"object\":");
         line.extend_from_slice(&bytes);

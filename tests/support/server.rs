@@ -85,18 +85,18 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), None, args).await
     }
 
-    /// Another replica of `peer` on the same etcd servers: `peer`'s certificates (CA, serving,
-    /// admin and ServiceAccount keys under `<data-dir>/pki/`) are copied into its fresh data
-    /// directory before it starts, as a deployment shares them between replicas, so one client
-    /// trusts and authenticates to both.
-    pub async fn replica_of(peer: &TestServer, endpoints: &[String], args: &[&str]) -> TestServer {
+    /// Another replica beside `first` over the same etcd `endpoints`: its own data directory and
+    /// port, but `first`'s certificates (its `<data-dir>/pki` copied before the start: one CA,
+    /// one ServiceAccount key), so one kubeconfig's credentials work on both.
+    pub async fn replica_of(first: &TestServer, endpoints: &[String], args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let from = peer.dir.path().join("data").join("pki");
-        let to = dir.path().join("data").join("pki");
+        let (from, to) = (first.dir.path().join("data/pki"), dir.path().join("data/pki"));
         std::fs::create_dir_all(&to).unwrap();
-        for entry in std::fs::read_dir(&from).expect("the peer's pki directory") {
+        for entry in std::fs::read_dir(&from).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
         }
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         args.extend(["--etcd-servers".to_owned(), endpoints.join(",")]);
@@ -210,20 +210,11 @@ impl TestServer {
         tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap()
     }
 
-    /// SIGKILLs the server (no graceful shutdown) and reaps it.
+    /// Kills the server with SIGKILL (no shutdown at all) and waits for it to exit.
     pub async fn kill(&mut self) {
         let mut child = self.child.take().expect("server running");
-        tokio::task::spawn_blocking(move || {
-            let _ = child.kill();
-            let _ = child.wait();
-        })
-        .await
-        .unwrap();
-    }
-
-    /// Whether the process runs (it has not been stopped or killed).
-    pub fn is_running(&self) -> bool {
-        self.child.is_some()
+        child.kill().unwrap();
+        tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     }
 
     /// Stops and starts the server again on the same port and data.
