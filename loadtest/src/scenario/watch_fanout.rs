@@ -1,5 +1,6 @@
 //! `watch-fanout`: W watchers of the run's namespace, each its own HTTP/1.1 watch stream from
-//! the resourceVersion of one LIST, while one paced writer updates objects at E events/s for the
+//! the resourceVersion of one LIST (or, with `--http2 N`, every watch a stream of one of N HTTP/2
+//! connections, watcher `i` on connection `i % N`, as client-go multiplexes its watches), while one paced writer updates objects at E events/s for the
 //! run's duration. Each update carries `sent-at` (unix nanos when sent) and `seq` (its number)
 //! annotations; each watcher turns an event into a delivery latency (receive time − sent-at) and
 //! marks its seq as seen, so at the end every acknowledged write can be checked off per watcher:
@@ -231,6 +232,13 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
         opening: Semaphore::new(params.open_concurrency),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The clients the watches go through: the run's (HTTP/1.1, a connection per watch), or N
+    // HTTP/2 clients with a connection each.
+    let clients = match params.http2_connections {
+        None => vec![ctx.api.clone()],
+        Some(n) => (0..n).map(|_| ctx.api.http2()).collect::<Result<Vec<_>>>()?,
+    };
+    let client = |i: usize| clients[i % clients.len()].clone();
     let rss_before = ctx.probe.sample().await;
 
     // Open every watcher (and the stalled ones), then wait until all have their streams.
@@ -238,14 +246,15 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
     ctx.progress.start("opening watches", (params.watchers + params.stalled) as u64);
     let watchers: Vec<_> = (0..params.watchers)
         .map(|id| {
-            let (api, ns, rv) = (ctx.api.clone(), ctx.namespace.clone(), start_rv.clone());
+            let (api, ns, rv) = (client(id), ctx.namespace.clone(), start_rv.clone());
             let (shared, stop, progress) = (shared.clone(), stop_rx.clone(), ctx.progress.clone());
             tokio::spawn(async move {
                 watcher(id, api, ns, rv, planned, shared, stop, move || progress.inc(1)).await
             })
         })
         .collect();
-    let stalled = open_stalled(ctx, params.stalled, &start_rv, &shared).await?;
+    let stalled_clients = (0..params.stalled).map(|i| client(params.watchers + i)).collect();
+    let stalled = open_stalled(ctx, stalled_clients, &start_rv, &shared).await?;
     let open_deadline = OPEN_TIMEOUT + Duration::from_millis(10) * params.watchers as u32;
     while shared.established.load(Ordering::Relaxed) < params.watchers {
         if open_started.elapsed() > open_deadline {
@@ -480,16 +489,16 @@ async fn open(
     }
 }
 
-/// Opens `n` watchers that will not be read until the end.
+/// Opens a watcher through each of `clients` that will not be read until the end.
 async fn open_stalled(
     ctx: &Ctx,
-    n: usize,
+    clients: Vec<Api>,
     resource_version: &str,
     shared: &Arc<Shared>,
 ) -> Result<Vec<WatchStream>> {
-    let results = spawn_all(n, |i| {
+    let results = spawn_all(clients.len(), |i| {
         let (api, ns, rv, shared, progress) = (
-            ctx.api.clone(),
+            clients[i].clone(),
             ctx.namespace.clone(),
             resource_version.to_owned(),
             shared.clone(),
