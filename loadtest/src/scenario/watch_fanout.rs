@@ -54,6 +54,13 @@ pub struct WatchSummary {
     pub idle: bool,
     /// Seconds from the first watch request until every watcher had its stream.
     pub open_seconds: f64,
+    /// HTTP/2 connections the watches were multiplexed over (`--http2`); 0: one HTTP/1.1
+    /// connection per watch.
+    pub http2_connections: usize,
+    /// Watch streams (counting re-opened ones) the server answered over HTTP/2.
+    pub streams_over_http2: u64,
+    /// Watch streams (counting re-opened ones) opened in all.
+    pub streams_opened: u64,
     pub writes_acknowledged: u64,
     pub writes_failed: u64,
     /// Acknowledged writes per second the writer achieved.
@@ -99,10 +106,12 @@ impl WatchSummary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "watchers {} (+{} stalled) opened in {:.2} s; writes acknowledged {} (failed {}) at {:.1}/s",
+            "watchers {} (+{} stalled) opened in {:.2} s, {} of {} streams over HTTP/2; writes acknowledged {} (failed {}) at {:.1}/s",
             self.watchers,
             self.stalled,
             self.open_seconds,
+            self.streams_over_http2,
+            self.streams_opened,
             self.writes_acknowledged,
             self.writes_failed,
             self.write_rate_per_sec
@@ -194,6 +203,9 @@ struct Shared {
     delivery: Sharded,
     opens: Sharded,
     open_errors: AtomicU64,
+    /// Streams opened, and how many of them the server answered over HTTP/2.
+    opened: AtomicU64,
+    opened_over_http2: AtomicU64,
     /// Distinct sequence numbers each watcher has seen so far.
     delivered: Vec<AtomicU64>,
     established: AtomicUsize,
@@ -227,6 +239,8 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
         delivery: Sharded::new(),
         opens: Sharded::new(),
         open_errors: AtomicU64::new(0),
+        opened: AtomicU64::new(0),
+        opened_over_http2: AtomicU64::new(0),
         delivered: (0..params.watchers).map(|_| AtomicU64::new(0)).collect(),
         established: AtomicUsize::new(0),
         opening: Semaphore::new(params.open_concurrency),
@@ -358,6 +372,9 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
         stalled: params.stalled,
         idle: params.idle,
         open_seconds,
+        http2_connections: params.http2_connections.unwrap_or(0),
+        streams_over_http2: shared.opened_over_http2.load(Ordering::Relaxed),
+        streams_opened: shared.opened.load(Ordering::Relaxed),
         writes_acknowledged: expected,
         writes_failed: writes.errors,
         write_rate_per_sec: achieved,
@@ -480,6 +497,10 @@ async fn open(
     match api.watch_configmaps(namespace, resource_version).await {
         Ok(response) => {
             shared.opens.record(id, u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+            shared.opened.fetch_add(1, Ordering::Relaxed);
+            if response.version() == reqwest::Version::HTTP_2 {
+                shared.opened_over_http2.fetch_add(1, Ordering::Relaxed);
+            }
             Ok(WatchStream::new(response))
         }
         Err(e) => {

@@ -52,7 +52,10 @@ impl Joined {
         *self = match std::mem::replace(self, Joined::Empty) {
             Joined::Empty => Joined::One(bytes),
             Joined::One(first) => {
-                let mut many = BytesMut::with_capacity(first.len() + bytes.len());
+                // Room for a few more at once: growing one event at a time reallocates and
+                // copies the frame again and again (it showed in profiles).
+                let joined = first.len() + bytes.len();
+                let mut many = BytesMut::with_capacity((4 * joined).min(MAX_FRAME_BYTES).max(joined));
                 many.extend_from_slice(&first);
                 many.extend_from_slice(&bytes);
                 Joined::Many(many)
