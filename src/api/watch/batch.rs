@@ -55,7 +55,8 @@ impl Joined {
                 // Room for a few more at once: growing one event at a time reallocates and
                 // copies the frame again and again (it showed in profiles).
                 let joined = first.len() + bytes.len();
-                let mut many = BytesMut::with_capacity((4 * joined).min(MAX_FRAME_BYTES).max(joined));
+                let mut many =
+                    BytesMut::with_capacity((4 * joined).min(MAX_FRAME_BYTES).max(joined));
                 many.extend_from_slice(&first);
                 many.extend_from_slice(&bytes);
                 Joined::Many(many)
