@@ -529,6 +529,7 @@ mod tests {
                 "v1/services",
                 "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
                 "admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+                "apiregistration.k8s.io/v1/apiservices",
                 "apps/v1/controllerrevisions",
                 "apps/v1/daemonsets",
                 "apps/v1/deployments",
