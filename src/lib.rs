@@ -30,6 +30,8 @@
 //!   protobuf, strategic merge and field validation are derived from it.
 //! - [`apply`]: server-side apply and `metadata.managedFields` — which manager owns which
 //!   field, computed by the object's type schema; pure, called by the store on every write.
+//! - [`aggregator`]: the aggregation layer — `apiregistration.k8s.io/v1` APIServices and the
+//!   local ones registered for every group/version served here.
 //! - [`apiextensions`]: CustomResourceDefinitions — the structural-schema engine that checks a
 //!   CRD's schemas and prunes, defaults and validates custom resources against them.
 //!
@@ -37,6 +39,7 @@
 //! next revision, the resourceVersion) and up on reads and watches (storage → registry → HTTP).
 
 pub mod admission;
+pub mod aggregator;
 pub mod api;
 pub mod apiextensions;
 pub mod apply;

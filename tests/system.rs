@@ -403,8 +403,6 @@ const NOT_YET_SERVED: &[&str] = &[
     // With CEL (issue 17):
     "validatingadmissionpolicies admissionregistration.k8s.io/v1",
     "validatingadmissionpolicybindings admissionregistration.k8s.io/v1",
-    // With the aggregation layer (issue 17):
-    "apiservices apiregistration.k8s.io/v1",
     // Not served yet: networking.k8s.io/v1 IPAddress and ServiceCIDR (GA in 1.33; the cluster-IP
     // allocator keeps its state in memory, from the stored Services, instead):
     "ipaddresses networking.k8s.io/v1",

@@ -192,6 +192,14 @@ impl Server {
             crd_leadership,
         )
         .await?;
+        // kube-aggregator's local APIServices, after the stored CRDs are served again (as kube
+        // waits for the CRD controller's first sync) so that none of theirs is dropped.
+        let apiservices_store = store.clone();
+        leadership
+            .singleton("kube-apiserver-autoregistration", shutdown.clone(), move |stop| {
+                crate::aggregator::autoregister::start(apiservices_store.clone(), stop)
+            })
+            .await?;
         let api = ApiState {
             store,
             registry,

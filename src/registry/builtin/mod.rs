@@ -14,6 +14,7 @@
 //! kube's decoder does; `prepare_for_create` / `prepare_for_update` keep what kube's strategies
 //! and REST layer do after it (status, generated selectors, allocations, dropped fields).
 
+pub mod apiservices;
 pub mod certificatesigningrequests;
 pub mod clusterrolebindings;
 pub mod clusterroles;
@@ -156,6 +157,8 @@ fn resources() -> Vec<Resource> {
         system::endpoints::resource(),
         system::endpointslices::resource(),
         system::componentstatuses::resource(),
+        // apiregistration.k8s.io/v1, the aggregation layer (issue 17):
+        apiservices::resource(),
     ]
     .into_iter()
     // ledger.kube-ledger.io/v1: the log read across objects (issue 15).
@@ -526,6 +529,7 @@ mod tests {
                 "v1/services",
                 "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
                 "admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+                "apiregistration.k8s.io/v1/apiservices",
                 "apps/v1/controllerrevisions",
                 "apps/v1/daemonsets",
                 "apps/v1/deployments",
