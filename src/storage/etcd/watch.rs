@@ -1,8 +1,12 @@
 //! Watches: one etcd watch per contract watch, turned into [`WatchItem`]s.
 //!
-//! etcd delivers events of the prefix range from `after + 1` on, in revision order, each once,
-//! with the previous value of every key (`prev_kv`); these are passed through. Deletes leave no
-//! value, so their provenance is read from the delete's tombstone at the delete's revision.
+//! etcd delivers events of the prefix range from `after + 1` on, in revision order, each once.
+//! The watch does not ask etcd for previous values (`prev_kv`): etcd would read each one with a
+//! range of its own, one after another in the watch's send loop, for every update and delete of
+//! the whole keyspace the views' feed follows — etcd CPU taken from the writes. The watch fills
+//! them itself ([`Previous`]): from the key's last event this stream handed out, or, for the first
+//! event of a key, with a read at `revision - 1` (concurrent within one response). Deletes leave
+//! no value, so their provenance is read from the delete's tombstone at the delete's revision.
 //! Periodic progress notifications (`progress_notify`, sent by etcd only once the watcher has
 //! caught up) become [`WatchItem::Progress`].
 //!
@@ -22,6 +26,7 @@ use futures::future::try_join_all;
 
 use super::errors::{self, Kind, RevisionError};
 use super::members::Clients;
+use super::previous::Previous;
 use super::{EtcdStorage, envelope};
 use crate::storage::{
     Event, EventType, Provenance, Result, Revision, StorageError, WatchItem, WatchStream,
@@ -37,12 +42,12 @@ impl EtcdStorage {
         let options = WatchOptions::new()
             .with_range(end)
             .with_start_revision(after + 1)
-            .with_prev_key()
             .with_progress_notify();
         let stream = self.open_watch(start, options).await?;
         let watcher = Watcher {
             storage: self.clone(),
             stream,
+            previous: Previous::default(),
             pending: VecDeque::new(),
             last: after,
             done: false,
@@ -162,6 +167,8 @@ impl EtcdStorage {
 struct Watcher {
     storage: EtcdStorage,
     stream: etcd_client::WatchStream,
+    /// The objects handed out so far, the previous values of later events.
+    previous: Previous,
     /// Items decoded from etcd's last response and not handed out yet.
     pending: VecDeque<Result<WatchItem>>,
     /// The revision through which items were handed out: where a consumer would resume, and the
@@ -220,11 +227,18 @@ impl Watcher {
             }
             return;
         }
-        let storage = &self.storage;
-        match try_join_all(response.events().iter().map(|e| storage.event(e))).await {
+        match self.decode(&response).await {
             Ok(events) => self.pending.extend(events.into_iter().map(|e| Ok(WatchItem::Event(e)))),
             Err(err) => self.fail(err),
         }
+    }
+
+    /// A response's events with their previous values.
+    async fn decode(&mut self, response: &WatchResponse) -> Result<Vec<Event>> {
+        let storage = &self.storage;
+        let mut events = try_join_all(response.events().iter().map(|e| storage.event(e))).await?;
+        self.previous.fill(storage, &mut events).await?;
+        Ok(events)
     }
 
     /// Ends the stream with `err` after whatever is already pending.
