@@ -411,6 +411,7 @@ pub async fn watch_gives_previous_values_of_keys_written_before_it(storage: Arc<
     let a2 = a2.await.unwrap();
     let from = storage.current_revision().await.unwrap();
     let mut stream = storage.watch("/prev/", from).await.unwrap();
+    let mut changes = storage.watch_changes("/prev/", from).await.unwrap();
 
     let a3 = storage.update("/prev/ns/a", a2.mod_revision, value("a3"), who(Verb::Update));
     let a3 = a3.await.unwrap();
@@ -430,6 +431,14 @@ pub async fn watch_gives_previous_values_of_keys_written_before_it(storage: Arc<
             (e.revision, e.event_type, e.key.as_str(), prev)
         })
         .collect();
+    // A watch without provenance delivers the same events, objects and previous objects.
+    let without = |e: &Event| (e.revision, e.event_type, e.key.clone(), e.object.clone());
+    let changed = collect_events(&mut changes, a_gone.revision).await;
+    assert_eq!(
+        changed.iter().map(|e| (without(e), e.prev_object.clone())).collect::<Vec<_>>(),
+        events.iter().map(|e| (without(e), e.prev_object.clone())).collect::<Vec<_>>(),
+    );
+    assert!(events.iter().all(|e| e.provenance.is_some()), "watch keeps who did it");
     let was = |text: &'static str, object: &Object| {
         Some((value(text), object.create_revision, object.mod_revision))
     };
