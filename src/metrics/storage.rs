@@ -134,6 +134,10 @@ impl Storage for Instrumented {
         self.timed("watch", prefix, self.inner.watch(prefix, after)).await
     }
 
+    async fn watch_changes(&self, prefix: &str, after: Revision) -> Result<WatchStream> {
+        self.timed("watch", prefix, self.inner.watch_changes(prefix, after)).await
+    }
+
     async fn current_revision(&self) -> Result<Revision> {
         let revision = self.timed("current_revision", "", self.inner.current_revision()).await?;
         self.saw_revision(revision);

@@ -294,6 +294,13 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// order, then follows new events as they are written.
     async fn watch(&self, prefix: &str, after: Revision) -> Result<WatchStream>;
 
+    /// [`Storage::watch`] for a consumer that reads no [`Event::provenance`] (the views): events
+    /// may come without it, which spares a backend that keeps a delete's provenance apart from
+    /// the delete (etcd's tombstones) a read per delete. Everything else is as `watch` has it.
+    async fn watch_changes(&self, prefix: &str, after: Revision) -> Result<WatchStream> {
+        self.watch(prefix, after).await
+    }
+
     /// The revision of the latest event in the log.
     async fn current_revision(&self) -> Result<Revision>;
 

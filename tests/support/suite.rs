@@ -9,8 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use kube_ledger::storage::{
-    Event, EventType, ListOptions, MAX_VALUE_BYTES, Provenance, Revision, Storage, StorageError,
-    Verb, WatchItem, WatchStream,
+    Event, EventType, ListOptions, MAX_VALUE_BYTES, Object, Provenance, Revision, Storage,
+    StorageError, Verb, WatchItem, WatchStream,
 };
 
 /// Starts one backend instance for one test, and restarts it in place.
@@ -397,6 +397,64 @@ pub async fn watch_delivers_every_event_after_a_revision(storage: Arc<dyn Storag
     assert_eq!(tail[0].key, "/events/ns/later");
 }
 
+/// A watch's previous values for keys written before it started — which the watch never saw —
+/// and for keys it saw, interleaved in one stream: every update and delete carries the object its
+/// key held just before, with that object's own revisions.
+pub async fn watch_gives_previous_values_of_keys_written_before_it(storage: Arc<dyn Storage>) {
+    let put = |key: &'static str, text: &'static str| {
+        let storage = storage.clone();
+        async move { storage.create(key, value(text), who(Verb::Create)).await.unwrap() }
+    };
+    let a1 = put("/prev/ns/a", "a1").await;
+    let b1 = put("/prev/ns/b", "b1").await;
+    let a2 = storage.update("/prev/ns/a", a1.mod_revision, value("a2"), who(Verb::Update));
+    let a2 = a2.await.unwrap();
+    let from = storage.current_revision().await.unwrap();
+    let mut stream = storage.watch("/prev/", from).await.unwrap();
+    let mut changes = storage.watch_changes("/prev/", from).await.unwrap();
+
+    let a3 = storage.update("/prev/ns/a", a2.mod_revision, value("a3"), who(Verb::Update));
+    let a3 = a3.await.unwrap();
+    let b_gone = storage.delete("/prev/ns/b", b1.mod_revision, who(Verb::Delete)).await.unwrap();
+    let c1 = put("/prev/ns/c", "c1").await;
+    let a4 = storage.update("/prev/ns/a", a3.mod_revision, value("a4"), who(Verb::Update));
+    let a4 = a4.await.unwrap();
+    let c_gone = storage.delete("/prev/ns/c", c1.mod_revision, who(Verb::Delete)).await.unwrap();
+    let a_gone = storage.delete("/prev/ns/a", a4.mod_revision, who(Verb::Delete)).await.unwrap();
+
+    let events = collect_events(&mut stream, a_gone.revision).await;
+    let seen: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let prev = e.prev_object.as_ref();
+            let prev = prev.map(|o| (o.value.clone(), o.create_revision, o.mod_revision));
+            (e.revision, e.event_type, e.key.as_str(), prev)
+        })
+        .collect();
+    // A watch without provenance delivers the same events, objects and previous objects.
+    let without = |e: &Event| (e.revision, e.event_type, e.key.clone(), e.object.clone());
+    let changed = collect_events(&mut changes, a_gone.revision).await;
+    assert_eq!(
+        changed.iter().map(|e| (without(e), e.prev_object.clone())).collect::<Vec<_>>(),
+        events.iter().map(|e| (without(e), e.prev_object.clone())).collect::<Vec<_>>(),
+    );
+    assert!(events.iter().all(|e| e.provenance.is_some()), "watch keeps who did it");
+    let was = |text: &'static str, object: &Object| {
+        Some((value(text), object.create_revision, object.mod_revision))
+    };
+    assert_eq!(
+        seen,
+        vec![
+            (a3.mod_revision, EventType::Updated, "/prev/ns/a", was("a2", &a2)),
+            (b_gone.revision, EventType::Deleted, "/prev/ns/b", was("b1", &b1)),
+            (c1.mod_revision, EventType::Created, "/prev/ns/c", None),
+            (a4.mod_revision, EventType::Updated, "/prev/ns/a", was("a3", &a3)),
+            (c_gone.revision, EventType::Deleted, "/prev/ns/c", was("c1", &c1)),
+            (a_gone.revision, EventType::Deleted, "/prev/ns/a", was("a4", &a4)),
+        ]
+    );
+}
+
 pub async fn compacted_revisions_are_refused(storage: Arc<dyn Storage>) {
     let key = "/secrets/default/token";
     let mut revisions = vec![storage.create(key, value("0"), who(Verb::Create)).await.unwrap()];
@@ -581,6 +639,7 @@ macro_rules! conformance_suite {
             read_modify_write_loops_lose_no_update,
             list_pages_read_one_revision_while_writes_continue,
             watch_delivers_every_event_after_a_revision,
+            watch_gives_previous_values_of_keys_written_before_it,
             compacted_revisions_are_refused,
             future_revisions_are_refused,
             history_replays_a_key_with_who_did_what,

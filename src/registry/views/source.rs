@@ -63,7 +63,7 @@ impl LogSource for StorageSource {
 
     fn watch(&self, prefix: &str, after: i64) -> SourceStream {
         let (storage, prefix) = (self.storage.clone(), prefix.to_owned());
-        stream::once(async move { storage.watch(&prefix, after).await })
+        stream::once(async move { storage.watch_changes(&prefix, after).await })
             .flat_map(|started| match started {
                 Ok(items) => items.map(|item| item.map(source_item).map_err(source_error)).boxed(),
                 // A failure to start is the stream's first and only item.

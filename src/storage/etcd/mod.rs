@@ -75,6 +75,7 @@ use etcd_client::{GetOptions, GetResponse, Txn, TxnResponse};
 use self::errors::{EtcdResult, Kind};
 use self::layout::Layout;
 use self::members::{Clients, Members};
+use self::watch::Deletes;
 use super::{
     Deleted, Event, EventStream, ListOptions, ListPage, Object, Provenance, Result, Revision,
     Storage, WatchStream,
@@ -242,7 +243,11 @@ impl Storage for EtcdStorage {
     }
 
     async fn watch(&self, prefix: &str, after: Revision) -> Result<WatchStream> {
-        self.watch_prefix(prefix, after).await
+        self.watch_prefix(prefix, after, Deletes::WithProvenance).await
+    }
+
+    async fn watch_changes(&self, prefix: &str, after: Revision) -> Result<WatchStream> {
+        self.watch_prefix(prefix, after, Deletes::WithoutProvenance).await
     }
 
     async fn current_revision(&self) -> Result<Revision> {

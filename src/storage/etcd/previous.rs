@@ -1,5 +1,5 @@
-//! Previous values for the events of a replay or a key's history, without asking etcd for them
-//! per event.
+//! Previous values for the events of a watch, a replay or a key's history, without asking etcd for
+//! them per event.
 //!
 //! A watch opened `with_prev_key` makes etcd read each event's previous value with a range of
 //! its own, one after another in the watch's send loop: about 130 µs an event on this machine,

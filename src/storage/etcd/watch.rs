@@ -1,8 +1,14 @@
 //! Watches: one etcd watch per contract watch, turned into [`WatchItem`]s.
 //!
-//! etcd delivers events of the prefix range from `after + 1` on, in revision order, each once,
-//! with the previous value of every key (`prev_kv`); these are passed through. Deletes leave no
-//! value, so their provenance is read from the delete's tombstone at the delete's revision.
+//! etcd delivers events of the prefix range from `after + 1` on, in revision order, each once.
+//! The watch does not ask etcd for previous values (`prev_kv`): etcd would read each one with a
+//! range of its own, one after another in the watch's send loop, for every update and delete of
+//! the whole keyspace the views' feed follows — etcd CPU taken from the writes. The watch fills
+//! them itself ([`Previous`]): from the key's last event this stream handed out, or, for the first
+//! event of a key, with a read at `revision - 1` (concurrent within one response). Deletes leave
+//! no value, so their provenance is read from the delete's tombstone at the delete's revision —
+//! unless the consumer reads no provenance (`Storage::watch_changes`, the views' feed), which
+//! spares etcd that read per delete too.
 //! Periodic progress notifications (`progress_notify`, sent by etcd only once the watcher has
 //! caught up) become [`WatchItem::Progress`].
 //!
@@ -22,6 +28,7 @@ use futures::future::try_join_all;
 
 use super::errors::{self, Kind, RevisionError};
 use super::members::Clients;
+use super::previous::Previous;
 use super::{EtcdStorage, envelope};
 use crate::storage::{
     Event, EventType, Provenance, Result, Revision, StorageError, WatchItem, WatchStream,
@@ -29,7 +36,12 @@ use crate::storage::{
 };
 
 impl EtcdStorage {
-    pub(super) async fn watch_prefix(&self, prefix: &str, after: Revision) -> Result<WatchStream> {
+    pub(super) async fn watch_prefix(
+        &self,
+        prefix: &str,
+        after: Revision,
+        deletes: Deletes,
+    ) -> Result<WatchStream> {
         validate_prefix(prefix)?;
         let after = after.max(0);
         self.check_watchable(after).await?;
@@ -37,12 +49,13 @@ impl EtcdStorage {
         let options = WatchOptions::new()
             .with_range(end)
             .with_start_revision(after + 1)
-            .with_prev_key()
             .with_progress_notify();
         let stream = self.open_watch(start, options).await?;
         let watcher = Watcher {
             storage: self.clone(),
             stream,
+            previous: Previous::default(),
+            deletes,
             pending: VecDeque::new(),
             last: after,
             done: false,
@@ -102,6 +115,11 @@ impl EtcdStorage {
 
     /// An etcd event of the data range as a contract event.
     pub(super) async fn event(&self, etcd_event: &etcd_client::Event) -> Result<Event> {
+        self.event_as(etcd_event, Deletes::WithProvenance).await
+    }
+
+    /// An etcd event as a contract event, a delete's provenance read only if `deletes` says so.
+    async fn event_as(&self, etcd_event: &etcd_client::Event, deletes: Deletes) -> Result<Event> {
         let kv = etcd_event
             .kv()
             .ok_or_else(|| StorageError::Internal("etcd sent an event without a key".to_owned()))?;
@@ -127,7 +145,10 @@ impl EtcdStorage {
             EtcdEventType::Delete => Event {
                 revision,
                 event_type: EventType::Deleted,
-                provenance: self.delete_provenance(&key, revision).await?,
+                provenance: match deletes {
+                    Deletes::WithProvenance => self.delete_provenance(&key, revision).await?,
+                    Deletes::WithoutProvenance => None,
+                },
                 key,
                 object: None,
                 prev_object,
@@ -158,10 +179,21 @@ impl EtcdStorage {
     }
 }
 
+/// Whether a watch reads who made each delete: from the delete's tombstone, one read per delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Deletes {
+    WithProvenance,
+    WithoutProvenance,
+}
+
 /// The state of one watch stream.
 struct Watcher {
     storage: EtcdStorage,
     stream: etcd_client::WatchStream,
+    /// The objects handed out so far, the previous values of later events.
+    previous: Previous,
+    /// Whether deletes carry their provenance.
+    deletes: Deletes,
     /// Items decoded from etcd's last response and not handed out yet.
     pending: VecDeque<Result<WatchItem>>,
     /// The revision through which items were handed out: where a consumer would resume, and the
@@ -220,11 +252,19 @@ impl Watcher {
             }
             return;
         }
-        let storage = &self.storage;
-        match try_join_all(response.events().iter().map(|e| storage.event(e))).await {
+        match self.decode(&response).await {
             Ok(events) => self.pending.extend(events.into_iter().map(|e| Ok(WatchItem::Event(e)))),
             Err(err) => self.fail(err),
         }
+    }
+
+    /// A response's events with their previous values.
+    async fn decode(&mut self, response: &WatchResponse) -> Result<Vec<Event>> {
+        let storage = &self.storage;
+        let decode = response.events().iter().map(|e| storage.event_as(e, self.deletes));
+        let mut events = try_join_all(decode).await?;
+        self.previous.fill(storage, &mut events).await?;
+        Ok(events)
     }
 
     /// Ends the stream with `err` after whatever is already pending.
