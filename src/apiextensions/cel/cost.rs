@@ -132,6 +132,8 @@ impl Sizes for ValueSizes<'_> {
 struct Estimate {
     cost: u64,
     path: Option<Vec<Seg>>,
+    /// The size of a literal string or bytes.
+    size: Option<u64>,
 }
 
 /// Functions whose cost grows with the length of their receiver or argument.
@@ -165,21 +167,25 @@ struct Estimator<'a> {
 
 impl Estimator<'_> {
     fn size_of(&self, estimate: &Estimate) -> u64 {
-        match &estimate.path {
-            Some(path) => self.sizes.size(path),
-            None => MAX_REQUEST_BYTES,
+        match (&estimate.path, estimate.size) {
+            (_, Some(size)) => size,
+            (Some(path), None) => self.sizes.size(path),
+            (None, None) => MAX_REQUEST_BYTES,
         }
     }
 
     fn visit(&mut self, expr: &IdedExpr) -> Estimate {
         match &expr.expr {
-            Expr::Unspecified | Expr::Literal(_) => Estimate { cost: 0, path: None },
+            Expr::Literal(cel::common::ast::LiteralValue::String(text)) => {
+                Estimate { cost: 0, path: None, size: Some(text.inner().len() as u64) }
+            }
+            Expr::Unspecified | Expr::Literal(_) => Estimate { cost: 0, path: None, size: Some(1) },
             Expr::Ident(name) => {
                 let path = match name.as_str() {
                     "self" | "oldSelf" => Some(Vec::new()),
                     other => self.scope.get(other).cloned(),
                 };
-                Estimate { cost: 1, path }
+                Estimate { cost: 1, path, size: None }
             }
             Expr::Select(select) => {
                 let operand = self.visit(&select.operand);
@@ -190,6 +196,7 @@ impl Estimator<'_> {
                 Estimate {
                     cost: operand.cost.saturating_add(1),
                     path: path.filter(|_| !select.test),
+                    size: None,
                 }
             }
             Expr::Call(call) => {
@@ -203,26 +210,41 @@ impl Estimator<'_> {
                         sized = sized.saturating_add(self.size_of(&t));
                     }
                 }
+                let name = call.func_name.as_str();
+                let mut operands = Vec::new();
                 for (i, arg) in call.args.iter().enumerate() {
                     let a = self.visit(arg);
                     cost = cost.saturating_add(a.cost);
-                    let name = call.func_name.as_str();
-                    if (name == "_==_" || name == "_!=_" || name == "_+_") && a.path.is_some() {
-                        sized = sized.saturating_add(self.size_of(&a));
-                    }
                     if name == "_[_]" && i == 0 {
-                        path = a.path.map(|mut p| {
+                        path = a.path.clone().map(|mut p| {
                             p.push(Seg::Items);
                             p
                         });
                     }
+                    // Sizes known from the schema or a literal; intermediate values
+                    // (an accumulator, a call's result) count as small.
+                    let known = match (&a.path, a.size) {
+                        (_, Some(size)) => size,
+                        (Some(path), None) => self.sizes.size(path),
+                        (None, None) => 0,
+                    };
+                    operands.push(known);
                 }
-                Estimate { cost: cost.saturating_add(sized / 10), path }
+                match (name, operands.as_slice()) {
+                    // Equality reads the shorter operand; concatenation both.
+                    ("_==_" | "_!=_", [a, b]) => {
+                        let shorter = if *a == 0 || *b == 0 { (*a).max(*b) } else { (*a).min(*b) };
+                        sized = sized.saturating_add(shorter);
+                    }
+                    ("_+_", [a, b]) => sized = sized.saturating_add(a.saturating_add(*b)),
+                    _ => {}
+                }
+                Estimate { cost: cost.saturating_add(sized / 10), path, size: None }
             }
             Expr::List(list) => {
                 let cost =
                     list.elements.iter().fold(1u64, |c, e| c.saturating_add(self.visit(e).cost));
-                Estimate { cost, path: None }
+                Estimate { cost, path: None, size: None }
             }
             Expr::Map(map) => {
                 let mut cost = 1u64;
@@ -232,7 +254,7 @@ impl Estimator<'_> {
                         cost = cost.saturating_add(self.visit(&e.value).cost);
                     }
                 }
-                Estimate { cost, path: None }
+                Estimate { cost, path: None, size: None }
             }
             Expr::Struct(s) => {
                 let mut cost = 1u64;
@@ -241,7 +263,7 @@ impl Estimator<'_> {
                         cost = cost.saturating_add(self.visit(&f.value).cost);
                     }
                 }
-                Estimate { cost, path: None }
+                Estimate { cost, path: None, size: None }
             }
             Expr::Comprehension(c) => {
                 let range = self.visit(&c.iter_range);
@@ -267,7 +289,7 @@ impl Estimator<'_> {
                     .saturating_add(init)
                     .saturating_add(count.saturating_mul(body.saturating_add(1)))
                     .saturating_add(result);
-                Estimate { cost, path: None }
+                Estimate { cost, path: None, size: None }
             }
         }
     }
