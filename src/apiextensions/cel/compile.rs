@@ -343,9 +343,9 @@ struct Checker<'a> {
 const NAMESPACES: [&str; 5] = ["format", "ip", "optional", "strings", "math"];
 
 impl Checker<'_> {
-    fn problem(&mut self, id: u64, program_offset: Option<(u32, u32)>, message: String) {
-        let _ = id;
-        let start = program_offset.map_or(0, |(s, _)| s as usize);
+    /// Records a problem at byte `start` of the source, in cel-go's form (position, the line,
+    /// a caret under the column).
+    fn problem(&mut self, start: usize, message: String) {
         let line_start =
             self.source[..start.min(self.source.len())].rfind('\n').map_or(0, |i| i + 1);
         let line_no = self.source[..line_start].matches('\n').count() + 1;
@@ -362,7 +362,7 @@ impl Checker<'_> {
 
     /// Visits `expr`; returns the schema of its value when it is known (a path from `self`).
     fn check(&mut self, expr: &IdedExpr, root: Option<&Node>) -> Option<Node> {
-        self.visit(expr, root, None)
+        self.check(expr, root)
     }
 
     fn visit(
@@ -379,9 +379,9 @@ impl Checker<'_> {
                     Some(schema) => schema.clone(),
                     None if NAMESPACES.contains(&other) || other.starts_with('@') => None,
                     None => {
+                        let start = self.offset_of_word(other);
                         self.problem(
-                            expr.id,
-                            None,
+                            start,
                             format!("undeclared reference to '{other}' (in container '')"),
                         );
                         None
@@ -389,7 +389,7 @@ impl Checker<'_> {
                 },
             },
             Expr::Select(select) => {
-                let operand = self.visit(&select.operand, root, None)?;
+                let operand = self.check(&select.operand, root)?;
                 if operand.properties.is_empty() {
                     return match &operand.additional {
                         Some(Additional::Schema(values)) if !select.test => {
@@ -404,16 +404,18 @@ impl Checker<'_> {
                     .find(|(k, _)| escape(k).as_deref() == Some(select.field.as_str()))
                     .map(|(_, v)| v.clone());
                 if found.is_none() {
-                    let offset = self.offset_of(&select.field);
-                    self.problem(expr.id, offset, format!("undefined field '{}'", select.field));
+                    let start = self.offset_of(&format!(".{}", select.field));
+                    self.problem(start, format!("undefined field '{}'", select.field));
                 }
                 if select.test { None } else { found }
             }
             Expr::Call(call) => {
-                let target = call.target.as_ref().and_then(|t| self.visit(t, root, None));
+                if let Some(target) = &call.target {
+                    self.check(target, root);
+                }
                 let mut args = Vec::new();
                 for arg in &call.args {
-                    args.push(self.visit(arg, root, None));
+                    args.push(self.check(arg, root));
                 }
                 if call.func_name == "_[_]" {
                     let list = args.first().cloned().flatten();
@@ -423,20 +425,19 @@ impl Checker<'_> {
                         _ => None,
                     });
                 }
-                let _ = target;
                 None
             }
             Expr::List(list) => {
                 for e in &list.elements {
-                    self.visit(e, root, None);
+                    self.check(e, root);
                 }
                 None
             }
             Expr::Map(map) => {
                 for entry in &map.entries {
                     if let EntryExpr::MapEntry(e) = &entry.expr {
-                        self.visit(&e.key, root, None);
-                        self.visit(&e.value, root, None);
+                        self.check(&e.key, root);
+                        self.check(&e.value, root);
                     }
                 }
                 None
@@ -444,13 +445,13 @@ impl Checker<'_> {
             Expr::Struct(s) => {
                 for entry in &s.entries {
                     if let EntryExpr::StructField(f) = &entry.expr {
-                        self.visit(&f.value, root, None);
+                        self.check(&f.value, root);
                     }
                 }
                 None
             }
             Expr::Comprehension(c) => {
-                let range = self.visit(&c.iter_range, root, None);
+                let range = self.check(&c.iter_range, root);
                 let element = range.and_then(|r| match (&r.items, &r.additional) {
                     (Some(items), _) => Some((**items).clone()),
                     // Iterating a map yields its keys.
@@ -462,10 +463,10 @@ impl Checker<'_> {
                     saved.push((var2.clone(), self.scope.insert(var2.clone(), None)));
                 }
                 saved.push((c.accu_var.clone(), self.scope.insert(c.accu_var.clone(), None)));
-                self.visit(&c.accu_init, root, None);
-                self.visit(&c.loop_cond, root, None);
-                self.visit(&c.loop_step, root, None);
-                self.visit(&c.result, root, None);
+                self.check(&c.accu_init, root);
+                self.check(&c.loop_cond, root);
+                self.check(&c.loop_step, root);
+                self.check(&c.result, root);
                 for (var, previous) in saved.into_iter().rev() {
                     match previous {
                         Some(p) => self.scope.insert(var, p),
@@ -478,9 +479,23 @@ impl Checker<'_> {
         }
     }
 
-    /// Where `.field` is first written in the source (cel-go points at the dot).
-    fn offset_of(&self, field: &str) -> Option<(u32, u32)> {
-        let needle = format!(".{field}");
-        self.source.find(&needle).map(|at| (at as u32, (at + needle.len()) as u32))
+    /// Where `needle` is first written in the source (cel-go points at a selection's dot).
+    fn offset_of(&self, needle: &str) -> usize {
+        self.source.find(needle).unwrap_or(0)
+    }
+
+    /// Where identifier `word` is first written as a whole word.
+    fn offset_of_word(&self, word: &str) -> usize {
+        let bytes = self.source.as_bytes();
+        let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        self.source
+            .match_indices(word)
+            .map(|(at, _)| at)
+            .find(|&at| {
+                let before = at.checked_sub(1).map(|i| bytes[i]);
+                let after = bytes.get(at + word.len()).copied();
+                !before.is_some_and(|b| is_ident(b) || b == b'.') && !after.is_some_and(is_ident)
+            })
+            .unwrap_or(0)
     }
 }
