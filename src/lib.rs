@@ -15,6 +15,8 @@
 //! - [`filters`]: the filter chain before every handler, in kube-apiserver's order (panic
 //!   recovery, request info, metrics, in-flight limits).
 //! - [`server`] and [`options`]: the HTTP server, health endpoints, flags and start-up.
+//! - [`leader`]: leader election among replicas over one etcd (a `coordination.k8s.io/v1`
+//!   Lease, as kube-controller-manager): which replica runs the singleton controllers.
 //! - [`metrics`]: Prometheus metrics under kube-apiserver's names, served at `/metrics`.
 //! - [`authz`]: authorization without I/O — the authorizer contract, RBAC with its decision
 //!   cache, escalation checks, kube's bootstrap policy, its reconciliation and aggregation.
@@ -43,6 +45,7 @@ pub mod authn;
 pub mod authz;
 pub mod filters;
 pub mod history;
+pub mod leader;
 pub mod meta;
 pub mod metrics;
 pub mod options;

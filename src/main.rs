@@ -57,11 +57,13 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let admission = options
         .admission_options()
         .map_err(|err| format!("invalid --admission-control-config-file: {err}"))?;
+    let election = options.leader_election()?;
     let storage = options.open_storage().await?;
     let revision = storage.current_revision().await?;
     tracing::info!(backend = options.backend_name(), revision, "storage open");
 
-    // One signal, many listeners: the HTTP server, every watch stream and the compactor.
+    // One signal, many listeners: the HTTP server, every watch stream, the elector and the
+    // singletons (the compactor among them).
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
@@ -70,8 +72,6 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         time: options.history_retention,
         max_revisions: options.history_max_revisions,
     };
-    let compactor =
-        tokio::spawn(compactor::run(storage.clone(), retention, stopped(stop_rx.clone())));
 
     // Audit backends first: a bad policy or log path stops the start, as in kube-apiserver.
     let auditor = kube_ledger::audit::Auditor::start(&options.audit)?.map(std::sync::Arc::new);
@@ -82,13 +82,14 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let pki = tokio::task::spawn_blocking(move || Pki::load_or_generate(&pki_config)).await??;
     let views = options.view_config();
     let webhooks = options.webhook_config();
-    let server = Server::start_with_config(
-        storage,
+    let server = Server::start_with_election(
+        storage.clone(),
         address,
         stop_rx.clone(),
         views,
         &runtime_config,
         webhooks,
+        election,
     )
     .await?
     .with_inflight_limits(options.inflight_limits())
@@ -125,6 +126,12 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     };
     // kube-controller-manager's csrsigning controller signs with the generated CA.
     let server = server.with_csr_signer(Arc::new(pki.ca));
+    // Compaction is a singleton too: one replica compacts the shared log.
+    let compactor =
+        server.leadership().spawn_singleton("compactor", stop_rx.clone(), move |stop| {
+            tokio::spawn(compactor::run(storage.clone(), retention, stopped(stop)));
+            async { Ok(()) }
+        });
     tracing::info!(%url, ?open_files, "serving the Kubernetes API");
     println!("export KUBECONFIG={}", kubeconfig.display());
 

@@ -16,6 +16,7 @@ use crate::audit::AuditOptions;
 use crate::authn::AuthnConfig;
 use crate::authz::{AuthorizationConfig, AuthorizationMode};
 use crate::filters::InflightLimits;
+use crate::leader::LeaderElectionConfig;
 use crate::pki::{Pki, PkiConfig};
 use crate::registry::builtin;
 use crate::registry::runtime_config::{RuntimeConfig, RuntimeConfigError};
@@ -212,6 +213,36 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub root_ca_file: Option<PathBuf>,
 
+    /// Run the singleton controllers (namespace, quota, service accounts, CRD status, CSR
+    /// signing, ClusterRole aggregation, compaction) only while this replica holds the leader
+    /// election Lease, as kube-controller-manager does. Default: true on etcd (several replicas
+    /// may share it), false on the embedded store (one process).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    pub leader_elect: Option<bool>,
+
+    /// How long other replicas wait, from when they last saw the Lease change, before taking it
+    /// from a leader that stopped renewing.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+
+    /// How long the leader keeps trying to renew before it steps down and stops its
+    /// singletons; shorter than the lease duration.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+
+    /// How long candidates wait between attempts to acquire, and the leader between renewals.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub leader_elect_retry_period: Duration,
+
+    /// The name of the Lease the replicas compete for.
+    #[arg(long, default_value = crate::leader::DEFAULT_LEASE)]
+    pub leader_elect_resource_name: String,
+
+    /// The namespace of that Lease.
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+
     #[command(flatten)]
     pub audit: AuditOptions,
 }
@@ -402,6 +433,23 @@ impl Options {
     pub fn backend_name(&self) -> &'static str {
         if self.etcd_servers.is_empty() { "embedded" } else { "etcd" }
     }
+
+    /// The leader election this replica joins (`--leader-elect-*`), or `None` when the
+    /// singletons simply run; checked as client-go checks it.
+    pub fn leader_election(
+        &self,
+    ) -> std::result::Result<Option<LeaderElectionConfig>, crate::leader::ConfigError> {
+        if !self.leader_elect.unwrap_or(!self.etcd_servers.is_empty()) {
+            return Ok(None);
+        }
+        let mut config = LeaderElectionConfig::new(&self.leader_elect_resource_name);
+        config.namespace = self.leader_elect_resource_namespace.clone();
+        config.lease_duration = self.leader_elect_lease_duration;
+        config.renew_deadline = self.leader_elect_renew_deadline;
+        config.retry_period = self.leader_elect_retry_period;
+        config.validate()?;
+        Ok(Some(config))
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +463,40 @@ mod tests {
 
     fn enabled(config: &RuntimeConfig, group: &str, version: &str, plural: &str) -> bool {
         config.enabled(&GroupVersion::new(group, version), plural)
+    }
+
+    #[test]
+    fn leader_election_is_on_by_default_on_etcd_only() {
+        let etcd = "--etcd-servers=http://127.0.0.1:2379";
+        let elected = options(&[etcd]).unwrap().leader_election().unwrap().unwrap();
+        assert_eq!(elected.name, "kube-ledger-controllers");
+        assert_eq!(elected.namespace, "kube-system");
+        assert_eq!(elected.lease_duration, Duration::from_secs(15));
+        assert_eq!(elected.renew_deadline, Duration::from_secs(10));
+        assert_eq!(elected.retry_period, Duration::from_secs(2));
+        assert_eq!(options(&[]).unwrap().leader_election().unwrap(), None);
+        let off = options(&[etcd, "--leader-elect=false"]).unwrap();
+        assert_eq!(off.leader_election().unwrap(), None);
+        let on = options(&["--leader-elect"]).unwrap();
+        assert!(on.leader_election().unwrap().is_some(), "a bare flag means true");
+    }
+
+    #[test]
+    fn leader_election_flags_are_kubes_and_checked() {
+        let args = [
+            "--leader-elect=true",
+            "--leader-elect-lease-duration=30s",
+            "--leader-elect-renew-deadline=20s",
+            "--leader-elect-retry-period=5s",
+            "--leader-elect-resource-name=mine",
+            "--leader-elect-resource-namespace=elsewhere",
+        ];
+        let config = options(&args).unwrap().leader_election().unwrap().unwrap();
+        assert_eq!((config.name.as_str(), config.namespace.as_str()), ("mine", "elsewhere"));
+        assert_eq!(config.lease_duration, Duration::from_secs(30));
+        let too_long = ["--leader-elect", "--leader-elect-renew-deadline=15s"];
+        let err = options(&too_long).unwrap().leader_election().unwrap_err();
+        assert_eq!(err, crate::leader::ConfigError::LeaseNotLongerThanDeadline);
     }
 
     #[test]

@@ -11,6 +11,11 @@
 //! - a CRD being deleted (the delete added the cleanup finalizer) has every object deleted, in
 //!   a task of its own, then loses the finalizer, and the store completes its deletion; the
 //!   `DELETED` event unregisters its resources.
+//!
+//! Serving is per replica: every replica registers every stored CRD's routes. Writing is the
+//! leader's ([`crate::leader`]): only the replica holding the controllers' lease writes CRD
+//! status and runs the cleanups; when it begins leading it reconciles every CRD again, and a
+//! cleanup stops (the finalizer stays) when it stops leading, for the next leader to resume.
 
 use super::webhook::WebhookConfig;
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +30,7 @@ use super::crd::{self, CLEANUP_FINALIZER};
 use super::custom;
 use super::definition::{Definition, Names, Spec};
 use super::names;
+use crate::leader::Leadership;
 use crate::meta::status::{ApiError, Reason};
 use crate::patch::PatchType;
 use crate::registry::store::{DeleteOptions, ListParams, Store, WatchEvent, WatchParams};
@@ -54,19 +60,23 @@ pub struct Controller {
     cleaning: Arc<Mutex<BTreeSet<String>>>,
     /// Settings of conversion webhooks (`--conversion-webhook-timeout`).
     webhooks: WebhookConfig,
+    /// Whether this replica writes (status, cleanups) or only serves.
+    leadership: Leadership,
 }
 
-/// Serves every stored CRD, then follows CRD changes in a task until `shutdown` flips.
+/// Serves every stored CRD, then follows CRD changes in a task until `shutdown` flips; writes
+/// their status and finalizes them while `leadership` leads.
 pub async fn start(
     store: Store,
     shutdown: signal::Receiver<bool>,
     webhooks: WebhookConfig,
+    leadership: Leadership,
 ) -> Result<(), ApiError> {
     let Some(crds) = store.registry.get(crd::GROUP, crd::VERSION, crd::PLURAL) else {
         return Ok(());
     };
-    let controller =
-        Controller { store, crds, served: Arc::default(), cleaning: Arc::default(), webhooks };
+    let (served, cleaning) = (Arc::default(), Arc::default());
+    let controller = Controller { store, crds, served, cleaning, webhooks, leadership };
     let revision = controller.sync_all().await?;
     tokio::spawn(controller.run(revision, shutdown));
     Ok(())
@@ -89,6 +99,8 @@ impl Controller {
     }
 
     async fn run(self, mut revision: i64, mut shutdown: signal::Receiver<bool>) {
+        let mut leading = self.leadership.subscribe();
+        leading.borrow_and_update();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -112,7 +124,15 @@ impl Controller {
             loop {
                 let event = tokio::select! {
                     _ = shutdown.wait_for(|stop| *stop) => return,
-                    event = events.next() => event,
+                    event = events.next() => Some(event),
+                    Ok(()) = leading.changed() => None,
+                };
+                let Some(event) = event else {
+                    if *leading.borrow_and_update() {
+                        // Newly leading: write what the former leader may have left.
+                        revision = revision.max(self.resync(&mut shutdown).await);
+                    }
+                    continue;
                 };
                 let Some(event) = event else { break };
                 if let Some(at) = event.revision() {
@@ -180,7 +200,9 @@ impl Controller {
             }
         };
         if definition.metadata.deletion_timestamp.is_some() {
-            self.begin_cleanup(crd, &definition).await;
+            if self.leadership.is_leading() {
+                self.begin_cleanup(crd, &definition).await;
+            }
             return;
         }
         let others = match self.store.list(&self.crds, None, &ListParams::default()).await {
@@ -244,7 +266,7 @@ impl Controller {
 
     /// Writes `status` through `/status` if it differs; a lost race is left to the next event.
     async fn write_status(&self, crd: &Value, status: Value) {
-        if crd.get("status") == Some(&status) {
+        if crd.get("status") == Some(&status) || !self.leadership.is_leading() {
             return;
         }
         let mut body = crd.clone();
@@ -297,6 +319,9 @@ impl Controller {
             let op = Operation::internal(CONTROLLER, Verb::Delete, &resource);
             let mut pause = Duration::from_millis(50);
             loop {
+                if !self.leadership.is_leading() {
+                    return Ok(()); // the next leader resumes it
+                }
                 let list = self.store.list(&resource, None, &ListParams::default()).await?;
                 if list.items.is_empty() {
                     break;
@@ -314,6 +339,9 @@ impl Controller {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
+        }
+        if !self.leadership.is_leading() {
+            return Ok(());
         }
         self.remove_finalizer(&definition.metadata.name).await
     }

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json, to_value};
 
 use crate::storage::{Event, EventType, Object, Provenance};
 
@@ -34,46 +35,87 @@ pub fn stored_object(event: &Event) -> Option<&Object> {
     }
 }
 
-/// The who-did-what members of an item, in the API's order, empty ones omitted. Events written
-/// by something other than kube-ledger have none.
-pub fn provenance_fields(provenance: Option<&Provenance>, into: &mut Map<String, Value>) {
-    let Some(who) = provenance else { return };
-    into.insert("time".into(), micro_time(who.timestamp_micros).into());
-    let mut user = Map::new();
-    user.insert("username".into(), who.user.clone().into());
-    if !who.uid.is_empty() {
-        user.insert("uid".into(), who.uid.clone().into());
-    }
-    if !who.groups.is_empty() {
-        user.insert("groups".into(), who.groups.clone().into());
-    }
-    into.insert("user".into(), Value::Object(user));
-    let mut text = |name: &str, value: &str| {
-        if !value.is_empty() {
-            into.insert(name.into(), value.into());
+/// The who-did-what members of an item, in the API's order, empty ones omitted, borrowed from
+/// the event's provenance: what every item with provenance serializes.
+#[derive(Debug, Serialize)]
+pub struct Who<'a> {
+    time: String,
+    user: User<'a>,
+    #[serde(rename = "userAgent", skip_serializing_if = "str::is_empty")]
+    user_agent: &'a str,
+    #[serde(rename = "sourceIP", skip_serializing_if = "str::is_empty")]
+    source_ip: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    verb: &'a str,
+    #[serde(rename = "auditID", skip_serializing_if = "str::is_empty")]
+    audit_id: &'a str,
+    #[serde(rename = "fieldManager", skip_serializing_if = "str::is_empty")]
+    field_manager: &'a str,
+    #[serde(rename = "restoredFrom", skip_serializing_if = "Option::is_none")]
+    restored_from: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct User<'a> {
+    username: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    uid: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    groups: &'a [String],
+}
+
+impl<'a> Who<'a> {
+    pub fn of(who: &'a Provenance) -> Who<'a> {
+        Who {
+            time: micro_time(who.timestamp_micros),
+            user: User { username: &who.user, uid: &who.uid, groups: &who.groups },
+            user_agent: &who.user_agent,
+            source_ip: &who.source_ip,
+            verb: who.verb.as_str(),
+            audit_id: &who.audit_id,
+            field_manager: &who.field_manager,
+            restored_from: who.restored_from.map(|revision| revision.to_string()),
         }
-    };
-    text("userAgent", &who.user_agent);
-    text("sourceIP", &who.source_ip);
-    text("verb", who.verb.as_str());
-    text("auditID", &who.audit_id);
-    text("fieldManager", &who.field_manager);
-    if let Some(revision) = who.restored_from {
-        into.insert("restoredFrom".into(), revision.to_string().into());
+    }
+}
+
+/// [`Who`]'s members inserted into `into`. Events written by something other than kube-ledger
+/// have none.
+pub fn provenance_fields(provenance: Option<&Provenance>, into: &mut Map<String, Value>) {
+    if let Some(Value::Object(who)) = provenance.map(Who::of).and_then(|w| to_value(w).ok()) {
+        into.extend(who);
+    }
+}
+
+/// A `Revision` item but for its `object`, borrowed from the event: `revision`, `type` and the
+/// provenance. Its encoding ends where the object would follow.
+#[derive(Debug, Serialize)]
+pub struct ItemHead<'a> {
+    revision: String,
+    #[serde(rename = "type")]
+    event_type: &'static str,
+    #[serde(flatten)]
+    who: Option<Who<'a>>,
+}
+
+impl<'a> ItemHead<'a> {
+    pub fn of(event: &'a Event) -> ItemHead<'a> {
+        ItemHead {
+            revision: event.revision.to_string(),
+            event_type: event_type(event.event_type),
+            who: event.provenance.as_ref().map(Who::of),
+        }
     }
 }
 
 /// A `Revision` item: the event's revision, type and provenance, and `object` (the
 /// [`stored_object`] in the served version) when there is one.
 pub fn revision_item(event: &Event, object: Option<Value>) -> Value {
-    let mut item = Map::new();
-    item.insert("revision".into(), event.revision.to_string().into());
-    item.insert("type".into(), event_type(event.event_type).into());
-    provenance_fields(event.provenance.as_ref(), &mut item);
-    if let Some(object) = object {
+    let mut item = to_value(ItemHead::of(event)).unwrap_or_else(|_| Value::Object(Map::new()));
+    if let (Value::Object(item), Some(object)) = (&mut item, object) {
         item.insert("object".into(), object);
     }
-    Value::Object(item)
+    item
 }
 
 /// A whole `Revision` object (`GET …/history/{revision}`): the item with its kind.

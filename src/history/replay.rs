@@ -16,7 +16,9 @@ use futures::{Stream, StreamExt};
 use serde_json::{Map, Value};
 
 use super::position::{Bounds, from_storage};
-use super::record::{revision_item, stored_object};
+use serde::Serialize;
+
+use super::record::{ItemHead, revision_item, stored_object};
 use super::scope::{Located, Resolver};
 use crate::audit::FIELD_MANAGER_ANNOTATION;
 use crate::audit::types::{Event as AuditEvent, Level, ObjectRef, ResponseStatus, Stage, UserInfo};
@@ -135,50 +137,161 @@ impl Replay {
             if self.namespace.as_ref().is_some_and(|ns| *ns != located.namespace) {
                 continue;
             }
-            let line = self.line(&event, &located).await?;
-            serde_json::to_writer(&mut chunk, &line).map_err(|err| {
-                ApiError::internal(format!("a replay line could not be written: {err}"))
-            })?;
+            self.write_line(&mut chunk, &event, &located).await?;
             chunk.push(b'\n');
         }
         Ok((!chunk.is_empty()).then(|| Bytes::from(chunk)))
     }
 
-    async fn line(&self, event: &Event, located: &Located) -> Result<Value, ApiError> {
+    /// One line for `event`: the item (or audit event) without its object, encoded, and the
+    /// object's served JSON ([`Store::to_served_json`], which copies a stored object as it is
+    /// when it is served in its storage version) put in its place: what encoding the whole
+    /// line would give, without decoding the object.
+    async fn write_line(
+        &self,
+        chunk: &mut Vec<u8>,
+        event: &Event,
+        located: &Located,
+    ) -> Result<(), ApiError> {
         let object = match stored_object(event) {
-            Some(stored) => Some(self.store.to_served(&located.resource, stored).await?),
+            Some(stored) => Some(self.store.to_served_json(&located.resource, stored).await?),
             None => None,
         };
-        Ok(match self.format {
-            Format::Json => json_line(event, located, object),
-            Format::Audit => serde_json::to_value(crate::audit::types::TypedEvent::new(
-                &audit_event(event, located, object),
-            ))
-            .map_err(|err| ApiError::internal(format!("an audit event: {err}")))?,
-        })
+        let encoded = |err: serde_json::Error| {
+            ApiError::internal(format!("a replay line could not be written: {err}"))
+        };
+        let start = chunk.len();
+        match self.format {
+            Format::Json => {
+                let head = LineHead { about: About::of(located), item: ItemHead::of(event) };
+                serde_json::to_writer(&mut *chunk, &head).map_err(encoded)?;
+                if let Some(object) = object {
+                    // The item ends with its object: `…}` becomes `…,"object":{…}}`.
+                    chunk.pop();
+                    chunk.extend_from_slice(b",\"object\":");
+                    chunk.extend_from_slice(&object);
+                    chunk.push(b'}');
+                }
+            }
+            Format::Audit => {
+                let audit = audit_event_of(event, located, object.as_deref())?;
+                serde_json::to_writer(&mut *chunk, &crate::audit::types::TypedEvent::new(&audit))
+                    .map_err(encoded)?;
+                if let Some(object) = object {
+                    splice_response_object(chunk, start, &object)?;
+                }
+            }
+        }
+        Ok(())
     }
+}
+
+/// The audit event of `event` without its response object (put in by
+/// [`splice_response_object`]), with the object's uid taken from its served JSON.
+fn audit_event_of(
+    event: &Event,
+    located: &Located,
+    object: Option<&[u8]>,
+) -> Result<AuditEvent, ApiError> {
+    let mut audit = audit_event(event, located, None);
+    if let (Some(object), Some(object_ref)) = (object, audit.object_ref.as_mut()) {
+        #[derive(serde::Deserialize)]
+        struct Uid<'a> {
+            #[serde(borrow, default)]
+            metadata: Option<UidOnly<'a>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct UidOnly<'a> {
+            #[serde(borrow, default)]
+            uid: Option<std::borrow::Cow<'a, str>>,
+        }
+        let read: Uid<'_> = serde_json::from_slice(object).map_err(|err| {
+            ApiError::internal(format!("a served object could not be read back: {err}"))
+        })?;
+        object_ref.uid = read.metadata.and_then(|m| m.uid).unwrap_or_default().into_owned();
+    }
+    Ok(audit)
+}
+
+/// Puts `"responseObject":{…}` into the audit event encoded at `chunk[start..]`, where the
+/// event's fields have it: just before `requestReceivedTimestamp` (no request object precedes
+/// it in a replay). A string value cannot hide the marker: its quotes are escaped.
+fn splice_response_object(
+    chunk: &mut Vec<u8>,
+    start: usize,
+    object: &[u8],
+) -> Result<(), ApiError> {
+    const NEXT: &[u8] = b"\"requestReceivedTimestamp\":";
+    let at = chunk[start..]
+        .windows(NEXT.len())
+        .position(|window| window == NEXT)
+        .map(|at| start + at)
+        .ok_or_else(|| ApiError::internal("an audit event without its timestamp"))?;
+    let mut member = Vec::with_capacity(object.len() + 20);
+    member.extend_from_slice(b"\"responseObject\":");
+    member.extend_from_slice(object);
+    member.push(b',');
+    chunk.splice(at..at, member);
+    Ok(())
+}
+
+/// What a cross-object item is about: `resource`, `namespace` (when namespaced) and `name`, the
+/// members every such item starts with.
+#[derive(Debug, Serialize)]
+pub struct About<'a> {
+    resource: ResourceRef<'a>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    namespace: &'a str,
+    name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct ResourceRef<'a> {
+    group: &'a str,
+    version: &'a str,
+    resource: &'a str,
+}
+
+impl<'a> About<'a> {
+    pub fn of(located: &'a Located) -> About<'a> {
+        let resource = &located.resource;
+        About {
+            resource: ResourceRef {
+                group: &resource.gv.group,
+                version: &resource.gv.version,
+                resource: &resource.plural,
+            },
+            namespace: &located.namespace,
+            name: &located.name,
+        }
+    }
+}
+
+/// A `format=json` line but for its object: [`About`], then the [`ItemHead`].
+#[derive(Debug, Serialize)]
+struct LineHead<'a> {
+    #[serde(flatten)]
+    about: About<'a>,
+    #[serde(flatten)]
+    item: ItemHead<'a>,
 }
 
 /// A `format=json` line: `resource`, `namespace` (when namespaced), `name`, then the `Revision`
 /// item.
 pub fn json_line(event: &Event, located: &Located, object: Option<Value>) -> Value {
-    let mut line = about(located);
-    if let Value::Object(item) = revision_item(event, object) {
+    let mut line = Value::Object(about(located));
+    if let (Value::Object(line), Value::Object(item)) = (&mut line, revision_item(event, object)) {
         line.extend(item);
     }
-    Value::Object(line)
+    line
 }
 
-/// `resource`, `namespace` (when namespaced) and `name`, the members every cross-object item
-/// starts with.
+/// [`About`] as a map, for items that add members of their own.
 pub fn about(located: &Located) -> Map<String, Value> {
-    let mut line = Map::new();
-    line.insert("resource".into(), located.resource_ref());
-    if !located.namespace.is_empty() {
-        line.insert("namespace".into(), located.namespace.clone().into());
+    match serde_json::to_value(About::of(located)) {
+        Ok(Value::Object(about)) => about,
+        _ => Map::new(),
     }
-    line.insert("name".into(), located.name.clone().into());
-    line
 }
 
 /// A `format=audit` line: the write as kube-apiserver's audit log would have recorded it at
@@ -359,6 +472,38 @@ mod tests {
         assert_eq!(created.request_uri, "/api/v1/nodes");
         assert_eq!(created.response_status.unwrap().code, 201);
         assert_eq!(created.object_ref.unwrap().namespace, "");
+    }
+
+    #[test]
+    fn lines_with_their_object_spliced_in_are_the_encoded_lines() {
+        let object = json!({"kind": "Deployment", "apiVersion": "apps/v1",
+            "metadata": {"name": "web", "uid": "d-1", "resourceVersion": "9"},
+            "spec": {"note": "\"requestReceivedTimestamp\":"}});
+        let bytes = serde_json::to_vec(&object).unwrap();
+        let (event, at) =
+            (event(9, EventType::Updated, Verb::Patch), located("/deployments/ns/web"));
+
+        let whole = serde_json::to_vec(&crate::audit::types::TypedEvent::new(&audit_event(
+            &event,
+            &at,
+            Some(object.clone()),
+        )))
+        .unwrap();
+        let audit = audit_event_of(&event, &at, Some(&bytes)).unwrap();
+        let mut chunk = b"{\"previous\":\"line\"}\n".to_vec();
+        let start = chunk.len();
+        serde_json::to_writer(&mut chunk, &crate::audit::types::TypedEvent::new(&audit)).unwrap();
+        splice_response_object(&mut chunk, start, &bytes).unwrap();
+        assert_eq!(String::from_utf8_lossy(&chunk[start..]), String::from_utf8_lossy(&whole));
+
+        let whole = serde_json::to_vec(&json_line(&event, &at, Some(object))).unwrap();
+        let head = LineHead { about: About::of(&at), item: ItemHead::of(&event) };
+        let mut line = serde_json::to_vec(&head).unwrap();
+        line.pop();
+        line.extend_from_slice(b",\"object\":");
+        line.extend_from_slice(&bytes);
+        line.push(b'}');
+        assert_eq!(String::from_utf8_lossy(&line), String::from_utf8_lossy(&whole));
     }
 
     #[test]

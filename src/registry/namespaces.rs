@@ -3,28 +3,32 @@
 //! [`Lister`], through which the NamespaceLifecycle admission plugin
 //! (`crate::admission::namespace_lifecycle`) reads namespaces.
 //!
-//! Flow: `DELETE /api/v1/namespaces/x` marks the namespace `Terminating` (the store's delete) and
-//! starts [`finalize_in_background`]; it deletes every namespaced object in `x` — objects with
+//! Flow: `DELETE /api/v1/namespaces/x` marks the namespace `Terminating` (the store's delete);
+//! the namespace controller ([`start_controller`], on the replica holding the controllers' lease)
+//! sees it on the namespaces' watch and deletes every namespaced object in `x` — objects with
 //! finalizers stay until their controllers remove them — and, once nothing is left, finalizes
 //! the namespace (its spec finalizers removed, as kube's `/finalize`), which deletes it unless
 //! a metadata finalizer still holds it. Every one of these writes goes through the store, as
 //! `system:serviceaccount:kube-system:namespace-controller`: admitted and recorded like any
-//! other. Terminating namespaces found at start-up (the server stopped half-way) are resumed by
-//! [`resume_terminating`].
+//! other. Terminating namespaces found when the controller starts (a server stopped half-way, or
+//! a leader that lost its lease) are resumed from the list it starts with.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 use super::operation::APISERVER;
 use super::store::{DeleteOptions, ListParams, Operation, Store, decode};
 use super::{Registry, Resource};
 use crate::admission::namespace_lifecycle::{Namespaces, Phase};
+use crate::meta::fields::FieldSelector;
 use crate::meta::status::{ApiError, Reason};
 use crate::patch::PatchType;
+use crate::registry::namespace_objects::{Follow, Next};
 use crate::registry::object;
 use crate::registry::views::Views;
 use crate::storage::{Storage, Verb};
@@ -105,36 +109,117 @@ pub async fn ensure_built_in(store: &Store) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Resumes the cleanup of namespaces that were terminating when the server stopped.
-pub async fn resume_terminating(store: &Store) -> Result<(), ApiError> {
+/// kube-controller-manager's namespace controller, run while this replica leads (a
+/// singleton, `crate::leader`): lists the namespaces and resumes the cleanup of every
+/// terminating one (a stopped server's or a former leader's), then follows the namespaces'
+/// watch in a task and empties and finalizes each namespace that begins terminating, until
+/// `stop` flips. Cleanups stop with it; the next leader resumes them from the log.
+pub async fn start_controller(store: Store, stop: watch::Receiver<bool>) -> Result<(), ApiError> {
     let Some(namespaces) = store.registry.get("", "v1", "namespaces") else { return Ok(()) };
-    let list = store.list(&namespaces, None, &ListParams::default()).await?;
-    for ns in list.items {
-        if object::deletion_timestamp(&ns).is_some() {
-            finalize_in_background(store.clone(), object::name(&ns).unwrap_or_default().to_owned());
-        }
-    }
+    let controller = Controller { store, cleaning: Arc::default(), stop };
+    let revision = controller.resume().await?;
+    tokio::spawn(controller.follow(namespaces, revision));
     Ok(())
 }
 
-/// Empties and removes a terminating namespace, in a task of its own.
-pub fn finalize_in_background(store: Store, namespace: String) {
-    tokio::spawn(async move {
-        if let Err(err) = finalize(&store, &namespace).await {
-            tracing::warn!(%namespace, %err, "namespace cleanup failed");
-        }
-    });
+/// The namespace controller's state, shared with its cleanup tasks.
+#[derive(Debug, Clone)]
+struct Controller {
+    store: Store,
+    /// Namespaces being emptied, so one cleanup runs per namespace. A std lock, never held
+    /// across an await.
+    cleaning: Arc<Mutex<BTreeSet<String>>>,
+    /// Flips when this replica stops leading or shuts down.
+    stop: watch::Receiver<bool>,
 }
 
-async fn finalize(store: &Store, namespace: &str) -> Result<(), ApiError> {
+impl Controller {
+    /// Starts the cleanup of every terminating namespace; returns the list's revision.
+    async fn resume(&self) -> Result<i64, ApiError> {
+        let Some(namespaces) = self.store.registry.get("", "v1", "namespaces") else {
+            return Ok(0);
+        };
+        let list = self.store.list(&namespaces, None, &ListParams::default()).await?;
+        for ns in &list.items {
+            self.observe(ns);
+        }
+        Ok(list.resource_version)
+    }
+
+    /// Starts a cleanup of `ns` if it is terminating and none runs yet.
+    fn observe(&self, ns: &Value) {
+        if object::deletion_timestamp(ns).is_none() {
+            return;
+        }
+        let name = object::name(ns).unwrap_or_default().to_owned();
+        if !self.cleaning.lock().unwrap_or_else(PoisonError::into_inner).insert(name.clone()) {
+            return;
+        }
+        let controller = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = finalize(&controller.store, &name, controller.stop.clone()).await {
+                tracing::warn!(namespace = %name, %err, "namespace cleanup failed");
+            }
+            controller.cleaning.lock().unwrap_or_else(PoisonError::into_inner).remove(&name);
+        });
+    }
+
+    async fn follow(self, namespaces: Arc<Resource>, revision: i64) {
+        let mut watch = Follow::new(namespaces, FieldSelector::everything());
+        watch.restart_at(revision);
+        let mut stop = self.stop.clone();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let next = tokio::select! {
+                _ = stop.wait_for(|stop| *stop) => return,
+                next = watch.next(&self.store) => next,
+            };
+            match next {
+                Next::Changed(ns) => self.observe(&ns),
+                Next::Deleted(_) => {}
+                Next::Relist => match self.resume().await {
+                    Ok(revision) => {
+                        watch.restart_at(revision);
+                        pause = Duration::from_millis(100);
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "listing namespaces failed");
+                        tokio::select! {
+                            _ = stop.wait_for(|stop| *stop) => return,
+                            _ = tokio::time::sleep(pause) => {}
+                        }
+                        pause = (pause * 2).min(Duration::from_secs(5));
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Empties `namespace`, then removes it; gives up (leaving the rest to the next leader) when
+/// `stop` flips.
+async fn finalize(
+    store: &Store,
+    namespace: &str,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), ApiError> {
     let mut pause = Duration::from_millis(100);
     loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
         if delete_contents(store, namespace).await? == 0 {
             break;
         }
         // Objects held by finalizers wait for their controllers; look again later.
-        tokio::time::sleep(pause).await;
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return Ok(()),
+            _ = tokio::time::sleep(pause) => {}
+        }
         pause = (pause * 2).min(Duration::from_secs(5));
+    }
+    if *stop.borrow() {
+        return Ok(());
     }
     remove_namespace(store, namespace).await
 }

@@ -88,6 +88,30 @@ pub fn set_resource_version(object: &mut Value, revision: Revision) {
     }
 }
 
+/// Where [`set_resource_version`] puts `resourceVersion` among metadata members named `names`
+/// (none of them `resourceVersion`), without building the map: the members in their new order,
+/// each the index of a name, `None` for `resourceVersion`.
+pub fn order_with_resource_version(names: &[&str]) -> Vec<Option<usize>> {
+    const RESOURCE_VERSION: &str = "resourceVersion";
+    if names.windows(2).all(|pair| pair[0] < pair[1]) {
+        let at = names.partition_point(|name| *name < RESOURCE_VERSION);
+        let mut order: Vec<Option<usize>> = (0..names.len()).map(Some).collect();
+        order.insert(at, None);
+        return order;
+    }
+    let name_of = |slot: &Option<usize>| slot.map_or(RESOURCE_VERSION, |n| names[n]);
+    let appended: Vec<Option<usize>> = (0..names.len()).map(Some).chain([None]).collect();
+    let known: Vec<Option<usize>> = OBJECT_META_ORDER
+        .iter()
+        .filter_map(|field| appended.iter().find(|slot| name_of(slot) == *field).copied())
+        .collect();
+    if known.iter().zip(&appended).all(|(want, have)| want == have) {
+        return appended;
+    }
+    let rest = appended.iter().filter(|slot| !OBJECT_META_ORDER.contains(&name_of(slot)));
+    known.iter().chain(rest).copied().collect()
+}
+
 /// How kube-apiserver orders an object's fields when it writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldOrder {

@@ -108,6 +108,13 @@ pub trait Conversion: Send + Sync + fmt::Debug {
         false
     }
 
+    /// `Some((apiVersion, kind))` when converting a stored object to the served version only
+    /// (re)stamps these two: an object stored with them already is served as stored, and its
+    /// bytes can be served without decoding them ([`crate::registry::store::Store::to_served_json`]).
+    fn stamps_only(&self) -> Option<(&str, &str)> {
+        None
+    }
+
     /// A stored object that many readers share (a watch event) → the served version. `key`
     /// and `mod_revision` name its content, so a conversion that leaves the process may convert
     /// it once for all of them. Defaults to [`Conversion::to_served_version`].
@@ -174,6 +181,10 @@ impl Conversion for SameVersion {
 
     fn to_served_version(&self, object: Value) -> Converted<'_, Value> {
         Converted::Ready(Ok(stamp(object, &self.api_version, &self.kind)))
+    }
+
+    fn stamps_only(&self) -> Option<(&str, &str)> {
+        Some((&self.api_version, &self.kind))
     }
 }
 

@@ -3,11 +3,13 @@
 //! need to reach it ([`kubeconfig`]).
 //!
 //! Start-up order ([`Server::start`]): register built-in resources over the open storage →
-//! create the built-in namespaces → resume namespace cleanups → give every namespace its
-//! `default` ServiceAccount (and keep doing so) → serve the stored CRDs (and follow them);
+//! create the built-in namespaces (every replica; idempotent) → join the leader election
+//! ([`crate::leader`], with `--leader-elect`) → the singletons, while this replica leads: the
+//! namespace controller (resuming cleanups), the quota controller, the `default` ServiceAccount
+//! of every namespace → serve the stored CRDs (and follow them; every replica);
 //! [`Server::with_root_ca`] publishes `kube-root-ca.crt` likewise. Only then does the caller bind
 //! and serve, so `/readyz` can only answer once storage is open and the namespaces exist. It
-//! fails again as soon as shutdown begins.
+//! fails again as soon as shutdown begins, and while storage cannot be reached.
 //!
 //! Serving ([`Server::serve_with`]): the accept loop admits each connection into the table of
 //! open connections (at the cap, closing the one that has waited longest for a request), runs
@@ -17,6 +19,7 @@
 mod accept;
 pub mod admission;
 pub mod connections;
+mod health;
 mod kubeconfig;
 pub mod limits;
 mod routes;
@@ -28,6 +31,7 @@ use std::sync::Arc;
 use ::watch::ViewConfig;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 pub use self::accept::{TLS_HANDSHAKE_TIMEOUT, Transport};
 pub use self::admission::AdmissionOptions;
@@ -39,6 +43,7 @@ use crate::audit::Auditor;
 use crate::authn::{Authentication, Authenticator};
 use crate::authz::{AuthorizationConfig, InMemoryRules, RuleResolver, RuleSource};
 use crate::filters::{InflightLimits, Security};
+use crate::leader::{LeaderElectionConfig, Leadership};
 use crate::metrics::Exporter;
 use crate::metrics::storage::Instrumented;
 use crate::registry::namespace_objects::{self, root_ca, service_accounts};
@@ -70,6 +75,10 @@ pub struct Server {
     admission: AdmissionOptions,
     /// SelfSubjectRulesReview's resolvers for the authorization modes (`with_authorization`).
     rules: RulesResolver,
+    /// Whether this replica runs the singleton controllers (always, without leader election).
+    leadership: Leadership,
+    /// The elector's task, awaited after serving: it releases the lease at shutdown.
+    elector: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -98,7 +107,7 @@ impl Server {
 
     /// [`Server::start_with_views`] serving only the built-in resources `runtime_config`
     /// (`--runtime-config`) enables, calling CRD conversion webhooks with `webhooks`
-    /// (`--conversion-webhook-timeout`).
+    /// (`--conversion-webhook-timeout`), running the singleton controllers itself.
     pub async fn start_with_config(
         storage: Arc<dyn Storage>,
         server_address: SocketAddr,
@@ -106,6 +115,22 @@ impl Server {
         views: ViewConfig,
         runtime_config: &RuntimeConfig,
         webhooks: WebhookConfig,
+    ) -> Result<Server, crate::api::status::ApiError> {
+        let (config, address) = (runtime_config, server_address);
+        Self::start_with_election(storage, address, shutdown, views, config, webhooks, None).await
+    }
+
+    /// [`Server::start_with_config`] as one of several replicas when `election` is given
+    /// (`--leader-elect`): the singleton controllers run only while this replica holds the
+    /// election's Lease (see [`crate::leader`]).
+    pub async fn start_with_election(
+        storage: Arc<dyn Storage>,
+        server_address: SocketAddr,
+        shutdown: watch::Receiver<bool>,
+        views: ViewConfig,
+        runtime_config: &RuntimeConfig,
+        webhooks: WebhookConfig,
+        election: Option<LeaderElectionConfig>,
     ) -> Result<Server, crate::api::status::ApiError> {
         let registry = Arc::new(Registry::new());
         builtin::register_enabled(&registry, runtime_config);
@@ -125,16 +150,48 @@ impl Server {
         builtin::system::install(&registry);
         // The Service allocators hold what the stored Services hold before anything is served.
         builtin::system::sync::start(store.clone(), shutdown.clone()).await?;
+        // What kube-apiserver's post-start hooks create, by every replica: idempotent.
         namespaces::ensure_built_in(&store).await?;
         crate::registry::system_priority_classes::ensure(&store).await?;
         crate::registry::system_flowcontrol::ensure(&store).await?;
-        namespaces::resume_terminating(&store).await?;
-        // kube-controller-manager's resourcequota and serviceaccounts controllers, in process.
-        crate::registry::quota::start(store.clone(), shutdown.clone());
-        let default_account = Arc::new(service_accounts::DefaultServiceAccount);
-        namespace_objects::start(store.clone(), default_account, shutdown.clone()).await?;
+        let (leadership, elector) = match election {
+            None => (Leadership::always(), None),
+            Some(config) => {
+                let elected = crate::leader::start(store.clone(), config, shutdown.clone()).await?;
+                (elected.leadership, Some(elected.elector))
+            }
+        };
+        // kube-controller-manager's namespace, resourcequota and serviceaccounts controllers,
+        // in process, while this replica leads.
+        let controller_store = store.clone();
+        leadership
+            .singleton("namespace-controller", shutdown.clone(), move |stop| {
+                namespaces::start_controller(controller_store.clone(), stop)
+            })
+            .await?;
+        let quota_store = store.clone();
+        leadership
+            .singleton("resourcequota-controller", shutdown.clone(), move |stop| {
+                crate::registry::quota::start(quota_store.clone(), stop);
+                async { Ok(()) }
+            })
+            .await?;
+        let accounts_store = store.clone();
+        leadership
+            .singleton("serviceaccount-controller", shutdown.clone(), move |stop| {
+                let account = Arc::new(service_accounts::DefaultServiceAccount);
+                namespace_objects::start(accounts_store.clone(), account, stop)
+            })
+            .await?;
         // Stored CRDs are served again before the caller binds (and `/readyz` answers).
-        crate::apiextensions::controller::start(store.clone(), shutdown.clone(), webhooks).await?;
+        let crd_leadership = leadership.clone();
+        crate::apiextensions::controller::start(
+            store.clone(),
+            shutdown.clone(),
+            webhooks,
+            crd_leadership,
+        )
+        .await?;
         let api = ApiState {
             store,
             registry,
@@ -153,7 +210,15 @@ impl Server {
             escalation: None,
             admission: AdmissionOptions::default(),
             rules: RulesResolver::always_allow(),
+            leadership,
+            elector,
         })
+    }
+
+    /// Whether this replica runs the singleton controllers: for the caller's own (the
+    /// compactor).
+    pub fn leadership(&self) -> &Leadership {
+        &self.leadership
     }
 
     /// Configures the admission plugins with `options` (their kube-apiserver flags and
@@ -192,7 +257,13 @@ impl Server {
             let rules = rbac::ViewRules::start(&self.api.store, shutdown.clone())
                 .await
                 .map_err(|err| crate::api::status::ApiError::internal(err.to_string()))?;
-            rbac::aggregation::start(self.api.store.clone(), shutdown);
+            let store = self.api.store.clone();
+            self.leadership
+                .singleton("clusterrole-aggregation-controller", shutdown, move |stop| {
+                    rbac::aggregation::start(store.clone(), stop);
+                    async { Ok(()) }
+                })
+                .await?;
             rules
         } else {
             Arc::new(InMemoryRules::new())
@@ -235,8 +306,13 @@ impl Server {
     /// with `ca` (kube-controller-manager's csrsigning controller), until shutdown. Call after
     /// [`Server::with_authorization`], whose admission chain the signer's writes must pass.
     pub fn with_csr_signer(self, ca: Arc<crate::pki::CertificateAuthority>) -> Server {
-        let signer = crate::registry::csr_signing::CsrSigner::new(ca);
-        signer.start(self.api.store.clone(), self.api.shutdown.clone());
+        let store = self.api.store.clone();
+        let shutdown = self.api.shutdown.clone();
+        self.leadership.spawn_singleton("csrsigning-controller", shutdown, move |stop| {
+            let signer = crate::registry::csr_signing::CsrSigner::new(ca.clone());
+            signer.start(store.clone(), stop);
+            async { Ok(()) }
+        });
         self
     }
 
@@ -244,9 +320,13 @@ impl Server {
     /// as kube-controller-manager's root-ca-cert-publisher: in place once this returns, restored
     /// when deleted or changed, until shutdown.
     pub async fn with_root_ca(self, ca: String) -> Result<Server, crate::api::status::ApiError> {
-        let publisher = Arc::new(root_ca::RootCaConfigMap { ca });
-        let shutdown = self.api.shutdown.clone();
-        namespace_objects::start(self.api.store.clone(), publisher, shutdown).await?;
+        let store = self.api.store.clone();
+        self.leadership
+            .singleton("root-ca-cert-publisher", self.api.shutdown.clone(), move |stop| {
+                let publisher = Arc::new(root_ca::RootCaConfigMap { ca: ca.clone() });
+                namespace_objects::start(store.clone(), publisher, stop)
+            })
+            .await?;
         Ok(self)
     }
 
@@ -262,8 +342,12 @@ impl Server {
         if let Some(allocators) = builtin::system::allocators(&self.api.registry) {
             allocators.configure(network.cluster_ip_range, network.node_port_range);
         }
-        let shutdown = self.api.shutdown.clone();
-        builtin::system::kubernetes::start(self.api.store.clone(), network, shutdown).await?;
+        let store = self.api.store.clone();
+        self.leadership
+            .singleton("kubernetes-service-controller", self.api.shutdown.clone(), move |stop| {
+                builtin::system::kubernetes::start(store.clone(), network.clone(), stop)
+            })
+            .await?;
         Ok(self)
     }
 
@@ -305,6 +389,11 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = self.router();
-        accept::serve(listener, router, self.transport, config, shutdown).await
+        accept::serve(listener, router, self.transport, config, shutdown).await?;
+        if let Some(elector) = self.elector {
+            // Released at shutdown, so another replica takes over within a retry period.
+            let _ = elector.await;
+        }
+        Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! The routes: health (`/healthz`, `/livez`, `/readyz`), `/version`, `/metrics`, the Kubernetes
+//! The routes: health (`/healthz`, `/livez`, `/readyz`: [`super::health`]), `/version`, `/metrics`, the Kubernetes
 //! API under `/api` and `/apis`, the OpenAPI documents, the history timeline page
 //! (`/ledger/ui/`), and gzip for large bodies. Everything else is a 404 `Status`.
 
@@ -7,39 +7,29 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Response, StatusCode, header};
+use axum::http::{Response, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::Predicate;
 
-use tokio::sync::watch;
-
+use super::health::Health;
 use super::{KUBERNETES_VERSION, Server};
 use crate::api::{handlers, issuer_discovery, openapi};
 use crate::authn::oidc;
 use crate::filters;
 use crate::metrics::Exporter;
-use crate::storage::Storage;
-
-/// Shared by the health endpoints.
-#[derive(Debug, Clone)]
-struct Health {
-    storage: Arc<dyn Storage>,
-    /// Set on shutdown: readiness fails first, so load balancers drain.
-    stopping: watch::Receiver<bool>,
-}
 
 impl Server {
     /// Every route, behind the filter chain (`crate::filters`) and gzip for large bodies.
     pub fn router(&self) -> Router {
-        let health = Health { storage: self.storage.clone(), stopping: self.api.shutdown.clone() };
-        let health_routes = Router::new()
-            .route("/healthz", get(livez))
-            .route("/livez", get(livez))
-            .route("/readyz", get(readyz))
-            .with_state(health);
+        let health = Health {
+            storage: self.storage.clone(),
+            views: self.api.store.views.clone(),
+            stopping: self.api.shutdown.clone(),
+        };
+        let health_routes = super::health::routes(health);
         let api_routes = Router::new()
             // With and without a trailing slash, as go-restful routes kube-apiserver's paths.
             .route("/api", any(handlers::serve))
@@ -78,29 +68,6 @@ impl Predicate for LargeBodies {
     fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
         response.body().size_hint().exact().is_some_and(|size| size >= 128 * 1024)
     }
-}
-
-async fn livez(State(health): State<Health>) -> (StatusCode, &'static str) {
-    match health.storage.current_revision().await {
-        Ok(_) => (StatusCode::OK, "ok"),
-        Err(err) => {
-            tracing::warn!(%err, "health check: storage unavailable");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "[-]etcd failed: storage unavailable\nhealthz check failed\n",
-            )
-        }
-    }
-}
-
-async fn readyz(State(health): State<Health>) -> (StatusCode, &'static str) {
-    if *health.stopping.borrow() {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "[-]shutdown failed: server is shutting down\nreadyz check failed\n",
-        );
-    }
-    livez(State(health)).await
 }
 
 async fn version() -> impl IntoResponse {

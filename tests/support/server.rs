@@ -85,6 +85,24 @@ impl TestServer {
         Self::start(tempfile::tempdir().unwrap(), None, args).await
     }
 
+    /// Another replica beside `first` over the same etcd `endpoints`: its own data directory and
+    /// port, but `first`'s certificates (its `<data-dir>/pki` copied before the start: one CA,
+    /// one ServiceAccount key), so one kubeconfig's credentials work on both.
+    pub async fn replica_of(first: &TestServer, endpoints: &[String], args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (first.dir.path().join("data/pki"), dir.path().join("data/pki"));
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(&from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--etcd-servers".to_owned(), endpoints.join(",")]);
+        Self::start(dir, None, args).await
+    }
+
     async fn start(dir: TempDir, etcd: Option<TestEtcd>, args: Vec<String>) -> TestServer {
         let mut server = Self::unstarted(dir, etcd, args);
         server.launch("127.0.0.1:0").await;
@@ -190,6 +208,13 @@ impl TestServer {
         let pid = child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap()
+    }
+
+    /// Kills the server with SIGKILL (no shutdown at all) and waits for it to exit.
+    pub async fn kill(&mut self) {
+        let mut child = self.child.take().expect("server running");
+        child.kill().unwrap();
+        tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     }
 
     /// Stops and starts the server again on the same port and data.

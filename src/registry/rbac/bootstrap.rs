@@ -66,8 +66,14 @@ async fn apply(store: &Store, resource: &Resource, outcome: Reconciled) -> Resul
         Reconciled::Create(object) => create(store, resource, object).await,
         Reconciled::Update(object) => {
             let name = object::name(&object).unwrap_or_default().to_owned();
-            store.update(resource, &apiserver(Verb::Update, resource, &name), object).await?;
-            Ok(1)
+            let op = apiserver(Verb::Update, resource, &name);
+            match store.update(resource, &op, object).await {
+                Ok(_) => Ok(1),
+                // Another replica starting at the same time reconciled it first, to the same
+                // bootstrap policy (the update carries the resourceVersion read).
+                Err(err) if err.reason == Reason::Conflict => Ok(0),
+                Err(err) => Err(err),
+            }
         }
         Reconciled::Recreate(object) => {
             let name = object::name(&object).unwrap_or_default().to_owned();

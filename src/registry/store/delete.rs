@@ -143,15 +143,9 @@ impl Store {
                     marked["status"] = json!({"phase": "Terminating"});
                 }
                 match self.commit_update(resource, op, &current, marked, Part::Whole).await {
-                    Ok(value) => {
-                        if is_namespace && !op.dry_run {
-                            crate::registry::namespaces::finalize_in_background(
-                                self.clone(),
-                                name.to_owned(),
-                            );
-                        }
-                        return Ok(Deletion::Pending(value));
-                    }
+                    // A namespace is emptied by the namespace controller, which sees the
+                    // mark on its watch (`registry::namespaces`).
+                    Ok(value) => return Ok(Deletion::Pending(value)),
                     Err(Retry::Conflict) if attempts < MAX_RETRIES => {
                         attempts += 1;
                         continue;

@@ -35,6 +35,7 @@ mod manage;
 mod patch;
 mod read;
 mod recent;
+mod served_json;
 mod watch;
 pub mod write;
 

@@ -1,5 +1,6 @@
 //! History of one key: etcd's retained events of that key, replayed by a watch on exactly that key
-//! from the oldest retained revision (or from just after the previous page).
+//! from the oldest retained revision (or from just after the previous page). Previous values come
+//! from the page's own earlier events ([`Previous`]): only the first event's is read from etcd.
 //!
 //! A watch never ends by itself, so the replay needs to know when it has seen everything. The
 //! last event of a key is either its current value's write or, for a deleted key, its delete,
@@ -16,6 +17,7 @@ use futures::future::try_join_all;
 
 use super::EtcdStorage;
 use super::errors::Kind;
+use super::previous::Previous;
 use crate::storage::{Event, Result, Revision, StorageError, validate_key};
 
 /// How often a replay restarts because etcd compacted the history it was reading.
@@ -99,9 +101,9 @@ impl EtcdStorage {
         last: Revision,
         limit: usize,
     ) -> Result<Replay> {
-        let options = WatchOptions::new().with_start_revision(from).with_prev_key();
+        let options = WatchOptions::new().with_start_revision(from);
         let mut stream = self.open_watch(self.layout.data_key(key), options).await?;
-        let mut events = Vec::new();
+        let (mut events, mut previous) = (Vec::new(), Previous::default());
         loop {
             // etcd replays stored history without pause, so silence means trouble.
             let Some(response) = self.within("history", Kind::Read, stream.message()).await? else {
@@ -116,7 +118,8 @@ impl EtcdStorage {
                     response.cancel_reason()
                 )));
             }
-            let batch = try_join_all(response.events().iter().map(|e| self.event(e))).await?;
+            let mut batch = try_join_all(response.events().iter().map(|e| self.event(e))).await?;
+            previous.fill(self, &mut batch).await?;
             for event in batch {
                 if event.revision > last {
                     return Ok(Replay::Done(events));

@@ -56,6 +56,7 @@ mod history;
 mod layout;
 mod members;
 mod position;
+mod previous;
 mod probe;
 mod read;
 mod replay;

@@ -1,5 +1,6 @@
 //! Replay of a prefix between two revisions: one etcd watch of the prefix's range from `from`,
-//! with previous values, closed after the last event at or before `to`.
+//! closed after the last event at or before `to`; previous values come from the replay's own
+//! earlier events where it has them ([`Previous`]), not from etcd per event.
 //!
 //! A watch never ends by itself, and etcd 3.4 sends a requested progress notification before
 //! the history a new watch still has to catch up on, so "nothing more before `to`" is learned
@@ -23,6 +24,7 @@ use futures::future::try_join_all;
 
 use super::EtcdStorage;
 use super::errors::Kind;
+use super::previous::Previous;
 use crate::storage::{Event, EventStream, Result, Revision, StorageError, validate_prefix};
 
 impl EtcdStorage {
@@ -52,10 +54,16 @@ impl EtcdStorage {
             return Ok(futures::stream::empty().boxed());
         }
         let (start, end) = self.layout.data_range(prefix);
-        let options = WatchOptions::new().with_range(end).with_start_revision(from).with_prev_key();
+        let options = WatchOptions::new().with_range(end).with_start_revision(from);
         let stream = self.open_watch(start, options).await?;
-        let replay =
-            Replay { storage: self.clone(), stream, last, pending: VecDeque::new(), done: false };
+        let replay = Replay {
+            storage: self.clone(),
+            stream,
+            last,
+            previous: Previous::default(),
+            pending: VecDeque::new(),
+            done: false,
+        };
         // Fused: a consumer may poll again after the end (an unfold would panic).
         Ok(futures::stream::unfold(replay, |mut r| async move { r.next().await.map(|i| (i, r)) })
             .fuse()
@@ -101,6 +109,8 @@ struct Replay {
     stream: etcd_client::WatchStream,
     /// The revision of the last event to hand out.
     last: Revision,
+    /// The objects handed out so far, the previous values of later events.
+    previous: Previous,
     /// Events decoded from etcd's last response and not handed out yet.
     pending: VecDeque<Result<Event>>,
     /// Set once `last` is pending, or the stream failed: what is pending is all that is left.
@@ -131,28 +141,33 @@ impl Replay {
                         response.cancel_reason()
                     )));
                 }
-                Ok(Some(response)) => {
-                    let storage = &self.storage;
-                    match try_join_all(response.events().iter().map(|e| storage.event(e))).await {
-                        Ok(events) => {
-                            for event in events {
-                                if event.revision > self.last {
-                                    self.done = true;
-                                    break;
-                                }
-                                self.done = event.revision == self.last;
-                                self.pending.push_back(Ok(event));
+                Ok(Some(response)) => match self.decode(&response).await {
+                    Ok(events) => {
+                        for event in events {
+                            if event.revision > self.last {
+                                self.done = true;
+                                break;
                             }
+                            self.done = event.revision == self.last;
+                            self.pending.push_back(Ok(event));
                         }
-                        Err(err) => self.fail(err),
                     }
-                }
+                    Err(err) => self.fail(err),
+                },
                 Ok(None) => {
                     self.fail(StorageError::Unavailable("etcd closed the watch".to_owned()))
                 }
                 Err(err) => self.fail(err),
             }
         }
+    }
+
+    /// A response's events with their previous values.
+    async fn decode(&mut self, response: &etcd_client::WatchResponse) -> Result<Vec<Event>> {
+        let storage = &self.storage;
+        let mut events = try_join_all(response.events().iter().map(|e| storage.event(e))).await?;
+        self.previous.fill(storage, &mut events).await?;
+        Ok(events)
     }
 
     fn fail(&mut self, err: StorageError) {

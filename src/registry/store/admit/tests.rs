@@ -244,6 +244,9 @@ async fn namespace_cleanup_is_admitted_and_recorded_as_the_controller() {
     let op = Operation::internal("alice", Verb::Create, &f.configmaps).in_namespace(Some("doomed"));
     f.store.create(&f.configmaps, &op, json!({"metadata": {"name": "x"}})).await.unwrap();
     f.recorder.seen.lock().unwrap().clear();
+    // The controller that empties terminating namespaces (the server runs it while it leads).
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    crate::registry::namespaces::start_controller(f.store.clone(), stop).await.unwrap();
 
     let delete = Operation::internal("alice", Verb::Delete, &namespaces).named("doomed");
     f.store.delete(&namespaces, &delete, &DeleteOptions::default()).await.unwrap();
