@@ -107,7 +107,13 @@ async fn post(router: &Router, uri: &str, body: String) -> u16 {
     router.clone().oneshot(request).await.unwrap().status().as_u16()
 }
 
-async fn measure(router: &Router, plural: &'static str, kind: &'static str, seconds: f64, next: Arc<AtomicU64>) -> f64 {
+async fn measure(
+    router: &Router,
+    plural: &'static str,
+    kind: &'static str,
+    seconds: f64,
+    next: Arc<AtomicU64>,
+) -> f64 {
     let router = router.clone();
     support::rate(1, seconds, move |_, _| {
         let (router, next) = (router.clone(), next.clone());

@@ -362,16 +362,6 @@ impl Checker<'_> {
 
     /// Visits `expr`; returns the schema of its value when it is known (a path from `self`).
     fn check(&mut self, expr: &IdedExpr, root: Option<&Node>) -> Option<Node> {
-        self.check(expr, root)
-    }
-
-    fn visit(
-        &mut self,
-        expr: &IdedExpr,
-        root: Option<&Node>,
-        offsets: Option<&cel::Program>,
-    ) -> Option<Node> {
-        let _ = offsets;
         match &expr.expr {
             Expr::Ident(name) => match name.as_str() {
                 "self" | "oldSelf" => root.cloned(),

@@ -46,7 +46,7 @@ pub fn escape(name: &str) -> Option<String> {
     }
     let mut chars = name.chars();
     let first = chars.next()?;
-    if !(first.is_ascii_alphabetic() || first == '_') && !matches!(first, '.' | '-' | '/') {
+    if !(first.is_ascii_alphabetic() || first == '_' || matches!(first, '.' | '-' | '/')) {
         return None;
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')) {

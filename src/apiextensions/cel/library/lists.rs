@@ -19,7 +19,7 @@ pub fn register(env: &mut Env) -> Result<(), cel::DeclarationError> {
     Ok(())
 }
 
-fn items<'a>(args: &'a [Value]) -> Result<&'a [Value], ExecutionError> {
+fn items(args: &[Value]) -> Result<&[Value], ExecutionError> {
     match args.first() {
         Some(Value::List(list)) => Ok(list.as_slice()),
         _ => Err(ExecutionError::missing_argument_or_target()),
