@@ -115,6 +115,7 @@ async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
         value_bytes: 256,
         idle: false,
         open_concurrency: 16,
+        http2_connections: None,
     });
     let out = tempfile::tempdir().unwrap();
     let mut config = config(&server, scenario, 2);
@@ -122,6 +123,7 @@ async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
     let report = loadtest::run(config).await.unwrap();
     println!("{}", report.table());
     let watch = report.watch.as_ref().unwrap();
+    assert_eq!((watch.streams_over_http2, watch.http2_connections), (0, 0));
     assert_eq!(watch.writes_acknowledged, 100, "{}", report.table());
     assert_eq!(watch.per_watcher.len(), 20);
     assert_eq!(watch.lost_total, 0, "{}", report.table());
@@ -139,6 +141,38 @@ async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
     let json = read_json(&out.path().join("watch.json"));
     assert_eq!(json["watch"]["expected_per_watcher"], 100);
     assert!(json["measurements"][0]["latency"]["p90_ms"].is_number());
+}
+
+/// client-go's way: the watches multiplexed as streams of a few HTTP/2 connections (ALPN `h2`
+/// over the server's TLS), each still receiving every write exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_fanout_over_http2_connections_loses_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::embedded().await;
+    let scenario = Scenario::WatchFanout(WatchFanout {
+        watchers: 30,
+        stalled: 1,
+        events_per_sec: 50.0,
+        objects: 5,
+        value_bytes: 256,
+        idle: false,
+        open_concurrency: 16,
+        http2_connections: Some(2),
+    });
+    let report = loadtest::run(config(&server, scenario, 2)).await.unwrap();
+    println!("{}", report.table());
+    let watch = report.watch.as_ref().unwrap();
+    assert_eq!(watch.http2_connections, 2);
+    assert!(watch.streams_opened >= 31, "{}", report.table());
+    assert_eq!(watch.streams_over_http2, watch.streams_opened, "{}", report.table());
+    assert_eq!(watch.writes_acknowledged, 100, "{}", report.table());
+    assert_eq!(
+        (watch.lost_total, watch.duplicates_total, watch.unexpected_total),
+        (0, 0, 0),
+        "{}",
+        report.table()
+    );
+    assert!(watch.per_watcher.iter().all(|w| w.delivered == 100));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,10 +1,12 @@
 //! The HTTP side of a run: a thin client for the few Kubernetes API calls the scenarios make
 //! (namespaces, ConfigMaps, `/version`, `/metrics`, watch streams). Requests go down as JSON over
-//! HTTP/1.1, one connection per in-flight request; answers come back decoded into the few
-//! metadata fields the scenarios look at. Any API server works: nothing here is kube-ledger's.
-//! HTTPS servers are reached with the CA and client certificate of [`Tls`].
+//! HTTP/1.1, one connection per in-flight request — or, from an [`Api::http2`] client, every
+//! request multiplexed as a stream of one HTTP/2 connection, as client-go does; answers come back
+//! decoded into the few metadata fields the scenarios look at. Any API server works: nothing here
+//! is kube-ledger's. HTTPS servers are reached with the CA and client certificate of [`Tls`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
@@ -27,6 +29,26 @@ pub struct Api {
     http: reqwest::Client,
     /// The server URL without a trailing slash, e.g. `http://127.0.0.1:6443`.
     base: String,
+    /// How the client was built, kept to build [`Api::http2`] clients of the same server.
+    origin: Arc<Origin>,
+}
+
+/// What an [`Api`] was built from.
+#[derive(Debug)]
+struct Origin {
+    server: Url,
+    token: Option<String>,
+    tls: Tls,
+}
+
+/// How a client speaks HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// HTTP/1.1: one connection per request in flight.
+    Http1,
+    /// HTTP/2 only (ALPN `h2` over TLS, prior knowledge over plain HTTP): every request is a
+    /// stream of the client's one connection.
+    Http2,
 }
 
 /// The metadata fields the scenarios read.
@@ -61,6 +83,23 @@ impl Api {
     /// A client for `server`, sending `token` as a bearer token when given, trusting and
     /// presenting what `tls` holds for an https server.
     pub fn new(server: &Url, token: Option<&str>, tls: &Tls) -> Result<Api> {
+        let origin =
+            Origin { server: server.clone(), token: token.map(str::to_owned), tls: tls.clone() };
+        Api::build(Arc::new(origin), Version::Http1)
+    }
+
+    /// A client of the same server, credentials and TLS that speaks HTTP/2 only, over a
+    /// connection of its own: every request it sends (every watch) is one stream of that
+    /// connection, as client-go multiplexes a program's watches. The server caps the streams of
+    /// one connection (kube-apiserver: Go's default of 250, `--http2-max-streams-per-connection`);
+    /// requests beyond the cap wait for a stream, so callers spread their watches over enough
+    /// clients.
+    pub fn http2(&self) -> Result<Api> {
+        Api::build(self.origin.clone(), Version::Http2)
+    }
+
+    fn build(origin: Arc<Origin>, version: Version) -> Result<Api> {
+        let (server, token, tls) = (&origin.server, origin.token.as_deref(), &origin.tls);
         let mut headers = HeaderMap::new();
         if let Some(token) = token {
             let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
@@ -68,12 +107,17 @@ impl Api {
             })?;
             headers.insert(AUTHORIZATION, value);
         }
-        let config = if server.scheme() == "https" {
-            tls::client_config(tls)?
-        } else {
-            tls::unused_config()?
+        let https = server.scheme() == "https";
+        let config = if https { tls::client_config(tls)? } else { tls::unused_config()? };
+        let config = match version {
+            Version::Http1 => config,
+            Version::Http2 => tls::only_h2(config),
         };
-        let builder = reqwest::Client::builder().tls_backend_preconfigured(config);
+        let mut builder = reqwest::Client::builder().tls_backend_preconfigured(config);
+        if version == Version::Http2 {
+            // Over TLS, ALPN `h2` already picks HTTP/2; plain HTTP has no negotiation.
+            builder = builder.http2_prior_knowledge();
+        }
         let http = builder
             .default_headers(headers)
             .connect_timeout(CONNECT_TIMEOUT)
@@ -82,7 +126,8 @@ impl Api {
             .map_err(|e| {
                 Error::Config(format!("cannot build the HTTP client: {}", describe(&e)))
             })?;
-        Ok(Api { http, base: server.as_str().trim_end_matches('/').to_owned() })
+        let base = server.as_str().trim_end_matches('/').to_owned();
+        Ok(Api { http, base, origin })
     }
 
     pub fn base(&self) -> &str {

@@ -121,6 +121,10 @@ pub enum Command {
         /// Watch requests in flight at once while opening.
         #[arg(long, default_value_t = 256)]
         open_concurrency: usize,
+        /// Multiplex the watches over N HTTP/2 connections (as client-go does) instead of one
+        /// HTTP/1.1 connection each; at most 250 watches per connection (kube-apiserver's cap).
+        #[arg(long, value_name = "N")]
+        http2: Option<usize>,
     },
     /// Bursts of W watchers opened then closed: server RSS idle, at peak and after each burst.
     WatchBurst {
@@ -228,6 +232,7 @@ impl Cli {
                 value_bytes,
                 idle,
                 open_concurrency,
+                http2,
             } => Scenario::WatchFanout(config::WatchFanout {
                 watchers,
                 stalled,
@@ -236,6 +241,7 @@ impl Cli {
                 value_bytes,
                 idle,
                 open_concurrency,
+                http2_connections: http2,
             }),
             Command::WatchBurst {
                 watchers,
@@ -360,5 +366,16 @@ mod tests {
         let Scenario::WatchFanout(w) = config.scenario else { panic!("not watch-fanout") };
         assert!(w.idle);
         assert_eq!((w.watchers, w.events_per_sec), (10_000, 0.0));
+        assert_eq!(w.http2_connections, None);
+    }
+
+    #[test]
+    fn watch_fanout_multiplexes_over_http2_connections() {
+        let args = ["watch-fanout", "--server", "http://127.0.0.1:1", "--watchers", "1000"];
+        let config = parse(&[&args[..], &["--http2", "4"]].concat()).unwrap();
+        let Scenario::WatchFanout(w) = config.scenario else { panic!("not watch-fanout") };
+        assert_eq!(w.http2_connections, Some(4));
+        let too_few = parse(&[&args[..], &["--http2", "3"]].concat()).unwrap_err();
+        assert!(too_few.to_string().contains("at least 4 connections"), "{too_few}");
     }
 }

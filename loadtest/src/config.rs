@@ -109,7 +109,16 @@ pub struct WatchFanout {
     pub idle: bool,
     /// Watch requests in flight at once while opening.
     pub open_concurrency: usize,
+    /// Multiplex the watches (and the stalled ones) over this many HTTP/2 connections, watcher
+    /// `i` on connection `i % n`, as client-go does; `None`: each watch its own HTTP/1.1
+    /// connection.
+    pub http2_connections: Option<usize>,
 }
+
+/// Watch streams one HTTP/2 connection of the load generator may carry: kube-apiserver's cap
+/// (`--http2-max-streams-per-connection` 0, so Go's default of 250), so a run that fits it works
+/// against either server (kube-ledger allows 1,000, as kube's aggregated API servers).
+pub const MAX_STREAMS_PER_CONNECTION: usize = 250;
 
 /// Bursts of watchers opened and closed; the server's memory before, during and after.
 #[derive(Debug, Clone, Serialize)]
@@ -251,6 +260,19 @@ impl Config {
                 if !w.idle && w.events_per_sec == 0.0 {
                     return bad("--events-per-sec 0 is --idle".to_owned());
                 }
+                if let Some(connections) = w.http2_connections {
+                    let streams = w.watchers + w.stalled;
+                    let needed = streams.div_ceil(MAX_STREAMS_PER_CONNECTION);
+                    if connections == 0 || connections > streams {
+                        return bad("--http2 must be between 1 and the watchers".to_owned());
+                    }
+                    if connections < needed {
+                        return bad(format!(
+                            "--http2 {connections}: {streams} watches need at least {needed} \
+                             connections of {MAX_STREAMS_PER_CONNECTION} streams each"
+                        ));
+                    }
+                }
             }
             Scenario::WatchBurst(w) => {
                 value_bytes(w.value_bytes)?;
@@ -347,8 +369,34 @@ mod tests {
             value_bytes: 1,
             idle: false,
             open_concurrency: 1,
+            http2_connections: None,
         });
         assert!(watch.validate().unwrap_err().to_string().contains("--events-per-sec"));
+    }
+
+    #[test]
+    fn http2_watches_fit_kube_apiservers_streams_per_connection() {
+        let fanout = |watchers, stalled, http2_connections| {
+            let mut config = reads();
+            config.scenario = Scenario::WatchFanout(WatchFanout {
+                watchers,
+                stalled,
+                events_per_sec: 0.0,
+                objects: 1,
+                value_bytes: 1,
+                idle: true,
+                open_concurrency: 1,
+                http2_connections,
+            });
+            config.validate().map_err(|e| e.to_string())
+        };
+        assert!(fanout(10_000, 0, None).is_ok());
+        assert!(fanout(10_000, 0, Some(40)).is_ok());
+        assert!(fanout(1, 0, Some(1)).is_ok());
+        let too_few = fanout(10_000, 1, Some(40)).unwrap_err();
+        assert!(too_few.contains("at least 41 connections"), "{too_few}");
+        assert!(fanout(10, 0, Some(0)).unwrap_err().contains("--http2"));
+        assert!(fanout(10, 0, Some(11)).unwrap_err().contains("--http2"));
     }
 
     #[test]

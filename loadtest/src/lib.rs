@@ -1,5 +1,5 @@
-//! A load generator for any Kubernetes API server (kube-ledger, kube-apiserver, …) over plain
-//! HTTP/1.1, with an optional etcd baseline for writes.
+//! A load generator for any Kubernetes API server (kube-ledger, kube-apiserver, …) over
+//! HTTP/1.1 (and watches over HTTP/2 on request), with an optional etcd baseline for writes.
 //!
 //! # Layout
 //!

@@ -56,6 +56,13 @@ pub fn unused_config() -> Result<rustls::ClientConfig> {
         .with_no_client_auth())
 }
 
+/// `config` offering HTTP/2 alone in ALPN: a server without it fails the handshake rather than
+/// silently serving HTTP/1.1.
+pub fn only_h2(mut config: rustls::ClientConfig) -> rustls::ClientConfig {
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    config
+}
+
 fn read_pem(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))

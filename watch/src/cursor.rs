@@ -5,18 +5,19 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
 use crate::dispatch::CloseReason;
 use crate::event::{Object, ViewEvent};
 use crate::index::IndexValue;
+use crate::queue::QueueRx;
 use crate::source::{EntryKind, SourceError, SourceItem, SourceStream};
 use crate::view::{Head, Shared, ViewError};
 use crate::watcher::{Change, Filter, WatchError, WatchRequest, WatchStart, Watcher, WatcherEvent};
@@ -77,9 +78,8 @@ pub(crate) fn start(shared: Arc<Shared>, request: WatchRequest) -> Result<Watche
 pub(crate) struct Live {
     /// Window events to deliver before the channel's.
     pub(crate) backlog: VecDeque<Arc<ViewEvent>>,
-    pub(crate) rx: mpsc::Receiver<Arc<ViewEvent>>,
-    /// Why the view closed `rx`, when it did.
-    pub(crate) close: Arc<OnceLock<CloseReason>>,
+    /// The live events, and why the view closed the queue when it did.
+    pub(crate) rx: QueueRx,
     /// Held for its `Drop`.
     pub(crate) _registration: Registration,
 }
@@ -166,7 +166,9 @@ impl Cursor {
     }
 
     async fn live(&mut self, mut live: Live) -> (Option<WatcherEvent>, Phase) {
-        if let Some(event) = live.backlog.pop_front() {
+        // Whatever is ready is taken without setting up a wait (or a bookmark, which only an
+        // idle watcher sends).
+        if let Some(event) = live.backlog.pop_front().or_else(|| live.rx.try_recv()) {
             return (self.accept(&event), Phase::Live(live));
         }
         let received = tokio::select! {
@@ -281,7 +283,7 @@ impl Cursor {
     /// The terminal item after the view closed this watcher's channel (none on shutdown).
     fn closed(&self, live: &Live) -> Option<WatcherEvent> {
         let resume_after = self.last;
-        let error = match live.close.get()? {
+        let error = match live.rx.close_reason()? {
             CloseReason::FellBehind => WatchError::FellBehind { resume_after },
             CloseReason::Resync => WatchError::Resync { resume_after },
         };

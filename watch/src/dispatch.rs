@@ -10,7 +10,7 @@
 //! (before and after the event) — kube-apiserver's cacher indexers. See `index` for which keys
 //! and values.
 //!
-//! Dispatch never waits. Each watcher has a bounded channel, and an event is offered with
+//! Dispatch never waits. Each watcher has a bounded queue (`queue`), and an event is offered with
 //! `try_send`: a watcher whose buffer is full is closed on the spot (its stream then ends with
 //! [`crate::WatchError::FellBehind`], so its client resumes from its last revision) and counted.
 //! kube-apiserver first spends a small time budget blocking on slow watchers; we skip it, because
@@ -21,16 +21,15 @@
 //! otherwise leave the registry's tables sized for 10,000 for the life of the view.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-
-use tokio::sync::mpsc::{self, error::TrySendError};
 
 use crate::event::ViewEvent;
 use crate::index::{self, IndexValue, IndexedField, Key};
 use crate::metrics::ViewMetrics;
+use crate::queue::{QueueTx, SendError};
 
-/// Why the view closed a watcher's channel. Set before the channel's sender is dropped, so the
+/// Why the view closed a watcher's queue. Set before the queue's sending end is dropped, so the
 /// watcher reads it once it has drained what was sent before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CloseReason {
@@ -42,8 +41,7 @@ pub(crate) enum CloseReason {
 
 /// The view's end of one watcher.
 pub(crate) struct Slot {
-    pub(crate) tx: mpsc::Sender<Arc<ViewEvent>>,
-    pub(crate) close: Arc<OnceLock<CloseReason>>,
+    pub(crate) tx: QueueTx,
 }
 
 /// The live watchers, by namespace scope: the watchers of every namespace (and of cluster-scoped
@@ -273,7 +271,7 @@ impl Registry {
         let namespaces = self.by_namespace.values_mut().flat_map(Scope::drain);
         for slot in self.all.drain().chain(namespaces) {
             if let Some(reason) = reason {
-                let _ = slot.close.set(reason);
+                slot.tx.close(reason);
             }
         }
         self.by_namespace.clear();
@@ -302,16 +300,16 @@ fn shrink<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
 
 /// Hands `event` to one watcher without waiting. Returns whether to keep the watcher.
 fn offer(slot: &Slot, event: &Arc<ViewEvent>, terminated: &AtomicU64) -> bool {
-    match slot.tx.try_send(event.clone()) {
+    match slot.tx.try_send(event) {
         Ok(()) => true,
-        Err(TrySendError::Full(_)) => {
-            // Set before the sender is dropped (when the slot is), so the watcher sees why.
-            let _ = slot.close.set(CloseReason::FellBehind);
+        Err(SendError::Full) => {
+            // Before the slot (and with it the queue's sending end) is dropped.
+            slot.tx.close(CloseReason::FellBehind);
             terminated.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(revision = event.revision, "closing a watcher that fell behind");
             false
         }
-        Err(TrySendError::Closed(_)) => false,
+        Err(SendError::Closed) => false,
     }
 }
 
@@ -319,6 +317,7 @@ fn offer(slot: &Slot, event: &Arc<ViewEvent>, terminated: &AtomicU64) -> bool {
 mod tests {
     use super::*;
     use crate::event::Object;
+    use crate::queue::QueueRx;
     use crate::source::EntryKind;
 
     const BURST: usize = 10_000;
@@ -341,14 +340,14 @@ mod tests {
         }
     }
 
-    fn slot() -> (Slot, mpsc::Receiver<Arc<ViewEvent>>) {
-        let (tx, rx) = mpsc::channel(4);
-        (Slot { tx, close: Arc::default() }, rx)
+    fn slot() -> (Slot, QueueRx) {
+        let (tx, rx) = crate::queue::queue(4);
+        (Slot { tx }, rx)
     }
 
     /// A burst of watchers of every kind the registry files: every namespace, one namespace,
     /// and one namespace with a label hint (all in one bucket).
-    fn burst(registry: &mut Registry) -> Vec<(u64, mpsc::Receiver<Arc<ViewEvent>>)> {
+    fn burst(registry: &mut Registry) -> Vec<(u64, QueueRx)> {
         let namespace: Arc<str> = "ns".into();
         let hint = IndexValue::label("app", "web");
         (0..BURST)

@@ -26,6 +26,8 @@
 //!   the window of recent events — as plain synchronous data.
 //! - `dispatch`: the registry of live watchers, indexed by namespace and by index hint, and the
 //!   non-blocking fan-out that closes a watcher whose buffer is full.
+//! - `queue`: one live watcher's bounded queue of events, pushed without waiting by the
+//!   dispatcher and taken all at once by the watcher's task.
 //! - `index`: index hints — [`IndexValue`] (a watcher's "my selector requires `key=value`"),
 //!   [`IndexKey`], [`IndexedField`] (a field a view indexes) — and how a key's value is read from
 //!   an object.
@@ -41,7 +43,7 @@
 //! ```text
 //! LogSource::list + LogSource::watch (one per view; the root demultiplexes one log watch)
 //!   └▶ follower task: decode once ─▶ state (objects + window) ─▶ dispatch ─▶ publish revision
-//!        dispatch: try_send(Arc<ViewEvent>) into each interested watcher's channel
+//!        dispatch: try_send(Arc<ViewEvent>) into each interested watcher's queue
 //!          └▶ Watcher (the client's task): selector transitions, bookmarks ─▶ WatcherEvent
 //!               └▶ root: Change::encoded(key, encode) ─▶ shared Bytes ─▶ HTTP body
 //! ```
@@ -65,6 +67,7 @@ mod event;
 mod follow;
 mod index;
 mod metrics;
+mod queue;
 pub mod source;
 mod state;
 mod view;

@@ -16,12 +16,12 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::cursor::{self, Live, Registration};
@@ -30,6 +30,7 @@ use crate::event::{Object, ViewEvent};
 use crate::follow;
 use crate::index::{IndexValue, IndexedField};
 use crate::metrics::ViewMetrics;
+use crate::queue;
 use crate::source::{EntryKind, LogEntry, LogSource, SourceError, StoredObject};
 use crate::state::{Store, WindowLimits};
 use crate::watcher::{WatchRequest, Watcher};
@@ -424,12 +425,10 @@ impl Shared {
         buffer: usize,
         backlog: Vec<Arc<ViewEvent>>,
     ) -> Live {
-        // A zero-sized channel is a panic in Tokio; one slot is the smallest buffer.
-        let (tx, rx) = mpsc::channel(buffer.max(1));
-        let close = Arc::new(OnceLock::new());
-        let id = watchers.add(namespace, hint, Slot { tx, close: close.clone() });
+        let (tx, rx) = queue::queue(buffer);
+        let id = watchers.add(namespace, hint, Slot { tx });
         let registration = Registration { shared: self.clone(), id };
-        Live { backlog: backlog.into(), rx, close, _registration: registration }
+        Live { backlog: backlog.into(), rx, _registration: registration }
     }
 
     /// Forgets a watcher whose stream was dropped.

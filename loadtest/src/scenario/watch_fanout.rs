@@ -1,5 +1,6 @@
 //! `watch-fanout`: W watchers of the run's namespace, each its own HTTP/1.1 watch stream from
-//! the resourceVersion of one LIST, while one paced writer updates objects at E events/s for the
+//! the resourceVersion of one LIST (or, with `--http2 N`, every watch a stream of one of N HTTP/2
+//! connections, watcher `i` on connection `i % N`, as client-go multiplexes its watches), while one paced writer updates objects at E events/s for the
 //! run's duration. Each update carries `sent-at` (unix nanos when sent) and `seq` (its number)
 //! annotations; each watcher turns an event into a delivery latency (receive time − sent-at) and
 //! marks its seq as seen, so at the end every acknowledged write can be checked off per watcher:
@@ -53,6 +54,13 @@ pub struct WatchSummary {
     pub idle: bool,
     /// Seconds from the first watch request until every watcher had its stream.
     pub open_seconds: f64,
+    /// HTTP/2 connections the watches were multiplexed over (`--http2`); 0: one HTTP/1.1
+    /// connection per watch.
+    pub http2_connections: usize,
+    /// Watch streams (counting re-opened ones) the server answered over HTTP/2.
+    pub streams_over_http2: u64,
+    /// Watch streams (counting re-opened ones) opened in all.
+    pub streams_opened: u64,
     pub writes_acknowledged: u64,
     pub writes_failed: u64,
     /// Acknowledged writes per second the writer achieved.
@@ -98,10 +106,12 @@ impl WatchSummary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "watchers {} (+{} stalled) opened in {:.2} s; writes acknowledged {} (failed {}) at {:.1}/s",
+            "watchers {} (+{} stalled) opened in {:.2} s, {} of {} streams over HTTP/2; writes acknowledged {} (failed {}) at {:.1}/s",
             self.watchers,
             self.stalled,
             self.open_seconds,
+            self.streams_over_http2,
+            self.streams_opened,
             self.writes_acknowledged,
             self.writes_failed,
             self.write_rate_per_sec
@@ -193,6 +203,9 @@ struct Shared {
     delivery: Sharded,
     opens: Sharded,
     open_errors: AtomicU64,
+    /// Streams opened, and how many of them the server answered over HTTP/2.
+    opened: AtomicU64,
+    opened_over_http2: AtomicU64,
     /// Distinct sequence numbers each watcher has seen so far.
     delivered: Vec<AtomicU64>,
     established: AtomicUsize,
@@ -226,11 +239,20 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
         delivery: Sharded::new(),
         opens: Sharded::new(),
         open_errors: AtomicU64::new(0),
+        opened: AtomicU64::new(0),
+        opened_over_http2: AtomicU64::new(0),
         delivered: (0..params.watchers).map(|_| AtomicU64::new(0)).collect(),
         established: AtomicUsize::new(0),
         opening: Semaphore::new(params.open_concurrency),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The clients the watches go through: the run's (HTTP/1.1, a connection per watch), or N
+    // HTTP/2 clients with a connection each.
+    let clients = match params.http2_connections {
+        None => vec![ctx.api.clone()],
+        Some(n) => (0..n).map(|_| ctx.api.http2()).collect::<Result<Vec<_>>>()?,
+    };
+    let client = |i: usize| clients[i % clients.len()].clone();
     let rss_before = ctx.probe.sample().await;
 
     // Open every watcher (and the stalled ones), then wait until all have their streams.
@@ -238,14 +260,15 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
     ctx.progress.start("opening watches", (params.watchers + params.stalled) as u64);
     let watchers: Vec<_> = (0..params.watchers)
         .map(|id| {
-            let (api, ns, rv) = (ctx.api.clone(), ctx.namespace.clone(), start_rv.clone());
+            let (api, ns, rv) = (client(id), ctx.namespace.clone(), start_rv.clone());
             let (shared, stop, progress) = (shared.clone(), stop_rx.clone(), ctx.progress.clone());
             tokio::spawn(async move {
                 watcher(id, api, ns, rv, planned, shared, stop, move || progress.inc(1)).await
             })
         })
         .collect();
-    let stalled = open_stalled(ctx, params.stalled, &start_rv, &shared).await?;
+    let stalled_clients = (0..params.stalled).map(|i| client(params.watchers + i)).collect();
+    let stalled = open_stalled(ctx, stalled_clients, &start_rv, &shared).await?;
     let open_deadline = OPEN_TIMEOUT + Duration::from_millis(10) * params.watchers as u32;
     while shared.established.load(Ordering::Relaxed) < params.watchers {
         if open_started.elapsed() > open_deadline {
@@ -349,6 +372,9 @@ pub async fn run(ctx: &Ctx, params: &WatchFanout, report: &mut Report) -> Result
         stalled: params.stalled,
         idle: params.idle,
         open_seconds,
+        http2_connections: params.http2_connections.unwrap_or(0),
+        streams_over_http2: shared.opened_over_http2.load(Ordering::Relaxed),
+        streams_opened: shared.opened.load(Ordering::Relaxed),
         writes_acknowledged: expected,
         writes_failed: writes.errors,
         write_rate_per_sec: achieved,
@@ -471,6 +497,10 @@ async fn open(
     match api.watch_configmaps(namespace, resource_version).await {
         Ok(response) => {
             shared.opens.record(id, u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+            shared.opened.fetch_add(1, Ordering::Relaxed);
+            if response.version() == reqwest::Version::HTTP_2 {
+                shared.opened_over_http2.fetch_add(1, Ordering::Relaxed);
+            }
             Ok(WatchStream::new(response))
         }
         Err(e) => {
@@ -480,16 +510,16 @@ async fn open(
     }
 }
 
-/// Opens `n` watchers that will not be read until the end.
+/// Opens a watcher through each of `clients` that will not be read until the end.
 async fn open_stalled(
     ctx: &Ctx,
-    n: usize,
+    clients: Vec<Api>,
     resource_version: &str,
     shared: &Arc<Shared>,
 ) -> Result<Vec<WatchStream>> {
-    let results = spawn_all(n, |i| {
+    let results = spawn_all(clients.len(), |i| {
         let (api, ns, rv, shared, progress) = (
-            ctx.api.clone(),
+            clients[i].clone(),
             ctx.namespace.clone(),
             resource_version.to_owned(),
             shared.clone(),

@@ -84,6 +84,7 @@ impl Store {
             };
             match outcome.await {
                 Ok(object) => return Ok(Applied { object, created: false }),
+                Err(Retry::Storage(err)) => return Err(err),
                 Err(_) if from_view => attempts += 1,
                 Err(Retry::Conflict) if attempts < MAX_RETRIES => attempts += 1,
                 Err(Retry::Conflict) => return Err(conflict(resource, name)),

@@ -130,7 +130,7 @@ impl Store {
                         Ok(_) => {}
                         Err(Retry::Conflict) if attempts < MAX_RETRIES => {}
                         Err(Retry::Conflict) => return Err(conflict(resource, name)),
-                        Err(Retry::Fail(err)) => return Err(err),
+                        Err(Retry::Fail(err) | Retry::Storage(err)) => return Err(err),
                     }
                     attempts += 1;
                     continue;
@@ -151,7 +151,7 @@ impl Store {
                         continue;
                     }
                     Err(Retry::Conflict) => return Err(conflict(resource, name)),
-                    Err(Retry::Fail(err)) => return Err(err),
+                    Err(Retry::Fail(err) | Retry::Storage(err)) => return Err(err),
                 }
             }
             let last = self.to_served(resource, &current).await?;

@@ -331,7 +331,9 @@ async fn list_from_view(
 
 /// Whether a stored object passes a list's (or watch's) label and field selectors.
 pub fn matches(resource: &Resource, stored: &Value, params: &ListParams) -> bool {
-    params.label_selector.matches(&object::labels(stored))
+    // Read in place: a watch applies this to both sides of every event for every watcher, so
+    // copying the labels into a map (or anything at all, without selectors) is per-delivery work.
+    (params.label_selector.is_everything() || params.label_selector.matches_object(stored))
         && (params.field_selector.is_everything()
             || params.field_selector.matches(&field_set(resource, stored)))
 }

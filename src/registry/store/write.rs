@@ -176,6 +176,7 @@ impl Store {
             let old = decode(&object)?;
             match attempt(Current { object, old, from_view }).await {
                 Ok(value) => return Ok(value),
+                Err(Retry::Storage(err)) => return Err(err),
                 // Only a conditioned write may rest on an unconfirmed copy: anything else is
                 // decided again on the log's.
                 Err(_) if from_view => attempts += 1,
@@ -346,7 +347,7 @@ impl Store {
                     Ok(self.served(resource, desired, deleted.revision).await?)
                 }
                 Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
-                Err(err) => Err(storage_err(resource, name)(err).into()),
+                Err(err) => Err(Retry::Storage(storage_err(resource, name)(err))),
             };
         }
         // As kube-apiserver: a write whose encoding equals the stored bytes changes nothing.
@@ -372,7 +373,7 @@ impl Store {
             }
             Err(StorageError::Conflict { .. }) => Err(Retry::Conflict),
             Err(StorageError::NotFound { .. }) => Err(not_found(resource, name).into()),
-            Err(err) => Err(storage_err(resource, name)(err).into()),
+            Err(err) => Err(Retry::Storage(storage_err(resource, name)(err))),
         }
     }
 
@@ -472,11 +473,17 @@ fn set_or_remove(object: &mut Value, field: &str, value: Option<Value>) {
     }
 }
 
-/// Why a write attempt did not finish: a lost race the caller may retry, or a final error.
+/// Why a write attempt did not finish: a lost race the caller may retry, a final error, or a
+/// failure of the storage write itself.
 #[derive(Debug)]
 pub(super) enum Retry {
     Conflict,
     Fail(ApiError),
+    /// The write went to storage and failed there (503, or 504: it may have been applied). Final
+    /// even when the attempt rested on the view's copy: trying again on the log's copy could
+    /// meet the write itself, and a conditioned write would then be answered 409 although it
+    /// was applied.
+    Storage(ApiError),
 }
 
 impl From<ApiError> for Retry {

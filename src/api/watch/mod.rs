@@ -6,7 +6,13 @@
 //! `as=PartialObjectMetadata` every object is its metadata alone. The stream ends at `timeoutSeconds` (default: a random 30–60 minutes, like
 //! kube-apiserver), when the server shuts down, or after an `ERROR` event. Each object line is
 //! encoded once per (served version, format, event type) and its bytes shared by every watcher
-//! of the same write ([`crate::registry::store::WatchObject::encoded`]).
+//! of the same write ([`crate::registry::store::WatchObject::encoded`]); every event ready when
+//! the connection asks for more goes out in one body frame ([`batch`]).
+//!
+//! Data flow: the store's events → until `timeoutSeconds` or shutdown → a closing bookmark →
+//! encoded (shared bytes) → [`batch::Batched`] (one frame per wakeup) → the response body.
+
+mod batch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -114,9 +120,11 @@ pub async fn respond(
         })
         .map(move |line| {
             sent.one();
-            Ok::<Bytes, std::convert::Infallible>(line)
-        });
-    let mut response = Response::new(Body::from_stream(lines));
+            line
+        })
+        .boxed();
+    let frames = batch::Batched::new(lines).map(Ok::<Bytes, std::convert::Infallible>);
+    let mut response = Response::new(Body::from_stream(frames));
     *response.status_mut() = StatusCode::OK;
     let content_type = match protobuf_stream(output) {
         true => "application/vnd.kubernetes.protobuf;stream=watch",
