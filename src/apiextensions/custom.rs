@@ -211,7 +211,18 @@ impl Strategy for CustomStrategy {
     }
 
     fn validate(&self, object: &Value) -> Vec<FieldCause> {
-        self.schema.validate(object)
+        self.schema.validate_write(object, None).0
+    }
+
+    /// Updates through the object and through `status` validate the whole object, as kube's
+    /// two strategies do; transition rules see the stored object, and rule failures on values
+    /// the update left unchanged are ratcheted.
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldCause> {
+        let (causes, warnings) = self.schema.validate_write(new, Some(old));
+        for warning in warnings {
+            tracing::debug!(%warning, "CEL rule failure ratcheted: the value is unchanged");
+        }
+        causes
     }
 
     fn unknown_fields(&self, object: &Value) -> Vec<String> {

@@ -26,6 +26,7 @@
 //!   validate) ─▶ log under /{group}/{plural}
 //! ```
 
+pub mod cel;
 pub mod controller;
 pub mod crd;
 pub mod custom;

@@ -26,7 +26,7 @@ mod format;
 mod messages;
 mod node;
 mod parse;
-mod path;
+pub(crate) mod path;
 mod prune;
 mod structural;
 mod validate;
@@ -34,12 +34,14 @@ mod validate;
 use serde_json::Value;
 
 use crate::meta::validation::FieldCause;
-pub use node::{Additional, Node, Type};
+pub use node::{Additional, Node, Type, ValidationRule};
 
 /// A checked, structural `openAPIV3Schema` of one CRD version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
     root: Node,
+    /// The compiled `x-kubernetes-validations` rules, kept with the served CRD.
+    rules: crate::apiextensions::cel::Validator,
 }
 
 impl Schema {
@@ -62,7 +64,51 @@ impl Schema {
         if !causes.is_empty() {
             return Err(causes);
         }
-        Ok(Schema { root })
+        let rules = crate::apiextensions::cel::Validator::compile(&root, path)?;
+        Ok(Schema { root, rules })
+    }
+
+    /// The schema's compiled CEL rules (`x-kubernetes-validations`).
+    pub fn rules(&self) -> &crate::apiextensions::cel::Validator {
+        &self.rules
+    }
+
+    /// Validates a write of a custom resource: [`Schema::validate`], then the CEL rules, as
+    /// apiextensions-apiserver's strategy does. The rules do not run when the schema found
+    /// errors that make them meaningless (missing, unsupported, too long, too many, wrong type):
+    /// kube says so in one more cause. `old` is the stored object on an update. Returns the
+    /// causes and the ratcheted rule failures (warnings).
+    pub fn validate_write(
+        &self,
+        object: &Value,
+        old: Option<&Value>,
+    ) -> (Vec<FieldCause>, Vec<String>) {
+        let mut causes = self.validate(object);
+        if self.rules.is_empty() {
+            return (causes, Vec::new());
+        }
+        use crate::meta::CauseType::*;
+        let blocking = causes.iter().any(|c| {
+            matches!(
+                c.reason,
+                FieldValueNotSupported
+                    | FieldValueRequired
+                    | FieldValueTooLong
+                    | FieldValueTooMany
+                    | FieldValueTypeInvalid
+            )
+        });
+        if blocking {
+            causes.push(FieldCause::invalid(
+                "<nil>",
+                Value::Null,
+                "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+            ));
+            return (causes, Vec::new());
+        }
+        let outcome = self.rules.validate(object, old);
+        causes.extend(outcome.causes);
+        (causes, outcome.warnings)
     }
 
     /// The root node.

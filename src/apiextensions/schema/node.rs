@@ -117,6 +117,31 @@ pub struct Node {
     pub has_list_map_keys: bool,
     pub has_map_type: bool,
     pub has_validations: bool,
+    /// `x-kubernetes-list-type` (`atomic`, `set`, `map`): which old list items CEL transition
+    /// rules and ratcheting correlate with new ones (only `map` lists, by their keys).
+    pub list_type: Option<String>,
+    /// `x-kubernetes-list-map-keys` of a `map` list.
+    pub list_map_keys: Vec<String>,
+    /// `x-kubernetes-map-type` (`granular`, `atomic`): `atomic` maps do not correlate.
+    pub map_type: Option<String>,
+    /// `x-kubernetes-validations`: the CEL rules of this node, as written.
+    pub validations: Vec<ValidationRule>,
+}
+
+/// One `x-kubernetes-validations` entry (`ValidationRule`), as written; compiled by
+/// `apiextensions::cel` when the schema is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationRule {
+    pub rule: String,
+    pub message: String,
+    pub message_expression: String,
+    /// `FieldValueInvalid` (the default), `FieldValueForbidden`, `FieldValueRequired` or
+    /// `FieldValueDuplicate`.
+    pub reason: Option<String>,
+    /// A JSON path below the node (`.spec.x`, `['a.b']`) the failure is reported at.
+    pub field_path: String,
+    /// `optionalOldSelf`: the rule also runs without an old value, `oldSelf` an optional.
+    pub optional_old_self: Option<bool>,
 }
 
 impl Node {

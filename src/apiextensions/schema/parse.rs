@@ -13,7 +13,7 @@
 
 use serde_json::{Map, Value};
 
-use super::node::{Additional, Node, Pattern, Type};
+use super::node::{Additional, Node, Pattern, Type, ValidationRule};
 use super::path::{child, index, key};
 use crate::meta::validation::FieldCause;
 
@@ -303,6 +303,62 @@ fn read_extensions(
     node.has_validations = map
         .get("x-kubernetes-validations")
         .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()));
+    node.list_type = map.get("x-kubernetes-list-type").and_then(Value::as_str).map(str::to_owned);
+    node.list_map_keys = map
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .map(|keys| keys.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    node.map_type = map.get("x-kubernetes-map-type").and_then(Value::as_str).map(str::to_owned);
+    node.validations = read_validations(map, path, causes);
+}
+
+/// `x-kubernetes-validations` as written: a list of `{rule, message, messageExpression, reason,
+/// fieldPath, optionalOldSelf}`. Compiling them is `apiextensions::cel`'s job.
+fn read_validations(
+    map: &Map<String, Value>,
+    path: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Vec<ValidationRule> {
+    let keyword = "x-kubernetes-validations";
+    let Some(value) = map.get(keyword).filter(|v| !v.is_null()) else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array() else {
+        causes.push(type_error(path, keyword, value, "must be an array"));
+        return Vec::new();
+    };
+    let base = child(path, keyword);
+    let mut rules = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(entry) = item.as_object() else {
+            causes.push(FieldCause::type_invalid(
+                index(&base, i),
+                item.clone(),
+                "must be an object",
+            ));
+            continue;
+        };
+        let at = index(&base, i);
+        let text = |k: &str, causes: &mut Vec<FieldCause>| match entry.get(k) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => {
+                causes.push(type_error(&at, k, other, "must be a string"));
+                String::new()
+            }
+        };
+        let rule = ValidationRule {
+            rule: text("rule", causes),
+            message: text("message", causes),
+            message_expression: text("messageExpression", causes),
+            reason: Some(text("reason", causes)).filter(|r| !r.is_empty()),
+            field_path: text("fieldPath", causes),
+            optional_old_self: read_bool(entry, &at, "optionalOldSelf", causes),
+        };
+        rules.push(rule);
+    }
+    rules
 }
 
 fn type_error(path: &str, keyword: &str, value: &Value, detail: &str) -> FieldCause {
