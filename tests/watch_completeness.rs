@@ -67,7 +67,9 @@ async fn every_watcher_sees_every_acknowledged_write_once_in_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_watcher_sees_every_acknowledged_write_once_in_order_on_etcd() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    completeness("etcd", TestServer::on_etcd().await).await;
+    // One replica, so no leader election: a leader's Lease renewals would be writes to the log
+    // that the revision accounting below cannot tell from lost deletes.
+    completeness("etcd", TestServer::on_etcd_with(&["--leader-elect=false"]).await).await;
 }
 
 /// A small deterministic generator (splitmix64), seeded per run so a failure can be replayed.
