@@ -54,8 +54,8 @@
 //! resource through the registry's conversions when a rule matched an equivalent version.
 
 mod annotations;
-mod config;
-mod matching;
+pub(crate) mod config;
+pub(crate) mod matching;
 pub mod metrics;
 mod review;
 
@@ -562,7 +562,7 @@ fn dry_run_supported(hook: &Hook, attributes: &Attributes<'_>) -> Result<(), Api
 }
 
 /// Writes to the admission configurations are never sent to webhooks.
-fn is_exempt(attributes: &Attributes<'_>) -> bool {
+pub(crate) fn is_exempt(attributes: &Attributes<'_>) -> bool {
     const EXEMPT: [&str; 6] = [
         "mutatingwebhookconfigurations",
         "validatingwebhookconfigurations",

@@ -26,7 +26,7 @@ mod compile;
 mod cost;
 mod eval;
 pub(crate) mod library;
-mod value;
+pub(crate) mod value;
 
 use std::sync::Arc;
 
