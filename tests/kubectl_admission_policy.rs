@@ -379,21 +379,23 @@ spec:
   - expression: "object.spec.replicsa <= 5"
 "#;
     server.ok_stdin(&["apply", "-f", "-"], policy);
-    let warning = server.ok(&[
+    let stored: Value = serde_json::from_str(&server.ok(&[
         "get",
         "validatingadmissionpolicy",
         "typo.example.com",
         "-o",
-        "jsonpath={.status.typeChecking.expressionWarnings[0].fieldRef}|{.status.typeChecking.expressionWarnings[0].warning}|{.status.observedGeneration}",
-    ]);
-    let parts: Vec<_> = warning.split('|').collect();
-    assert_eq!(parts[0], "spec.validations[0].expression");
-    assert!(
-        parts[1].starts_with("apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replicsa'"),
-        "{}",
-        parts[1]
+        "json",
+    ]))
+    .unwrap();
+    let status = &stored["status"];
+    assert_eq!(status["observedGeneration"], 1);
+    let warning = &status["typeChecking"]["expressionWarnings"][0];
+    assert_eq!(warning["fieldRef"], "spec.validations[0].expression");
+    assert_eq!(
+        warning["warning"],
+        "apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replicsa'\n \
+         | object.spec.replicsa <= 5\n | ...........^"
     );
-    assert_eq!(parts[2], "1");
 
     // An expression that does not compile is refused outright.
     let broken = policy.replace("object.spec.replicsa <= 5", "object.spec.replicas <=");
