@@ -53,7 +53,8 @@ async fn api() -> Api {
     let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
     let registry = server.api.registry.clone();
     let views = server.api.store.views.clone();
-    let plugin = ValidatingAdmissionPolicy::new(registry.clone(), views.clone(), Arc::new(AlwaysAllow));
+    let plugin =
+        ValidatingAdmissionPolicy::new(registry.clone(), views.clone(), Arc::new(AlwaysAllow));
     let chain = Chain::new(vec![Arc::new(plugin)]);
     Api { router: server.router(), registry, views, chain, _dir: dir, _stop: stop }
 }
@@ -188,9 +189,12 @@ async fn policies_are_validated_defaulted_and_type_checked() {
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
 
     let policy = api
-        .policy("typo", json!({"matchConstraints": deployment_rules(),
+        .policy(
+            "typo",
+            json!({"matchConstraints": deployment_rules(),
             "validations": [{"expression": "object.spec.replicas <= 5"},
-                            {"expression": "object.spec.replica <= 5"}]}))
+                            {"expression": "object.spec.replica <= 5"}]}),
+        )
         .await;
     assert_eq!(policy["spec"]["failurePolicy"], "Fail");
     assert_eq!(policy["spec"]["matchConstraints"]["matchPolicy"], "Equivalent");
@@ -199,10 +203,9 @@ async fn policies_are_validated_defaulted_and_type_checked() {
     assert_eq!(warnings.len(), 1, "{policy}");
     assert_eq!(warnings[0]["fieldRef"], "spec.validations[1].expression");
     assert!(
-        warnings[0]["warning"]
-            .as_str()
-            .unwrap()
-            .starts_with("apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replica'"),
+        warnings[0]["warning"].as_str().unwrap().starts_with(
+            "apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replica'"
+        ),
         "{}",
         warnings[0]["warning"]
     );
@@ -219,19 +222,28 @@ async fn policies_are_validated_defaulted_and_type_checked() {
 #[tokio::test]
 async fn deny_and_warn_reach_the_client() {
     let api = api().await;
-    api.policy("replicas.example.com", json!({"matchConstraints": deployment_rules(),
+    api.policy(
+        "replicas.example.com",
+        json!({"matchConstraints": deployment_rules(),
         "validations": [{"expression": "object.spec.replicas <= 5"},
             {"expression": "object.spec.replicas <= 3", "messageExpression":
-                "'replicas ' + string(object.spec.replicas) + ' over 3'", "reason": "Forbidden"}]}))
-        .await;
-    api.binding("replicas-deny.example.com", json!({"policyName": "replicas.example.com",
+                "'replicas ' + string(object.spec.replicas) + ' over 3'", "reason": "Forbidden"}]}),
+    )
+    .await;
+    api.binding(
+        "replicas-deny.example.com",
+        json!({"policyName": "replicas.example.com",
         "validationActions": ["Deny"],
-        "matchResources": {"objectSelector": {"matchLabels": {"enforce": "deny"}}}}))
-        .await;
-    api.binding("replicas-warn.example.com", json!({"policyName": "replicas.example.com",
+        "matchResources": {"objectSelector": {"matchLabels": {"enforce": "deny"}}}}),
+    )
+    .await;
+    api.binding(
+        "replicas-warn.example.com",
+        json!({"policyName": "replicas.example.com",
         "validationActions": ["Warn"],
-        "matchResources": {"objectSelector": {"matchLabels": {"enforce": "warn"}}}}))
-        .await;
+        "matchResources": {"objectSelector": {"matchLabels": {"enforce": "warn"}}}}),
+    )
+    .await;
 
     let answer =
         api.call("POST", DEPLOYMENTS, Some(deployment("big", 6, json!({"enforce": "deny"})))).await;
@@ -245,13 +257,17 @@ async fn deny_and_warn_reach_the_client() {
     assert_eq!(cause["message"], message.split_once(": ").unwrap().1);
 
     // The second validation's reason and message.
-    let answer =
-        api.call("POST", DEPLOYMENTS, Some(deployment("four", 4, json!({"enforce": "deny"})))).await;
+    let answer = api
+        .call("POST", DEPLOYMENTS, Some(deployment("four", 4, json!({"enforce": "deny"}))))
+        .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
-    assert!(answer.body["message"].as_str().unwrap().ends_with("denied request: replicas 4 over 3"));
+    assert!(
+        answer.body["message"].as_str().unwrap().ends_with("denied request: replicas 4 over 3")
+    );
 
-    let answer =
-        api.call("POST", DEPLOYMENTS, Some(deployment("warned", 6, json!({"enforce": "warn"})))).await;
+    let answer = api
+        .call("POST", DEPLOYMENTS, Some(deployment("warned", 6, json!({"enforce": "warn"}))))
+        .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     assert_eq!(
         answer.warnings,
@@ -301,14 +317,20 @@ async fn matching_follows_constraints_conditions_and_selectors() {
     rules["excludeResourceRules"] = json!([{"apiGroups": ["apps"], "apiVersions": ["v1"],
         "operations": ["CREATE"], "resources": ["deployments"], "resourceNames": ["exempt"]}]);
     rules["namespaceSelector"] = json!({"matchLabels": {"env": "prod"}});
-    api.policy("no-deployments", json!({"matchConstraints": rules,
+    api.policy(
+        "no-deployments",
+        json!({"matchConstraints": rules,
         "matchConditions": [{"name": "not-ci", "expression": "request.userInfo.username != 'ci'"}],
         "validations": [{"expression": "namespaceObject.metadata.name != 'prod'",
-            "message": "no deployments in prod"}]}))
-        .await;
-    api.binding("no-deployments", json!({"policyName": "no-deployments",
-        "validationActions": ["Deny"]}))
-        .await;
+            "message": "no deployments in prod"}]}),
+    )
+    .await;
+    api.binding(
+        "no-deployments",
+        json!({"policyName": "no-deployments",
+        "validationActions": ["Deny"]}),
+    )
+    .await;
     let (alice, ci) = (user("alice"), user("ci"));
     let sink = AuditAnnotations::unrecorded();
     let object = deployment("web", 1, json!({}));
@@ -317,7 +339,9 @@ async fn matching_follows_constraints_conditions_and_selectors() {
         .unwrap_err();
     assert_eq!(err.reason, Reason::Invalid);
     assert!(err.message.ends_with("denied request: no deployments in prod"), "{}", err.message);
-    for (who, namespace, name) in [(&ci, "prod", "web"), (&alice, "default", "web"), (&alice, "prod", "exempt")] {
+    for (who, namespace, name) in
+        [(&ci, "prod", "web"), (&alice, "default", "web"), (&alice, "prod", "exempt")]
+    {
         validate(&api.chain, &create_deployment(who, namespace, name, sink), &object)
             .await
             .unwrap_or_else(|e| panic!("{} {namespace}/{name}: {}", who.name, e.message));
@@ -332,28 +356,40 @@ async fn params_and_the_failure_policy() {
     let answer = api.call("POST", "/api/v1/namespaces/default/configmaps", Some(limits)).await;
     assert_eq!(answer.status, StatusCode::CREATED);
     for (name, failure_policy) in [("strict", "Fail"), ("lenient", "Ignore")] {
-        api.policy(name, json!({"failurePolicy": failure_policy,
+        api.policy(
+            name,
+            json!({"failurePolicy": failure_policy,
             "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
             "matchConstraints": deployment_rules(),
             "validations": [{"expression": "object.spec.replicas <= int(params.data.max)",
-                "messageExpression": "'at most ' + params.data.max + ' replicas'"}]}))
-            .await;
-    }
-    api.binding("strict-found", json!({"policyName": "strict", "validationActions": ["Deny"],
-        "paramRef": {"name": "limits", "namespace": "default", "parameterNotFoundAction": "Deny"},
-        "matchResources": {"objectSelector": {"matchLabels": {"case": "found"}}}}))
+                "messageExpression": "'at most ' + params.data.max + ' replicas'"}]}),
+        )
         .await;
+    }
+    api.binding(
+        "strict-found",
+        json!({"policyName": "strict", "validationActions": ["Deny"],
+        "paramRef": {"name": "limits", "namespace": "default", "parameterNotFoundAction": "Deny"},
+        "matchResources": {"objectSelector": {"matchLabels": {"case": "found"}}}}),
+    )
+    .await;
     for (policy, case) in [("strict", "missing"), ("lenient", "missing-lenient")] {
-        api.binding(&format!("{policy}-{case}"), json!({"policyName": policy,
+        api.binding(
+            &format!("{policy}-{case}"),
+            json!({"policyName": policy,
             "validationActions": ["Deny"],
             "paramRef": {"name": "absent", "parameterNotFoundAction": "Deny"},
-            "matchResources": {"objectSelector": {"matchLabels": {"case": case}}}}))
-            .await;
-    }
-    api.binding("strict-allowed", json!({"policyName": "strict", "validationActions": ["Deny"],
-        "paramRef": {"name": "absent", "parameterNotFoundAction": "Allow"},
-        "matchResources": {"objectSelector": {"matchLabels": {"case": "allowed"}}}}))
+            "matchResources": {"objectSelector": {"matchLabels": {"case": case}}}}),
+        )
         .await;
+    }
+    api.binding(
+        "strict-allowed",
+        json!({"policyName": "strict", "validationActions": ["Deny"],
+        "paramRef": {"name": "absent", "parameterNotFoundAction": "Allow"},
+        "matchResources": {"objectSelector": {"matchLabels": {"case": "allowed"}}}}),
+    )
+    .await;
 
     let admin = user("admin");
     let sink = AuditAnnotations::unrecorded();
@@ -361,13 +397,15 @@ async fn params_and_the_failure_policy() {
         let object = deployment("web", replicas, json!({"case": case}));
         let chain = &api.chain;
         let admin = &admin;
-        async move {
-            validate(chain, &create_deployment(admin, "default", "web", sink), &object).await
-        }
+        async move { validate(chain, &create_deployment(admin, "default", "web", sink), &object).await }
     };
     check("found", 3).await.unwrap();
     let err = check("found", 4).await.unwrap_err();
-    assert!(err.message.ends_with("with binding 'strict-found' denied request: at most 3 replicas"), "{}", err.message);
+    assert!(
+        err.message.ends_with("with binding 'strict-found' denied request: at most 3 replicas"),
+        "{}",
+        err.message
+    );
     let err = check("missing", 1).await.unwrap_err();
     assert!(
         err.message.ends_with("ValidatingAdmissionPolicy 'strict' with binding 'strict-missing' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction"),
@@ -391,9 +429,11 @@ async fn equivalent_versions_match_unless_exact() {
         api.binding(name, json!({"policyName": name, "validationActions": ["Warn"]})).await;
     }
     let admin = user("admin");
-    let mut attributes = create_deployment(&admin, "default", "web", AuditAnnotations::unrecorded());
+    let mut attributes =
+        create_deployment(&admin, "default", "web", AuditAnnotations::unrecorded());
     (attributes.group, attributes.version) = ("autoscaling", "v1");
-    (attributes.resource, attributes.kind) = ("horizontalpodautoscalers", "HorizontalPodAutoscaler");
+    (attributes.resource, attributes.kind) =
+        ("horizontalpodautoscalers", "HorizontalPodAutoscaler");
     let hpa = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
         "metadata": {"name": "web", "namespace": "default"},
         "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"},
@@ -404,16 +444,24 @@ async fn equivalent_versions_match_unless_exact() {
     assert_eq!(warnings, Vec::<String>::new());
     // A false expression shows the equivalent policy did run.
     let answer = api
-        .call("PUT", &format!("{GROUP_PATH}/{POLICIES}/equivalent"), Some(json!({
+        .call(
+            "PUT",
+            &format!("{GROUP_PATH}/{POLICIES}/equivalent"),
+            Some(json!({
             "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
             "metadata": {"name": "equivalent"}, "spec": {"matchConstraints": {
                 "resourceRules": [{"apiGroups": ["autoscaling"], "apiVersions": ["v2"],
                     "operations": ["CREATE"], "resources": ["horizontalpodautoscalers"]}]},
-                "validations": [{"expression": "false", "message": "ran"}]}})))
+                "validations": [{"expression": "false", "message": "ran"}]}})),
+        )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    api.create(BINDINGS, json!({"metadata": {"name": "sync"}, "spec": {"policyName": "none",
-        "validationActions": ["Deny"]}})).await;
+    api.create(
+        BINDINGS,
+        json!({"metadata": {"name": "sync"}, "spec": {"policyName": "none",
+        "validationActions": ["Deny"]}}),
+    )
+    .await;
     let warnings = validate(&api.chain, &attributes, &hpa).await.unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].ends_with("with binding 'equivalent': ran"), "{}", warnings[0]);

@@ -128,7 +128,9 @@ async fn kube_rs_meets_crd_rules_and_policies() {
     };
     let mut denied = None;
     for i in 0..100 {
-        match configmaps.create(&PostParams::default(), &configmap(format!("deny-{i}"), "deny")).await
+        match configmaps
+            .create(&PostParams::default(), &configmap(format!("deny-{i}"), "deny"))
+            .await
         {
             Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(kube::Error::Api(status)) => {

@@ -105,13 +105,7 @@ async fn kubes_replica_limit_example_with_a_configmap_param() {
     server.ok(&["create", "namespace", "other"]);
     server.ok_stdin(&["apply", "-f", "-"], LIMIT_POLICY);
 
-    let err = refused_with(
-        &server,
-        &deployment("test-ns", "web", 5),
-        &[],
-        "denied request",
-    )
-    .await;
+    let err = refused_with(&server, &deployment("test-ns", "web", 5), &[], "denied request").await;
     assert!(
         err.contains(
             "ValidatingAdmissionPolicy 'replica-limit.example.com' with binding \
@@ -137,7 +131,11 @@ async fn kubes_replica_limit_example_with_a_configmap_param() {
     let row: Vec<_> = bindings.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(
         row[..3],
-        ["replica-limit-test.example.com", "replica-limit.example.com", "default/replica-limit-test"],
+        [
+            "replica-limit-test.example.com",
+            "replica-limit.example.com",
+            "default/replica-limit-test"
+        ],
         "{bindings}"
     );
 
@@ -240,16 +238,12 @@ async fn warn_prints_a_warning_and_audit_annotates_the_event() {
     let mut found = None;
     for _ in 0..200 {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        found = text
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .find(|e| {
-                e["verb"] == "create"
-                    && e["objectRef"]["resource"] == "configmaps"
-                    && e["annotations"]
-                        ["validation.policy.admission.k8s.io/validation_failure"]
-                        .is_string()
-            });
+        found = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|e| {
+            e["verb"] == "create"
+                && e["objectRef"]["resource"] == "configmaps"
+                && e["annotations"]["validation.policy.admission.k8s.io/validation_failure"]
+                    .is_string()
+        });
         if found.is_some() {
             break;
         }
@@ -339,13 +333,15 @@ async fn match_conditions_and_the_authorizer_variable() {
     // Alice may not escalate cluster roles: RBAC, asked from the expression, says no.
     let manifest = configmap("restricted-a");
     let kubeconfig = alice.to_str().unwrap();
-    let err = refused_with(&server, &manifest, &["--kubeconfig", kubeconfig], "denied request")
-        .await;
+    let err =
+        refused_with(&server, &manifest, &["--kubeconfig", kubeconfig], "denied request").await;
     assert!(
-        err.contains("configmaps \"restricted-a\" is forbidden: ValidatingAdmissionPolicy \
+        err.contains(
+            "configmaps \"restricted-a\" is forbidden: ValidatingAdmissionPolicy \
                       'escalators-only.example.com' with binding 'escalators-only.example.com' \
                       denied request: only users who may escalate cluster roles may create \
-                      restricted configmaps"),
+                      restricted configmaps"
+        ),
         "{err}"
     );
     // The admin may; the match condition leaves other names alone.
@@ -354,8 +350,8 @@ async fn match_conditions_and_the_authorizer_variable() {
 
     // The second policy's match condition excludes the admin.
     let manifest = configmap("admin-x");
-    let err = refused_with(&server, &manifest, &["--kubeconfig", kubeconfig], "denied request")
-        .await;
+    let err =
+        refused_with(&server, &manifest, &["--kubeconfig", kubeconfig], "denied request").await;
     assert!(err.contains("admin- configmaps are the admin's"), "{err}");
     created(&server, &manifest, &[]);
 }

@@ -87,9 +87,11 @@ pub fn chain(
     }
     // kube's order ends with MutatingAdmissionWebhook, ValidatingAdmissionPolicy,
     // ValidatingAdmissionWebhook (then ResourceQuota).
-    let [mutating, validating] =
-        <[_; 2]>::try_from(crate::admission::webhook::plugins(store.registry.clone(), store.views.clone()))
-            .expect("the webhook plugins are a mutating and a validating one");
+    let [mutating, validating] = <[_; 2]>::try_from(crate::admission::webhook::plugins(
+        store.registry.clone(),
+        store.views.clone(),
+    ))
+    .expect("the webhook plugins are a mutating and a validating one");
     plugins.push(mutating);
     plugins.push(Arc::new(ValidatingAdmissionPolicy::new(
         store.registry.clone(),

@@ -181,8 +181,11 @@ fn check(args: &[Value]) -> Result<Value, ExecutionError> {
     let (auth, attributes) = match &args[0] {
         Value::Opaque(o) if o.downcast_ref::<PathCheck>().is_some() => {
             let check = opaque::<PathCheck>("check", &args[0])?;
-            let attributes =
-                Attributes::non_resource(check.auth.user.clone(), &verb.to_lowercase(), &check.path);
+            let attributes = Attributes::non_resource(
+                check.auth.user.clone(),
+                &verb.to_lowercase(),
+                &check.path,
+            );
             (&check.auth, attributes)
         }
         _ => {
@@ -253,7 +256,8 @@ mod tests {
         let env = super::super::compile::env();
         let program = env.compile(source).unwrap();
         let mut context = cel::Context::with_env(env);
-        let auth = CelAuthorizer { authorizer: Arc::new(Fixed), user: Arc::new(UserInfo::default()) };
+        let auth =
+            CelAuthorizer { authorizer: Arc::new(Fixed), user: Arc::new(UserInfo::default()) };
         context.add_variable_from_value("authorizer", wrap(auth));
         program.execute(&context).unwrap()
     }

@@ -250,7 +250,8 @@ mod tests {
         );
         assert_eq!(out.failures[2].reason.as_deref(), Some("Forbidden"));
         assert_eq!(out.failures[3].index, 3);
-        let fine = evaluate(&policy, &inputs(json!({"spec": {"replicas": 1, "nope": 2}})), &Value::Null);
+        let fine =
+            evaluate(&policy, &inputs(json!({"spec": {"replicas": 1, "nope": 2}})), &Value::Null);
         assert_eq!(fine, Evaluation::default());
     }
 

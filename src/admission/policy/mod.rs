@@ -57,8 +57,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::admission::webhook::matching::{Matched, NamespaceLabels, namespace_labels};
 use crate::admission::webhook::is_exempt;
+use crate::admission::webhook::matching::{Matched, NamespaceLabels, namespace_labels};
 use crate::admission::{Attributes, Plugin};
 use crate::apiextensions::cel::library::wrap;
 use crate::apiextensions::cel::value::to_cel;
@@ -124,7 +124,8 @@ impl Plugin for ValidatingAdmissionPolicy {
         if hooks.is_empty() {
             return Ok(());
         }
-        let mut run = Run { plugin: self, attributes, object, namespace: None, denials: Vec::new() };
+        let mut run =
+            Run { plugin: self, attributes, object, namespace: None, denials: Vec::new() };
         for hook in hooks.iter() {
             run.hook(&hook.policy, &hook.bindings, warnings).await?;
         }
@@ -216,8 +217,9 @@ impl ValidatingAdmissionPolicy {
             }
         }
         if found.is_empty() && param_ref.deny_not_found {
-            return Err("no params found for policy binding with `Deny` parameterNotFoundAction"
-                .into());
+            return Err(
+                "no params found for policy binding with `Deny` parameterNotFoundAction".into()
+            );
         }
         let (api_version, kind) = (resource.gv.api_version(), resource.kind.clone());
         let mut params = Vec::with_capacity(found.len());
@@ -316,15 +318,15 @@ impl Run<'_, '_, '_> {
                     continue;
                 }
             }
-            let params =
-                match self.plugin.params(policy, binding, self.attributes.namespace).await {
-                    Ok(params) => params,
-                    Err(error) => {
-                        let message = format!("failed to configure binding: {error}");
-                        self.configuration_error(policy, Some(binding), &message);
-                        continue;
-                    }
-                };
+            let params = match self.plugin.params(policy, binding, self.attributes.namespace).await
+            {
+                Ok(params) => params,
+                Err(error) => {
+                    let message = format!("failed to configure binding: {error}");
+                    self.configuration_error(policy, Some(binding), &message);
+                    continue;
+                }
+            };
             if params.is_empty() {
                 continue;
             }
@@ -443,7 +445,13 @@ impl Run<'_, '_, '_> {
             authorizer: plugin.authorizer.clone(),
             user: Arc::new(attributes.user.clone()),
         });
-        Ok(Inputs::new(object.as_ref(), old_object.as_ref(), &request, namespace.as_ref(), authorizer))
+        Ok(Inputs::new(
+            object.as_ref(),
+            old_object.as_ref(),
+            &request,
+            namespace.as_ref(),
+            authorizer,
+        ))
     }
 }
 

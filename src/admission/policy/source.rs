@@ -80,10 +80,7 @@ impl Source {
             cache.bindings = refresh(&cache.bindings, &bindings, Binding::parse);
             let mut hooks: BTreeMap<&str, Hook> = BTreeMap::new();
             for (_, policy) in cache.policies.values() {
-                hooks.insert(
-                    &policy.name,
-                    Hook { policy: policy.clone(), bindings: Vec::new() },
-                );
+                hooks.insert(&policy.name, Hook { policy: policy.clone(), bindings: Vec::new() });
             }
             let mut bindings: Vec<_> = cache.bindings.values().map(|(_, b)| b.clone()).collect();
             bindings.sort_by(|a, b| a.name.cmp(&b.name));
@@ -110,7 +107,8 @@ fn refresh<T>(
     objects
         .iter()
         .map(|object| {
-            let reused = old.get(&object.key).filter(|(revision, _)| *revision == object.mod_revision);
+            let reused =
+                old.get(&object.key).filter(|(revision, _)| *revision == object.mod_revision);
             let compiled = match reused {
                 Some((_, compiled)) => compiled.clone(),
                 None => Arc::new(compile(&object.json)),

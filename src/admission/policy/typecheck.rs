@@ -83,7 +83,14 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn new(source: &'a str, declared: &'a Declared<'a>, roots: Roots) -> Walker<'a> {
-        Walker { source, declared, roots, scope: HashMap::new(), errors: Vec::new(), warnings: Vec::new() }
+        Walker {
+            source,
+            declared,
+            roots,
+            scope: HashMap::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     fn walk(&mut self, expr: &IdedExpr) -> Typed {
@@ -135,11 +142,15 @@ impl<'a> Walker<'a> {
                     Typed::Ty(Ty::Array(item)) => of_ty(item),
                     _ => Typed::Unknown,
                 };
-                let mut saved = vec![(c.iter_var.clone(), self.scope.insert(c.iter_var.clone(), element))];
+                let mut saved =
+                    vec![(c.iter_var.clone(), self.scope.insert(c.iter_var.clone(), element))];
                 if let Some(var2) = &c.iter_var2 {
                     saved.push((var2.clone(), self.scope.insert(var2.clone(), Typed::Unknown)));
                 }
-                saved.push((c.accu_var.clone(), self.scope.insert(c.accu_var.clone(), Typed::Unknown)));
+                saved.push((
+                    c.accu_var.clone(),
+                    self.scope.insert(c.accu_var.clone(), Typed::Unknown),
+                ));
                 self.walk(&c.accu_init);
                 self.walk(&c.loop_cond);
                 self.walk(&c.loop_step);
@@ -162,7 +173,9 @@ impl<'a> Walker<'a> {
         }
         match name {
             "object" | "oldObject" => self.roots.object.map_or(Typed::Unknown, Typed::Def),
-            "params" if self.declared.params => self.roots.params.map_or(Typed::Unknown, Typed::Def),
+            "params" if self.declared.params => {
+                self.roots.params.map_or(Typed::Unknown, Typed::Def)
+            }
             "variables" => Typed::Variables,
             other if VARIABLES.contains(&other) => Typed::Unknown,
             other if NAMESPACES.contains(&other) || other.starts_with('@') => Typed::Unknown,
@@ -183,7 +196,11 @@ impl<'a> Walker<'a> {
             Typed::Variables => {
                 if !self.declared.variables.iter().any(|v| v == field) {
                     let start = self.source.find(&format!(".{field}")).unwrap_or(0);
-                    self.errors.push(problem(self.source, start, &format!("undefined field '{field}'")));
+                    self.errors.push(problem(
+                        self.source,
+                        start,
+                        &format!("undefined field '{field}'"),
+                    ));
                 }
                 Typed::Unknown
             }
@@ -269,7 +286,11 @@ mod tests {
         let src = "variables.nope == 1 && [1].all(x, x > 0)";
         let errors = declaration_errors(parse(src).expression(), src, &declared);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("ERROR: <input>:1:10: undefined field 'nope'"), "{}", errors[0]);
+        assert!(
+            errors[0].starts_with("ERROR: <input>:1:10: undefined field 'nope'"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
@@ -279,8 +300,12 @@ mod tests {
         let declared = Declared::default();
         let ok = "object.spec.replicas > 1 && object.metadata.labels.app == 'x' && \
                   object.spec.template.spec.containers.all(c, c.image != '')";
-        assert_eq!(field_warnings(parse(ok).expression(), ok, &declared, roots), Vec::<String>::new());
-        let bad = "object.spec.replicass > 1 || object.spec.template.spec.containers.all(c, has(c.imag))";
+        assert_eq!(
+            field_warnings(parse(ok).expression(), ok, &declared, roots),
+            Vec::<String>::new()
+        );
+        let bad =
+            "object.spec.replicass > 1 || object.spec.template.spec.containers.all(c, has(c.imag))";
         let warnings = field_warnings(parse(bad).expression(), bad, &declared, roots);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert_eq!(

@@ -94,7 +94,10 @@ pub(crate) fn string<'a>(function: &str, value: &'a Value) -> Result<&'a str, Ex
 }
 
 /// The opaque value of type `T` behind `value`, for a method of `function`.
-pub(crate) fn opaque<'a, T: Opaque>(function: &str, value: &'a Value) -> Result<&'a T, ExecutionError> {
+pub(crate) fn opaque<'a, T: Opaque>(
+    function: &str,
+    value: &'a Value,
+) -> Result<&'a T, ExecutionError> {
     match value {
         Value::Opaque(o) => o.downcast_ref::<T>().ok_or_else(|| {
             ExecutionError::no_such_member_overload(function, vec![o.runtime_type_name().into()])

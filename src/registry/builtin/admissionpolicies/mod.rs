@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::{Kind, age_column, column, default_string, default_value, name_column, object_items_mut};
+use super::{
+    Kind, age_column, column, default_string, default_value, name_column, object_items_mut,
+};
 use crate::meta::labels::LabelSelector;
 use crate::meta::validation::FieldCause;
 use crate::registry::resource::Resource;
@@ -56,7 +58,10 @@ const BINDING: Kind = Kind {
 };
 
 pub fn policy_resource() -> Resource {
-    Resource { status_subresource: true, ..POLICY.resource(Arc::new(PolicyStrategy), policy_table()) }
+    Resource {
+        status_subresource: true,
+        ..POLICY.resource(Arc::new(PolicyStrategy), policy_table())
+    }
 }
 
 pub fn binding_resource() -> Resource {
@@ -165,8 +170,7 @@ impl Strategy for PolicyStrategy {
     fn set_defaults(&self, object: &mut Value) {
         let Some(spec) = spec_mut(object) else { return };
         default_string(spec, "failurePolicy", "Fail");
-        if let Some(constraints) = spec.get_mut("matchConstraints").and_then(Value::as_object_mut)
-        {
+        if let Some(constraints) = spec.get_mut("matchConstraints").and_then(Value::as_object_mut) {
             default_match_resources(constraints);
         }
     }

@@ -23,11 +23,8 @@ pub fn fill(policy: &mut Value, generation: i64) {
     let warnings = type_check(policy);
     let mut status = policy.get("status").cloned().filter(Value::is_object).unwrap_or(json!({}));
     status["observedGeneration"] = generation.into();
-    status["typeChecking"] = if warnings.is_empty() {
-        json!({})
-    } else {
-        json!({"expressionWarnings": warnings})
-    };
+    status["typeChecking"] =
+        if warnings.is_empty() { json!({}) } else { json!({"expressionWarnings": warnings}) };
     if let Some(map) = policy.as_object_mut() {
         map.insert("status".into(), status);
     }
@@ -60,8 +57,11 @@ fn matched_kinds(spec: &Value) -> Vec<(String, &'static str, DefId)> {
                     else {
                         continue;
                     };
-                    let gv =
-                        if gvk.group.is_empty() { version.clone() } else { format!("{group}/{version}") };
+                    let gv = if gvk.group.is_empty() {
+                        version.clone()
+                    } else {
+                        format!("{group}/{version}")
+                    };
                     if !kinds.iter().any(|(g, k, _)| *g == gv && *k == gvk.kind) {
                         kinds.push((gv, gvk.kind, id));
                     }

@@ -218,7 +218,11 @@ fn validate_match_resources(resources: &Value, path: &str, causes: &mut Vec<Fiel
     if let Some(value) = opt_str(resources, "matchPolicy", &format!("{path}.matchPolicy"), causes)
         && !MATCH_POLICIES.contains(&value)
     {
-        causes.push(FieldCause::not_supported(format!("{path}.matchPolicy"), value, &MATCH_POLICIES));
+        causes.push(FieldCause::not_supported(
+            format!("{path}.matchPolicy"),
+            value,
+            &MATCH_POLICIES,
+        ));
     }
     for key in ["namespaceSelector", "objectSelector"] {
         let field = format!("{path}.{key}");
@@ -227,7 +231,11 @@ fn validate_match_resources(resources: &Value, path: &str, causes: &mut Vec<Fiel
             let clean = found.is_empty();
             causes.extend(found);
             if clean && LabelSelector::from_structured(selector).is_err() {
-                causes.push(FieldCause::invalid(field, selector.clone(), "invalid label selector."));
+                causes.push(FieldCause::invalid(
+                    field,
+                    selector.clone(),
+                    "invalid label selector.",
+                ));
             }
         }
     }
@@ -239,7 +247,8 @@ fn validate_match_resources(resources: &Value, path: &str, causes: &mut Vec<Fiel
             validate_rule(rule, &rule_path, causes);
             let names_path = format!("{rule_path}.resourceNames");
             let mut seen = HashSet::new();
-            for (j, name) in strings(rule, "resourceNames", &names_path, causes).iter().enumerate() {
+            for (j, name) in strings(rule, "resourceNames", &names_path, causes).iter().enumerate()
+            {
                 if !seen.insert(*name) {
                     causes.push(FieldCause::duplicate(format!("{names_path}[{j}]"), *name));
                 }
@@ -359,9 +368,15 @@ mod tests {
             "{}",
             causes[1]
         );
-        assert_eq!(causes[2], "spec.validations[1].expression: Required value: expression is not specified");
+        assert_eq!(
+            causes[2],
+            "spec.validations[1].expression: Required value: expression is not specified"
+        );
         assert!(causes[3].contains("undeclared reference to 'params'"), "{}", causes[3]);
-        assert_eq!(causes[4], "spec.validations[2].message: Invalid value: \"a\\nb\": message must not contain line breaks");
+        assert_eq!(
+            causes[4],
+            "spec.validations[2].message: Invalid value: \"a\\nb\": message must not contain line breaks"
+        );
         assert!(causes[5].starts_with("spec.validations[2].reason: Unsupported value: \"Nope\""));
     }
 
@@ -379,7 +394,10 @@ mod tests {
             "paramRef": {"namespace": "ns"}}});
         let causes = cause_texts(&validate_binding(&bad));
         assert_eq!(causes.len(), 5, "{causes:#?}");
-        assert_eq!(causes[0], "spec.paramRef: Required value: one of name or selector must be specified");
+        assert_eq!(
+            causes[0],
+            "spec.paramRef: Required value: one of name or selector must be specified"
+        );
         assert_eq!(causes[1], "spec.paramRef.parameterNotFoundAction: Required value");
         assert_eq!(causes[2], "spec.validationActions[2]: Duplicate value: \"Deny\"");
         assert!(causes[3].starts_with("spec.validationActions[3]: Unsupported value: \"Log\""));
