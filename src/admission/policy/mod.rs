@@ -311,12 +311,11 @@ impl Run<'_, '_, '_> {
         let mut inputs: Option<Inputs> = None;
         let mut annotations: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for binding in bindings {
-            if let Some(resources) = &binding.match_resources {
-                if resources.matches(self.attributes, self.object, registry, true).is_none()
-                    || !self.namespace_matches(resources).await?
-                {
-                    continue;
-                }
+            if let Some(resources) = &binding.match_resources
+                && (resources.matches(self.attributes, self.object, registry, true).is_none()
+                    || !self.namespace_matches(resources).await?)
+            {
+                continue;
             }
             let params = match self.plugin.params(policy, binding, self.attributes.namespace).await
             {
