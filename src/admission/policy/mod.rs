@@ -57,8 +57,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::admission::webhook::is_exempt;
 use crate::admission::webhook::matching::{Matched, NamespaceLabels, namespace_labels};
+use crate::admission::webhook::{in_version, is_exempt};
 use crate::admission::{Attributes, Plugin};
 use crate::apiextensions::cel::library::wrap;
 use crate::apiextensions::cel::value::to_cel;
@@ -255,25 +255,11 @@ impl ValidatingAdmissionPolicy {
         target: Option<&Resource>,
     ) -> Result<Option<Value>, ApiError> {
         match (value, target) {
-            (Some(value), Some(target)) => Ok(Some(self.in_version(value, target).await?)),
+            (Some(value), Some(target)) => {
+                Ok(Some(in_version(&self.registry, value, target).await?))
+            }
             (value, _) => Ok(value.cloned()),
         }
-    }
-
-    /// `object` in `target`'s version (for a rule matched through an equivalent version).
-    async fn in_version(&self, object: &Value, target: &Resource) -> Result<Value, ApiError> {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let wanted = target.gv.api_version();
-        if api_version.is_empty() || api_version == wanted {
-            return Ok(object.clone());
-        }
-        let source = self.registry.all().into_iter().find(|r| {
-            r.storage_prefix == target.storage_prefix && r.gv.api_version() == api_version
-        });
-        let Some(source) = source else { return Ok(object.clone()) };
-        let stored = source.conversion.to_storage_version(object.clone()).await?;
-        let served = target.conversion.to_served_version(stored).await?;
-        Ok(stamp(served, &wanted, &target.kind))
     }
 }
 
