@@ -7,16 +7,17 @@
 //! read began.
 //!
 //! Requests are pipelined: up to `in_flight` head requests may be outstanding at once. A caller
-//! that arrives while fewer are in flight sends a new request at once (taking every caller
-//! waiting with it); otherwise it waits, and the first request to return sends the next batch.
-//! With one in flight a caller waits on average half a round trip for the request before its
-//! own, then its own (about 1.5 round trips); with `n` in flight the wait before its own shrinks
-//! to about 1/(2n) of a round trip, for at most `n` times the head requests. etcd itself batches
-//! concurrent linearizable reads into one ReadIndex round, so the extra requests cost it a range
-//! each, not a consensus round each.
+//! that arrives while fewer are in flight starts a request task at once (which takes every
+//! caller waiting when it runs); otherwise it waits, and the first request to return sends the
+//! next batch. With one in flight a caller waits for the request before its own to return (half
+//! a round trip on average), then for its own; with more, its own request leaves at once, for at
+//! most `in_flight` times the head requests. etcd serves linearizable reads one ReadIndex round
+//! at a time (a read that arrives during a round joins the next one), so the extra requests cost
+//! it a range each, not a consensus round each; but the wait inside etcd is not shortened, only
+//! the part of the round trip outside it (this client, gRPC, the connection) overlaps.
 //!
-//! Flow: callers → `waiting` → a request task (at most `in_flight` at a time) → one etcd
-//! request → every caller of its batch; a finishing task takes the next batch, if any.
+//! Flow: callers → `waiting` → a request task (at most `in_flight` at a time) takes them → one
+//! etcd request → every caller of that batch; the task then takes the next batch, if any.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -76,19 +77,18 @@ impl HeadReads {
     /// The current revision, from a request sent after this call began.
     pub(super) async fn current(&self) -> Result<Revision> {
         let (answer, answered) = oneshot::channel();
-        let batch = {
+        let start_sender = {
             let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
             waiting.callers.push(answer);
-            if waiting.in_flight < self.max_in_flight {
+            let start = waiting.in_flight < self.max_in_flight;
+            if start {
                 waiting.in_flight += 1;
-                Some(std::mem::take(&mut waiting.callers))
-            } else {
-                None
             }
+            start
         };
-        if let Some(batch) = batch {
+        if start_sender {
             // A task, not this caller: a caller that gives up must not strand the others.
-            tokio::spawn(send(self.fetch.clone(), self.waiting.clone(), batch));
+            tokio::spawn(send(self.fetch.clone(), self.waiting.clone()));
         }
         match answered.await {
             Ok(Ok(revision)) => Ok(revision),
@@ -100,10 +100,18 @@ impl HeadReads {
     }
 }
 
-/// Sends one request for `batch` (callers that arrived before it is sent), then one per batch
-/// of callers waiting when it returns, until none is left.
-async fn send(fetch: Fetch, waiting: Arc<Mutex<Waiting>>, mut batch: Vec<oneshot::Sender<Answer>>) {
+/// A request task: sends one request for the callers waiting when it starts (each arrived before the request is
+/// sent), then one per batch of callers waiting when it returns, until none is left.
+async fn send(fetch: Fetch, waiting: Arc<Mutex<Waiting>>) {
     loop {
+        let batch = {
+            let mut waiting = waiting.lock().unwrap_or_else(PoisonError::into_inner);
+            if waiting.callers.is_empty() {
+                waiting.in_flight -= 1;
+                return;
+            }
+            std::mem::take(&mut waiting.callers)
+        };
         let answer = match fetch().await {
             Ok(revision) => Ok(revision),
             Err(StorageError::Unavailable(detail)) => Err(Failure::Unavailable(detail)),
@@ -113,14 +121,6 @@ async fn send(fetch: Fetch, waiting: Arc<Mutex<Waiting>>, mut batch: Vec<oneshot
         for caller in batch {
             let _ = caller.send(answer.clone());
         }
-        batch = {
-            let mut waiting = waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            if waiting.callers.is_empty() {
-                waiting.in_flight -= 1;
-                return;
-            }
-            std::mem::take(&mut waiting.callers)
-        };
     }
 }
 
