@@ -123,6 +123,14 @@ pub struct Options {
     #[arg(long, default_value = "/registry")]
     pub etcd_prefix: String,
 
+    /// On etcd: how many requests for its current revision (the fence of every consistent GET
+    /// and LIST, shared by all the reads that arrived before it was sent) may be outstanding at
+    /// once. 1 sends the next only when the last returned; more shorten a read's wait for a
+    /// request sent after it arrived. kube-ledger's own flag (kube-apiserver has none).
+    #[arg(long, default_value_t = crate::storage::etcd::DEFAULT_HEAD_READS_IN_FLIGHT,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub etcd_head_reads_in_flight: u16,
+
     /// How long a storage request may take before it fails as unavailable.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub storage_request_timeout: Duration,
@@ -286,6 +294,7 @@ impl Options {
                 endpoints: self.etcd_servers.clone(),
                 prefix: self.etcd_prefix.trim_end_matches('/').to_owned(),
                 request_timeout: self.storage_request_timeout,
+                head_reads_in_flight: usize::from(self.etcd_head_reads_in_flight),
             };
             Ok(Arc::new(EtcdStorage::connect(config).await?))
         }

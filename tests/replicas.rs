@@ -365,3 +365,65 @@ async fn two_replicas_started_at_once_both_come_up_with_one_leader() {
         assert_eq!(get(server, "/api/v1/namespaces/kube-system").await.0, 200);
     }
 }
+
+/// Linearizable reads under load: while 8 readers keep GETting from both replicas (so head
+/// requests are always in flight, several at once, `--etcd-head-reads-in-flight`), one object is
+/// updated 200 times, alternately through A and through B, and each acknowledged update is
+/// read back at once through the OTHER replica: the GET must return that update, never the one
+/// before it (a head request sent before the GET arrived would allow that).
+#[tokio::test]
+async fn a_get_on_one_replica_sees_the_write_the_other_just_acknowledged_under_load() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let etcd = TestEtcd::start().await;
+    let endpoints = vec![etcd.endpoint()];
+    let a = TestServer::on_etcd_servers(&endpoints, &["--etcd-head-reads-in-flight=3"]).await;
+    let b = TestServer::replica_of(&a, &endpoints, &["--etcd-head-reads-in-flight=3"]).await;
+    let path = "/api/v1/namespaces/default/configmaps";
+    let body = json!({"metadata": {"name": "linear"}, "data": {"i": "start"}});
+    send(a.http.post(format!("{}{path}", a.url)).json(&body), 201).await;
+    let object = format!("{path}/linear");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let background = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..8)
+        .map(|i| {
+            let server = if i % 2 == 0 { &a } else { &b };
+            let (http, url) = (server.http.clone(), format!("{}{object}", server.url));
+            let (stop, background) = (stop.clone(), background.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let response = http.get(&url).send().await.unwrap();
+                    assert_eq!(response.status().as_u16(), 200);
+                    background.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+
+    for i in 0..200 {
+        let (writer, reader) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let patch = json!({"data": {"i": i.to_string()}});
+        let request = writer
+            .http
+            .patch(format!("{}{object}", writer.url))
+            .header("Content-Type", "application/merge-patch+json")
+            .body(patch.to_string());
+        let written = send(request, 200).await;
+        let rv = written["metadata"]["resourceVersion"].as_str().unwrap().to_owned();
+        let (status, got) = get(reader, &object).await;
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(
+            (got["data"]["i"].as_str(), got["metadata"]["resourceVersion"].as_str()),
+            (Some(i.to_string().as_str()), Some(rv.as_str())),
+            "update {i} acknowledged at {rv}, then read from the other replica"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    // The readers really ran beside the writes (a load of at least one GET per update).
+    assert!(background.load(Ordering::Relaxed) >= 200, "{}", background.load(Ordering::Relaxed));
+}

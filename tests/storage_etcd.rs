@@ -27,13 +27,9 @@ async fn connect(etcd: &TestEtcd) -> EtcdStorage {
 }
 
 async fn connect_to(endpoint: String) -> EtcdStorage {
-    EtcdStorage::connect(EtcdConfig {
-        endpoints: vec![endpoint],
-        prefix: "/registry".to_owned(),
-        request_timeout: Duration::from_secs(2),
-    })
-    .await
-    .unwrap()
+    EtcdStorage::connect(EtcdConfig::new(vec![endpoint], "/registry", Duration::from_secs(2)))
+        .await
+        .unwrap()
 }
 
 #[async_trait::async_trait]

@@ -76,11 +76,7 @@ pub async fn etcd_backend(
     timeout: Duration,
 ) -> std::sync::Arc<dyn kube_ledger::storage::Storage> {
     use kube_ledger::storage::etcd::{EtcdConfig, EtcdStorage};
-    let config = EtcdConfig {
-        endpoints: vec![endpoint],
-        prefix: "/registry".to_owned(),
-        request_timeout: timeout,
-    };
+    let config = EtcdConfig::new(vec![endpoint], "/registry", timeout);
     Arc::new(EtcdStorage::connect(config).await.expect("connect the etcd backend"))
 }
 

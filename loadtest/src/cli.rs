@@ -32,6 +32,11 @@ pub struct Common {
     /// The server URL (https, or http), instead of a kubeconfig.
     #[arg(long, global = true)]
     pub server: Option<String>,
+    /// Spread the clients over these API servers (replicas sharing the credentials of
+    /// --kubeconfig or --server's flags, whose own URL they replace), comma-separated: client `i`
+    /// uses server `i % n`. `reads` then also compares them with the first server alone.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "URL,URL")]
+    pub servers: Vec<String>,
     /// A bearer token to send with --server.
     #[arg(long, global = true, env = "LOADTEST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -191,7 +196,11 @@ impl Cli {
     /// The run these flags describe.
     pub fn into_config(self) -> Result<Config> {
         let c = self.common;
-        let target = match (c.server, c.kubeconfig) {
+        // --servers alone names the target too (its first URL, with --server's flags).
+        let server = c
+            .server
+            .or_else(|| c.kubeconfig.is_none().then(|| c.servers.first().cloned()).flatten());
+        let target = match (server, c.kubeconfig) {
             (Some(url), _) => Target::Server {
                 url,
                 token: c.token,
@@ -281,6 +290,7 @@ impl Cli {
         config.histogram = c.histogram;
         config.progress = !c.quiet;
         config.server_pid = c.server_pid;
+        config.servers = c.servers;
         config.validate()?;
         Ok(config)
     }
@@ -341,6 +351,21 @@ mod tests {
         assert_eq!(writes.objects, 200);
         assert_eq!(writes.value_bytes, 512);
         assert_eq!(writes.etcd_baseline.unwrap(), ["http://127.0.0.1:2379", "127.0.0.1:2380"]);
+    }
+
+    #[test]
+    fn reads_spread_over_several_servers() {
+        let servers = "https://127.0.0.1:17001,https://127.0.0.1:17002";
+        let config = parse(&["reads", "--servers", servers, "--clients", "16"]).unwrap();
+        assert_eq!(config.servers, ["https://127.0.0.1:17001", "https://127.0.0.1:17002"]);
+        let Target::Server { url, .. } = &config.target else { panic!("not --server") };
+        assert_eq!(url, "https://127.0.0.1:17001");
+        let with_kubeconfig =
+            parse(&["reads", "--kubeconfig", "/k", "--servers", servers]).unwrap();
+        assert!(matches!(with_kubeconfig.target, Target::Kubeconfig { .. }));
+        assert_eq!(with_kubeconfig.servers.len(), 2);
+        let writes = parse(&["writes", "--servers", servers]);
+        assert!(writes.unwrap_err().to_string().contains("reads scenario only"));
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct Config {
     pub progress: bool,
     /// The server's process id on this machine, for CPU and memory from /proc.
     pub server_pid: Option<u32>,
+    /// Several replicas of one API server (`--servers`), reached with the target's credentials
+    /// instead of its one URL; the first is "one server" in the comparisons. Empty: the target's
+    /// URL alone.
+    pub servers: Vec<String>,
     pub scenario: Scenario,
 }
 
@@ -189,6 +193,7 @@ impl Config {
             histogram: None,
             progress: false,
             server_pid: None,
+            servers: Vec::new(),
             scenario,
         }
     }
@@ -204,6 +209,14 @@ impl Config {
         }
         if self.clients == 0 || self.clients > MAX_CLIENTS {
             return bad(format!("--clients must be between 1 and {MAX_CLIENTS}"));
+        }
+        if !self.servers.is_empty() {
+            if !matches!(self.scenario, Scenario::Reads(_)) {
+                return bad("--servers is supported by the reads scenario only".to_owned());
+            }
+            if self.servers.len() > self.clients {
+                return bad("--servers: at least one client per server (--clients)".to_owned());
+            }
         }
         let objects = |n: usize, flag: &str| {
             if n == 0 || n > MAX_OBJECTS {
@@ -331,6 +344,9 @@ impl Config {
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("duration_seconds".to_owned(), self.duration.as_secs_f64().into());
             map.insert("clients".to_owned(), self.clients.into());
+            if !self.servers.is_empty() {
+                map.insert("servers".to_owned(), self.servers.clone().into());
+            }
         }
         value
     }
@@ -372,6 +388,20 @@ mod tests {
             http2_connections: None,
         });
         assert!(watch.validate().unwrap_err().to_string().contains("--events-per-sec"));
+    }
+
+    #[test]
+    fn several_servers_are_for_reads_with_a_client_each() {
+        let mut spread = reads();
+        spread.servers = vec!["https://127.0.0.1:1".to_owned(), "https://127.0.0.2:1".to_owned()];
+        spread.validate().unwrap();
+        assert_eq!(spread.parameters()["servers"][1], "https://127.0.0.2:1");
+        spread.clients = 1;
+        assert!(spread.validate().unwrap_err().to_string().contains("one client per server"));
+        let mut openapi = reads();
+        openapi.servers = vec!["https://127.0.0.1:1".to_owned()];
+        openapi.scenario = Scenario::Openapi;
+        assert!(openapi.validate().unwrap_err().to_string().contains("reads scenario only"));
     }
 
     #[test]

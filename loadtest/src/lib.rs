@@ -8,7 +8,8 @@
 //! - [`cli`] turns command-line flags into a [`Config`] (the binary is only `cli::main`);
 //!   [`config`] holds the bounds every run must respect.
 //! - [`run`] resolves the target ([`kubeconfig`], then [`target`]: loopback only unless
-//!   `--allow-remote`), checks the server answers ([`api`]), creates the run's namespace,
+//!   `--allow-remote`; `--servers` gives several replicas' URLs with the target's credentials),
+//!   checks every server answers ([`api`]), creates the run's namespace (on the first),
 //!   samples the server's CPU and memory ([`usage`]), runs one scenario, deletes the namespace.
 //! - [`scenario`] has one module per workload: `writes` (with the [`etcd`] baseline), `reads`,
 //!   `watch_fanout`, `watch_burst` (server memory around bursts of
@@ -55,9 +56,19 @@ pub async fn run(config: Config) -> Result<Report> {
         }
         Target::Kubeconfig { path, context } => kubeconfig::load(path, context.as_deref())?,
     };
-    let url = target::api_server(&endpoint.server, config.allow_remote).await?;
-    let api = Api::new(&url, endpoint.token.as_deref(), &endpoint.tls)?;
-    api.check_reachable().await?;
+    let urls = if config.servers.is_empty() {
+        std::slice::from_ref(&endpoint.server)
+    } else {
+        &config.servers[..]
+    };
+    let mut apis = Vec::with_capacity(urls.len());
+    for url in urls {
+        let url = target::api_server(url, config.allow_remote).await?;
+        let api = Api::new(&url, endpoint.token.as_deref(), &endpoint.tls)?;
+        api.check_reachable().await?;
+        apis.push(api);
+    }
+    let api = apis[0].clone();
     let mut report = Report::new(config.scenario.name(), api.base(), config.parameters());
     let needed_files = scenario::connections_needed(&config) as u64 + 256;
     let limit = fds::raise_nofile(needed_files)?;
@@ -67,7 +78,7 @@ pub async fn run(config: Config) -> Result<Report> {
     let namespace = format!("loadtest-{}-{run_id}", config.scenario.name());
     api.create_namespace(&namespace).await?;
     let probe = Probe::choose(config.server_pid, &api).await;
-    let ctx = Ctx::new(&config, api.clone(), namespace.clone(), run_id, probe.clone());
+    let ctx = Ctx::new(&config, apis, namespace.clone(), run_id, probe.clone());
 
     let client = Probe::Proc(std::process::id());
     let (before, client_before) = (probe.sample().await, client.sample().await);

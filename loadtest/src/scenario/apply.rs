@@ -39,7 +39,7 @@ pub async fn run(ctx: &Ctx, params: &ApplyParams, report: &mut Report) -> Result
 
     let api = ctx.api.clone();
     let names = ["apply (unchanged)", "merge patch (unchanged)"];
-    let [applies, merges] = alternate(ctx, names, move |kind| {
+    let [applies, merges] = alternate(ctx, names, move |kind, _| {
         let (api, namespace, query) = (api.clone(), namespace.clone(), query.clone());
         let (apply_body, merge_body) = (apply_body.clone(), merge_body.clone());
         async move {

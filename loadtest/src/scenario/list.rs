@@ -19,7 +19,7 @@ pub async fn run(ctx: &Ctx, params: &ListParams, report: &mut Report) -> Result<
     let (api, namespace) = (ctx.api.clone(), ctx.namespace.clone());
     let (expected, page_size) = (params.objects, params.page_size);
     let labels = ["list whole".to_owned(), format!("list paged ({page_size}/page)")];
-    let [whole, paged] = alternate(ctx, [&labels[0], &labels[1]], move |kind| {
+    let [whole, paged] = alternate(ctx, [&labels[0], &labels[1]], move |kind, _| {
         let (api, namespace) = (api.clone(), namespace.clone());
         async move {
             let mut items = 0;

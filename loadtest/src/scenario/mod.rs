@@ -29,7 +29,10 @@ use crate::usage::Probe;
 /// What every scenario works with.
 #[derive(Debug)]
 pub struct Ctx {
+    /// The first server's client: setup, and every request of a one-server run.
     pub api: Api,
+    /// One client per server of `--servers` (just `api` without it).
+    pub apis: Vec<Api>,
     /// The namespace the run created; everything the run writes is in it.
     pub namespace: String,
     /// Unique per run; also names the etcd baseline's key prefix.
@@ -42,9 +45,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(config: &Config, api: Api, namespace: String, run_id: String, probe: Probe) -> Ctx {
+    /// `apis`: one client per server, at least one.
+    pub fn new(
+        config: &Config,
+        apis: Vec<Api>,
+        namespace: String,
+        run_id: String,
+        probe: Probe,
+    ) -> Ctx {
         Ctx {
-            api,
+            api: apis[0].clone(),
+            apis,
             namespace,
             run_id,
             clients: config.clients,
@@ -142,11 +153,11 @@ pub fn names(prefix: &str, n: usize) -> Vec<String> {
 }
 
 /// Splits `duration` into slices alternating between two kinds of request in the pattern
-/// A B B A A B B A …, each slice run by `clients` clients calling `request` back to back.
-/// Returns one [`Tally`] per kind, with the wall time of its slices as elapsed.
+/// A B B A A B B A …, each slice run by `clients` clients calling `request(kind, client)` back to
+/// back. Returns one [`Tally`] per kind, with the wall time of its slices as elapsed.
 pub async fn alternate<F, Fut>(ctx: &Ctx, labels: [&str; 2], request: F) -> Result<[Tally; 2]>
 where
-    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(usize, usize) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
     let slices = slice_count(ctx.duration);
@@ -159,13 +170,13 @@ where
         let kind = [0, 1, 1, 0][(index % 4) as usize];
         let slice_start = Instant::now();
         let end = slice_start + slice;
-        let results = spawn_all(ctx.clients, |_| {
+        let results = spawn_all(ctx.clients, |client| {
             let request = request.clone();
             async move {
                 let mut tally = Tally::default();
                 while Instant::now() < end {
                     let sent = Instant::now();
-                    match request(kind).await {
+                    match request(kind, client).await {
                         Ok(()) => tally.success(sent.elapsed()),
                         Err(e) => {
                             tally.failure(e);

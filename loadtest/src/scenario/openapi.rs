@@ -13,7 +13,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     let etag = ctx.api.openapi_v2_etag().await?;
     let api = ctx.api.clone();
     let names = ["get /openapi/v2 (304)", "get /version"];
-    let [openapi, version] = alternate(ctx, names, move |kind| {
+    let [openapi, version] = alternate(ctx, names, move |kind, _| {
         let (api, etag) = (api.clone(), etag.clone());
         async move {
             if kind == 0 { api.openapi_v2_not_modified(&etag).await } else { api.version().await }

@@ -1,15 +1,23 @@
-//! The head revision, read once for many callers at a time.
+//! The head revision, read once for many callers at a time, with several reads in flight.
 //!
 //! Every consistent read starts by asking etcd for its current revision (the fence the view must
-//! reach). Under load, many callers ask at once; [`HeadReads`] sends one request for all of them.
-//! It stays linearizable: a caller is only answered by a request sent AFTER it arrived, so the
-//! revision it gets includes every write acknowledged before its read began. Callers that arrive
-//! while a request is in flight wait for the next one, which a driver task sends as soon as the
-//! current one returns: at most one head request is in flight, and a caller waits at most about
-//! two round trips.
+//! reach). Under load, many callers ask at once; [`HeadReads`] sends one request for all the
+//! callers waiting when it is sent. It stays linearizable: a caller is only answered by a request
+//! sent AFTER it arrived, so the revision it gets includes every write acknowledged before its
+//! read began.
 //!
-//! Flow: callers → `waiting` → driver task (one at a time) → one etcd request → every caller of
-//! that batch.
+//! Requests are pipelined: up to `in_flight` head requests may be outstanding at once. A caller
+//! that arrives while fewer are in flight starts a request task at once (which takes every
+//! caller waiting when it runs); otherwise it waits, and the first request to return sends the
+//! next batch. With one in flight a caller waits for the request before its own to return (half
+//! a round trip on average), then for its own; with more, its own request leaves at once, for at
+//! most `in_flight` times the head requests. etcd serves linearizable reads one ReadIndex round
+//! at a time (a read that arrives during a round joins the next one), so the extra requests cost
+//! it a range each, not a consensus round each; but the wait inside etcd is not shortened, only
+//! the part of the round trip outside it (this client, gRPC, the connection) overlaps.
+//!
+//! Flow: callers → `waiting` → a request task (at most `in_flight` at a time) takes them → one
+//! etcd request → every caller of that batch; the task then takes the next batch, if any.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,46 +37,58 @@ enum Failure {
 
 type Answer = std::result::Result<Revision, Failure>;
 
-/// One head request: what the driver runs for each batch.
+/// One head request: what a request task runs for each batch.
 pub(super) type Fetch =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Revision>> + Send>> + Send + Sync>;
 
+/// The head requests in flight by default (`--etcd-head-reads-in-flight`).
+pub(super) const DEFAULT_IN_FLIGHT: u16 = 4;
+
 #[derive(Default)]
 struct Waiting {
-    /// A driver task is running (it sends batches until none is waiting).
-    driving: bool,
+    /// Request tasks running (each sends batches until none is waiting).
+    in_flight: usize,
     callers: Vec<oneshot::Sender<Answer>>,
 }
 
-/// Coalesces concurrent head reads into one request per round trip. Clones share the batches.
+/// Coalesces concurrent head reads into few pipelined requests. Clones share the batches.
 #[derive(Clone)]
 pub(super) struct HeadReads {
     fetch: Fetch,
+    /// At most this many requests at once (at least 1).
+    max_in_flight: usize,
     waiting: Arc<Mutex<Waiting>>,
 }
 
 impl std::fmt::Debug for HeadReads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HeadReads").finish_non_exhaustive()
+        f.debug_struct("HeadReads")
+            .field("max_in_flight", &self.max_in_flight)
+            .finish_non_exhaustive()
     }
 }
 
 impl HeadReads {
-    pub(super) fn new(fetch: Fetch) -> HeadReads {
-        HeadReads { fetch, waiting: Arc::default() }
+    /// Head reads through `fetch`, at most `max_in_flight` (at least 1) at a time.
+    pub(super) fn new(fetch: Fetch, max_in_flight: usize) -> HeadReads {
+        HeadReads { fetch, max_in_flight: max_in_flight.max(1), waiting: Arc::default() }
     }
 
     /// The current revision, from a request sent after this call began.
     pub(super) async fn current(&self) -> Result<Revision> {
         let (answer, answered) = oneshot::channel();
-        let start_driver = {
+        let start_sender = {
             let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
             waiting.callers.push(answer);
-            !std::mem::replace(&mut waiting.driving, true)
+            let start = waiting.in_flight < self.max_in_flight;
+            if start {
+                waiting.in_flight += 1;
+            }
+            start
         };
-        if start_driver {
+        if start_sender {
             // A task, not this caller: a caller that gives up must not strand the others.
-            tokio::spawn(drive(self.fetch.clone(), self.waiting.clone()));
+            tokio::spawn(send(self.fetch.clone(), self.waiting.clone()));
         }
         match answered.await {
             Ok(Ok(revision)) => Ok(revision),
@@ -80,17 +100,17 @@ impl HeadReads {
     }
 }
 
-/// Sends one request per batch of waiting callers until none is left.
-async fn drive(fetch: Fetch, waiting: Arc<Mutex<Waiting>>) {
+/// A request task: sends one request for the callers waiting when it starts (each arrived before the request is
+/// sent), then one per batch of callers waiting when it returns, until none is left.
+async fn send(fetch: Fetch, waiting: Arc<Mutex<Waiting>>) {
     loop {
         let batch = {
             let mut waiting = waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            let batch = std::mem::take(&mut waiting.callers);
-            if batch.is_empty() {
-                waiting.driving = false;
+            if waiting.callers.is_empty() {
+                waiting.in_flight -= 1;
                 return;
             }
-            batch
+            std::mem::take(&mut waiting.callers)
         };
         let answer = match fetch().await {
             Ok(revision) => Ok(revision),
@@ -124,10 +144,99 @@ mod tests {
         })
     }
 
+    /// Asks for the head `delay` from now, on a task; answers with the revision and when it came.
+    fn ask_after(
+        reads: &Arc<HeadReads>,
+        delay: Duration,
+    ) -> tokio::task::JoinHandle<(Revision, tokio::time::Instant)> {
+        let reads = reads.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let revision = reads.current().await.unwrap();
+            (revision, tokio::time::Instant::now())
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_sends_its_own_request_while_fewer_than_the_limit_are_in_flight() {
+        for (limit, waited) in [(1, 15), (2, 10)] {
+            let (requests, head) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicI64::new(1)));
+            let reads = Arc::new(HeadReads::new(counting(requests.clone(), head.clone()), limit));
+            let start = tokio::time::Instant::now();
+            let first = ask_after(&reads, Duration::ZERO);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            // A write acknowledged while the first request is in flight.
+            head.store(2, Ordering::SeqCst);
+            let (second, answered) = ask_after(&reads, Duration::ZERO).await.unwrap();
+            assert_eq!(first.await.unwrap().0, 1, "limit {limit}");
+            assert_eq!(second, 2, "limit {limit}: the answer must include the write");
+            // One in flight: it waits for the first request to return (t=10 ms), then its own
+            // round trip; two: its own request leaves at once.
+            let waited_ms = (answered - start).as_millis() - 5;
+            assert_eq!(waited_ms, waited, "limit {limit}");
+            assert_eq!(requests.load(Ordering::SeqCst), 2, "limit {limit}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_beyond_the_limit_wait_for_a_request_sent_after_they_arrived() {
+        let (requests, head) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicI64::new(1)));
+        let reads = Arc::new(HeadReads::new(counting(requests.clone(), head.clone()), 2));
+        let first = ask_after(&reads, Duration::ZERO); // in flight 0-10 ms
+        let second = ask_after(&reads, Duration::from_millis(5)); // 5-15 ms
+        tokio::time::sleep(Duration::from_millis(6)).await;
+        head.store(3, Ordering::SeqCst);
+        // Both slots are busy: these two wait, and the first request to return (at 10 ms) sends
+        // one request for both of them, after the write.
+        let third = ask_after(&reads, Duration::ZERO);
+        let fourth = ask_after(&reads, Duration::from_millis(1));
+        assert_eq!(first.await.unwrap().0, 1);
+        assert_eq!(second.await.unwrap().0, 1);
+        assert_eq!(third.await.unwrap().0, 3);
+        assert_eq!(fourth.await.unwrap().0, 3);
+        assert_eq!(requests.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_answer_includes_the_writes_before_its_call_whatever_the_limit() {
+        for limit in [1, 2, 3, 8] {
+            let (requests, head) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicI64::new(0)));
+            let reads = Arc::new(HeadReads::new(counting(requests.clone(), head.clone()), limit));
+            let mut callers = Vec::new();
+            for i in 0..200u64 {
+                // A write every millisecond, and callers at uneven times between them.
+                let reads = reads.clone();
+                let head = head.clone();
+                callers.push(tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_micros(i * 700 % 13_000)).await;
+                    let before = head.load(Ordering::SeqCst);
+                    let got = reads.current().await.unwrap();
+                    (before, got)
+                }));
+            }
+            let writer = tokio::spawn({
+                let head = head.clone();
+                async move {
+                    for _ in 0..20 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        head.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+            for caller in callers {
+                let (before, got) = caller.await.unwrap();
+                assert!(got >= before, "limit {limit}: answered {got} to a call after {before}");
+            }
+            writer.await.unwrap();
+            // Batching: far fewer requests than callers.
+            assert!(requests.load(Ordering::SeqCst) < 100, "limit {limit}");
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn many_callers_share_a_request_sent_after_they_arrived() {
         let (requests, head) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicI64::new(1)));
-        let reads = Arc::new(HeadReads::new(counting(requests.clone(), head.clone())));
+        let reads = Arc::new(HeadReads::new(counting(requests.clone(), head.clone()), 1));
         // 100 callers at once: one request answers them all.
         let callers: Vec<_> = (0..100)
             .map(|_| {
@@ -170,7 +279,7 @@ mod tests {
                 })
             }
         });
-        let reads = HeadReads::new(fetch);
+        let reads = HeadReads::new(fetch, 2);
         assert!(matches!(reads.current().await, Err(StorageError::Unavailable(_))));
         assert_eq!(reads.current().await.unwrap(), 7);
     }
@@ -178,7 +287,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_caller_that_gives_up_does_not_strand_the_others() {
         let (requests, head) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicI64::new(3)));
-        let reads = Arc::new(HeadReads::new(counting(requests, head)));
+        let reads = Arc::new(HeadReads::new(counting(requests, head), 1));
         let quitter = tokio::spawn({
             let reads = reads.clone();
             async move { reads.current().await }

@@ -90,7 +90,25 @@ pub struct EtcdConfig {
     pub prefix: String,
     /// Deadline of one request, its retries and waits included.
     pub request_timeout: Duration,
+    /// Head-revision requests (the fence of every consistent read) outstanding at once; see
+    /// `head`. 1 sends the next only when the last returned.
+    pub head_reads_in_flight: usize,
 }
+
+impl EtcdConfig {
+    /// A configuration with the defaults for everything but where etcd is.
+    pub fn new(endpoints: Vec<String>, prefix: &str, request_timeout: Duration) -> EtcdConfig {
+        EtcdConfig {
+            endpoints,
+            prefix: prefix.to_owned(),
+            request_timeout,
+            head_reads_in_flight: usize::from(DEFAULT_HEAD_READS_IN_FLIGHT),
+        }
+    }
+}
+
+/// The default of [`EtcdConfig::head_reads_in_flight`].
+pub const DEFAULT_HEAD_READS_IN_FLIGHT: u16 = head::DEFAULT_IN_FLIGHT;
 
 /// The etcd backend. Cheap to clone: clones share the members' clients and their table.
 #[derive(Clone)]
@@ -120,7 +138,8 @@ impl EtcdStorage {
         let timeout = config.request_timeout;
         let members = Members::connect(&config.endpoints, timeout).await?;
         let layout = Layout::new(&config.prefix);
-        let head = head::HeadReads::new(head_fetch(members.clone(), layout.compacted_key()));
+        let fetch = head_fetch(members.clone(), layout.compacted_key());
+        let head = head::HeadReads::new(fetch, config.head_reads_in_flight);
         let storage = EtcdStorage { members, layout, timeout, head };
         storage.current_revision().await?;
         Ok(storage)
