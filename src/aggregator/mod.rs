@@ -8,6 +8,9 @@
 //!   `Local`) for every group/version this server serves itself, built-in or from a CRD, kept
 //!   in step with the registry (kube's autoregister and crdRegistration controllers).
 //!
+//! - [`authentication_info`]: the `kube-system/extension-apiserver-authentication` ConfigMap
+//!   telling extension API servers which front-proxy CA and headers to trust.
+//!
 //! The APIService kind itself (strategy, validation, table) is a built-in resource in
 //! `crate::registry::builtin::apiservices`.
 //!
@@ -19,5 +22,10 @@
 //! with front-proxy headers, the requestheader authenticator, the availability controller for
 //! remote APIServices, and merging their discovery and OpenAPI documents.
 
+pub mod authentication_info;
 pub mod autoregister;
+pub mod availability;
+pub mod discovery;
 pub mod priority;
+pub mod proxy;
+pub mod resolve;
