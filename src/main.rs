@@ -12,7 +12,7 @@ use kube_ledger::filters::authentication::Unsecured;
 use kube_ledger::options::Options;
 use kube_ledger::pki::{self, Pki};
 use kube_ledger::registry::bound_objects::StoreBoundObjects;
-use kube_ledger::server::{self, Server, Transport};
+use kube_ledger::server::{self, Server, StartOptions, Transport};
 use kube_ledger::storage::compactor;
 use tokio::sync::watch;
 
@@ -83,25 +83,18 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let pki = tokio::task::spawn_blocking(move || Pki::load_or_generate(&pki_config)).await??;
     let views = options.view_config();
     let webhooks = options.webhook_config();
-    let server = Server::start_with_election(
-        storage.clone(),
-        address,
-        stop_rx.clone(),
-        views,
-        &runtime_config,
-        webhooks,
-        election,
-    )
-    .await?
-    .with_inflight_limits(options.inflight_limits())
-    .with_admission_options(admission)
-    .with_authorization(&options.authorization_mode)
-    .await?
-    .with_root_ca(options.root_ca(&pki)?)
-    .await?
-    .with_service_network(options.service_network(address.port()))
-    .await?
-    .with_auditor(auditor.clone());
+    let start = StartOptions { views, runtime_config, webhooks, election };
+    let server = Server::start_with(storage.clone(), address, stop_rx.clone(), start)
+        .await?
+        .with_inflight_limits(options.inflight_limits())
+        .with_admission_options(admission)
+        .with_authorization(&options.authorization_mode)
+        .await?
+        .with_root_ca(options.root_ca(&pki)?)
+        .await?
+        .with_service_network(options.service_network(address.port()))
+        .await?
+        .with_auditor(auditor.clone());
 
     let mut authn_config = options.authn_config(&pki, address);
     // Plain HTTP: requests without credentials are the unsecured superuser, not anonymous.

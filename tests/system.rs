@@ -400,9 +400,6 @@ volumeattachments||storage.k8s.io/v1|false|VolumeAttachment|create,delete,delete
 /// Resources of [`KUBE_1_33`] kube-ledger does not serve yet, as `name apiVersion`, each with
 /// the issue that brings it.
 const NOT_YET_SERVED: &[&str] = &[
-    // With CEL (issue 17):
-    "validatingadmissionpolicies admissionregistration.k8s.io/v1",
-    "validatingadmissionpolicybindings admissionregistration.k8s.io/v1",
     // Not served yet: networking.k8s.io/v1 IPAddress and ServiceCIDR (GA in 1.33; the cluster-IP
     // allocator keeps its state in memory, from the stored Services, instead):
     "ipaddresses networking.k8s.io/v1",

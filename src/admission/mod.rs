@@ -28,6 +28,7 @@ pub mod namespace_lifecycle;
 mod objects;
 pub mod pod_resources;
 pub mod pod_security;
+pub mod policy;
 pub mod priority;
 pub mod resource_quota;
 pub mod service_account;

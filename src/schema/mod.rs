@@ -55,6 +55,18 @@ pub fn builtin_resource(group: &str, version: &str, kind: &str) -> Option<&'stat
     resources.get(index)
 }
 
+/// The built-in kind served as `plural` in `group`/`version` (`group` is `""` for the core
+/// group), with its scope.
+pub fn builtin_resource_by_plural(
+    group: &str,
+    version: &str,
+    plural: &str,
+) -> Option<&'static ResourceNames> {
+    builtin::resources()
+        .iter()
+        .find(|r| r.gvk.group == group && r.gvk.version == version && r.plural == plural)
+}
+
 impl Schemas {
     pub(crate) const fn new(
         definitions: &'static [Definition],

@@ -18,6 +18,7 @@ use crate::admission::default_toleration_seconds::DefaultTolerationSeconds;
 use crate::admission::limit_ranger::LimitRanger;
 use crate::admission::namespace_lifecycle::NamespaceLifecycle;
 use crate::admission::pod_security::{PodSecurity, PodSecurityConfig};
+use crate::admission::policy::ValidatingAdmissionPolicy;
 use crate::admission::priority::Priority;
 use crate::admission::resource_quota::ResourceQuota;
 use crate::admission::service_account::ServiceAccount;
@@ -66,7 +67,7 @@ pub fn chain(
         None => Arc::new(AlwaysAllow),
     };
     // kube-apiserver's order (NodeRestriction, TaintNodesByCondition, RuntimeClass,
-    // StorageObjectInUseProtection and the admission policies are not implemented).
+    // StorageObjectInUseProtection and MutatingAdmissionPolicy are not implemented).
     let mut plugins: Vec<Arc<dyn Plugin>> = vec![
         Arc::new(NamespaceLifecycle::new(Arc::new(namespaces::Lister::of(store)))),
         Arc::new(LimitRanger::new(objects.clone())),
@@ -76,7 +77,7 @@ pub fn chain(
         Arc::new(options.default_toleration_seconds),
         Arc::new(DefaultStorageClass::new(objects.clone())),
         Arc::new(CertificateApproval::new(authorizer.clone())),
-        Arc::new(CertificateSigning::new(authorizer)),
+        Arc::new(CertificateSigning::new(authorizer.clone())),
         Arc::new(CertificateSubjectRestriction),
         Arc::new(DefaultIngressClass::new(objects.clone())),
     ];
@@ -84,7 +85,20 @@ pub fn chain(
         // kube's RBAC checks run in its registry strategies; here, just before the webhooks.
         plugins.push(escalation);
     }
-    plugins.extend(crate::admission::webhook::plugins(store.registry.clone(), store.views.clone()));
+    // kube's order ends with MutatingAdmissionWebhook, ValidatingAdmissionPolicy,
+    // ValidatingAdmissionWebhook (then ResourceQuota).
+    let [mutating, validating] = <[_; 2]>::try_from(crate::admission::webhook::plugins(
+        store.registry.clone(),
+        store.views.clone(),
+    ))
+    .expect("the webhook plugins are a mutating and a validating one");
+    plugins.push(mutating);
+    plugins.push(Arc::new(ValidatingAdmissionPolicy::new(
+        store.registry.clone(),
+        store.views.clone(),
+        authorizer,
+    )));
+    plugins.push(validating);
     plugins.push(Arc::new(ResourceQuota::new(Arc::new(StoreQuotas::of(store)))));
     Chain::new(plugins)
 }

@@ -81,57 +81,40 @@ pub struct Server {
     elector: Option<JoinHandle<()>>,
 }
 
+/// What [`Server::start_with`] starts the server with; the default serves every built-in
+/// resource with the default views and webhook client, and no leader election.
+#[derive(Debug, Default)]
+pub struct StartOptions {
+    pub views: ViewConfig,
+    pub runtime_config: RuntimeConfig,
+    pub webhooks: WebhookConfig,
+    pub election: Option<LeaderElectionConfig>,
+}
+
 impl Server {
     /// Registers the built-in resources over `storage` and makes the server ready, with the
-    /// default watch views.
+    /// default [`StartOptions`].
     pub async fn start(
         storage: Arc<dyn Storage>,
         server_address: SocketAddr,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Server, crate::api::status::ApiError> {
-        Self::start_with_views(storage, server_address, shutdown, ViewConfig::default()).await
+        Self::start_with(storage, server_address, shutdown, StartOptions::default()).await
     }
 
-    /// [`Server::start`] with the given configuration of the watch views, which start lazily
-    /// (one per watched resource) and stop when `shutdown` flips.
-    pub async fn start_with_views(
+    /// [`Server::start`] with `options`: the watch views (which start lazily, one per watched
+    /// resource, and stop when `shutdown` flips), the built-in resources `--runtime-config`
+    /// enables, the CRD conversion webhooks' client, and leader election (`--leader-elect`:
+    /// the singleton controllers run only while this replica holds the election's Lease, see
+    /// [`crate::leader`]; without it this process runs them itself).
+    pub async fn start_with(
         storage: Arc<dyn Storage>,
         server_address: SocketAddr,
         shutdown: watch::Receiver<bool>,
-        views: ViewConfig,
+        options: StartOptions,
     ) -> Result<Server, crate::api::status::ApiError> {
-        let all = RuntimeConfig::default();
-        let webhooks = WebhookConfig::default();
-        Self::start_with_config(storage, server_address, shutdown, views, &all, webhooks).await
-    }
-
-    /// [`Server::start_with_views`] serving only the built-in resources `runtime_config`
-    /// (`--runtime-config`) enables, calling CRD conversion webhooks with `webhooks`
-    /// (`--conversion-webhook-timeout`), running the singleton controllers itself.
-    pub async fn start_with_config(
-        storage: Arc<dyn Storage>,
-        server_address: SocketAddr,
-        shutdown: watch::Receiver<bool>,
-        views: ViewConfig,
-        runtime_config: &RuntimeConfig,
-        webhooks: WebhookConfig,
-    ) -> Result<Server, crate::api::status::ApiError> {
-        let (config, address) = (runtime_config, server_address);
-        Self::start_with_election(storage, address, shutdown, views, config, webhooks, None).await
-    }
-
-    /// [`Server::start_with_config`] as one of several replicas when `election` is given
-    /// (`--leader-elect`): the singleton controllers run only while this replica holds the
-    /// election's Lease (see [`crate::leader`]).
-    pub async fn start_with_election(
-        storage: Arc<dyn Storage>,
-        server_address: SocketAddr,
-        shutdown: watch::Receiver<bool>,
-        views: ViewConfig,
-        runtime_config: &RuntimeConfig,
-        webhooks: WebhookConfig,
-        election: Option<LeaderElectionConfig>,
-    ) -> Result<Server, crate::api::status::ApiError> {
+        let StartOptions { views, runtime_config, webhooks, election } = options;
+        let runtime_config = &runtime_config;
         let registry = Arc::new(Registry::new());
         builtin::register_enabled(&registry, runtime_config);
         crate::apiextensions::register(&registry);

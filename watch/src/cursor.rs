@@ -1,16 +1,20 @@
 //! The state machine behind a [`Watcher`]: one [`Cursor`] (what the watch knows) stepped through
 //! its [`Phase`]s (`Initial` → `Live`, or `Replaying` → `Live`, then `Done`) by
-//! [`Cursor::next`], driven by `stream::unfold`. The semantics are documented on [`Watcher`];
-//! this module is how they are carried out.
+//! [`Steps::poll_next`], a hand-written `Stream` (not `stream::unfold` over an async step: that
+//! built and moved a future holding the whole cursor for every event of every watcher, which
+//! showed in fan-out profiles). The semantics are documented on [`Watcher`]; this module is how
+//! they are carried out.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::stream;
+use futures::stream::Stream;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
@@ -63,15 +67,21 @@ pub(crate) fn start(shared: Arc<Shared>, request: WatchRequest) -> Result<Watche
                     let window_start = shared.window_start.load(Ordering::Acquire);
                     let prefix = cursor.key_prefix.as_deref().unwrap_or(&shared.prefix);
                     let stream = shared.source.watch(prefix, after);
-                    (WatchStart::ReplayFromLog { after, window_start }, Phase::Replaying(stream))
+                    // A replaying watcher is not registered, so the view's shutdown cannot close
+                    // its queue: it watches the view's head instead.
+                    let mut head = shared.head.subscribe();
+                    let stopped = async move {
+                        let _ = head.wait_for(|head| head.stopped).await;
+                    };
+                    let stopped = stopped.boxed();
+                    let start = WatchStart::ReplayFromLog { after, window_start };
+                    (start, Phase::Replaying { stream, stopped })
                 }
             }
         }
     };
     cursor.reported = cursor.last;
-    let events = stream::unfold((cursor, phase), |(cursor, phase)| cursor.next(phase));
-    // Fused: a stream polled again after its end returns `None` rather than panicking.
-    Ok(Watcher::new(start, events.fuse().boxed()))
+    Ok(Watcher::new(start, Steps { cursor, phase }.boxed()))
 }
 
 /// A live watcher's end of the fan-out.
@@ -102,7 +112,7 @@ struct Bookmarks {
     tick: Pin<Box<Sleep>>,
 }
 
-/// The phase of a watch: a state machine stepped by [`Cursor::next`].
+/// The phase of a watch: a state machine stepped by [`Steps::poll_next`].
 enum Phase {
     /// Sending the initial state, then live.
     Initial {
@@ -110,8 +120,12 @@ enum Phase {
         revision: i64,
         live: Live,
     },
-    /// Reading the log until the position reaches the view's window.
-    Replaying(SourceStream),
+    /// Reading the log until the position reaches the view's window; `stopped` completes when
+    /// the view stops.
+    Replaying {
+        stream: SourceStream,
+        stopped: Pin<Box<dyn Future<Output = ()> + Send>>,
+    },
     /// Sending the window's backlog, then the channel's events.
     Live(Live),
     Done,
@@ -137,59 +151,109 @@ struct Cursor {
     initial_events_end: bool,
 }
 
-impl Cursor {
-    /// The next item and the state after it.
-    async fn next(mut self, mut phase: Phase) -> Option<(WatcherEvent, (Cursor, Phase))> {
+/// Where a step leaves the phase.
+enum Step {
+    Stay,
+    /// The initial state was sent: live from here.
+    InitialSent,
+    /// A replay joined the live events.
+    Joined(Live),
+    Done,
+}
+
+/// A watch: its cursor stepped through its phases. Once `Done`, it answers `None` for good (a
+/// fused stream).
+struct Steps {
+    cursor: Cursor,
+    phase: Phase,
+}
+
+impl Stream for Steps {
+    type Item = WatcherEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<WatcherEvent>> {
+        let Steps { cursor, phase } = self.get_mut();
         loop {
-            let (item, next) = match phase {
-                Phase::Done => return None,
-                Phase::Initial { mut objects, revision, live } => match objects.next() {
+            let (item, step) = match phase {
+                Phase::Done => return Poll::Ready(None),
+                Phase::Initial { objects, revision, .. } => match objects.next() {
                     Some(object) => {
                         let change = Change { revision: object.mod_revision, object, event: None };
-                        let item = (self.filter)(&change.object.json)
+                        let item = (cursor.filter)(&change.object.json)
                             .then_some(WatcherEvent::Added(change));
-                        (item, Phase::Initial { objects, revision, live })
+                        (item, Step::Stay)
                     }
                     None => {
-                        let end = WatcherEvent::Bookmark { revision, initial_events_end: true };
-                        (self.initial_events_end.then_some(end), Phase::Live(live))
+                        let end = WatcherEvent::Bookmark {
+                            revision: *revision,
+                            initial_events_end: true,
+                        };
+                        (cursor.initial_events_end.then_some(end), Step::InitialSent)
                     }
                 },
-                Phase::Replaying(stream) => self.replay(stream).await,
-                Phase::Live(live) => self.live(live).await,
+                Phase::Replaying { stream, stopped } => {
+                    match cursor.poll_replay(stream, stopped.as_mut(), cx) {
+                        Poll::Ready(step) => step,
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Phase::Live(live) => match cursor.poll_live(live, cx) {
+                    Poll::Ready(step) => step,
+                    Poll::Pending => return Poll::Pending,
+                },
             };
-            phase = next;
+            match step {
+                Step::Stay => {}
+                Step::InitialSent => {
+                    if let Phase::Initial { live, .. } = std::mem::replace(phase, Phase::Done) {
+                        *phase = Phase::Live(live);
+                    }
+                }
+                Step::Joined(live) => *phase = Phase::Live(live),
+                Step::Done => *phase = Phase::Done,
+            }
             if let Some(item) = item {
-                return Some((item, (self, phase)));
+                return Poll::Ready(Some(item));
             }
         }
     }
+}
 
-    async fn live(&mut self, mut live: Live) -> (Option<WatcherEvent>, Phase) {
-        // Whatever is ready is taken without setting up a wait (or a bookmark, which only an
-        // idle watcher sends).
-        if let Some(event) = live.backlog.pop_front().or_else(|| live.rx.try_recv()) {
-            return (self.accept(&event), Phase::Live(live));
+impl Cursor {
+    fn poll_live(
+        &mut self,
+        live: &mut Live,
+        cx: &mut Context<'_>,
+    ) -> Poll<(Option<WatcherEvent>, Step)> {
+        // Whatever is ready is taken before anything else (a bookmark only goes to an idle
+        // watcher).
+        if let Some(event) = live.backlog.pop_front() {
+            return Poll::Ready((self.accept(&event), Step::Stay));
         }
-        let received = tokio::select! {
-            biased;
-            received = live.rx.recv() => Some(received),
-            () = tick(&mut self.bookmarks) => None,
-        };
-        match received {
-            Some(Some(event)) => (self.accept(&event), Phase::Live(live)),
-            Some(None) => (self.closed(&live), Phase::Done),
-            None => (self.bookmark(&live), Phase::Live(live)),
+        match live.rx.poll_recv(cx) {
+            Poll::Ready(Some(event)) => return Poll::Ready((self.accept(&event), Step::Stay)),
+            Poll::Ready(None) => return Poll::Ready((self.closed(live), Step::Done)),
+            Poll::Pending => {}
+        }
+        let tick = self.bookmarks.as_mut().map(|bookmarks| bookmarks.tick.as_mut().poll(cx));
+        match tick {
+            Some(Poll::Ready(())) => Poll::Ready((self.bookmark(live), Step::Stay)),
+            Some(Poll::Pending) | None => Poll::Pending,
         }
     }
 
-    async fn replay(&mut self, mut stream: SourceStream) -> (Option<WatcherEvent>, Phase) {
-        // A replaying watcher is not registered, so the view's shutdown cannot close its channel:
-        // it watches the view's head instead.
-        let next = tokio::select! {
-            biased;
-            _ = self.head.wait_for(|head| head.stopped) => return (None, Phase::Done),
-            next = stream.next() => next,
+    fn poll_replay(
+        &mut self,
+        stream: &mut SourceStream,
+        stopped: Pin<&mut (dyn Future<Output = ()> + Send)>,
+        cx: &mut Context<'_>,
+    ) -> Poll<(Option<WatcherEvent>, Step)> {
+        if stopped.poll(cx).is_ready() {
+            return Poll::Ready((None, Step::Done));
+        }
+        let next = match stream.poll_next_unpin(cx) {
+            Poll::Ready(next) => next,
+            Poll::Pending => return Poll::Pending,
         };
         let item = match next {
             Some(Ok(SourceItem::Entry(entry))) => {
@@ -205,28 +269,31 @@ impl Cursor {
                 None
             }
             Some(Err(SourceError::Compacted { requested, oldest })) => {
-                return (
-                    Some(WatcherEvent::Error(WatchError::Expired { requested, oldest })),
-                    Phase::Done,
-                );
+                let expired = WatcherEvent::Error(WatchError::Expired { requested, oldest });
+                return Poll::Ready((Some(expired), Step::Done));
             }
-            Some(Err(err)) => return (Some(self.unavailable(err.to_string())), Phase::Done),
-            None => return (Some(self.unavailable("the log watch ended".into())), Phase::Done),
+            Some(Err(err)) => {
+                return Poll::Ready((Some(self.unavailable(err.to_string())), Step::Done));
+            }
+            None => {
+                let ended = self.unavailable("the log watch ended".into());
+                return Poll::Ready((Some(ended), Step::Done));
+            }
         };
-        (item, self.try_join(stream))
+        Poll::Ready((item, self.try_join()))
     }
 
     /// Joins the live events if the window now reaches back to `last`; keeps replaying if not.
-    fn try_join(&mut self, stream: SourceStream) -> Phase {
+    fn try_join(&mut self) -> Step {
         // The lock-free pre-check keeps a long replay from taking the registry lock per item.
         if self.last < self.shared.window_start.load(Ordering::Acquire) {
-            return Phase::Replaying(stream);
+            return Step::Stay;
         }
         let hint = self.index.as_ref();
         match self.shared.join(self.last, self.namespace.as_ref(), hint, self.buffer) {
-            Ok(Some(live)) => Phase::Live(live),
-            Ok(None) => Phase::Replaying(stream),
-            Err(_) => Phase::Done, // the view stopped
+            Ok(Some(live)) => Step::Joined(live),
+            Ok(None) => Step::Stay,
+            Err(_) => Step::Done, // the view stopped
         }
     }
 
@@ -292,13 +359,5 @@ impl Cursor {
 
     fn unavailable(&self, message: String) -> WatcherEvent {
         WatcherEvent::Error(WatchError::Unavailable { resume_after: self.last, message })
-    }
-}
-
-/// Completes at the next bookmark tick; never without bookmarks.
-async fn tick(bookmarks: &mut Option<Bookmarks>) {
-    match bookmarks {
-        Some(bookmarks) => bookmarks.tick.as_mut().await,
-        None => std::future::pending().await,
     }
 }

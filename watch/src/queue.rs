@@ -16,10 +16,9 @@
 //! before, then [`QueueRx::recv`] answers `None` and [`QueueRx::close_reason`] says why.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use crate::dispatch::CloseReason;
 use crate::event::ViewEvent;
@@ -140,27 +139,30 @@ pub(crate) struct QueueRx {
 impl QueueRx {
     /// The next event; `None` once the queue is closed and every event queued before was
     /// received.
+    #[cfg(test)]
     pub(crate) async fn recv(&mut self) -> Option<Arc<ViewEvent>> {
-        poll_fn(|cx| {
-            if let Some(event) = self.try_recv() {
-                return Poll::Ready(Some(event));
-            }
-            let mut state = self.shared.lock();
-            if !state.events.is_empty() {
-                // Pushed since `try_recv` looked.
-                drop(state);
-                return Poll::Ready(self.try_recv());
-            }
-            if state.closed {
-                return Poll::Ready(None);
-            }
-            match &mut state.waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                waker => *waker = Some(cx.waker().clone()),
-            }
-            Poll::Pending
-        })
-        .await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`QueueRx::recv`] as a poll: the task of `cx` is woken by the next push or the close.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Arc<ViewEvent>>> {
+        if let Some(event) = self.try_recv() {
+            return Poll::Ready(Some(event));
+        }
+        let mut state = self.shared.lock();
+        if !state.events.is_empty() {
+            // Pushed since `try_recv` looked.
+            drop(state);
+            return Poll::Ready(self.try_recv());
+        }
+        if state.closed {
+            return Poll::Ready(None);
+        }
+        match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            waker => *waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// The next event if one is pending, without waiting.

@@ -50,27 +50,35 @@ struct RawObject {
 #[derive(Debug)]
 pub struct WatchStream {
     response: reqwest::Response,
-    /// Bytes read but not yet a whole line.
+    /// Bytes read; those before `start` were lines already returned.
     buffer: Vec<u8>,
+    /// Where the first line not yet returned starts in `buffer`: lines are handed out by moving
+    /// it, and the consumed prefix is dropped only when the next chunk is read (removing each
+    /// line from the front would move the rest of a many-event chunk once per event).
+    start: usize,
     /// When the bytes at the front of `buffer` arrived.
     received_nanos: u64,
 }
 
 impl WatchStream {
     pub fn new(response: reqwest::Response) -> WatchStream {
-        WatchStream { response, buffer: Vec::new(), received_nanos: 0 }
+        WatchStream { response, buffer: Vec::new(), start: 0, received_nanos: 0 }
     }
 
     /// The next event; `None` when the server ended the stream.
     pub async fn next(&mut self) -> Result<Option<Event>> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+            let pending = &self.buffer[self.start..];
+            if let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line = &pending[..end];
+                self.start += end + 1;
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                return decode(&line, self.received_nanos).map(Some);
+                return decode(line, self.received_nanos).map(Some);
             }
+            self.buffer.drain(..self.start);
+            self.start = 0;
             let chunk = self.response.chunk().await.map_err(|e| Error::Request {
                 what: "reading a watch stream".to_owned(),
                 reason: describe(&e),

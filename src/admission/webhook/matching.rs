@@ -74,7 +74,7 @@ pub fn match_rules(
 }
 
 /// One rule against one resource: operation, group, version, resource/subresource and scope.
-fn rule_matches(rule: &Rule, attributes: &Attributes<'_>, gvr: &Gvr<'_>) -> bool {
+pub(crate) fn rule_matches(rule: &Rule, attributes: &Attributes<'_>, gvr: &Gvr<'_>) -> bool {
     let listed = |values: &[String], value: &str| values.iter().any(|v| v == "*" || v == value);
     listed(&rule.operations, attributes.action.as_str())
         && listed(&rule.api_groups, gvr.group)

@@ -54,8 +54,8 @@
 //! resource through the registry's conversions when a rule matched an equivalent version.
 
 mod annotations;
-mod config;
-mod matching;
+pub(crate) mod config;
+pub(crate) mod matching;
 pub mod metrics;
 mod review;
 
@@ -530,23 +530,34 @@ impl Dispatcher {
             .or(Some(requested))
     }
 
-    /// `object` in `target`'s version, converted through the storage version when it is in
-    /// another served version of the same resource. An object without `apiVersion` is taken to
-    /// be in `target`'s version already.
+    /// `object` in `target`'s version (see [`in_version`]).
     async fn in_version(&self, object: &Value, target: &Resource) -> Result<Value, ApiError> {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let wanted = target.gv.api_version();
-        if api_version.is_empty() || api_version == wanted {
-            return Ok(object.clone());
-        }
-        let source = self.registry.all().into_iter().find(|r| {
-            r.storage_prefix == target.storage_prefix && r.gv.api_version() == api_version
-        });
-        let Some(source) = source else { return Ok(object.clone()) };
-        let stored = source.conversion.to_storage_version(object.clone()).await?;
-        let served = target.conversion.to_served_version(stored).await?;
-        Ok(stamp(served, &wanted, &target.kind))
+        in_version(&self.registry, object, target).await
     }
+}
+
+/// `object` in `target`'s version, converted through the storage version when it is in
+/// another served version of the same resource. An object without `apiVersion` is taken to
+/// be in `target`'s version already. Shared with the admission policies, which see objects
+/// in the version their rule matched too.
+pub(crate) async fn in_version(
+    registry: &Registry,
+    object: &Value,
+    target: &Resource,
+) -> Result<Value, ApiError> {
+    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let wanted = target.gv.api_version();
+    if api_version.is_empty() || api_version == wanted {
+        return Ok(object.clone());
+    }
+    let source = registry
+        .all()
+        .into_iter()
+        .find(|r| r.storage_prefix == target.storage_prefix && r.gv.api_version() == api_version);
+    let Some(source) = source else { return Ok(object.clone()) };
+    let stored = source.conversion.to_storage_version(object.clone()).await?;
+    let served = target.conversion.to_served_version(stored).await?;
+    Ok(stamp(served, &wanted, &target.kind))
 }
 
 /// A dry run reaches only webhooks without side effects (`None`, `NoneOnDryRun`); another is a
@@ -562,7 +573,7 @@ fn dry_run_supported(hook: &Hook, attributes: &Attributes<'_>) -> Result<(), Api
 }
 
 /// Writes to the admission configurations are never sent to webhooks.
-fn is_exempt(attributes: &Attributes<'_>) -> bool {
+pub(crate) fn is_exempt(attributes: &Attributes<'_>) -> bool {
     const EXEMPT: [&str; 6] = [
         "mutatingwebhookconfigurations",
         "validatingwebhookconfigurations",

@@ -6,23 +6,23 @@
 //! `as=PartialObjectMetadata` every object is its metadata alone. The stream ends at `timeoutSeconds` (default: a random 30–60 minutes, like
 //! kube-apiserver), when the server shuts down, or after an `ERROR` event. Each object line is
 //! encoded once per (served version, format, event type) and its bytes shared by every watcher
-//! of the same write ([`crate::registry::store::WatchObject::encoded`]); every event ready when
-//! the connection asks for more goes out in one body frame ([`batch`]).
+//! of the same write ([`crate::registry::store::WatchObject::encoded`]); the events ready at
+//! once go out joined in one body frame, at most one frame per [`body::LINGER`] per watch.
 //!
-//! Data flow: the store's events → until `timeoutSeconds` or shutdown → a closing bookmark →
-//! encoded (shared bytes) → [`batch::Batched`] (one frame per wakeup) → the response body.
+//! Data flow: the store's events → [`body::WatchBody`] (until `timeoutSeconds`, shutdown or the
+//! end; each event encoded by [`Encoder`] into shared bytes; joined into frames; a closing
+//! bookmark at the deadline) → the response body.
 
-mod batch;
+mod body;
 
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
-use futures::StreamExt;
 use metrics::{Counter, Gauge};
 use serde_json::{Map, Value, json};
 
@@ -77,54 +77,14 @@ pub async fn respond(
     let objects_are_resume_points = params.send_initial_events || !matches!(rv, None | Some("0"));
     let events = state.store.watch(resource.clone(), namespace, params).await?;
     let mut shutdown = state.shutdown.clone();
-    // Set when the watch reaches its deadline: kube-apiserver then sends a last BOOKMARK so
-    // the client resumes from the freshest revision instead of its last event's.
-    let timed_out = Arc::new(AtomicBool::new(false));
-    let stop = {
-        let timed_out = timed_out.clone();
-        async move {
-            tokio::select! {
-                _ = tokio::time::sleep(timeout) => timed_out.store(true, Ordering::Relaxed),
-                _ = shutdown.wait_for(|stop| *stop) => {}
-            }
-        }
-    };
-    // The revision this watcher has been brought up to: its last event's or bookmark's.
-    let last = Arc::new(AtomicI64::new(0));
-    let seen = last.clone();
-    let lines = events.take_until(Box::pin(stop)).scan(false, move |ended, event| {
-        // An ERROR event is the last one.
-        if *ended {
-            return futures::future::ready(None);
-        }
-        *ended = matches!(event, WatchEvent::Error(_));
-        let resume_point =
-            objects_are_resume_points || matches!(event, WatchEvent::Bookmark { .. });
-        if let Some(revision) = event.revision().filter(|_| resume_point) {
-            seen.fetch_max(revision, Ordering::Relaxed);
-        }
-        futures::future::ready(Some(event))
+    let shutdown = Box::pin(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
     });
-    let closing_bookmark = futures::stream::once(async move {
-        let revision = last.load(Ordering::Relaxed);
-        (bookmarks && timed_out.load(Ordering::Relaxed) && revision > 0)
-            .then_some(WatchEvent::Bookmark { revision, initial_events_end: false })
-    })
-    .filter_map(futures::future::ready);
-    let mut sent = SentEvents::new(&resource);
-    let lines = lines
-        .chain(closing_bookmark)
-        .then(move |event| {
-            let resource = resource.clone();
-            async move { encode(&resource, event, output, include).await }
-        })
-        .map(move |line| {
-            sent.one();
-            line
-        })
-        .boxed();
-    let frames = batch::Batched::new(lines).map(Ok::<Bytes, std::convert::Infallible>);
-    let mut response = Response::new(Body::from_stream(frames));
+    let sent = SentEvents::new(&resource);
+    let encoder = Encoder { resource, output, include };
+    let resume = body::Resume { bookmarks, objects_are_resume_points, last: 0 };
+    let body = body::WatchBody::new(events, encoder, timeout, shutdown, resume, sent);
+    let mut response = Response::new(Body::new(body));
     *response.status_mut() = StatusCode::OK;
     let content_type = match protobuf_stream(output) {
         true => "application/vnd.kubernetes.protobuf;stream=watch",
@@ -202,50 +162,84 @@ fn protobuf_stream(output: Output) -> bool {
     )
 }
 
-/// One event as a JSON line. An object's line is encoded once per served version and format and
-/// shared by every watcher of the same write (a Table's AGE cell is the first encoder's, too).
-/// A conversion webhook is awaited before the encode-once cache (which cannot await): the
-/// converter makes one call per event and served version, whose answer every watcher shares.
-async fn encode(
-    resource: &Resource,
-    event: WatchEvent,
+/// How one watch encodes its events: the resource, the negotiated output and `includeObject`.
+#[derive(Clone)]
+struct Encoder {
+    resource: Arc<Resource>,
     output: Output,
     include: IncludeObject,
-) -> Bytes {
-    let kind = event.type_name();
-    let object = match event {
-        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
-            let remote = if o.converts_remotely() { Some(o.served().await) } else { None };
-            return o.encoded(encoding_name(output, include), || {
-                let encoded = match remote.unwrap_or_else(|| o.served_now()) {
-                    Ok(served) => frame(
-                        resource,
-                        kind,
-                        &served_object(resource, served, output, include),
-                        output,
-                    ),
-                    // Shared like any encoding: the conversion fails the same way for everyone.
-                    Err(error) => frame(resource, "ERROR", &error.to_status(), output),
-                };
-                event_size(resource, encoded.len());
-                encoded
-            });
-        }
-        WatchEvent::Listed(o) => served_object(resource, o, output, include),
-        WatchEvent::Bookmark { revision, initial_events_end } => {
-            let mut metadata = json!({"resourceVersion": revision.to_string()});
-            if initial_events_end {
-                metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+}
+
+impl Encoder {
+    /// One event as a JSON line (or protobuf frame), or the event back when its object's
+    /// conversion is a webhook to be awaited first ([`Encoder::later`]). An object's line is
+    /// encoded once per served version and format and shared by every watcher of the same write
+    /// (a Table's AGE cell is the first encoder's, too).
+    fn now(&self, event: WatchEvent) -> Result<Bytes, WatchEvent> {
+        match &event {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o)
+                if o.converts_remotely() =>
+            {
+                Err(event)
             }
-            let bookmark = json!({"kind": resource.kind, "apiVersion": resource.gv.api_version(), "metadata": metadata});
-            match output {
-                Output::Partial(partial) => partial.of(&bookmark),
-                _ => bookmark,
-            }
+            _ => Ok(self.encode(event, None)),
         }
-        WatchEvent::Error(error) => error.to_status(),
-    };
-    frame(resource, kind, &object, output)
+    }
+
+    /// [`Encoder::now`] for an event whose conversion is a webhook: awaited before the
+    /// encode-once cache (which cannot await). The converter makes one call per event and served
+    /// version, whose answer every watcher shares.
+    fn later(&self, event: WatchEvent) -> impl Future<Output = Bytes> + Send + 'static {
+        let encoder = self.clone();
+        async move {
+            let remote = match &event {
+                WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
+                    Some(o.served().await)
+                }
+                _ => None,
+            };
+            encoder.encode(event, remote)
+        }
+    }
+
+    fn encode(&self, event: WatchEvent, remote: Option<Result<Value, ApiError>>) -> Bytes {
+        let Encoder { resource, output, include } = self;
+        let (output, include) = (*output, *include);
+        let kind = event.type_name();
+        let object = match event {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => {
+                return o.encoded(encoding_name(output, include), || {
+                    let encoded = match remote.unwrap_or_else(|| o.served_now()) {
+                        Ok(served) => frame(
+                            resource,
+                            kind,
+                            &served_object(resource, served, output, include),
+                            output,
+                        ),
+                        // Shared like any encoding: the conversion fails the same way for
+                        // everyone.
+                        Err(error) => frame(resource, "ERROR", &error.to_status(), output),
+                    };
+                    event_size(resource, encoded.len());
+                    encoded
+                });
+            }
+            WatchEvent::Listed(o) => served_object(resource, o, output, include),
+            WatchEvent::Bookmark { revision, initial_events_end } => {
+                let mut metadata = json!({"resourceVersion": revision.to_string()});
+                if initial_events_end {
+                    metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+                }
+                let bookmark = json!({"kind": resource.kind, "apiVersion": resource.gv.api_version(), "metadata": metadata});
+                match output {
+                    Output::Partial(partial) => partial.of(&bookmark),
+                    _ => bookmark,
+                }
+            }
+            WatchEvent::Error(error) => error.to_status(),
+        };
+        frame(resource, kind, &object, output)
+    }
 }
 
 /// One event in the stream's encoding: a JSON line, or a protobuf frame (an object that cannot

@@ -346,18 +346,7 @@ impl Checker<'_> {
     /// Records a problem at byte `start` of the source, in cel-go's form (position, the line,
     /// a caret under the column).
     fn problem(&mut self, start: usize, message: String) {
-        let line_start =
-            self.source[..start.min(self.source.len())].rfind('\n').map_or(0, |i| i + 1);
-        let line_no = self.source[..line_start].matches('\n').count() + 1;
-        let line_end =
-            self.source[line_start..].find('\n').map_or(self.source.len(), |i| line_start + i);
-        let column = start - line_start;
-        self.problems.push(format!(
-            "ERROR: <input>:{line_no}:{}: {message}\n | {}\n | {}^",
-            column + 1,
-            &self.source[line_start..line_end],
-            ".".repeat(column)
-        ));
+        self.problems.push(super::problem(self.source, start, &message));
     }
 
     /// Visits `expr`; returns the schema of its value when it is known (a path from `self`).
@@ -476,16 +465,6 @@ impl Checker<'_> {
 
     /// Where identifier `word` is first written as a whole word.
     fn offset_of_word(&self, word: &str) -> usize {
-        let bytes = self.source.as_bytes();
-        let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-        self.source
-            .match_indices(word)
-            .map(|(at, _)| at)
-            .find(|&at| {
-                let before = at.checked_sub(1).map(|i| bytes[i]);
-                let after = bytes.get(at + word.len()).copied();
-                !before.is_some_and(|b| is_ident(b) || b == b'.') && !after.is_some_and(is_ident)
-            })
-            .unwrap_or(0)
+        super::offset_of_word(self.source, word)
     }
 }

@@ -26,7 +26,7 @@ mod compile;
 mod cost;
 mod eval;
 pub(crate) mod library;
-mod value;
+pub(crate) mod value;
 
 use std::sync::Arc;
 
@@ -78,6 +78,38 @@ impl Validator {
             None => Outcome::default(),
         }
     }
+}
+
+/// A problem at byte `start` of `source`, in cel-go's form (position, the line, a caret under
+/// the column), as compile errors and type-check warnings are reported.
+pub(crate) fn problem(source: &str, start: usize, message: &str) -> String {
+    let start = start.min(source.len());
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_no = source[..line_start].matches('\n').count() + 1;
+    let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+    let column = start - line_start;
+    format!(
+        "ERROR: <input>:{line_no}:{}: {message}\n | {}\n | {}^",
+        column + 1,
+        &source[line_start..line_end],
+        ".".repeat(column)
+    )
+}
+
+/// Where identifier `word` is first written in `source` as a whole word (where cel-go points
+/// at an undeclared reference).
+pub(crate) fn offset_of_word(source: &str, word: &str) -> usize {
+    let bytes = source.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    source
+        .match_indices(word)
+        .map(|(at, _)| at)
+        .find(|&at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + word.len()).copied();
+            !before.is_some_and(|b| is_ident(b) || b == b'.') && !after.is_some_and(is_ident)
+        })
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

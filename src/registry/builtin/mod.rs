@@ -14,6 +14,7 @@
 //! kube's decoder does; `prepare_for_create` / `prepare_for_update` keep what kube's strategies
 //! and REST layer do after it (status, generated selectors, allocations, dropped fields).
 
+pub mod admissionpolicies;
 pub mod apiservices;
 pub mod certificatesigningrequests;
 pub mod clusterrolebindings;
@@ -124,6 +125,8 @@ fn resources() -> Vec<Resource> {
         clusterrolebindings::resource(),
         webhookconfigurations::mutating_resource(),
         webhookconfigurations::validating_resource(),
+        admissionpolicies::policy_resource(),
+        admissionpolicies::binding_resource(),
         certificatesigningrequests::resource(),
         resourcequotas::resource(),
         limitranges::resource(),
@@ -528,6 +531,8 @@ mod tests {
                 "v1/serviceaccounts",
                 "v1/services",
                 "admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+                "admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+                "admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
                 "admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
                 "apiregistration.k8s.io/v1/apiservices",
                 "apps/v1/controllerrevisions",

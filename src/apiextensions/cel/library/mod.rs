@@ -55,34 +55,38 @@ pub(crate) use lift;
 /// The environment every CRD rule compiles and runs in: CEL's standard library and macros,
 /// optional types, cel-rust's strings extension, and kube's libraries.
 pub fn env() -> Arc<Env> {
-    static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
-        let mut env = Env::stdlib();
-        let add = |env: &mut Env| -> Result<(), cel::DeclarationError> {
-            env.add_extension(cel::extensions::strings)?;
-            lists::register(env)?;
-            regex::register(env)?;
-            quantity::register(env)?;
-            net::register(env)?;
-            urls::register(env)?;
-            format::register(env)?;
-            Ok(())
-        };
-        if let Err(err) = add(&mut env) {
-            // A programming error: two libraries declaring the same overload.
-            tracing::error!(%err, "CEL library declarations conflict");
-        }
-        Arc::new(env)
-    });
+    static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(build(|_| Ok(()))));
     ENV.clone()
 }
 
+/// A library environment with `extra` declarations on top (admission policies add kube's
+/// authorizer library). Built once by its caller and kept.
+pub(crate) fn build(extra: fn(&mut Env) -> Result<(), cel::DeclarationError>) -> Env {
+    let mut env = Env::stdlib();
+    let add = |env: &mut Env| -> Result<(), cel::DeclarationError> {
+        env.add_extension(cel::extensions::strings)?;
+        lists::register(env)?;
+        regex::register(env)?;
+        quantity::register(env)?;
+        net::register(env)?;
+        urls::register(env)?;
+        format::register(env)?;
+        extra(env)
+    };
+    if let Err(err) = add(&mut env) {
+        // A programming error: two libraries declaring the same overload.
+        tracing::error!(%err, "CEL library declarations conflict");
+    }
+    env
+}
+
 /// An error raised by library function `function`, worded as cel-go's.
-fn error(function: &str, message: impl ToString) -> ExecutionError {
+pub(crate) fn error(function: &str, message: impl ToString) -> ExecutionError {
     ExecutionError::function_error(function, message)
 }
 
 /// `value` as a string argument of `function`.
-fn string<'a>(function: &str, value: &'a Value) -> Result<&'a str, ExecutionError> {
+pub(crate) fn string<'a>(function: &str, value: &'a Value) -> Result<&'a str, ExecutionError> {
     match value {
         Value::String(s) => Ok(s.as_str()),
         other => Err(ExecutionError::no_such_overload(function, vec![other.type_of().to_string()])),
@@ -90,7 +94,10 @@ fn string<'a>(function: &str, value: &'a Value) -> Result<&'a str, ExecutionErro
 }
 
 /// The opaque value of type `T` behind `value`, for a method of `function`.
-fn opaque<'a, T: Opaque>(function: &str, value: &'a Value) -> Result<&'a T, ExecutionError> {
+pub(crate) fn opaque<'a, T: Opaque>(
+    function: &str,
+    value: &'a Value,
+) -> Result<&'a T, ExecutionError> {
     match value {
         Value::Opaque(o) => o.downcast_ref::<T>().ok_or_else(|| {
             ExecutionError::no_such_member_overload(function, vec![o.runtime_type_name().into()])
@@ -103,7 +110,7 @@ fn opaque<'a, T: Opaque>(function: &str, value: &'a Value) -> Result<&'a T, Exec
 }
 
 /// `Value::Opaque` of `value`.
-fn wrap<T: Opaque>(value: T) -> Value {
+pub(crate) fn wrap<T: Opaque>(value: T) -> Value {
     Value::Opaque(Arc::new(value))
 }
 
@@ -113,7 +120,7 @@ fn dyn_args(count: usize) -> Vec<Type> {
 }
 
 /// Declares a global function of `args` arguments (any types: the function checks them).
-fn global(
+pub(crate) fn global(
     env: &mut Env,
     name: &str,
     args: usize,
@@ -124,7 +131,7 @@ fn global(
 }
 
 /// Declares a member function on receivers of type `target`, with `args` arguments.
-fn member(
+pub(crate) fn member(
     env: &mut Env,
     name: &str,
     target: Type,

@@ -10,7 +10,7 @@
 //! - the `default/kubernetes` Service, Endpoints and EndpointSlice naming the server itself
 //!   ([`kubernetes`], kube's "master" controller and endpoint reconciler).
 //!
-//! Flow at start (`Server::start_with_config`): [`sync::start`] lists the Services into the
+//! Flow at start (`Server::start_with`): [`sync::start`] lists the Services into the
 //! allocators before the server serves and follows their watch; `Server::with_service_network`
 //! sets the ranges from the flags and starts [`kubernetes::start`], whose writes go through the
 //! store as `system:apiserver`.

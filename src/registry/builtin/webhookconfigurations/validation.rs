@@ -148,7 +148,7 @@ fn validate_fully_qualified_name(name: &str, field: &str, causes: &mut Vec<Field
 }
 
 /// `validateRuleWithOperations` and `validateRule` (subresources allowed).
-fn validate_rule(rule: &Value, path: &str, causes: &mut Vec<FieldCause>) {
+pub(crate) fn validate_rule(rule: &Value, path: &str, causes: &mut Vec<FieldCause>) {
     let operations = strings(rule, "operations", &format!("{path}.operations"), causes);
     if operations.is_empty() {
         causes.push(FieldCause::required(format!("{path}.operations"), ""));
@@ -310,7 +310,7 @@ fn validate_review_versions(hook: &Value, field: &str, causes: &mut Vec<FieldCau
 }
 
 /// A list of strings; a wrong type adds a cause and its element is skipped.
-fn strings<'a>(
+pub(crate) fn strings<'a>(
     object: &'a Value,
     key: &str,
     field: &str,
