@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use kube_ledger::aggregator::authentication_info::AuthenticationInfo;
 use kube_ledger::authn::Authentication;
 use kube_ledger::filters::authentication::Unsecured;
 use kube_ledger::options::Options;
@@ -100,6 +101,17 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     authn_config.anonymous_auth &= !options.insecure_plain_http;
     let bound_objects = Arc::new(StoreBoundObjects::new(&server.api.store));
     let authentication = Authentication::new(&authn_config, bound_objects)?;
+    let authentication_info = AuthenticationInfo {
+        client_ca_pem: pki.client_ca_pem(),
+        requestheader: authn_config
+            .requestheader
+            .clone()
+            .map(|config| (config, pki.front_proxy.client_ca_pem.clone())),
+    };
+    let server = server
+        .with_authentication_info(authentication_info)
+        .await?
+        .with_proxy_client(pki.front_proxy.proxy_client.clone());
     let unsecured: Option<Arc<dyn kube_ledger::authn::Authenticator>> = options
         .insecure_plain_http
         .then(|| Arc::new(Unsecured(authentication.request.clone())) as _);

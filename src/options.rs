@@ -67,6 +67,40 @@ pub struct Options {
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub tls_san: Vec<String>,
 
+    /// PEM CAs of the front proxies (another kube-apiserver's aggregator) whose client
+    /// certificates may assert a user in the `--requestheader-*` headers. Without it a
+    /// front-proxy CA and a `front-proxy-client` certificate are generated under
+    /// `<data-dir>/pki/`, as kubeadm makes them.
+    #[arg(long, value_name = "FILE")]
+    pub requestheader_client_ca_file: Option<PathBuf>,
+
+    /// Common names of front-proxy client certificates allowed to assert users; empty: any
+    /// certificate of the requestheader CA. Defaults to `front-proxy-client` when the
+    /// front-proxy CA is generated.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub requestheader_allowed_names: Option<Vec<String>>,
+
+    /// Headers naming the user of a front proxy's request; the first present wins.
+    #[arg(long, value_name = "HEADERS", value_delimiter = ',', default_value = "X-Remote-User")]
+    pub requestheader_username_headers: Vec<String>,
+
+    /// Headers naming the groups of a front proxy's request (every value of each).
+    #[arg(long, value_name = "HEADERS", value_delimiter = ',', default_value = "X-Remote-Group")]
+    pub requestheader_group_headers: Vec<String>,
+
+    /// Header prefixes of a front proxy's request's extra attributes (`<prefix><key>`).
+    #[arg(long, value_name = "PREFIXES", value_delimiter = ',', default_value = "X-Remote-Extra-")]
+    pub requestheader_extra_headers_prefix: Vec<String>,
+
+    /// PEM client certificate the aggregator presents to extension API servers (with
+    /// `--proxy-client-key-file`). Default: the generated `front-proxy-client`.
+    #[arg(long, value_name = "FILE", requires = "proxy_client_key_file")]
+    pub proxy_client_cert_file: Option<PathBuf>,
+
+    /// PEM private key of `--proxy-client-cert-file`.
+    #[arg(long, value_name = "FILE", requires = "proxy_client_cert_file")]
+    pub proxy_client_key_file: Option<PathBuf>,
+
     /// Static bearer tokens: kube's CSV (`token,user,uid,"group1,group2"`).
     #[arg(long, value_name = "FILE")]
     pub token_auth_file: Option<PathBuf>,
@@ -404,6 +438,9 @@ impl Options {
             advertise_address: self.advertise_address,
             extra_sans: self.tls_san.clone(),
             host_name: None,
+            requestheader_client_ca_file: self.requestheader_client_ca_file.clone(),
+            proxy_client_cert_file: self.proxy_client_cert_file.clone(),
+            proxy_client_key_file: self.proxy_client_key_file.clone(),
         }
     }
 
@@ -429,6 +466,15 @@ impl Options {
         config.service_account_key_files = self.service_account_key_file.clone();
         config.service_account_max_token_expiration = self.service_account_max_token_expiration;
         config.service_account_jwks_uri = self.service_account_jwks_uri.clone();
+        if let Some(requestheader) = &mut config.requestheader {
+            if let Some(names) = &self.requestheader_allowed_names {
+                requestheader.allowed_names =
+                    names.iter().filter(|n| !n.is_empty()).cloned().collect();
+            }
+            requestheader.username_headers = self.requestheader_username_headers.clone();
+            requestheader.group_headers = self.requestheader_group_headers.clone();
+            requestheader.extra_headers_prefix = self.requestheader_extra_headers_prefix.clone();
+        }
         let host = match self.advertise_address {
             Some(ip) => SocketAddr::new(ip, address.port()),
             None => address,

@@ -684,6 +684,7 @@ async fn token_lifetimes_are_capped_at_the_maximum_with_a_warning() {
         service_account_max_token_expiration: Some(std::time::Duration::from_secs(1200)),
         service_account_jwks_uri: None,
         external_address: Some("127.0.0.1:6443".to_owned()),
+        requestheader: None,
     };
     let authentication =
         kube_ledger::authn::Authentication::new(&config, Arc::new(Nothing)).unwrap();

@@ -7,6 +7,10 @@
 //! - [`autoregister`]: the *local* APIServices (`service: null`, `Available` with reason
 //!   `Local`) for every group/version this server serves itself, built-in or from a CRD, kept
 //!   in step with the registry (kube's autoregister and crdRegistration controllers).
+//! - [`proxy`], [`resolve`]: proxying a remote APIService's requests to its extension server.
+//! - [`availability`], [`discovery`]: the `Available` checks and the extensions' discovery.
+//! - [`authentication_info`]: the `kube-system/extension-apiserver-authentication` ConfigMap
+//!   telling extension API servers which front-proxy CA and headers to trust.
 //!
 //! The APIService kind itself (strategy, validation, table) is a built-in resource in
 //! `crate::registry::builtin::apiservices`.
@@ -15,9 +19,18 @@
 //! [`autoregister`] → APIService objects written through the store as `system:apiserver`
 //! (admission and the ledger see them as any write) → `kubectl get apiservices`.
 //!
-//! Not built yet (issue 17, part 1): proxying remote APIServices' paths to extension servers
-//! with front-proxy headers, the requestheader authenticator, the availability controller for
-//! remote APIServices, and merging their discovery and OpenAPI documents.
+//! Remote APIServices (`spec.service` set): [`proxy`] forwards their group/versions' requests
+//! to the extension API server [`resolve`] finds (Service → Endpoints), after the filter chain
+//! (authentication, audit, RBAC) and as the authenticated user in `X-Remote-*` headers;
+//! [`availability`] checks each every few seconds (every replica: the answers feed
+//! [`discovery`], merged into `/apis` and aggregated discovery; the leader writes the
+//! `Available` condition). Not built yet: merging the extensions' OpenAPI documents
+//! (docs/aggregation.md).
 
+pub mod authentication_info;
 pub mod autoregister;
+pub mod availability;
+pub mod discovery;
 pub mod priority;
+pub mod proxy;
+pub mod resolve;

@@ -41,6 +41,11 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// Everything under `/api` and `/apis`.
 pub async fn serve(State(state): State<ApiState>, request: Request) -> Response {
+    // A group/version a remote APIService names goes to its extension API server.
+    let request = match crate::aggregator::proxy::route(&state, request).await {
+        Ok(proxied) => return proxied,
+        Err(request) => request,
+    };
     match handle(state, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -166,14 +171,25 @@ fn discovery_response(
         Target::Root { core } => match discovery::negotiate_aggregated(accept) {
             Some(version) => {
                 let content_type = version.content_type();
-                (discovery::aggregated(registry, core, version), Some(content_type))
+                let mut document = discovery::aggregated(registry, core, version);
+                if !core {
+                    state.remote_apis.merge_aggregated(&mut document);
+                }
+                (document, Some(content_type))
             }
             None if core => (discovery::api_versions(registry, &state.server_address), None),
-            None => (discovery::api_group_list(registry), None),
+            None => {
+                let mut document = discovery::api_group_list(registry);
+                state.remote_apis.merge_group_list(&mut document);
+                (document, None)
+            }
         },
-        Target::Group { group } => {
-            (discovery::api_group(registry, &group).ok_or_else(ApiError::no_such_path)?, None)
-        }
+        Target::Group { group } => (
+            discovery::api_group(registry, &group)
+                .or_else(|| state.remote_apis.api_group(&group))
+                .ok_or_else(ApiError::no_such_path)?,
+            None,
+        ),
         Target::GroupVersion { group, version } => (
             discovery::api_resource_list(registry, &group, &version)
                 .ok_or_else(ApiError::no_such_path)?,

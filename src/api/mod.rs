@@ -56,4 +56,8 @@ pub struct ApiState {
     pub server_address: String,
     /// The OpenAPI documents, built when the registry changes.
     pub openapi: Arc<openapi::Cache>,
+    /// Proxies remote APIServices' paths to their extension API servers.
+    pub proxy: Arc<crate::aggregator::proxy::Proxy>,
+    /// The remote APIServices' groups and resources, merged into discovery.
+    pub remote_apis: Arc<crate::aggregator::discovery::RemoteDiscovery>,
 }

@@ -295,6 +295,17 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
 /// An HTTPS-only client trusting exactly the certificates of `ca_bundle` (PEM): the reason it
 /// cannot be made, or `Err(None)` when the bundle holds no certificate at all.
 pub(crate) fn https_client(ca_bundle: &[u8]) -> Result<HttpsClient, Option<String>> {
+    let tls = tls_client_config(ca_bundle, None)?;
+    Ok(https_client_with(tls, None))
+}
+
+/// A rustls client configuration trusting exactly the certificates of `ca_bundle` (PEM), and
+/// presenting `identity` (a chain and its key) when the server asks for a client certificate.
+/// `Err(None)`: the bundle holds no certificate at all.
+pub(crate) fn tls_client_config(
+    ca_bundle: &[u8],
+    identity: Option<&crate::pki::ServingIdentity>,
+) -> Result<rustls::ClientConfig, Option<String>> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_bundle) {
         let cert = cert.map_err(|e| format!("caBundle is not PEM: {e}"))?;
@@ -304,17 +315,38 @@ pub(crate) fn https_client(ca_bundle: &[u8]) -> Result<HttpsClient, Option<Strin
         return Err(None);
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_only()
-        .enable_http1()
-        .build();
-    Ok(Client::builder(TokioExecutor::new()).build(connector))
+        .with_root_certificates(roots);
+    match identity {
+        Some(identity) => builder
+            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            .map_err(|e| Some(format!("client certificate: {e}"))),
+        None => Ok(builder.with_no_client_auth()),
+    }
+}
+
+/// A pooled HTTP/1.1 client over `tls`, HTTPS only, for request bodies of type `B`. With
+/// `server_name`, every connection verifies (and sends as SNI) that name instead of the
+/// URI's host: the aggregator dials an endpoint's IP for `<service>.<namespace>.svc`.
+pub(crate) fn https_client_with<B>(
+    tls: rustls::ClientConfig,
+    server_name: Option<rustls::pki_types::ServerName<'static>>,
+) -> Client<HttpsConnector<HttpConnector>, B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+{
+    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only();
+    let connector = match server_name {
+        Some(name) => builder
+            .with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
+            .enable_http1()
+            .build(),
+        None => builder.enable_http1().build(),
+    };
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// A served version of a CRD whose conversion strategy is `Webhook`.

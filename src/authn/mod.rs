@@ -1,8 +1,9 @@
 //! Authentication: who is making a request, as kube-apiserver decides it.
 //!
 //! A request's parts (headers, and the TLS client chain the server put in its extensions) go
-//! through one [`Authenticator`] built by [`Authentication::new`] in kube's order:
-//! x509 client certificate ([`x509`]) → bearer token ([`bearer`]: the static token file
+//! through one [`Authenticator`] built by [`Authentication::new`] in kube's order: a front
+//! proxy's certificate with the user in `X-Remote-*` headers ([`requestheader`]) → x509 client
+//! certificate ([`x509`]) → bearer token ([`bearer`]: the static token file
 //! [`token_file`], then ServiceAccount JWTs [`serviceaccount`]) → `system:authenticated` added →
 //! anonymous ([`union`]). The answer is a [`UserInfo`] (kube's `user.Info`) or an error, which
 //! the server turns into a 401 Status saying only "Unauthorized". After authentication,
@@ -18,6 +19,7 @@ pub mod bearer;
 pub mod impersonation;
 pub mod jwt;
 pub mod oidc;
+pub mod requestheader;
 pub mod serviceaccount;
 mod setup;
 pub mod token_file;

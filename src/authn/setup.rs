@@ -11,6 +11,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::bearer::{BearerToken, TokenUnion};
 use super::jwt::{self, KeyError, SigningKey, VerifyingKey};
+use super::requestheader::{RequestHeaderAuthenticator, RequestHeaderConfig};
 use super::serviceaccount::{BoundObjectGetter, ServiceAccountAuthenticator, TokenIssuer};
 use super::token_file::{TokenFile, TokenFileError};
 use super::union::Union;
@@ -48,6 +49,9 @@ pub struct AuthnConfig {
     /// `host:port` clients reach the server at (from `--advertise-address` and the listen
     /// port), for the default `jwks_uri`.
     pub external_address: Option<String>,
+    /// The `--requestheader-*` flags over the front-proxy CA; `None`: no requestheader
+    /// authentication.
+    pub requestheader: Option<RequestHeaderConfig>,
 }
 
 impl AuthnConfig {
@@ -64,6 +68,15 @@ impl AuthnConfig {
             service_account_max_token_expiration: None,
             service_account_jwks_uri: None,
             external_address: None,
+            requestheader: Some(RequestHeaderConfig::new(
+                pki.front_proxy.client_ca.clone(),
+                // kubeadm's flag, for the front-proxy CA it generates.
+                if pki.front_proxy.generated {
+                    vec![crate::pki::FRONT_PROXY_CLIENT.to_owned()]
+                } else {
+                    Vec::new()
+                },
+            )),
         }
     }
 
@@ -147,7 +160,15 @@ impl Authentication {
         )));
         let tokens = Arc::new(TokenUnion(token_authenticators));
 
+        // kube's order: the front proxy's headers first, then the client's own certificate.
         let mut chain: Vec<Arc<dyn Authenticator>> = Vec::new();
+        if let Some(requestheader) =
+            config.requestheader.clone().filter(|r| !r.client_ca.is_empty())
+        {
+            let authenticator =
+                RequestHeaderAuthenticator::new(requestheader).map_err(SetupError::Config)?;
+            chain.push(Arc::new(authenticator));
+        }
         if !config.client_ca.is_empty() {
             let x509 = X509Authenticator::new(&config.client_ca, api_audiences.clone())
                 .map_err(SetupError::Config)?;

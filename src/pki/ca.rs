@@ -43,33 +43,50 @@ impl std::fmt::Debug for CertificateAuthority {
 impl CertificateAuthority {
     /// Loads `ca.crt`/`ca.key` from `dir`, or generates both when neither exists.
     pub fn load_or_generate(dir: &Path, now: i64) -> Result<Self, PkiError> {
-        let cert_path = dir.join("ca.crt");
-        let key_path = dir.join("ca.key");
+        Self::load_or_generate_named(dir, "ca", "kube-ledger-ca", now)
+    }
+
+    /// Loads `<stem>.crt`/`<stem>.key` from `dir`, or generates both when neither exists (a
+    /// generated CA's common name is `<common_name>@<now>`). The front-proxy CA is another
+    /// such pair (`front-proxy-ca`).
+    pub fn load_or_generate_named(
+        dir: &Path,
+        stem: &str,
+        common_name: &str,
+        now: i64,
+    ) -> Result<Self, PkiError> {
+        let cert_path = dir.join(format!("{stem}.crt"));
+        let key_path = dir.join(format!("{stem}.key"));
         let never_replaced = "a CA is never replaced silently, since every client trusts it";
         match (files::read_optional(&cert_path)?, files::read_optional(&key_path)?) {
-            (None, None) => Self::generate(cert_path, &key_path, now),
+            (None, None) => Self::generate(cert_path, &key_path, common_name, now),
             (Some(cert), Some(key)) => Self::load(cert_path, &cert, &key_path, &key, now),
             (Some(_), None) => Err(PkiError::Ca {
                 path: key_path,
                 message: format!(
-                    "missing while ca.crt exists; {never_replaced}: restore the key, or remove \
-                     ca.crt to generate a new CA"
+                    "missing while {stem}.crt exists; {never_replaced}: restore the key, or \
+                     remove {stem}.crt to generate a new CA"
                 ),
             }),
             (None, Some(_)) => Err(PkiError::Ca {
                 path: cert_path,
                 message: format!(
-                    "missing while ca.key exists; {never_replaced}: restore the certificate, or \
-                     remove ca.key to generate a new CA"
+                    "missing while {stem}.key exists; {never_replaced}: restore the \
+                     certificate, or remove {stem}.key to generate a new CA"
                 ),
             }),
         }
     }
 
-    fn generate(cert_path: PathBuf, key_path: &Path, now: i64) -> Result<Self, PkiError> {
+    fn generate(
+        cert_path: PathBuf,
+        key_path: &Path,
+        common_name: &str,
+        now: i64,
+    ) -> Result<Self, PkiError> {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::default();
-        params.distinguished_name.push(DnType::CommonName, format!("kube-ledger-ca@{now}"));
+        params.distinguished_name.push(DnType::CommonName, format!("{common_name}@{now}"));
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = ca_key_usages();
         let not_after = now + CA_VALIDITY_SECS;
@@ -113,13 +130,14 @@ impl CertificateAuthority {
             .map_err(|e| ca_error(&cert_path, format!("unreadable certificate: {e}")))?
             .subject_public_key_info();
         if cert_spki.as_ref() != key.subject_public_key_info().as_slice() {
-            return Err(ca_error(key_path, "does not match ca.crt".to_owned()));
+            let name = cert_path.file_name().unwrap_or_default().to_string_lossy();
+            return Err(ca_error(key_path, format!("does not match {name}")));
         }
         if now >= info.not_after {
             return Err(ca_error(
                 &cert_path,
-                "has expired; a CA is never replaced silently: remove ca.crt and ca.key to \
-                 generate a new one (every client must then trust it)"
+                "has expired; a CA is never replaced silently: remove the certificate and its \
+                 key to generate a new one (every client must then trust it)"
                     .to_owned(),
             ));
         }

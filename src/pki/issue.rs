@@ -58,7 +58,7 @@ pub(super) fn admin(
 ) -> Result<ClientIdentity, PkiError> {
     let cert_path = dir.join("admin.crt");
     let key_path = dir.join("admin.key");
-    let check = |cert: &CertificateDer<'_>| check_admin(ca, cert, now);
+    let check = |cert: &CertificateDer<'_>| check_client(ca, cert, now, ADMIN_USER, &[ADMIN_GROUP]);
     if reusable(&cert_path, &key_path, now, check)?.is_none() {
         let mut params = leaf_params(ca, ADMIN_USER, Some(ADMIN_GROUP), now)?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
@@ -69,6 +69,28 @@ pub(super) fn admin(
         std::fs::read_to_string(path).map_err(|e| PkiError::io(path, e))
     };
     Ok(ClientIdentity { cert_pem: read(&cert_path)?, key_pem: read(&key_path)? })
+}
+
+/// The front-proxy client certificate (`front-proxy-client`, no group) signed by the
+/// front-proxy CA, as kubeadm makes it: what the aggregator presents to extension API servers.
+/// Reused from `front-proxy-client.{crt,key}` on the same rules as the admin certificate.
+pub(super) fn front_proxy_client(
+    dir: &Path,
+    ca: &CertificateAuthority,
+    now: i64,
+) -> Result<ServingIdentity, PkiError> {
+    let cert_path = dir.join("front-proxy-client.crt");
+    let key_path = dir.join("front-proxy-client.key");
+    let check =
+        |cert: &CertificateDer<'_>| check_client(ca, cert, now, super::FRONT_PROXY_CLIENT, &[]);
+    if let Some((chain, key)) = reusable(&cert_path, &key_path, now, check)? {
+        return Ok(ServingIdentity { chain, key, cert_path });
+    }
+    let mut params = leaf_params(ca, super::FRONT_PROXY_CLIENT, None, now)?;
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let (cert, key) = issue(ca, &params, &cert_path, &key_path)?;
+    tracing::info!(path = %cert_path.display(), "generated the front-proxy client certificate");
+    Ok(ServingIdentity { chain: vec![cert], key, cert_path })
 }
 
 /// `sa.key` (PKCS#8 ECDSA P-256) and `sa.pub`, generated when `sa.key` is missing. Returns the
@@ -183,11 +205,13 @@ fn check_serving(
     Ok(())
 }
 
-/// Chains to `ca` for client auth and names `kubernetes-admin` in `system:masters`.
-fn check_admin(
+/// Chains to `ca` for client auth and names `user` in exactly `groups`.
+fn check_client(
     ca: &CertificateAuthority,
     cert: &CertificateDer<'_>,
     now: i64,
+    user: &str,
+    groups: &[&str],
 ) -> Result<(), String> {
     let verifier: Arc<dyn ClientCertVerifier> =
         rustls::server::WebPkiClientVerifier::builder_with_provider(ca.roots(), tls::provider())
@@ -197,7 +221,7 @@ fn check_admin(
         .verify_client_cert(cert, &[], unix_time(now))
         .map_err(|e| format!("not a client certificate of this CA: {e}"))?;
     let info = CertInfo::parse(cert).map_err(|_| "unreadable certificate".to_owned())?;
-    if info.common_name() != Some(ADMIN_USER) || info.organizations() != [ADMIN_GROUP] {
+    if info.common_name() != Some(user) || info.organizations() != groups {
         return Err("names another user or group".to_owned());
     }
     Ok(())

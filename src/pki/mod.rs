@@ -11,6 +11,12 @@
 //! - `admin.crt`/`admin.key` — a client certificate for `kubernetes-admin` in `system:masters`,
 //!   put into the kubeconfig ([`kubeconfig`]). Reissued on the same rules.
 //! - `sa.key`/`sa.pub` — the ServiceAccount token signing key (ECDSA P-256, so ES256 tokens).
+//! - `front-proxy-ca.crt`/`.key` and `front-proxy-client.crt`/`.key` — kubeadm's front-proxy
+//!   pair: a second CA whose client certificates may assert a user in `X-Remote-*` headers
+//!   (the requestheader authenticator), and the certificate (CN `front-proxy-client`) the
+//!   aggregator presents to extension API servers. Not made when `--requestheader-client-ca-file`
+//!   is given; `--proxy-client-cert-file`/`--proxy-client-key-file` replace the client
+//!   certificate ([`FrontProxy`]).
 //!
 //! Keys are 0600 and written atomically ([`files`]). [`tls`] turns the result into a rustls
 //! `ServerConfig` (ALPN `h2`, `http/1.1`; client certificates requested, verified later by the
@@ -48,6 +54,10 @@ pub const ADMIN_USER: &str = "kubernetes-admin";
 /// The admin client certificate's group (its O): bound to cluster-admin by kube's bootstrap policy.
 pub const ADMIN_GROUP: &str = "system:masters";
 
+/// The front-proxy client certificate's user (its CN), as kubeadm names it; the default of
+/// `--requestheader-allowed-names` when the front-proxy CA is generated.
+pub const FRONT_PROXY_CLIENT: &str = "front-proxy-client";
+
 /// What the certificates are made from. Each field names the flag that fills it.
 #[derive(Debug, Clone, Default)]
 pub struct PkiConfig {
@@ -69,6 +79,14 @@ pub struct PkiConfig {
     pub extra_sans: Vec<String>,
     /// The host name to include in the serving certificate; `None` reads the machine's.
     pub host_name: Option<String>,
+    /// `--requestheader-client-ca-file`: PEM CAs of the front proxies allowed to assert a user
+    /// in headers. Without it a front-proxy CA is generated.
+    pub requestheader_client_ca_file: Option<PathBuf>,
+    /// `--proxy-client-cert-file`: the client certificate the aggregator presents to extension
+    /// API servers. Without it (and `--requestheader-client-ca-file`) one is generated.
+    pub proxy_client_cert_file: Option<PathBuf>,
+    /// `--proxy-client-key-file`: the key of `proxy_client_cert_file`.
+    pub proxy_client_key_file: Option<PathBuf>,
 }
 
 /// A subject alternative name of the serving certificate.
@@ -162,6 +180,24 @@ impl Clone for ServingIdentity {
     }
 }
 
+/// The front-proxy trust and identity (kube's requestheader and proxy-client options).
+#[derive(Debug)]
+pub struct FrontProxy {
+    /// The CAs a requestheader client certificate must chain to: `--requestheader-client-ca-file`'s,
+    /// or the generated front-proxy CA.
+    pub client_ca: Vec<CertificateDer<'static>>,
+    /// The same, PEM (published as `requestheader-client-ca-file` in
+    /// `kube-system/extension-apiserver-authentication`).
+    pub client_ca_pem: String,
+    /// True when `client_ca` is the generated front-proxy CA.
+    pub generated: bool,
+    /// The certificate chain and key the aggregator presents to extension API servers:
+    /// `--proxy-client-cert-file`/`--proxy-client-key-file`, or the generated
+    /// `front-proxy-client`. `None` with a user's requestheader CA and no proxy client flags
+    /// (as kube-apiserver, requests are then proxied without a client certificate).
+    pub proxy_client: Option<ServingIdentity>,
+}
+
 /// A client certificate and its key, PEM-encoded (for a kubeconfig).
 #[derive(Debug, Clone)]
 pub struct ClientIdentity {
@@ -187,6 +223,8 @@ pub struct Pki {
     /// The generated ServiceAccount signing key (PKCS#8 PEM); the default for
     /// `--service-account-signing-key-file` and `--service-account-key-file`.
     pub service_account_key_file: PathBuf,
+    /// The front-proxy CA and the aggregator's client certificate.
+    pub front_proxy: FrontProxy,
 }
 
 /// Why the PKI could not be loaded or made. Each message names the file and what to do.
@@ -252,6 +290,7 @@ impl Pki {
             client_ca.extend(load::ca_bundle(path)?);
         }
         let service_account_key_file = issue::service_account_key(&dir)?;
+        let front_proxy = front_proxy(config, &dir, now)?;
         Ok(Pki {
             dir,
             ca,
@@ -260,7 +299,14 @@ impl Pki {
             admin,
             client_ca,
             service_account_key_file,
+            front_proxy,
         })
+    }
+
+    /// The client CAs (the generated CA and `--client-ca-file`'s), PEM: the
+    /// `client-ca-file` of `kube-system/extension-apiserver-authentication`.
+    pub fn client_ca_pem(&self) -> String {
+        self.client_ca.iter().map(|cert| load::pem("CERTIFICATE", cert)).collect()
     }
 
     /// The CA a kubeconfig should trust for this server: the generated CA when it signed the
@@ -274,6 +320,52 @@ impl Pki {
         let info = x509::CertInfo::parse(last).ok()?;
         info.is_self_issued().then(|| load::pem("CERTIFICATE", last))
     }
+}
+
+/// The front-proxy CA and client certificate the flags name, or generated (see [`FrontProxy`]).
+fn front_proxy(config: &PkiConfig, dir: &Path, now: i64) -> Result<FrontProxy, PkiError> {
+    let flagged = match (&config.proxy_client_cert_file, &config.proxy_client_key_file) {
+        (Some(cert), Some(key)) => Some(load::serving_identity(cert, key)?),
+        (None, None) => None,
+        _ => {
+            return Err(PkiError::Config(
+                "--proxy-client-cert-file and --proxy-client-key-file must be given together"
+                    .to_owned(),
+            ));
+        }
+    };
+    if let Some(path) = &config.requestheader_client_ca_file {
+        let client_ca = load::ca_bundle(path)?;
+        let client_ca_pem = client_ca.iter().map(|cert| load::pem("CERTIFICATE", cert)).collect();
+        if flagged.is_none() {
+            tracing::warn!(
+                "--requestheader-client-ca-file without --proxy-client-cert-file: requests to \
+                 extension API servers are proxied without a client certificate"
+            );
+        }
+        return Ok(FrontProxy {
+            client_ca,
+            client_ca_pem,
+            generated: false,
+            proxy_client: flagged,
+        });
+    }
+    let ca = CertificateAuthority::load_or_generate_named(
+        dir,
+        "front-proxy-ca",
+        "kube-ledger-front-proxy-ca",
+        now,
+    )?;
+    let proxy_client = match flagged {
+        Some(identity) => identity,
+        None => issue::front_proxy_client(dir, &ca, now)?,
+    };
+    Ok(FrontProxy {
+        client_ca: vec![ca.cert_der.clone()],
+        client_ca_pem: ca.cert_pem.clone(),
+        generated: true,
+        proxy_client: Some(proxy_client),
+    })
 }
 
 #[cfg(test)]

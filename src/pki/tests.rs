@@ -325,6 +325,51 @@ fn client_ca_file_adds_to_the_generated_ca() {
 }
 
 #[test]
+fn the_front_proxy_pair_is_generated_as_kubeadm_makes_it_unless_flags_name_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::load_or_generate_at(&config(dir.path()), NOW).unwrap();
+    let front = &pki.front_proxy;
+    assert!(front.generated);
+    assert_ne!(front.client_ca[0], pki.ca.cert_der, "a CA of its own");
+    assert_eq!(front.client_ca_pem.as_bytes(), read(dir.path().join("pki/front-proxy-ca.crt")));
+    let client = front.proxy_client.as_ref().unwrap();
+    let info = CertInfo::parse(&client.chain[0]).unwrap();
+    assert_eq!(info.common_name(), Some(FRONT_PROXY_CLIENT));
+    assert!(info.organizations().is_empty());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new({
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(front.client_ca[0].clone()).unwrap();
+            roots
+        }),
+        tls::provider(),
+    )
+    .build()
+    .unwrap();
+    verifier.verify_client_cert(&client.chain[0], &[], at(NOW + 60)).unwrap();
+    // Reused on the next start.
+    let again = Pki::load_or_generate_at(&config(dir.path()), NOW + 60).unwrap();
+    assert_eq!(again.front_proxy.proxy_client.unwrap().chain, client.chain);
+    assert_eq!(again.front_proxy.client_ca, front.client_ca);
+
+    // A requestheader CA of the user's: nothing generated, no client certificate unless named.
+    let other = tempfile::tempdir().unwrap();
+    let mut flagged = config(other.path());
+    flagged.requestheader_client_ca_file = Some(testdata("ec.crt"));
+    let pki = Pki::load_or_generate_at(&flagged, NOW).unwrap();
+    assert!(!pki.front_proxy.generated);
+    assert!(pki.front_proxy.proxy_client.is_none());
+    assert!(!other.path().join("pki/front-proxy-ca.crt").exists());
+    flagged.proxy_client_cert_file = Some(testdata("ec.crt"));
+    flagged.proxy_client_key_file = Some(testdata("ec-sec1.key"));
+    let pki = Pki::load_or_generate_at(&flagged, NOW).unwrap();
+    assert!(pki.front_proxy.proxy_client.is_some());
+    flagged.proxy_client_key_file = None;
+    let error = Pki::load_or_generate_at(&flagged, NOW).unwrap_err();
+    assert!(error.to_string().contains("must be given together"), "{error}");
+}
+
+#[test]
 fn the_kubeconfig_is_yaml_with_the_ca_and_the_admin_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::load_or_generate_at(&config(dir.path()), NOW).unwrap();

@@ -189,6 +189,8 @@ impl Server {
             shutdown,
             server_address: server_address.to_string(),
             openapi: Default::default(),
+            proxy: Arc::new(crate::aggregator::proxy::Proxy::new(None)),
+            remote_apis: Default::default(),
         };
         let inflight_limits = InflightLimits::default();
         Ok(Server {
@@ -316,6 +318,39 @@ impl Server {
             .singleton("root-ca-cert-publisher", self.api.shutdown.clone(), move |stop| {
                 let publisher = Arc::new(root_ca::RootCaConfigMap { ca: ca.clone() });
                 namespace_objects::start(store.clone(), publisher, stop)
+            })
+            .await?;
+        Ok(self)
+    }
+
+    /// Proxies remote APIServices presenting `identity` (the front-proxy client certificate)
+    /// to their extension API servers, and checks their availability (and discovery) until
+    /// shutdown: every replica checks, the leader writes the conditions.
+    pub fn with_proxy_client(mut self, identity: Option<crate::pki::ServingIdentity>) -> Server {
+        self.api.proxy = Arc::new(crate::aggregator::proxy::Proxy::new(identity));
+        let availability = crate::aggregator::availability::Availability {
+            store: self.api.store.clone(),
+            proxy: self.api.proxy.clone(),
+            discovery: self.api.remote_apis.clone(),
+            leadership: self.leadership.clone(),
+        };
+        availability.start(self.api.shutdown.clone());
+        self
+    }
+
+    /// Publishes `info` as `kube-system/extension-apiserver-authentication` (kube-apiserver's
+    /// cluster-authentication-trust controller): in place once this returns, put back when
+    /// deleted or changed, until shutdown.
+    pub async fn with_authentication_info(
+        self,
+        info: crate::aggregator::authentication_info::AuthenticationInfo,
+    ) -> Result<Server, crate::api::status::ApiError> {
+        let store = self.api.store.clone();
+        self.leadership
+            .singleton("cluster-authentication-trust-controller", self.api.shutdown.clone(), {
+                move |stop| {
+                    crate::aggregator::authentication_info::start(store.clone(), info.clone(), stop)
+                }
             })
             .await?;
         Ok(self)

@@ -6,6 +6,7 @@
 
 pub mod etcd;
 pub mod events;
+pub mod extension;
 pub mod http;
 pub mod prometheus;
 pub mod proxy;

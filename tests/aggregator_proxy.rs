@@ -1,0 +1,406 @@
+//! The aggregation layer's proxy through the real binary: an extension API server written for
+//! the test (`support::extension`, `wardle.example.com/v1alpha1` flunders over TLS, requiring
+//! the front-proxy client certificate) registered by APIService + Service + Endpoints on
+//! 127.0.0.1. Requests for its group/version are authenticated and authorized here (RBAC before
+//! proxying: a denied user never reaches it) and arrive with the caller's name and groups in
+//! `X-Remote-*` headers and no credentials; a stopped extension is a 503 while the rest of the
+//! API carries on. Also the requestheader authenticator: the front-proxy certificate may assert
+//! a user in headers, an ordinary certificate may not.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use support::extension::{ExtensionServer, GROUP, VERSION};
+use support::server::{ALICE_TOKEN, TestServer};
+use support::tls::Identity;
+
+fn read(server: &TestServer, file: &str) -> String {
+    std::fs::read_to_string(server.dir.path().join("data/pki").join(file)).unwrap()
+}
+
+/// The server and an extension registered with it.
+async fn registered() -> (TestServer, ExtensionServer) {
+    let server = TestServer::embedded().await;
+    let extension = ExtensionServer::start(&read(&server, "front-proxy-ca.crt")).await;
+    server.ok_stdin(&["apply", "-f", "-"], &extension.registration());
+    (server, extension)
+}
+
+fn flunders_url(server: &TestServer, namespace: &str) -> String {
+    format!("{}/apis/{GROUP}/{VERSION}/namespaces/{namespace}/flunders", server.url)
+}
+
+fn flunder(name: &str) -> Value {
+    json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": "Flunder",
+           "metadata": {"name": name}, "spec": {"reference": "x"}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_are_authorized_here_and_carry_the_user_to_the_extension() {
+    let (server, extension) = registered().await;
+
+    // The admin: proxied, as kubernetes-admin in its groups, without its credentials.
+    let response = server.http.get(flunders_url(&server, "default")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let list: Value = response.json().await.unwrap();
+    assert_eq!(list["kind"], "FlunderList");
+    let seen = extension.seen_flunders();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].user.as_deref(), Some("kubernetes-admin"));
+    assert_eq!(seen[0].groups, ["system:masters", "system:authenticated"]);
+    assert!(seen[0].extra.iter().any(|(key, value)| {
+        key == "authentication.kubernetes.io%2fcredential-id" && value.starts_with("X509SHA256=")
+    }));
+    assert!(!seen[0].authorization);
+
+    // alice may not list flunders: refused here, and the extension sees nothing of it.
+    let alice = server.token_client(ALICE_TOKEN);
+    let response = alice
+        .get(flunders_url(&server, "default"))
+        .header("X-Remote-User", "system:admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let status: Value = response.json().await.unwrap();
+    assert_eq!(status["reason"], "Forbidden");
+    assert!(status["message"].as_str().unwrap().contains("flunders"), "{status}");
+    assert_eq!(extension.seen_flunders().len(), 1);
+
+    // Once RBAC allows her, she arrives as alice in her groups, whatever headers she sent.
+    server.ok_stdin(
+        &["apply", "-f", "-"],
+        &json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "flunder-editor"},
+             "rules": [{"apiGroups": [GROUP], "resources": ["flunders"],
+                        "verbs": ["get", "list", "watch", "create"]}]},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+             "metadata": {"name": "alice-flunder-editor"},
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                         "name": "flunder-editor"},
+             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                           "name": "alice"}]}]})
+        .to_string(),
+    );
+    let mut allowed = false;
+    for _ in 0..100 {
+        let response = alice
+            .get(flunders_url(&server, "default"))
+            .header("X-Remote-User", "system:admin")
+            .header("X-Remote-Group", "system:masters")
+            .header("X-Remote-Extra-Forged", "yes")
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            allowed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(allowed, "alice was never allowed to list flunders");
+    let last = extension.seen_flunders().pop().unwrap();
+    assert_eq!(last.user.as_deref(), Some("alice"));
+    assert_eq!(last.groups, ["dev", "system:authenticated"]);
+    assert!(last.extra.iter().all(|(key, _)| key != "forged"), "{last:?}");
+    assert!(!last.authorization);
+
+    // Create and get go through; the body and the answer pass unchanged.
+    let created =
+        alice.post(flunders_url(&server, "default")).json(&flunder("one")).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let got = alice.get(format!("{}/one", flunders_url(&server, "default"))).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    let got: Value = got.json().await.unwrap();
+    assert_eq!(got["spec"]["reference"], "x");
+    assert_eq!(got["metadata"]["namespace"], "default");
+
+    // A watch streams: an object created after it opened arrives on it.
+    let watch =
+        alice.get(format!("{}?watch=true", flunders_url(&server, "default"))).send().await.unwrap();
+    assert_eq!(watch.status(), 200);
+    let mut chunks = watch.bytes_stream();
+    let mut text = String::new();
+    while !text.contains("\"one\"") {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), chunks.next()).await;
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap().unwrap()));
+    }
+    let created =
+        server.http.post(flunders_url(&server, "default")).json(&flunder("two")).send().await;
+    assert_eq!(created.unwrap().status(), 201);
+    while !text.contains("\"two\"") {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), chunks.next()).await;
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap().unwrap()));
+    }
+    assert!(text.contains("\"ADDED\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_extension_is_503_and_the_rest_carries_on() {
+    let (server, mut extension) = registered().await;
+    let response = server.http.get(flunders_url(&server, "default")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    extension.stop();
+    let response = server.http.get(flunders_url(&server, "default")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    let status: Value = response.json().await.unwrap();
+    assert_eq!(status["reason"], "ServiceUnavailable");
+    assert_eq!(status["message"], "service unavailable");
+    assert!(server.ok(&["get", "ns", "-o", "name"]).contains("namespace/wardle"));
+
+    // No endpoints at all: 503 as well.
+    server.ok(&["delete", "endpoints", "api", "-n", "wardle"]);
+    let response = server.http.get(flunders_url(&server, "default")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+}
+
+/// A `SelfSubjectReview` with `client` and extra headers: who the server took the caller for.
+async fn whoami(server: &TestServer, client: &reqwest::Client) -> Value {
+    let response = client
+        .post(format!("{}/apis/authentication.k8s.io/v1/selfsubjectreviews", server.url))
+        .header("X-Remote-User", "bob")
+        .header("X-Remote-Group", "team")
+        .header("X-Remote-Group", "other")
+        .header("X-Remote-Extra-Example.com%2Fscope", "read")
+        .json(&json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let review: Value = response.json().await.unwrap();
+    review["status"]["userInfo"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_front_proxy_certificate_may_assert_a_user_in_headers() {
+    let server = TestServer::embedded().await;
+    let front_proxy = Identity {
+        cert_pem: read(&server, "front-proxy-client.crt"),
+        key_pem: read(&server, "front-proxy-client.key"),
+    };
+    let user = whoami(&server, &server.identity_client(&front_proxy)).await;
+    assert_eq!(user["username"], "bob");
+    assert_eq!(user["groups"], json!(["team", "other", "system:authenticated"]));
+    assert_eq!(user["extra"]["example.com/scope"], json!(["read"]));
+
+    // RBAC applies to the asserted user: bob may not list secrets.
+    let response = server
+        .identity_client(&front_proxy)
+        .get(format!("{}/api/v1/namespaces/default/secrets", server.url))
+        .header("X-Remote-User", "bob")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let status: Value = response.json().await.unwrap();
+    assert!(status["message"].as_str().unwrap().contains("\"bob\""), "{status}");
+
+    // The same headers with the admin certificate or a token are ignored.
+    assert_eq!(whoami(&server, &server.http).await["username"], "kubernetes-admin");
+    assert_eq!(whoami(&server, &server.token_client(ALICE_TOKEN)).await["username"], "alice");
+
+    // The ConfigMap extension servers read says which CA and headers to trust.
+    let published = server.ok(&[
+        "get",
+        "configmap",
+        "extension-apiserver-authentication",
+        "-n",
+        "kube-system",
+        "-o",
+        "json",
+    ]);
+    let published: Value = serde_json::from_str(&published).unwrap();
+    let data = &published["data"];
+    assert_eq!(data["requestheader-client-ca-file"], read(&server, "front-proxy-ca.crt"));
+    assert_eq!(data["client-ca-file"], read(&server, "ca.crt"));
+    assert_eq!(data["requestheader-allowed-names"], "[\"front-proxy-client\"]");
+    assert_eq!(data["requestheader-username-headers"], "[\"X-Remote-User\"]");
+    assert_eq!(data["requestheader-group-headers"], "[\"X-Remote-Group\"]");
+    assert_eq!(data["requestheader-extra-headers-prefix"], "[\"X-Remote-Extra-\"]");
+}
+
+/// Polls `kubectl get apiservices` until the extension's AVAILABLE column is `want` (bounded).
+async fn wait_available(server: &TestServer, want: &str) {
+    let name = format!("{VERSION}.{GROUP}");
+    let mut last = String::new();
+    for _ in 0..200 {
+        let out = server.kubectl(&["get", "apiservice", &name, "--no-headers"]);
+        last = String::from_utf8_lossy(&out.stdout).into_owned();
+        let cells: Vec<&str> = last.split_whitespace().collect();
+        if cells.len() >= 3 && cells[2..].join(" ").starts_with(want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} never became {want}: {last}");
+}
+
+fn kubectl_ok(server: &TestServer, kubeconfig: &std::path::Path, args: &[&str]) -> String {
+    let out = server.kubectl_as(kubeconfig, args);
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_and_kube_rs_use_the_extension_through_the_aggregator() {
+    let (server, mut extension) = registered().await;
+    wait_available(&server, "True").await;
+    let resources = server.ok(&["api-resources", "--api-group", GROUP, "--no-headers"]);
+    assert!(resources.contains("flunders") && resources.contains("Flunder"), "{resources}");
+    let groups = server.ok(&["api-versions"]);
+    assert!(groups.contains(&format!("{GROUP}/{VERSION}")), "{groups}");
+
+    // alice may edit flunders; prometheus may not.
+    server.ok_stdin(
+        &["create", "-f", "-"],
+        &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": "flunder-editor"},
+                "rules": [{"apiGroups": [GROUP], "resources": ["flunders"],
+                           "verbs": ["get", "list", "watch", "create"]}]})
+        .to_string(),
+    );
+    server.ok(&[
+        "create",
+        "clusterrolebinding",
+        "alice-flunders",
+        "--clusterrole=flunder-editor",
+        "--user=alice",
+    ]);
+    let alice = server.kubeconfig_with_token("alice", Some(ALICE_TOKEN));
+    let prometheus = server.kubeconfig_with_token("prometheus", Some("prometheus-token"));
+    let manifest = server.dir.path().join("flunder.json");
+    std::fs::write(&manifest, flunder("from-kubectl").to_string()).unwrap();
+    let mut created = None;
+    for _ in 0..100 {
+        let out = server.kubectl_as(&alice, &["create", "-f", manifest.to_str().unwrap()]);
+        if out.status.success() {
+            created = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let created = created.expect("alice could never create a flunder");
+    assert!(created.contains("from-kubectl created"), "{created}");
+    let listed = kubectl_ok(&server, &alice, &["get", "flunders", "-n", "default"]);
+    assert!(listed.contains("from-kubectl"), "{listed}");
+
+    let denied = server.kubectl_as(&prometheus, &["get", "flunders", "-n", "default"]);
+    assert!(!denied.status.success());
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(stderr.contains("Forbidden") || stderr.contains("forbidden"), "{stderr}");
+    let seen = extension.seen();
+    assert!(seen.iter().all(|s| s.user.as_deref() != Some("prometheus")), "{seen:?}");
+    assert!(seen.iter().any(|s| s.user.as_deref() == Some("alice") && s.method == "POST"));
+
+    // kubectl get -w: a flunder created later arrives.
+    let alice_gets = |extension: &ExtensionServer| {
+        let seen = extension.seen_flunders();
+        seen.iter().filter(|s| s.method == "GET" && s.user.as_deref() == Some("alice")).count()
+    };
+    let before = alice_gets(&extension);
+    let mut watch = std::process::Command::new(support::server::KUBECTL)
+        .arg("--kubeconfig")
+        .arg(&alice)
+        .args(["get", "flunders", "-n", "default", "-w", "--no-headers"])
+        .env("KUBECACHEDIR", server.dir.path().join("kube-cache-watch"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("later");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    // Created once the watch is open (kubectl lists, then watches: two GETs).
+    for _ in 0..200 {
+        if alice_gets(&extension) >= before + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(&manifest, flunder("later").to_string()).unwrap();
+    kubectl_ok(&server, &alice, &["create", "-f", manifest.to_str().unwrap()]);
+    let lines = tokio::time::timeout(Duration::from_secs(30), lines).await.unwrap().unwrap();
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(lines.iter().any(|l| l.starts_with("later")), "{lines:?}");
+
+    // kube-rs lists them as alice.
+    let kubeconfig = kube::config::Kubeconfig::read_from(&alice).unwrap();
+    let config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
+    let client = kube::Client::try_from(config).unwrap();
+    let gvk = kube::core::GroupVersionKind::gvk(GROUP, VERSION, "Flunder");
+    let resource = kube::core::ApiResource::from_gvk_with_plural(&gvk, "flunders");
+    let api: kube::Api<kube::core::DynamicObject> =
+        kube::Api::namespaced_with(client, "default", &resource);
+    let names: Vec<String> = api
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|o| o.metadata.name)
+        .collect();
+    assert!(
+        names.contains(&"from-kubectl".to_owned()) && names.contains(&"later".to_owned()),
+        "{names:?}"
+    );
+
+    // Stopped: False with kube's reason, its paths 503, the rest of the API and discovery fine.
+    extension.stop();
+    wait_available(&server, "False (FailedDiscoveryCheck)").await;
+    let status = server.ok(&["get", "apiservice", &format!("{VERSION}.{GROUP}"), "-o", "json"]);
+    let status: Value = serde_json::from_str(&status).unwrap();
+    let condition = &status["status"]["conditions"][0];
+    assert!(
+        condition["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("failing or missing response from https://127.0.0.1:"),
+        "{condition}"
+    );
+    let failed = server.kubectl_as(&alice, &["get", "flunders", "-n", "default"]);
+    assert!(!failed.status.success());
+    assert!(server.ok(&["get", "ns", "--no-headers"]).contains("wardle"));
+    let out = server.kubectl(&["api-resources", "--no-headers"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("namespaces") && stdout.contains("apiservices"), "{stdout}");
+    let aggregated = server
+        .http
+        .get(format!("{}/apis", server.url))
+        .header("accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let wardle = aggregated["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == GROUP)
+        .unwrap();
+    assert_eq!(wardle["versions"][0]["freshness"], "Stale");
+    assert_eq!(wardle["versions"][0]["resources"][0]["resource"], "flunders");
+
+    // Service gone: ServiceNotFound.
+    server.ok(&["delete", "service", "api", "-n", "wardle"]);
+    wait_available(&server, "False (ServiceNotFound)").await;
+}
