@@ -44,8 +44,10 @@ pub fn write(
         chunk.extend_from_slice(object);
     }
     let tail_start = chunk.len();
-    let at = UNIX_EPOCH + Duration::from_micros(who.map_or(0, |w| w.timestamp_micros).max(0) as u64);
-    let tail = AuditTail { at: MicroTime(at), at_again: MicroTime(at), annotations: Annotations(who) };
+    let at =
+        UNIX_EPOCH + Duration::from_micros(who.map_or(0, |w| w.timestamp_micros).max(0) as u64);
+    let tail =
+        AuditTail { at: MicroTime(at), at_again: MicroTime(at), annotations: Annotations(who) };
     serde_json::to_writer(&mut *chunk, &tail)?;
     chunk[tail_start] = b',';
     Ok(())
@@ -172,9 +174,9 @@ impl<'a> Cursor<'a> {
                 b',' | b':' if depth > 0 => self.at += 1,
                 b',' => return Some(()),
                 _ => {
-                    let end = self.json[self.at..]
-                        .iter()
-                        .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r'))?;
+                    let end = self.json[self.at..].iter().position(|b| {
+                        matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r')
+                    })?;
                     self.at += end.max(1);
                 }
             }

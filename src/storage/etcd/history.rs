@@ -75,7 +75,9 @@ impl EtcdStorage {
         }
         // No tombstone written since `from`: no kube-ledger delete to place.
         let tombstones = tombstone >= from;
-        if let Some(page) = self.page_by_reads(key, from, last, limit.saturating_add(1), tombstones).await? {
+        if let Some(page) =
+            self.page_by_reads(key, from, last, limit.saturating_add(1), tombstones).await?
+        {
             // etcd keeps no delete at exactly the compacted revision (see above): nor does a page.
             let skip = page.first().is_some_and(|e| {
                 e.event_type == EventType::Deleted && e.revision == compacted && from == compacted
@@ -127,8 +129,9 @@ impl EtcdStorage {
 
     /// The first `limit` events of `key` in `from..=last`, located and read by ranges at past
     /// revisions (see `locate`); reads tombstones too when `tombstones`, that is when a delete
-    /// may be in the range. `None` when reads cannot place the events, or etcd compacted the
-    /// range meanwhile: the caller replays the key with a watch.
+    /// may be in the range. `None` when reads cannot place the events (a delete without
+    /// tombstone), or etcd compacted the range meanwhile: the caller replays the key with a
+    /// watch.
     async fn page_by_reads(
         &self,
         key: &str,
@@ -145,6 +148,9 @@ impl EtcdStorage {
                 return Ok(None);
             };
             seen.into_iter().for_each(|s| locator.absorb(s));
+            if locator.blind() {
+                return Ok(None);
+            }
             if let Some(page) = locator.page() {
                 // A short page ends with the key's last event; events that do not chain hide a
                 // delete reads cannot see.
@@ -185,9 +191,10 @@ impl EtcdStorage {
         for response in try_join_all(txns).await? {
             let Some(response) = response else { return Ok(None) };
             let found = response.op_responses().into_iter().map(|op| match op {
-                TxnOpResponse::Get(get) => get.kvs().first().map(|kv| {
-                    (kv.mod_revision(), kv.version(), kv.create_revision())
-                }),
+                TxnOpResponse::Get(get) => get
+                    .kvs()
+                    .first()
+                    .map(|kv| (kv.mod_revision(), kv.version(), kv.create_revision())),
                 _ => None,
             });
             let found: Vec<_> = found.collect();

@@ -59,11 +59,20 @@ pub(super) struct Locator {
     quiet: HashMap<Revision, Revision>,
     /// The key's last write before `from` (its version and life), once a read has seen it.
     before: Option<(i64, Revision)>,
+    /// The revisions at which a read found the key absent.
+    absent: Vec<Revision>,
 }
 
 impl Locator {
     pub fn new(from: Revision, limit: usize) -> Locator {
-        Locator { from, limit, known: BTreeMap::new(), quiet: HashMap::new(), before: None }
+        Locator {
+            from,
+            limit,
+            known: BTreeMap::new(),
+            quiet: HashMap::new(),
+            before: None,
+            absent: Vec::new(),
+        }
     }
 
     /// The first reads of a range `from..=last`: its two ends and `spread` revisions between.
@@ -92,7 +101,10 @@ impl Locator {
                 written
             }
             // Absent: its last event was a delete, the tombstone's (or one before the range).
-            None => seen.delete.unwrap_or(0),
+            None => {
+                self.absent.push(seen.at);
+                seen.delete.unwrap_or(0)
+            }
         };
         let anchor = if latest >= from { latest } else { from - 1 };
         let through = self.quiet.entry(anchor).or_insert(anchor);
@@ -115,11 +127,10 @@ impl Locator {
     fn missing(&self, a: Option<Mark>, b: Mark) -> Option<i64> {
         let before = a.or(self.before.map(|(version, create)| Mark::Put { version, create }));
         match (before, b) {
-            (Some(Mark::Put { version: va, create: ca }), Mark::Put { version: vb, create: cb })
-                if ca == cb =>
-            {
-                Some(vb - va - 1)
-            }
+            (
+                Some(Mark::Put { version: va, create: ca }),
+                Mark::Put { version: vb, create: cb },
+            ) if ca == cb => Some(vb - va - 1),
             _ => None,
         }
     }
@@ -141,6 +152,14 @@ impl Locator {
             (a, a_mark) = (b, Some(mark));
         }
         reads.into_iter().take(budget).collect()
+    }
+
+    /// Whether reads saw a delete that left no tombstone: the key absent at a revision whose
+    /// latest known event is a write. Such a delete cannot be placed by reads.
+    pub fn blind(&self) -> bool {
+        self.absent
+            .iter()
+            .any(|&at| matches!(self.known.range(..=at).next_back(), Some((_, Mark::Put { .. }))))
     }
 
     /// The first `limit` events from `from`, once no gap is left before them: `None` while
@@ -237,6 +256,7 @@ mod tests {
                 for at in reads {
                     locator.absorb(self.read(at));
                 }
+                assert!(!locator.blind(), "every delete here left a tombstone");
                 if let Some(page) = locator.page() {
                     assert!(chains(&page), "{page:?}");
                     return (page.into_iter().map(|(r, _)| r).collect(), rounds);
@@ -256,7 +276,9 @@ mod tests {
     /// Writes every `step` revisions from `start`, with deletes at the given indexes.
     fn key(start: Revision, step: Revision, count: usize, deletes: &[usize]) -> Key {
         let events = (0..count)
-            .map(|i| (start + step * i as i64 + (i as i64 * 7) % step.max(1), !deletes.contains(&i)))
+            .map(|i| {
+                (start + step * i as i64 + (i as i64 * 7) % step.max(1), !deletes.contains(&i))
+            })
             .collect();
         Key { events, tombstoned: true }
     }
@@ -289,25 +311,33 @@ mod tests {
         assert!(rounds <= 8, "{rounds} rounds");
     }
 
-    /// A delete that left no tombstone never yields a page that passes for the key's events:
-    /// either the page does not chain, or no page comes (the caller gives up after its rounds).
+    /// A delete that left no tombstone is noticed within a few rounds and never yields a page
+    /// that passes for the key's events: the reads go blind, or the page does not chain.
     #[test]
     fn a_delete_without_tombstone_is_never_taken_for_a_page() {
         // Writes, a delete that left no tombstone, a new life.
-        let k = Key { events: vec![(2, true), (5, true), (9, false), (12, true)], tombstoned: false };
+        let k =
+            Key { events: vec![(2, true), (5, true), (9, false), (12, true)], tombstoned: false };
         for spread in [0, 1, 4, 10] {
             let mut locator = Locator::new(1, 10);
             let mut reads = locator.first_reads(12, spread);
-            for _ in 0..20 {
+            let mut noticed = false;
+            for _ in 0..4 {
                 for at in reads {
                     locator.absorb(k.read(at));
                 }
+                if locator.blind() {
+                    noticed = true;
+                    break;
+                }
                 if let Some(page) = locator.page() {
                     assert!(!chains(&page), "{page:?}");
+                    noticed = true;
                     break;
                 }
                 reads = locator.plan(100);
             }
+            assert!(noticed, "spread {spread}");
         }
     }
 

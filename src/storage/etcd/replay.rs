@@ -111,7 +111,8 @@ impl EtcdStorage {
         }
         let (data, data_end) = self.layout.data_range(prefix);
         let (tombstones, tombstones_end) = self.layout.tombstone_prefix_range(prefix);
-        let keys = |end: String| GetOptions::new().with_range(end).with_revision(to).with_keys_only();
+        let keys =
+            |end: String| GetOptions::new().with_range(end).with_revision(to).with_keys_only();
         let (data, tombstones) = futures::try_join!(
             self.read("replay", to, &data, keys(data_end)),
             self.read("replay", to, &tombstones, keys(tombstones_end)),
@@ -145,7 +146,11 @@ impl EtcdStorage {
 
     /// The revision of the last event in the key range `[start, end)` at or before `to` (0 when
     /// there is none): the newest `mod_revision` among its keys and their tombstones at `to`.
-    async fn last_event_in(&self, (start, end): &(String, String), to: Revision) -> Result<Revision> {
+    async fn last_event_in(
+        &self,
+        (start, end): &(String, String),
+        to: Revision,
+    ) -> Result<Revision> {
         let (data, data_end) = (self.layout.data_key(start), self.layout.data_key(end));
         let (tombstones, tombstones_end) =
             (self.layout.tombstone_key(start), self.layout.tombstone_key(end));
@@ -314,7 +319,9 @@ mod tests {
             // Every key in exactly one range, and the ranges about even.
             let sizes: Vec<usize> = ranges
                 .iter()
-                .map(|(s, e)| keys.iter().filter(|k| **k >= s.as_bytes() && **k < e.as_bytes()).count())
+                .map(|(s, e)| {
+                    keys.iter().filter(|k| **k >= s.as_bytes() && **k < e.as_bytes()).count()
+                })
                 .collect();
             assert_eq!(sizes.iter().sum::<usize>(), 100);
             if count <= 100 {
