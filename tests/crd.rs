@@ -83,30 +83,6 @@ async fn status_of(server: &TestServer, url: &str) -> u16 {
     server.http.get(url).send().await.unwrap().status().as_u16()
 }
 
-/// Polls `check` on the CRD until it holds (10 s at most).
-async fn wait_for_crd(server: &TestServer, name: &str, what: &str, check: impl Fn(&Value) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let response = server.http.get(format!("{}/{name}", crd_url(server))).send().await.unwrap();
-        let found: Value = response.json().await.unwrap();
-        if check(&found) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "CRD {name} never {what}: {found:#}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn established(crd: &Value) -> bool {
-    crd["status"]["conditions"].as_array().is_some_and(|conditions| {
-        conditions.iter().any(|c| c["type"] == "Established" && c["status"] == "True")
-    })
-}
-
-async fn wait_established(server: &TestServer, name: &str) {
-    wait_for_crd(server, name, "established", established).await;
-}
-
 const CRONTAB: &str = r#"apiVersion: stable.example.com/v1beta1
 kind: CronTab
 metadata:
@@ -120,7 +96,7 @@ spec:
 async fn a_crd_served_in_two_versions_with_kubectl() {
     let mut server = TestServer::embedded().await;
     server.ok_stdin(&["apply", "-f", "-"], &crd_manifest(true, false));
-    wait_established(&server, CRD_NAME).await;
+    server.wait_established(CRD_NAME).await;
     let crd = send(server.http.get(format!("{}/{CRD_NAME}", crd_url(&server))), 200).await;
     assert_eq!(crd["status"]["acceptedNames"]["kind"], "CronTab");
     assert_eq!(crd["status"]["storedVersions"], json!(["v1"]));
@@ -240,10 +216,11 @@ async fn a_crd_served_in_two_versions_with_kubectl() {
 
     // Flip the storage version to v1beta1 and deprecate it: old objects read in both versions.
     server.ok_stdin(&["apply", "-f", "-"], &crd_manifest(false, true));
-    wait_for_crd(&server, CRD_NAME, "stored both versions", |crd| {
-        crd["status"]["storedVersions"] == json!(["v1", "v1beta1"])
-    })
-    .await;
+    server
+        .wait_for_crd(CRD_NAME, "stored both versions", |crd| {
+            crd["status"]["storedVersions"] == json!(["v1", "v1beta1"])
+        })
+        .await;
     let out =
         server.kubectl(&["get", "crontabs.v1beta1.stable.example.com", "nightly", "-o", "yaml"]);
     assert!(out.status.success());
@@ -288,7 +265,7 @@ async fn a_crd_served_in_two_versions_with_kubectl() {
     assert_eq!(status_of(&server, &format!("{}/apis/{GROUP}/v1", server.url)).await, 404);
     // Created again, the CRD starts empty.
     server.ok_stdin(&["apply", "-f", "-"], &crd_manifest(true, false));
-    wait_established(&server, CRD_NAME).await;
+    server.wait_established(CRD_NAME).await;
     let list = send(server.http.get(objects(&server, "v1")), 200).await;
     assert_eq!(list["items"], json!([]));
 }
@@ -306,7 +283,7 @@ async fn a_cluster_scoped_crd() {
     let created = send(server.http.post(crd_url(&server)).json(&crd), 201).await;
     assert_eq!(created["spec"]["names"]["singular"], "region");
     assert_eq!(created["spec"]["names"]["listKind"], "RegionList");
-    wait_established(&server, "regions.geo.example.org").await;
+    server.wait_established("regions.geo.example.org").await;
     let url = format!("{}/apis/geo.example.org/v1/regions", server.url);
     let region = json!({"apiVersion": "geo.example.org/v1", "kind": "Region",
         "metadata": {"name": "eu", "labels": {"tier": "one"}}, "spec": {"anything": {"goes": 1}}});
@@ -409,7 +386,7 @@ mod kube_rs {
         let client = client_for(&server).await;
         let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
         crds.create(&PostParams::default(), &Foo::crd()).await.expect("create the derived CRD");
-        super::wait_established(&server, "foos.kube.rs.example.com").await;
+        server.wait_established("foos.kube.rs.example.com").await;
 
         let foos: Api<Foo> = Api::namespaced(client, "default");
         let list = foos.list(&ListParams::default()).await.unwrap();

@@ -113,24 +113,6 @@ spec:
       requestRedirect: {scheme: https}
 "#;
 
-/// Polls until the CRD is `Established` (10 s at most).
-async fn wait_established(server: &TestServer, name: &str) {
-    let url =
-        format!("{}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}", server.url);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let crd: Value = server.http.get(&url).send().await.unwrap().json().await.unwrap();
-        let established = crd["status"]["conditions"].as_array().is_some_and(|conditions| {
-            conditions.iter().any(|c| c["type"] == "Established" && c["status"] == "True")
-        });
-        if established {
-            return;
-        }
-        assert!(Instant::now() < deadline, "CRD {name} never established: {crd:#}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// kubectl apply of `manifest` that must fail; returns its standard error.
 fn apply_fails(server: &TestServer, manifest: &str) -> String {
     let out = server.kubectl_with("/usr/bin/kubectl", &["apply", "-f", "-"], Some(manifest));
@@ -142,7 +124,7 @@ fn apply_fails(server: &TestServer, manifest: &str) -> String {
 async fn gateway_api_httproute_rules_through_kubectl_and_kube_rs() {
     let server = TestServer::embedded().await;
     server.ok_stdin(&["apply", "-f", "-"], HTTPROUTE_CRD);
-    wait_established(&server, "httproutes.gateway.networking.k8s.io").await;
+    server.wait_established("httproutes.gateway.networking.k8s.io").await;
 
     // Valid: one filter of each kind, a regular expression may hold `//`.
     server.ok_stdin(&["apply", "-f", "-"], VALID_ROUTE);
@@ -267,7 +249,7 @@ async fn transition_rules_ratcheting_and_rules_that_do_not_compile() {
     );
 
     send(server.http.post(&crds).json(&widget_crd(false)), 201).await;
-    wait_established(&server, "widgets.shop.example.com").await;
+    server.wait_established("widgets.shop.example.com").await;
     let widget = |sku: &str, size: &str, note: &str| {
         format!(
             "apiVersion: shop.example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec: {{sku: {sku}, size: {size}, note: {note}}}\n"

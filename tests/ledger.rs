@@ -41,7 +41,7 @@ async fn scenario(server: TestServer) {
 
     let (at, names) = point_in_time(&server).await;
     kube_rs_reads_the_past(&server, &at, &names).await;
-    custom_resources_at_a_revision(&server);
+    custom_resources_at_a_revision(&server).await;
     log_position(&server).await;
     deleted_objects(&server, &since).await;
     replay(&server).await;
@@ -181,9 +181,8 @@ spec:
 "#;
 
 /// Custom resources read at a revision as built-ins are: labels selected, pages continued.
-fn custom_resources_at_a_revision(server: &TestServer) {
-    server.ok_stdin(&["apply", "-f", "-"], WIDGETS);
-    server.ok(&["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"]);
+async fn custom_resources_at_a_revision(server: &TestServer) {
+    server.apply_crd(WIDGETS, "widgets.example.com").await;
     let widget = |name: &str, size: u32, color: &str| {
         format!(
             "apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: {name}, namespace: {NS}, labels: {{color: {color}}}}}\nspec: {{size: {size}}}\n"

@@ -103,33 +103,50 @@ async fn reads_compare_a_get_with_version_through_the_kubeconfig() {
     assert!(report.ratios["get/version"] > 0.0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let server = TestServer::embedded().await;
+/// A two-second fan-out of 100 writes to `watchers` watchers plus one that stalls, over
+/// `http2_connections` HTTP/2 connections or a connection each; asserts that every live watcher
+/// got every write exactly once and returns the report.
+async fn fanout_loses_nothing(
+    server: &TestServer,
+    watchers: usize,
+    http2_connections: Option<usize>,
+    report_file: Option<std::path::PathBuf>,
+) -> loadtest::Report {
     let scenario = Scenario::WatchFanout(WatchFanout {
-        watchers: 20,
+        watchers,
         stalled: 1,
         events_per_sec: 50.0,
         objects: 5,
         value_bytes: 256,
         idle: false,
         open_concurrency: 16,
-        http2_connections: None,
+        http2_connections,
     });
-    let out = tempfile::tempdir().unwrap();
-    let mut config = config(&server, scenario, 2);
-    config.report = Some(out.path().join("watch.json"));
+    let mut config = config(server, scenario, 2);
+    config.report = report_file;
     let report = loadtest::run(config).await.unwrap();
     println!("{}", report.table());
     let watch = report.watch.as_ref().unwrap();
-    assert_eq!((watch.streams_over_http2, watch.http2_connections), (0, 0));
     assert_eq!(watch.writes_acknowledged, 100, "{}", report.table());
-    assert_eq!(watch.per_watcher.len(), 20);
-    assert_eq!(watch.lost_total, 0, "{}", report.table());
-    assert_eq!(watch.duplicates_total, 0, "{}", report.table());
-    assert_eq!(watch.unexpected_total, 0, "{}", report.table());
-    assert!(watch.per_watcher.iter().all(|w| w.delivered == 100));
+    assert_eq!(watch.per_watcher.len(), watchers);
+    assert_eq!(
+        (watch.lost_total, watch.duplicates_total, watch.unexpected_total),
+        (0, 0, 0),
+        "{}",
+        report.table()
+    );
+    assert!(watch.per_watcher.iter().all(|w| w.delivered == 100), "{}", report.table());
+    report
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::embedded().await;
+    let out = tempfile::tempdir().unwrap();
+    let report = fanout_loses_nothing(&server, 20, None, Some(out.path().join("watch.json"))).await;
+    let watch = report.watch.as_ref().unwrap();
+    assert_eq!((watch.streams_over_http2, watch.http2_connections), (0, 0));
     let delivery = report.measurement("watch delivery").unwrap();
     assert_eq!(delivery.ok, 20 * 100);
     let latency = delivery.latency.unwrap();
@@ -149,30 +166,11 @@ async fn watch_fanout_loses_nothing_and_a_stalled_watcher_does_not_matter() {
 async fn watch_fanout_over_http2_connections_loses_nothing() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let server = TestServer::embedded().await;
-    let scenario = Scenario::WatchFanout(WatchFanout {
-        watchers: 30,
-        stalled: 1,
-        events_per_sec: 50.0,
-        objects: 5,
-        value_bytes: 256,
-        idle: false,
-        open_concurrency: 16,
-        http2_connections: Some(2),
-    });
-    let report = loadtest::run(config(&server, scenario, 2)).await.unwrap();
-    println!("{}", report.table());
+    let report = fanout_loses_nothing(&server, 30, Some(2), None).await;
     let watch = report.watch.as_ref().unwrap();
     assert_eq!(watch.http2_connections, 2);
     assert!(watch.streams_opened >= 31, "{}", report.table());
     assert_eq!(watch.streams_over_http2, watch.streams_opened, "{}", report.table());
-    assert_eq!(watch.writes_acknowledged, 100, "{}", report.table());
-    assert_eq!(
-        (watch.lost_total, watch.duplicates_total, watch.unexpected_total),
-        (0, 0, 0),
-        "{}",
-        report.table()
-    );
-    assert!(watch.per_watcher.iter().all(|w| w.delivered == 100));
 }
 
 #[tokio::test(flavor = "multi_thread")]

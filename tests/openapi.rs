@@ -253,16 +253,6 @@ async fn etag_after(server: &TestServer, old: &str) -> String {
     }
 }
 
-async fn create_crd(server: &TestServer) {
-    server.ok_stdin(&["apply", "-f", "-"], CRD);
-    server.ok(&[
-        "wait",
-        "--for=condition=Established",
-        "crd/crontabs.stable.example.com",
-        "--timeout=10s",
-    ]);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn v2_negotiation_gzip_etag_and_a_crd() {
     let server = TestServer::embedded().await;
@@ -374,7 +364,7 @@ async fn v2_negotiation_gzip_etag_and_a_crd() {
     assert_eq!(stale.status(), StatusCode::OK);
 
     // A CRD: a new document, a new ETag, the custom resource's definition converted to v2.
-    create_crd(&server).await;
+    server.apply_crd(CRD, "crontabs.stable.example.com").await;
     let new_etag = etag_after(&server, &etag).await;
     let after = get(&server, "/openapi/v2", &[("if-none-match", &etag)]).await;
     assert_eq!(after.status(), StatusCode::OK, "the old ETag no longer matches");
@@ -494,7 +484,7 @@ async fn kubectl_explain_built_in_and_custom_fields() {
     );
     assert!(v2.contains("containerPort\t<integer> -required-"), "{v2}");
 
-    create_crd(&server).await;
+    server.apply_crd(CRD, "crontabs.stable.example.com").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let cron = loop {
         let out = server.kubectl(&["explain", "crontab.spec.cronSpec"]);
@@ -515,7 +505,7 @@ async fn kubectl_explain_built_in_and_custom_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_apply_validate_strict_refuses_an_unknown_field() {
     let server = TestServer::embedded().await;
-    create_crd(&server).await;
+    server.apply_crd(CRD, "crontabs.stable.example.com").await;
     let manifest = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: nightly, namespace: default}\nspec: {cronSpec: '* * * * */5', bogus: 1}\n";
     let deadline = Instant::now() + Duration::from_secs(10);
     let stderr = loop {

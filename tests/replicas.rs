@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use support::etcd::TestEtcd;
 use support::events::next_event;
 use support::http::send;
-use support::server::TestServer;
+use support::server::{TestServer, crd_established};
 
 /// Short election times so that a takeover is quick: lease 4 s, deadline 3 s, retry 0.5 s.
 const FAST_ELECTION: [&str; 3] = [
@@ -126,9 +126,7 @@ async fn one_replica_leads_and_the_other_takes_over_when_it_dies() {
     let regions = "/apis/geo.example.org/v1/regions";
     eventually("the CRD to be established and served by both replicas", || async {
         let (_, crd) = get(&b, &format!("{crds}/regions.geo.example.org")).await;
-        let conditions = crd["status"]["conditions"].as_array().cloned().unwrap_or_default();
-        let established =
-            conditions.iter().any(|c| c["type"] == "Established" && c["status"] == "True");
+        let established = crd_established(&crd);
         let served = get(&a, regions).await.0 == 200 && get(&b, regions).await.0 == 200;
         (established && served).then_some(())
     })

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use serde_json::Value;
 use tempfile::TempDir;
 
 use super::etcd::TestEtcd;
@@ -321,6 +322,33 @@ impl TestServer {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Polls the CRD `name` until `check` holds on it (10 s at most); `what` names the wait in
+    /// the failure.
+    pub async fn wait_for_crd(&self, name: &str, what: &str, check: impl Fn(&Value) -> bool) {
+        let url =
+            format!("{}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}", self.url);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let found: Value = self.http.get(&url).send().await.unwrap().json().await.unwrap();
+            if check(&found) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "CRD {name} never {what}: {found:#}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls until the CRD `name` is `Established` (10 s at most).
+    pub async fn wait_established(&self, name: &str) {
+        self.wait_for_crd(name, "established", crd_established).await;
+    }
+
+    /// `kubectl apply` of the CRD `manifest`, then waits until CRD `name` is established.
+    pub async fn apply_crd(&self, manifest: &str, name: &str) {
+        self.ok_stdin(&["apply", "-f", "-"], manifest);
+        self.wait_established(name).await;
+    }
+
     /// Binds `clusterrole` to `user` cluster-wide (as the admin), and waits (bounded) until
     /// RBAC, which follows its objects' views, lets the user `verb` `resource`.
     pub async fn grant(&self, user: &str, clusterrole: &str, verb: &str, resource: &str) {
@@ -375,4 +403,11 @@ impl Drop for TestServer {
             let _ = child.wait();
         }
     }
+}
+
+/// Whether a CRD's `Established` condition is `True`.
+pub fn crd_established(crd: &Value) -> bool {
+    crd["status"]["conditions"].as_array().is_some_and(|conditions| {
+        conditions.iter().any(|c| c["type"] == "Established" && c["status"] == "True")
+    })
 }

@@ -57,6 +57,16 @@ pub fn available_condition(api_service: &Value) -> Option<&Value> {
         .find(|c| c.get("type").and_then(Value::as_str) == Some("Available"))
 }
 
+/// `spec.<field>` must be in 1..=`max` (absent counts as 0), with kube's message.
+fn priority_in_range(spec: &Value, field: &str, max: i64, causes: &mut Vec<FieldCause>) {
+    let path = format!("spec.{field}");
+    let priority = opt_int(spec, field, &path, causes).unwrap_or(0);
+    if !(1..=max).contains(&priority) {
+        let detail = format!("must be positive and less than {max}");
+        causes.push(FieldCause::invalid(&path, priority, &detail));
+    }
+}
+
 /// kube's `ValidateAPIService`: the name is `spec.version + "." + spec.group`, the group a
 /// DNS subdomain (empty only for the legacy `v1`), the version a DNS-1035 label, priorities
 /// in range; a local APIService has no TLS settings, a remote one a complete Service.
@@ -88,24 +98,8 @@ fn validate_api_service(api_service: &Value, causes: &mut Vec<FieldCause>) {
     for msg in is_dns1035_label(version) {
         causes.push(FieldCause::invalid("spec.version", version, &msg));
     }
-    let group_priority =
-        opt_int(spec, "groupPriorityMinimum", "spec.groupPriorityMinimum", causes).unwrap_or(0);
-    if !(1..=MAX_GROUP_PRIORITY).contains(&group_priority) {
-        causes.push(FieldCause::invalid(
-            "spec.groupPriorityMinimum",
-            group_priority,
-            "must be positive and less than 20000",
-        ));
-    }
-    let version_priority =
-        opt_int(spec, "versionPriority", "spec.versionPriority", causes).unwrap_or(0);
-    if !(1..=MAX_VERSION_PRIORITY).contains(&version_priority) {
-        causes.push(FieldCause::invalid(
-            "spec.versionPriority",
-            version_priority,
-            "must be positive and less than 1000",
-        ));
-    }
+    priority_in_range(spec, "groupPriorityMinimum", MAX_GROUP_PRIORITY, causes);
+    priority_in_range(spec, "versionPriority", MAX_VERSION_PRIORITY, causes);
     let ca_bundle = opt_str(spec, "caBundle", "spec.caBundle", causes).unwrap_or("");
     // caBundle is base64 in JSON; kube counts the decoded bytes.
     let padding = ca_bundle.chars().rev().take_while(|c| *c == '=').count();

@@ -23,7 +23,20 @@ impl Opaque for CelFormat {
     }
 }
 
-const NAMES: [&str; 13] = [
+/// Declares the formats once: [`NAMES`] for `format.named`, and [`register_each`] for the
+/// `format.<name>()` globals (a library function is a plain `fn`, so each name needs its own).
+macro_rules! formats {
+    ($($name:literal),* $(,)?) => {
+        const NAMES: &[&str] = &[$($name),*];
+
+        fn register_each(env: &mut Env) -> Result<(), cel::DeclarationError> {
+            $(global(env, concat!("format.", $name), 0, lift!(|_| Ok(wrap(CelFormat($name)))))?;)*
+            Ok(())
+        }
+    };
+}
+
+formats!(
     "dns1123Label",
     "dns1123Subdomain",
     "dns1035Label",
@@ -37,30 +50,11 @@ const NAMES: [&str; 13] = [
     "uri",
     "date",
     "datetime",
-];
+);
 
 pub fn register(env: &mut Env) -> Result<(), cel::DeclarationError> {
     global(env, "format.named", 1, lift!(named))?;
-    macro_rules! each {
-        ($($name:literal),*) => {$(
-            global(env, concat!("format.", $name), 0, lift!(|_| Ok(wrap(CelFormat($name)))))?;
-        )*};
-    }
-    each!(
-        "dns1123Label",
-        "dns1123Subdomain",
-        "dns1035Label",
-        "qualifiedName",
-        "dns1123LabelPrefix",
-        "dns1123SubdomainPrefix",
-        "dns1035LabelPrefix",
-        "labelValue",
-        "uuid",
-        "byte",
-        "uri",
-        "date",
-        "datetime"
-    );
+    register_each(env)?;
     member(env, "validate", DYN_TYPE, 1, lift!(validate))?;
     Ok(())
 }
