@@ -10,10 +10,11 @@
 //! set each field) and [`restore`] (an old revision written back as a new write).
 //!
 //! Across objects: [`position`] (a time → the log's revision then), [`deleted`] (the deletes of a
-//! time range), [`replay`] (every event of a range as JSON lines or audit events), with
-//! [`scope`] saying what each key is and whether the caller may see it, and [`time`] reading
-//! the query's times.
+//! time range), [`replay`] (every event of a range as JSON lines or audit events, these written
+//! by `audit_line`), with [`scope`] saying what each key is and whether the caller may see it,
+//! and [`time`] reading the query's times.
 
+mod audit_line;
 pub mod blame;
 pub mod deleted;
 pub mod diff;

@@ -160,7 +160,6 @@ impl Replay {
         let encoded = |err: serde_json::Error| {
             ApiError::internal(format!("a replay line could not be written: {err}"))
         };
-        let start = chunk.len();
         match self.format {
             Format::Json => {
                 let head = LineHead { about: About::of(located), item: ItemHead::of(event) };
@@ -174,65 +173,12 @@ impl Replay {
                 }
             }
             Format::Audit => {
-                let audit = audit_event_of(event, located, object.as_deref())?;
-                serde_json::to_writer(&mut *chunk, &crate::audit::types::TypedEvent::new(&audit))
+                super::audit_line::write(chunk, event, located, object.as_deref())
                     .map_err(encoded)?;
-                if let Some(object) = object {
-                    splice_response_object(chunk, start, &object)?;
-                }
             }
         }
         Ok(())
     }
-}
-
-/// The audit event of `event` without its response object (put in by
-/// [`splice_response_object`]), with the object's uid taken from its served JSON.
-fn audit_event_of(
-    event: &Event,
-    located: &Located,
-    object: Option<&[u8]>,
-) -> Result<AuditEvent, ApiError> {
-    let mut audit = audit_event(event, located, None);
-    if let (Some(object), Some(object_ref)) = (object, audit.object_ref.as_mut()) {
-        #[derive(serde::Deserialize)]
-        struct Uid<'a> {
-            #[serde(borrow, default)]
-            metadata: Option<UidOnly<'a>>,
-        }
-        #[derive(serde::Deserialize)]
-        struct UidOnly<'a> {
-            #[serde(borrow, default)]
-            uid: Option<std::borrow::Cow<'a, str>>,
-        }
-        let read: Uid<'_> = serde_json::from_slice(object).map_err(|err| {
-            ApiError::internal(format!("a served object could not be read back: {err}"))
-        })?;
-        object_ref.uid = read.metadata.and_then(|m| m.uid).unwrap_or_default().into_owned();
-    }
-    Ok(audit)
-}
-
-/// Puts `"responseObject":{…}` into the audit event encoded at `chunk[start..]`, where the
-/// event's fields have it: just before `requestReceivedTimestamp` (no request object precedes
-/// it in a replay). A string value cannot hide the marker: its quotes are escaped.
-fn splice_response_object(
-    chunk: &mut Vec<u8>,
-    start: usize,
-    object: &[u8],
-) -> Result<(), ApiError> {
-    const NEXT: &[u8] = b"\"requestReceivedTimestamp\":";
-    let at = chunk[start..]
-        .windows(NEXT.len())
-        .position(|window| window == NEXT)
-        .map(|at| start + at)
-        .ok_or_else(|| ApiError::internal("an audit event without its timestamp"))?;
-    let mut member = Vec::with_capacity(object.len() + 20);
-    member.extend_from_slice(b"\"responseObject\":");
-    member.extend_from_slice(object);
-    member.push(b',');
-    chunk.splice(at..at, member);
-    Ok(())
 }
 
 /// What a cross-object item is about: `resource`, `namespace` (when namespaced) and `name`, the
@@ -480,22 +426,42 @@ mod tests {
             "metadata": {"name": "web", "uid": "d-1", "resourceVersion": "9"},
             "spec": {"note": "\"requestReceivedTimestamp\":"}});
         let bytes = serde_json::to_vec(&object).unwrap();
-        let (event, at) =
-            (event(9, EventType::Updated, Verb::Patch), located("/deployments/ns/web"));
+        let at = located("/deployments/ns/web");
+        let mut foreign = event(5, EventType::Deleted, Verb::Delete);
+        foreign.provenance = None;
+        let mut restore = event(11, EventType::Updated, Verb::Update);
+        if let Some(who) = restore.provenance.take() {
+            restore.provenance = Some(who.with_restored_from(4));
+        }
+        let mut bare = event(12, EventType::Updated, Verb::Update);
+        if let Some(who) = bare.provenance.as_mut() {
+            who.field_manager.clear();
+            who.source_ip.clear();
+            who.uid.clear();
+        }
+        let created = (event(3, EventType::Created, Verb::Create), located("/minions/n1"));
+        let cases = [
+            (event(9, EventType::Updated, Verb::Patch), at.clone(), Some(object.clone())),
+            (foreign, at.clone(), None),
+            (restore, at.clone(), Some(object.clone())),
+            (bare, at.clone(), Some(json!({"kind": "Deployment"}))),
+            (created.0, created.1, Some(json!({"metadata": {"uid": "n\"1"}}))),
+        ];
+        for (event, at, object) in cases {
+            let whole = serde_json::to_vec(&crate::audit::types::TypedEvent::new(&audit_event(
+                &event,
+                &at,
+                object.clone(),
+            )))
+            .unwrap();
+            let mut chunk = b"{\"previous\":\"line\"}\n".to_vec();
+            let start = chunk.len();
+            let served = object.map(|o| serde_json::to_vec(&o).unwrap());
+            super::super::audit_line::write(&mut chunk, &event, &at, served.as_deref()).unwrap();
+            assert_eq!(String::from_utf8_lossy(&chunk[start..]), String::from_utf8_lossy(&whole));
+        }
 
-        let whole = serde_json::to_vec(&crate::audit::types::TypedEvent::new(&audit_event(
-            &event,
-            &at,
-            Some(object.clone()),
-        )))
-        .unwrap();
-        let audit = audit_event_of(&event, &at, Some(&bytes)).unwrap();
-        let mut chunk = b"{\"previous\":\"line\"}\n".to_vec();
-        let start = chunk.len();
-        serde_json::to_writer(&mut chunk, &crate::audit::types::TypedEvent::new(&audit)).unwrap();
-        splice_response_object(&mut chunk, start, &bytes).unwrap();
-        assert_eq!(String::from_utf8_lossy(&chunk[start..]), String::from_utf8_lossy(&whole));
-
+        let event = event(9, EventType::Updated, Verb::Patch);
         let whole = serde_json::to_vec(&json_line(&event, &at, Some(object))).unwrap();
         let head = LineHead { about: About::of(&at), item: ItemHead::of(&event) };
         let mut line = serde_json::to_vec(&head).unwrap();

@@ -13,9 +13,11 @@
 //! - `write`: create, update, delete, one conditional transaction each.
 //! - `read`: get and list pages, and etcd's revision errors in contract terms.
 //! - `compaction`: etcd compaction plus the compacted-revision record and tombstone clean-up.
-//! - `watch`: the watch stream; `history`: one key's events, replayed by a watch; `replay`: a
-//!   prefix's events between two revisions, by a watch that stops at the last one; `position`:
-//!   the log's position at a time, probing with watches.
+//! - `watch`: the watch stream; `history`: one key's events, read by ranges at past revisions
+//!   (`locate` works out where they are), a watch as the fallback; `replay`: a prefix's events
+//!   between two revisions, by watches over disjoint key ranges merged by revision, each
+//!   stopping at its range's last event; `position`: the log's position at a time, probing with
+//!   watches.
 //! - `errors`: the one place etcd client errors are translated, and what each failure proves.
 //! - `members`, `health`, `probe`: which etcd member each request goes to (below).
 //!
@@ -54,6 +56,7 @@ mod head;
 mod health;
 mod history;
 mod layout;
+mod locate;
 mod members;
 mod position;
 mod previous;

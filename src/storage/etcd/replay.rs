@@ -1,20 +1,32 @@
-//! Replay of a prefix between two revisions: one etcd watch of the prefix's range from `from`,
-//! closed after the last event at or before `to`; previous values come from the replay's own
-//! earlier events where it has them ([`Previous`]), not from etcd per event.
+//! Replay of a prefix between two revisions: etcd watches of the prefix's range from `from`,
+//! each closed after its last event at or before `to`, merged by revision; previous values come
+//! from the replay's own earlier events where it has them ([`Previous`]), not from etcd per event.
+//!
+//! Why several watches: etcd 3.4 catches a watch up on stored history in its sync loop
+//! (`syncWatchersLoop` in `mvcc/watchable_store.go`): each pass hands every behind watcher at
+//! most 1,000 revisions of its own events, and while no watcher catches up, the next pass
+//! comes 100 ms later, so one watch replays at most ~10,000 revisions a second. The limit is per
+//! watcher, so the range is cut into up to [`MAX_WATCHES`] disjoint key ranges of about as many
+//! keys each (the prefix's keys and delete tombstones at `to`, keys only), one watch each, and
+//! their events are merged: every event of the prefix lies in exactly one of them, each comes in
+//! revision order, and an event is handed out only once every unfinished watch has sent one at
+//! or past its revision. Events of one revision from different watches (only a transaction
+//! writing several keys of the prefix makes them, which kube-ledger never does) come in key
+//! order, not in the order of the transaction's operations.
 //!
 //! A watch never ends by itself, and etcd 3.4 sends a requested progress notification before
 //! the history a new watch still has to catch up on, so "nothing more before `to`" is learned
-//! up front instead: the last event under the prefix at or before `to` is the newest
-//! `mod_revision` among the prefix's keys as they were at `to` (every put since is in one of
-//! them) and among their delete tombstones at `to` (every delete by kube-ledger is). Two range
-//! reads, sorted by etcd, then the watch stops at that revision. A delete made by something
-//! other than kube-ledger leaves no tombstone, so one after the prefix's last other event is not
+//! up front instead, for each key range: the last event in it at or before `to` is the newest
+//! `mod_revision` among its keys as they were at `to` (every put since is in one of them) and
+//! among their delete tombstones at `to` (every delete by kube-ledger is). Two range reads,
+//! sorted by etcd, then that range's watch stops at that revision. A delete made by something
+//! other than kube-ledger leaves no tombstone, so one after its range's last other event is not
 //! replayed; a delete at exactly the compacted revision is not either (etcd drops it, see
 //! `history`).
 //!
-//! Data flows up from the etcd watch, one response (at most 1000 revisions) at a time as the
-//! consumer pulls: gRPC flow control holds etcd back meanwhile, so memory stays bounded however
-//! long the range. Dropping the stream drops the watch, and etcd cancels it.
+//! Data flows up from the etcd watches, at most one response (1,000 revisions) per watch ahead
+//! of the consumer: gRPC flow control holds etcd back meanwhile, so memory stays bounded however
+//! long the range. Dropping the stream drops the watches, and etcd cancels them.
 
 use std::collections::VecDeque;
 
@@ -25,7 +37,21 @@ use futures::future::try_join_all;
 use super::EtcdStorage;
 use super::errors::Kind;
 use super::previous::Previous;
-use crate::storage::{Event, EventStream, Result, Revision, StorageError, validate_prefix};
+use crate::storage::{
+    Event, EventStream, Result, Revision, StorageError, prefix_end, validate_prefix,
+};
+
+/// Watches of one replay, at most: each is served up to 1,000 revisions per sync pass.
+///
+/// One until the split can no longer stall: in `cargo bench --bench history` (50,000 events)
+/// 32 watches on the member's one HTTP/2 connection stalled a delete's tombstone read for 30 s.
+/// The watches whose responses wait unread in the merge hold the connection's flow-control
+/// window, so the read's answer cannot arrive (the merge waits for it before reading them). The
+/// split needs its watches on a connection of their own, or every watch drained while a
+/// response is decoded, before this goes back to 32.
+const MAX_WATCHES: usize = 1;
+/// Revisions of the range per watch, at least: a short replay needs no more than one pass.
+const REVISIONS_PER_WATCH: i64 = 100;
 
 impl EtcdStorage {
     pub(super) async fn replay_prefix(
@@ -49,17 +75,24 @@ impl EtcdStorage {
         }
         // Also refuses a range that etcd compacted without kube-ledger recording it.
         self.check_readable(from).await?;
-        let last = self.last_event_under(prefix, to).await?;
-        if last < from {
+        let span = usize::try_from((to - from) / REVISIONS_PER_WATCH + 1).unwrap_or(MAX_WATCHES);
+        let ranges = self.key_ranges(prefix, to, span.min(MAX_WATCHES)).await?;
+        let lasts = try_join_all(ranges.iter().map(|r| self.last_event_in(r, to))).await?;
+        let opened = ranges.iter().zip(lasts).filter(|(_, last)| *last >= from).map(|(r, last)| {
+            let (start, end) = (self.layout.data_key(&r.0), self.layout.data_key(&r.1));
+            let options = WatchOptions::new().with_range(end).with_start_revision(from);
+            async move {
+                let stream = self.open_watch(start, options).await?;
+                Ok::<_, StorageError>(Part { stream, last, buffer: VecDeque::new(), ended: false })
+            }
+        });
+        let parts = try_join_all(opened).await?;
+        if parts.is_empty() {
             return Ok(futures::stream::empty().boxed());
         }
-        let (start, end) = self.layout.data_range(prefix);
-        let options = WatchOptions::new().with_range(end).with_start_revision(from);
-        let stream = self.open_watch(start, options).await?;
         let replay = Replay {
             storage: self.clone(),
-            stream,
-            last,
+            parts,
             previous: Previous::default(),
             pending: VecDeque::new(),
             done: false,
@@ -70,7 +103,46 @@ impl EtcdStorage {
             .boxed())
     }
 
-    /// Fails with `Compacted` unless the state at `revision` is still readable.
+    /// Up to `count` disjoint key ranges `[start, end)` (object keys) that together make the
+    /// prefix's range, cut between the keys and tombstones it holds at `to` so that each holds
+    /// about as many keys.
+    async fn key_ranges(
+        &self,
+        prefix: &str,
+        to: Revision,
+        count: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let whole = vec![(prefix.to_owned(), prefix_end(prefix))];
+        if count <= 1 {
+            return Ok(whole);
+        }
+        let (data, data_end) = self.layout.data_range(prefix);
+        let (tombstones, tombstones_end) = self.layout.tombstone_prefix_range(prefix);
+        let keys =
+            |end: String| GetOptions::new().with_range(end).with_revision(to).with_keys_only();
+        let (data, tombstones) = futures::try_join!(
+            self.read("replay", to, &data, keys(data_end)),
+            self.read("replay", to, &tombstones, keys(tombstones_end)),
+        )?;
+        let data_prefix = self.layout.data_key("");
+        let tombstone_prefix = self.layout.tombstone_key("");
+        let mut keys: Vec<&[u8]> = data
+            .kvs()
+            .iter()
+            .filter_map(|kv| kv.key().strip_prefix(data_prefix.as_bytes()))
+            .chain(
+                tombstones
+                    .kvs()
+                    .iter()
+                    .filter_map(|kv| kv.key().strip_prefix(tombstone_prefix.as_bytes())),
+            )
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(cut(prefix, &keys, count))
+    }
+
+    /// Fails with `Compacted` unless    /// Fails with `Compacted` unless the state at `revision` is still readable.
     async fn check_readable(&self, revision: Revision) -> Result<()> {
         let options = GetOptions::new().with_count_only().with_revision(revision);
         match self.range("replay", &self.layout.compacted_key(), options).await? {
@@ -79,11 +151,16 @@ impl EtcdStorage {
         }
     }
 
-    /// The revision of the last event under `prefix` at or before `to` (0 when there is none):
-    /// the newest `mod_revision` among the prefix's keys and its tombstones as they were at `to`.
-    async fn last_event_under(&self, prefix: &str, to: Revision) -> Result<Revision> {
-        let (data, data_end) = self.layout.data_range(prefix);
-        let (tombstones, tombstones_end) = self.layout.tombstone_prefix_range(prefix);
+    /// The revision of the last event in the key range `[start, end)` at or before `to` (0 when
+    /// there is none): the newest `mod_revision` among its keys and their tombstones at `to`.
+    async fn last_event_in(
+        &self,
+        (start, end): &(String, String),
+        to: Revision,
+    ) -> Result<Revision> {
+        let (data, data_end) = (self.layout.data_key(start), self.layout.data_key(end));
+        let (tombstones, tombstones_end) =
+            (self.layout.tombstone_key(start), self.layout.tombstone_key(end));
         let newest = |end: String| {
             GetOptions::new()
                 .with_range(end)
@@ -103,18 +180,44 @@ impl EtcdStorage {
     }
 }
 
+/// Cuts the range of `prefix` into up to `count` ranges `[start, end)` of about as many of
+/// `keys` (sorted object keys under the prefix) each. The first starts at the prefix and the last
+/// ends at its end, so together they hold every key the prefix can hold.
+fn cut(prefix: &str, keys: &[&[u8]], count: usize) -> Vec<(String, String)> {
+    let mut bounds = vec![prefix.to_owned()];
+    for i in 1..count {
+        let Some(key) = keys.get(keys.len() * i / count) else { break };
+        let Ok(key) = std::str::from_utf8(key) else { continue };
+        if key > bounds[bounds.len() - 1].as_str() {
+            bounds.push(key.to_owned());
+        }
+    }
+    bounds.push(prefix_end(prefix));
+    bounds.windows(2).map(|pair| (pair[0].clone(), pair[1].clone())).collect()
+}
+
 /// The state of one replay stream.
 struct Replay {
     storage: EtcdStorage,
-    stream: etcd_client::WatchStream,
-    /// The revision of the last event to hand out.
-    last: Revision,
+    /// The watches still sending, one per key range.
+    parts: Vec<Part>,
     /// The objects handed out so far, the previous values of later events.
     previous: Previous,
-    /// Events decoded from etcd's last response and not handed out yet.
+    /// Events merged and not handed out yet.
     pending: VecDeque<Result<Event>>,
-    /// Set once `last` is pending, or the stream failed: what is pending is all that is left.
+    /// Set once every watch has ended, or the stream failed: what is pending is all that is left.
     done: bool,
+}
+
+/// The watch of one key range of a replay.
+struct Part {
+    stream: etcd_client::WatchStream,
+    /// The revision of the range's last event to hand out.
+    last: Revision,
+    /// Events received and not merged yet, in revision order.
+    buffer: VecDeque<Event>,
+    /// Set once `last` is buffered: nothing more is read from this watch.
+    ended: bool,
 }
 
 impl Replay {
@@ -126,52 +229,112 @@ impl Replay {
             if self.done {
                 return None;
             }
-            // etcd sends stored history without pause, so silence means trouble.
-            let message = self.storage.within("replay", Kind::Read, self.stream.message()).await;
-            match message {
-                Ok(Some(response)) if response.compact_revision() > 0 => {
-                    self.fail(StorageError::Compacted {
-                        requested: self.last,
-                        compacted: response.compact_revision(),
-                    });
-                }
-                Ok(Some(response)) if response.canceled() => {
-                    self.fail(StorageError::Unavailable(format!(
-                        "etcd canceled the watch: {}",
-                        response.cancel_reason()
-                    )));
-                }
-                Ok(Some(response)) => match self.decode(&response).await {
-                    Ok(events) => {
-                        for event in events {
-                            if event.revision > self.last {
-                                self.done = true;
-                                break;
-                            }
-                            self.done = event.revision == self.last;
-                            self.pending.push_back(Ok(event));
-                        }
-                    }
+            match self.merge().await {
+                Ok(mut events) => match self.previous.fill(&self.storage, &mut events).await {
+                    Ok(()) => self.pending.extend(events.into_iter().map(Ok)),
                     Err(err) => self.fail(err),
                 },
-                Ok(None) => {
-                    self.fail(StorageError::Unavailable("etcd closed the watch".to_owned()))
-                }
                 Err(err) => self.fail(err),
             }
+            self.done = self.done || self.parts.is_empty();
         }
     }
 
-    /// A response's events with their previous values.
-    async fn decode(&mut self, response: &etcd_client::WatchResponse) -> Result<Vec<Event>> {
+    /// The next events in revision order: every event buffered at or before the earliest
+    /// revision an unfinished watch has reached, once each unfinished watch has sent one.
+    async fn merge(&mut self) -> Result<Vec<Event>> {
         let storage = &self.storage;
-        let mut events = try_join_all(response.events().iter().map(|e| storage.event(e))).await?;
-        self.previous.fill(storage, &mut events).await?;
+        let starved = self.parts.iter_mut().filter(|p| p.buffer.is_empty() && !p.ended);
+        try_join_all(starved.map(|part| part.receive(storage))).await?;
+        let through = self
+            .parts
+            .iter()
+            .filter(|p| !p.ended)
+            .filter_map(|p| p.buffer.back().map(|e| e.revision))
+            .min()
+            .unwrap_or(Revision::MAX);
+        let mut events = Vec::new();
+        for part in &mut self.parts {
+            while part.buffer.front().is_some_and(|e| e.revision <= through) {
+                events.extend(part.buffer.pop_front());
+            }
+        }
+        self.parts.retain(|p| !(p.ended && p.buffer.is_empty()));
+        // Stable: events of one revision keep their ranges' key order.
+        events.sort_by_key(|e| e.revision);
         Ok(events)
     }
 
     fn fail(&mut self, err: StorageError) {
         self.pending.push_back(Err(err));
         self.done = true;
+    }
+}
+
+impl Part {
+    /// Reads responses until one brings events of the range, or its last one.
+    async fn receive(&mut self, storage: &EtcdStorage) -> Result<()> {
+        while self.buffer.is_empty() && !self.ended {
+            // etcd sends stored history without pause, so silence means trouble.
+            let response = storage.within("replay", Kind::Read, self.stream.message()).await?;
+            let Some(response) = response else {
+                return Err(StorageError::Unavailable("etcd closed the watch".to_owned()));
+            };
+            if response.compact_revision() > 0 {
+                return Err(StorageError::Compacted {
+                    requested: self.last,
+                    compacted: response.compact_revision(),
+                });
+            }
+            if response.canceled() {
+                return Err(StorageError::Unavailable(format!(
+                    "etcd canceled the watch: {}",
+                    response.cancel_reason()
+                )));
+            }
+            let events = try_join_all(response.events().iter().map(|e| storage.event(e))).await?;
+            for event in events {
+                if event.revision > self.last {
+                    self.ended = true;
+                    break;
+                }
+                self.ended = event.revision == self.last;
+                self.buffer.push_back(event);
+                if self.ended {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_cover_the_prefix_without_overlap() {
+        let keys: Vec<String> = (0..100).map(|n| format!("/pods/ns/p-{n:03}")).collect();
+        let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+        for count in [1, 2, 3, 7, 32, 200] {
+            let ranges = cut("/pods/", &keys, count);
+            assert!(ranges.len() <= count.max(1), "{count}: {ranges:?}");
+            assert_eq!(ranges[0].0, "/pods/");
+            assert_eq!(ranges[ranges.len() - 1].1, "/pods0");
+            assert!(ranges.windows(2).all(|w| w[0].1 == w[1].0 && w[0].0 < w[0].1));
+            // Every key in exactly one range, and the ranges about even.
+            let sizes: Vec<usize> = ranges
+                .iter()
+                .map(|(s, e)| {
+                    keys.iter().filter(|k| **k >= s.as_bytes() && **k < e.as_bytes()).count()
+                })
+                .collect();
+            assert_eq!(sizes.iter().sum::<usize>(), 100);
+            if count <= 100 {
+                assert!(sizes.iter().all(|&n| n.abs_diff(100 / count) <= 1), "{sizes:?}");
+            }
+        }
+        assert_eq!(cut("/pods/", &[], 8), vec![("/pods/".to_owned(), "/pods0".to_owned())]);
     }
 }
