@@ -100,7 +100,7 @@ pub async fn handle(
     Ok(super::handlers::with_warnings(response, &op.warnings()))
 }
 
-/// Server-side apply of a `Scale` (helper ssa-wire's addition): the configuration's
+/// Server-side apply of a `Scale`: the configuration's
 /// `spec.replicas` applied to the parent by the same manager through the subresource `scale`,
 /// so that the parent's entries record it (`subresource: scale`) and conflict with its other
 /// owners of the replicas field.

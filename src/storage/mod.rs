@@ -319,7 +319,7 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// first: one page of [`Storage::history`]. The first page of a key with many revisions must
     /// not read them all.
     async fn history_page(&self, key: &str, after: Revision, limit: usize) -> Result<Vec<Event>> {
-        // Interim: backends override this with a bounded read (issue 15, storage helper).
+        // Interim: backends override this with a bounded read (issue 15).
         let all = self.history(key).await?;
         Ok(all.into_iter().filter(|e| e.revision > after).take(limit).collect())
     }
