@@ -77,24 +77,13 @@ impl AuthenticationInfo {
 pub async fn start(
     store: Store,
     info: AuthenticationInfo,
-    mut shutdown: signal::Receiver<bool>,
+    shutdown: signal::Receiver<bool>,
 ) -> Result<(), ApiError> {
     sync(&store, &info).await?;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let stopped = tokio::select! {
-                _ = shutdown.wait_for(|stop| *stop) => true,
-                _ = tick.tick() => false,
-            };
-            if stopped {
-                return;
-            }
-            if let Err(err) = sync(&store, &info).await {
-                tracing::warn!(%err, "{NAMESPACE}/{NAME}: sync failed; will retry");
-            }
-        }
+    let what = format!("{NAMESPACE}/{NAME}: sync");
+    super::every(INTERVAL, shutdown, what, move || {
+        let (store, info) = (store.clone(), info.clone());
+        async move { sync(&store, &info).await }
     });
     Ok(())
 }

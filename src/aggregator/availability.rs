@@ -74,22 +74,12 @@ pub struct Availability {
 
 impl Availability {
     /// Checks every remote APIService now, then every [`INTERVAL`] until `shutdown`.
-    pub fn start(self, mut shutdown: signal::Receiver<bool>) {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(INTERVAL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                let stopped = tokio::select! {
-                    _ = shutdown.wait_for(|stop| *stop) => true,
-                    _ = tick.tick() => false,
-                };
-                if stopped {
-                    return;
-                }
-                if let Err(err) = self.sync().await {
-                    tracing::warn!(%err, "checking remote APIServices failed; will retry");
-                }
-            }
+    pub fn start(self, shutdown: signal::Receiver<bool>) {
+        let this = Arc::new(self);
+        let what = "checking remote APIServices".to_owned();
+        super::every(INTERVAL, shutdown, what, move || {
+            let this = this.clone();
+            async move { this.sync().await }
         });
     }
 

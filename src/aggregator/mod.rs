@@ -34,3 +34,29 @@ pub mod discovery;
 pub mod priority;
 pub mod proxy;
 pub mod resolve;
+
+/// Runs `sync` every `interval` (a late tick is delayed, not bunched) until `shutdown` flips,
+/// logging a failed round as `what` and trying again at the next tick.
+pub(crate) fn every<F, Fut>(
+    interval: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    what: String,
+    mut sync: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), crate::meta::status::ApiError>> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(err) = sync().await {
+                tracing::warn!(%err, "{what} failed; will retry");
+            }
+        }
+    });
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::admission::Attributes;
 use crate::admission::webhook::config::Rule;
-use crate::admission::webhook::matching::{Gvr, Matched, rule_matches};
+use crate::admission::webhook::matching::{Gvr, Matched, match_versions, rule_matches};
 use crate::meta::labels::LabelSelector;
 use crate::registry::Registry;
 
@@ -115,32 +115,5 @@ fn matches_rules(
     let matches = |gvr: &Gvr<'_>| {
         rules.iter().any(|rule| named(rule) && rule_matches(&rule.rule, attributes, gvr))
     };
-    let requested = Gvr {
-        group: attributes.group,
-        version: attributes.version,
-        resource: attributes.resource,
-        subresource: attributes.subresource,
-    };
-    if matches(&requested) {
-        return Some(Matched::AsRequested);
-    }
-    if !equivalent {
-        return None;
-    }
-    let served = registry.get(attributes.group, attributes.version, attributes.resource)?;
-    let mut equivalents: Vec<_> = registry
-        .all()
-        .into_iter()
-        .filter(|r| r.storage_prefix == served.storage_prefix && r.gv != served.gv)
-        .collect();
-    equivalents.sort_by_key(|r| r.gv != served.storage_gv);
-    equivalents.into_iter().find_map(|resource| {
-        let gvr = Gvr {
-            group: &resource.gv.group,
-            version: &resource.gv.version,
-            resource: &resource.plural,
-            subresource: attributes.subresource,
-        };
-        matches(&gvr).then(|| Matched::Equivalent(resource.clone()))
-    })
+    match_versions(matches, equivalent, attributes, registry)
 }

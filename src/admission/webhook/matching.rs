@@ -41,17 +41,28 @@ pub fn match_rules(
     attributes: &Attributes<'_>,
     registry: &Registry,
 ) -> Option<Matched> {
+    let matches = |gvr: &Gvr<'_>| hook.rules.iter().any(|rule| rule_matches(rule, attributes, gvr));
+    match_versions(matches, hook.equivalent, attributes, registry)
+}
+
+/// Whether `matches` holds for the resource the write addressed, or (`equivalent`, kube's
+/// `matchPolicy: Equivalent`) for another served version of the same resource.
+pub(crate) fn match_versions(
+    matches: impl Fn(&Gvr<'_>) -> bool,
+    equivalent: bool,
+    attributes: &Attributes<'_>,
+    registry: &Registry,
+) -> Option<Matched> {
     let requested = Gvr {
         group: attributes.group,
         version: attributes.version,
         resource: attributes.resource,
         subresource: attributes.subresource,
     };
-    let matches = |gvr: &Gvr<'_>| hook.rules.iter().any(|rule| rule_matches(rule, attributes, gvr));
     if matches(&requested) {
         return Some(Matched::AsRequested);
     }
-    if !hook.equivalent {
+    if !equivalent {
         return None;
     }
     let served = registry.get(attributes.group, attributes.version, attributes.resource)?;

@@ -12,11 +12,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::super::webhookconfigurations::validation::{strings, validate_rule};
+use super::super::webhookconfigurations::validation::{strings, validate_rule, validate_selectors};
 use super::super::{object_items, opt_array, opt_object, opt_str, str_at};
 use crate::admission::policy::compile::compile_expression;
 use crate::admission::policy::typecheck::Declared;
-use crate::meta::labels::{LabelSelector, validate_label_selector};
+use crate::meta::labels::validate_label_selector;
 use crate::meta::validation::{FieldCause, is_c_identifier, is_dns1035_label, is_qualified_name};
 
 const FAILURE_POLICIES: [&str; 2] = ["Fail", "Ignore"];
@@ -224,21 +224,7 @@ fn validate_match_resources(resources: &Value, path: &str, causes: &mut Vec<Fiel
             &MATCH_POLICIES,
         ));
     }
-    for key in ["namespaceSelector", "objectSelector"] {
-        let field = format!("{path}.{key}");
-        if let Some(selector) = resources.get(key).filter(|s| !s.is_null()) {
-            let found = validate_label_selector(selector, &field);
-            let clean = found.is_empty();
-            causes.extend(found);
-            if clean && LabelSelector::from_structured(selector).is_err() {
-                causes.push(FieldCause::invalid(
-                    field,
-                    selector.clone(),
-                    "invalid label selector.",
-                ));
-            }
-        }
-    }
+    validate_selectors(resources, path, causes);
     for key in ["resourceRules", "excludeResourceRules"] {
         let rules_path = format!("{path}.{key}");
         let rules = opt_array(resources, key, &rules_path, causes);

@@ -102,21 +102,7 @@ fn validate_webhook(hook: &Value, path: &str, mutating: bool, causes: &mut Vec<F
         causes.push(FieldCause::invalid(timeout, seconds, detail));
     }
 
-    for key in ["namespaceSelector", "objectSelector"] {
-        let field = format!("{path}.{key}");
-        if let Some(selector) = hook.get(key).filter(|s| !s.is_null()) {
-            let found = validate_label_selector(selector, &field);
-            let clean = found.is_empty();
-            causes.extend(found);
-            if clean && LabelSelector::from_structured(selector).is_err() {
-                causes.push(FieldCause::invalid(
-                    field,
-                    selector.clone(),
-                    "invalid label selector.",
-                ));
-            }
-        }
-    }
+    validate_selectors(hook, path, causes);
 
     let conditions = format!("{path}.matchConditions");
     if !opt_array(hook, "matchConditions", &conditions, causes).is_empty() {
@@ -328,6 +314,26 @@ pub(crate) fn strings<'a>(
         }
     }
     out
+}
+
+/// `namespaceSelector` and `objectSelector` of a webhook or a policy's `matchResources`: each a
+/// valid label selector.
+pub(crate) fn validate_selectors(object: &Value, path: &str, causes: &mut Vec<FieldCause>) {
+    for key in ["namespaceSelector", "objectSelector"] {
+        let field = format!("{path}.{key}");
+        if let Some(selector) = object.get(key).filter(|s| !s.is_null()) {
+            let found = validate_label_selector(selector, &field);
+            let clean = found.is_empty();
+            causes.extend(found);
+            if clean && LabelSelector::from_structured(selector).is_err() {
+                causes.push(FieldCause::invalid(
+                    field,
+                    selector.clone(),
+                    "invalid label selector.",
+                ));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
