@@ -183,7 +183,9 @@ async fn requests_watches_and_storage_are_counted(server: TestServer) {
     assert!(caught_up.sum("ledger_log_head_revision", &[]) >= head);
     assert_eq!(caught_up.sum("ledger_view_lag_revisions", &[("resource", "configmaps")]), 0.0);
     let objects = caught_up.sum("apiserver_storage_objects", &[("resource", "configmaps")]);
-    assert_eq!(objects, 2.0 + 4.0, "m1, m3 and the built-in namespaces' kube-root-ca.crt");
+    let what =
+        "m1, m3, the built-in namespaces' kube-root-ca.crt, extension-apiserver-authentication";
+    assert_eq!(objects, 2.0 + 4.0 + 1.0, "{what}");
     assert!(caught_up.has("ledger_view_relists_total"));
     assert!(caught_up.has("ledger_log_compacted_revision"));
 }
