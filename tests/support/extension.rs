@@ -47,6 +47,8 @@ pub struct Seen {
 #[derive(Default)]
 struct State {
     seen: Vec<Seen>,
+    /// TLS connections accepted so far (a pooled client makes few).
+    connections: u64,
     /// Flunders by (namespace, name).
     objects: BTreeMap<(String, String), Value>,
     revision: u64,
@@ -111,6 +113,7 @@ impl ExtensionServer {
                     (acceptor.clone(), shared.clone(), stopped.clone());
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    shared.lock().unwrap().connections += 1;
                     let service = hyper::service::service_fn(move |request| {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(answer(request, &shared).await) }
@@ -140,6 +143,11 @@ impl ExtensionServer {
             let _ = stop.send(true);
         }
         self.state.lock().unwrap().watchers.clear();
+    }
+
+    /// How many TLS connections it has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.state.lock().unwrap().connections
     }
 
     /// Every request received so far.
