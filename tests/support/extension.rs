@@ -109,6 +109,8 @@ impl ExtensionServer {
                     accepted = listener.accept() => accepted.unwrap(),
                     _ = stop.wait_for(|s| *s) => return,
                 };
+                // As a Go extension server's sockets (TCP_NODELAY by default).
+                let _ = tcp.set_nodelay(true);
                 let (acceptor, shared, mut stop) =
                     (acceptor.clone(), shared.clone(), stopped.clone());
                 tokio::spawn(async move {
@@ -180,6 +182,25 @@ impl ExtensionServer {
                       "groupPriorityMinimum": 1000, "versionPriority": 15}},
         ]})
         .to_string()
+    }
+}
+
+impl ExtensionServer {
+    /// [`ExtensionServer::registration`]'s objects, for a test to change before applying them.
+    pub fn registration_items(&self) -> Vec<Value> {
+        let list: Value = serde_json::from_str(&self.registration()).unwrap();
+        list["items"].as_array().unwrap().clone()
+    }
+
+    /// An EndpointSlice of the Service (`kubernetes.io/service-name: api`) with one endpoint,
+    /// 127.0.0.1 on this server's port, ready or not.
+    pub fn endpoint_slice(&self, ready: bool) -> Value {
+        json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+               "metadata": {"name": format!("{SERVICE}-1"), "namespace": NAMESPACE,
+                            "labels": {"kubernetes.io/service-name": SERVICE}},
+               "addressType": "IPv4",
+               "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": ready}}],
+               "ports": [{"name": "https", "port": self.port}]})
     }
 }
 
