@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::Method;
 use kube_ledger::admission::{Chain, Plugin};
 use kube_ledger::registry::Registry;
 use kube_ledger::registry::views::Views;
@@ -15,7 +15,8 @@ use kube_ledger::storage::Storage;
 use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::Value;
 use tokio::sync::watch;
-use tower::ServiceExt;
+
+pub use super::router::Answer;
 
 pub struct AdmissionApi {
     pub router: axum::Router,
@@ -24,13 +25,6 @@ pub struct AdmissionApi {
     pub chain: Chain,
     _dir: tempfile::TempDir,
     _stop: watch::Sender<bool>,
-}
-
-/// The answer to one request: status, body (`Null` when not JSON), `Warning` headers.
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: Value,
-    pub warnings: Vec<String>,
 }
 
 impl AdmissionApi {
@@ -55,22 +49,8 @@ impl AdmissionApi {
         content_type: &str,
         body: Option<Value>,
     ) -> Answer {
-        let request = axum::http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", content_type)
-            .body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let warnings = response
-            .headers()
-            .get_all("warning")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), warnings }
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        super::router::send(&self.router, method, uri, content_type, body).await
     }
 
     /// Waits until the view of `group`/v1 `plural` has every write made so far.
