@@ -129,24 +129,26 @@ mod tests {
         request
     }
 
+    /// Sends `make()` until one is refused (the slow request holds its slot once its handler
+    /// runs; until then another may still get through): the refusal, or `None` after 1,000.
+    async fn first_refused(app: &Router, make: impl Fn() -> Request) -> Option<Response> {
+        for _ in 0..1000 {
+            let response = app.clone().oneshot(make()).await.unwrap();
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                return Some(response);
+            }
+            tokio::task::yield_now().await;
+        }
+        None
+    }
+
     #[tokio::test]
     async fn a_read_over_the_limit_is_429_while_writes_and_watches_go_on() {
         let release = Arc::new(Notify::new());
         let limits = InflightLimits { read_only: 1, mutating: 1 };
         let app = router(limits, release.clone());
         let slow = tokio::spawn(app.clone().oneshot(request(Method::GET, "/api/v1/slow")));
-        // The slow read holds the only read slot once its handler runs; until then the second
-        // read may still get through, so wait until one is refused.
-        let mut refused = None;
-        for _ in 0..1000 {
-            let response =
-                app.clone().oneshot(request(Method::GET, "/api/v1/configmaps")).await.unwrap();
-            if response.status() == StatusCode::TOO_MANY_REQUESTS {
-                refused = Some(response);
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        let refused = first_refused(&app, || request(Method::GET, "/api/v1/configmaps")).await;
         let refused = refused.expect("a second read while the first is in flight is refused");
         assert_eq!(refused.headers()[header::RETRY_AFTER], "1");
         let body = axum::body::to_bytes(refused.into_body(), 4096).await.unwrap();
@@ -172,16 +174,8 @@ mod tests {
         let release = Arc::new(Notify::new());
         let app = router(InflightLimits { read_only: 0, mutating: 1 }, release.clone());
         let slow = tokio::spawn(app.clone().oneshot(request(Method::PUT, "/api/v1/slow/x")));
-        let mut refused = false;
-        for _ in 0..1000 {
-            let response = app.clone().oneshot(request(Method::DELETE, "/api/v1/x")).await;
-            if response.unwrap().status() == StatusCode::TOO_MANY_REQUESTS {
-                refused = true;
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        assert!(refused, "a second write while the first is in flight is refused");
+        let refused = first_refused(&app, || request(Method::DELETE, "/api/v1/x")).await;
+        assert!(refused.is_some(), "a second write while the first is in flight is refused");
         let reads = (0..50).map(|_| app.clone().oneshot(request(Method::GET, "/api/v1/pods")));
         for read in futures::future::join_all(reads).await {
             assert_eq!(read.unwrap().status(), StatusCode::OK, "0 means no read limit");
@@ -195,16 +189,9 @@ mod tests {
         let release = Arc::new(Notify::new());
         let app = router(InflightLimits { read_only: 1, mutating: 1 }, release.clone());
         let slow = tokio::spawn(app.clone().oneshot(request(Method::PUT, "/api/v1/slow/x")));
-        let mut refused = false;
-        for _ in 0..1000 {
-            let other = request_as(Method::DELETE, "/api/v1/x", &["system:authenticated"]);
-            if app.clone().oneshot(other).await.unwrap().status() == StatusCode::TOO_MANY_REQUESTS {
-                refused = true;
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        assert!(refused, "another user's write while the only slot is held is refused");
+        let other = || request_as(Method::DELETE, "/api/v1/x", &["system:authenticated"]);
+        let refused = first_refused(&app, other).await;
+        assert!(refused.is_some(), "another user's write while the only slot is held is refused");
         let admin = request_as(Method::DELETE, "/api/v1/x", &["system:masters"]);
         assert_eq!(app.clone().oneshot(admin).await.unwrap().status(), StatusCode::OK);
         release.notify_one();
