@@ -426,7 +426,7 @@ async fn insecure_skip_tls_verify_proxies_without_a_ca_bundle() {
     let mut items = extension.registration_items();
     let api_service = items.iter_mut().find(|item| item["kind"] == "APIService").unwrap();
     let spec = api_service["spec"].as_object_mut().unwrap();
-    spec.remove("caBundle");
+    spec.shift_remove("caBundle");
     spec.insert("insecureSkipTLSVerify".to_owned(), json!(true));
     apply(&server, items);
 
