@@ -183,7 +183,12 @@ mod tests {
 
     use super::*;
 
-    fn as_stored(value: &[u8], api_version: &str, kind: &str, revision: Revision) -> Option<Vec<u8>> {
+    fn as_stored(
+        value: &[u8],
+        api_version: &str,
+        kind: &str,
+        revision: Revision,
+    ) -> Option<Vec<u8>> {
         let mut out = b"before".to_vec();
         let written = write_as_stored(&mut out, value, api_version, kind, revision);
         match written {

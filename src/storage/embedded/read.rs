@@ -66,9 +66,8 @@ impl ReadPool {
             result
         });
         async move {
-            task.await.map_err(|err| {
-                StorageError::Internal(format!("storage read task failed: {err}"))
-            })?
+            task.await
+                .map_err(|err| StorageError::Internal(format!("storage read task failed: {err}")))?
         }
     }
 
