@@ -118,14 +118,20 @@ impl Members {
             .with_require_leader(true);
         let mut members = Vec::with_capacity(endpoints.len());
         for endpoint in endpoints {
-            let client = Client::connect([endpoint], Some(options.clone()))
-                .await
-                .map_err(|err| errors::map(err, Kind::Read))?;
+            let connect = || async {
+                Client::connect([endpoint], Some(options.clone()))
+                    .await
+                    .map_err(|err| errors::map(err, Kind::Read))
+            };
+            // Watches get a connection of their own: the views' feed receives every event of
+            // the log on it, and on the requests' connection that stream was read by the same
+            // HTTP/2 connection task as every write's answer, adding its backlog to their wait.
+            let (client, watches) = (connect().await?, connect().await?);
             members.push(Member {
                 endpoint: endpoint.clone(),
                 clients: Clients {
                     kv: client.kv_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
-                    watch: client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
+                    watch: watches.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
                 },
                 maintenance: client.maintenance_client(),
             });
