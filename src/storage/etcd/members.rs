@@ -123,9 +123,11 @@ impl Members {
                     .await
                     .map_err(|err| errors::map(err, Kind::Read))
             };
-            // Watches get a connection of their own: the views' feed receives every event of
-            // the log on it, and on the requests' connection that stream was read by the same
-            // HTTP/2 connection task as every write's answer, adding its backlog to their wait.
+            // Watches get a connection of their own: unread watch responses (the views' feed
+            // behind a burst, a replay's watches) hold HTTP/2 flow-control window, and on the
+            // requests' connection they could hold back every write's and head read's answer
+            // (as a replay's watches once stalled a tombstone read for 30 s). Measured neutral
+            // for throughput at 64 writers (docs/performance.md).
             let (client, watches) = (connect().await?, connect().await?);
             members.push(Member {
                 endpoint: endpoint.clone(),
