@@ -252,7 +252,8 @@ async fn a_namespace_without_quotas_is_read_from_the_log_once_per_ttl() {
 #[tokio::test(start_paused = true)]
 async fn a_quota_the_cache_has_not_seen_yet_is_found_by_the_live_lookup() {
     // The cache holds no quota (it has not seen the new one): the log's answer is used.
-    let memory = Memory::with(vec![quota("q", json!({"configmaps": "1"}), json!({"configmaps": "1"}))]);
+    let memory =
+        Memory::with(vec![quota("q", json!({"configmaps": "1"}), json!({"configmaps": "1"}))]);
     *memory.cache.lock().unwrap() = Some(Vec::new());
     let plugin = ResourceQuota::new(memory.clone());
     let user = UserInfo::anonymous();
