@@ -29,7 +29,7 @@ use tokio::sync::watch as signal;
 use super::Resource;
 use super::operation::APISERVER;
 use super::store::{ListParams, Operation, Store};
-use crate::admission::resource_quota::{Quotas, usage};
+use crate::admission::resource_quota::{Quotas, Read, usage};
 use crate::meta::quantity::{self, ResourceList};
 use crate::meta::status::{ApiError, Reason};
 use crate::storage::Verb;
@@ -55,9 +55,10 @@ fn quotas_resource(store: &Store) -> Option<Arc<Resource>> {
     store.registry.get("", "v1", "resourcequotas")
 }
 
-/// Writes `quota`'s status as `user`, if its resourceVersion is still current.
-async fn write_status(store: &Store, user: &str, quota: &Value) -> Result<bool, ApiError> {
-    let Some(resource) = quotas_resource(store) else { return Ok(false) };
+/// Writes `quota`'s status as `user`, if its resourceVersion is still current; the quota as
+/// written, `None` when it was not current (or is gone).
+async fn write_status(store: &Store, user: &str, quota: &Value) -> Result<Option<Value>, ApiError> {
+    let Some(resource) = quotas_resource(store) else { return Ok(None) };
     let name = quota.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
     let namespace = quota.pointer("/metadata/namespace").and_then(Value::as_str);
     let op = Operation::internal(user, Verb::Update, &resource)
@@ -65,8 +66,8 @@ async fn write_status(store: &Store, user: &str, quota: &Value) -> Result<bool, 
         .named(name)
         .with_subresource("status");
     match store.update(&resource, &op, quota.clone()).await {
-        Ok(_) => Ok(true),
-        Err(err) if matches!(err.reason, Reason::Conflict | Reason::NotFound) => Ok(false),
+        Ok(written) => Ok(Some(written)),
+        Err(err) if matches!(err.reason, Reason::Conflict | Reason::NotFound) => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -87,13 +88,15 @@ impl StoreQuotas {
 
 #[async_trait]
 impl Quotas for StoreQuotas {
-    async fn list(&self, namespace: &str) -> Result<Vec<Value>, ApiError> {
+    async fn list(&self, namespace: &str, read: Read) -> Result<Vec<Value>, ApiError> {
         let Some(resource) = quotas_resource(&self.store) else { return Ok(Vec::new()) };
-        let params = ListParams::default();
+        // `resourceVersion=0`: the quotas' view as it is (the log while it is not loaded).
+        let resource_version = (read == Read::Cached).then(|| "0".to_owned());
+        let params = ListParams { resource_version, ..ListParams::default() };
         Ok(self.store.list(&resource, Some(namespace), &params).await?.items)
     }
 
-    async fn update_status(&self, quota: &Value) -> Result<bool, ApiError> {
+    async fn update_status(&self, quota: &Value) -> Result<Option<Value>, ApiError> {
         write_status(&self.store, APISERVER, quota).await
     }
 }
@@ -149,7 +152,7 @@ async fn sync_namespace(store: &Store, namespace: &str) -> Result<bool, ApiError
         }
         let mut updated = quota.clone();
         updated["status"] = serde_json::json!({"hard": hard_json, "used": used_json});
-        if !write_status(store, CONTROLLER, &updated).await? {
+        if write_status(store, CONTROLLER, &updated).await?.is_none() {
             settled = false;
         }
     }

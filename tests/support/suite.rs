@@ -163,9 +163,13 @@ pub async fn create_update_delete_preconditions(storage: Arc<dyn Storage>) {
     for result in [
         storage.update(key, deleted.revision, value("x"), who(Verb::Update)).await.map(|_| ()),
         storage.delete(key, deleted.revision, who(Verb::Delete)).await.map(|_| ()),
+        // A missing key's mod_revision is 0 on etcd: expecting 0 must not write it.
+        storage.update(key, 0, value("x"), who(Verb::Update)).await.map(|_| ()),
+        storage.delete(key, 0, who(Verb::Delete)).await.map(|_| ()),
     ] {
         assert!(matches!(result, Err(StorageError::NotFound { .. })), "{result:?}");
     }
+    assert_eq!(storage.get(key, None).await.unwrap(), None);
     // Reads at older revisions see the old values.
     let at = |rev| storage.get(key, Some(rev));
     assert_eq!(at(created.mod_revision).await.unwrap().unwrap().value, "v1");

@@ -185,6 +185,11 @@ impl View {
     pub async fn wait_until(&self, revision: i64, deadline: Instant) -> Result<(), ViewError> {
         let mut head = self.shared.head.subscribe();
         let reached = |h: &Head| h.stopped || (h.loaded && h.revision >= revision);
+        // Most consistent reads find the view there already: no timer for them.
+        let now = *head.borrow_and_update();
+        if reached(&now) {
+            return if now.stopped { Err(ViewError::Stopped) } else { Ok(()) };
+        }
         let outcome = match tokio::time::timeout_at(deadline, head.wait_for(reached)).await {
             Ok(Ok(h)) => Ok(h.stopped),
             Ok(Err(_)) => Ok(true),

@@ -6,12 +6,13 @@
 //! Flow for one write:
 //!
 //! ```text
-//! quotas of the namespace (consistent read) ─▶ which apply (resources limited, scopes)
+//! quotas of the namespace (the cache's; none: done, without the lock — `access`)
+//!   ─▶ the namespace's lock ─▶ which apply (resources limited, scopes)
 //!   ─▶ constraints (`must specify limits.cpu for: …`) ─▶ usage known? (`status unknown …`)
 //!   ─▶ usage of the object (minus the old object's, for an update)
 //!   ─▶ used + usage ≤ hard for each quota?  no: 403 `exceeded quota: …`
 //!   ─▶ status.used written, conditioned on each quota's resourceVersion (not for a dry run);
-//!      a lost race reads the quotas again and decides again
+//!      a lost race reads the log's quotas and decides again; a refusal is decided on the log's
 //! ```
 //!
 //! The charge is written before the object is: two writes racing for the last slot cannot both
@@ -21,6 +22,7 @@
 //! write then fails is given back by the quota controller's next recalculation
 //! (`crate::registry::quota`), as in kube.
 
+mod access;
 pub mod usage;
 
 use std::collections::HashMap;
@@ -37,28 +39,37 @@ use crate::meta::status::ApiError;
 /// How many times a charge is decided again after losing a race for a quota's status.
 const MAX_ATTEMPTS: usize = 16;
 
+/// How fresh a read of quotas must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// What the server's cache holds (kube's informer lister): no request to the log.
+    Cached,
+    /// The log's current quotas (a consistent read).
+    Live,
+}
+
 /// The namespace's quotas, and the conditioned write of one's status.
 #[async_trait]
 pub trait Quotas: Send + Sync + fmt::Debug {
-    /// Every ResourceQuota of `namespace`, current (a consistent read).
-    async fn list(&self, namespace: &str) -> Result<Vec<Value>, ApiError>;
+    /// Every ResourceQuota of `namespace`, as fresh as `read` says.
+    async fn list(&self, namespace: &str, read: Read) -> Result<Vec<Value>, ApiError>;
 
-    /// Writes `quota`'s status if its `metadata.resourceVersion` is still the stored one;
-    /// `Ok(false)` when it is not (or the quota is gone).
-    async fn update_status(&self, quota: &Value) -> Result<bool, ApiError>;
+    /// Writes `quota`'s status if its `metadata.resourceVersion` is still the stored one, and
+    /// returns the quota as written; `Ok(None)` when it is not (or the quota is gone).
+    async fn update_status(&self, quota: &Value) -> Result<Option<Value>, ApiError>;
 }
 
 /// The plugin.
 #[derive(Debug)]
 pub struct ResourceQuota {
-    quotas: Arc<dyn Quotas>,
+    quotas: access::Access,
     /// One lock per namespace: this server charges one write of a namespace at a time.
     namespaces: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ResourceQuota {
     pub fn new(quotas: Arc<dyn Quotas>) -> ResourceQuota {
-        ResourceQuota { quotas, namespaces: Mutex::default() }
+        ResourceQuota { quotas: access::Access::new(quotas), namespaces: Mutex::default() }
     }
 
     fn namespace_lock(&self, namespace: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -101,15 +112,30 @@ impl Plugin for ResourceQuota {
         if !handles(attributes) {
             return Ok(());
         }
-        let lock = self.namespace_lock(attributes.namespace);
+        let namespace = attributes.namespace;
+        // Most namespaces have no quota: that is decided on the cache, without the lock.
+        if self.quotas.quotas(namespace, Read::Cached).await?.is_empty() {
+            return Ok(());
+        }
+        let lock = self.namespace_lock(namespace);
         let _serialized = lock.lock().await;
         let mut last_conflict = None;
+        // The first decision rests on the cache (with this server's own charges in it); a lost
+        // race or a refusal is decided again on the log's quotas.
+        let mut read = Read::Cached;
         for _ in 0..MAX_ATTEMPTS {
-            let quotas = self.quotas.list(attributes.namespace).await?;
+            let quotas = self.quotas.quotas(namespace, read).await?;
             if quotas.is_empty() {
                 return Ok(());
             }
-            let charged = check(attributes, object, &quotas)?;
+            let charged = match check(attributes, object, &quotas) {
+                Ok(charged) => charged,
+                Err(_) if read == Read::Cached => {
+                    read = Read::Live;
+                    continue;
+                }
+                Err(refusal) => return Err(refusal),
+            };
             if attributes.dry_run {
                 return Ok(());
             }
@@ -117,6 +143,7 @@ impl Plugin for ResourceQuota {
                 None => return Ok(()),
                 Some(name) => last_conflict = Some(name),
             }
+            read = Read::Live;
         }
         let name = last_conflict.unwrap_or_default();
         Err(ApiError::conflict(
@@ -132,9 +159,8 @@ impl ResourceQuota {
     /// Writes the charged quotas' status; the name of the first whose write lost a race.
     async fn charge(&self, charged: &[Value]) -> Result<Option<String>, ApiError> {
         for quota in charged {
-            if !self.quotas.update_status(quota).await? {
-                let name = quota.pointer("/metadata/name").and_then(Value::as_str);
-                return Ok(Some(name.unwrap_or_default().to_owned()));
+            if !self.quotas.charge(quota).await? {
+                return Ok(Some(quota_name(quota).to_owned()));
             }
         }
         Ok(None)

@@ -13,6 +13,10 @@ struct Memory {
     quotas: Mutex<Vec<Value>>,
     /// Writes that lose a race on purpose (a concurrent writer's), before any succeeds.
     lose: Mutex<usize>,
+    /// What a cached read answers when set (a lagging cache); the stored quotas otherwise.
+    cache: Mutex<Option<Vec<Value>>>,
+    /// Reads of each kind: `[cached, live]`.
+    reads: Mutex<[usize; 2]>,
 }
 
 impl Memory {
@@ -24,7 +28,16 @@ impl Memory {
                 q
             })
             .collect();
-        Arc::new(Memory { quotas: Mutex::new(quotas), lose: Mutex::new(0) })
+        Arc::new(Memory { quotas: Mutex::new(quotas), ..Memory::default() })
+    }
+
+    /// Cached reads answer this from now on (the current quotas: a cache that stops following).
+    fn freeze_cache(&self) {
+        *self.cache.lock().unwrap() = Some(self.quotas.lock().unwrap().clone());
+    }
+
+    fn reads(&self) -> [usize; 2] {
+        *self.reads.lock().unwrap()
     }
 
     fn used(&self, name: &str) -> Value {
@@ -36,32 +49,38 @@ impl Memory {
 
 #[async_trait]
 impl Quotas for Memory {
-    async fn list(&self, _namespace: &str) -> Result<Vec<Value>, ApiError> {
+    async fn list(&self, _namespace: &str, read: Read) -> Result<Vec<Value>, ApiError> {
+        self.reads.lock().unwrap()[usize::from(read == Read::Live)] += 1;
+        if read == Read::Cached
+            && let Some(cache) = &*self.cache.lock().unwrap()
+        {
+            return Ok(cache.clone());
+        }
         Ok(self.quotas.lock().unwrap().clone())
     }
 
-    async fn update_status(&self, quota: &Value) -> Result<bool, ApiError> {
+    async fn update_status(&self, quota: &Value) -> Result<Option<Value>, ApiError> {
         tokio::task::yield_now().await;
         let mut lose = self.lose.lock().unwrap();
         let mut quotas = self.quotas.lock().unwrap();
         let Some(stored) =
             quotas.iter_mut().find(|q| q["metadata"]["name"] == quota["metadata"]["name"])
         else {
-            return Ok(false);
+            return Ok(None);
         };
         if *lose > 0 {
             *lose -= 1;
             let rv: u64 = stored["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
             stored["metadata"]["resourceVersion"] = json!((rv + 1).to_string());
-            return Ok(false);
+            return Ok(None);
         }
         if stored["metadata"]["resourceVersion"] != quota["metadata"]["resourceVersion"] {
-            return Ok(false);
+            return Ok(None);
         }
         let rv: u64 = stored["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
         *stored = quota.clone();
         stored["metadata"]["resourceVersion"] = json!((rv + 1).to_string());
-        Ok(true)
+        Ok(Some(stored.clone()))
     }
 }
 
@@ -213,4 +232,64 @@ async fn updates_are_charged_their_increase() {
     };
     plugin.validate(&attrs, Some(&new), &mut Vec::new()).await.unwrap();
     assert_eq!(memory.used("q"), json!({"services.nodeports": "2", "services": "1"}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_namespace_without_quotas_is_read_from_the_log_once_per_ttl() {
+    let memory = Memory::with(Vec::new());
+    let plugin = ResourceQuota::new(memory.clone());
+    let user = UserInfo::anonymous();
+    let attrs = attributes(&user, "configmaps", "c");
+    for _ in 0..10 {
+        plugin.validate(&attrs, Some(&json!({})), &mut Vec::new()).await.unwrap();
+    }
+    assert_eq!(memory.reads(), [10, 1], "one live lookup for ten creates");
+    tokio::time::advance(access::LIVE_TTL).await;
+    plugin.validate(&attrs, Some(&json!({})), &mut Vec::new()).await.unwrap();
+    assert_eq!(memory.reads(), [11, 2], "the remembered answer expired");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quota_the_cache_has_not_seen_yet_is_found_by_the_live_lookup() {
+    // The cache holds no quota (it has not seen the new one): the log's answer is used.
+    let memory =
+        Memory::with(vec![quota("q", json!({"configmaps": "1"}), json!({"configmaps": "1"}))]);
+    *memory.cache.lock().unwrap() = Some(Vec::new());
+    let plugin = ResourceQuota::new(memory.clone());
+    let user = UserInfo::anonymous();
+    let attrs = attributes(&user, "configmaps", "c");
+    let err = plugin.validate(&attrs, Some(&json!({})), &mut Vec::new()).await.unwrap_err();
+    assert_eq!(err.reason, Reason::Forbidden);
+}
+
+#[tokio::test]
+async fn back_to_back_charges_start_from_the_last_charge_not_a_lagging_cache() {
+    let memory = Memory::with(vec![quota("q", json!({"pods": "3"}), json!({"pods": "0"}))]);
+    memory.freeze_cache();
+    let plugin = ResourceQuota::new(memory.clone());
+    let user = UserInfo::anonymous();
+    let attrs = attributes(&user, "pods", "p");
+    for used in 1..=3 {
+        plugin.validate(&attrs, Some(&pod(None)), &mut Vec::new()).await.unwrap();
+        assert_eq!(memory.used("q"), json!({"pods": used.to_string()}));
+    }
+    assert_eq!(memory.reads()[1], 0, "no charge lost a race: the log was never read");
+    // The fourth is refused, on the log's copy.
+    let err = plugin.validate(&attrs, Some(&pod(None)), &mut Vec::new()).await.unwrap_err();
+    assert_eq!(err.reason, Reason::Forbidden);
+    assert_eq!(memory.reads()[1], 1);
+}
+
+#[tokio::test]
+async fn a_refusal_on_a_stale_cache_is_decided_again_on_the_log() {
+    let memory = Memory::with(vec![quota("q", json!({"pods": "1"}), json!({"pods": "1"}))]);
+    memory.freeze_cache();
+    // The quota controller gave the slot back; the cache has not seen it yet.
+    memory.quotas.lock().unwrap()[0]["status"]["used"] = json!({"pods": "0"});
+    memory.quotas.lock().unwrap()[0]["metadata"]["resourceVersion"] = json!("2");
+    let plugin = ResourceQuota::new(memory.clone());
+    let user = UserInfo::anonymous();
+    let attrs = attributes(&user, "pods", "p");
+    plugin.validate(&attrs, Some(&pod(None)), &mut Vec::new()).await.unwrap();
+    assert_eq!(memory.used("q"), json!({"pods": "1"}));
 }

@@ -41,8 +41,12 @@ type Answer = std::result::Result<Revision, Failure>;
 pub(super) type Fetch =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Revision>> + Send>> + Send + Sync>;
 
-/// The head requests in flight by default (`--etcd-head-reads-in-flight`).
-pub(super) const DEFAULT_IN_FLIGHT: u16 = 4;
+/// The head requests in flight by default (`--etcd-head-reads-in-flight`): one. Measured with
+/// `scripts/bench-etcd` on 2 cores shared with etcd and the load generator, a consistent GET
+/// scored 0.31–0.32× `/version` with one in flight against 0.22–0.28× with four: the extra
+/// requests cost CPU on both sides (gRPC, etcd's ranges) that the shorter wait does not repay
+/// when the machine is CPU-bound. More help where etcd and the server have cores to spare.
+pub(super) const DEFAULT_IN_FLIGHT: u16 = 1;
 
 #[derive(Default)]
 struct Waiting {

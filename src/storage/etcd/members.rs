@@ -80,9 +80,9 @@ pub(super) struct Dial {
 
 impl Dial {
     /// A watch client on a new connection to the member, which lives as long as the client (and
-    /// any watch it opened). Every watch of a member shares the member's one HTTP/2 connection
-    /// and its flow-control window: responses waiting unread on some watches hold back those of
-    /// every other watch and read. A watch on a connection of its own holds back nothing else.
+    /// any watch it opened). Every other watch of a member shares the member's watch connection
+    /// and its HTTP/2 flow-control window: responses waiting unread on some watches hold back
+    /// those of every other watch. A watch on a connection of its own holds back nothing else.
     pub async fn watch_client(&self) -> EtcdResult<WatchClient> {
         let client = Client::connect([&self.endpoint], Some(self.options.clone())).await?;
         Ok(client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES))
@@ -137,14 +137,22 @@ impl Members {
             .with_require_leader(true);
         let mut members = Vec::with_capacity(endpoints.len());
         for endpoint in endpoints {
-            let client = Client::connect([endpoint], Some(options.clone()))
-                .await
-                .map_err(|err| errors::map(err, Kind::Read))?;
+            let connect = || async {
+                Client::connect([endpoint], Some(options.clone()))
+                    .await
+                    .map_err(|err| errors::map(err, Kind::Read))
+            };
+            // Watches get a connection of their own: unread watch responses (the views' feed
+            // behind a burst, a replay's watches) hold HTTP/2 flow-control window, and on the
+            // requests' connection they could hold back every write's and head read's answer
+            // (as a replay's watches once stalled a tombstone read for 30 s). Measured neutral
+            // for throughput at 64 writers (docs/performance.md).
+            let (client, watches) = (connect().await?, connect().await?);
             members.push(Member {
                 endpoint: endpoint.clone(),
                 clients: Clients {
                     kv: client.kv_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
-                    watch: client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
+                    watch: watches.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
                     dial: Arc::new(Dial { endpoint: endpoint.clone(), options: options.clone() }),
                 },
                 maintenance: client.maintenance_client(),
