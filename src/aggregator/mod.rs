@@ -8,7 +8,8 @@
 //!   `Local`) for every group/version this server serves itself, built-in or from a CRD, kept
 //!   in step with the registry (kube's autoregister and crdRegistration controllers).
 //! - [`proxy`], [`resolve`]: proxying a remote APIService's requests to its extension server.
-//! - [`availability`], [`discovery`]: the `Available` checks and the extensions' discovery.
+//! - [`availability`], [`discovery`], [`openapi`]: the `Available` checks, and the extensions'
+//!   discovery and OpenAPI documents they bring back.
 //! - [`authentication_info`]: the `kube-system/extension-apiserver-authentication` ConfigMap
 //!   telling extension API servers which front-proxy CA and headers to trust.
 //!
@@ -24,13 +25,13 @@
 //! (authentication, audit, RBAC) and as the authenticated user in `X-Remote-*` headers;
 //! [`availability`] checks each every few seconds (every replica: the answers feed
 //! [`discovery`], merged into `/apis` and aggregated discovery; the leader writes the
-//! `Available` condition). Not built yet: merging the extensions' OpenAPI documents
-//! (docs/aggregation.md).
+//! `Available` condition) and [`openapi`], merged into `/openapi/v2` and `/openapi/v3`.
 
 pub mod authentication_info;
 pub mod autoregister;
 pub mod availability;
 pub mod discovery;
+pub mod openapi;
 pub mod priority;
 pub mod proxy;
 pub mod resolve;

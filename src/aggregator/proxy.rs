@@ -67,7 +67,7 @@ const HOP_BY_HOP: [&str; 8] = [
     "transfer-encoding",
 ];
 
-type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
+pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
 
 /// One APIService's way to its extension: the settings it was made from, and the client (or
 /// why there is none).
