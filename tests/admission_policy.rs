@@ -8,7 +8,6 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::http::StatusCode;
 use kube_ledger::admission::policy::{VALIDATION_FAILURE_KEY, ValidatingAdmissionPolicy};
@@ -16,67 +15,32 @@ use kube_ledger::admission::{Action, Attributes, AuditAnnotations, Chain};
 use kube_ledger::api::status::{ApiError, Reason};
 use kube_ledger::authn::UserInfo;
 use kube_ledger::authz::AlwaysAllow;
-use kube_ledger::registry::Registry;
-use kube_ledger::registry::views::Views;
-use kube_ledger::server::Server;
-use kube_ledger::storage::Storage;
-use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::{Value, json};
-use tokio::sync::watch;
-use tower::ServiceExt;
+use support::admission::{AdmissionApi, Answer};
 
 const GROUP_PATH: &str = "/apis/admissionregistration.k8s.io/v1";
 const POLICIES: &str = "validatingadmissionpolicies";
 const BINDINGS: &str = "validatingadmissionpolicybindings";
 const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
 
-struct Api {
-    router: axum::Router,
-    registry: Arc<Registry>,
-    views: Views,
-    chain: Chain,
-    _dir: tempfile::TempDir,
-    _stop: watch::Sender<bool>,
+async fn api() -> AdmissionApi {
+    AdmissionApi::start(|registry, views| {
+        vec![Arc::new(ValidatingAdmissionPolicy::new(registry, views, Arc::new(AlwaysAllow)))]
+    })
+    .await
 }
 
-/// The answer to one request: status, body, `Warning` headers.
-struct Answer {
-    status: StatusCode,
-    body: Value,
-    warnings: Vec<String>,
+/// Policies and bindings written through the router.
+trait Policies {
+    async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> Answer;
+    async fn create(&self, plural: &str, object: Value) -> Value;
+    async fn policy(&self, name: &str, spec: Value) -> Value;
+    async fn binding(&self, name: &str, spec: Value) -> Value;
 }
 
-async fn api() -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
-    let (stop, stopped) = watch::channel(false);
-    let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
-    let registry = server.api.registry.clone();
-    let views = server.api.store.views.clone();
-    let plugin =
-        ValidatingAdmissionPolicy::new(registry.clone(), views.clone(), Arc::new(AlwaysAllow));
-    let chain = Chain::new(vec![Arc::new(plugin)]);
-    Api { router: server.router(), registry, views, chain, _dir: dir, _stop: stop }
-}
-
-impl Api {
+impl Policies for AdmissionApi {
     async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> Answer {
-        let request = axum::http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let warnings = response
-            .headers()
-            .get_all("warning")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), warnings }
+        self.call_as(method, uri, "application/json", body).await
     }
 
     /// Creates an admission object and waits until the plugin's views have it.
@@ -90,15 +54,11 @@ impl Api {
         object["kind"] = json!(kind);
         let answer = self.call("POST", &format!("{GROUP_PATH}/{plural}"), Some(object)).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
-        for plural in [POLICIES, BINDINGS, "configmaps", "namespaces"] {
-            let group = if matches!(plural, "configmaps" | "namespaces") {
-                ""
-            } else {
-                "admissionregistration.k8s.io"
-            };
-            let resource = self.registry.get(group, "v1", plural).unwrap();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            self.views.of(&resource).catch_up(deadline).await.unwrap();
+        for plural in [POLICIES, BINDINGS] {
+            self.synced("admissionregistration.k8s.io", plural).await;
+        }
+        for plural in ["configmaps", "namespaces"] {
+            self.synced("", plural).await;
         }
         answer.body
     }

@@ -25,68 +25,33 @@ use kube_ledger::admission::{Action, Attributes, AuditAnnotations, Chain};
 use kube_ledger::api::status::{ApiError, Reason};
 use kube_ledger::authn::UserInfo;
 use kube_ledger::authz::AlwaysAllow;
-use kube_ledger::registry::Registry;
-use kube_ledger::registry::views::Views;
-use kube_ledger::server::Server;
-use kube_ledger::storage::Storage;
-use kube_ledger::storage::embedded::EmbeddedStorage;
 use serde_json::{Value, json};
+use support::admission::AdmissionApi;
 use support::webhook::WebhookServer;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tower::ServiceExt;
 
 const GROUP_PATH: &str = "/apis/admissionregistration.k8s.io/v1";
 const MUTATING: &str = "mutatingwebhookconfigurations";
 const VALIDATING: &str = "validatingwebhookconfigurations";
 
-/// A server in-process, its router, and the webhook plugins over its registry and views.
-struct Api {
-    router: axum::Router,
-    registry: Arc<Registry>,
-    views: Views,
-    chain: Chain,
-    _dir: tempfile::TempDir,
-    _stop: watch::Sender<bool>,
+async fn api() -> AdmissionApi {
+    AdmissionApi::start(|registry, views| {
+        kube_ledger::admission::webhook::plugins(registry, views, Arc::new(AlwaysAllow))
+    })
+    .await
 }
 
-async fn api() -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let storage: Arc<dyn Storage> = Arc::new(EmbeddedStorage::open(dir.path()).unwrap());
-    let (stop, stopped) = watch::channel(false);
-    let server = Server::start(storage, "127.0.0.1:6443".parse().unwrap(), stopped).await.unwrap();
-    let registry = server.api.registry.clone();
-    let views = server.api.store.views.clone();
-    let chain = Chain::new(kube_ledger::admission::webhook::plugins(
-        registry.clone(),
-        views.clone(),
-        Arc::new(AlwaysAllow),
-    ));
-    Api { router: server.router(), registry, views, chain, _dir: dir, _stop: stop }
+/// Webhook configurations written through the router.
+trait Configurations {
+    async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value);
+    async fn configure(&self, plural: &str, name: &str, webhooks: Vec<Value>);
 }
 
-impl Api {
+impl Configurations for AdmissionApi {
     async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.call_as(method, uri, "application/json", body).await
-    }
-
-    async fn call_as(
-        &self,
-        method: &str,
-        uri: &str,
-        content_type: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let request = axum::http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", content_type)
-            .body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        let answer = self.call_as(method, uri, "application/json", body).await;
+        (answer.status, answer.body)
     }
 
     /// Creates a configuration and waits until the plugins' view of its kind has it.
@@ -100,14 +65,7 @@ impl Api {
                           "metadata": {"name": name}, "webhooks": webhooks});
         let created = self.call("POST", &format!("{GROUP_PATH}/{plural}"), Some(body)).await;
         assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
-        self.synced(plural).await;
-    }
-
-    /// Waits until the view of `plural` has every write made so far.
-    async fn synced(&self, plural: &str) {
-        let resource = self.registry.get("admissionregistration.k8s.io", "v1", plural).unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        self.views.of(&resource).catch_up(deadline).await.unwrap();
+        self.synced("admissionregistration.k8s.io", plural).await;
     }
 }
 
@@ -276,7 +234,8 @@ async fn configurations_are_served_as_kube_serves_them() {
     let patch = json!({"webhooks": [{"name": "b.example.com", "timeoutSeconds": 5}]});
     let uri = format!("{GROUP_PATH}/{MUTATING}/labels");
     let strategic = "application/strategic-merge-patch+json";
-    let (code, patched) = api.call_as("PATCH", &uri, strategic, Some(patch)).await;
+    let answer = api.call_as("PATCH", &uri, strategic, Some(patch)).await;
+    let (code, patched) = (answer.status, answer.body);
     assert_eq!(code, StatusCode::OK, "{patched}");
     assert_eq!(patched["webhooks"][1]["timeoutSeconds"], 5, "{patched}");
     assert_eq!(patched["webhooks"][0]["name"], "label.example.com", "{patched}");

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::admissionregistration::v1::{
@@ -23,21 +22,7 @@ use support::server::TestServer;
 #[tokio::test(flavor = "multi_thread")]
 async fn python_client_meets_crd_rules_and_policies() {
     let server = TestServer::embedded().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/cel_policies.py");
-    let kubeconfig = server.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3").arg(script).arg(kubeconfig).output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("No module named 'kubernetes'"),
-        "the Python kubernetes client is missing: run scripts/install-deps (pip install kubernetes)"
-    );
-    assert!(out.status.success(), "python client checks failed:\n{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+    support::python::run_checks("cel_policies.py", server.kubeconfig.clone()).await;
 }
 
 async fn client_for(kubeconfig: &std::path::Path) -> Client {

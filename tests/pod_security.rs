@@ -9,12 +9,10 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, Request};
+use axum::http::Method;
 use serde_json::{Value, json};
 use support::router::{Api, api, assert_status};
 use support::server::TestServer;
-use tower::ServiceExt;
 
 /// Sends a JSON request; the status code, the body and the `Warning` headers.
 async fn send(api: &Api, method: Method, uri: &str, body: Value) -> (u16, Value, Vec<String>) {
@@ -23,22 +21,8 @@ async fn send(api: &Api, method: Method, uri: &str, body: Value) -> (u16, Value,
     } else {
         "application/json"
     };
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", content_type)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = api.router.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let warnings = response
-        .headers()
-        .get_all("warning")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), warnings)
+    let answer = support::router::send(&api.router, method, uri, content_type, Some(body)).await;
+    (answer.status.as_u16(), answer.body, answer.warnings)
 }
 
 fn namespace(name: &str, labels: Value) -> Value {

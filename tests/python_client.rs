@@ -6,26 +6,11 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::server::TestServer;
 
 /// Runs the checks with `kubeconfig`; panics with Python's output when they fail.
 async fn run_checks(kubeconfig: std::path::PathBuf) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client_smoke.py");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3").arg(script).arg(kubeconfig).output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("No module named 'kubernetes'"),
-        "the Python kubernetes client is missing: run scripts/install-deps (pip install kubernetes)"
-    );
-    assert!(out.status.success(), "python client checks failed:\n{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+    support::python::run_checks("client_smoke.py", kubeconfig).await;
 }
 
 /// With the written kubeconfig: HTTPS, the admin client certificate.

@@ -6,7 +6,7 @@ mod support;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use support::server::TestServer;
+use support::server::{ALICE_TOKEN, TestServer};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_version_and_kubeconfig() {
@@ -118,22 +118,24 @@ async fn shutdown_ends_watches_cleanly_and_a_restart_keeps_everything() {
 }
 
 /// `--max-requests-inflight=1`: while one LIST waits for a resourceVersion the log has not
-/// reached (kube-ledger waits up to 3 s, then 504), another read is refused with kube's 429 and
-/// `Retry-After`, while writes (their own limit) and watches (not counted) go on.
+/// reached (kube-ledger waits up to 3 s, then 504), another read by alice is refused with kube's
+/// 429 and `Retry-After`, while the admin (`system:masters`, never refused, as in kube), writes
+/// (their own limit) and watches (not counted) go on.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_in_flight_limit_answers_429_with_retry_after() {
     let server = TestServer::embedded_with(&["--max-requests-inflight=1"]).await;
+    server.grant("alice", "edit", "list", "configmaps").await;
+    let alice = server.token_client(ALICE_TOKEN);
     let list = format!("{}/api/v1/namespaces/default/configmaps", server.url);
     let head: Value = server.http.get(&list).send().await.unwrap().json().await.unwrap();
     let head: u64 = head["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
-    let waiting = server
-        .http
+    let waiting = alice
         .get(format!("{list}?resourceVersion={}&resourceVersionMatch=NotOlderThan", head + 1000))
         .send();
     let waiting = tokio::spawn(waiting);
     let mut refused = None;
     for _ in 0..200 {
-        let response = server.http.get(&list).send().await.unwrap();
+        let response = alice.get(&list).send().await.unwrap();
         if response.status() == 429 {
             refused = Some(response);
             break;
@@ -147,20 +149,20 @@ async fn the_in_flight_limit_answers_429_with_retry_after() {
         (status["reason"].as_str(), status["code"].as_u64()),
         (Some("TooManyRequests"), Some(429))
     );
-    let create = server
-        .http
+    assert_eq!(
+        server.http.get(&list).send().await.unwrap().status(),
+        200,
+        "a member of system:masters is served without a free slot"
+    );
+    let create = alice
         .post(&list)
         .json(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w"}}))
         .send()
         .await
         .unwrap();
     assert_eq!(create.status(), 201, "writes have their own limit");
-    let watch = server.http.get(format!("{list}?watch=1&timeoutSeconds=1")).send().await.unwrap();
+    let watch = alice.get(format!("{list}?watch=1&timeoutSeconds=1")).send().await.unwrap();
     assert_eq!(watch.status(), 200, "watches are long-running, not counted");
     assert_eq!(waiting.await.unwrap().unwrap().status(), 504);
-    assert_eq!(
-        server.http.get(&list).send().await.unwrap().status(),
-        200,
-        "the slot is free again"
-    );
+    assert_eq!(alice.get(&list).send().await.unwrap().status(), 200, "the slot is free again");
 }

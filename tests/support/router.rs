@@ -146,3 +146,36 @@ pub async fn call_as(
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
+
+/// The answer to one request: status, body as JSON (`Null` when not JSON), `Warning` headers.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub warnings: Vec<String>,
+}
+
+/// Sends `body` (JSON, or nothing) with `content_type` through `router`.
+pub async fn send(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    content_type: &str,
+    body: Option<Value>,
+) -> Answer {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let warnings = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), warnings }
+}
