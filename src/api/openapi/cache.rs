@@ -143,9 +143,10 @@ impl Cache {
             })
             .collect();
         for (path, document) in remote.v3_documents() {
-            if !bodies.contains_key(&path) {
-                bodies.insert(path, serde_json::to_vec(&*document).unwrap_or_default());
-            }
+            // A group/version this server serves itself keeps its own document.
+            bodies
+                .entry(path)
+                .or_insert_with(|| serde_json::to_vec(&*document).unwrap_or_default());
         }
         let mut documents = BTreeMap::new();
         let mut paths = Map::new();
