@@ -4,9 +4,11 @@
 //! 127.0.0.1. Requests for its group/version are authenticated and authorized here (RBAC before
 //! proxying: a denied user never reaches it) and arrive with the caller's name and groups in
 //! `X-Remote-*` headers and no credentials; a stopped extension is a 503 while the rest of the
-//! API carries on. Also the requestheader authenticator: the front-proxy certificate may assert
-//! a user in headers, an ordinary certificate may not; and the extension's OpenAPI merged into
-//! `/openapi/v2` and `/openapi/v3` (read by `kubectl explain`), left out once it stops.
+//! API carries on. `insecureSkipTLSVerify` reaches an extension whose CA nothing here knows;
+//! the Service's EndpointSlices name its endpoint, its Endpoints only when it has no slice. Also
+//! the requestheader authenticator: the front-proxy certificate may assert a user in headers, an
+//! ordinary certificate may not; and the extension's OpenAPI merged into `/openapi/v2` and
+//! `/openapi/v3` (read by `kubectl explain`), left out once it stops.
 
 mod support;
 
@@ -480,4 +482,103 @@ async fn openapi_v2_and_v3_merge_the_extension_and_drop_it_when_it_stops() {
     assert_eq!(status, 200);
     assert!(v2["definitions"]["com.example.wardle.v1alpha1.Flunder"].is_null());
     assert!(v2["definitions"]["io.k8s.api.core.v1.ConfigMap"].is_object());
+}
+
+/// `kubectl apply` of a List of `items`.
+fn apply(server: &TestServer, items: Vec<Value>) {
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    server.ok_stdin(&["apply", "-f", "-"], &list.to_string());
+}
+
+/// The status of a GET of the flunders in `default` through the aggregator.
+async fn list_status(server: &TestServer) -> u16 {
+    let response = server.http.get(flunders_url(server, "default")).send().await.unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insecure_skip_tls_verify_proxies_without_a_ca_bundle() {
+    let server = TestServer::embedded().await;
+    let extension = ExtensionServer::start(&read(&server, "front-proxy-ca.crt")).await;
+    let mut items = extension.registration_items();
+    let api_service = items.iter_mut().find(|item| item["kind"] == "APIService").unwrap();
+    let spec = api_service["spec"].as_object_mut().unwrap();
+    spec.shift_remove("caBundle");
+    spec.insert("insecureSkipTLSVerify".to_owned(), json!(true));
+    apply(&server, items);
+
+    // Nothing here knows the extension's CA: the check and the proxy trust it unverified, and
+    // still present the front-proxy certificate the extension requires.
+    wait_available(&server, "True").await;
+    let created =
+        server.http.post(flunders_url(&server, "default")).json(&flunder("one")).send().await;
+    assert_eq!(created.unwrap().status(), 201);
+    assert_eq!(list_status(&server).await, 200);
+    let seen = extension.seen_flunders();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|s| s.user.as_deref() == Some("kubernetes-admin")), "{seen:?}");
+
+    // Both a caBundle and insecureSkipTLSVerify: refused, as kube's validation does.
+    let patch = json!({"spec": {"caBundle": extension.ca_bundle}}).to_string();
+    let name = format!("{VERSION}.{GROUP}");
+    let out = server.kubectl(&["patch", "apiservice", &name, "--type=merge", "-p", &patch]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "spec.insecureSkipTLSVerify: Invalid value: true: may not be true if caBundle is \
+             present"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Polls until a GET of the flunders answers `want` (bounded).
+async fn wait_list_status(server: &TestServer, want: u16) {
+    let mut last = 0;
+    for _ in 0..100 {
+        last = list_status(server).await;
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("listing flunders never answered {want}: last {last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoint_slices_name_the_endpoint_and_endpoints_are_the_fallback() {
+    let server = TestServer::embedded().await;
+    let extension = ExtensionServer::start(&read(&server, "front-proxy-ca.crt")).await;
+    // The Service's endpoints as an EndpointSlice only, as kube 1.33 reads them.
+    let mut items = extension.registration_items();
+    items.retain(|item| item["kind"] != "Endpoints");
+    items.push(extension.endpoint_slice(true));
+    apply(&server, items);
+    wait_available(&server, "True").await;
+    assert_eq!(list_status(&server).await, 200);
+
+    // A slice exists, so it decides even beside Endpoints: its only endpoint not ready is
+    // MissingEndpoints, with kube's message, and a 503.
+    let endpoints = extension.registration_items().into_iter().find(|i| i["kind"] == "Endpoints");
+    apply(&server, vec![endpoints.unwrap(), extension.endpoint_slice(false)]);
+    wait_available(&server, "False (MissingEndpoints)").await;
+    let name = format!("{VERSION}.{GROUP}");
+    let status = server.ok(&["get", "apiservice", &name, "-o", "json"]);
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(
+        status["status"]["conditions"][0]["message"],
+        "endpointslices for service/api in \"wardle\" have no addresses with port name \"https\""
+    );
+    assert_eq!(list_status(&server).await, 503);
+
+    // No slice left: the Endpoints are read.
+    server.ok(&["delete", "endpointslice", "api-1", "-n", "wardle"]);
+    wait_available(&server, "True").await;
+    wait_list_status(&server, 200).await;
+
+    // Neither: kube 1.33's EndpointsNotFound.
+    server.ok(&["delete", "endpoints", "api", "-n", "wardle"]);
+    wait_available(&server, "False (EndpointsNotFound)").await;
+    assert_eq!(list_status(&server).await, 503);
 }

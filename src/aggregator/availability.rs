@@ -5,7 +5,8 @@
 //! ([`super::resolve`]; failures give `ServiceNotFound`, `ServicePortError`,
 //! `EndpointsNotFound`, `MissingEndpoints` or `ServiceAccessError`), then
 //! `GET /apis/<group>/<version>` on that endpoint over the proxy's own TLS client (the
-//! `caBundle`, the front-proxy certificate, as `system:kube-aggregator` in `system:masters`),
+//! `caBundle` or `insecureSkipTLSVerify`, the front-proxy certificate, as
+//! `system:kube-aggregator` in `system:masters`),
 //! within [`PROBE_TIMEOUT`]: a 2xx is `Available: True`, reason `Passed`; anything else is
 //! `False`, reason `FailedDiscoveryCheck`, "failing or missing response from <url>: …".
 //!
@@ -23,15 +24,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use base64::Engine;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Value, json};
 use tokio::sync::watch as signal;
 
 use super::discovery::{RemoteDiscovery, RemoteVersion};
 use super::openapi::{Fetched, RemoteSpec};
-use super::proxy::{Proxy, UpstreamClient};
+use super::proxy::Proxy;
 use super::resolve::{self, ServiceRef};
+use super::transport::{Trust, UpstreamClient};
 use crate::apiextensions::webhook::error_chain;
 use crate::leader::Leadership;
 use crate::meta::status::{ApiError, Reason};
@@ -125,6 +126,7 @@ impl Availability {
         }
         self.discovery.retain(&remote_names);
         self.discovery.openapi.retain(&remote_names);
+        self.proxy.retain(&remote_names);
         Ok(())
     }
 
@@ -143,17 +145,12 @@ impl Availability {
                 format!("failing or missing response from {url}: {detail}"),
             )
         };
-        let ca_bundle = match api_service
-            .pointer("/spec/caBundle")
-            .and_then(Value::as_str)
-            .map(|b64| base64::engine::general_purpose::STANDARD.decode(b64))
-            .transpose()
-        {
-            Ok(bundle) => bundle.unwrap_or_default(),
-            Err(err) => return failed(format!("caBundle is not base64: {err}")),
+        let trust = match Trust::of(api_service) {
+            Ok(trust) => trust,
+            Err(err) => return failed(err),
         };
         let name = text(api_service, "/metadata/name");
-        let client = match self.proxy.upstream(&name, &ca_bundle, service) {
+        let client = match self.proxy.transports().client(&name, &trust, &service.server_name()) {
             Ok(client) => client,
             Err(err) => return failed(err),
         };

@@ -7,7 +7,9 @@
 //! - [`autoregister`]: the *local* APIServices (`service: null`, `Available` with reason
 //!   `Local`) for every group/version this server serves itself, built-in or from a CRD, kept
 //!   in step with the registry (kube's autoregister and crdRegistration controllers).
-//! - [`proxy`], [`resolve`]: proxying a remote APIService's requests to its extension server.
+//! - [`proxy`], [`targets`], [`resolve`], [`transport`]: proxying a remote APIService's
+//!   requests to its extension server (which endpoint, kept per revision of what it was
+//!   resolved from; over which TLS client).
 //! - [`availability`], [`discovery`], [`openapi`]: the `Available` checks, and the extensions'
 //!   discovery and OpenAPI documents they bring back.
 //! - [`authentication_info`]: the `kube-system/extension-apiserver-authentication` ConfigMap
@@ -21,8 +23,9 @@
 //! (admission and the ledger see them as any write) → `kubectl get apiservices`.
 //!
 //! Remote APIServices (`spec.service` set): [`proxy`] forwards their group/versions' requests
-//! to the extension API server [`resolve`] finds (Service → Endpoints), after the filter chain
-//! (authentication, audit, RBAC) and as the authenticated user in `X-Remote-*` headers;
+//! to the extension API server [`resolve`] finds (Service → EndpointSlices, else Endpoints),
+//! over [`transport`]'s pooled client, after the filter chain (authentication, audit, RBAC) and
+//! as the authenticated user in `X-Remote-*` headers;
 //! [`availability`] checks each every few seconds (every replica: the answers feed
 //! [`discovery`], merged into `/apis` and aggregated discovery; the leader writes the
 //! `Available` condition) and [`openapi`], merged into `/openapi/v2` and `/openapi/v3`.
@@ -35,6 +38,8 @@ pub mod openapi;
 pub mod priority;
 pub mod proxy;
 pub mod resolve;
+pub mod targets;
+pub mod transport;
 
 /// Runs `sync` every `interval` (a late tick is delayed, not bunched) until `shutdown` flips,
 /// logging a failed round as `what` and trying again at the next tick.

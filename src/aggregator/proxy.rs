@@ -3,45 +3,41 @@
 //!
 //! Flow (after the whole filter chain: the caller is authenticated, authorized by RBAC and
 //! audited here, before anything leaves this server): `/apis/<group>/<version>[/...]` that this
-//! server does not serve itself → the APIService `<version>.<group>` (from the store's view) →
-//! 503 `service unavailable` when its `Available` condition is `False` → its Service's endpoint
-//! ([`super::resolve`]) → the request, streamed, over HTTPS to that address, verifying the
-//! extension's certificate with the APIService's `caBundle` for `<service>.<namespace>.svc`
-//! (SNI and name check) and presenting the front-proxy client certificate. The caller's
-//! credentials never travel: `Authorization` was removed by the authentication filter, and
-//! whatever `X-Remote-*` headers the caller sent are replaced by the authenticated (or
-//! impersonated) user's: `X-Remote-User`, one `X-Remote-Group` per group, and
-//! `X-Remote-Extra-<key>` per extra value, the key percent-encoded as client-go does.
+//! server does not serve itself → the route of the APIService `<version>.<group>`
+//! ([`super::targets`], kept until the APIService, its Service or its endpoints change): 503
+//! `service unavailable` when its `Available` condition is `False` or no endpoint is found,
+//! else its Service's endpoint ([`super::resolve`]) and pooled client → the request, streamed,
+//! over HTTPS to that address, verifying the extension's certificate with the APIService's
+//! `caBundle` for `<service>.<namespace>.svc` (SNI and name check), or not at all with
+//! `insecureSkipTLSVerify`, and presenting the front-proxy client certificate
+//! ([`super::transport`]). The caller's credentials never travel: `Authorization` was removed
+//! by the authentication filter, and whatever `X-Remote-*` headers the caller sent are replaced
+//! by the authenticated (or impersonated) user's: `X-Remote-User`, one `X-Remote-Group` per
+//! group, and `X-Remote-Extra-<key>` per extra value, the key percent-encoded as client-go does.
 //!
 //! The response streams back as it arrives (a watch stays a watch; it ends at shutdown), and
 //! `Upgrade` requests (SPDY, WebSocket) are joined to the extension's connection once it answers
-//! `101 Switching Protocols`. Each APIService has a pooled client ([`Proxy::upstream`]), made
-//! again when its `caBundle` or Service changes. An extension that cannot be reached is a 503
+//! `101 Switching Protocols`. Each APIService has a pooled client ([`Transports::client`]),
+//! made again when its trust or Service changes. An extension that cannot be reached is a 503
 //! `service unavailable` Status; the detail is logged.
 
-use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{StatusCode, Uri, Version};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
 
-use super::resolve::{self, ServiceRef};
+use super::targets::{Target, Targets};
+use super::transport::Transports;
 use crate::api::ApiState;
-use crate::api::request::Target;
-use crate::apiextensions::webhook::{error_chain, https_client_with, tls_client_config};
+use crate::api::request::Target as RequestTarget;
+use crate::apiextensions::webhook::error_chain;
 use crate::authn::UserInfo;
 use crate::authn::requestheader::{
     DEFAULT_EXTRA_HEADERS_PREFIX, DEFAULT_GROUP_HEADER, DEFAULT_USERNAME_HEADER, escape_extra_key,
@@ -49,7 +45,6 @@ use crate::authn::requestheader::{
 use crate::filters::RequestInfo;
 use crate::meta::status::{ApiError, Reason};
 use crate::pki::ServingIdentity;
-use crate::registry::builtin::apiservices::{available_condition, name_of};
 
 /// The message of every 503 for an extension that cannot serve (kube-aggregator's).
 pub const SERVICE_UNAVAILABLE: &str = "service unavailable";
@@ -67,89 +62,40 @@ const HOP_BY_HOP: [&str; 8] = [
     "transfer-encoding",
 ];
 
-pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
-
-/// One APIService's way to its extension: the settings it was made from, and the client (or
-/// why there is none).
-struct Upstream {
-    ca_bundle: Vec<u8>,
-    server_name: String,
-    client: Result<UpstreamClient, String>,
-}
-
-/// The aggregator's proxy: its client identity and one pooled client per APIService.
+/// The aggregator's proxy: one pooled client per APIService ([`Transports`]) and where each
+/// remote APIService's requests go ([`Targets`]).
+#[derive(Debug)]
 pub struct Proxy {
-    /// What the proxy presents to extension servers (the front-proxy client certificate);
-    /// `None`: no client certificate.
-    identity: Option<ServingIdentity>,
-    upstreams: RwLock<HashMap<String, Arc<Upstream>>>,
-}
-
-impl std::fmt::Debug for Proxy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Proxy").field("identity", &self.identity.is_some()).finish_non_exhaustive()
-    }
+    transports: Transports,
+    targets: Targets,
 }
 
 impl Proxy {
+    /// A proxy presenting `identity` (the front-proxy client certificate) to extension servers;
+    /// `None`: no client certificate.
     pub fn new(identity: Option<ServingIdentity>) -> Proxy {
-        Proxy { identity, upstreams: RwLock::default() }
+        Proxy { transports: Transports::new(identity), targets: Targets::default() }
     }
 
-    /// The client for the APIService `name` with `ca_bundle` (PEM) and `service`: the kept
-    /// one while neither changed, otherwise a new one.
-    pub(crate) fn upstream(
-        &self,
-        name: &str,
-        ca_bundle: &[u8],
-        service: &ServiceRef,
-    ) -> Result<UpstreamClient, String> {
-        let server_name = service.server_name();
-        {
-            let upstreams = self.upstreams.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(found) = upstreams.get(name)
-                && found.ca_bundle == ca_bundle
-                && found.server_name == server_name
-            {
-                return found.client.clone();
-            }
-        }
-        let client = self.client_for(ca_bundle, &server_name);
-        let upstream = Arc::new(Upstream {
-            ca_bundle: ca_bundle.to_vec(),
-            server_name,
-            client: client.clone(),
-        });
-        self.upstreams.write().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), upstream);
-        client
+    /// The clients of the APIServices (shared with the availability checks, so their probes
+    /// reuse the proxy's connections).
+    pub fn transports(&self) -> &Transports {
+        &self.transports
     }
 
-    fn client_for(&self, ca_bundle: &[u8], server_name: &str) -> Result<UpstreamClient, String> {
-        let tls = tls_client_config(ca_bundle, self.identity.as_ref()).map_err(|missing| {
-            missing.unwrap_or_else(|| {
-                "no caBundle: this server verifies extension servers with the APIService's \
-                 spec.caBundle"
-                    .to_owned()
-            })
-        })?;
-        let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
-            .map_err(|e| format!("{server_name}: {e}"))?;
-        Ok(https_client_with(tls, Some(name)))
+    /// Forgets what it keeps of APIServices that are not in `names` (deleted ones).
+    pub fn retain(&self, names: &[String]) {
+        self.transports.retain(names);
+        self.targets.retain(names);
     }
-}
-
-/// What a remote APIService's request needs: the APIService and its Service.
-struct Remote {
-    api_service: Value,
-    service: ServiceRef,
 }
 
 /// The group/version of an API request for one this server does not serve itself.
 fn unserved_group_version(state: &ApiState, request: &Request) -> Option<(String, String)> {
     let info = request.extensions().get::<RequestInfo>()?;
     let (group, version) = match info.target.as_ref()? {
-        Target::GroupVersion { group, version } => (group, version),
-        Target::Resource(path) => (&path.group, &path.version),
+        RequestTarget::GroupVersion { group, version } => (group, version),
+        RequestTarget::Resource(path) => (&path.group, &path.version),
         _ => return None,
     };
     if group.is_empty() || state.registry.versions_of(group).iter().any(|v| v == version) {
@@ -158,64 +104,33 @@ fn unserved_group_version(state: &ApiState, request: &Request) -> Option<(String
     Some((group.clone(), version.clone()))
 }
 
-/// The remote APIService for `group`/`version`, if there is one.
-async fn remote_of(state: &ApiState, group: &str, version: &str) -> Option<Remote> {
-    let resource = state.registry.get("apiregistration.k8s.io", "v1", "apiservices")?;
-    let api_service =
-        state.store.get(&resource, None, &name_of(group, version), None).await.ok()?;
-    let service = ServiceRef::of(&api_service)?;
-    Some(Remote { api_service, service })
-}
-
 /// Serves `request` by proxying it when a remote APIService names its group/version; gives it
 /// back otherwise (the local handlers answer it).
 pub async fn route(state: &ApiState, request: Request) -> Result<Response, Request> {
     let Some((group, version)) = unserved_group_version(state, &request) else {
         return Err(request);
     };
-    let Some(remote) = remote_of(state, &group, &version).await else {
+    let proxy = &state.proxy;
+    let Some(route) = proxy.targets.route(&state.store, &proxy.transports, &group, &version).await
+    else {
         return Err(request);
     };
-    Ok(match forward(state, remote, request).await {
-        Ok(response) => response,
-        Err(detail) => {
-            tracing::warn!(%detail, "proxying to an extension API server failed");
-            ApiError::new(Reason::ServiceUnavailable, SERVICE_UNAVAILABLE).into_response()
-        }
-    })
+    let forwarded = match route {
+        Ok(target) => forward(state, &target, request).await,
+        Err(detail) => Err(detail),
+    };
+    Ok(forwarded.unwrap_or_else(|detail| {
+        tracing::warn!(%detail, "proxying to an extension API server failed");
+        ApiError::new(Reason::ServiceUnavailable, SERVICE_UNAVAILABLE).into_response()
+    }))
 }
 
 async fn forward(
     state: &ApiState,
-    remote: Remote,
+    target: &Target,
     mut request: Request,
 ) -> Result<Response, String> {
-    let name = remote.api_service.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-    if available_condition(&remote.api_service)
-        .and_then(|c| c.get("status"))
-        .and_then(Value::as_str)
-        == Some("False")
-    {
-        return Err(format!("APIService {name} is not available"));
-    }
-    if remote.api_service.pointer("/spec/insecureSkipTLSVerify") == Some(&Value::Bool(true)) {
-        return Err(format!(
-            "APIService {name}: insecureSkipTLSVerify is not supported; give a caBundle"
-        ));
-    }
-    let ca_bundle = remote
-        .api_service
-        .pointer("/spec/caBundle")
-        .and_then(Value::as_str)
-        .map(|b64| base64::engine::general_purpose::STANDARD.decode(b64))
-        .transpose()
-        .map_err(|e| format!("APIService {name}: caBundle is not base64: {e}"))?
-        .unwrap_or_default();
-    let address = resolve::endpoint(&state.store, &remote.service)
-        .await
-        .map_err(|e| format!("APIService {name}: {e}"))?;
-    let client = state.proxy.upstream(name, &ca_bundle, &remote.service)?;
-
+    let (name, address) = (&target.api_service, target.address);
     let upgrade = is_upgrade(request.headers());
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
     let user = request.extensions().get::<UserInfo>().cloned().unwrap_or_default();
@@ -235,7 +150,7 @@ async fn forward(
     *upstream.version_mut() = Version::HTTP_11;
     *upstream.headers_mut() = headers;
 
-    let mut response = client.request(upstream).await.map_err(|e| {
+    let mut response = target.client.request(upstream).await.map_err(|e| {
         format!("APIService {name}: error trying to reach {address}: {}", error_chain(&e))
     })?;
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {

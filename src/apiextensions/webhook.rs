@@ -330,6 +330,10 @@ pub(crate) fn tls_client_config(
 /// A pooled HTTP/1.1 client over `tls`, HTTPS only, for request bodies of type `B`. With
 /// `server_name`, every connection verifies (and sends as SNI) that name instead of the
 /// URI's host: the aggregator dials an endpoint's IP for `<service>.<namespace>.svc`.
+///
+/// Its sockets set `TCP_NODELAY`, as Go's net package does for every TCP connection of
+/// kube-apiserver: without it, a TLS record written after one the peer has not acknowledged yet
+/// waits for that acknowledgement (Nagle), which the peer may delay.
 pub(crate) fn https_client_with<B>(
     tls: rustls::ClientConfig,
     server_name: Option<rustls::pki_types::ServerName<'static>>,
@@ -338,13 +342,16 @@ where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
 {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
     let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only();
     let connector = match server_name {
         Some(name) => builder
             .with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
             .enable_http1()
-            .build(),
-        None => builder.enable_http1().build(),
+            .wrap_connector(http),
+        None => builder.enable_http1().wrap_connector(http),
     };
     Client::builder(TokioExecutor::new()).build(connector)
 }

@@ -4,58 +4,79 @@
 //! event, a map serialized through `flatten`) and without searching the encoded line for where
 //! the response object goes.
 //!
-//! Data flows one way: the storage event, where it is ([`Located`]) and the object's served JSON
-//! → [`AuditHead`] (everything up to `responseStatus`), the object's bytes as
-//! `responseObject`, then [`AuditTail`] (the timestamps and annotations) → the line, appended to
-//! the caller's chunk.
+//! Data flows one way: the storage event, where it is ([`Located`]) and its object's uid →
+//! [`write_head`] (everything up to `responseStatus`), then the caller's object as
+//! `responseObject` (its served JSON, written straight into the chunk), then [`write_tail`]
+//! (the timestamps and annotations) → the line, appended to the caller's chunk.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::record::{MicroTime, Quoted};
 use super::replay::RESTORED_FROM_ANNOTATION;
 use super::scope::Located;
 use crate::audit::FIELD_MANAGER_ANNOTATION;
 use crate::audit::types::{API_VERSION, EmptyMeta, Level, Stage};
 use crate::storage::{Event, EventType, Provenance, Revision};
 
-/// Appends the audit line of `event` to `chunk`: `object` is the served JSON of its
-/// [`stored_object`](super::record::stored_object), put in as `responseObject`.
+/// Appends the audit line of `event` up to where its `responseObject` goes: `uid` is the
+/// object's `metadata.uid` ([`object_uid`] of its stored or served JSON, empty without one).
+/// After it come [`RESPONSE_OBJECT`] and the object's served JSON when there is an object, then
+/// [`write_tail`].
+pub fn write_head(
+    chunk: &mut Vec<u8>,
+    event: &Event,
+    located: &Located,
+    uid: &str,
+) -> serde_json::Result<()> {
+    let head = AuditHead::of(event, located, event.provenance.as_ref(), uid);
+    serde_json::to_writer(&mut *chunk, &head)?;
+    // `…}` is continued: `…,"responseObject":{…}` and then `,…tail members…}`.
+    chunk.pop();
+    Ok(())
+}
+
+/// What comes between [`write_head`] and the object's served JSON.
+pub const RESPONSE_OBJECT: &[u8] = b",\"responseObject\":";
+
+/// Ends the line [`write_head`] began: the timestamps and annotations.
+pub fn write_tail(chunk: &mut Vec<u8>, event: &Event) -> serde_json::Result<()> {
+    let who = event.provenance.as_ref();
+    let at = MicroTime(who.map_or(0, |w| w.timestamp_micros));
+    let tail = AuditTail { at, at_again: at, annotations: Annotations(who) };
+    let tail_start = chunk.len();
+    serde_json::to_writer(&mut *chunk, &tail)?;
+    chunk[tail_start] = b',';
+    Ok(())
+}
+
+/// The whole line of `event`, `object` its served JSON: [`write_head`], the object,
+/// [`write_tail`].
+#[cfg(test)]
 pub fn write(
     chunk: &mut Vec<u8>,
     event: &Event,
     located: &Located,
     object: Option<&[u8]>,
 ) -> serde_json::Result<()> {
-    let who = event.provenance.as_ref();
     let uid = match object {
         Some(object) => object_uid(object)?,
         None => Cow::Borrowed(""),
     };
-    let head = AuditHead::of(event, located, who, &uid);
-    serde_json::to_writer(&mut *chunk, &head)?;
-    // `…}` becomes `…,"responseObject":{…}` and then `,…tail members…}`.
-    chunk.pop();
+    write_head(chunk, event, located, &uid)?;
     if let Some(object) = object {
-        chunk.extend_from_slice(b",\"responseObject\":");
+        chunk.extend_from_slice(RESPONSE_OBJECT);
         chunk.extend_from_slice(object);
     }
-    let tail_start = chunk.len();
-    let at =
-        UNIX_EPOCH + Duration::from_micros(who.map_or(0, |w| w.timestamp_micros).max(0) as u64);
-    let tail =
-        AuditTail { at: MicroTime(at), at_again: MicroTime(at), annotations: Annotations(who) };
-    serde_json::to_writer(&mut *chunk, &tail)?;
-    chunk[tail_start] = b',';
-    Ok(())
+    write_tail(chunk, event)
 }
 
-/// `metadata.uid` of a served object's JSON: found by [`scan_uid`], or, when that is not sure,
-/// read with serde.
-fn object_uid(object: &[u8]) -> serde_json::Result<Cow<'_, str>> {
+/// `metadata.uid` of an object's JSON (stored or served: the same uid): found by [`scan_uid`],
+/// or, when that is not sure, read with serde.
+pub fn object_uid(object: &[u8]) -> serde_json::Result<Cow<'_, str>> {
     if let Some(uid) = scan_uid(object) {
         return Ok(Cow::Borrowed(uid));
     }
@@ -332,15 +353,6 @@ struct ResponseStatus {
     code: i32,
 }
 
-/// A revision as a JSON string.
-struct Quoted(Revision);
-
-impl Serialize for Quoted {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
-    }
-}
-
 /// The members after `responseObject`.
 #[derive(Serialize)]
 struct AuditTail<'a> {
@@ -350,16 +362,6 @@ struct AuditTail<'a> {
     at_again: MicroTime,
     #[serde(skip_serializing_if = "Annotations::is_empty")]
     annotations: Annotations<'a>,
-}
-
-/// `metav1.MicroTime` text, written without an intermediate string.
-#[derive(Clone, Copy)]
-struct MicroTime(SystemTime);
-
-impl Serialize for MicroTime {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&humantime::format_rfc3339_micros(self.0))
-    }
 }
 
 /// The field manager and the restore's source, in key order as Go writes a map.

@@ -7,6 +7,7 @@
 //! gathered into chunks of about [`CHUNK_BYTES`]. Memory holds one chunk and the storage's
 //! batch whatever the range; dropping the stream (the client went away) stops the read.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use super::position::{Bounds, from_storage};
 use serde::Serialize;
 
+use super::audit_line;
 use super::record::{ItemHead, revision_item, stored_object};
 use super::scope::{Located, Resolver};
 use crate::audit::FIELD_MANAGER_ANNOTATION;
@@ -144,19 +146,16 @@ impl Replay {
     }
 
     /// One line for `event`: the item (or audit event) without its object, encoded, and the
-    /// object's served JSON ([`Store::to_served_json`], which copies a stored object as it is
-    /// when it is served in its storage version) put in its place: what encoding the whole
-    /// line would give, without decoding the object.
+    /// object's served JSON ([`Store::write_served_json`], which copies a stored object as it
+    /// is when it is served in its storage version) written after it into the chunk: what
+    /// encoding the whole line would give, without decoding the object or copying it twice.
     async fn write_line(
         &self,
         chunk: &mut Vec<u8>,
         event: &Event,
         located: &Located,
     ) -> Result<(), ApiError> {
-        let object = match stored_object(event) {
-            Some(stored) => Some(self.store.to_served_json(&located.resource, stored).await?),
-            None => None,
-        };
+        let stored = stored_object(event);
         let encoded = |err: serde_json::Error| {
             ApiError::internal(format!("a replay line could not be written: {err}"))
         };
@@ -164,17 +163,26 @@ impl Replay {
             Format::Json => {
                 let head = LineHead { about: About::of(located), item: ItemHead::of(event) };
                 serde_json::to_writer(&mut *chunk, &head).map_err(encoded)?;
-                if let Some(object) = object {
+                if let Some(stored) = stored {
                     // The item ends with its object: `…}` becomes `…,"object":{…}}`.
                     chunk.pop();
                     chunk.extend_from_slice(b",\"object\":");
-                    chunk.extend_from_slice(&object);
+                    self.store.write_served_json(&located.resource, stored, chunk).await?;
                     chunk.push(b'}');
                 }
             }
             Format::Audit => {
-                super::audit_line::write(chunk, event, located, object.as_deref())
-                    .map_err(encoded)?;
+                // The stored object has the served one's uid: read before the object is written.
+                let uid = match stored {
+                    Some(stored) => audit_line::object_uid(&stored.value).map_err(encoded)?,
+                    None => Cow::Borrowed(""),
+                };
+                audit_line::write_head(chunk, event, located, &uid).map_err(encoded)?;
+                if let Some(stored) = stored {
+                    chunk.extend_from_slice(audit_line::RESPONSE_OBJECT);
+                    self.store.write_served_json(&located.resource, stored, chunk).await?;
+                }
+                audit_line::write_tail(chunk, event).map_err(encoded)?;
             }
         }
         Ok(())
@@ -457,7 +465,7 @@ mod tests {
             let mut chunk = b"{\"previous\":\"line\"}\n".to_vec();
             let start = chunk.len();
             let served = object.map(|o| serde_json::to_vec(&o).unwrap());
-            super::super::audit_line::write(&mut chunk, &event, &at, served.as_deref()).unwrap();
+            audit_line::write(&mut chunk, &event, &at, served.as_deref()).unwrap();
             assert_eq!(String::from_utf8_lossy(&chunk[start..]), String::from_utf8_lossy(&whole));
         }
 

@@ -149,6 +149,10 @@ async fn accept_loop(
         match accepted {
             Ok((stream, peer)) => {
                 backoff = ACCEPT_BACKOFF_MIN;
+                // As Go does for every TCP connection kube-apiserver accepts: a response written
+                // in pieces (a proxied one: its head, then its body as it arrives) must not wait
+                // for the client's acknowledgement of the first piece (Nagle's algorithm).
+                let _ = stream.set_nodelay(true);
                 // Refused (counted) when every connection is busy at the cap: dropped, closed.
                 if let Some(admitted) = shared.connections.admit() {
                     let task = connection(stream, peer, admitted, shared.clone(), running.clone());

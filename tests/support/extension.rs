@@ -49,6 +49,8 @@ pub struct Seen {
 #[derive(Default)]
 struct State {
     seen: Vec<Seen>,
+    /// TLS connections accepted so far (a pooled client makes few).
+    connections: u64,
     /// Flunders by (namespace, name).
     objects: BTreeMap<(String, String), Value>,
     revision: u64,
@@ -109,10 +111,13 @@ impl ExtensionServer {
                     accepted = listener.accept() => accepted.unwrap(),
                     _ = stop.wait_for(|s| *s) => return,
                 };
+                // As a Go extension server's sockets (TCP_NODELAY by default).
+                let _ = tcp.set_nodelay(true);
                 let (acceptor, shared, mut stop) =
                     (acceptor.clone(), shared.clone(), stopped.clone());
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    shared.lock().unwrap().connections += 1;
                     let service = hyper::service::service_fn(move |request| {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(answer(request, &shared).await) }
@@ -142,6 +147,11 @@ impl ExtensionServer {
             let _ = stop.send(true);
         }
         self.state.lock().unwrap().watchers.clear();
+    }
+
+    /// How many TLS connections it has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.state.lock().unwrap().connections
     }
 
     /// Every request received so far.
@@ -179,6 +189,25 @@ impl ExtensionServer {
                       "groupPriorityMinimum": 1000, "versionPriority": 15}},
         ]})
         .to_string()
+    }
+}
+
+impl ExtensionServer {
+    /// [`ExtensionServer::registration`]'s objects, for a test to change before applying them.
+    pub fn registration_items(&self) -> Vec<Value> {
+        let list: Value = serde_json::from_str(&self.registration()).unwrap();
+        list["items"].as_array().unwrap().clone()
+    }
+
+    /// An EndpointSlice of the Service (`kubernetes.io/service-name: api`) with one endpoint,
+    /// 127.0.0.1 on this server's port, ready or not.
+    pub fn endpoint_slice(&self, ready: bool) -> Value {
+        json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+               "metadata": {"name": format!("{SERVICE}-1"), "namespace": NAMESPACE,
+                            "labels": {"kubernetes.io/service-name": SERVICE}},
+               "addressType": "IPv4",
+               "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": ready}}],
+               "ports": [{"name": "https", "port": self.port}]})
     }
 }
 

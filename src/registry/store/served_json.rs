@@ -29,25 +29,58 @@ impl Store {
         resource: &Resource,
         object: &Object,
     ) -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::new();
+        self.write_served_json(resource, object, &mut out).await?;
+        Ok(out)
+    }
+
+    /// [`Store::to_served_json`] appended to `out`: what a replay writes straight into the
+    /// chunk it is filling. On an error `out` is as it was.
+    pub async fn write_served_json(
+        &self,
+        resource: &Resource,
+        object: &Object,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ApiError> {
         if let Some((api_version, kind)) = resource.conversion.stamps_only()
-            && let Some(bytes) = as_stored(&object.value, api_version, kind, object.mod_revision)
+            && write_as_stored(out, &object.value, api_version, kind, object.mod_revision)
         {
-            return Ok(bytes);
+            return Ok(());
         }
         let served = self.to_served(resource, object).await?;
-        serde_json::to_vec(&served)
-            .map_err(|err| ApiError::internal(format!("an object could not be encoded: {err}")))
+        let start = out.len();
+        serde_json::to_writer(&mut *out, &served).map_err(|err| {
+            out.truncate(start);
+            ApiError::internal(format!("an object could not be encoded: {err}"))
+        })
     }
 }
 
-/// The stored `value` served as it is, with `resourceVersion` set to `revision`; `None` when it
-/// is not an object stamped `api_version` and `kind`, or its members are not plain.
-pub fn as_stored(
+/// Appends the stored `value` served as it is, with `resourceVersion` set to `revision`;
+/// `false` (and `out` as it was) when it is not an object stamped `api_version` and `kind`, or
+/// its members are not plain.
+fn write_as_stored(
+    out: &mut Vec<u8>,
     value: &[u8],
     api_version: &str,
     kind: &str,
     revision: Revision,
-) -> Option<Vec<u8>> {
+) -> bool {
+    let start = out.len();
+    let written = try_write_as_stored(out, value, api_version, kind, revision).is_some();
+    if !written {
+        out.truncate(start);
+    }
+    written
+}
+
+fn try_write_as_stored(
+    out: &mut Vec<u8>,
+    value: &[u8],
+    api_version: &str,
+    kind: &str,
+    revision: Revision,
+) -> Option<()> {
     let Members(top) = serde_json::from_slice(value).ok()?;
     let stamped = |name: &str, want: &str| {
         top.iter().any(|(key, raw)| {
@@ -57,18 +90,18 @@ pub fn as_stored(
     if !stamped("apiVersion", api_version) || !stamped("kind", kind) {
         return None;
     }
-    let mut out = Vec::with_capacity(value.len() + 48);
+    out.reserve(value.len() + 48);
     out.push(b'{');
     let mut has_metadata = false;
     for (n, (key, raw)) in top.iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
-        write_name(&mut out, key);
+        write_name(out, key);
         if *key == "metadata" {
             has_metadata = true;
             let Members(meta) = serde_json::from_str(raw.get()).ok()?;
-            write_metadata(&mut out, &meta, revision)?;
+            write_metadata(out, &meta, revision)?;
         } else {
             out.extend_from_slice(raw.get().as_bytes());
         }
@@ -76,7 +109,7 @@ pub fn as_stored(
     out.push(b'}');
     // `set_resource_version` adds a `metadata` member to an object without one; rare enough
     // for the slow path.
-    has_metadata.then_some(out)
+    has_metadata.then_some(())
 }
 
 /// `metadata`'s members with `resourceVersion` among them, where
@@ -149,6 +182,23 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+
+    fn as_stored(
+        value: &[u8],
+        api_version: &str,
+        kind: &str,
+        revision: Revision,
+    ) -> Option<Vec<u8>> {
+        let mut out = b"before".to_vec();
+        let written = write_as_stored(&mut out, value, api_version, kind, revision);
+        match written {
+            true => Some(out.split_off(6)),
+            false => {
+                assert_eq!(out, b"before", "a refused object left nothing behind");
+                None
+            }
+        }
+    }
 
     /// The slow path: decode, stamp, set the resourceVersion, encode.
     fn slow(value: &[u8], api_version: &str, kind: &str, revision: Revision) -> Vec<u8> {

@@ -6,6 +6,7 @@
 //! come from the same snapshot. In WAL mode such a snapshot is stable while the writer keeps
 //! committing, and readers never block the writer.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -46,15 +47,28 @@ impl ReadPool {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
+        self.start(query).await
+    }
+
+    /// Starts `query` on the blocking thread pool now, not when the returned future is first
+    /// polled: a replay reads its next page while the caller is still busy with the current
+    /// one. Dropping the future discards the answer; the query still runs to its end.
+    pub fn start<T, F>(self: &Arc<Self>, query: F) -> impl Future<Output = Result<T>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
         let pool = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let mut conn = pool.take()?;
             let result = query(&mut conn);
             pool.give_back(conn);
             result
-        })
-        .await
-        .map_err(|err| StorageError::Internal(format!("storage read task failed: {err}")))?
+        });
+        async move {
+            task.await
+                .map_err(|err| StorageError::Internal(format!("storage read task failed: {err}")))?
+        }
     }
 
     fn take(&self) -> Result<Connection> {

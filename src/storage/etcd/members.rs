@@ -68,6 +68,25 @@ const AWAIT_LEADER_POLL: Duration = Duration::from_millis(100);
 pub(super) struct Clients {
     pub kv: KvClient,
     pub watch: WatchClient,
+    /// How to reach the same member on a connection of its own.
+    pub dial: Arc<Dial>,
+}
+
+/// One member's endpoint and connection options: what opens a new connection to it.
+pub(super) struct Dial {
+    endpoint: String,
+    options: ConnectOptions,
+}
+
+impl Dial {
+    /// A watch client on a new connection to the member, which lives as long as the client (and
+    /// any watch it opened). Every watch of a member shares the member's one HTTP/2 connection
+    /// and its flow-control window: responses waiting unread on some watches hold back those of
+    /// every other watch and read. A watch on a connection of its own holds back nothing else.
+    pub async fn watch_client(&self) -> EtcdResult<WatchClient> {
+        let client = Client::connect([&self.endpoint], Some(self.options.clone())).await?;
+        Ok(client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES))
+    }
 }
 
 /// One member: where it is and its clients.
@@ -126,6 +145,7 @@ impl Members {
                 clients: Clients {
                     kv: client.kv_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
                     watch: client.watch_client().max_decoding_message_size(MAX_MESSAGE_BYTES),
+                    dial: Arc::new(Dial { endpoint: endpoint.clone(), options: options.clone() }),
                 },
                 maintenance: client.maintenance_client(),
             });

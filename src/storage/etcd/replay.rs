@@ -24,9 +24,11 @@
 //! replayed; a delete at exactly the compacted revision is not either (etcd drops it, see
 //! `history`).
 //!
-//! Data flows up from the etcd watches, at most one response (1,000 revisions) per watch ahead
-//! of the consumer: gRPC flow control holds etcd back meanwhile, so memory stays bounded however
-//! long the range. Dropping the stream drops the watches, and etcd cancels them.
+//! Data flows up from the etcd watches, each on a connection of its own (see [`MAX_WATCHES`]),
+//! at most one response (1,000 revisions) per watch ahead of the consumer plus what HTTP/2's
+//! stream window lets etcd send meanwhile: flow control holds etcd back, so memory stays bounded
+//! however long the range. Dropping the stream drops the watches and their connections, and
+//! etcd cancels them.
 
 use std::collections::VecDeque;
 
@@ -43,14 +45,15 @@ use crate::storage::{
 
 /// Watches of one replay, at most: each is served up to 1,000 revisions per sync pass.
 ///
-/// One until the split can no longer stall: in `cargo bench --bench history` (50,000 events)
-/// 32 watches on the member's one HTTP/2 connection stalled a delete's tombstone read for 30 s.
-/// The watches whose responses wait unread in the merge hold the connection's flow-control
-/// window, so the read's answer cannot arrive (the merge waits for it before reading them). The
-/// split needs its watches on a connection of their own, or every watch drained while a
-/// response is decoded, before this goes back to 32.
-const MAX_WATCHES: usize = 1;
-/// Revisions of the range per watch, at least: a short replay needs no more than one pass.
+/// Each watch has a connection of its own ([`EtcdStorage::open_watch_alone`]): on one shared
+/// HTTP/2 connection, the responses waiting unread on the watches the merge is not reading yet
+/// held the connection's flow-control window, so neither the watch it waited on nor a read of a
+/// delete's tombstone could be answered (a 30 s stall in `cargo bench --bench history`). Alone,
+/// a watch can only hold back itself, and the previous values and tombstones are read on the
+/// member's usual connection. What waits unread is bounded per watch by HTTP/2's stream window.
+const MAX_WATCHES: usize = 32;
+/// Revisions of the range per watch, at least: a short replay needs no more than one pass, and
+/// one watch alone shares the member's connection.
 const REVISIONS_PER_WATCH: i64 = 100;
 
 impl EtcdStorage {
@@ -78,12 +81,18 @@ impl EtcdStorage {
         let span = usize::try_from((to - from) / REVISIONS_PER_WATCH + 1).unwrap_or(MAX_WATCHES);
         let ranges = self.key_ranges(prefix, to, span.min(MAX_WATCHES)).await?;
         let lasts = try_join_all(ranges.iter().map(|r| self.last_event_in(r, to))).await?;
+        // One watch alone is read whenever the merge waits: it may share the member's connection.
+        let alone = ranges.len() > 1;
         let opened = ranges.iter().zip(lasts).filter(|(_, last)| *last >= from).map(|(r, last)| {
             let (start, end) = (self.layout.data_key(&r.0), self.layout.data_key(&r.1));
             let options = WatchOptions::new().with_range(end).with_start_revision(from);
             async move {
-                let stream = self.open_watch(start, options).await?;
-                Ok::<_, StorageError>(Part { stream, last, buffer: VecDeque::new(), ended: false })
+                let (client, stream) = match alone {
+                    true => self.open_watch_alone(start, options).await?,
+                    false => self.open_watch_shared(start, options).await?,
+                };
+                let buffer = VecDeque::new();
+                Ok::<_, StorageError>(Part { stream, _client: client, last, buffer, ended: false })
             }
         });
         let parts = try_join_all(opened).await?;
@@ -212,6 +221,8 @@ struct Replay {
 /// The watch of one key range of a replay.
 struct Part {
     stream: etcd_client::WatchStream,
+    /// The client of the watch's own connection, which it keeps open.
+    _client: etcd_client::WatchClient,
     /// The revision of the range's last event to hand out.
     last: Revision,
     /// Events received and not merged yet, in revision order.

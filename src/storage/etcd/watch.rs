@@ -22,7 +22,9 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use etcd_client::{EventType as EtcdEventType, GetOptions, WatchOptions, WatchResponse};
+use etcd_client::{
+    EventType as EtcdEventType, GetOptions, WatchClient, WatchOptions, WatchResponse,
+};
 use futures::StreamExt;
 use futures::future::try_join_all;
 
@@ -93,21 +95,56 @@ impl EtcdStorage {
         key: String,
         options: WatchOptions,
     ) -> Result<etcd_client::WatchStream> {
-        let open = |mut clients: Clients| {
+        Ok(self.open_watch_shared(key, options).await?.1)
+    }
+
+    /// [`EtcdStorage::open_watch`] on a connection of the watch's own (see
+    /// [`Dial::watch_client`](super::members::Dial::watch_client) for why), kept open by the
+    /// client returned with the watch.
+    pub(super) async fn open_watch_alone(
+        &self,
+        key: String,
+        options: WatchOptions,
+    ) -> Result<(WatchClient, etcd_client::WatchStream)> {
+        self.open_watch_on(key, options, Connection::Own).await
+    }
+
+    /// [`EtcdStorage::open_watch`], with the client it was opened on.
+    pub(super) async fn open_watch_shared(
+        &self,
+        key: String,
+        options: WatchOptions,
+    ) -> Result<(WatchClient, etcd_client::WatchStream)> {
+        self.open_watch_on(key, options, Connection::Shared).await
+    }
+
+    async fn open_watch_on(
+        &self,
+        key: String,
+        options: WatchOptions,
+        connection: Connection,
+    ) -> Result<(WatchClient, etcd_client::WatchStream)> {
+        let open = |clients: Clients| {
             let (key, options) = (key.clone(), options.clone());
             async move {
-                let mut stream = clients.watch.watch(key, Some(options)).await?;
+                let mut client = match connection {
+                    Connection::Shared => clients.watch,
+                    Connection::Own => clients.dial.watch_client().await?,
+                };
+                let mut stream = client.watch(key, Some(options)).await?;
                 let created = stream.message().await?;
-                Ok((stream, created))
+                Ok((client, stream, created))
             }
         };
         match self.request("watch", Kind::Read, open).await? {
-            (stream, Some(created)) if created.created() && !created.canceled() => Ok(stream),
-            (_, Some(refused)) => Err(StorageError::Internal(format!(
+            (client, stream, Some(created)) if created.created() && !created.canceled() => {
+                Ok((client, stream))
+            }
+            (_, _, Some(refused)) => Err(StorageError::Internal(format!(
                 "etcd refused the watch: {}",
                 refused.cancel_reason()
             ))),
-            (_, None) => Err(StorageError::Unavailable(
+            (_, _, None) => Err(StorageError::Unavailable(
                 "etcd closed the watch before confirming it".to_owned(),
             )),
         }
@@ -177,6 +214,15 @@ impl EtcdStorage {
             _ => Ok(None),
         }
     }
+}
+
+/// Which connection a watch is opened on.
+#[derive(Debug, Clone, Copy)]
+enum Connection {
+    /// The member's connection, shared with every request to it.
+    Shared,
+    /// A new one, for this watch alone.
+    Own,
 }
 
 /// Whether a watch reads who made each delete: from the delete's tombstone, one read per delete.
