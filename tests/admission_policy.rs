@@ -426,3 +426,66 @@ async fn equivalent_versions_match_unless_exact() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].ends_with("with binding 'equivalent': ran"), "{}", warnings[0]);
 }
+
+fn configmap_rules() -> Value {
+    json!({"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+        "operations": ["CREATE"], "resources": ["configmaps"]}]})
+}
+
+/// A ConfigMap with `keys` entries.
+fn configmap_of(name: &str, keys: usize) -> Value {
+    let data: serde_json::Map<String, Value> =
+        (0..keys).map(|i| (format!("k{i}"), json!("v"))).collect();
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "default"}, "data": data})
+}
+
+#[tokio::test]
+async fn expensive_expressions_meet_kubes_cost_limits() {
+    let api = api().await;
+    const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
+    // Over the per-call limit on a large map (kube: 1,000,000 per expression), fine on a small one.
+    let quadratic = "object.data.all(a, object.data.all(b, a <= b || a > b))";
+    for (name, prefix, validations, failure_policy) in [
+        ("quadratic", "one-", 1, "Fail"),
+        ("budget", "ten-", 10, "Fail"),
+        ("budget-ignored", "lenient-", 10, "Ignore"),
+    ] {
+        let validations: Vec<Value> =
+            (0..validations).map(|_| json!({"expression": quadratic})).collect();
+        api.policy(
+            name,
+            json!({"matchConstraints": configmap_rules(), "failurePolicy": failure_policy,
+            "matchConditions": [{"name": "named",
+                "expression": format!("object.metadata.name.startsWith('{prefix}')")}],
+            "validations": validations}),
+        )
+        .await;
+        api.binding(name, json!({"policyName": name, "validationActions": ["Deny"]})).await;
+    }
+    let answer = api.call("POST", CONFIGMAPS, Some(configmap_of("one-big", 1500))).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
+    assert_eq!(
+        answer.body["message"],
+        format!(
+            "configmaps \"one-big\" is forbidden: ValidatingAdmissionPolicy 'quadratic' with \
+             binding 'quadratic' denied request: expression '{quadratic}' resulted in error: \
+             operation cancelled: actual cost limit exceeded"
+        )
+    );
+    let answer = api.call("POST", CONFIGMAPS, Some(configmap_of("one-small", 20))).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+
+    // Ten such expressions run out of the evaluation's budget (kube: 10,000,000): one error,
+    // which the failure policy decides.
+    let answer = api.call("POST", CONFIGMAPS, Some(configmap_of("ten-big", 1500))).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
+    assert_eq!(
+        answer.body["message"],
+        "configmaps \"ten-big\" is forbidden: ValidatingAdmissionPolicy 'budget' with binding \
+         'budget' denied request: validation failed due to running out of cost budget, no \
+         further validation rules will be run"
+    );
+    let answer = api.call("POST", CONFIGMAPS, Some(configmap_of("lenient-big", 1500))).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+}

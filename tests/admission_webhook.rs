@@ -7,8 +7,8 @@
 //! through an `admission::Chain` built here over the server's own registry and views, so the
 //! configurations they read are the stored ones: a mutating webhook that adds a label (and
 //! warns), a validating one that denies with a message, one that is down under `Fail` and under
-//! `Ignore`, a slow one past its `timeoutSeconds`, namespace/object selectors, equivalent
-//! versions, dry runs and reinvocation.
+//! `Ignore`, a slow one past its `timeoutSeconds`, namespace/object selectors, `matchConditions`,
+//! equivalent versions, dry runs and reinvocation.
 //!
 //! `writes_through_the_api_are_admitted_by_webhooks` drives the same webhooks through the API
 //! itself: it needs the admission chain wired into the store with these plugins (issue 12; done
@@ -16,6 +16,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -23,6 +24,7 @@ use base64::Engine;
 use kube_ledger::admission::{Action, Attributes, AuditAnnotations, Chain};
 use kube_ledger::api::status::{ApiError, Reason};
 use kube_ledger::authn::UserInfo;
+use kube_ledger::authz::AlwaysAllow;
 use serde_json::{Value, json};
 use support::admission::AdmissionApi;
 use support::webhook::WebhookServer;
@@ -34,7 +36,10 @@ const MUTATING: &str = "mutatingwebhookconfigurations";
 const VALIDATING: &str = "validatingwebhookconfigurations";
 
 async fn api() -> AdmissionApi {
-    AdmissionApi::start(kube_ledger::admission::webhook::plugins).await
+    AdmissionApi::start(|registry, views| {
+        kube_ledger::admission::webhook::plugins(registry, views, Arc::new(AlwaysAllow))
+    })
+    .await
 }
 
 /// Webhook configurations written through the router.
@@ -550,4 +555,55 @@ async fn writes_through_the_api_are_admitted_by_webhooks() {
     );
     let (code, _) = api.call("GET", &format!("{uri}/b"), None).await;
     assert_eq!(code, StatusCode::NOT_FOUND, "nothing stored");
+}
+
+#[tokio::test]
+async fn match_conditions_decide_whether_a_webhook_is_called() {
+    let api = api().await;
+    let hooks = WebhookServer::start().await;
+    let mut deny = hooks.hook("deny.example.com", "/deny");
+    deny["matchConditions"] = json!([
+        {"name": "not-alice", "expression": "request.userInfo.username != 'alice'"},
+        {"name": "labelled",
+         "expression": "'deny' in object.metadata.labels && object.metadata.labels.deny == 'yes'"},
+        {"name": "may-create", "expression": "authorizer.requestResource.check('create').allowed()"}]);
+    api.configure(VALIDATING, "deny", vec![deny]).await;
+    let (alice, bob) = (alice(), UserInfo { name: "bob".into(), ..alice() });
+
+    // Alice is excluded, and so are objects without the label: the webhook is not called.
+    admit(&api.chain, &create(&alice, "default", "a"), configmap("a", json!({"deny": "yes"})))
+        .await
+        .unwrap();
+    admit(&api.chain, &create(&bob, "default", "a"), configmap("a", json!({}))).await.unwrap();
+    assert!(hooks.reviews_to("/deny").is_empty());
+    // Every condition true: called, and it denies.
+    let err =
+        admit(&api.chain, &create(&bob, "default", "a"), configmap("a", json!({"deny": "yes"})))
+            .await
+            .unwrap_err();
+    assert!(err.message.starts_with("admission webhook \"deny.example.com\" denied"), "{err:?}");
+    assert_eq!(hooks.reviews_to("/deny").len(), 1);
+
+    // A condition that fails to evaluate follows the failure policy: Ignore skips the webhook,
+    // Fail refuses the write with kube's 403.
+    let broken = |name: &str, policy: &str| {
+        let mut hook = hooks.hook(name, "/deny");
+        hook["failurePolicy"] = json!(policy);
+        hook["matchConditions"] =
+            json!([{"name": "broken", "expression": "object.data.missing == 'x'"}]);
+        hook
+    };
+    api.configure(VALIDATING, "lenient", vec![broken("lenient.example.com", "Ignore")]).await;
+    admit(&api.chain, &create(&alice, "default", "b"), configmap("b", json!({}))).await.unwrap();
+    api.configure(VALIDATING, "strict", vec![broken("strict.example.com", "Fail")]).await;
+    let err = admit(&api.chain, &create(&alice, "default", "b"), configmap("b", json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason, Reason::Forbidden);
+    assert_eq!(
+        err.message,
+        "configmaps \"b\" is forbidden: expression 'object.data.missing == 'x'' resulted in \
+         error: no such key: missing"
+    );
+    assert_eq!(hooks.reviews_to("/deny").len(), 1, "neither broken webhook was called");
 }

@@ -7,7 +7,8 @@
 //! API carries on. `insecureSkipTLSVerify` reaches an extension whose CA nothing here knows;
 //! the Service's EndpointSlices name its endpoint, its Endpoints only when it has no slice. Also
 //! the requestheader authenticator: the front-proxy certificate may assert a user in headers, an
-//! ordinary certificate may not.
+//! ordinary certificate may not; and the extension's OpenAPI merged into `/openapi/v2` and
+//! `/openapi/v3` (read by `kubectl explain`), left out once it stops.
 
 mod support;
 
@@ -278,15 +279,17 @@ async fn kubectl_and_kube_rs_use_the_extension_through_the_aggregator() {
     let manifest = server.dir.path().join("flunder.json");
     std::fs::write(&manifest, flunder("from-kubectl").to_string()).unwrap();
     let mut created = None;
+    let mut last = String::new();
     for _ in 0..100 {
         let out = server.kubectl_as(&alice, &["create", "-f", manifest.to_str().unwrap()]);
         if out.status.success() {
             created = Some(String::from_utf8_lossy(&out.stdout).into_owned());
             break;
         }
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let created = created.expect("alice could never create a flunder");
+    let created = created.unwrap_or_else(|| panic!("alice could never create a flunder: {last}"));
     assert!(created.contains("from-kubectl created"), "{created}");
     let listed = kubectl_ok(&server, &alice, &["get", "flunders", "-n", "default"]);
     assert!(listed.contains("from-kubectl"), "{listed}");
@@ -405,6 +408,80 @@ async fn kubectl_and_kube_rs_use_the_extension_through_the_aggregator() {
     // Service gone: ServiceNotFound.
     server.ok(&["delete", "service", "api", "-n", "wardle"]);
     wait_available(&server, "False (ServiceNotFound)").await;
+}
+
+/// `GET path` on the server as the admin, as JSON.
+async fn get_json(server: &TestServer, path: &str) -> (u16, Value) {
+    let response = server.http.get(format!("{}{path}", server.url)).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits (bounded) until `/openapi/v3` lists the extension's group/version (`true`) or no
+/// longer does (`false`).
+async fn wait_v3_listed(server: &TestServer, listed: bool) -> Value {
+    let path = format!("apis/{GROUP}/{VERSION}");
+    let mut index = Value::Null;
+    for _ in 0..200 {
+        index = get_json(server, "/openapi/v3").await.1;
+        if index["paths"].get(&path).is_some() == listed {
+            return index;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/openapi/v3 never {} {path}: {index}", if listed { "listed" } else { "dropped" });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openapi_v2_and_v3_merge_the_extension_and_drop_it_when_it_stops() {
+    let (server, mut extension) = registered().await;
+    wait_available(&server, "True").await;
+
+    // v3: the index lists the extension's group/version beside the local ones; its document is
+    // the extension's, served from here under the index's hash.
+    let index = wait_v3_listed(&server, true).await;
+    assert!(index["paths"]["api/v1"].is_object(), "{index}");
+    let url = index["paths"][format!("apis/{GROUP}/{VERSION}")]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&format!("/openapi/v3/apis/{GROUP}/{VERSION}?hash=")), "{url}");
+    let (status, document) = get_json(&server, &url).await;
+    assert_eq!(status, 200);
+    let flunder = &document["components"]["schemas"]["com.example.wardle.v1alpha1.Flunder"];
+    assert_eq!(flunder["x-kubernetes-group-version-kind"][0]["kind"], "Flunder", "{document}");
+
+    // v2: the extension's paths and definitions merged into this server's.
+    let (status, v2) = get_json(&server, "/openapi/v2").await;
+    assert_eq!(status, 200);
+    assert!(
+        v2["paths"][format!("/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/flunders")]
+            .is_object()
+    );
+    assert!(v2["paths"]["/api/v1/namespaces/{namespace}/configmaps"].is_object());
+    assert!(v2["definitions"]["com.example.wardle.v1alpha1.Flunder"].is_object());
+    assert!(v2["definitions"]["io.k8s.api.core.v1.ConfigMap"].is_object());
+    // Asked of the extension by the availability checks, as the aggregator's identity.
+    let asked = extension.seen_openapi();
+    assert!(asked.iter().any(|s| s.path == "/openapi/v2"), "{asked:?}");
+    assert!(asked.iter().all(|s| s.user.as_deref() == Some("system:kube-aggregator")));
+
+    // kubectl explain reads the merged documents.
+    let explained = server.ok(&["explain", "flunders"]);
+    assert!(explained.contains("KIND:") && explained.contains("Flunder"), "{explained}");
+    assert!(explained.contains("Flunder is a test kind"), "{explained}");
+    let field = server.ok(&["explain", "flunders.spec.reference"]);
+    assert!(field.contains("A name of another flunder"), "{field}");
+
+    // Stopped: left out of both documents, the rest served as before.
+    extension.stop();
+    wait_available(&server, "False").await;
+    let index = wait_v3_listed(&server, false).await;
+    assert!(index["paths"]["apis/apps/v1"].is_object(), "{index}");
+    let (status, v2) = get_json(&server, "/openapi/v2").await;
+    assert_eq!(status, 200);
+    assert!(v2["definitions"]["com.example.wardle.v1alpha1.Flunder"].is_null());
+    assert!(v2["definitions"]["io.k8s.api.core.v1.ConfigMap"].is_object());
 }
 
 /// `kubectl apply` of a List of `items`.

@@ -2,7 +2,8 @@
 //! by default): kube's documented replica-limit example with a ConfigMap as its params (written
 //! here in our own words), a `Warn` binding whose warning kubectl prints, an `Audit` binding
 //! whose annotation the audit log line carries, `matchConditions` excluding a user, the
-//! `authorizer` variable asking RBAC, a policy whose expression does not type-check (its status
+//! `authorizer` variable asking RBAC (and `authorizer.requestResource`, the write's own
+//! resource), a policy whose expression does not type-check (its status
 //! says so), the failure policy with a missing param, and kubectl's columns.
 //!
 //! A policy applies once the server's view of policies and bindings has it, a moment after it is
@@ -400,4 +401,78 @@ spec:
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("spec.validations[0].expression: Invalid value"), "{err}");
     assert!(err.contains("compilation failed"), "{err}");
+}
+
+const DELETERS_ONLY: &str = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: deleters-only.example.com
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [configmaps]
+  validations:
+  - expression: "authorizer.requestResource.check('delete').allowed()"
+    message: only users who may delete a configmap may create it
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: deleters-only.example.com
+spec:
+  policyName: deleters-only.example.com
+  validationActions: [Deny]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authorizer_request_resource_checks_the_write_itself() {
+    let server = TestServer::embedded().await;
+    // Alice may create configmaps in default, and delete only the one named `mine`.
+    let default = ["-n", "default"];
+    let role = ["create", "role", "creator", "--verb=create", "--resource=configmaps"];
+    server.ok(&[&role[..], &default].concat());
+    server.ok(&[
+        &["create", "rolebinding", "creator", "--role=creator", "--user=alice"][..],
+        &default,
+    ]
+    .concat());
+    let role = [
+        "create",
+        "role",
+        "deleter",
+        "--verb=delete",
+        "--resource=configmaps",
+        "--resource-name=mine",
+    ];
+    server.ok(&[&role[..], &default].concat());
+    server.ok(&[
+        &["create", "rolebinding", "deleter", "--role=deleter", "--user=alice"][..],
+        &default,
+    ]
+    .concat());
+    server.ok_stdin(&["apply", "-f", "-"], DELETERS_ONLY);
+    let alice = server.kubeconfig_with_token("alice", Some(ALICE_TOKEN));
+    let kubeconfig = alice.to_str().unwrap();
+
+    // `authorizer.requestResource` is configmaps/other in default: RBAC says alice may not delete it.
+    let err =
+        refused_with(&server, &configmap("other"), &["--kubeconfig", kubeconfig], "denied request")
+            .await;
+    assert!(
+        err.contains(
+            "configmaps \"other\" is forbidden: ValidatingAdmissionPolicy \
+             'deleters-only.example.com' with binding 'deleters-only.example.com' denied \
+             request: only users who may delete a configmap may create it"
+        ),
+        "{err}"
+    );
+    // The name is the request's: `mine` she may delete, so she may create it; the admin may
+    // create any.
+    created(&server, &configmap("mine"), &["--kubeconfig", kubeconfig]);
+    created(&server, &configmap("other"), &[]);
 }

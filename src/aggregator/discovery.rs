@@ -33,6 +33,8 @@ pub struct RemoteVersion {
 #[derive(Debug, Default)]
 pub struct RemoteDiscovery {
     versions: RwLock<BTreeMap<String, RemoteVersion>>,
+    /// Their OpenAPI documents, merged into `/openapi/v2` and `/openapi/v3`.
+    pub openapi: super::openapi::RemoteOpenApi,
 }
 
 impl RemoteDiscovery {

@@ -10,7 +10,8 @@
 //! - [`proxy`], [`targets`], [`resolve`], [`transport`]: proxying a remote APIService's
 //!   requests to its extension server (which endpoint, kept per revision of what it was
 //!   resolved from; over which TLS client).
-//! - [`availability`], [`discovery`]: the `Available` checks and the extensions' discovery.
+//! - [`availability`], [`discovery`], [`openapi`]: the `Available` checks, and the extensions'
+//!   discovery and OpenAPI documents they bring back.
 //! - [`authentication_info`]: the `kube-system/extension-apiserver-authentication` ConfigMap
 //!   telling extension API servers which front-proxy CA and headers to trust.
 //!
@@ -27,13 +28,13 @@
 //! as the authenticated user in `X-Remote-*` headers;
 //! [`availability`] checks each every few seconds (every replica: the answers feed
 //! [`discovery`], merged into `/apis` and aggregated discovery; the leader writes the
-//! `Available` condition). Not built yet: merging the extensions' OpenAPI documents
-//! (docs/aggregation.md).
+//! `Available` condition) and [`openapi`], merged into `/openapi/v2` and `/openapi/v3`.
 
 pub mod authentication_info;
 pub mod autoregister;
 pub mod availability;
 pub mod discovery;
+pub mod openapi;
 pub mod priority;
 pub mod proxy;
 pub mod resolve;

@@ -90,6 +90,7 @@ pub fn chain(
     let [mutating, validating] = <[_; 2]>::try_from(crate::admission::webhook::plugins(
         store.registry.clone(),
         store.views.clone(),
+        authorizer.clone(),
     ))
     .expect("the webhook plugins are a mutating and a validating one");
     plugins.push(mutating);

@@ -4,7 +4,9 @@
 //! list, get, create and watch, in memory. It requires a client certificate of the front-proxy
 //! CA it is given (the aggregator's), as an extension server configured from
 //! `extension-apiserver-authentication` does, and records every request with the `X-Remote-*`
-//! headers it carried ([`Seen`]).
+//! headers it carried ([`Seen`]). It serves its OpenAPI as a generic apiserver does:
+//! `/openapi/v2` (with an ETag, 304 on `If-None-Match`), the `/openapi/v3` index and
+//! `/openapi/v3/apis/wardle.example.com/v1alpha1`, describing Flunder.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -157,6 +159,11 @@ impl ExtensionServer {
         self.state.lock().unwrap().seen.clone()
     }
 
+    /// The requests for OpenAPI documents.
+    pub fn seen_openapi(&self) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.path.starts_with("/openapi/")).collect()
+    }
+
     /// The requests for flunders (discovery left out).
     pub fn seen_flunders(&self) -> Vec<Seen> {
         self.seen().into_iter().filter(|s| s.path.contains("/flunders")).collect()
@@ -226,6 +233,67 @@ fn status(code: u16, reason: &str, message: &str) -> http::Response<Body> {
     )
 }
 
+/// The Flunder schema, as kube-openapi publishes a kind (v2 and v3 alike).
+fn flunder_schema() -> Value {
+    json!({
+        "description": "Flunder is a test kind of the wardle extension API server.",
+        "type": "object",
+        "properties": {
+            "apiVersion": {"description": "APIVersion defines the versioned schema of this representation of an object.", "type": "string"},
+            "kind": {"description": "Kind is a string value representing the REST resource this object represents.", "type": "string"},
+            "metadata": {"description": "Standard object's metadata.", "type": "object"},
+            "spec": {"description": "FlunderSpec is the specification of a Flunder.", "type": "object",
+                "properties": {"reference": {"description": "A name of another flunder or fischer.", "type": "string"}}}},
+        "x-kubernetes-group-version-kind": [{"group": GROUP, "kind": "Flunder", "version": VERSION}]
+    })
+}
+
+/// `/openapi/v2`, `/openapi/v3` and its one group/version document; `None` for other paths.
+fn openapi(
+    request: &http::Request<hyper::body::Incoming>,
+    path: &str,
+) -> Option<http::Response<Body>> {
+    let flunders = format!("/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/flunders");
+    let gvk = json!({"group": GROUP, "kind": "Flunder", "version": VERSION});
+    let list = json!({"get": {"operationId": "listWardleV1alpha1NamespacedFlunder",
+        "x-kubernetes-action": "list", "x-kubernetes-group-version-kind": gvk}});
+    // As a generic apiserver publishes it: the PATCH operation's `fieldValidation` parameter
+    // tells kubectl the server checks fields itself (so it sends `fieldValidation=Strict`
+    // instead of validating on the client, which would need to list CRDs).
+    let field_validation = json!({"name": "fieldValidation", "in": "query", "type": "string",
+        "schema": {"type": "string"}, "uniqueItems": true});
+    let object = json!({"patch": {"operationId": "patchWardleV1alpha1NamespacedFlunder",
+        "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk,
+        "parameters": [field_validation]}});
+    let flunder = format!("{flunders}/{{name}}");
+    let document = match path {
+        "/openapi/v2" => json!({"swagger": "2.0", "info": {"title": "Wardle", "version": "v0"},
+            "paths": {flunders.clone(): list, flunder.clone(): object},
+            "definitions": {"com.example.wardle.v1alpha1.Flunder": flunder_schema()}}),
+        "/openapi/v3" => json!({"paths": {format!("apis/{GROUP}/{VERSION}"): {
+            "serverRelativeURL": format!("/openapi/v3/apis/{GROUP}/{VERSION}?hash=F1")}}}),
+        _ if path == format!("/openapi/v3/apis/{GROUP}/{VERSION}") => {
+            json!({"openapi": "3.0.0", "info": {"title": "Wardle", "version": "v0"},
+                "paths": {flunders: list, flunder: object},
+                "components": {"schemas": {"com.example.wardle.v1alpha1.Flunder": flunder_schema()}}})
+        }
+        _ => return None,
+    };
+    let etag = "\"WARDLE-1\"";
+    if path == "/openapi/v2" && header_values(request, "if-none-match").iter().any(|v| v == etag) {
+        return Some(
+            http::Response::builder()
+                .status(304)
+                .header("etag", etag)
+                .body(Full::new(Bytes::new()).boxed())
+                .unwrap(),
+        );
+    }
+    let mut response = json_response(200, &document);
+    response.headers_mut().insert("etag", http::HeaderValue::from_static("\"WARDLE-1\""));
+    Some(response)
+}
+
 fn header_values(request: &http::Request<hyper::body::Incoming>, name: &str) -> Vec<String> {
     request
         .headers()
@@ -258,6 +326,9 @@ async fn answer(
         extra,
         authorization: request.headers().contains_key("authorization"),
     });
+    if let Some(response) = openapi(&request, &path) {
+        return response;
+    }
     let gv = format!("/apis/{GROUP}/{VERSION}");
     if path == gv {
         return json_response(

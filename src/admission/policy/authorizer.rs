@@ -7,12 +7,15 @@
 //!     .allowed() / .reason() / .errored() / .error()
 //! authorizer.path('/healthz').check('get').allowed()
 //! authorizer.serviceAccount('ns', 'sa').group('')...   (the same checks for a service account)
+//! authorizer.requestResource.check('update').allowed()  (the write's own resource)
 //! ```
 //!
 //! Each step is an opaque value (kube's `Authorizer`, `PathCheck`, `GroupCheck`,
 //! `ResourceCheck`, `Decision` types); `check` calls the authorizer, which answers from memory.
-//! Not provided: `authorizer.requestResource` (a field, which cel-rust's opaque values cannot
-//! carry) and field/label selectors on checks.
+//! `authorizer.requestResource` is, as in kube, a variable of its own with a dotted name (a
+//! [`request_resource`] check: the request's group, resource, subresource, namespace and name),
+//! which cel-rust resolves before selecting a field of `authorizer`. Not provided: field and
+//! label selectors on checks.
 
 use std::sync::Arc;
 
@@ -163,6 +166,26 @@ fn refine(
     Ok(wrap(check))
 }
 
+/// `authorizer.requestResource`: the resource check of the request itself (kube's
+/// `NewResourceAuthorizerVal`), any version.
+pub fn request_resource(
+    auth: CelAuthorizer,
+    group: &str,
+    resource: &str,
+    subresource: &str,
+    namespace: &str,
+    name: &str,
+) -> Value {
+    wrap(ResourceCheck {
+        auth,
+        group: group.to_owned(),
+        resource: resource.to_owned(),
+        subresource: subresource.to_owned(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
 fn subresource(args: &[Value]) -> Result<Value, ExecutionError> {
     refine("subresource", args, |c, v| v.clone_into(&mut c.subresource))
 }
@@ -274,5 +297,31 @@ mod tests {
         let sa = "authorizer.serviceAccount('ns', 'sa').group('apps').resource('deployments')\
                   .namespace('ns').check('get').allowed()";
         assert_eq!(eval(sa), Value::Bool(true));
+    }
+
+    #[test]
+    fn request_resource_checks_the_request() {
+        let env = super::super::compile::env();
+        let auth =
+            CelAuthorizer { authorizer: Arc::new(Fixed), user: Arc::new(UserInfo::default()) };
+        let run = |namespace: &str, source: &str| {
+            let mut context = cel::Context::with_env(env.clone());
+            context.add_variable_from_value("authorizer", wrap(auth.clone()));
+            let own = request_resource(auth.clone(), "apps", "deployments", "", namespace, "web");
+            context.add_variable_from_value("authorizer.requestResource", own);
+            env.compile(source).unwrap().execute(&context).unwrap()
+        };
+        let check = "authorizer.requestResource.check('get').allowed()";
+        assert_eq!(run("ns", check), Value::Bool(true));
+        assert_eq!(run("other", check), Value::Bool(false));
+        assert_eq!(
+            run("ns", "authorizer.requestResource.check('delete').allowed()"),
+            Value::Bool(false)
+        );
+        // A further refinement of the request's check, and `authorizer` itself still works.
+        let renamed = "authorizer.requestResource.namespace('other').check('get').allowed()";
+        assert_eq!(run("ns", renamed), Value::Bool(false));
+        let plain = "authorizer.group('apps').resource('deployments').namespace('ns').check('get').allowed()";
+        assert_eq!(run("other", plain), Value::Bool(true));
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - `compile`: the policy environment; stored policies and bindings → compiled expressions.
+//! - `cost`: kube's runtime cost limits and budgets, and the sizes costs are computed from.
 //! - `typecheck`: the checks cel-go's checker makes that cel-rust does not (declarations at
 //!   write time, fields of the matched kinds for `status.typeChecking`).
 //! - `authorizer`: kube's CEL authorizer library (`authorizer.group(…).resource(…).check(…)`).
@@ -38,14 +39,20 @@
 //! - Writes to admission configurations themselves are never checked, so a broken policy can
 //!   always be fixed. Dry runs are checked (policies have no side effects).
 //!
+//! - Runtime cost: kube's per-expression limit and budgets per evaluation (see `eval`); running
+//!   out is one failure, `validation failed due to running out of cost budget, …`, which the
+//!   failure policy decides.
+//!
 //! # Where kube-ledger differs
-//! Runtime CEL cost is not limited per policy expression (CRD rules have their budget).
-//! Variables are evaluated eagerly, in order, rather than lazily; one that fails is reported by
-//! the expressions that name it.
+//! Variables are evaluated eagerly, in order, rather than lazily (their cost is charged as
+//! kube's lazy evaluation would charge it); one that fails is reported by the expressions that
+//! name it. A cost is computed from the sizes of the values an expression reads, before it
+//! runs, rather than counted while it runs.
 
 pub(crate) mod authorizer;
 pub(crate) mod compile;
-mod eval;
+mod cost;
+pub(crate) mod eval;
 pub(crate) mod matching;
 mod source;
 pub(crate) mod typecheck;
@@ -426,23 +433,40 @@ impl Run<'_, '_, '_> {
             self.namespace_object(attributes.namespace).await?
         };
         let request = request(attributes, target.as_deref());
-        let authorizer = wrap(CelAuthorizer {
-            authorizer: plugin.authorizer.clone(),
-            user: Arc::new(attributes.user.clone()),
-        });
+        let (authorizer, request_resource) = authorizers(&plugin.authorizer, attributes);
         Ok(Inputs::new(
             object.as_ref(),
             old_object.as_ref(),
             &request,
             namespace.as_ref(),
             authorizer,
+            request_resource,
         ))
     }
 }
 
+/// The `authorizer` and `authorizer.requestResource` variables of a write: checks as the
+/// requesting user, the second of the write's own resource.
+pub(crate) fn authorizers(
+    authorizer: &Arc<dyn Authorizer>,
+    attributes: &Attributes<'_>,
+) -> (cel::Value, cel::Value) {
+    let auth =
+        CelAuthorizer { authorizer: authorizer.clone(), user: Arc::new(attributes.user.clone()) };
+    let own = authorizer::request_resource(
+        auth.clone(),
+        attributes.group,
+        attributes.resource,
+        attributes.subresource,
+        attributes.namespace,
+        attributes.name,
+    );
+    (wrap(auth), own)
+}
+
 /// The `request` variable: an `admission.k8s.io/v1` AdmissionRequest of the write, with `kind`
 /// and `resource` in the version the policy matched.
-fn request(attributes: &Attributes<'_>, matched: Option<&Resource>) -> Value {
+pub(crate) fn request(attributes: &Attributes<'_>, matched: Option<&Resource>) -> Value {
     let requested_kind = json!({"group": attributes.group, "version": attributes.version,
         "kind": attributes.kind});
     let requested_resource = json!({"group": attributes.group, "version": attributes.version,

@@ -13,6 +13,8 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::Value;
 
+use crate::admission::policy::compile::{Expression, Named, compile_expression};
+use crate::admission::policy::typecheck::Declared;
 use crate::apiextensions::webhook::{HttpsClient, https_client};
 use crate::meta::labels::LabelSelector;
 use crate::registry::Registry;
@@ -53,6 +55,9 @@ pub struct Hook {
     pub review_version: &'static str,
     /// `reinvocationPolicy: IfNeeded` (mutating webhooks).
     pub reinvoke: bool,
+    /// `matchConditions`, compiled once per stored revision; `Err` when one no longer compiles
+    /// (every write the rules match then meets the failure policy).
+    pub match_conditions: Result<Vec<Named>, String>,
     /// The client, or why none could be made: every call then fails with that reason (and
     /// `failurePolicy` decides).
     pub client: Result<HttpsClient, String>,
@@ -116,8 +121,29 @@ impl Hook {
             timeout: Duration::from_secs(timeout.clamp(1, 30)),
             review_version,
             reinvoke: text("reinvocationPolicy") == "IfNeeded",
+            match_conditions: match_conditions(hook),
         }
     }
+}
+
+/// A webhook's `matchConditions`, compiled in the admission CEL environment without params.
+fn match_conditions(hook: &Value) -> Result<Vec<Named>, String> {
+    let conditions = hook.get("matchConditions").and_then(Value::as_array);
+    let text = |value: &Value, key: &str| -> String {
+        value.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+    };
+    conditions
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .map(|condition| {
+            let (name, source) = (text(condition, "name"), text(condition, "expression"));
+            match compile_expression(source.trim(), &Declared::default()) {
+                Ok(program) => Ok(Named { name, expression: Expression { source, program } }),
+                Err(detail) => Err(format!("matchConditions[{name}]: {detail}")),
+            }
+        })
+        .collect()
 }
 
 /// The client of a `clientConfig`, trusting only its `caBundle`.

@@ -11,6 +11,7 @@
 //! - `review`: the AdmissionReview request, one HTTPS round trip bounded by `timeoutSeconds`,
 //!   the answer checked.
 //! - `annotations`: the audit annotations of each call, in kube's keys and JSON values.
+//! - `conditions`: `matchConditions`, in the admission policies' CEL environment.
 //! - here: the two plugins, failure policy, dry run, patches, reinvocation, denials, metrics.
 //!
 //! # Data flow
@@ -37,6 +38,9 @@
 //! - Audit annotations (`annotations`): the webhook's own `auditAnnotations` as
 //!   `{webhook name}/{key}`, and kube's `mutation.webhook.admission.k8s.io/…`,
 //!   `patch.webhook.admission.k8s.io/…` and `failed-open.…` records of each call.
+//! - `matchConditions` (CEL, the admission policies' environment without params) are checked
+//!   after the rules and selectors: any false skips the webhook; an error follows the failure
+//!   policy (`Ignore`: skipped; `Fail`: 403 `<resource> "<name>" is forbidden: <error>`).
 //! - Writes to webhook configurations (and admission policies) are never sent to webhooks, so a
 //!   webhook that is down can always be reconfigured.
 //! - A patch that cannot be applied is a 500 whatever the failure policy.
@@ -47,13 +51,13 @@
 //! # Where kube-ledger differs
 //! Webhooks are reached by `clientConfig.url` only: this server has no cluster network, so
 //! `service` references are refused when a configuration is written (see
-//! [`crate::registry::builtin::webhookconfigurations::validation`]). `matchConditions` (CEL) are
-//! refused the same way. Reinvocation covers the webhooks only: a change by an in-process
+//! [`crate::registry::builtin::webhookconfigurations::validation`]). Reinvocation covers the webhooks only: a change by an in-process
 //! mutating plugin that runs after this one does not reinvoke webhooks. Objects are handed to a
 //! webhook in the version its rule matched; the plugins convert between served versions of one
 //! resource through the registry's conversions when a rule matched an equivalent version.
 
 mod annotations;
+mod conditions;
 pub(crate) mod config;
 pub(crate) mod matching;
 pub mod metrics;
@@ -68,6 +72,7 @@ use serde_json::Value;
 
 use crate::admission::{Attributes, Plugin};
 use crate::audit::Level;
+use crate::authz::Authorizer;
 use crate::meta::status::{ApiError, Cause, Reason};
 use crate::registry::Registry;
 use crate::registry::resource::{Resource, stamp};
@@ -78,12 +83,17 @@ use matching::{Matched, NamespaceLabels};
 use review::{Answer, CallError, Subject};
 
 /// The two plugins, mutating first, reading their configurations from `views` (the server's
-/// views) and the served resources from `registry`. The server puts the mutating plugin last
+/// views) and the served resources from `registry`; `matchConditions` ask `authorizer` (the
+/// server's chain) for their `authorizer` variable. The server puts the mutating plugin last
 /// among its mutating plugins and the validating one last among its validating ones, as
 /// kube-apiserver orders them.
-pub fn plugins(registry: Arc<Registry>, views: Views) -> Vec<Arc<dyn Plugin>> {
-    let mutating = Dispatcher::new(registry.clone(), views.clone(), true);
-    let validating = Dispatcher::new(registry, views, false);
+pub fn plugins(
+    registry: Arc<Registry>,
+    views: Views,
+    authorizer: Arc<dyn Authorizer>,
+) -> Vec<Arc<dyn Plugin>> {
+    let mutating = Dispatcher::new(registry.clone(), views.clone(), authorizer.clone(), true);
+    let validating = Dispatcher::new(registry, views, authorizer, false);
     vec![
         Arc::new(MutatingAdmissionWebhook { dispatcher: mutating }),
         Arc::new(ValidatingAdmissionWebhook { dispatcher: validating }),
@@ -141,6 +151,8 @@ struct Dispatcher {
     registry: Arc<Registry>,
     views: Views,
     source: Source,
+    /// What `matchConditions`' `authorizer` asks.
+    authorizer: Arc<dyn Authorizer>,
     mutating: bool,
 }
 
@@ -153,14 +165,19 @@ struct Call<'h> {
 }
 
 impl Dispatcher {
-    fn new(registry: Arc<Registry>, views: Views, mutating: bool) -> Dispatcher {
+    fn new(
+        registry: Arc<Registry>,
+        views: Views,
+        authorizer: Arc<dyn Authorizer>,
+        mutating: bool,
+    ) -> Dispatcher {
         let plural = if mutating {
             "mutatingwebhookconfigurations"
         } else {
             "validatingwebhookconfigurations"
         };
         let source = Source::new(views.clone(), registry.clone(), plural);
-        Dispatcher { registry, views, source, mutating }
+        Dispatcher { registry, views, source, authorizer, mutating }
     }
 
     /// The metrics' `type` label.
@@ -198,6 +215,9 @@ impl Dispatcher {
             {
                 return Ok(None);
             }
+        }
+        if !self.conditions_match(hook, &matched, attributes, object).await? {
+            return Ok(None);
         }
         Ok(Some(matched))
     }
@@ -504,7 +524,11 @@ impl Dispatcher {
     /// The served version a webhook sees the objects in: the equivalent its rule matched, else
     /// the requested resource (when it is served).
     fn target(&self, call: &Call<'_>, attributes: &Attributes<'_>) -> Option<Arc<Resource>> {
-        match &call.matched {
+        self.target_of(&call.matched, attributes)
+    }
+
+    fn target_of(&self, matched: &Matched, attributes: &Attributes<'_>) -> Option<Arc<Resource>> {
+        match matched {
             Matched::Equivalent(resource) => Some(resource.clone()),
             Matched::AsRequested => {
                 self.registry.get(attributes.group, attributes.version, attributes.resource)

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //!  registry (served resources, CRD schemas) ─┐
-//!  schema::builtin() (built-in definitions) ─┴▶ documents ─▶ cache (per registry generation)
+//!  schema::builtin() (built-in definitions) ─┴▶ documents ─▶ cache (per registry generation
+//!  remote APIServices' documents (aggregator::openapi) ──────▶   and remote generation)
 //!                                                 paths, definitions, crd   │ JSON, protobuf
 //!                                                                           ▼ gzip, ETag
 //!                                          handlers here: negotiation, 304, ?hash= ─▶ client
@@ -61,7 +62,7 @@ pub async fn serve_v2(
         vary(&mut response, true);
         return response;
     };
-    let v2 = state.openapi.v2(&state.registry);
+    let v2 = state.openapi.v2(&state.registry, &state.remote_apis.openapi);
     let (content_type, body) = match format {
         V2Format::Json => ("application/json", &v2.json),
         V2Format::Protobuf => (PROTOBUF_V2, &v2.protobuf),
@@ -76,7 +77,7 @@ pub async fn serve_v3_index(
     State(state): State<super::ApiState>,
     headers: HeaderMap,
 ) -> Response<HttpBody> {
-    let v3 = state.openapi.v3(&state.registry);
+    let v3 = state.openapi.v3(&state.registry, &state.remote_apis.openapi);
     serve_content(&headers, "application/json", &v3.index.hash, v3.built, &v3.index.body, false)
 }
 
@@ -99,7 +100,7 @@ pub async fn serve_v3_document(
         vary(&mut response, false);
         return response;
     }
-    let v3 = state.openapi.v3(&state.registry);
+    let v3 = state.openapi.v3(&state.registry, &state.remote_apis.openapi);
     let Some(document) = v3.documents.get(path.as_str()) else {
         return super::status::ApiError::no_such_path().into_response();
     };

@@ -2,6 +2,12 @@
 //! library environment, checked for undeclared variables and fields the schema does not have,
 //! and costed (its estimate times the times it may run, against [`STATIC_RULE_LIMIT`]; the sum
 //! over the schema against [`STATIC_SCHEMA_LIMIT`]).
+//!
+//! The same estimates bound what the rules can cost at runtime (an actual value is never larger
+//! than its schema allows, and the cost model grows with sizes): a rule whose estimate is within
+//! [`PER_CALL_LIMIT`] can never be cancelled, and a schema whose rules and message expressions
+//! together stay within [`RUNTIME_BUDGET`] can never run out of budget. For those, the runtime
+//! walk skips computing actual costs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +17,7 @@ use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 
 use super::cost::{self, SchemaSizes};
 use super::value::escape;
-use super::{STATIC_RULE_LIMIT, STATIC_SCHEMA_LIMIT, library};
+use super::{PER_CALL_LIMIT, RUNTIME_BUDGET, STATIC_RULE_LIMIT, STATIC_SCHEMA_LIMIT, library};
 use crate::apiextensions::schema::path::{child, index};
 use crate::apiextensions::schema::{Additional, Node, ValidationRule};
 use crate::meta::CauseType;
@@ -36,6 +42,9 @@ pub struct Compiled {
     pub rule: ValidationRule,
     pub program: Program,
     pub message: Option<Program>,
+    /// The rule's estimated cost over the largest values its schema allows: when it is within
+    /// [`PER_CALL_LIMIT`], the rule cannot go over that limit at runtime.
+    pub estimate: u64,
     /// The rule names `oldSelf`: a transition rule.
     pub uses_old_self: bool,
     /// `fieldPath` as path steps below the node: property names and map keys.
@@ -52,21 +61,34 @@ pub enum FieldStep {
 const REASONS: [&str; 4] =
     ["FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"];
 
-pub fn compile(root: &Node, path: &str) -> Result<Option<Level>, Vec<FieldCause>> {
+/// What the estimates add up to over a schema.
+#[derive(Debug, Default)]
+struct Totals {
+    /// kube's total: every rule's estimate times the times it may run.
+    rules: u64,
+    /// The most one object's evaluation can charge: the rules' total plus their message
+    /// expressions', each times the times it may run.
+    runtime: u64,
+}
+
+/// The compiled rule tree of a schema, and whether its evaluations must be metered against
+/// [`RUNTIME_BUDGET`] (`false` when the estimates show the budget cannot run out).
+pub fn compile(root: &Node, path: &str) -> Result<(Option<Level>, bool), Vec<FieldCause>> {
     let mut causes = Vec::new();
-    let mut total = 0u64;
-    let level = walk(root, path, &[], true, true, &mut causes, &mut total);
-    if total > STATIC_SCHEMA_LIMIT {
+    let mut totals = Totals::default();
+    let level = walk(root, path, &[], true, true, &mut causes, &mut totals);
+    if totals.rules > STATIC_SCHEMA_LIMIT {
         causes.push(FieldCause::forbidden(
             path,
             &cost_message(
                 "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema",
-                total,
+                totals.rules,
                 STATIC_SCHEMA_LIMIT,
             ),
         ));
     }
-    if causes.is_empty() { Ok(level) } else { Err(causes) }
+    let metered = totals.runtime > RUNTIME_BUDGET as u64;
+    if causes.is_empty() { Ok((level, metered)) } else { Err(causes) }
 }
 
 fn walk(
@@ -76,7 +98,7 @@ fn walk(
     resource: bool,
     correlatable: bool,
     causes: &mut Vec<FieldCause>,
-    total: &mut u64,
+    total: &mut Totals,
 ) -> Option<Level> {
     let cardinality = cost::cardinality(parents);
     let mut rules = Vec::new();
@@ -190,7 +212,7 @@ fn compile_rule(
     cardinality: u64,
     correlatable: bool,
     causes: &mut Vec<FieldCause>,
-    total: &mut u64,
+    total: &mut Totals,
 ) -> Option<Compiled> {
     let before = causes.len();
     if let Some(reason) = &rule.reason
@@ -268,7 +290,8 @@ fn compile_rule(
     }
     let estimate = cost::estimate(program.expression(), &SchemaSizes(node));
     let expression_cost = estimate.saturating_mul(cardinality);
-    *total = total.saturating_add(expression_cost);
+    total.rules = total.rules.saturating_add(expression_cost);
+    total.runtime = total.runtime.saturating_add(expression_cost);
     if expression_cost > STATIC_RULE_LIMIT {
         causes.push(FieldCause::forbidden(
             child(at, "rule"),
@@ -293,7 +316,16 @@ fn compile_rule(
     if causes.len() > before {
         return None;
     }
-    Some(Compiled { rule: rule.clone(), program, message, uses_old_self, field_path })
+    if let Some(message) = &message {
+        // Charged at runtime with the sizes kube gives a message expression (see `eval`).
+        let cost = cost::estimate(message.expression(), &SchemaSizes(node));
+        total.runtime = total.runtime.saturating_add(cost.saturating_mul(cardinality));
+    }
+    if estimate > PER_CALL_LIMIT {
+        // May be cancelled at runtime: every evaluation is metered.
+        total.runtime = u64::MAX;
+    }
+    Some(Compiled { rule: rule.clone(), program, message, estimate, uses_old_self, field_path })
 }
 
 /// `fieldPath` (`.spec.x`, `.labels['a.b']`) as steps through `node`'s properties and maps.

@@ -6,7 +6,9 @@
 //! The model follows cel-go's: one unit per identifier, field selection and call, a tenth of a
 //! unit per byte a string function or comparison reads, and a comprehension's body counted once
 //! per element of the list or map it iterates. Sizes come from a [`Sizes`] oracle asked about
-//! paths below `self` (`self.spec.rules` → `[spec, rules]`, an element → `@items`).
+//! paths below the roots it declares (`self` for CRD rules: `self.spec.rules` → `[spec, rules]`,
+//! an element → `@items`; admission policies' `object`, `params`, … are roots whose name is the
+//! path's first step).
 
 use std::collections::HashMap;
 
@@ -29,6 +31,12 @@ pub enum Seg {
 /// The largest size (elements, entries or bytes) a path below `self` may have.
 pub trait Sizes {
     fn size(&self, path: &[Seg]) -> u64;
+
+    /// The path identifier `name` denotes when it names a value this oracle knows the sizes
+    /// of: for CRD rules `self` and `oldSelf`, the root itself.
+    fn root(&self, name: &str) -> Option<Vec<Seg>> {
+        matches!(name, "self" | "oldSelf").then(Vec::new)
+    }
 }
 
 /// Sizes from the schema: what a CRD allows at most.
@@ -181,10 +189,7 @@ impl Estimator<'_> {
             }
             Expr::Unspecified | Expr::Literal(_) => Estimate { cost: 0, path: None, size: Some(1) },
             Expr::Ident(name) => {
-                let path = match name.as_str() {
-                    "self" | "oldSelf" => Some(Vec::new()),
-                    other => self.scope.get(other).cloned(),
-                };
+                let path = self.scope.get(name).cloned().or_else(|| self.sizes.root(name));
                 Estimate { cost: 1, path, size: None }
             }
             Expr::Select(select) => {

@@ -7,17 +7,22 @@
 //! `optionalOldSelf: true`, when `oldSelf` is an optional. **Ratcheting**: a failed rule that is
 //! not a transition rule is dropped (and reported as a warning) when its value is unchanged from
 //! the correlated old value, or, where there is none, when its nearest correlated ancestor is.
-//! Every rule's actual cost is charged against the request's [`RUNTIME_BUDGET`].
+//! Every rule's actual cost is charged against the request's [`RUNTIME_BUDGET`], unless the
+//! schema's estimates show it cannot run out (see `compile`); a rule whose estimate may exceed
+//! [`PER_CALL_LIMIT`] has its actual cost computed either way.
+//!
+//! Each value is converted to CEL once: a node with rules converts its value, and the nodes
+//! below it take their values out of that conversion rather than converting them again.
 
 use std::sync::Arc;
 
-use cel::objects::OptionalValue;
+use cel::objects::{Key, OptionalValue};
 use cel::{Context, ExecutionError, Program, Value};
 use serde_json::Value as Json;
 
 use super::compile::{Compiled, FieldStep, Level};
 use super::cost::{self, ValueSizes};
-use super::value::to_cel;
+use super::value::{escape, to_cel};
 use super::{PER_CALL_LIMIT, RUNTIME_BUDGET, library};
 use crate::apiextensions::schema::path::{child, index, key};
 use crate::meta::CauseType;
@@ -32,17 +37,38 @@ pub struct Outcome {
 
 struct Walk {
     budget: i64,
+    /// Actual costs are charged against `budget` (see `compile`).
+    metered: bool,
     out: Outcome,
 }
 
-pub fn validate(root: &Level, object: &Json, old: Option<&Json>) -> Outcome {
-    let mut walk = Walk { budget: RUNTIME_BUDGET, out: Outcome::default() };
-    walk.level(root, "", object, old, false);
+pub fn validate(root: &Level, object: &Json, old: Option<&Json>, metered: bool) -> Outcome {
+    let mut walk = Walk { budget: RUNTIME_BUDGET, metered, out: Outcome::default() };
+    walk.level(root, "", object, old, false, None);
     walk.out
 }
 
+/// The CEL value of property `name` inside `parent`, the CEL value of an object converted under
+/// `level`'s schema: what converting the property under its own schema would give. `None` for
+/// what the parent's conversion left out or changed (an unescapable name; the trimmed
+/// `metadata` of a resource root).
+fn property_value(parent: &Value, name: &str, level: &Level) -> Option<Value> {
+    if level.resource && name == "metadata" {
+        return None;
+    }
+    map_value(parent, &escape(name)?)
+}
+
+fn map_value(parent: &Value, key: &str) -> Option<Value> {
+    match parent {
+        Value::Map(map) => map.map.get(&Key::String(Arc::new(key.to_owned()))).cloned(),
+        _ => None,
+    }
+}
+
 impl Walk {
-    /// Returns false once the budget is spent (no further rules run).
+    /// Returns false once the budget is spent (no further rules run). `this` is `new` as a
+    /// CEL value when the parent has converted it already.
     fn level(
         &mut self,
         level: &Level,
@@ -50,6 +76,7 @@ impl Walk {
         new: &Json,
         old: Option<&Json>,
         parent_unchanged: bool,
+        this: Option<Value>,
     ) -> bool {
         if new.is_null() {
             return true;
@@ -58,9 +85,15 @@ impl Walk {
             Some(old) => old == new,
             None => parent_unchanged,
         };
-        if !level.rules.is_empty() && !self.rules(level, path, new, old, unchanged) {
-            return false;
-        }
+        let this = if level.rules.is_empty() {
+            this
+        } else {
+            let this = this.unwrap_or_else(|| to_cel(Some(&level.schema), new, level.resource));
+            if !self.rules(level, path, &this, old, unchanged) {
+                return false;
+            }
+            Some(this)
+        };
         match new {
             Json::Object(object) => {
                 let correlates = level.schema.map_type.as_deref() != Some("atomic");
@@ -69,7 +102,9 @@ impl Walk {
                 for (name, value) in object {
                     if let Some((_, sub)) = level.properties.iter().find(|(k, _)| k == name) {
                         let old = old_object.and_then(|o| o.get(name));
-                        if !self.level(sub, &child(path, name), value, old, unchanged) {
+                        let converted = this.as_ref().and_then(|t| property_value(t, name, level));
+                        let at = child(path, name);
+                        if !self.level(sub, &at, value, old, unchanged, converted) {
                             return false;
                         }
                     }
@@ -77,7 +112,8 @@ impl Walk {
                 if let Some(values) = &level.additional {
                     for (k, value) in object {
                         let old = old_object.and_then(|o| o.get(k));
-                        if !self.level(values, &key(path, k), value, old, unchanged) {
+                        let converted = this.as_ref().and_then(|t| map_value(t, k));
+                        if !self.level(values, &key(path, k), value, old, unchanged, converted) {
                             return false;
                         }
                     }
@@ -89,11 +125,18 @@ impl Walk {
                     let map_list =
                         level.schema.list_type.as_deref() == Some("map") && !keys.is_empty();
                     let old_list = old.and_then(Json::as_array).filter(|_| map_list);
+                    let converted = match &this {
+                        Some(Value::List(converted)) if converted.len() == list.len() => {
+                            Some(converted)
+                        }
+                        _ => None,
+                    };
                     for (i, value) in list.iter().enumerate() {
                         let old = old_list.and_then(|l| {
                             l.iter().find(|o| keys.iter().all(|k| o.get(k) == value.get(k)))
                         });
-                        if !self.level(items, &index(path, i), value, old, unchanged) {
+                        let item = converted.map(|c| c[i].clone());
+                        if !self.level(items, &index(path, i), value, old, unchanged, item) {
                             return false;
                         }
                     }
@@ -108,13 +151,12 @@ impl Walk {
         &mut self,
         level: &Level,
         path: &str,
-        new: &Json,
+        this: &Value,
         old: Option<&Json>,
         unchanged: bool,
     ) -> bool {
         let schema = &level.schema;
         let type_name = schema.ty.map_or("", |t| t.name());
-        let this = to_cel(Some(schema), new, level.resource);
         let old_value = old.map(|o| to_cel(Some(schema), o, level.resource));
         let env = library::env();
         let mut plain = Context::with_env(env.clone());
@@ -143,7 +185,11 @@ impl Walk {
             } else {
                 &plain
             };
-            let cost = cost::estimate(compiled.program.expression(), &ValueSizes(&this));
+            let cost = if self.metered || compiled.estimate > PER_CALL_LIMIT {
+                cost::estimate(compiled.program.expression(), &ValueSizes(this))
+            } else {
+                0
+            };
             if cost > PER_CALL_LIMIT {
                 self.invalid(path, type_name, &format!(
                     "'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: {}",
@@ -151,7 +197,7 @@ impl Walk {
                 ));
                 return false;
             }
-            if cost as i64 > self.budget {
+            if self.metered && cost as i64 > self.budget {
                 self.invalid(path, type_name, "validation failed due to running out of cost budget, no further validation rules will be run");
                 return false;
             }
@@ -199,7 +245,11 @@ impl Walk {
     /// budget, non-empty, one line, at most 5 KiB), else `message`, else `failed rule: <rule>`.
     fn message(&mut self, compiled: &Compiled, context: &Context) -> String {
         if let Some(program) = &compiled.message {
-            let cost = cost::estimate(program.expression(), &ValueSizes(&Value::Null)) as i64;
+            let cost = if self.metered {
+                cost::estimate(program.expression(), &ValueSizes(&Value::Null)) as i64
+            } else {
+                0
+            };
             if cost <= self.budget {
                 self.budget -= cost;
                 if let Ok(Value::String(s)) = program.execute(context) {

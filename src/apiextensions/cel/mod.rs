@@ -23,7 +23,7 @@
 //! variables, fields the schema lacks, cost) and the rest surface when a rule runs.
 
 mod compile;
-mod cost;
+pub(crate) mod cost;
 mod eval;
 pub(crate) mod library;
 pub(crate) mod value;
@@ -46,6 +46,9 @@ pub const STATIC_SCHEMA_LIMIT: u64 = 100_000_000;
 #[derive(Debug, Clone, Default)]
 pub struct Validator {
     root: Option<Arc<compile::Level>>,
+    /// Evaluations are charged against [`RUNTIME_BUDGET`] (false when the rules' estimates
+    /// show they cannot exceed it, nor any rule its [`PER_CALL_LIMIT`]).
+    metered: bool,
 }
 
 impl PartialEq for Validator {
@@ -62,7 +65,8 @@ impl Validator {
         root: &crate::apiextensions::schema::Node,
         path: &str,
     ) -> Result<Validator, Vec<crate::meta::validation::FieldCause>> {
-        compile::compile(root, path).map(|root| Validator { root: root.map(Arc::new) })
+        compile::compile(root, path)
+            .map(|(root, metered)| Validator { root: root.map(Arc::new), metered })
     }
 
     /// True when the schema has no rules.
@@ -74,7 +78,7 @@ impl Validator {
     /// on an update.
     pub fn validate(&self, object: &serde_json::Value, old: Option<&serde_json::Value>) -> Outcome {
         match &self.root {
-            Some(root) => eval::validate(root, object, old),
+            Some(root) => eval::validate(root, object, old, self.metered),
             None => Outcome::default(),
         }
     }
@@ -319,5 +323,62 @@ mod tests {
         )
         .unwrap_err();
         assert!(err[0].message.contains("undefined field 'namespace'"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn a_rule_whose_estimate_may_exceed_the_call_limit_is_metered() {
+        // Allowed when the CRD is written (estimate between the per-call and the rule limit),
+        // cancelled at runtime only when the actual list is large.
+        let schema = schema(json!({"type": "object", "properties": {"names": {
+            "type": "array", "maxItems": 400, "items": {"type": "string", "maxLength": 16},
+            "x-kubernetes-validations": [{"rule": "self.all(a, self.exists(b, a.contains(b)))"}]}}}))
+        .expect("compiles");
+        let names = |n: usize| (0..n).map(|i| format!("name-{i:011}")).collect::<Vec<_>>();
+        assert!(causes(&schema, json!({"spec": {"names": names(10)}}), None).is_empty());
+        assert_eq!(
+            causes(&schema, json!({"spec": {"names": names(400)}}), None),
+            vec![
+                "spec.names: Invalid value: \"array\": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: self.all(a, self.exists(b, a.contains(b)))"
+            ]
+        );
+    }
+
+    #[test]
+    fn values_converted_once_are_seen_the_same_below() {
+        // Rules at the root, at `spec`, at list items and at map values: each sees its own
+        // value, taken out of its parent's conversion.
+        let schema = Schema::parse(
+            &json!({"type": "object",
+            "x-kubernetes-validations": [{"rule": "self.spec.items.size() == 2"}],
+            "properties": {"spec": {"type": "object",
+                "x-kubernetes-validations": [{"rule": "self.items.all(i, i.n > 0)"}],
+                "properties": {
+                    "items": {"type": "array", "items": {"type": "object",
+                        "x-kubernetes-validations": [{"rule": "self.n < 10", "message": "small"}],
+                        "properties": {"n": {"type": "integer"}}}},
+                    "tags": {"type": "object", "x-kubernetes-validations": [{"rule": "size(self) < 3"}],
+                        "additionalProperties": {"type": "string",
+                            "x-kubernetes-validations": [{"rule": "self != 'bad'"}]}}}}}}),
+            ROOT,
+        )
+        .expect("compiles");
+        let object = |n: i64, tag: &str| {
+            json!({"apiVersion": "a/v1", "kind": "K", "metadata": {"name": "x"},
+                "spec": {"items": [{"n": 1}, {"n": n}], "tags": {"a-b": tag}}})
+        };
+        assert!(schema.validate_write(&object(2, "ok"), None).0.is_empty());
+        let found: Vec<String> = schema
+            .validate_write(&object(12, "bad"), None)
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "spec.items[1]: Invalid value: \"object\": small",
+                "spec.tags[a-b]: Invalid value: \"string\": failed rule: self != 'bad'",
+            ]
+        );
     }
 }

@@ -7,13 +7,16 @@
 //! naming one this server speaks, valid label selectors, and `reinvocationPolicy` for mutating
 //! webhooks.
 //!
-//! Two refusals go beyond kube-apiserver, because this server could never honour them:
-//! - `clientConfig.service`: kube-ledger has no cluster network (no pods, no endpoints, no
-//!   cluster DNS), so a Service cannot be reached; as for CRD conversion webhooks, use `url`.
-//!   Accepting it would leave a webhook that fails every call — with the default
-//!   `failurePolicy: Fail`, every write it matches.
-//! - `matchConditions`: CEL expressions, which this server does not evaluate; ignoring them
-//!   would call the webhook for writes it excluded.
+//! `matchConditions` as kube checks them: at most 64, each with a qualified, unique `name` and
+//! an `expression` compiled in the admission CEL environment (`object`, `oldObject`, `request`,
+//! `authorizer`, `authorizer.requestResource`; `params` is not declared): `compilation failed:
+//! …`.
+//!
+//! One refusal goes beyond kube-apiserver, because this server could never honour it:
+//! `clientConfig.service`: kube-ledger has no cluster network (no pods, no endpoints, no
+//! cluster DNS), so a Service cannot be reached; as for CRD conversion webhooks, use `url`.
+//! Accepting it would leave a webhook that fails every call — with the default
+//! `failurePolicy: Fail`, every write it matches.
 //!
 //! A `caBundle` that is not base64 of PEM certificates is refused too (kube would store it and
 //! fail every call); an empty one is accepted, as kube does (cert-manager's CA injector fills it
@@ -26,9 +29,13 @@ use serde_json::Value;
 use super::super::{
     go_string_slice, invalid_rendered, object_items, opt_array, opt_int, opt_object, opt_str,
 };
+use crate::admission::policy::compile::compile_expression;
+use crate::admission::policy::typecheck::Declared;
 use crate::apiextensions::crd::validation::{is_pem_bundle, validate_webhook_url};
 use crate::meta::labels::{LabelSelector, validate_label_selector};
-use crate::meta::validation::{FieldCause, is_dns1035_label, is_dns1123_subdomain};
+use crate::meta::validation::{
+    CauseType, FieldCause, is_dns1035_label, is_dns1123_subdomain, is_qualified_name,
+};
 
 /// AdmissionReview versions this server sends, in its order of preference.
 pub const REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
@@ -104,16 +111,53 @@ fn validate_webhook(hook: &Value, path: &str, mutating: bool, causes: &mut Vec<F
 
     validate_selectors(hook, path, causes);
 
-    let conditions = format!("{path}.matchConditions");
-    if !opt_array(hook, "matchConditions", &conditions, causes).is_empty() {
-        causes.push(FieldCause::forbidden(
-            conditions,
-            "matchConditions (CEL expressions) are not supported by this server",
-        ));
-    }
+    validate_match_conditions(hook, &format!("{path}.matchConditions"), causes);
 
     validate_client_config(hook, &format!("{path}.clientConfig"), causes);
     validate_review_versions(hook, &format!("{path}.admissionReviewVersions"), causes);
+}
+
+/// kube's most `matchConditions` per webhook.
+const MAX_MATCH_CONDITIONS: usize = 64;
+
+/// kube's `validateMatchConditions` for a webhook: at most 64; each an `expression` (required,
+/// compiled) and a `name` (required, a qualified name, unique).
+fn validate_match_conditions(hook: &Value, path: &str, causes: &mut Vec<FieldCause>) {
+    let conditions = opt_array(hook, "matchConditions", path, causes);
+    if conditions.len() > MAX_MATCH_CONDITIONS {
+        causes.push(FieldCause {
+            field: path.to_owned(),
+            reason: CauseType::FieldValueTooMany,
+            message: format!(
+                "Too many: {}: must have at most {MAX_MATCH_CONDITIONS} items",
+                conditions.len()
+            ),
+        });
+        return;
+    }
+    let declared = Declared::default();
+    let mut names = HashSet::new();
+    for (i, condition) in object_items(conditions, path, causes) {
+        let at = format!("{path}[{i}]");
+        let text = |key: &str| condition.get(key).and_then(Value::as_str).unwrap_or("");
+        let expression = text("expression").trim();
+        if expression.is_empty() {
+            causes.push(FieldCause::required(format!("{at}.expression"), ""));
+        } else if let Err(detail) = compile_expression(expression, &declared) {
+            causes.push(FieldCause::invalid(format!("{at}.expression"), expression, &detail));
+        }
+        let name = text("name");
+        if name.is_empty() {
+            causes.push(FieldCause::required(format!("{at}.name"), ""));
+        } else {
+            for message in is_qualified_name(name) {
+                causes.push(FieldCause::invalid(format!("{at}.name"), name, &message));
+            }
+            if !names.insert(name) {
+                causes.push(FieldCause::duplicate(format!("{at}.name"), name));
+            }
+        }
+    }
 }
 
 /// `IsFullyQualifiedName`: a DNS subdomain of at least three labels (`name.example.com`).
@@ -470,7 +514,37 @@ mod tests {
         let bad = causes_of(|h| h["objectSelector"] = selector);
         assert_eq!(bad.len(), 1, "{bad:?}");
         assert!(bad[0].starts_with("webhooks[0].objectSelector.matchExpressions[0].values"));
-        let cel = causes_of(|h| h["matchConditions"] = json!([{"name": "a", "expression": "x"}]));
-        assert!(cel[0].starts_with("webhooks[0].matchConditions: Forbidden"), "{cel:?}");
+        let conditions = json!([
+            {"name": "ok", "expression": "request.userInfo.username != 'admin'"},
+            {"name": "ok", "expression": "object.metadata.name =="},
+            {"name": "bad name!", "expression": "params.x == 1"},
+            {"name": "", "expression": " "},
+            {"name": "authz", "expression": "authorizer.requestResource.check('get').allowed()"}]);
+        let cel = causes_of(|h| h["matchConditions"] = conditions);
+        assert_eq!(cel.len(), 6, "{cel:?}");
+        assert!(
+            cel[0].starts_with(
+                "webhooks[0].matchConditions[1].expression: Invalid value: \"object.metadata.name ==\": compilation failed: ERROR: <input>:1:"
+            ),
+            "{cel:?}"
+        );
+        assert_eq!(cel[1], "webhooks[0].matchConditions[1].name: Duplicate value: \"ok\"");
+        assert!(cel[2].contains("undeclared reference to 'params'"), "{cel:?}");
+        assert!(
+            cel[3].starts_with("webhooks[0].matchConditions[2].name: Invalid value: \"bad name!\"")
+        );
+        assert_eq!(
+            &cel[4..],
+            [
+                "webhooks[0].matchConditions[3].expression: Required value",
+                "webhooks[0].matchConditions[3].name: Required value",
+            ]
+        );
+        let many: Vec<Value> =
+            (0..65).map(|i| json!({"name": format!("c{i}"), "expression": "true"})).collect();
+        assert_eq!(
+            causes_of(|h| h["matchConditions"] = json!(many)),
+            ["webhooks[0].matchConditions: Too many: 65: must have at most 64 items"]
+        );
     }
 }
