@@ -457,6 +457,15 @@ async fn errors_print_as_kubectl_prints_them() {
         &["history", "cm/cm", "-n", "team", "--kubeconfig", ledger.alice.to_str().unwrap()],
     );
     assert!(succeeded(&["history"], out).contains("kubernetes-admin"));
+    // `insecure-skip-tls-verify: true` instead of the CA: the server's certificate is not checked.
+    let text = std::fs::read_to_string(&ledger.alice).unwrap();
+    let at = text.find("certificate-authority-data:").unwrap();
+    let end = at + text[at..].find('\n').unwrap();
+    let insecure = ledger.alice.with_file_name("kubeconfig-alice-insecure");
+    let insecure_text = format!("{}insecure-skip-tls-verify: true{}", &text[..at], &text[end..]);
+    std::fs::write(&insecure, insecure_text).unwrap();
+    let out = ledger.ledger_as(&insecure, &["history", "cm/cm", "-n", "team"]);
+    assert!(succeeded(&["history"], out).contains("kubernetes-admin"));
 
     // A malformed time: the server's 400, word for word.
     let (code, status) =

@@ -21,14 +21,12 @@ use base64::Engine;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use serde_json::Value;
 
 use crate::apiextensions::webhook::{https_client_with, tls_client_config};
 use crate::pki::ServingIdentity;
+use crate::pki::tls::AnyServerCertificate;
 
 /// The HTTPS client of one APIService.
 pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
@@ -141,7 +139,7 @@ impl Transports {
 /// A client configuration that accepts any server certificate, presenting `identity`.
 fn insecure_tls_config(identity: Option<&ServingIdentity>) -> Result<rustls::ClientConfig, String> {
     let provider = crate::pki::tls::provider();
-    let verifier = Arc::new(AnyServerCertificate(provider.clone()));
+    let verifier = Arc::new(AnyServerCertificate::new(provider.clone()));
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -152,49 +150,6 @@ fn insecure_tls_config(identity: Option<&ServingIdentity>) -> Result<rustls::Cli
             .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
             .map_err(|e| format!("client certificate: {e}")),
         None => Ok(builder.with_no_client_auth()),
-    }
-}
-
-/// `insecureSkipTLSVerify`: any certificate for any name is accepted, as Go's
-/// `InsecureSkipVerify`; the handshake's signatures are still checked with the provider's
-/// algorithms, so the server must hold the key of the certificate it sent.
-#[derive(Debug)]
-struct AnyServerCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyServerCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

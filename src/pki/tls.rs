@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ServerConnection, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
@@ -146,4 +147,54 @@ impl ClientCertChain {
 /// Whether the connection negotiated HTTP/2 through ALPN.
 pub fn negotiated_h2(connection: &ServerConnection) -> bool {
     connection.alpn_protocol() == Some(b"h2")
+}
+
+/// A client's verifier that accepts any server certificate for any name, as Go's
+/// `InsecureSkipVerify` (an APIService's `insecureSkipTLSVerify`, a kubeconfig's
+/// `insecure-skip-tls-verify`); the handshake's signatures are still checked with the provider's
+/// algorithms, so the server must hold the key of the certificate it sent.
+#[derive(Debug)]
+pub struct AnyServerCertificate(Arc<CryptoProvider>);
+
+impl AnyServerCertificate {
+    pub fn new(provider: Arc<CryptoProvider>) -> Self {
+        AnyServerCertificate(provider)
+    }
+}
+
+impl ServerCertVerifier for AnyServerCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
