@@ -157,12 +157,7 @@ pub async fn endpoint(store: &Store, service: &ServiceRef) -> Result<SocketAddr,
 /// The first ready endpoint of an EndpointSlice with a port named `port_name`: its first
 /// address (kube uses `addresses[0]` only); a `ready` condition that is absent counts as ready.
 fn first_ready(slice: &Value, port_name: &str) -> Option<SocketAddr> {
-    let port = slice
-        .get("ports")
-        .and_then(Value::as_array)?
-        .iter()
-        .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)?;
-    let port = u16::try_from(port.get("port").and_then(Value::as_u64)?).ok()?;
+    let port = named_port(slice, port_name)?;
     let ip = slice.get("endpoints").and_then(Value::as_array)?.iter().find_map(|endpoint| {
         let ready = endpoint.pointer("/conditions/ready").and_then(Value::as_bool);
         if ready == Some(false) {
@@ -173,17 +168,23 @@ fn first_ready(slice: &Value, port_name: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
+/// The number of the port named `port_name` in `ports` of an EndpointSlice or an Endpoints
+/// subset (kube matches the Service port's name, empty for a single unnamed port).
+fn named_port(owner: &Value, port_name: &str) -> Option<u16> {
+    let port = owner
+        .get("ports")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)?;
+    u16::try_from(port.get("port").and_then(Value::as_u64)?).ok()
+}
+
 /// The first ready address of `endpoints` with a port named `port_name` (kube matches the
 /// Service port's name, empty for a single unnamed port).
 fn first_address(endpoints: &Value, port_name: &str) -> Option<SocketAddr> {
     let subsets = endpoints.get("subsets").and_then(Value::as_array)?;
     subsets.iter().find_map(|subset| {
-        let port = subset
-            .get("ports")
-            .and_then(Value::as_array)?
-            .iter()
-            .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)?;
-        let port = u16::try_from(port.get("port").and_then(Value::as_u64)?).ok()?;
+        let port = named_port(subset, port_name)?;
         let ip = subset
             .get("addresses")
             .and_then(Value::as_array)?

@@ -12,7 +12,9 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::super::webhookconfigurations::validation::{strings, validate_rule, validate_selectors};
+use super::super::webhookconfigurations::validation::{
+    strings, validate_match_condition_name, validate_rule, validate_selectors,
+};
 use super::super::{object_items, opt_array, opt_object, opt_str, str_at};
 use crate::admission::policy::compile::compile_expression;
 use crate::admission::policy::typecheck::Declared;
@@ -156,16 +158,7 @@ pub fn validate_policy(policy: &Value) -> Vec<FieldCause> {
     for (i, condition) in object_items(conditions, "spec.matchConditions", &mut causes) {
         let path = format!("spec.matchConditions[{i}]");
         let name = str_at(condition, "/name");
-        if name.is_empty() {
-            causes.push(FieldCause::required(format!("{path}.name"), ""));
-        } else {
-            for message in is_qualified_name(name) {
-                causes.push(FieldCause::invalid(format!("{path}.name"), name, &message));
-            }
-            if !names.insert(name) {
-                causes.push(FieldCause::duplicate(format!("{path}.name"), name));
-            }
-        }
+        validate_match_condition_name(name, &format!("{path}.name"), &mut names, &mut causes);
         check_expression(
             str_at(condition, "/expression"),
             &format!("{path}.expression"),

@@ -146,17 +146,27 @@ fn validate_match_conditions(hook: &Value, path: &str, causes: &mut Vec<FieldCau
         } else if let Err(detail) = compile_expression(expression, &declared) {
             causes.push(FieldCause::invalid(format!("{at}.expression"), expression, &detail));
         }
-        let name = text("name");
-        if name.is_empty() {
-            causes.push(FieldCause::required(format!("{at}.name"), ""));
-        } else {
-            for message in is_qualified_name(name) {
-                causes.push(FieldCause::invalid(format!("{at}.name"), name, &message));
-            }
-            if !names.insert(name) {
-                causes.push(FieldCause::duplicate(format!("{at}.name"), name));
-            }
-        }
+        validate_match_condition_name(text("name"), &format!("{at}.name"), &mut names, causes);
+    }
+}
+
+/// A `matchConditions[i].name` of a webhook or a policy: required, a qualified name, and not
+/// one already in `names` (which it joins).
+pub(crate) fn validate_match_condition_name<'a>(
+    name: &'a str,
+    field: &str,
+    names: &mut HashSet<&'a str>,
+    causes: &mut Vec<FieldCause>,
+) {
+    if name.is_empty() {
+        causes.push(FieldCause::required(field, ""));
+        return;
+    }
+    for message in is_qualified_name(name) {
+        causes.push(FieldCause::invalid(field, name, &message));
+    }
+    if !names.insert(name) {
+        causes.push(FieldCause::duplicate(field, name));
     }
 }
 
